@@ -1,0 +1,98 @@
+"""Which listings a crawl asks for: parse the day/week/month/range arguments into listing keys and URLs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# A backfill longer than this is almost certainly a typo in the range.
+MAX_RANGE_DAYS = 3660
+
+
+@dataclass(frozen=True, order=True)
+class Listing:
+    """One listing page to crawl: `kind` is day, week or month; `key` is its date, ISO week or month."""
+
+    kind: str
+    key: str
+
+    def page_path(self) -> str:
+        """The listing's page path on the site (2025-26 URL scheme)."""
+        return f"/papers/{'date' if self.kind == 'day' else self.kind}/{self.key}"
+
+    def api_path(self) -> str:
+        """The JSON API path that serves the same listing."""
+        param = "date" if self.kind == "day" else self.kind
+        return f"/api/daily_papers?{param}={self.key}"
+
+
+def parse_day(value: str) -> date:
+    """A `YYYY-MM-DD` day; ValueError with the bad value otherwise."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"not a day (YYYY-MM-DD): {value!r}") from None
+
+
+def parse_week(value: str) -> str:
+    """A canonical ISO week `YYYY-Www`; ValueError for weeks that do not exist."""
+    match = _WEEK.match(value.strip())
+    if not match:
+        raise ValueError(f"not an ISO week (YYYY-Www): {value!r}")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"no such ISO week: {value!r}") from None
+    return f"{year:04d}-W{week:02d}"
+
+
+def parse_month(value: str) -> str:
+    """A canonical month `YYYY-MM`."""
+    match = _MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"not a month (YYYY-MM): {value!r}")
+    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+
+
+def parse_range(value: str) -> list[date]:
+    """Every day from START to END inclusive (`START:END`)."""
+    start_text, sep, end_text = value.partition(":")
+    if not sep:
+        raise ValueError(f"not a range (START:END): {value!r}")
+    start, end = parse_day(start_text), parse_day(end_text)
+    if end < start:
+        raise ValueError(f"range ends before it starts: {value!r}")
+    days = (end - start).days + 1
+    if days > MAX_RANGE_DAYS:
+        raise ValueError(f"range of {days} days is longer than {MAX_RANGE_DAYS}: {value!r}")
+    return [start + timedelta(days=i) for i in range(days)]
+
+
+def _split(values: str | Iterable[str] | None) -> list[str]:
+    """Spider arguments arrive as one comma-separated string (`-a day=A,B`) or as a list (CLI)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def plan_listings(
+    days: str | Iterable[str] | None = None,
+    weeks: str | Iterable[str] | None = None,
+    months: str | Iterable[str] | None = None,
+    ranges: str | Iterable[str] | None = None,
+) -> list[Listing]:
+    """The listings to crawl, each once, in a stable order (days, weeks, months)."""
+    day_set = {parse_day(d) for d in _split(days)}
+    for value in _split(ranges):
+        day_set.update(parse_range(value))
+    listings = [Listing("day", d.isoformat()) for d in sorted(day_set)]
+    listings += [Listing("week", w) for w in sorted({parse_week(w) for w in _split(weeks)})]
+    listings += [Listing("month", m) for m in sorted({parse_month(m) for m in _split(months)})]
+    return listings

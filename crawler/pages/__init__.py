@@ -1,0 +1,1 @@
+"""Extraction: pure functions from a response (or text) to items; no engine needed to test them."""

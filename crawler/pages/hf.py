@@ -1,0 +1,255 @@
+"""Hugging Face Papers extraction: hydration JSON (both generations), cards as fallback, paper pages."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from parsel import Selector
+
+from crawler.items import PaperEntry
+
+# Path segments under /papers/ that are listings, not paper ids.
+_NOT_PAPER_IDS = frozenset({"date", "week", "month", "trending", "submit"})
+_PAPER_LINK = re.compile(r"/papers/([^/?#\s]+)/?(?:[?#].*)?$")
+_INT = re.compile(r"-?\d[\d,]*")
+# The upvote box holds a count, or "-" for papers never on Daily Papers.
+_UPVOTE_BOX = re.compile(r"^\s*(?:\d[\d,]*|-)\s*$")
+# A card text block at least this long (characters) is taken for an abstract; shorter ones are
+# labels, counts, dates and names.
+_MIN_ABSTRACT_CHARS = 80
+
+
+@dataclass
+class ListingPage:
+    """What one listing page gave: its entries, how they were read, and what went wrong.
+
+    `source` is `hydration` or `cards`; `problems` are stat reasons (`no_hydration`, `bad_json`,
+    `unknown_shape`, `no_entries`); `page_key` is the date, week or month the page says it shows
+    (None when it does not say), which tells a redirect to another day apart from the asked one.
+    """
+
+    entries: list[PaperEntry] = field(default_factory=list)
+    source: str = "hydration"
+    problems: list[str] = field(default_factory=list)
+    page_key: str | None = None
+
+
+def _none_if_empty(value: Any) -> Any:
+    """Missing is None, never "" or []."""
+    if value is None or value == "" or value == []:
+        return None
+    return value
+
+
+def _org_name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return _none_if_empty(value.get("name") or value.get("fullname"))
+    if isinstance(value, str):
+        return _none_if_empty(value)
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _INT.search(value)
+        if match:
+            return int(match.group(0).replace(",", ""))
+    return None
+
+
+def _authors(paper: dict[str, Any]) -> list[str] | None:
+    authors = paper.get("authors")
+    if not isinstance(authors, list):
+        return None
+    names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+    return _none_if_empty([n for n in names if isinstance(n, str) and n])
+
+
+def entry_from_api_item(
+    item: dict[str, Any], *, kind: str, key: str, rank: int | None, source_url: str
+) -> PaperEntry:
+    """One `dailyPapers` / `searchResults` / API element (`{paper: {...}, title, ...}`) as an entry.
+
+    The `paper` object wins over the wrapper for fields both carry; a bare paper object (the
+    paper-page and `/api/papers/ID` shape) works too.
+    """
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+
+    def pick(*names: str) -> Any:
+        for source in (paper, item):
+            for name in names:
+                value = _none_if_empty(source.get(name))
+                if value is not None:
+                    return value
+        return None
+
+    return PaperEntry(
+        paper_id=_none_if_empty(paper.get("id")),
+        title=pick("title"),
+        abstract=pick("summary"),
+        authors=_authors(paper),
+        published_at=pick("publishedAt"),
+        submitted_on_daily_at=pick("submittedOnDailyAt"),
+        upvotes=_int_or_none(paper.get("upvotes")),
+        num_comments=_int_or_none(item.get("numComments")),
+        github_repo=pick("githubRepo"),
+        github_stars=_int_or_none(paper.get("githubStars")),
+        project_page=pick("projectPage"),
+        ai_keywords=_none_if_empty(paper.get("ai_keywords")),
+        ai_summary=pick("ai_summary"),
+        organization=_org_name(paper.get("organization")) or _org_name(item.get("organization")),
+        thumbnail=_none_if_empty(item.get("thumbnail")),
+        listing_kind=kind,
+        listing_key=key,
+        rank=rank,
+        source_url=source_url,
+    )
+
+
+class HydrationError(ValueError):
+    """The hydration element is missing (`no_hydration`) or its JSON is broken (`bad_json`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def hydration_props(selector: Selector, target: str) -> dict[str, Any]:
+    """The props of the `SVELTE_HYDRATER` element for `target`, parsed from its attribute.
+
+    Reading the attribute through the HTML parser handles both quotings the site has served
+    (double-quoted and entity-escaped, single-quoted and raw).
+    """
+    raw = selector.css(f'[data-target="{target}"]::attr(data-props)').get()
+    if raw is None:
+        raise HydrationError("no_hydration")
+    try:
+        props = json.loads(raw)
+    except json.JSONDecodeError:
+        raise HydrationError("bad_json") from None
+    if not isinstance(props, dict):
+        raise HydrationError("unknown_shape")
+    return props
+
+
+def _props_key(props: dict[str, Any]) -> str | None:
+    """The date/week/month a listing's props say they show: `dateString` (2025-26) or `date` (2024)."""
+    if isinstance(props.get("dateString"), str):
+        return props["dateString"]
+    if isinstance(props.get("date"), str):
+        return props["date"][:10]
+    return None
+
+
+def _items_from_props(props: dict[str, Any]) -> list[Any] | None:
+    for name in ("searchResults", "dailyPapers"):
+        value = props.get(name)
+        if isinstance(value, list) and (value or name == "dailyPapers"):
+            return value
+    return None
+
+
+def parse_listing(html: str | Selector, *, url: str, kind: str, key: str) -> ListingPage:
+    """Entries of a listing page (day, week, month, trending or search), in page order."""
+    selector = html if isinstance(html, Selector) else Selector(text=html)
+    page = ListingPage()
+    try:
+        props = hydration_props(selector, "DailyPapers")
+        items = _items_from_props(props)
+        if items is None or not all(isinstance(i, dict) for i in items):
+            raise HydrationError("unknown_shape")
+    except HydrationError as exc:
+        page.problems.append(exc.reason)
+        page.source = "cards"
+        page.entries = parse_cards(selector, url=url, kind=kind, key=key)
+        page.page_key = _time_key(selector)
+    else:
+        page.page_key = _props_key(props)
+        page.entries = [
+            entry_from_api_item(item, kind=kind, key=key, rank=rank, source_url=url)
+            for rank, item in enumerate(items)
+        ]
+    if not page.entries:
+        page.problems.append("no_entries")
+    return page
+
+
+def _time_key(selector: Selector) -> str | None:
+    value = selector.css("time::attr(datetime)").get()
+    return value[:10] if value else None
+
+
+def paper_id_from_href(href: str | None) -> str | None:
+    """The paper id of a `/papers/ID` link (relative or absolute), None for listing links."""
+    if not href:
+        return None
+    match = _PAPER_LINK.search(href)
+    if not match or match.group(1) in _NOT_PAPER_IDS:
+        return None
+    return match.group(1)
+
+
+def _text(node: Selector) -> str:
+    return " ".join(" ".join(node.css("::text").getall()).split())
+
+
+def parse_cards(selector: Selector, *, url: str, kind: str, key: str) -> list[PaperEntry]:
+    """Entries from the `<article>` cards: title from `h3`, id from a `/papers/ID` link, counts, abstract.
+
+    The abstract is the card's longest text block other than the title, when one is long enough to
+    be one (search cards have it, day cards do not).
+    """
+    entries = []
+    for article in selector.css("article"):
+        title = _text(article.css("h3")[0]) if article.css("h3") else ""
+        if not title:
+            continue
+        paper_id = None
+        for href in article.css("h3 a::attr(href), a::attr(href)").getall():
+            paper_id = paper_id_from_href(href)
+            if paper_id:
+                break
+        blocks = [_text(node) for node in article.xpath(".//*[not(self::h3) and not(ancestor::h3)]")]
+        blocks = [b for b in blocks if b != title and title not in b]
+        longest = max(blocks, key=len, default="")
+        upvote_text = next((t for t in article.css("div.leading-none::text").getall() if _UPVOTE_BOX.match(t)), None)
+        comments_text = " ".join(article.css('a[href$="#community"] ::text').getall())
+        entries.append(
+            PaperEntry(
+                paper_id=paper_id,
+                title=title,
+                abstract=longest if len(longest) >= _MIN_ABSTRACT_CHARS else None,
+                upvotes=_int_or_none(upvote_text),
+                num_comments=_int_or_none(comments_text),
+                listing_kind=kind,
+                listing_key=key,
+                rank=len(entries),
+                source_url=url,
+            )
+        )
+    return entries
+
+
+def parse_paper_page(html: str | Selector, *, url: str) -> PaperEntry:
+    """The paper of a `/papers/ID` page, from its `PaperContent` props.
+
+    Raises HydrationError when the page has no readable props. `num_comments` is the number of
+    comment threads the page embeds.
+    """
+    selector = html if isinstance(html, Selector) else Selector(text=html)
+    props = hydration_props(selector, "PaperContent")
+    paper = props.get("paper")
+    if not isinstance(paper, dict) or not paper.get("id"):
+        raise HydrationError("unknown_shape")
+    entry = entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url)
+    comments = props.get("comments")
+    entry.num_comments = len(comments) if isinstance(comments, list) else None
+    entry.organization = entry.organization or _org_name(props.get("submitterOrganization"))
+    return entry

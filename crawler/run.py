@@ -1,0 +1,59 @@
+"""Run a crawl in this process and return its stats: what `paperset crawl` and `paperset demo` call."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlRequest:
+    """What to crawl and where to write it; lists hold the values of repeatable flags."""
+
+    days: list[str] = field(default_factory=list)
+    weeks: list[str] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)
+    ranges: list[str] = field(default_factory=list)
+    base_url: str | None = None
+    out: Path | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def spider_kwargs(self) -> dict[str, Any]:
+        """The spider's arguments, as `scrapy crawl hf_papers -a ...` would give them."""
+        kwargs: dict[str, Any] = {}
+        for name, values in (("day", self.days), ("week", self.weeks), ("month", self.months),
+                             ("range", self.ranges)):
+            if values:
+                kwargs[name] = ",".join(values)
+        if self.base_url:
+            kwargs["base_url"] = self.base_url
+        return kwargs
+
+
+def crawl_settings(request: CrawlRequest) -> Settings:
+    """The project settings with the request's output and overrides applied."""
+    settings = get_project_settings()
+    if request.out is not None:
+        request.out.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("FEEDS", {str(request.out): {"format": "jsonlines", "overwrite": True}},
+                     priority="cmdline")
+    settings.setdict(request.settings, priority="cmdline")
+    return settings
+
+
+def run_crawl(request: CrawlRequest) -> dict[str, Any]:
+    """Crawl as asked, block until done, and return the crawl's stats."""
+    process = CrawlerProcess(crawl_settings(request), install_root_handler=True)
+    crawler = process.create_crawler("hf_papers")
+    process.crawl(crawler, **request.spider_kwargs())
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())

@@ -1,0 +1,1 @@
+"""The spiders: one per site; they only crawl (URLs, requests, pagination)."""

@@ -1,0 +1,55 @@
+"""A crawl's summary from its stats: what happened to every input, for people and for `--json`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_PREFIXES = {
+    "dropped": "paperset/dropped/",
+    "page_problems": "paperset/pages/",
+    "listings": "paperset/listings/",
+    "fetch_paths": "paperset/fetch/",
+}
+
+
+def summarize(stats: dict[str, Any], *, elapsed: float, out: Path | None) -> dict[str, Any]:
+    """The figures a person (and a scheduler) reads after a crawl, from Scrapy's stats."""
+    kept = int(stats.get("item_scraped_count", 0))
+    dropped = int(stats.get("item_dropped_count", 0))
+    summary: dict[str, Any] = {
+        "pages_fetched": int(stats.get("response_received_count", 0)),
+        "entries_found": kept + dropped,
+        "entries_kept": kept,
+        "entries_dropped": dropped,
+        "finish_reason": stats.get("finish_reason"),
+        "elapsed_s": round(elapsed, 2),
+        "out": str(out) if out else None,
+    }
+    for name, prefix in _PREFIXES.items():
+        summary[name] = {
+            key[len(prefix):]: value for key, value in sorted(stats.items()) if key.startswith(prefix)
+        }
+    return summary
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a few aligned lines of text."""
+    lines = [
+        f"pages fetched   {summary['pages_fetched']}",
+        f"entries found   {summary['entries_found']}",
+        f"entries kept    {summary['entries_kept']}",
+        f"entries dropped {summary['entries_dropped']}",
+    ]
+    for reason, count in summary["dropped"].items():
+        lines.append(f"  {reason:<22} {count}")
+    listings = ", ".join(f"{k} {v}" for k, v in summary["listings"].items())
+    if listings:
+        lines.append(f"listings        {listings}")
+    problems = ", ".join(f"{k} {v}" for k, v in summary["page_problems"].items())
+    if problems:
+        lines.append(f"page problems   {problems}")
+    lines.append(f"time taken      {summary['elapsed_s']:.1f} s ({summary['finish_reason']})")
+    if summary["out"]:
+        lines.append(f"output          {summary['out']}")
+    return "\n".join(lines)
