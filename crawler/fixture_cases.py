@@ -10,7 +10,9 @@ from typing import Any
 from crawler.pages.hf import HydrationError, parse_listing, parse_paper_page
 
 # Filled by the spider, not by extraction: left out of expected.json.
-CRAWL_ONLY_FIELDS = ("crawled_at", "fetch_path")
+CRAWL_ONLY_FIELDS = (
+    "crawled_at", "fetch_path", "arxiv_version", "content_key", "paper_key", "cluster_id", "similarity",
+)
 
 
 @dataclass(frozen=True)

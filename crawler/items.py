@@ -14,7 +14,9 @@ class PaperEntry:
 
     Missing values are None, never "". `listing_kind`, `listing_key` and `rank` say where the
     entry was seen; `source_url` is the page (or API answer) it came from; `fetch_path` is how
-    that listing was fetched (`api`, `page`, `browser`).
+    that listing was fetched (`api`, `page`, `browser`). The last five fields come from the cleaning
+    pipelines: the id's version suffix, a hash of the normalized text, the key the paper is grouped
+    by (its id, or `ck:` + content key), and the near-duplicate cluster it is linked to.
     """
 
     paper_id: str | None = None
@@ -38,6 +40,12 @@ class PaperEntry:
     source_url: str | None = None
     crawled_at: str | None = None
     fetch_path: str | None = None
+    # Set by the cleaning pipelines, not by extraction.
+    arxiv_version: int | None = None
+    content_key: str | None = None
+    paper_key: str | None = None
+    cluster_id: str | None = None
+    similarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (JSON-ready) of every field."""

@@ -45,6 +45,8 @@ def crawl_settings(request: CrawlRequest) -> Settings:
         request.out.parent.mkdir(parents=True, exist_ok=True)
         settings.set("FEEDS", {str(request.out): {"format": "jsonlines", "overwrite": True}},
                      priority="cmdline")
+        rejects = request.out.with_name(request.out.stem + ".rejects.jsonl")
+        settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
     settings.setdict(request.settings, priority="cmdline")
     return settings
 

@@ -32,4 +32,18 @@ COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
-ITEM_PIPELINES: dict[str, int] = {}
+# Normalize before validating, so that validation judges what will be stored (a title of control
+# characters only is empty once cleaned).
+ITEM_PIPELINES = {
+    "crawler.pipelines.normalize.NormalizePipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.dedupe_exact.ExactDedupePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.rejects.RejectsLog": 100,
+}
+# Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
+PAPERSET_REJECTS = "rejects.jsonl"
+PAPERSET_MAX_TITLE_CHARS = 1_000
+PAPERSET_MAX_ABSTRACT_CHARS = 20_000
+PAPERSET_MAX_FUTURE_DAYS = 2

@@ -1,0 +1,1 @@
+"""Item pipelines, one step each; their order is configuration (ITEM_PIPELINES)."""

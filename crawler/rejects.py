@@ -1,0 +1,84 @@
+"""Rejected entries: the drop exception that names a reason, and the log that keeps every dropped entry."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class Rejected(DropItem):
+    """An entry dropped for a named reason (`missing_title`, `bad_date`, ...) with a human detail."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason, log_level="INFO")
+        self.reason = reason
+        self.detail = detail
+
+
+def _jsonable(value: Any) -> Any:
+    # Lone surrogates cannot be written as UTF-8; keep them visible as escapes instead of losing the line.
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class RejectsLog:
+    """Writes every dropped item, whole, with its reason and source URL, to a JSON-lines file, and
+    counts `paperset/dropped/<reason>`. Listens to `item_dropped`, so no pipeline can drop silently.
+
+    Settings: `PAPERSET_REJECTS` (the file; empty disables the file, not the counting).
+    """
+
+    def __init__(self, crawler: Crawler, path: Path | None) -> None:
+        self.crawler = crawler
+        self.path = path
+        self.file: IO[str] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RejectsLog:
+        if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED", True):
+            raise NotConfigured
+        path = crawler.settings.get("PAPERSET_REJECTS") or None
+        log = cls(crawler, Path(path) if path else None)
+        crawler.signals.connect(log.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(log.spider_closed, signal=signals.spider_closed)
+        return log
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any = None) -> None:
+        reason = exception.reason if isinstance(exception, Rejected) else "other"
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"paperset/dropped/{reason}")
+        if self.path is None:
+            return
+        if self.file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open("a", encoding="utf-8")
+        entry = ItemAdapter(item).asdict()
+        record = {
+            "reason": reason,
+            "detail": str(exception),
+            "source_url": entry.get("source_url"),
+            "rejected_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "entry": entry,
+        }
+        self.file.write(json.dumps(_jsonable(record), ensure_ascii=False) + "\n")
+        self.file.flush()
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
