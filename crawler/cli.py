@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from crawler.fixture_cli import register as register_fixture
 from crawler.listings import plan_listings
 from crawler.run import CrawlRequest, run_crawl
 from crawler.summary import format_summary, summarize
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
     demo.set_defaults(handler=cmd_demo)
 
+    register_fixture(sub)
     try:
         from packager.cli import register
     except ImportError:  # the packager arrives with its own issue

@@ -69,3 +69,42 @@ def write_expected(case: FixtureCase) -> Path:
     target = case.path / "expected.json"
     target.write_text(json.dumps(extract_case(case), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return target
+
+
+def page_meta_for_url(url: str) -> dict[str, Any]:
+    """The page type and listing a site URL shows (`/papers/date/D`, `/papers/week/W`, `?q=`, `/papers/ID`)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from crawler.pages.hf import paper_id_from_href
+
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    query = parse_qs(parts.query)
+    if "q" in query:
+        return {"page_type": "listing", "listing_kind": "search", "listing_key": query["q"][0]}
+    if "date" in query:
+        return {"page_type": "listing", "listing_kind": "day", "listing_key": query["date"][0]}
+    if len(segments) == 3 and segments[0] == "papers" and segments[1] in ("date", "week", "month"):
+        kind = "day" if segments[1] == "date" else segments[1]
+        return {"page_type": "listing", "listing_kind": kind, "listing_key": segments[2]}
+    if segments == ["papers", "trending"]:
+        return {"page_type": "listing", "listing_kind": "trending", "listing_key": "trending"}
+    if paper_id_from_href(parts.path):
+        return {"page_type": "paper"}
+    raise ValueError(f"not a Hugging Face Papers listing or paper URL: {url}")
+
+
+def save_case(root: Path, name: str, url: str, body: str, *, headers: dict[str, str], rendered: bool,
+              captured_at: str) -> FixtureCase:
+    """Write a new case folder (refusing to overwrite one) with the page, its meta and expected.json."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"bad case name: {name!r}")
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=False)
+    (folder / "page.html").write_text(body, encoding="utf-8")
+    meta = {"url": url, **page_meta_for_url(url), "captured_at": captured_at, "rendered": rendered,
+            "headers": headers, "provenance": f"saved by `paperset fixture save` from {url}"}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    case = FixtureCase.load(folder)
+    write_expected(case)
+    return case

@@ -53,7 +53,7 @@ def crawl_settings(request: CrawlRequest) -> Settings:
 
 def run_crawl(request: CrawlRequest) -> dict[str, Any]:
     """Crawl as asked, block until done, and return the crawl's stats."""
-    process = CrawlerProcess(crawl_settings(request), install_root_handler=True)
+    process = CrawlerProcess(crawl_settings(request))
     crawler = process.create_crawler("hf_papers")
     process.crawl(crawler, **request.spider_kwargs())
     process.start()

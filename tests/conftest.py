@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,3 +19,23 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.fail(f"the shared data folder is missing: {path} (clone the repository beside shared/)")
     return path
+
+
+@pytest.fixture(scope="session")
+def replica():
+    """The bundled replica served on a free loopback port for the whole session."""
+    from crawler.replica.server import ReplicaServer
+
+    with ReplicaServer() as server:
+        yield server
+
+
+def run_paperset(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the `paperset` console script of this checkout's venv; fail the test with its output on error."""
+    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), *args], capture_output=True, text=True,
+                            timeout=timeout, cwd=ROOT)
+    return result
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -20,3 +20,20 @@ def test_the_required_cases_are_there() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.path.name for case in CASES])
 def test_fixture_case(case) -> None:
     assert extract_case(case) == case.expected()
+
+
+def test_fixture_save_records_a_case_that_replays(replica, tmp_path) -> None:
+    from .conftest import run_paperset
+
+    url = f"{replica.base_url}/papers/week/2025-W07"
+    result = run_paperset("fixture", "save", url, "--name", "week-07", "--fixtures", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    [case] = find_cases(tmp_path)
+    assert case.meta["listing_kind"] == "week" and case.meta["listing_key"] == "2025-W07"
+    assert case.meta["rendered"] is False and case.meta["url"] == url
+    expected = case.expected()
+    assert [e["paper_id"] for e in expected["entries"]] == [
+        i["paper"]["id"] for i in replica.site.items("week", "2025-W07")]
+    assert extract_case(case) == expected
+    again = run_paperset("fixture", "save", url, "--name", "week-07", "--fixtures", str(tmp_path))
+    assert again.returncode == 2 and "exists" in again.stderr

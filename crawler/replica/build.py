@@ -1,0 +1,82 @@
+"""Builds the replica's data: the real API corpus items of the replica's days, and its index.
+
+Run `python -m crawler.replica.build [--corpus PATH] [--out DIR]`; the output is committed and the
+build is deterministic (same bytes every run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "hf-papers" / "api-daily-papers.jsonl.gz"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+FIRST_DAY, LAST_DAY = date(2025, 2, 3), date(2025, 3, 21)
+# Day pages before this date are served with the 2024 props; from it on with the 2025-26 props.
+GENERATION_SWITCH = date(2025, 3, 1)
+MONTHS = ("2025-02",)
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def read_corpus(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def select(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The corpus items listed on the replica's days, by day then rank."""
+    chosen = [r for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()]
+    return sorted(chosen, key=lambda r: (r["_file_date"], r["_rank"]))
+
+
+def build_index(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    days = sorted({r["_file_date"] for r in rows})
+    by_week: dict[str, set[str]] = defaultdict(set)
+    for day in days:
+        by_week[iso_week(date.fromisoformat(day))].add(day)
+    # Only weeks whose every weekday lies inside the replica's span are served.
+    weeks = [w for w in sorted(by_week)
+             if date.fromisocalendar(int(w[:4]), int(w[6:]), 1) >= FIRST_DAY
+             and date.fromisocalendar(int(w[:4]), int(w[6:]), 5) <= LAST_DAY]
+    return {
+        "source": "shared/data/hf-papers/api-daily-papers.jsonl.gz",
+        "days": days,
+        "weeks": weeks,
+        "months": list(MONTHS),
+        "latest_day": days[-1],
+        "generation_switch": GENERATION_SWITCH.isoformat(),
+        "papers": len(rows),
+        "all_days": [(FIRST_DAY + timedelta(days=i)).isoformat() for i in range((LAST_DAY - FIRST_DAY).days + 1)],
+    }
+
+
+def write(rows: list[dict[str, Any]], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    payload = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
+    with (out / "corpus.jsonl.gz").open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(payload)
+    (out / "index.json").write_text(json.dumps(build_index(rows), indent=1) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--out", type=Path, default=DATA_DIR)
+    args = parser.parse_args()
+    rows = select(read_corpus(args.corpus))
+    write(rows, args.out)
+    print(f"replica: {len(rows)} papers over {len({r['_file_date'] for r in rows})} days -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
