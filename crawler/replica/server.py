@@ -13,25 +13,35 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.replica.build import DATA_DIR
-from crawler.replica.site import ReplicaSite
+from crawler.replica.render import render_dynamic, render_listing, render_paper
+from crawler.replica.site import ReplicaSite, paginate
 
 logger = logging.getLogger(__name__)
 
 ROBOTS = "User-agent: *\nDisallow: /login\nAllow: /papers\nAllow: /api/daily_papers\n"
 _LISTING = re.compile(r"^/papers/(date|week|month)/([\w-]+)$")
+_PAPER = re.compile(r"^/papers/(\d{4}\.\d{4,5})$")
+_API_PAPER = re.compile(r"^/api/papers/(\d{4}\.\d{4,5})$")
+DYNAMIC_PAGE_SIZE = 20
+JSON = {"Content-Type": "application/json"}
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 _KINDS = {"date": "day", "week": "week", "month": "month"}
 
 
 class ReplicaServer:
     """Serves a ReplicaSite; a context manager. `requests` logs (method, path with query, status).
 
-    Switches (attributes, may change while serving): `api_enabled` (False: every `/api/` path is 404).
+    Switches (attributes, may change while serving): `api_enabled` (False: `/api/` answers 404 to
+    every client but the replica's own page scripts, which send `X-Replica-Page`: an API closed to
+    crawlers while the pages still work); `dynamic` (True: search and trending pages carry no results
+    in their HTML; a script fetches and renders them, more on scrolling and "Load more").
     """
 
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
-                 api_enabled: bool = True) -> None:
+                 api_enabled: bool = True, dynamic: bool = False) -> None:
         self.site = ReplicaSite(data_dir or DATA_DIR)
         self.api_enabled = api_enabled
+        self.dynamic = dynamic
         self.requests: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -68,51 +78,83 @@ class ReplicaServer:
         with self._lock:
             self.requests.append((method, path, status))
 
-    def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+    def respond(self, path: str, query: dict[str, list[str]],
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) for a GET of `path?query`."""
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, ROBOTS.encode()
         if path.startswith("/api/"):
+            if not self.api_enabled and "x-replica-page" not in {k.lower() for k in (headers or {})}:
+                return 404, JSON, b'{"error":"Not Found"}'
             return self._api(path, query)
         if path == "/papers":
+            if "q" in query:
+                return self._search_page(query["q"][0])
             if "date" in query:
                 return self._listing("day", query["date"][0])
             return self._redirect_latest()
+        if path == "/papers/trending":
+            if self.dynamic:
+                return 200, HTML, render_dynamic(source="/api/papers/trending", query="",
+                                                 page_size=DYNAMIC_PAGE_SIZE).encode()
+            body = render_listing(self.site.trending_props(), self.site.items("trending", "trending") or [],
+                                  stamp=self.site.latest_day)
+            return 200, HTML, body.encode()
         match = _LISTING.match(path)
         if match:
             return self._listing(_KINDS[match.group(1)], match.group(2))
+        match = _PAPER.match(path)
+        if match and match.group(1) in self.site.papers:
+            row = self.site.papers[match.group(1)]
+            return 200, HTML, render_paper(row["paper"], row["numComments"], row["_rank"] + 1).encode()
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _redirect_latest(self) -> tuple[int, dict[str, str], bytes]:
         return 302, {"Location": f"/papers/date/{self.site.latest_day}"}, b""
 
     def _listing(self, kind: str, key: str) -> tuple[int, dict[str, str], bytes]:
-        if self.site.items(kind, key) is None:
+        items = self.site.items(kind, key)
+        if items is None:
             return self._redirect_latest()
-        body = self.site.render_listing(kind, key).encode("utf-8")
-        return 200, {"Content-Type": "text/html; charset=utf-8"}, body
+        stamp = f"{key}T00:00:00.000Z" if kind == "day" else key
+        return 200, HTML, render_listing(self.site.props(kind, key), items, stamp=stamp).encode()
+
+    def _search_page(self, q: str) -> tuple[int, dict[str, str], bytes]:
+        if self.dynamic:
+            body = render_dynamic(source="/api/papers/search", query=q, page_size=DYNAMIC_PAGE_SIZE)
+        else:
+            props = self.site.search_props(q)
+            body = render_listing(props, props["searchResults"], stamp=self.site.latest_day, search=True)
+        return 200, HTML, body.encode()
 
     def _api(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
-        if not self.api_enabled or path != "/api/daily_papers":
-            return 404, {"Content-Type": "application/json"}, b'{"error":"Not Found"}'
-        kind, key = "day", self.site.latest_day
-        for param, name in (("date", "day"), ("week", "week"), ("month", "month")):
-            if param in query:
-                kind, key = name, query[param][0]
         try:
             limit = int(query["limit"][0]) if "limit" in query else None
-            page = int(query.get("p", ["0"])[0])
+            page = max(int(query.get("p", ["0"])[0]), 0)
         except ValueError:
-            return 400, {"Content-Type": "application/json"}, b'{"error":"bad limit or p"}'
-        items = self.site.api_page(kind, key, limit, max(page, 0))
-        return 200, {"Content-Type": "application/json"}, json.dumps(items, ensure_ascii=False).encode()
+            return 400, JSON, b'{"error":"bad limit or p"}'
+        if path == "/api/daily_papers":
+            kind, key = "day", self.site.latest_day
+            for param, name in (("date", "day"), ("week", "week"), ("month", "month")):
+                if param in query:
+                    kind, key = name, query[param][0]
+            items = self.site.items(kind, key) or []
+        elif path == "/api/papers/search":
+            items = self.site.search(query.get("q", [""])[0])
+        elif path == "/api/papers/trending":
+            items = self.site.items("trending", "trending") or []
+        elif _API_PAPER.match(path) and _API_PAPER.match(path).group(1) in self.site.papers:  # type: ignore[union-attr]
+            return 200, JSON, json.dumps(self.site.papers[path.rsplit("/", 1)[1]]["paper"]).encode()
+        else:
+            return 404, JSON, b'{"error":"Not Found"}'
+        return 200, JSON, json.dumps(paginate(items, limit, page), ensure_ascii=False).encode()
 
 
 def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             parts = urlsplit(self.path)
-            status, headers, body = server.respond(parts.path, parse_qs(parts.query))
+            status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
             server.log("GET", self.path, status)
             self.send_response(status)
             for name, value in headers.items():

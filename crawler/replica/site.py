@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import html
 import json
 from collections import defaultdict
 from datetime import date, timedelta
@@ -11,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler.replica.build import DATA_DIR, iso_week
+from crawler.replica.seeds import load_seeds
 
 PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX = 50, 100
+TRENDING_DAYS, TRENDING_SIZE = 5, 60
 
 
 def public_item(row: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +43,10 @@ class ReplicaSite:
         for month in self.index["months"]:
             self.listings["month", month] = self._by_upvotes(d for d in by_day if d.startswith(month))
         self._by_day = by_day
+        self.seeds = load_seeds(data_dir / "seeds")
+        self.papers = {row["paper"]["id"]: row for row in self.rows}
+        recent = self.index["days"][-TRENDING_DAYS:]
+        self.listings["trending", "trending"] = self._by_upvotes(recent)[:TRENDING_SIZE]
 
     def _by_upvotes(self, days: Any) -> list[dict[str, Any]]:
         rows = [row for day in sorted(days) for row in self._by_day_rows(day)]
@@ -59,12 +64,6 @@ class ReplicaSite:
         rows = self.listings.get((kind, key))
         return None if rows is None else [public_item(r) for r in rows]
 
-    def api_page(self, kind: str, key: str, limit: int | None, page: int) -> list[dict[str, Any]]:
-        """One page of `/api/daily_papers` (`limit` capped like the real API, `p` 0-based)."""
-        items = self.items(kind, key) or []
-        size = min(max(limit or PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX)
-        return items[page * size:(page + 1) * size]
-
     def props(self, kind: str, key: str) -> dict[str, Any]:
         """The `DailyPapers` hydration props of a listing page, in the generation the page is served in."""
         items = self.items(kind, key) or []
@@ -77,39 +76,34 @@ class ReplicaSite:
                 "dailyPapers": items, "prevDate": None, "publisher": None, "periodType": kind,
                 "query": {}, "isTrending": False}
 
-    def render_listing(self, kind: str, key: str) -> str:
-        """A listing page: header hydrater, the `DailyPapers` hydrater with its props, and the cards."""
-        props = html.escape(json.dumps(self.props(kind, key), ensure_ascii=False), quote=True)
-        header = html.escape(json.dumps({"classNames": "", "isWide": False, "currentUser": None}), quote=True)
-        cards = "\n".join(render_card(item) for item in self.items(kind, key) or [])
-        stamp = f"{key}T00:00:00.000Z" if kind == "day" else key
-        return (
-            "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Daily Papers - Hugging Face</title>"
-            "</head><body>\n"
-            f'<div class="SVELTE_HYDRATER contents" data-target="MainHeader" data-props="{header}"></div>\n'
-            f'<main><div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{props}">\n'
-            f'<h1>Daily Papers</h1><time class="relative flex flex-col" datetime="{stamp}">{key}</time>\n'
-            f'<section class="grid grid-cols-1 gap-14">\n{cards}\n</section></div></main>\n</body></html>\n'
-        )
+    def search(self, query: str) -> list[dict[str, Any]]:
+        """Search results: a seed page's (title, abstract) cards for the seed queries, otherwise the
+        corpus papers whose title or abstract holds the query, by upvotes."""
+        if query in self.seeds:
+            return [{"title": title, "paper": {"title": title, "summary": abstract}}
+                    for title, abstract in self.seeds[query]]
+        needle = query.casefold()
+        rows = [r for r in self.rows
+                if needle in r["paper"]["title"].casefold() or needle in r["paper"]["summary"].casefold()]
+        rows.sort(key=lambda r: (-r["paper"]["upvotes"], r["paper"]["id"]))
+        seen: set[str] = set()
+        unique = [r for r in rows if not (r["paper"]["id"] in seen or seen.add(r["paper"]["id"]))]
+        return [{"title": r["paper"]["title"], "paper": r["paper"], "numComments": r["numComments"]}
+                for r in unique]
+
+    def search_props(self, query: str) -> dict[str, Any]:
+        """Props of a server-rendered search page (2025-26 generation, results in `searchResults`)."""
+        return {"authLight": {"isLoggedIn": False}, "canSubmit": False, "dateString": self.latest_day,
+                "dailyPapers": [], "prevDate": None, "publisher": None, "periodType": "day",
+                "query": {"q": query}, "searchResults": self.search(query), "isTrending": False}
+
+    def trending_props(self) -> dict[str, Any]:
+        props = self.props("day", self.latest_day)
+        props.update({"dailyPapers": self.items("trending", "trending"), "isTrending": True})
+        return props
 
 
-def render_card(item: dict[str, Any]) -> str:
-    """A paper card, in the markup of the real site's day listings (no abstract on day cards)."""
-    paper = item["paper"]
-    pid = html.escape(paper["id"], quote=True)
-    title = html.escape(" ".join(str(item.get("title") or paper.get("title") or "").split()))
-    thumb = html.escape(item.get("thumbnail") or "", quote=True)
-    return (
-        f'<article class="relative flex flex-col overflow-hidden rounded-xl border">'
-        f'<a href="/papers/{pid}" class="peer relative block h-56 w-full"><img src="{thumb}" alt=""></a>'
-        f'<div class="pointer-events-none absolute right-2 top-56 flex h-6 items-center gap-1 leading-none">'
-        f'Submitted by {html.escape(str((item.get("submittedBy") or {}).get("user", "")))}</div>'
-        f'<div class="flex w-full gap-6"><a href="/login?next=%2Fpapers%2F{pid}" class="self-start">'
-        f'<div class="shadow-alternate flex h-14 w-12 flex-col"><div class="leading-none">'
-        f'{int(paper.get("upvotes") or 0)}</div></div></a>'
-        f'<div class="w-full"><h3 class="mb-1 text-lg/6 font-semibold"><a href="/papers/{pid}" '
-        f'class="line-clamp-3 cursor-pointer text-balance">{title}</a></h3>'
-        f'<div class="flex items-center justify-between"><a href="/papers/{pid}#community" '
-        f'class="text-md flex items-center gap-2 text-gray-400">{int(item.get("numComments") or 0)}</a></div>'
-        f"</div></div></article>"
-    )
+def paginate(items: list[dict[str, Any]], limit: int | None, page: int) -> list[dict[str, Any]]:
+    """One page of an API list (`limit` capped like the real API, `p` 0-based)."""
+    size = min(max(limit or PAGE_LIMIT_DEFAULT, 1), PAGE_LIMIT_MAX)
+    return items[page * size:(page + 1) * size]
