@@ -36,6 +36,13 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a monthly listing (repeatable)")
     parser.add_argument("--range", action="append", default=[], metavar="START:END",
                         help="every day from START to END inclusive, for backfills (repeatable)")
+    parser.add_argument("--search", action="append", default=[], metavar="Q",
+                        help="a search listing, /papers?q=Q (repeatable)")
+    parser.add_argument("--trending", action="store_true", help="the trending listing")
+    parser.add_argument("--details", action="store_true",
+                        help="also fetch every paper's page (API first) for what listings lack")
+    parser.add_argument("--fetch", choices=("auto", "api", "page", "browser"), default=None,
+                        help="how listings are fetched (default: setting PAPERSET_FETCH, auto)")
     parser.add_argument("--base-url", default=None,
                         help="the site to crawl (default: setting PAPERSET_BASE_URL, https://huggingface.co)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], type=_setting,
@@ -44,24 +51,29 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _crawl_request(args: argparse.Namespace, out: Path | None) -> CrawlRequest:
     return CrawlRequest(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
-                        base_url=args.base_url, out=out, settings=dict(args.settings))
+                        searches=args.search, trending=args.trending, details=args.details,
+                        fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings))
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl listings and write accepted entries as JSON lines to --out."""
     request = _crawl_request(args, args.out)
     try:
-        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range)
+        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
+                                 searches=args.search, trending=args.trending)
     except ValueError as exc:
         print(f"paperset crawl: {exc}", file=sys.stderr)
         return 2
     if not listings:
-        print("paperset crawl: nothing to crawl: give --day, --week, --month or --range", file=sys.stderr)
+        print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
+              file=sys.stderr)
         return 2
     started = time.monotonic()
     stats = run_crawl(request)
     summary = summarize(stats, elapsed=time.monotonic() - started, out=args.out)
     print(format_summary(summary))
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
     return 0 if summary["finish_reason"] == "finished" else 1
 
 
@@ -78,6 +90,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ranges=[f"{index['days'][0]}:{index['days'][-1]}"],
             weeks=list(index["weeks"]),
             months=list(index["months"]),
+            searches=["pretraining", "pre-trained", "pre-training", "diffusion"],
+            trending=True,
             base_url=server.base_url,
             out=out_dir / "entries.jsonl",
             settings={"LOG_LEVEL": args.log_level},
@@ -99,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="crawl listings into a JSON-lines file")
     add_crawl_arguments(crawl)
     crawl.add_argument("--out", type=Path, required=True, help="JSON-lines file of accepted entries")
+    crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last")
     crawl.set_defaults(handler=cmd_crawl)
 
     demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import quote
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -15,17 +16,26 @@ MAX_RANGE_DAYS = 3660
 
 @dataclass(frozen=True, order=True)
 class Listing:
-    """One listing page to crawl: `kind` is day, week or month; `key` is its date, ISO week or month."""
+    """One listing to crawl: `kind` is day, week, month, search or trending; `key` is its date, ISO
+    week, month, query, or `trending`."""
 
     kind: str
     key: str
 
     def page_path(self) -> str:
         """The listing's page path on the site (2025-26 URL scheme)."""
+        if self.kind == "search":
+            return f"/papers?q={quote(self.key)}"
+        if self.kind == "trending":
+            return "/papers/trending"
         return f"/papers/{'date' if self.kind == 'day' else self.kind}/{self.key}"
 
-    def api_path(self) -> str:
-        """The JSON API path that serves the same listing."""
+    def api_path(self) -> str | None:
+        """The public JSON API path that serves the same listing; None where there is none (trending)."""
+        if self.kind == "search":
+            return f"/api/papers/search?q={quote(self.key)}"
+        if self.kind == "trending":
+            return None
         param = "date" if self.kind == "day" else self.kind
         return f"/api/daily_papers?{param}={self.key}"
 
@@ -87,12 +97,21 @@ def plan_listings(
     weeks: str | Iterable[str] | None = None,
     months: str | Iterable[str] | None = None,
     ranges: str | Iterable[str] | None = None,
+    searches: str | Iterable[str] | None = None,
+    trending: bool = False,
 ) -> list[Listing]:
-    """The listings to crawl, each once, in a stable order (days, weeks, months)."""
+    """The listings to crawl, each once, in a stable order (days, weeks, months, searches, trending).
+
+    Search queries are taken whole (a query may hold commas when given as a list).
+    """
     day_set = {parse_day(d) for d in _split(days)}
     for value in _split(ranges):
         day_set.update(parse_range(value))
     listings = [Listing("day", d.isoformat()) for d in sorted(day_set)]
     listings += [Listing("week", w) for w in sorted({parse_week(w) for w in _split(weeks)})]
     listings += [Listing("month", m) for m in sorted({parse_month(m) for m in _split(months)})]
+    queries = [searches] if isinstance(searches, str) else list(searches or [])
+    listings += [Listing("search", q) for q in dict.fromkeys(q.strip() for q in queries if q.strip())]
+    if trending:
+        listings.append(Listing("trending", "trending"))
     return listings

@@ -22,6 +22,10 @@ class CrawlRequest:
     weeks: list[str] = field(default_factory=list)
     months: list[str] = field(default_factory=list)
     ranges: list[str] = field(default_factory=list)
+    searches: list[str] = field(default_factory=list)
+    trending: bool = False
+    details: bool = False
+    fetch: str | None = None
     base_url: str | None = None
     out: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
@@ -33,8 +37,14 @@ class CrawlRequest:
                              ("range", self.ranges)):
             if values:
                 kwargs[name] = ",".join(values)
-        if self.base_url:
-            kwargs["base_url"] = self.base_url
+        if self.searches:
+            kwargs["search"] = list(self.searches)
+        for name in ("trending", "details"):
+            if getattr(self, name):
+                kwargs[name] = True
+        for name in ("fetch", "base_url"):
+            if getattr(self, name):
+                kwargs[name] = getattr(self, name)
         return kwargs
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crawler.browser import launch_options
+
 BOT_NAME = "paperset"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -47,3 +49,25 @@ PAPERSET_REJECTS = "rejects.jsonl"
 PAPERSET_MAX_TITLE_CHARS = 1_000
 PAPERSET_MAX_ABSTRACT_CHARS = 20_000
 PAPERSET_MAX_FUTURE_DAYS = 2
+
+# --- browser (scrapy-playwright), used only for requests that ask for it ------------------------
+# Which Chromium: $PAPERSET_CHROMIUM, else `chromium` on the PATH, else Playwright's own download.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = launch_options()
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.should_abort_request"
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
+# How the browser path fetches a listing: `auto` (API, then the page's JSON, then the browser),
+# `api`, `page` or `browser`.
+PAPERSET_FETCH = "auto"
+# Rounds of scroll-and-click the browser makes on a dynamic page, and the wait after each (ms).
+PAPERSET_BROWSER_MAX_ROUNDS = 200
+PAPERSET_BROWSER_WAIT_MS = 150
+# API pages are asked with this `limit` (the site caps it at 50... 100).
+PAPERSET_API_PAGE_SIZE = 50

@@ -10,6 +10,8 @@ _PREFIXES = {
     "page_problems": "paperset/pages/",
     "listings": "paperset/listings/",
     "fetch_paths": "paperset/fetch/",
+    "dedupe": "paperset/dedupe/",
+    "repaired": "paperset/repaired/",
 }
 
 
@@ -46,9 +48,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     listings = ", ".join(f"{k} {v}" for k, v in summary["listings"].items())
     if listings:
         lines.append(f"listings        {listings}")
-    problems = ", ".join(f"{k} {v}" for k, v in summary["page_problems"].items())
-    if problems:
-        lines.append(f"page problems   {problems}")
+    for label, name in (("fetched by", "fetch_paths"), ("page problems", "page_problems"),
+                        ("dedupe", "dedupe"), ("repaired", "repaired")):
+        text = ", ".join(f"{k} {v}" for k, v in summary[name].items())
+        if text:
+            lines.append(f"{label:<15} {text}")
     lines.append(f"time taken      {summary['elapsed_s']:.1f} s ({summary['finish_reason']})")
     if summary["out"]:
         lines.append(f"output          {summary['out']}")

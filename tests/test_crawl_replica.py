@@ -71,15 +71,17 @@ def by_listing(entries: list[dict[str, Any]], fields: list[str]) -> dict[tuple[s
     return {(e["listing_key"], e["rank"]): {f: e[f] for f in fields} for e in entries}
 
 
-def test_crawl_gives_every_paper_of_every_day_exactly_as_the_source(replica, tmp_path) -> None:
+@pytest.mark.parametrize("fetch", ["page", "api"])
+def test_crawl_gives_every_paper_of_every_day_exactly_as_the_source(replica, tmp_path, fetch) -> None:
     rows = source_rows()
     assert len(replica.index["days"]) >= 30
-    entries, stdout = crawl_days(replica, tmp_path, "-s", "PAPERSET_NORMALIZE_ENABLED=False")
+    entries, stdout = crawl_days(replica, tmp_path, "-s", "PAPERSET_NORMALIZE_ENABLED=False",
+                                 "-s", f"PAPERSET_FETCH={fetch}")
     expected = [expected_raw(r) for r in rows]
     fields = list(expected[0])
     assert by_listing(entries, fields) == {(e["listing_key"], e["rank"]): e for e in expected}
     assert len(entries) == len(rows) == replica.index["papers"]
-    assert {e["fetch_path"] for e in entries} == {"page"}
+    assert {e["fetch_path"] for e in entries} == {fetch}
     # 47 calendar days: 35 with papers, 12 weekend days the site redirects to the latest day.
     assert "no_papers 12" in stdout
 

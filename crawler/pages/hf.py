@@ -216,8 +216,9 @@ def parse_cards(selector: Selector, *, url: str, kind: str, key: str) -> list[Pa
             paper_id = paper_id_from_href(href)
             if paper_id:
                 break
-        blocks = [_text(node) for node in article.xpath(".//*[not(self::h3) and not(ancestor::h3)]")]
-        blocks = [b for b in blocks if b != title and title not in b]
+        # Text blocks outside the title: neither the h3, nor inside it, nor around it.
+        nodes = article.xpath(".//*[not(self::h3) and not(ancestor::h3) and not(.//h3)]")
+        blocks = [b for b in (_text(node) for node in nodes) if b != title]
         longest = max(blocks, key=len, default="")
         upvote_text = next((t for t in article.css("div.leading-none::text").getall() if _UPVOTE_BOX.match(t)), None)
         comments_text = " ".join(article.css('a[href$="#community"] ::text').getall())
@@ -253,3 +254,32 @@ def parse_paper_page(html: str | Selector, *, url: str) -> PaperEntry:
     entry.num_comments = len(comments) if isinstance(comments, list) else None
     entry.organization = entry.organization or _org_name(props.get("submitterOrganization"))
     return entry
+
+
+def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int = 0) -> list[PaperEntry]:
+    """Entries of one `/api/daily_papers` or `/api/papers/search` answer (a JSON list of items).
+
+    Raises HydrationError (`bad_json`, `unknown_shape`) when the answer is not such a list.
+    """
+    try:
+        items = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HydrationError("bad_json") from None
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("paper", i), dict) and (i.get("title") or i.get("paper"))
+        for i in items
+    ):
+        raise HydrationError("unknown_shape")
+    return [entry_from_api_item(item, kind=kind, key=key, rank=offset + i, source_url=url)
+            for i, item in enumerate(items)]
+
+
+def parse_api_paper(text: str, *, url: str) -> PaperEntry:
+    """The paper of an `/api/papers/ID` answer (a bare paper object)."""
+    try:
+        paper = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HydrationError("bad_json") from None
+    if not isinstance(paper, dict) or not paper.get("id"):
+        raise HydrationError("unknown_shape")
+    return entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url)

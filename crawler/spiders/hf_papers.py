@@ -1,4 +1,5 @@
-"""The Hugging Face Papers spider: requests the asked listings and hands each response to page code."""
+"""The Hugging Face Papers spider: requests the asked listings along the cheapest path that has the
+data (API, page JSON, browser) and hands each response to page code."""
 
 from __future__ import annotations
 
@@ -11,19 +12,36 @@ from urllib.parse import urljoin, urlparse
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy_playwright.page import PageMethod
+from twisted.python.failure import Failure
 
+from crawler.browser import LOAD_ALL_SCRIPT
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
-from crawler.pages.hf import parse_listing
+from crawler.pages.hf import HydrationError, parse_api_listing, parse_api_paper, parse_listing, parse_paper_page
 
 logger = logging.getLogger(__name__)
 
+FETCH_MODES = ("auto", "api", "page", "browser")
+_REDIRECTS = [301, 302, 303, 307, 308]
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
+
 
 class HfPapersSpider(scrapy.Spider):
-    """Crawls daily, weekly and monthly listings of Hugging Face Papers.
+    """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
-    `range` (`START:END`, every day in between), `base_url`. Settings read: `PAPERSET_BASE_URL`.
+    `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
+    page), `fetch` (auto, api, page, browser), `base_url`. Settings read: `PAPERSET_BASE_URL`,
+    `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`.
+
+    `auto` asks the JSON API first, reads the page's hydration JSON when the API fails (an error
+    status after retries, invalid JSON, an unknown shape), and renders the page in Chromium only when
+    neither has the data. Stats `paperset/fetch/<path>` count the listings each path served.
     """
 
     name = "hf_papers"
@@ -34,61 +52,186 @@ class HfPapersSpider(scrapy.Spider):
         week: str | list[str] | None = None,
         month: str | list[str] | None = None,
         range: str | list[str] | None = None,
+        search: str | list[str] | None = None,
+        trending: Any = False,
+        details: Any = False,
+        fetch: str | None = None,
         base_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.listings: list[Listing] = plan_listings(days=day, weeks=week, months=month, ranges=range)
+        searches = search.split(",") if isinstance(search, str) else search
+        self.listings: list[Listing] = plan_listings(days=day, weeks=week, months=month, ranges=range,
+                                                     searches=searches, trending=_flag(trending))
         if not self.listings:
-            raise ValueError("nothing to crawl: give at least one of day, week, month or range")
-        self.base_url_arg = base_url
+            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending")
+        if fetch is not None and fetch not in FETCH_MODES:
+            raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
+        self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
+        self.detailed: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HfPapersSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        base = spider.base_url_arg or crawler.settings.get("PAPERSET_BASE_URL")
-        spider.base_url = str(base).rstrip("/")
+        settings = crawler.settings
+        spider.base_url = str(spider.base_url_arg or settings.get("PAPERSET_BASE_URL")).rstrip("/")
+        spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH", "auto")
+        if spider.fetch not in FETCH_MODES:
+            raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
+        spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
+        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS", 200),
+                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS", 150)}
         return spider
+
+    def _inc(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for listing in self.listings:
-            yield self.listing_request(listing, self.base_url + listing.page_path())
+            yield self.first_request(listing)
 
-    def listing_request(self, listing: Listing, url: str) -> scrapy.Request:
+    # --- requests, one kind per path ---------------------------------------------------------
+
+    def first_request(self, listing: Listing) -> scrapy.Request:
+        if self.fetch in ("auto", "api") and listing.api_path():
+            return self.api_request(listing, 0)
+        if self.fetch == "browser":
+            return self.browser_request(listing)
+        return self.page_request(listing, self.base_url + listing.page_path())
+
+    def api_request(self, listing: Listing, page: int) -> scrapy.Request:
+        url = f"{self.base_url}{listing.api_path()}&limit={self.api_page_size}&p={page}"
+        return scrapy.Request(url, callback=self.parse_api, errback=self.api_failed,
+                              cb_kwargs={"listing": listing, "page": page},
+                              meta={"handle_httpstatus_all": True, "dont_redirect": True})
+
+    def page_request(self, listing: Listing, url: str) -> scrapy.Request:
         # Redirects are handled here, not followed blindly: the site answers a day with no papers by
         # redirecting to the latest day, whose papers must not be filed under the asked day.
-        return scrapy.Request(
-            url,
-            callback=self.parse_listing,
-            cb_kwargs={"listing": listing},
-            meta={"dont_redirect": True, "handle_httpstatus_list": [301, 302, 303, 307, 308]},
-        )
+        return scrapy.Request(url, callback=self.parse_page, cb_kwargs={"listing": listing}, dont_filter=True,
+                              meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS})
 
-    def parse_listing(self, response: Response, listing: Listing) -> Iterator[PaperEntry | scrapy.Request]:
-        stats = self.crawler.stats
-        assert stats is not None
+    def browser_request(self, listing: Listing) -> scrapy.Request:
+        load_all = PageMethod("evaluate", LOAD_ALL_SCRIPT, self.browser_args)
+        return scrapy.Request(self.base_url + listing.page_path(), callback=self.parse_browser,
+                              errback=self.browser_failed, cb_kwargs={"listing": listing}, dont_filter=True,
+                              meta={"playwright": True, "playwright_page_methods": [load_all]})
+
+    # --- callbacks -------------------------------------------------------------------------------
+
+    def parse_api(self, response: Response, listing: Listing, page: int) -> Iterator[Any]:
+        try:
+            if response.status != 200:
+                raise HydrationError(f"http_{response.status}")
+            entries = parse_api_listing(response.text, url=response.url, kind=listing.kind, key=listing.key,
+                                        offset=page * self.api_page_size)
+        except HydrationError as exc:
+            yield from self.api_fallback(listing, page, exc.reason, response.url)
+            return
+        if page == 0:
+            if not entries and listing.kind == "day":
+                self._inc("paperset/listings/no_papers")
+                return
+            self._inc("paperset/fetch/api")
+        yield from self.emit(entries, "api")
+        if len(entries) == self.api_page_size:
+            yield self.api_request(listing, page + 1)
+
+    def api_failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        yield from self.api_fallback(request.cb_kwargs["listing"], request.cb_kwargs["page"],
+                                     failure.type.__name__.lower(), request.url)
+
+    def api_fallback(self, listing: Listing, page: int, reason: str, url: str) -> Iterator[Any]:
+        self._inc(f"paperset/api/{reason}")
+        if page > 0:
+            # Earlier API pages already gave their entries; the page path would repeat them.
+            logger.error("API page %d failed (%s): %s; the listing stays incomplete", page, reason, url)
+            self._inc("paperset/listings/incomplete")
+        elif self.fetch == "auto":
+            logger.info("API failed (%s) for %s %s; reading the page", reason, listing.kind, listing.key)
+            yield self.page_request(listing, self.base_url + listing.page_path())
+        else:
+            logger.warning("API failed (%s) for %s %s", reason, listing.kind, listing.key)
+
+    def parse_page(self, response: Response, listing: Listing) -> Iterator[Any]:
         if 300 <= response.status < 400:
             location = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
             if urlparse(location).path.rstrip("/").endswith(listing.key):
-                yield self.listing_request(listing, location)
+                yield self.page_request(listing, location)
                 return
-            stats.inc_value("paperset/listings/no_papers")
+            self._inc("paperset/listings/no_papers")
             logger.info("%s %s has no papers: the site redirects to %s", listing.kind, listing.key, location)
             return
         page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
         for reason in page.problems:
-            stats.inc_value(f"paperset/pages/{reason}")
-        if page.problems:
-            logger.warning("%s: %s (read %d entries from %s)", response.url, ", ".join(page.problems),
-                           len(page.entries), page.source)
+            self._inc(f"paperset/pages/{reason}")
         if listing.kind == "day" and page.page_key and page.page_key != listing.key:
-            stats.inc_value("paperset/listings/no_papers")
+            self._inc("paperset/listings/no_papers")
             logger.info("day %s has no papers: the page shows %s", listing.key, page.page_key)
             return
-        stats.inc_value(f"paperset/listings/{page.source}")
-        stats.inc_value("paperset/fetch/page")
+        if not page.entries:
+            if self.fetch == "auto":
+                logger.info("no data in %s; rendering it in the browser", response.url)
+                yield self.browser_request(listing)
+            else:
+                logger.warning("%s: no entries (%s)", response.url, ", ".join(page.problems))
+            return
+        if page.problems:
+            logger.warning("%s: %s (read %d entries from the cards)", response.url, ", ".join(page.problems),
+                           len(page.entries))
+        self._inc(f"paperset/listings/{page.source}")
+        self._inc("paperset/fetch/page")
+        yield from self.emit(page.entries, "page")
+
+    def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
+        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
+        if not page.entries:
+            self._inc("paperset/browser/no_entries")
+            logger.warning("%s: no entries even in the browser", response.url)
+            return
+        self._inc("paperset/fetch/browser")
+        yield from self.emit(page.entries, "browser")
+
+    def browser_failed(self, failure: Failure) -> None:
+        self._inc(f"paperset/browser/{failure.type.__name__.lower()}")
+        logger.error("browser failed on %s: %s", failure.request.url, failure.value)  # type: ignore[attr-defined]
+
+    def emit(self, entries: list[PaperEntry], path: str) -> Iterator[Any]:
         crawled_at = datetime.now(UTC).isoformat()
-        for entry in page.entries:
+        for entry in entries:
             entry.crawled_at = crawled_at
-            entry.fetch_path = "page"
+            entry.fetch_path = path
             yield entry
+            if self.details and entry.paper_id and entry.paper_id not in self.detailed:
+                self.detailed.add(entry.paper_id)
+                yield self.detail_request(entry.paper_id)
+
+    # --- paper pages (--details) -----------------------------------------------------------------
+
+    def detail_request(self, paper_id: str, *, page: bool = False) -> scrapy.Request:
+        if self.fetch in ("auto", "api") and not page:
+            return scrapy.Request(f"{self.base_url}/api/papers/{paper_id}", callback=self.parse_detail,
+                                  cb_kwargs={"paper_id": paper_id, "api": True},
+                                  meta={"handle_httpstatus_all": True})
+        return scrapy.Request(f"{self.base_url}/papers/{paper_id}", callback=self.parse_detail,
+                              cb_kwargs={"paper_id": paper_id, "api": False})
+
+    def parse_detail(self, response: Response, paper_id: str, api: bool) -> Iterator[Any]:
+        try:
+            if response.status != 200:
+                raise HydrationError(f"http_{response.status}")
+            if api:
+                entry = parse_api_paper(response.text, url=response.url)
+            else:
+                entry = parse_paper_page(response.text, url=response.url)
+        except HydrationError as exc:
+            self._inc(f"paperset/details/{exc.reason}")
+            if api and self.fetch == "auto":
+                yield self.detail_request(paper_id, page=True)
+            return
+        self._inc(f"paperset/details/{'api' if api else 'page'}")
+        entry.crawled_at = datetime.now(UTC).isoformat()
+        entry.fetch_path = "api" if api else "page"
+        yield entry

@@ -1,0 +1,68 @@
+"""Browser configuration for scrapy-playwright: which Chromium, its flags, what to abort, and the
+script that loads every result of an infinite-scroll or "load more" page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from playwright.async_api import Request as PlaywrightRequest
+
+# Hosts the browser may resolve: loopback (tests, the replica) and the site's own hosts. Everything
+# else (Google's update and metrics hosts that Chromium calls on its own) resolves to nothing.
+HOST_RULES = ("MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE huggingface.co, "
+              "EXCLUDE *.huggingface.co, EXCLUDE hf.co, EXCLUDE *.hf.co")
+CHROMIUM_ARGS = (
+    f"--host-resolver-rules={HOST_RULES}",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+)
+ABORTED_RESOURCES = frozenset({"image", "font", "media"})
+
+# Scrolls to the bottom and clicks any "load more"/"show more" button until the number of cards
+# stops growing (three quiet rounds) or the page marks the list's end; returns the card count.
+LOAD_ALL_SCRIPT = """
+async ({maxRounds, waitMs}) => {
+  const count = () => document.querySelectorAll('article').length;
+  let quiet = 0, last = -1;
+  for (let round = 0; round < maxRounds && quiet < 3; round++) {
+    window.scrollTo(0, document.body.scrollHeight);
+    for (const b of document.querySelectorAll('button')) {
+      if (!b.hidden && !b.disabled && /load more|show more/i.test(b.textContent)) b.click();
+    }
+    await new Promise(r => setTimeout(r, waitMs));
+    if (document.querySelector('[data-list-end]') && count() === last) break;
+    quiet = count() === last ? quiet + 1 : 0;
+    last = count();
+  }
+  return count();
+}
+"""
+
+
+def chromium_executable() -> str | None:
+    """`$PAPERSET_CHROMIUM`, else a `chromium` on the PATH, else None (Playwright's own browser,
+    from `playwright install chromium`)."""
+    configured = os.environ.get("PAPERSET_CHROMIUM")
+    if configured:
+        return configured
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_options() -> dict[str, Any]:
+    """PLAYWRIGHT_LAUNCH_OPTIONS: headless, the system Chromium when there is one, our flags."""
+    options: dict[str, Any] = {"headless": True, "args": list(CHROMIUM_ARGS), "timeout": 30_000}
+    executable = chromium_executable()
+    if executable:
+        options["executable_path"] = executable
+    return options
+
+
+def should_abort_request(request: PlaywrightRequest) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: images, fonts and media are never needed for extraction."""
+    return request.resource_type in ABORTED_RESOURCES
