@@ -24,7 +24,7 @@ test: setup
 	@$(VENV)/bin/python -m pytest
 
 bench: setup
-	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done
 
 clean:
 	rm -rf out .pytest_cache
