@@ -28,6 +28,10 @@ def summarize(stats: dict[str, Any], *, elapsed: float, out: Path | None) -> dic
         "elapsed_s": round(elapsed, 2),
         "out": str(out) if out else None,
     }
+    summary["browser_pages"] = {
+        "opened": int(stats.get("playwright/page_count", 0)),
+        "closed": int(stats.get("playwright/page_count/closed", 0)),
+    }
     for name, prefix in _PREFIXES.items():
         summary[name] = {
             key[len(prefix):]: value for key, value in sorted(stats.items()) if key.startswith(prefix)

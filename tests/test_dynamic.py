@@ -50,6 +50,9 @@ def test_dynamic_search_page_needs_the_browser_for_every_entry(server, tmp_path)
     assert seed_pairs(entries, "pretraining") == as_stored(SEEDS["pretraining"])
     assert summary["fetch_paths"] == {"browser": 1}
     assert {e["fetch_path"] for e in entries} == {"browser"}
+    assert summary["browser_pages"] == {"opened": 1, "closed": 1}
+    # Images, fonts and media are aborted; the page's own script and its API calls are not.
+    assert any(path.startswith("/api/papers/search") for _, path, _ in server.requests)
 
 
 @pytest.mark.browser
@@ -90,6 +93,7 @@ def test_auto_renders_in_the_browser_when_neither_api_nor_html_has_the_data(serv
     entries, summary = crawl(server, tmp_path, "--search", "pre-trained", "--trending")
     assert summary["fetch_paths"] == {"browser": 2}
     assert seed_pairs(entries, "pre-trained") == as_stored(SEEDS["pre-trained"])
+    assert summary["browser_pages"] == {"opened": 2, "closed": 2}
     trending = [e["paper_id"] for e in sorted(entries, key=lambda e: e["rank"]) if e["listing_kind"] == "trending"]
     assert trending == [i["paper"]["id"] for i in server.site.items("trending", "trending")]
 
