@@ -57,6 +57,7 @@ def crawl_settings(request: CrawlRequest) -> Settings:
                      priority="cmdline")
         rejects = request.out.with_name(request.out.stem + ".rejects.jsonl")
         settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
+        settings.set("PAPERSET_DEDUPE_STORE", str(request.out.parent / "dedupe-index"), priority="cmdline")
     settings.setdict(request.settings, priority="cmdline")
     return settings
 

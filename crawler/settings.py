@@ -40,7 +40,17 @@ ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,
     "crawler.pipelines.dedupe_exact.ExactDedupePipeline": 300,
+    "crawler.pipelines.dedupe_near.NearDedupePipeline": 400,
 }
+# The near-duplicate index: `memory`, a folder (kept across runs: tomorrow's crawl knows today's
+# papers), or `redis://host:port/db` (shared by several crawl processes). `paperset crawl --out F`
+# keeps it in a `dedupe-index` folder beside F.
+PAPERSET_DEDUPE_STORE = "memory"
+# MinHash LSH parameters (crawler/dedup/config.py says why these defaults).
+PAPERSET_DEDUPE_SHINGLE_SIZE = 5
+PAPERSET_DEDUPE_NUM_PERM = 128
+PAPERSET_DEDUPE_THRESHOLD = 0.7
+PAPERSET_DEDUPE_SEED = 1
 EXTENSIONS = {
     "crawler.rejects.RejectsLog": 100,
 }

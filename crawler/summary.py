@@ -28,6 +28,10 @@ def summarize(stats: dict[str, Any], *, elapsed: float, out: Path | None) -> dic
         "elapsed_s": round(elapsed, 2),
         "out": str(out) if out else None,
     }
+    dedupe = {k: int(v) for k, v in stats.items() if k.startswith("paperset/dedupe/")}
+    summary["papers"] = dedupe.get("paperset/dedupe/new", 0) - dedupe.get("paperset/dedupe/near_merged", 0)
+    summary["near_merged"] = dedupe.get("paperset/dedupe/near_merged", 0)
+    summary["near_linked"] = dedupe.get("paperset/dedupe/near_linked", 0)
     summary["browser_pages"] = {
         "opened": int(stats.get("playwright/page_count", 0)),
         "closed": int(stats.get("playwright/page_count/closed", 0)),
@@ -49,6 +53,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     for reason, count in summary["dropped"].items():
         lines.append(f"  {reason:<22} {count}")
+    lines += [
+        f"papers kept     {summary['papers']} (distinct, after exact and near dedupe)",
+        f"near merged     {summary['near_merged']} (id-less near copies folded into the paper they copy)",
+        f"near linked     {summary['near_linked']} (papers with their own id linked to a near copy)",
+    ]
     listings = ", ".join(f"{k} {v}" for k, v in summary["listings"].items())
     if listings:
         lines.append(f"listings        {listings}")

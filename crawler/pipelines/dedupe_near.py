@@ -53,7 +53,7 @@ class NearDedupePipeline:
         assert crawler.stats is not None
         pipeline = cls(crawler.stats, open_index(config, store), store)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        crawler.stats.set_value("paperset/dedupe/config", repr(config.to_dict()))
+        crawler.stats.set_value("paperset/config/dedupe", config.to_dict())
         return pipeline
 
     def process_item(self, item: Any) -> Any:

@@ -1,0 +1,1 @@
+"""MinHash near-duplicate detection: pure functions over text and arrays, and index backends."""
