@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             ranges=[f"{index['days'][0]}:{index['days'][-1]}"],
             weeks=list(index["weeks"]),
             months=list(index["months"]),
-            searches=["pretraining", "pre-trained", "pre-training", "diffusion"],
+            searches=["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker", "Olympiad"],
             trending=True,
             base_url=server.base_url,
             out=out_dir / "entries.jsonl",

@@ -15,8 +15,9 @@ from .conftest import read_jsonl, run_paperset
 
 
 def source_rows() -> list[dict[str, Any]]:
+    days = set(json.loads((DATA_DIR / "index.json").read_text())["days"])
     with gzip.open(DATA_DIR / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
+        return [row for row in map(json.loads, lines) if row["_file_date"] in days]
 
 
 def expected_raw(row: dict[str, Any]) -> dict[str, Any]:

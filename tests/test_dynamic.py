@@ -69,6 +69,10 @@ def test_the_seed_pages_come_back_exactly_in_each_flavour(tmp_path, flavour, fet
     for query, pairs in SEEDS.items():
         assert seed_pairs(entries, query) == as_stored(pairs)
     assert summary["fetch_paths"] == {path: 3}
+    # The same paper is on several seed pages: 313 distinct papers, each kept once, by reason.
+    assert summary["papers"] == 313
+    assert summary["dedupe"] == {"new": 313, "repeat": 22, "near_unique": 313}
+    assert len({e["paper_key"] for e in entries}) == 313
 
 
 def test_auto_uses_the_api_when_there_is_one(server, tmp_path) -> None:

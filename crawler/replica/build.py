@@ -21,6 +21,9 @@ FIRST_DAY, LAST_DAY = date(2025, 2, 3), date(2025, 3, 21)
 # Day pages before this date are served with the 2024 props; from it on with the 2025-26 props.
 GENERATION_SWITCH = date(2025, 3, 1)
 MONTHS = ("2025-02",)
+# Real near-duplicate pairs under different ids (site notes), served by search only (`WebSailor`,
+# `Seeker`, `Olympiad`), so crawls meet real near copies.
+NEAR_COPY_IDS = ("2507.02592", "2509.13305", "2410.06949", "2412.11713", "2512.10739", "2512.10756")
 
 
 def iso_week(day: date) -> str:
@@ -35,12 +38,13 @@ def read_corpus(path: Path) -> list[dict[str, Any]]:
 
 def select(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The corpus items listed on the replica's days, by day then rank."""
-    chosen = [r for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()]
+    chosen = [r for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()
+              or r["paper"]["id"] in NEAR_COPY_IDS]
     return sorted(chosen, key=lambda r: (r["_file_date"], r["_rank"]))
 
 
 def build_index(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    days = sorted({r["_file_date"] for r in rows})
+    days = sorted({r["_file_date"] for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()})
     by_week: dict[str, set[str]] = defaultdict(set)
     for day in days:
         by_week[iso_week(date.fromisoformat(day))].add(day)
@@ -55,7 +59,8 @@ def build_index(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "months": list(MONTHS),
         "latest_day": days[-1],
         "generation_switch": GENERATION_SWITCH.isoformat(),
-        "papers": len(rows),
+        "papers": sum(1 for r in rows if r["_file_date"] in days),
+        "search_only": list(NEAR_COPY_IDS),
         "all_days": [(FIRST_DAY + timedelta(days=i)).isoformat() for i in range((LAST_DAY - FIRST_DAY).days + 1)],
     }
 

@@ -33,8 +33,10 @@ class ReplicaSite:
         with gzip.open(data_dir / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
             self.rows = [json.loads(line) for line in lines]
         by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        days = set(self.index["days"])
         for row in self.rows:
-            by_day[row["_file_date"]].append(row)
+            if row["_file_date"] in days:
+                by_day[row["_file_date"]].append(row)
         self.listings: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for day, rows in by_day.items():
             self.listings["day", day] = sorted(rows, key=lambda r: r["_rank"])

@@ -1,0 +1,163 @@
+"""The near-dup index and pipeline on real near copies, persistence, and a shared Redis index."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.dedup.config import DedupeConfig
+from crawler.dedup.index import open_index
+from crawler.items import PaperEntry
+from crawler.normalize import clean_text
+from crawler.pipelines.dedupe_exact import ExactDedupePipeline
+from crawler.pipelines.dedupe_near import NearDedupePipeline
+from crawler.pipelines.normalize import NormalizePipeline
+
+
+def corpus(shared_data) -> dict[str, dict]:
+    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        return {row["paper"]["id"]: row["paper"] for row in map(json.loads, lines)}
+
+
+def text(paper: dict) -> str:
+    return f"{clean_text(paper['title'])} {clean_text(paper['summary'])}"
+
+
+def test_the_real_near_copies_are_found_and_unrelated_papers_are_not(shared_data) -> None:
+    papers = corpus(shared_data)
+    index = open_index(DedupeConfig(), "memory")
+    keys = ["2512.10739", "2507.02592", "2407.21783", "2512.10756", "2509.13305", "2502.20730"]
+    results = index.query_insert_batch(keys, [text(papers[k]) for k in keys])
+    found = {k: (r.key, round(r.similarity, 2)) for k, r in zip(keys, results, strict=True) if r}
+    assert set(found) == {"2512.10756", "2509.13305"}
+    assert found["2512.10756"][0] == "2512.10739" and found["2512.10756"][1] >= 0.8
+    assert found["2509.13305"][0] == "2507.02592" and found["2509.13305"][1] >= 0.75
+    assert index.cluster_of("2509.13305") == index.cluster_of("2507.02592") == "2507.02592"
+
+
+@pytest.fixture
+def steps(tmp_path):
+    crawler = get_crawler(settings_dict={"PAPERSET_DEDUPE_STORE": str(tmp_path / "index")})
+    crawler.stats.open_spider()
+    chain = [NormalizePipeline.from_crawler(crawler), ExactDedupePipeline.from_crawler(crawler),
+             NearDedupePipeline.from_crawler(crawler)]
+
+    def run(entry: PaperEntry) -> PaperEntry:
+        for step in chain:
+            entry = step.process_item(entry)
+        return entry
+
+    run.crawler, run.near = crawler, chain[-1]
+    return run
+
+
+def test_id_less_near_copy_is_merged_and_different_ids_are_linked(steps, shared_data) -> None:
+    papers = corpus(shared_data)
+    web, web2 = papers["2507.02592"], papers["2509.13305"]
+    first = steps(PaperEntry(paper_id="2507.02592", title=web["title"], abstract=web["summary"]))
+    # The same paper seen on a search page, with no id and a few words lost at the end.
+    copy = steps(PaperEntry(title=web["title"], abstract=" ".join(web["summary"].split()[:-6])))
+    second = steps(PaperEntry(paper_id="2509.13305", title=web2["title"], abstract=web2["summary"]))
+    assert (first.paper_key, first.cluster_id) == ("2507.02592", None)
+    assert copy.paper_key == "2507.02592" and copy.similarity >= 0.9
+    assert (second.paper_key, second.cluster_id) == ("2509.13305", "2507.02592")
+    stats = steps.crawler.stats
+    assert [stats.get_value(f"paperset/dedupe/near_{k}") for k in ("unique", "merged", "linked")] == [1, 1, 1]
+
+
+def test_a_copy_differing_only_by_a_mirror_host_is_one_paper(steps, tmp_path) -> None:
+    abstract = "Code and models: https://huggingface.co/McmanusChen/MCL-base. We pretrain a model."
+    original = steps(PaperEntry(title="MCL", abstract=abstract))
+    mirrored = steps(PaperEntry(title="MCL", abstract=abstract.replace("huggingface.co", "huggingface.host")))
+    assert mirrored.paper_key == original.paper_key
+    assert steps.crawler.stats.get_value("paperset/dedupe/repeat") == 1
+
+
+def test_the_index_lasts_across_runs_and_refuses_another_config(tmp_path, shared_data) -> None:
+    papers = corpus(shared_data)
+    store = str(tmp_path / "idx")
+    first = open_index(DedupeConfig(), store)
+    first.query_insert_batch(["2507.02592"], [text(papers["2507.02592"])])
+    first.close()
+    tomorrow = open_index(DedupeConfig(), store)
+    assert tomorrow.contains("2507.02592")
+    [match] = tomorrow.query_insert_batch(["2509.13305"], [text(papers["2509.13305"])])
+    assert match is not None and match.key == "2507.02592"
+    with pytest.raises(ValueError, match="was built with"):
+        open_index(DedupeConfig(threshold=0.8), store)
+
+
+def test_bad_settings_are_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="THRESHOLD must be a float"):
+        DedupeConfig.from_settings({"PAPERSET_DEDUPE_THRESHOLD": "high"})
+    with pytest.raises(ValueError, match="threshold must be between"):
+        DedupeConfig.from_settings({"PAPERSET_DEDUPE_THRESHOLD": "1.5"})
+    with pytest.raises(ValueError, match="both bands and rows"):
+        DedupeConfig(bands=4)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: apt-get install redis-server (make setup does it as root)")
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                               "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+INSERT = """
+import gzip, json, sys
+from crawler.dedup.config import DedupeConfig
+from crawler.dedup.index import open_index
+from crawler.normalize import clean_text
+url, corpus, mine, other = sys.argv[1:5]
+papers = {}
+for line in gzip.open(corpus, "rt"):
+    paper = json.loads(line)["paper"]
+    papers[paper["id"]] = f"{clean_text(paper['title'])} {clean_text(paper['summary'])}"
+index = open_index(DedupeConfig(), url)
+[match] = index.query_insert_batch([mine], [papers[mine]])
+print(json.dumps({"match": match and match.key, "sees_other": index.contains(other)}))
+"""
+
+
+@pytest.mark.redis
+def test_two_processes_share_one_redis_index(redis_url, shared_data) -> None:
+    corpus_path = str(shared_data / "api-daily-papers.jsonl.gz")
+
+    def insert(mine: str, other: str) -> dict:
+        out = subprocess.run([sys.executable, "-c", INSERT, redis_url, corpus_path, mine, other],
+                             capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+        return json.loads(out.stdout)
+
+    assert insert("2507.02592", "2509.13305") == {"match": None, "sees_other": False}
+    assert insert("2509.13305", "2507.02592") == {"match": "2507.02592", "sees_other": True}
+    assert insert("2407.21783", "2509.13305") == {"match": None, "sees_other": True}
