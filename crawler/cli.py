@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +78,78 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if summary["finish_reason"] == "finished" else 1
 
 
+def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7) -> dict[str, Any]:
+    """Crawl into a fresh spool of ROOT/NAME, then package and verify the next version.
+
+    The near-dup index lives in ROOT/NAME/.state/dedupe-index, so each run knows earlier runs' papers;
+    spools and rejects stay in ROOT/NAME/.runs/<run>/.
+    """
+    from packager.manifest import problems
+    from packager.publish import check_target, package
+
+    dataset = check_target(root, name)
+    run_dir = dataset / ".runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    index = dataset / ".state" / "dedupe-index"
+    request.settings = {**request.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
+                        "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"), "PAPERSET_DEDUPE_STORE": str(index)}
+    started = time.monotonic()
+    stats = run_crawl(request)
+    crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
+    if crawl["finish_reason"] != "finished":
+        return {"crawl": crawl, "error": f"the crawl did not finish ({crawl['finish_reason']}): nothing published"}
+    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index)
+    found = problems(Path(result.path)) if result.path else []
+    return {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found,
+            "rejects": str(run_dir / "rejects.jsonl")}
+
+
+def print_run(outcome: dict[str, Any], as_json: bool) -> int:
+    """The human summary of a run, then (with --json) the JSON object as the last stdout line."""
+    print(format_summary(outcome["crawl"]))
+    if "error" in outcome:
+        print(f"paperset run: {outcome['error']}", file=sys.stderr)
+    elif outcome["changed"]:
+        print(f"published       {outcome['version']} ({outcome['papers']} papers, {outcome['observations']} "
+              f"observations; {outcome['added']} added, {outcome['changed_papers']} changed) "
+              f"{'verified' if outcome['verified'] else 'NOT VERIFIED'}")
+        print(f"snapshot        {outcome['path']}")
+        print(f"load it         datasets.load_dataset('parquet', data_files='{outcome['path']}/papers/*.parquet')")
+    else:
+        print(f"published       nothing: no change since {outcome['parent']}")
+    if as_json:
+        print(json.dumps(outcome, sort_keys=True, default=str))
+    if "error" in outcome or not outcome.get("verified", False):
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Crawl, clean, package, verify: the command a scheduler runs."""
+    from packager.publish import PackagerError
+    from packager.spool import SpoolError
+
+    try:
+        if not plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
+                             searches=args.search, trending=args.trending):
+            print("paperset run: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
+                  file=sys.stderr)
+            return 2
+        outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name, recrawl_days=args.recrawl_days)
+    except ValueError as exc:
+        print(f"paperset run: {exc}", file=sys.stderr)
+        return 2
+    except (PackagerError, SpoolError) as exc:
+        print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
+        return 1
+    return print_run(outcome, args.json)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the bundled replica on loopback, crawl every listing kind it has, and print a summary."""
     from crawler.replica.server import ReplicaServer
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
     with ReplicaServer() as server:
         index = server.index
         request = CrawlRequest(
@@ -93,16 +159,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             searches=["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker", "Olympiad"],
             trending=True,
             base_url=server.base_url,
-            out=out_dir / "entries.jsonl",
             settings={"LOG_LEVEL": args.log_level},
         )
         print(f"paperset demo: replica of Hugging Face Papers at {server.base_url}", flush=True)
-        stats = run_crawl(request)
-    summary = summarize(stats, elapsed=time.monotonic() - started, out=request.out)
-    print(format_summary(summary))
-    if args.json:
-        print(json.dumps(summary, sort_keys=True))
-    return 0 if summary["finish_reason"] == "finished" else 1
+        outcome = crawl_and_package(request, out_dir / "datasets", "hf-papers")
+    return print_run(outcome, args.json)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--out", type=Path, required=True, help="JSON-lines file of accepted entries")
     crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last")
     crawl.set_defaults(handler=cmd_crawl)
+
+    run = sub.add_parser("run", help="crawl, clean, package and verify: the command a scheduler runs")
+    add_crawl_arguments(run)
+    run.add_argument("--out", type=Path, required=True, help="root folder of the datasets")
+    run.add_argument("--name", default="hf-papers", help="the dataset's name (default hf-papers)")
+    run.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
+    run.add_argument("--json", action="store_true", help="last stdout line: the outcome as one JSON object")
+    run.set_defaults(handler=cmd_run)
 
     demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")

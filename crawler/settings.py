@@ -41,7 +41,11 @@ ITEM_PIPELINES = {
     "crawler.pipelines.validate.ValidatePipeline": 200,
     "crawler.pipelines.dedupe_exact.ExactDedupePipeline": 300,
     "crawler.pipelines.dedupe_near.NearDedupePipeline": 400,
+    "crawler.pipelines.spool.SpoolPipeline": 800,
 }
+# The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
+PAPERSET_SPOOL = ""
+PAPERSET_SPOOL_FLUSH_EVERY = 100
 # The near-duplicate index: `memory`, a folder (kept across runs: tomorrow's crawl knows today's
 # papers), or `redis://host:port/db` (shared by several crawl processes). `paperset crawl --out F`
 # keeps it in a `dedupe-index` folder beside F.

@@ -1,0 +1,58 @@
+"""Spool step: every accepted entry appended to the run's spool (JSON lines, flushed as it goes)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler.dedup.config import DedupeConfig
+from packager.spool import SpoolWriter
+
+
+class SpoolPipeline:
+    """Writes entries to `PAPERSET_SPOOL` (a folder) for the packager; memory does not grow with the
+    crawl and a killed crawl leaves what it had. At the end, the run's stats go into `meta.json`.
+
+    Settings: `PAPERSET_SPOOL` (empty: off), `PAPERSET_SPOOL_FLUSH_EVERY`.
+    """
+
+    def __init__(self, crawler: Crawler, folder: Path, flush_every: int) -> None:
+        self.crawler, self.folder, self.flush_every = crawler, folder, flush_every
+        self.writer: SpoolWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SpoolPipeline:
+        folder = crawler.settings.get("PAPERSET_SPOOL")
+        if not folder:
+            raise NotConfigured
+        pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY", 100))
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def spider_opened(self, spider: Any) -> None:
+        settings = self.crawler.settings
+        ours = {k: settings.get(k) for k in sorted(settings.attributes) if k.startswith("PAPERSET_")}
+        self.writer = SpoolWriter(self.folder, {
+            "run_id": uuid.uuid4().hex,
+            "base_url": getattr(spider, "base_url", None),
+            "listings": [[listing.kind, listing.key] for listing in getattr(spider, "listings", [])],
+            "settings": ours,
+            "dedupe": DedupeConfig.from_settings(settings).to_dict(),
+        }, flush_every=self.flush_every)
+
+    def process_item(self, item: Any) -> Any:
+        assert self.writer is not None
+        self.writer.write(ItemAdapter(item).asdict())
+        return item
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.writer is not None:
+            assert self.crawler.stats is not None
+            self.writer.close(self.crawler.stats.get_stats(), finish_reason=reason)

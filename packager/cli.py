@@ -1,0 +1,85 @@
+"""`paperset package`, `paperset verify`, `paperset diff`: the packager's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from packager.changes import compare
+from packager.manifest import problems
+from packager.publish import PackagerError, package
+from packager.schema import PAPERS
+from packager.spool import SpoolError
+from packager.write import read_table
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    try:
+        result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
+                         recrawl_days=args.recrawl_days)
+    except (PackagerError, SpoolError) as exc:
+        print(f"paperset package: {exc}; nothing was published", file=sys.stderr)
+        return 1
+    if result.changed:
+        print(f"published {result.version} at {result.path}: {result.papers} papers, "
+              f"{result.observations} observations ({result.added} added, {result.changed_papers} changed)")
+    else:
+        print(f"nothing changed since {result.parent}: no new version")
+    if args.json:
+        print(json.dumps(result.to_dict(), sort_keys=True))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    found = problems(args.version_dir)
+    for problem in found:
+        print(f"{args.version_dir}: {problem}")
+    if not found:
+        print(f"{args.version_dir}: verified")
+    return 1 if found else 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    tables = []
+    for folder in (args.a, args.b):
+        table = read_table(folder / "papers", PAPERS)
+        if table is None:
+            print(f"paperset diff: {folder} has no papers table", file=sys.stderr)
+            return 2
+        tables.append({row["paper_key"]: row for row in table.to_pylist()})
+    print(compare(tables[0], tables[1]).to_markdown(args.a.name, args.b.name))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the packager's subcommands to the `paperset` parser."""
+    pkg = sub.add_parser("package", help="package spools into the next version of a dataset")
+    pkg.add_argument("--spool", type=Path, nargs="+", required=True, help="spool folders")
+    pkg.add_argument("--out", type=Path, required=True, help="root folder of the datasets")
+    pkg.add_argument("--name", required=True, help="the dataset's name (its folder under --out)")
+    pkg.add_argument("--allow-partial", action="store_true", help="package an unfinished (killed) crawl's spool")
+    pkg.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
+    pkg.add_argument("--json", action="store_true", help="last line: the result as JSON")
+    pkg.set_defaults(handler=cmd_package)
+    verify = sub.add_parser("verify", help="recheck a published version (exit 1 with what is wrong)")
+    verify.add_argument("version_dir", type=Path)
+    verify.set_defaults(handler=cmd_verify)
+    diff = sub.add_parser("diff", help="what changed between two versions")
+    diff.add_argument("a", type=Path)
+    diff.add_argument("b", type=Path)
+    diff.set_defaults(handler=cmd_diff)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(prog="paperset")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args()
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""manifest.json: what a version holds (files with sha256 and size, row counts, schema fingerprints,
+code version, crawl and dedupe configuration), and the check that a folder still matches it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from crawler import __version__
+
+MANIFEST = "manifest.json"
+_SECRET_URL = re.compile(r"(\w+://)([^/@\s]*)@")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def redact(value: Any) -> Any:
+    """Remove credentials from URLs anywhere in a JSON-like value (`redis://:pw@host` -> `redis://***@host`)."""
+    if isinstance(value, str):
+        return _SECRET_URL.sub(r"\1***@", value)
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def code_version() -> str:
+    """The git commit of the code that packaged, else the package version."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
+    """sha256 and size of every file under the folder except the manifest itself."""
+    return {str(p.relative_to(folder)): {"sha256": sha256(p), "bytes": p.stat().st_size}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def problems(folder: Path) -> list[str]:
+    """What is wrong with a version folder: missing, changed or extra files, unreadable Parquet, row
+    counts that differ from the manifest. Empty when it verifies."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        return [f"manifest.json unreadable: {exc}"]
+    found = []
+    listed = manifest.get("files", {})
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}
+    for name in sorted(present - listed.keys()):
+        found.append(f"{name}: not in the manifest")
+    for name, expected in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file():
+            found.append(f"{name}: missing")
+        elif path.stat().st_size != expected["bytes"] or sha256(path) != expected["sha256"]:
+            found.append(f"{name}: checksum or size differs from the manifest")
+    for table, count in manifest.get("rows", {}).items():
+        try:
+            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((folder / table).glob("*.parquet")))
+        except Exception as exc:  # noqa: BLE001 - any reader error means the file is broken
+            found.append(f"{table}: unreadable Parquet ({exc})")
+            continue
+        if rows != count:
+            found.append(f"{table}: {rows} rows, the manifest says {count}")
+    return found

@@ -1,0 +1,192 @@
+"""Package spools into the next version: build it in a hidden folder beside the target, verify it,
+rename it into place, then move the `LATEST` pointer. A published version is never rewritten."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from packager import build, card, changes, manifest
+from packager.croissant import croissant
+from packager.schema import OBSERVATIONS, PAPERS, fingerprint
+from packager.spool import SpoolError, read_entries, read_meta, write_json_atomic
+from packager.write import read_table, write_parts
+
+logger = logging.getLogger(__name__)
+LATEST = "LATEST"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class PackagerError(RuntimeError):
+    """Packaging cannot go on; nothing was published."""
+
+
+@dataclass
+class PackageResult:
+    version: str | None
+    path: str | None
+    parent: str | None
+    changed: bool
+    papers: int
+    observations: int
+    new_observations: int
+    added: int
+    removed: int
+    changed_papers: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _step(name: str) -> None:
+    """Log a step; `PAPERSET_PACKAGER_STEP_DELAY` (seconds) widens the gaps between steps for kill tests."""
+    logger.info("packaging: %s", name)
+    delay = float(os.environ.get("PAPERSET_PACKAGER_STEP_DELAY", "0") or 0)
+    if delay:
+        time.sleep(delay)
+
+
+def latest(dataset: Path) -> str | None:
+    """The published version `LATEST` points at, if any."""
+    try:
+        return (dataset / LATEST).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def next_version(dataset: Path, today: str) -> str:
+    """`YYYY.MM.DD`, then `YYYY.MM.DD.2`, `.3`... for more versions the same day."""
+    base = today.replace("-", ".")
+    if not (dataset / base).exists():
+        return base
+    n = 2
+    while (dataset / f"{base}.{n}").exists():
+        n += 1
+    return f"{base}.{n}"
+
+
+def check_target(root: Path, name: str) -> Path:
+    if not _NAME.match(name) or ".." in name:
+        raise PackagerError(f"bad dataset name {name!r}: letters, digits, '.', '_' and '-' only, no '/' or '..'")
+    dataset = root / name
+    try:
+        dataset.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PackagerError(f"cannot create {dataset}: {exc}") from None
+    if not os.access(dataset, os.W_OK):
+        raise PackagerError(f"{dataset} is not writable")
+    for stale in dataset.glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed packager: never visible as a version
+    return dataset
+
+
+def _context(name: str, version: str, parent: str | None, papers: Any, observations: Any, metas: list[dict],
+             diff: changes.Changes, recrawl_days: int, created_at: str) -> dict[str, Any]:
+    rows = papers.to_pylist()
+    days = card.per_day(papers)
+    stats = Counter()
+    for meta in metas:
+        for key, value in (meta.get("stats") or {}).items():
+            if isinstance(value, int) and key.startswith("paperset/"):
+                stats[key] += value
+    def group(prefix: str) -> dict[str, int]:
+        return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+    return {
+        "name": name, "version": version, "parent": parent, "created_at": created_at,
+        "rows": {"papers": papers.num_rows, "observations": observations.num_rows},
+        "size_category": card.size_category(papers.num_rows),
+        "sources": sorted({str(m.get("base_url")) for m in metas}) or ["(no new crawl)"],
+        "papers_schema": [{"name": f.name, "type": str(f.type), "description": card.escape_md(
+            (f.metadata or {}).get(b"description", b"").decode())} for f in PAPERS],
+        "observations_schema": [{"name": f.name, "type": str(f.type), "description": card.escape_md(
+            (f.metadata or {}).get(b"description", b"").decode())} for f in OBSERVATIONS],
+        "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
+                  "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])} for m in metas],
+        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.redact(
+            {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
+        "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
+        "clustered": sum(1 for r in rows if r["cluster_id"]),
+        "per_day": days, "gaps": card.gaps(days),
+        "changes_summary": f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed.",
+        "provisional": sum(1 for r in rows if r["provisional"]), "recrawl_days": recrawl_days,
+        "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
+        "sample": [{"key": card.escape_md(r["paper_key"]), "title": card.escape_md(r["title"])} for r in rows[:10]],
+    }
+
+
+def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
+            recrawl_days: int = 7, dedupe_index: Path | None = None) -> PackageResult:
+    """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc)."""
+    now = now or datetime.now(UTC)
+    dataset = check_target(root, name)
+    parent = latest(dataset)
+    _step("reading the parent version and the spools")
+    parent_dir = dataset / parent if parent else None
+    old_papers = read_table(parent_dir / "papers", PAPERS) if parent_dir else None
+    old_obs = read_table(parent_dir / "observations", OBSERVATIONS) if parent_dir else None
+    tables = build.start_from(old_papers, old_obs)
+    old_rows = {k: dict(v) for k, v in tables.papers.items()}
+    metas = [read_meta(s) for s in spools]
+    new_observations = 0
+    for spool in spools:
+        new_observations += build.add_entries(tables, read_entries(spool, allow_partial=allow_partial))
+    build.finish(tables, today=now.date(), recrawl_days=recrawl_days)
+    papers, observations = build.to_arrow(tables)
+    diff = changes.compare(old_rows, {k: v for k, v in zip(papers.column("paper_key").to_pylist(),
+                                                            papers.to_pylist(), strict=True)})
+    if parent and diff.empty and new_observations == 0:
+        logger.info("nothing changed since %s: no new version", parent)
+        return PackageResult(None, str(parent_dir), parent, False, papers.num_rows, observations.num_rows, 0, 0, 0, 0)
+    version = next_version(dataset, now.date().isoformat())
+    tmp = dataset / f".tmp-{version}-{os.getpid()}"
+    created_at = now.isoformat(timespec="seconds")
+    try:
+        _step("writing Parquet")
+        write_parts(papers, tmp / "papers")
+        write_parts(observations, tmp / "observations")
+        _step("writing the card, changes and metadata")
+        card.chart(card.per_day(papers), tmp / "papers_per_day.png")
+        (tmp / "README.md").write_text(card.render(_context(
+            name, version, parent, papers, observations, metas, diff, recrawl_days, created_at)), encoding="utf-8")
+        (tmp / "CHANGES.md").write_text(diff.to_markdown(parent, version), encoding="utf-8")
+        description = f"Hugging Face Papers listings packaged by paperset: {papers.num_rows} papers."
+        write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
+            "papers": PAPERS, "observations": OBSERVATIONS}, created_at))
+        if dedupe_index is not None and dedupe_index.is_dir():
+            shutil.copytree(dedupe_index, tmp / "dedupe-index")
+        _step("writing the manifest")
+        write_json_atomic(tmp / manifest.MANIFEST, {
+            "version": version, "parent": parent, "created_at": created_at,
+            "rows": {"papers": papers.num_rows, "observations": observations.num_rows},
+            "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS)},
+            "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
+            "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
+                                                            "listings", "settings", "dedupe")} for m in metas]),
+            "files": manifest.file_entries(tmp),
+        })
+        _step("verifying")
+        found = manifest.problems(tmp)
+        if found:
+            raise PackagerError(f"the new version does not verify: {found}")
+        _step("publishing")
+        os.rename(tmp, dataset / version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer = dataset / f".{LATEST}.tmp-{os.getpid()}"
+    pointer.write_text(version + "\n", encoding="utf-8")
+    os.replace(pointer, dataset / LATEST)
+    logger.info("published %s", dataset / version)
+    return PackageResult(version, str(dataset / version), parent, True, papers.num_rows, observations.num_rows,
+                         new_observations, len(diff.added), len(diff.removed), len(diff.changed))
+
+
+__all__ = ["PackageResult", "PackagerError", "SpoolError", "latest", "package"]
