@@ -56,7 +56,7 @@ def add_entries(tables: Tables, entries: Iterable[dict[str, Any]]) -> int:
         }
         identity = tuple(observation[k] for k in OBSERVATION_IDENTITY)
         if identity in tables.observations:
-            continue  # the same spool packaged twice
+            continue  # the same counters seen again (a re-crawl, or the same spool packaged twice)
         tables.observations[identity] = observation
         added += 1
         row = tables.papers.get(key)
@@ -68,8 +68,10 @@ def add_entries(tables: Tables, entries: Iterable[dict[str, Any]]) -> int:
             if value is not None and (row["last_seen_at"] is None or seen >= row["last_seen_at"]
                                       or row[name] is None):
                 row[name] = parse_ts(value) if name in TIMESTAMPS else value
-        row["listings"] = [*row["listings"], {"kind": entry.get("listing_kind"), "key": entry.get("listing_key"),
-                                              "rank": entry.get("rank"), "seen_at": seen}]
+        place = (entry.get("listing_kind"), entry.get("listing_key"), entry.get("rank"))
+        if not any((item["kind"], item["key"], item["rank"]) == place for item in row["listings"]):
+            row["listings"] = [*row["listings"], {"kind": place[0], "key": place[1], "rank": place[2],
+                                                  "seen_at": seen}]
         row["first_seen_at"] = min(row["first_seen_at"], seen)
         row["last_seen_at"] = max(row["last_seen_at"], seen)
     return added

@@ -64,7 +64,10 @@ OBSERVATIONS = pa.schema([
 PAPERS_SORT = [("paper_key", "ascending")]
 OBSERVATIONS_SORT = [("paper_key", "ascending"), ("observed_at", "ascending"), ("listing_kind", "ascending"),
                      ("listing_key", "ascending"), ("rank", "ascending")]
-OBSERVATION_IDENTITY = ("paper_key", "observed_at", "listing_kind", "listing_key", "rank")
+# An observation is new information only when the counters differ from an earlier one of the same
+# paper on the same listing position: re-crawling unchanged data adds nothing (and publishes nothing).
+OBSERVATION_IDENTITY = ("paper_key", "listing_kind", "listing_key", "rank", "upvotes", "num_comments",
+                        "github_stars")
 
 
 def fingerprint(schema: pa.Schema) -> str:
