@@ -1,0 +1,124 @@
+"""Bad input and kills never publish half a version: truncated or unknown spools, unwritable output, bad
+names, and kill -9 at random points."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from packager.manifest import problems
+from packager.spool import SpoolWriter
+
+from ..conftest import ROOT, run_paperset
+
+
+def make_spool(folder: Path, shared_data: Path, count: int = 300, *, finish: bool = True) -> Path:
+    """A spool of real API items, as the crawl would write them (normalization aside)."""
+    writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
+    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for _, line in zip(range(count), lines, strict=False):
+            row = json.loads(line)
+            paper = row["paper"]
+            writer.write({"paper_key": paper["id"], "paper_id": paper["id"], "title": paper["title"],
+                          "abstract": paper["summary"], "authors": [a["name"] for a in paper["authors"]],
+                          "published_at": paper["publishedAt"], "upvotes": paper["upvotes"],
+                          "num_comments": row["numComments"], "listing_kind": "day", "listing_key": row["_file_date"],
+                          "rank": row["_rank"], "crawled_at": f"{row['_file_date']}T12:00:00+00:00",
+                          "fetch_path": "api"})
+    if finish:
+        writer.close({"paperset/fetch/api": 1})
+    else:
+        writer.flush()
+    return folder
+
+
+def package(spool: Path, root: Path, name: str = "ds", *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_paperset("package", "--spool", str(spool), "--out", str(root), "--name", name, *extra)
+
+
+def published(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "ds").iterdir() if not p.name.startswith(".")) if (root / "ds").exists() else []
+
+
+def test_a_truncated_spool_is_refused_and_nothing_is_published(tmp_path, shared_data) -> None:
+    spool = make_spool(tmp_path / "spool", shared_data)
+    part = next((spool / "entries").glob("part-*.jsonl"))
+    data = part.read_bytes()
+    part.write_bytes(data[: len(data) // 2])  # cut mid-line
+    result = package(spool, tmp_path / "out")
+    assert result.returncode == 1
+    assert "a cut or broken line" in result.stderr and "nothing was published" in result.stderr
+    assert published(tmp_path / "out") == []
+
+
+def test_an_unfinished_spool_needs_allow_partial_and_then_skips_the_cut_line(tmp_path, shared_data) -> None:
+    spool = make_spool(tmp_path / "spool", shared_data, finish=False)
+    part = next((spool / "entries").glob("part-*.jsonl"))
+    lines = part.read_text().splitlines(keepends=True)
+    part.write_text("".join(lines[:-1]) + lines[-1][:40])
+    refused = package(spool, tmp_path / "out")
+    assert refused.returncode == 1 and "did not finish" in refused.stderr
+    result = package(spool, tmp_path / "out", "ds", "--allow-partial", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["observations"] == len(lines) - 1
+
+
+def test_an_unknown_spool_schema_is_refused(tmp_path, shared_data) -> None:
+    spool = make_spool(tmp_path / "spool", shared_data)
+    meta = json.loads((spool / "meta.json").read_text())
+    meta["schema"] = "paperset.spool/99"
+    (spool / "meta.json").write_text(json.dumps(meta))
+    result = package(spool, tmp_path / "out")
+    assert result.returncode == 1 and "unknown spool schema 'paperset.spool/99'" in result.stderr
+    assert published(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".hidden", ""])
+def test_bad_names_are_refused(tmp_path, shared_data, name) -> None:
+    spool = make_spool(tmp_path / "spool", shared_data, 10)
+    result = package(spool, tmp_path / "out", name)
+    assert result.returncode == 1 and "bad dataset name" in result.stderr
+    assert not (tmp_path / "escape").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused(tmp_path, shared_data) -> None:
+    spool = make_spool(tmp_path / "spool", shared_data, 10)
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should be")
+    result = package(spool, blocker)
+    assert result.returncode == 1 and "cannot create" in result.stderr
+    assert blocker.read_text() == "a file where the output folder should be"
+
+
+def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_data) -> None:
+    spools = [make_spool(tmp_path / f"spool{i}", shared_data, 200 * (i + 1)) for i in range(2)]
+    root = tmp_path / "out"
+    env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": "0.15"}
+    rng = random.Random(5)
+    kills = 0
+    for attempt in range(14):
+        spool = spools[attempt % 2]
+        proc = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), "package", "--spool", str(spool), "--out",
+                                 str(root), "--name", "ds"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 2.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        dataset = root / "ds"
+        versions = published(root)
+        latest = (dataset / "LATEST").read_text().strip() if (dataset / "LATEST").exists() else None
+        assert latest is None or latest in versions
+        for version in versions:
+            if version != "LATEST":
+                assert problems(dataset / version) == [], version
+    assert kills >= 5
