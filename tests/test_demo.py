@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from .conftest import read_jsonl, run_paperset
+import pyarrow.parquet as pq
+
+from .conftest import run_paperset
 
 
-def test_demo_crawls_every_listing_kind_and_prints_a_summary(tmp_path) -> None:
+def test_demo_crawls_every_listing_kind_and_publishes_a_snapshot(tmp_path) -> None:
     result = run_paperset("demo", "--out", str(tmp_path), "--json")
     assert result.returncode == 0, result.stderr[-4000:]
     lines = result.stdout.strip().splitlines()
-    summary = json.loads(lines[-1])
+    outcome = json.loads(lines[-1])
     text = "\n".join(lines[:-1])
-    for label in ("pages fetched", "entries found", "entries kept", "entries dropped", "time taken", "output"):
+    for label in ("pages fetched", "entries found", "entries kept", "entries dropped", "papers kept",
+                  "near merged", "near linked", "time taken", "published", "load it"):
         assert label in text
-    entries = read_jsonl(tmp_path / "entries.jsonl")
-    kinds = {e["listing_kind"] for e in entries}
+    crawl = outcome["crawl"]
+    assert crawl["finish_reason"] == "finished" and crawl["entries_dropped"] == 0
+    assert crawl["listings"]["no_papers"] == 12
+    assert crawl["near_linked"] == 2
+    assert outcome["changed"] and outcome["verified"] and outcome["papers"] == crawl["papers"]
+    papers = pq.read_table(Path(outcome["path"]) / "papers").to_pylist()
+    assert len(papers) == crawl["papers"]
+    kinds = {item["kind"] for row in papers for item in row["listings"]}
     assert kinds == {"day", "week", "month", "search", "trending"}
-    assert summary["entries_kept"] == len(entries)
-    assert summary["entries_dropped"] == 0
-    assert summary["listings"]["no_papers"] == 12
-    assert summary["finish_reason"] == "finished"
+    assert outcome["observations"] == crawl["entries_kept"]
+    again = run_paperset("demo", "--out", str(tmp_path), "--json")
+    assert json.loads(again.stdout.strip().splitlines()[-1])["changed"] is False

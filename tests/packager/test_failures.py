@@ -99,13 +99,13 @@ def test_an_output_that_cannot_be_written_is_refused(tmp_path, shared_data) -> N
 
 
 def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_data) -> None:
-    spools = [make_spool(tmp_path / f"spool{i}", shared_data, 200 * (i + 1)) for i in range(2)]
+    # A different spool each time, so every attempt has real work to do (more papers each time).
+    spools = [make_spool(tmp_path / f"spool{i}", shared_data, 100 + 60 * i) for i in range(14)]
     root = tmp_path / "out"
     env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": "0.15"}
     rng = random.Random(5)
-    kills = 0
-    for attempt in range(14):
-        spool = spools[attempt % 2]
+    kills = completed = 0
+    for spool in spools:
         proc = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), "package", "--spool", str(spool), "--out",
                                  str(root), "--name", "ds"], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -113,6 +113,8 @@ def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_da
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
+        else:
+            completed += 1
         proc.wait()
         dataset = root / "ds"
         versions = published(root)
@@ -121,4 +123,4 @@ def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_da
         for version in versions:
             if version != "LATEST":
                 assert problems(dataset / version) == [], version
-    assert kills >= 5
+    assert kills >= 3 and completed >= 1
