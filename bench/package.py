@@ -28,7 +28,7 @@ def rows(count: int):
     for n in range(count):
         row = base[n % len(base)]
         paper = row["paper"]
-        key = f"{paper['id']}" if n < len(base) else f"{paper['id']}-{n // len(base)}"
+        key = f"{paper['id']}-{n // len(base)}-{row['_rank']}"
         yield {"paper_key": key, "paper_id": key, "title": paper["title"], "abstract": paper["summary"],
                "authors": [a["name"] for a in paper["authors"]], "published_at": paper["publishedAt"],
                "upvotes": paper["upvotes"], "num_comments": row["numComments"], "listing_kind": "day",
@@ -57,7 +57,7 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
         from packager.publish import package
 
         result = package([spool], out, "bench")
-        assert result.changed and result.papers == count
+        assert result.changed and result.observations == count
     elif name == "from_pylist":
         entries = list(read_entries(spool))
         table = pa.Table.from_pylist([{k: e.get(k) for k in ("paper_key", "paper_id", "title", "abstract",
