@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -46,12 +47,34 @@ class PackageResult:
         return asdict(self)
 
 
-def _step(name: str) -> None:
-    """Log a step; `PAPERSET_PACKAGER_STEP_DELAY` (seconds) widens the gaps between steps for kill tests."""
-    logger.info("packaging: %s", name)
-    delay = float(os.environ.get("PAPERSET_PACKAGER_STEP_DELAY", "0") or 0)
-    if delay:
-        time.sleep(delay)
+STEPS = ("reading the parent version and the spools", "writing Parquet", "writing the card, changes and metadata",
+         "writing the manifest", "verifying", "publishing")
+
+
+class Progress:
+    """A progress bar over the packaging steps on a terminal (tqdm), plain log lines otherwise.
+    `PAPERSET_PACKAGER_STEP_DELAY` (seconds) widens the gaps between steps, for kill tests."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=len(STEPS), desc="packaging", unit="step", leave=False)
+
+    def step(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(name)
+            self.bar.update(1)
+        else:
+            logger.info("packaging: %s", name)
+        delay = float(os.environ.get("PAPERSET_PACKAGER_STEP_DELAY", "0") or 0)
+        if delay:
+            time.sleep(delay)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def latest(dataset: Path) -> str | None:
@@ -128,7 +151,9 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
     parent = latest(dataset)
-    _step("reading the parent version and the spools")
+    progress = Progress()
+    _step = progress.step
+    _step(STEPS[0])
     parent_dir = dataset / parent if parent else None
     old_papers = read_table(parent_dir / "papers", PAPERS) if parent_dir else None
     old_obs = read_table(parent_dir / "observations", OBSERVATIONS) if parent_dir else None
@@ -143,16 +168,17 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     diff = changes.compare(old_rows, {k: v for k, v in zip(papers.column("paper_key").to_pylist(),
                                                             papers.to_pylist(), strict=True)})
     if parent and diff.empty and new_observations == 0:
+        progress.close()
         logger.info("nothing changed since %s: no new version", parent)
         return PackageResult(None, str(parent_dir), parent, False, papers.num_rows, observations.num_rows, 0, 0, 0, 0)
     version = next_version(dataset, now.date().isoformat())
     tmp = dataset / f".tmp-{version}-{os.getpid()}"
     created_at = now.isoformat(timespec="seconds")
     try:
-        _step("writing Parquet")
+        _step(STEPS[1])
         write_parts(papers, tmp / "papers")
         write_parts(observations, tmp / "observations")
-        _step("writing the card, changes and metadata")
+        _step(STEPS[2])
         card.chart(card.per_day(papers), tmp / "papers_per_day.png")
         (tmp / "README.md").write_text(card.render(_context(
             name, version, parent, papers, observations, metas, diff, recrawl_days, created_at)), encoding="utf-8")
@@ -162,7 +188,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             "papers": PAPERS, "observations": OBSERVATIONS}, created_at))
         if dedupe_index is not None and dedupe_index.is_dir():
             shutil.copytree(dedupe_index, tmp / "dedupe-index")
-        _step("writing the manifest")
+        _step(STEPS[3])
         write_json_atomic(tmp / manifest.MANIFEST, {
             "version": version, "parent": parent, "created_at": created_at,
             "rows": {"papers": papers.num_rows, "observations": observations.num_rows},
@@ -172,15 +198,17 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
                                                             "listings", "settings", "dedupe")} for m in metas]),
             "files": manifest.file_entries(tmp),
         })
-        _step("verifying")
+        _step(STEPS[4])
         found = manifest.problems(tmp)
         if found:
             raise PackagerError(f"the new version does not verify: {found}")
-        _step("publishing")
+        _step(STEPS[5])
         os.rename(tmp, dataset / version)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        progress.close()
     pointer = dataset / f".{LATEST}.tmp-{os.getpid()}"
     pointer.write_text(version + "\n", encoding="utf-8")
     os.replace(pointer, dataset / LATEST)

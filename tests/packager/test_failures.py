@@ -124,3 +124,22 @@ def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_da
             if version != "LATEST":
                 assert problems(dataset / version) == [], version
     assert kills >= 3 and completed >= 1
+
+
+def test_page_text_cannot_break_the_card(tmp_path, shared_data) -> None:
+    import yaml
+
+    spool = make_spool(tmp_path / "spool", shared_data, 3)
+    part = next((spool / "entries").glob("part-*.jsonl"))
+    first = json.loads(part.read_text().splitlines()[0])
+    first.update(paper_key="2501.00001", paper_id="2501.00001",
+                 title="---\nname: x | col | `code` [link](http://x) <b>bold</b> # heading")
+    part.write_text(part.read_text() + json.dumps(first) + "\n")
+    result = package(spool, tmp_path / "out", "ds", "--json")
+    assert result.returncode == 0, result.stderr
+    card = (Path(json.loads(result.stdout.splitlines()[-1])["path"]) / "README.md").read_text()
+    front = yaml.safe_load(card.split("---\n")[1])
+    assert front["pretty_name"] == "ds"
+    row = next(line for line in card.splitlines() if "2501.00001" in line)
+    assert row.count(" | ") == 1  # still a two-column table row
+    assert r"name: x \| col \| \`code\` \[link\]\(http://x\) \<b\>bold\</b\> \# heading" in row
