@@ -8,12 +8,14 @@ import logging
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from packager.changes import compare
 from packager.manifest import problems
 from packager.publish import PackagerError, package
 from packager.schema import PAPERS
 from packager.spool import SpoolError
-from packager.write import read_table
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -42,10 +44,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def read_papers(folder: Path) -> pa.Table | None:
+    """A version's papers table, or None when it has none."""
+    parts = sorted((folder / "papers").glob("part-*.parquet"))
+    return pa.concat_tables([pq.read_table(p, schema=PAPERS) for p in parts]) if parts else None
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     tables = []
     for folder in (args.a, args.b):
-        table = read_table(folder / "papers", PAPERS)
+        table = read_papers(folder)
         if table is None:
             print(f"paperset diff: {folder} has no papers table", file=sys.stderr)
             return 2

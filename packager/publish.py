@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packager import build, card, changes, manifest
+from packager import card, changes, manifest
 from packager.croissant import croissant
 from packager.schema import OBSERVATIONS, PAPERS, fingerprint
-from packager.spool import SpoolError, read_entries, read_meta, write_json_atomic
-from packager.write import read_table, write_parts
+from packager.fold import FoldStats, fold
+from packager.spool import SpoolError, read_meta, write_json_atomic
 
 logger = logging.getLogger(__name__)
 LATEST = "LATEST"
@@ -47,7 +47,7 @@ class PackageResult:
         return asdict(self)
 
 
-STEPS = ("reading the parent version and the spools", "writing Parquet", "writing the card, changes and metadata",
+STEPS = ("reading the parent version and the spools", "folding them into Parquet", "writing the card, changes and metadata",
          "writing the manifest", "verifying", "publishing")
 
 
@@ -111,37 +111,38 @@ def check_target(root: Path, name: str) -> Path:
     return dataset
 
 
-def _context(name: str, version: str, parent: str | None, papers: Any, observations: Any, metas: list[dict],
+def _context(name: str, version: str, parent: str | None, stats: FoldStats, metas: list[dict],
              diff: changes.Changes, recrawl_days: int, created_at: str) -> dict[str, Any]:
-    rows = papers.to_pylist()
-    days = card.per_day(papers)
-    stats = Counter()
+    days = sorted(stats.per_day.items())
+    totals: Counter[str] = Counter()
     for meta in metas:
         for key, value in (meta.get("stats") or {}).items():
             if isinstance(value, int) and key.startswith("paperset/"):
-                stats[key] += value
+                totals[key] += value
+
     def group(prefix: str) -> dict[str, int]:
-        return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+        return {k[len(prefix):]: v for k, v in sorted(totals.items()) if k.startswith(prefix)}
+
+    def described(schema: Any) -> list[dict[str, str]]:
+        return [{"name": f.name, "type": str(f.type),
+                 "description": card.escape_md((f.metadata or {}).get(b"description", b"").decode())} for f in schema]
+
     return {
         "name": name, "version": version, "parent": parent, "created_at": created_at,
-        "rows": {"papers": papers.num_rows, "observations": observations.num_rows},
-        "size_category": card.size_category(papers.num_rows),
+        "rows": {"papers": stats.papers, "observations": stats.observations},
+        "size_category": card.size_category(stats.papers),
         "sources": sorted({str(m.get("base_url")) for m in metas}) or ["(no new crawl)"],
-        "papers_schema": [{"name": f.name, "type": str(f.type), "description": card.escape_md(
-            (f.metadata or {}).get(b"description", b"").decode())} for f in PAPERS],
-        "observations_schema": [{"name": f.name, "type": str(f.type), "description": card.escape_md(
-            (f.metadata or {}).get(b"description", b"").decode())} for f in OBSERVATIONS],
+        "papers_schema": described(PAPERS), "observations_schema": described(OBSERVATIONS),
         "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
                   "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])} for m in metas],
         "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.redact(
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
-        "clustered": sum(1 for r in rows if r["cluster_id"]),
-        "per_day": days, "gaps": card.gaps(days),
+        "clustered": stats.clustered, "per_day": days, "gaps": card.gaps(days),
         "changes_summary": f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed.",
-        "provisional": sum(1 for r in rows if r["provisional"]), "recrawl_days": recrawl_days,
+        "provisional": stats.provisional, "recrawl_days": recrawl_days,
         "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
-        "sample": [{"key": card.escape_md(r["paper_key"]), "title": card.escape_md(r["title"])} for r in rows[:10]],
+        "sample": [{"key": card.escape_md(r["paper_key"]), "title": card.escape_md(r["title"])} for r in stats.sample],
     }
 
 
@@ -155,35 +156,28 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     _step = progress.step
     _step(STEPS[0])
     parent_dir = dataset / parent if parent else None
-    old_papers = read_table(parent_dir / "papers", PAPERS) if parent_dir else None
-    old_obs = read_table(parent_dir / "observations", OBSERVATIONS) if parent_dir else None
-    tables = build.start_from(old_papers, old_obs)
-    old_rows = {k: dict(v) for k, v in tables.papers.items()}
     metas = [read_meta(s) for s in spools]
-    new_observations = 0
-    for spool in spools:
-        new_observations += build.add_entries(tables, read_entries(spool, allow_partial=allow_partial))
-    build.finish(tables, today=now.date(), recrawl_days=recrawl_days)
-    papers, observations = build.to_arrow(tables)
-    diff = changes.compare(old_rows, {k: v for k, v in zip(papers.column("paper_key").to_pylist(),
-                                                            papers.to_pylist(), strict=True)})
-    if parent and diff.empty and new_observations == 0:
-        progress.close()
-        logger.info("nothing changed since %s: no new version", parent)
-        return PackageResult(None, str(parent_dir), parent, False, papers.num_rows, observations.num_rows, 0, 0, 0, 0)
-    version = next_version(dataset, now.date().isoformat())
-    tmp = dataset / f".tmp-{version}-{os.getpid()}"
+    tmp = dataset / f".tmp-{os.getpid()}-{time.monotonic_ns()}"
     created_at = now.isoformat(timespec="seconds")
     try:
+        tmp.mkdir()
         _step(STEPS[1])
-        write_parts(papers, tmp / "papers")
-        write_parts(observations, tmp / "observations")
+        stats = fold(spools, parent_dir, tmp, today=now.date(), recrawl_days=recrawl_days,
+                     allow_partial=allow_partial)
+        diff = changes.Changes(added=stats.added, removed=stats.removed, changed=stats.changed)
+        if parent and diff.empty and stats.new_observations == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            progress.close()
+            logger.info("nothing changed since %s: no new version", parent)
+            return PackageResult(None, str(parent_dir), parent, False, stats.papers, stats.observations,
+                                 0, 0, 0, 0)
+        version = next_version(dataset, now.date().isoformat())
         _step(STEPS[2])
-        card.chart(card.per_day(papers), tmp / "papers_per_day.png")
+        card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
         (tmp / "README.md").write_text(card.render(_context(
-            name, version, parent, papers, observations, metas, diff, recrawl_days, created_at)), encoding="utf-8")
+            name, version, parent, stats, metas, diff, recrawl_days, created_at)), encoding="utf-8")
         (tmp / "CHANGES.md").write_text(diff.to_markdown(parent, version), encoding="utf-8")
-        description = f"Hugging Face Papers listings packaged by paperset: {papers.num_rows} papers."
+        description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
             "papers": PAPERS, "observations": OBSERVATIONS}, created_at))
         if dedupe_index is not None and dedupe_index.is_dir():
@@ -191,7 +185,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         _step(STEPS[3])
         write_json_atomic(tmp / manifest.MANIFEST, {
             "version": version, "parent": parent, "created_at": created_at,
-            "rows": {"papers": papers.num_rows, "observations": observations.num_rows},
+            "rows": {"papers": stats.papers, "observations": stats.observations},
             "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS)},
             "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
             "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
@@ -213,8 +207,8 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     pointer.write_text(version + "\n", encoding="utf-8")
     os.replace(pointer, dataset / LATEST)
     logger.info("published %s", dataset / version)
-    return PackageResult(version, str(dataset / version), parent, True, papers.num_rows, observations.num_rows,
-                         new_observations, len(diff.added), len(diff.removed), len(diff.changed))
+    return PackageResult(version, str(dataset / version), parent, True, stats.papers, stats.observations,
+                         stats.new_observations, len(diff.added), len(diff.removed), len(diff.changed))
 
 
 __all__ = ["PackageResult", "PackagerError", "SpoolError", "latest", "package"]
