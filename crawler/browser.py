@@ -66,3 +66,22 @@ def launch_options() -> dict[str, Any]:
 def should_abort_request(request: PlaywrightRequest) -> bool:
     """PLAYWRIGHT_ABORT_REQUEST: images, fonts and media are never needed for extraction."""
     return request.resource_type in ABORTED_RESOURCES
+
+
+def render_page(url: str, *, max_rounds: int = 200, wait_ms: int = 150) -> tuple[str, dict[str, str]]:
+    """The page's HTML after its scripts ran and every "load more" was loaded, and the response headers
+    (for `paperset fixture save --render`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.abort() if should_abort_request(route.request)
+                       else route.continue_())
+            response = page.goto(url, wait_until="load")
+            page.evaluate(LOAD_ALL_SCRIPT, {"maxRounds": max_rounds, "waitMs": wait_ms})
+            headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
+            return page.content(), headers
+        finally:
+            browser.close()

@@ -127,3 +127,18 @@ def test_details_fall_back_to_the_paper_page(server, tmp_path) -> None:
     row = server.site.papers["2502.20730"]
     assert details["2502.20730"]["num_comments"] == row["numComments"]
     assert {e["fetch_path"] for e in details.values()} == {"page"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("server", [{"dynamic": True}], indirect=True)
+def test_fixture_save_render_records_the_rendered_page(server, tmp_path) -> None:
+    from crawler.fixture_cases import extract_case, find_cases
+
+    url = f"{server.base_url}/papers?q=pre-trained"
+    result = run_paperset("fixture", "save", url, "--name", "dynamic-search", "--render", "--fixtures", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    [case] = find_cases(tmp_path)
+    assert case.meta["rendered"] is True and case.meta["listing_kind"] == "search"
+    expected = case.expected()
+    assert [(e["title"], e["abstract"]) for e in expected["entries"]] == as_stored(SEEDS["pre-trained"])
+    assert extract_case(case) == expected
