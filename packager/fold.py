@@ -21,7 +21,7 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from packager.schema import LISTING, OBSERVATION_IDENTITY, OBSERVATIONS, PAPERS, TS
-from packager.spool import SpoolError, read_meta
+from packager.spool import SpoolError, spool_parts
 
 PREFIX = 4
 DESCRIPTIVE = ("paper_id", "arxiv_version", "content_key", "title", "abstract", "authors", "published_at",
@@ -53,12 +53,7 @@ def _json_table(data: bytes, where: str) -> pa.Table:
 def spool_tables(folder: Path, *, allow_partial: bool = False) -> Iterator[pa.Table]:
     """Each part of a spool as an Arrow table. A cut line is an error, except the last line of an
     unfinished spool read with `allow_partial` (the crawl was killed while writing it)."""
-    meta = read_meta(folder)
-    finished = meta.get("finished_at") is not None
-    if not finished and not allow_partial:
-        raise SpoolError(f"{folder}: the crawl did not finish (finished_at is null); "
-                         "package what it had with --allow-partial")
-    parts = sorted((folder / "entries").glob("part-*.jsonl"))
+    parts, finished = spool_parts(folder, allow_partial=allow_partial)
     for n, part in enumerate(parts):
         data = part.read_bytes()
         if n == len(parts) - 1 and not finished and data and not data.endswith(b"\n"):

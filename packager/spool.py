@@ -88,15 +88,20 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def read_entries(folder: Path, *, allow_partial: bool = False) -> Iterator[dict[str, Any]]:
-    """Every entry of a spool. A cut line is an error, except the last line of an unfinished spool read
-    with `allow_partial` (it is skipped: the crawl was killed while writing it)."""
-    meta = read_meta(folder)
-    finished = meta.get("finished_at") is not None
+def spool_parts(folder: Path, *, allow_partial: bool = False) -> tuple[list[Path], bool]:
+    """The spool's part files in order and whether the crawl finished; an unfinished spool is refused
+    unless `allow_partial`."""
+    finished = read_meta(folder).get("finished_at") is not None
     if not finished and not allow_partial:
         raise SpoolError(f"{folder}: the crawl did not finish (finished_at is null); "
                          "package what it had with --allow-partial")
-    parts = sorted((folder / "entries").glob("part-*.jsonl"))
+    return sorted((folder / "entries").glob("part-*.jsonl")), finished
+
+
+def read_entries(folder: Path, *, allow_partial: bool = False) -> Iterator[dict[str, Any]]:
+    """Every entry of a spool, as dicts (the packager reads spools with Arrow, see fold.py). A cut line
+    is an error, except the last line of an unfinished spool read with `allow_partial`."""
+    parts, finished = spool_parts(folder, allow_partial=allow_partial)
     for n, part in enumerate(parts):
         lines = part.read_text(encoding="utf-8").split("\n")
         for i, line in enumerate(lines):
