@@ -11,7 +11,7 @@ _SCRIPT = (Path(__file__).resolve().parent / "dynamic.js").read_text(encoding="u
 
 
 def _attr(value: Any) -> str:
-    return html.escape(json.dumps(value, ensure_ascii=False), quote=True)
+    return html.escape(json.dumps(value), quote=True)
 
 
 def _page(title: str, body: str) -> str:

@@ -147,7 +147,7 @@ class ReplicaServer:
             return 200, JSON, json.dumps(self.site.papers[path.rsplit("/", 1)[1]]["paper"]).encode()
         else:
             return 404, JSON, b'{"error":"Not Found"}'
-        return 200, JSON, json.dumps(paginate(items, limit, page), ensure_ascii=False).encode()
+        return 200, JSON, json.dumps(paginate(items, limit, page)).encode()
 
 
 def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:

@@ -143,3 +143,19 @@ def test_page_text_cannot_break_the_card(tmp_path, shared_data) -> None:
     row = next(line for line in card.splitlines() if "2501.00001" in line)
     assert row.count(" | ") == 1  # still a two-column table row
     assert r"name: x \| col \| \`code\` \[link\]\(http://x\) \<b\>bold\</b\> \# heading" in row
+
+
+def test_unchanged_data_gives_identical_bytes(tmp_path, shared_data) -> None:
+    from datetime import UTC, datetime
+
+    from packager.publish import package as publish
+
+    spool = make_spool(tmp_path / "spool", shared_data, 400)
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    first = publish([spool], tmp_path / "a", "ds", now=now)
+    second = publish([spool], tmp_path / "b", "ds", now=now)
+    for table in ("papers", "observations"):
+        a = sorted((Path(first.path) / table).glob("*.parquet"))
+        b = sorted((Path(second.path) / table).glob("*.parquet"))
+        assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    assert (first.papers, first.observations) == (second.papers, second.observations)
