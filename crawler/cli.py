@@ -125,6 +125,7 @@ def print_run(outcome: dict[str, Any], as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Crawl, clean, package, verify: the command a scheduler runs."""
+    from packager.lock import DatasetLocked, dataset_lock
     from packager.publish import PackagerError
     from packager.spool import SpoolError
 
@@ -134,7 +135,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("paperset run: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
                   file=sys.stderr)
             return 2
-        outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name, recrawl_days=args.recrawl_days)
+        with dataset_lock(args.out / args.name, wait=args.wait):
+            outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
+                                        recrawl_days=args.recrawl_days)
+    except DatasetLocked as exc:
+        print(f"paperset run: {exc}", file=sys.stderr)
+        return 4
     except ValueError as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 2
@@ -183,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default="hf-papers", help="the dataset's name (default hf-papers)")
     run.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
     run.add_argument("--json", action="store_true", help="last stdout line: the outcome as one JSON object")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
     run.set_defaults(handler=cmd_run)
 
     demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")
