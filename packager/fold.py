@@ -39,27 +39,35 @@ ENTRY = pa.schema([
 ])
 
 
-def _json_table(data: bytes, where: str) -> pa.Table:
+def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:
+    """Arrow tables of a JSON-lines stream, read in blocks of about 8 MB."""
     try:
-        table = pj.read_json(io.BytesIO(data), parse_options=pj.ParseOptions(
-            explicit_schema=ENTRY, unexpected_field_behavior="ignore"))
+        reader = pj.open_json(source, read_options=pj.ReadOptions(block_size=8 << 20),
+                              parse_options=pj.ParseOptions(explicit_schema=ENTRY,
+                                                            unexpected_field_behavior="ignore"))
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if table.column("paper_key").null_count:
+                raise SpoolError(f"{where}: an entry without paper_key")
+            yield table.select(ENTRY.names).cast(ENTRY)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise SpoolError(f"{where}: a cut or broken line ({str(exc).splitlines()[0]})") from None
-    if table.column("paper_key").null_count:
-        raise SpoolError(f"{where}: an entry without paper_key")
-    return table.select(ENTRY.names).cast(ENTRY)
 
 
 def spool_tables(folder: Path, *, allow_partial: bool = False) -> Iterator[pa.Table]:
-    """Each part of a spool as an Arrow table. A cut line is an error, except the last line of an
-    unfinished spool read with `allow_partial` (the crawl was killed while writing it)."""
+    """The spool's entries as Arrow tables, part by part, block by block. A cut line is an error,
+    except the last line of an unfinished spool read with `allow_partial` (the crawl was killed while
+    writing it)."""
     parts, finished = spool_parts(folder, allow_partial=allow_partial)
     for n, part in enumerate(parts):
-        data = part.read_bytes()
-        if n == len(parts) - 1 and not finished and data and not data.endswith(b"\n"):
-            data = data[: data.rfind(b"\n") + 1]
-        if data.strip():
-            yield _json_table(data, str(part))
+        size = part.stat().st_size
+        if size == 0:
+            continue
+        if n == len(parts) - 1 and not finished:
+            data = part.read_bytes()
+            yield from _json_tables(io.BytesIO(data[: data.rfind(b"\n") + 1]), str(part))
+        else:
+            yield from _json_tables(str(part), str(part))
 
 
 def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
@@ -221,7 +229,7 @@ class PartWriter:
     row group is full, so readers see few, large row groups whatever the bucketing."""
 
     def __init__(self, folder: Path, schema: pa.Schema, *, target_bytes: int = 256 * 1024 * 1024,
-                 row_group: int = 100_000) -> None:
+                 row_group: int = 50_000) -> None:
         self.folder, self.schema, self.target, self.row_group = folder, schema, target_bytes, row_group
         folder.mkdir(parents=True, exist_ok=True)
         self.writer: pq.ParquetWriter | None = None
@@ -247,7 +255,8 @@ class PartWriter:
         while self.pending_rows >= self.row_group:
             merged = pa.concat_tables(self.pending)
             self._emit(merged.slice(0, self.row_group).combine_chunks())
-            rest = merged.slice(self.row_group)
+            # A copy, so the rest does not keep the whole merged buffer (and those before it) alive.
+            rest = merged.slice(self.row_group).combine_chunks()
             self.pending, self.pending_rows = [rest], rest.num_rows
 
     def close(self) -> None:
