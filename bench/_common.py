@@ -20,7 +20,7 @@ def machine() -> dict[str, Any]:
     for name in ("scrapy", "scrapy-playwright", "playwright", "datasketch", "pyarrow", "numpy"):
         try:
             packages[name] = version(name)
-        except Exception:  # noqa: BLE001 - a missing package is only left out of the record
+        except Exception:
             continue
     return {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine(), "packages": packages}

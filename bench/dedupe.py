@@ -93,7 +93,6 @@ def run_variant(variant: str, size: int, limit: int | None) -> dict:
 
     from crawler.dedup.config import DedupeConfig
     from crawler.dedup.index import open_index
-    from crawler.dedup.shingles import ShingleHasher
 
     texts, _ = dataset(size)
     texts = texts[:limit] if limit else texts

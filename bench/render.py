@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, write_results  # noqa: E402
+from _common import print_table, write_results
 
-from crawler.replica.server import ReplicaServer  # noqa: E402
+from crawler.replica.server import ReplicaServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from packager import card, changes, manifest
 from packager.croissant import croissant
-from packager.schema import OBSERVATIONS, PAPERS, fingerprint
 from packager.fold import FoldStats, fold
+from packager.schema import OBSERVATIONS, PAPERS, fingerprint
 from packager.spool import SpoolError, read_meta, write_json_atomic
 
 logger = logging.getLogger(__name__)

@@ -152,7 +152,7 @@ class ReplicaServer:
 
 def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
             server.log("GET", self.path, status)
@@ -163,7 +163,7 @@ def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the http.server API
+        def log_message(self, format: str, *args: Any) -> None:
             logger.debug("replica: " + format, *args)
 
     return Handler

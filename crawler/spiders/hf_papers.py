@@ -18,7 +18,13 @@ from twisted.python.failure import Failure
 from crawler.browser import LOAD_ALL_SCRIPT
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
-from crawler.pages.hf import HydrationError, parse_api_listing, parse_api_paper, parse_listing, parse_paper_page
+from crawler.pages.hf import (
+    HydrationError,
+    parse_api_listing,
+    parse_api_paper,
+    parse_listing,
+    parse_paper_page,
+)
 
 logger = logging.getLogger(__name__)
 
