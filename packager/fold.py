@@ -88,7 +88,10 @@ class BucketFiles:
             key = (kind, prefix)
             if key not in self.writers:
                 name = f"{kind}-{prefix.encode().hex()}.parquet"
-                self.writers[key] = pq.ParquetWriter(self.folder / name, table.schema, compression="lz4")
+                # Temporary files: no statistics, whose per-row-group min/max of long texts would pile up
+                # in the writer's metadata until it closes.
+                self.writers[key] = pq.ParquetWriter(self.folder / name, table.schema, compression="lz4",
+                                                     write_statistics=False)
             self.writers[key].write_table(part)
 
     def close(self) -> list[str]:
