@@ -19,6 +19,7 @@ from packager.spool import SpoolError
 
 
 def cmd_package(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
                          recrawl_days=args.recrawl_days)

@@ -106,7 +106,7 @@ def check_target(root: Path, name: str) -> Path:
         raise PackagerError(f"cannot create {dataset}: {exc}") from None
     if not os.access(dataset, os.W_OK):
         raise PackagerError(f"{dataset} is not writable")
-    for stale in dataset.glob(".tmp-*"):
+    for stale in [*dataset.glob(".tmp-*"), *dataset.glob(".buckets-*")]:
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed packager: never visible as a version
     return dataset
 

@@ -99,31 +99,39 @@ def test_an_output_that_cannot_be_written_is_refused(tmp_path, shared_data) -> N
 
 
 def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_data) -> None:
+    from packager.publish import STEPS
+
     # A different spool each time, so every attempt has real work to do (more papers each time).
-    spools = [make_spool(tmp_path / f"spool{i}", shared_data, 100 + 60 * i) for i in range(14)]
+    spools = [make_spool(tmp_path / f"spool{i}", shared_data, 100 + 60 * i) for i in range(13)]
     root = tmp_path / "out"
-    env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": "0.15"}
+    env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": "0.1"}
     rng = random.Random(5)
-    kills = completed = 0
-    for spool in spools:
+    killed_after: list[int] = []
+    for n, spool in enumerate(spools):
         proc = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), "package", "--spool", str(spool), "--out",
                                  str(root), "--name", "ds"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 2.5))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        else:
-            completed += 1
+                                stderr=subprocess.PIPE, text=True)
+        last = n == len(spools) - 1
+        # Kill right after a chosen step began (every step is hit across the loop), never the last attempt.
+        step = n % len(STEPS)
+        seen = -1
+        for line in proc.stderr:
+            if line.startswith("packaging: "):
+                seen += 1
+                if seen == step and not last:
+                    time.sleep(rng.uniform(0, 0.08))
+                    proc.send_signal(signal.SIGKILL)
+                    killed_after.append(step)
+                    break
         proc.wait()
         dataset = root / "ds"
-        versions = published(root)
+        versions = [v for v in published(root) if v != "LATEST"]
         latest = (dataset / "LATEST").read_text().strip() if (dataset / "LATEST").exists() else None
         assert latest is None or latest in versions
         for version in versions:
-            if version != "LATEST":
-                assert problems(dataset / version) == [], version
-    assert kills >= 3 and completed >= 1
+            assert problems(dataset / version) == [], version
+    assert sorted(set(killed_after)) == list(range(len(STEPS)))
+    assert proc.returncode == 0 and (root / "ds" / "LATEST").exists()
 
 
 def test_page_text_cannot_break_the_card(tmp_path, shared_data) -> None:
