@@ -24,21 +24,22 @@ CHROMIUM_ARGS = (
 )
 ABORTED_RESOURCES = frozenset({"image", "font", "media"})
 
-# Scrolls to the bottom and clicks any "load more"/"show more" button until the number of cards
-# stops growing (three quiet rounds) or the page marks the list's end; returns the card count.
+# Scrolls to the bottom and clicks any "load more"/"show more" button until the page marks the list's
+# end (`data-list-end`) and the cards stopped growing, or no card was added for `quietMs`; returns the
+# card count. Time-based, so a slow answer under load does not end the list early.
 LOAD_ALL_SCRIPT = """
-async ({maxRounds, waitMs}) => {
+async ({maxRounds, waitMs, quietMs}) => {
   const count = () => document.querySelectorAll('article').length;
-  let quiet = 0, last = -1;
-  for (let round = 0; round < maxRounds && quiet < 3; round++) {
+  let last = -1, grewAt = Date.now();
+  for (let round = 0; round < maxRounds; round++) {
     window.scrollTo(0, document.body.scrollHeight);
     for (const b of document.querySelectorAll('button')) {
       if (!b.hidden && !b.disabled && /load more|show more/i.test(b.textContent)) b.click();
     }
     await new Promise(r => setTimeout(r, waitMs));
-    if (document.querySelector('[data-list-end]') && count() === last) break;
-    quiet = count() === last ? quiet + 1 : 0;
-    last = count();
+    const now = count();
+    if (now !== last) { last = now; grewAt = Date.now(); continue; }
+    if (document.querySelector('[data-list-end]') || Date.now() - grewAt > quietMs) break;
   }
   return count();
 }
@@ -80,7 +81,7 @@ def render_page(url: str, *, max_rounds: int = 200, wait_ms: int = 150) -> tuple
             page.route("**/*", lambda route: route.abort() if should_abort_request(route.request)
                        else route.continue_())
             response = page.goto(url, wait_until="load")
-            page.evaluate(LOAD_ALL_SCRIPT, {"maxRounds": max_rounds, "waitMs": wait_ms})
+            page.evaluate(LOAD_ALL_SCRIPT, {"maxRounds": max_rounds, "waitMs": wait_ms, "quietMs": 3000})
             headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
             return page.content(), headers
         finally:

@@ -80,8 +80,10 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 # How the browser path fetches a listing: `auto` (API, then the page's JSON, then the browser),
 # `api`, `page` or `browser`.
 PAPERSET_FETCH = "auto"
-# Rounds of scroll-and-click the browser makes on a dynamic page, and the wait after each (ms).
-PAPERSET_BROWSER_MAX_ROUNDS = 200
+# Rounds of scroll-and-click the browser makes on a dynamic page at most, and the wait after each (ms).
+PAPERSET_BROWSER_MAX_ROUNDS = 400
 PAPERSET_BROWSER_WAIT_MS = 150
+# The list is over when the page marks its end, or when no card was added for this long (ms).
+PAPERSET_BROWSER_QUIET_MS = 3000
 # API pages are asked with this `limit` (the site caps it at 50... 100).
 PAPERSET_API_PAGE_SIZE = 50

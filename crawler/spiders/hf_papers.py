@@ -85,8 +85,9 @@ class HfPapersSpider(scrapy.Spider):
         if spider.fetch not in FETCH_MODES:
             raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
         spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
-        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS", 200),
-                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS", 150)}
+        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS", 400),
+                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS", 150),
+                               "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS", 3000)}
         return spider
 
     def _inc(self, key: str) -> None:
