@@ -78,14 +78,17 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if summary["finish_reason"] == "finished" else 1
 
 
-def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7) -> dict[str, Any]:
+def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7,
+                      force: bool = False) -> dict[str, Any]:
     """Crawl into a fresh spool of ROOT/NAME, then package and verify the next version.
 
     The near-dup index lives in ROOT/NAME/.state/dedupe-index, so each run knows earlier runs' papers;
     spools and rejects stay in ROOT/NAME/.runs/<run>/.
     """
+    from packager.health import Health, check, measure
     from packager.manifest import problems
-    from packager.publish import check_target, package
+    from packager.publish import check_target, latest_health, package
+    from packager.spool import write_json_atomic
 
     dataset = check_target(root, name)
     run_dir = dataset / ".runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -97,9 +100,18 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     if crawl["finish_reason"] != "finished":
         return {"crawl": crawl, "error": f"the crawl did not finish ({crawl['finish_reason']}): nothing published"}
-    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index)
+    health = measure(crawl, run_dir / "spool")
+    before = latest_health(dataset)
+    tripped = check(health, Health.from_dict(before) if before else None)
+    report = {"health": health.to_dict(), "previous": before, "tripped": tripped, "forced": bool(tripped and force)}
+    write_json_atomic(run_dir / "health.json", report)
+    if tripped and not force:
+        return {"crawl": crawl, "health": report, "health_report": str(run_dir / "health.json"),
+                "error": "the health gate tripped: " + "; ".join(tripped) + ": nothing published (--force publishes)"}
+    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
+                     health=health.to_dict(), forced=tripped if force else [])
     found = problems(Path(result.path)) if result.path else []
-    return {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found,
+    return {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
             "rejects": str(run_dir / "rejects.jsonl")}
 
 
@@ -118,6 +130,8 @@ def print_run(outcome: dict[str, Any], as_json: bool) -> int:
         print(f"published       nothing: no change since {outcome['parent']}")
     if as_json:
         print(json.dumps(outcome, sort_keys=True, default=str))
+    if "error" in outcome and outcome.get("health", {}).get("tripped"):
+        return 3
     if "error" in outcome or not outcome.get("verified", False):
         return 1
     return 0
@@ -137,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         with dataset_lock(args.out / args.name, wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
-                                        recrawl_days=args.recrawl_days)
+                                        recrawl_days=args.recrawl_days, force=args.force)
     except DatasetLocked as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 4
@@ -189,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--name", default="hf-papers", help="the dataset's name (default hf-papers)")
     run.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
     run.add_argument("--json", action="store_true", help="last stdout line: the outcome as one JSON object")
+    run.add_argument("--force", action="store_true",
+                     help="publish even when the health gate trips (recorded in the card and manifest)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
     run.set_defaults(handler=cmd_run)

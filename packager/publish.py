@@ -3,6 +3,7 @@ rename it into place, then move the `LATEST` pointer. A published version is nev
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -77,6 +78,17 @@ class Progress:
             self.bar.close()
 
 
+def latest_health(dataset: Path) -> dict[str, Any] | None:
+    """The health figures recorded in the latest version's manifest, if any."""
+    version = latest(dataset)
+    if version is None:
+        return None
+    try:
+        return json.loads((dataset / version / manifest.MANIFEST).read_text(encoding="utf-8")).get("health")
+    except (OSError, ValueError):
+        return None
+
+
 def latest(dataset: Path) -> str | None:
     """The published version `LATEST` points at, if any."""
     try:
@@ -112,7 +124,7 @@ def check_target(root: Path, name: str) -> Path:
 
 
 def _context(name: str, version: str, parent: str | None, stats: FoldStats, metas: list[dict],
-             diff: changes.Changes, recrawl_days: int, created_at: str) -> dict[str, Any]:
+             diff: changes.Changes, recrawl_days: int, created_at: str, forced: list[str]) -> dict[str, Any]:
     days = sorted(stats.per_day.items())
     totals: Counter[str] = Counter()
     for meta in metas:
@@ -129,6 +141,7 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
 
     return {
         "name": name, "version": version, "parent": parent, "created_at": created_at,
+        "forced": [card.escape_md(reason) for reason in forced],
         "rows": {"papers": stats.papers, "observations": stats.observations},
         "size_category": card.size_category(stats.papers),
         "sources": sorted({str(m.get("base_url")) for m in metas}) or ["(no new crawl)"],
@@ -147,7 +160,8 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
 
 
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
-            recrawl_days: int = 7, dedupe_index: Path | None = None) -> PackageResult:
+            recrawl_days: int = 7, dedupe_index: Path | None = None, health: dict[str, Any] | None = None,
+            forced: list[str] | None = None) -> PackageResult:
     """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc)."""
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
@@ -175,7 +189,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         _step(STEPS[2])
         card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
         (tmp / "README.md").write_text(card.render(_context(
-            name, version, parent, stats, metas, diff, recrawl_days, created_at)), encoding="utf-8")
+            name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])), encoding="utf-8")
         (tmp / "CHANGES.md").write_text(diff.to_markdown(parent, version), encoding="utf-8")
         description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
@@ -188,6 +202,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             "rows": {"papers": stats.papers, "observations": stats.observations},
             "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS)},
             "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
+            "health": health, "forced_despite": forced or [],
             "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                             "listings", "settings", "dedupe")} for m in metas]),
             "files": manifest.file_entries(tmp),

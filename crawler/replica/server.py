@@ -34,12 +34,14 @@ class ReplicaServer:
     Switches (attributes, may change while serving): `api_enabled` (False: `/api/` answers 404 to
     every client but the replica's own page scripts, which send `X-Replica-Page`: an API closed to
     crawlers while the pages still work); `dynamic` (True: search and trending pages carry no results
-    in their HTML; a script fetches and renders them, more on scrolling and "Load more").
+    in their HTML; a script fetches and renders them, more on scrolling and "Load more");
+    `layout_changed` (True: a redesign: the hydration element renamed, cards restyled).
     """
 
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
-                 api_enabled: bool = True, dynamic: bool = False) -> None:
+                 api_enabled: bool = True, dynamic: bool = False, layout_changed: bool = False) -> None:
         self.site = ReplicaSite(data_dir or DATA_DIR)
+        self.layout_changed = layout_changed
         self.api_enabled = api_enabled
         self.dynamic = dynamic
         self.requests: list[tuple[str, str, int]] = []
@@ -117,7 +119,12 @@ class ReplicaServer:
         if items is None:
             return self._redirect_latest()
         stamp = f"{key}T00:00:00.000Z" if kind == "day" else key
-        return 200, HTML, render_listing(self.site.props(kind, key), items, stamp=stamp).encode()
+        body = render_listing(self.site.props(kind, key), items, stamp=stamp)
+        if self.layout_changed:
+            body = (body.replace('data-target="DailyPapers"', 'data-target="PapersFeed"')
+                    .replace("<article", '<div data-card="paper"').replace("</article>", "</div>")
+                    .replace("<h3", "<h4").replace("</h3>", "</h4>"))
+        return 200, HTML, body.encode()
 
     def _search_page(self, q: str) -> tuple[int, dict[str, str], bytes]:
         if self.dynamic:
