@@ -63,6 +63,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from packager.export import publish_to_folder, publish_to_hub
+
+    try:
+        if args.to.startswith("hf://datasets/"):
+            print(publish_to_hub(args.version_dir, args.to.removeprefix("hf://datasets/"), upload=args.upload))
+        else:
+            print(f"published {publish_to_folder(args.version_dir, Path(args.to))}")
+    except PackagerError as exc:
+        print(f"paperset publish: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the packager's subcommands to the `paperset` parser."""
     pkg = sub.add_parser("package", help="package spools into the next version of a dataset")
@@ -76,6 +90,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify = sub.add_parser("verify", help="recheck a published version (exit 1 with what is wrong)")
     verify.add_argument("version_dir", type=Path)
     verify.set_defaults(handler=cmd_verify)
+    pub = sub.add_parser("publish", help="copy a verified version to a folder or a Hugging Face dataset repo")
+    pub.add_argument("version_dir", type=Path)
+    pub.add_argument("--to", required=True, help="a folder, or hf://datasets/OWNER/NAME")
+    pub.add_argument("--upload", action="store_true", help="really upload to the Hub (HF_TOKEN); else a dry run")
+    pub.set_defaults(handler=cmd_publish)
     diff = sub.add_parser("diff", help="what changed between two versions")
     diff.add_argument("a", type=Path)
     diff.add_argument("b", type=Path)

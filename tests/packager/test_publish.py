@@ -1,0 +1,27 @@
+"""`paperset publish`: to a local folder (checked, atomic, LATEST moved), and a Hub dry run."""
+
+from __future__ import annotations
+
+from packager.manifest import problems
+
+from ..conftest import run_paperset
+from .test_failures import make_spool
+
+
+def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, shared_data) -> None:
+    spool = make_spool(tmp_path / "spool", shared_data, 50)
+    assert run_paperset("package", "--spool", str(spool), "--out", str(tmp_path / "out"), "--name", "ds").returncode == 0
+    version = (tmp_path / "out" / "ds" / "LATEST").read_text().strip()
+    version_dir = tmp_path / "out" / "ds" / version
+    result = run_paperset("publish", str(version_dir), "--to", str(tmp_path / "mirror"))
+    assert result.returncode == 0, result.stderr
+    assert problems(tmp_path / "mirror" / version) == []
+    assert (tmp_path / "mirror" / "LATEST").read_text().strip() == version
+    again = run_paperset("publish", str(version_dir), "--to", str(tmp_path / "mirror"))
+    assert again.returncode == 0
+    dry = run_paperset("publish", str(version_dir), "--to", "hf://datasets/someone/papers")
+    assert dry.returncode == 0 and dry.stdout.startswith(f"would upload {version_dir} to hf://datasets/someone/papers")
+    (version_dir / "CHANGES.md").write_text("tampered")
+    refused = run_paperset("publish", str(version_dir), "--to", str(tmp_path / "mirror2"))
+    assert refused.returncode == 1 and "does not verify" in refused.stderr
+    assert not (tmp_path / "mirror2" / version).exists()
