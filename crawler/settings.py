@@ -25,7 +25,23 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 RETRY_TIMES = 3
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# 429 and 503 are waited out by crawler.politeness (Retry-After, RateLimit headers, backoff with jitter).
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.politeness.RetryAfterMiddleware": 560,
+}
+# Request budgets per window, from the site's published limits for anonymous clients (500 API calls
+# and 100 page loads per 5 minutes) with a 10% margin; 0 turns a budget off.
+PAPERSET_BUDGET_WINDOW_S = 300
+PAPERSET_BUDGET_API = 450
+PAPERSET_BUDGET_PAGES = 90
+# Waiting out 429/503: Retry-After first, then the RateLimit reset, else base * 2^n up to the max, each
+# lengthened by up to JITTER (a fraction); a wait longer than MAX_WAIT stops the crawl (rate_limited).
+PAPERSET_BACKOFF_BASE_S = 2.0
+PAPERSET_BACKOFF_MAX_S = 300.0
+PAPERSET_BACKOFF_JITTER = 0.1
+PAPERSET_MAX_WAIT_S = 900.0
+PAPERSET_THROTTLE_RETRIES = 8
 
 # --- safety and hygiene -------------------------------------------------------------------------
 REMOTE_CONTROL_ENABLED = False
@@ -67,8 +83,8 @@ PAPERSET_MAX_FUTURE_DAYS = 2
 # --- browser (scrapy-playwright), used only for requests that ask for it ------------------------
 # Which Chromium: $PAPERSET_CHROMIUM, else `chromium` on the PATH, else Playwright's own download.
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.handler.PoliteDownloadHandler",
+    "https": "crawler.handler.PoliteDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = launch_options()

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,12 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 _KINDS = {"date": "day", "week": "week", "month": "month"}
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) drops connections under a burst of concurrent requests (several workers),
+    # which the client's kernel retries a second later: a delay the real site does not have.
+    request_queue_size = 256
+
+
 class ReplicaServer:
     """Serves a ReplicaSite; a context manager. `requests` logs (method, path with query, status).
 
@@ -35,7 +42,10 @@ class ReplicaServer:
     every client but the replica's own page scripts, which send `X-Replica-Page`: an API closed to
     crawlers while the pages still work); `dynamic` (True: search and trending pages carry no results
     in their HTML; a script fetches and renders them, more on scrolling and "Load more");
-    `layout_changed` (True: a redesign: the hydration element renamed, cards restyled).
+    `layout_changed` (True: a redesign: the hydration element renamed, cards restyled);
+    `throttle_at` (request numbers, counted from 1 without robots.txt, at which the site starts
+    answering 429 with `Retry-After: retry_after` to everything for `retry_after` seconds).
+    `timed` logs (monotonic time, path with query, status) of every request.
     """
 
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
@@ -45,8 +55,13 @@ class ReplicaServer:
         self.api_enabled = api_enabled
         self.dynamic = dynamic
         self.requests: list[tuple[str, str, int]] = []
+        self.timed: list[tuple[float, str, int]] = []
+        self.throttle_at: set[int] = set()
+        self.retry_after = 2
+        self.limited_until = 0.0
+        self._count = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -76,9 +91,24 @@ class ReplicaServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def log(self, method: str, path: str, status: int) -> None:
+    def log(self, method: str, path: str, status: int, at: float | None = None) -> None:
         with self._lock:
             self.requests.append((method, path, status))
+            self.timed.append((time.monotonic() if at is None else at, path, status))
+
+    def throttled(self, path: str) -> dict[str, str] | None:
+        """The 429 headers when the site is rate limiting this request, else None."""
+        if path == "/robots.txt":
+            return None
+        with self._lock:
+            self._count += 1
+            now = time.monotonic()
+            if self._count in self.throttle_at and now >= self.limited_until:
+                self.limited_until = now + self.retry_after
+            if now >= self.limited_until:
+                return None
+            left = max(int(self.limited_until - now + 0.999), 1)
+        return {"Content-Type": "text/plain", "Retry-After": str(left), "RateLimit": f'"api";r=0;t={left}'}
 
     def respond(self, path: str, query: dict[str, list[str]],
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -161,8 +191,13 @@ def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
-            server.log("GET", self.path, status)
+            arrived = time.monotonic()
+            limited = server.throttled(parts.path)
+            if limited is not None:
+                status, headers, body = 429, limited, b"rate limited"
+            else:
+                status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
+            server.log("GET", self.path, status, arrived)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
