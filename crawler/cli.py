@@ -78,12 +78,50 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0 if summary["finish_reason"] == "finished" else 1
 
 
+def plan_key(request: CrawlRequest) -> str:
+    """What makes two runs the same work: the spider's arguments and the settings asked for."""
+    return json.dumps({"spider": request.spider_kwargs(), "settings": request.settings}, sort_keys=True,
+                      default=str)
+
+
+def open_run(dataset: Path, request: CrawlRequest, *, resume: bool) -> tuple[Path, bool]:
+    """The run folder: the latest run's, when it was killed while crawling the same plan (resume),
+    else a new one. `run.json` holds the plan and the status (crawling, crawled, then the outcome)."""
+    from packager.spool import write_json_atomic
+
+    runs = dataset / ".runs"
+    key = plan_key(request)
+    if resume and runs.is_dir():
+        for run in sorted((p for p in runs.iterdir() if (p / "run.json").exists()), reverse=True):
+            try:
+                state = json.loads((run / "run.json").read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                break
+            if state.get("status") == "crawling" and state.get("plan") == key:
+                return run, True
+            break
+    run = runs / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run.mkdir(parents=True)
+    write_json_atomic(run / "run.json", {"plan": key, "status": "crawling",
+                                         "created_at": datetime.now(UTC).isoformat()})
+    return run, False
+
+
+def set_run_status(run_dir: Path, status: str) -> None:
+    from packager.spool import write_json_atomic
+
+    state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    write_json_atomic(run_dir / "run.json", {**state, "status": status,
+                                             "updated_at": datetime.now(UTC).isoformat()})
+
+
 def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7,
-                      force: bool = False) -> dict[str, Any]:
-    """Crawl into a fresh spool of ROOT/NAME, then package and verify the next version.
+                      force: bool = False, resume: bool = True) -> dict[str, Any]:
+    """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     The near-dup index lives in ROOT/NAME/.state/dedupe-index, so each run knows earlier runs' papers;
-    spools and rejects stay in ROOT/NAME/.runs/<run>/.
+    spools, rejects, the crawl log and the health report stay in ROOT/NAME/.runs/<run>/. A run killed
+    while crawling is resumed by the next run of the same plan (unless `resume` is false).
     """
     from packager.health import Health, check, measure
     from packager.manifest import problems
@@ -91,26 +129,33 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     from packager.spool import write_json_atomic
 
     dataset = check_target(root, name)
-    run_dir = dataset / ".runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run_dir, resumed = open_run(dataset, request, resume=resume)
     index = dataset / ".state" / "dedupe-index"
     request.settings = {**request.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
-                        "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"), "PAPERSET_DEDUPE_STORE": str(index)}
+                        "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"), "PAPERSET_DEDUPE_STORE": str(index),
+                        "PAPERSET_RESUME": resumed, "LOG_FILE": str(run_dir / "crawl.log"),
+                        "LOG_FILE_APPEND": True}
     started = time.monotonic()
     stats = run_crawl(request)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
+    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"))
     if crawl["finish_reason"] != "finished":
-        return {"crawl": crawl, "error": f"the crawl did not finish ({crawl['finish_reason']}): nothing published"}
+        return {"crawl": crawl, "error": f"the crawl did not finish ({crawl['finish_reason']}): nothing published; "
+                                         "the next run with the same arguments resumes it"}
+    set_run_status(run_dir, "crawled")
     health = measure(crawl, run_dir / "spool")
     before = latest_health(dataset)
     tripped = check(health, Health.from_dict(before) if before else None)
     report = {"health": health.to_dict(), "previous": before, "tripped": tripped, "forced": bool(tripped and force)}
     write_json_atomic(run_dir / "health.json", report)
     if tripped and not force:
+        set_run_status(run_dir, "held")
         return {"crawl": crawl, "health": report, "health_report": str(run_dir / "health.json"),
                 "error": "the health gate tripped: " + "; ".join(tripped) + ": nothing published (--force publishes)"}
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
                      health=health.to_dict(), forced=tripped if force else [])
     found = problems(Path(result.path)) if result.path else []
+    set_run_status(run_dir, "published" if result.changed else "unchanged")
     return {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
             "rejects": str(run_dir / "rejects.jsonl")}
 
@@ -151,7 +196,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         with dataset_lock(args.out / args.name, wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
-                                        recrawl_days=args.recrawl_days, force=args.force)
+                                        recrawl_days=args.recrawl_days, force=args.force,
+                                        resume=not args.no_resume)
     except DatasetLocked as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 4
@@ -207,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="publish even when the health gate trips (recorded in the card and manifest)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
+    run.add_argument("--no-resume", action="store_true",
+                     help="start afresh even when the last run of the same arguments was killed mid-crawl")
     run.set_defaults(handler=cmd_run)
 
     demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")

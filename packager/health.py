@@ -63,7 +63,7 @@ def measure(crawl: dict[str, Any], spool: Path) -> Health:
     problems = crawl.get("page_problems", {})
     return Health(
         listings=fetched + int(problems.get("no_entries", 0)),
-        entries=int(crawl.get("entries_kept", 0)), dropped=int(crawl.get("entries_dropped", 0)),
+        entries=rows, dropped=int(crawl.get("entries_dropped", 0)),
         fallback_pages=int(listings.get("cards", 0)) + int(problems.get("no_entries", 0)),
         page_listings=int(listings.get("cards", 0)) + int(listings.get("hydration", 0))
         + int(problems.get("no_entries", 0)),

@@ -2,7 +2,9 @@
 
 A spool is a folder: `meta.json` (`schema` = paperset.spool/1, run id, times, base URL, settings, dedupe
 configuration, stats; `finished_at` is null until the crawl closes it), `entries/part-NNNNN.jsonl`,
-and the crawl's `rejects.jsonl`. A killed crawl leaves every flushed line; its last line may be cut.
+`ledger.jsonl` (the requests whose entries are all on disk, see crawler/checkpoint.py) and the
+crawl's `rejects.jsonl`. A killed crawl leaves every flushed line; its last line may be cut, and a
+resumed crawl cuts that line off before it writes on.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ ENTRY_FIELDS = (
 )
 
 
+LEDGER = "ledger.jsonl"
+
+
+def cut_partial_line(path: Path) -> None:
+    """Cut a file back to its last complete line (what a killed writer left half-written)."""
+    if not path.exists():
+        return
+    with path.open("rb+") as handle:
+        data = handle.read()
+        keep = data.rfind(b"\n") + 1
+        if keep != len(data):
+            handle.truncate(keep)
+
+
 class SpoolError(ValueError):
     """A spool that cannot be packaged as it is (unknown schema, cut line, unfinished)."""
 
@@ -37,13 +53,23 @@ class SpoolWriter:
     """Appends entries to `entries/part-*.jsonl`, flushing every `flush_every` and rolling parts by size."""
 
     def __init__(self, folder: Path, meta: dict[str, Any], *, flush_every: int = 100,
-                 part_bytes: int = 64 * 1024 * 1024) -> None:
+                 part_bytes: int = 64 * 1024 * 1024, resume: bool = False) -> None:
         self.folder, self.flush_every, self.part_bytes = folder, flush_every, part_bytes
         (folder / "entries").mkdir(parents=True, exist_ok=True)
-        self.meta = {"schema": SCHEMA, "started_at": datetime.now(UTC).isoformat(), "finished_at": None, **meta}
+        now = datetime.now(UTC).isoformat()
+        self.meta = {"schema": SCHEMA, "started_at": now, "finished_at": None, **meta}
+        parts = sorted((folder / "entries").glob("part-*.jsonl"))
+        if resume and (folder / "meta.json").exists():
+            before = read_meta(folder)
+            self.meta.update(run_id=before.get("run_id", self.meta.get("run_id")), started_at=before["started_at"],
+                             resumed_at=[*before.get("resumed_at", []), now])
+            for path in [*parts[-1:], folder / LEDGER]:
+                cut_partial_line(path)
         write_json_atomic(folder / "meta.json", self.meta)
-        self.part = len(list((folder / "entries").glob("part-*.jsonl")))
+        self.part = len(parts)
         self.file: IO[str] | None = None
+        self.ledger: IO[str] | None = None
+        self.done_lines: list[str] = []
         self.pending = 0
 
     def _open(self) -> IO[str]:
@@ -61,16 +87,30 @@ class SpoolWriter:
         if self.pending >= self.flush_every:
             self.flush()
 
+    def done(self, line: str) -> None:
+        """Record a done request in the ledger at the next flush, after its entries are on disk."""
+        self.done_lines.append(line)
+        if len(self.done_lines) >= self.flush_every:
+            self.flush()
+
     def flush(self) -> None:
         if self.file is not None:
             self.file.flush()
             os.fsync(self.file.fileno())
+        if self.done_lines:
+            if self.ledger is None:
+                self.ledger = (self.folder / LEDGER).open("a", encoding="utf-8")
+            self.ledger.write("".join(self.done_lines))
+            self.ledger.flush()
+            os.fsync(self.ledger.fileno())
+            self.done_lines = []
         self.pending = 0
 
     def close(self, stats: dict[str, Any] | None = None, **extra: Any) -> None:
         self.flush()
-        if self.file is not None:
-            self.file.close()
+        for handle in (self.file, self.ledger):
+            if handle is not None:
+                handle.close()
         self.meta.update(finished_at=datetime.now(UTC).isoformat(), stats=stats or {}, **extra)
         write_json_atomic(self.folder / "meta.json", self.meta)
 

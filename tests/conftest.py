@@ -39,3 +39,24 @@ def run_paperset(*args: str, timeout: float = 300) -> subprocess.CompletedProces
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# Columns that say when a crawl saw something: they differ between two crawls of the same data.
+TIME_COLUMNS = {"papers": ("first_seen_at", "last_seen_at"), "observations": ("observed_at",)}
+
+
+def snapshot_rows(version: Path) -> dict[str, list[dict]]:
+    """Both tables of a snapshot as rows in file order, without the columns that record crawl times
+    (and without `seen_at` inside `listings`): what two crawls of the same site must agree on."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, list[dict]] = {}
+    for table, dropped in TIME_COLUMNS.items():
+        rows = pq.read_table(sorted((version / table).glob("part-*.parquet"))).to_pylist()
+        for row in rows:
+            for name in dropped:
+                row.pop(name)
+            for listing in row.get("listings") or []:
+                listing.pop("seen_at")
+        out[table] = rows
+    return out

@@ -4,6 +4,8 @@ paper they copy, links near copies that have different ids (both kept)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -14,6 +16,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import NearDupIndex, open_index
+from packager.spool import read_entries
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,27 @@ class NearDedupePipeline:
         pipeline = cls(crawler.stats, open_index(config, store), store)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.stats.set_value("paperset/config/dedupe", config.to_dict())
+        spool = settings.get("PAPERSET_SPOOL")
+        if settings.getbool("PAPERSET_RESUME") and spool and (Path(spool) / "meta.json").exists():
+            pipeline.warm(read_entries(Path(spool), allow_partial=True))
         return pipeline
+
+    def warm(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Resuming a killed crawl: take the outcomes of the entries already in its spool, and put into
+        the index those it lost (the index is saved only when a crawl closes)."""
+        keys: list[str] = []
+        texts: list[str] = []
+        for entry in entries:
+            original = entry["paper_id"] or f"ck:{entry['content_key']}"
+            if original in self.outcomes:
+                continue
+            self.outcomes[original] = (entry["paper_key"], entry["cluster_id"], entry["similarity"])
+            if not self.index.contains(original):
+                keys.append(original)
+                texts.append(dedupe_text(ItemAdapter(entry)))
+        for start in range(0, len(keys), 1000):
+            self.index.query_insert_batch(keys[start:start + 1000], texts[start:start + 1000])
+        self.stats.set_value("paperset/resume/dedupe_warmed", len(self.outcomes))
 
     def process_item(self, item: Any) -> Any:
         entry = ItemAdapter(item)

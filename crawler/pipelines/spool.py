@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.checkpoint import ledger_line, progress_for
 from crawler.dedup.config import DedupeConfig
 from packager.spool import SpoolWriter
 
@@ -19,7 +20,9 @@ class SpoolPipeline:
     """Writes entries to `PAPERSET_SPOOL` (a folder) for the packager; memory does not grow with the
     crawl and a killed crawl leaves what it had. At the end, the run's stats go into `meta.json`.
 
-    Settings: `PAPERSET_SPOOL` (empty: off), `PAPERSET_SPOOL_FLUSH_EVERY`.
+    Every request whose entries are all written goes into the spool's ledger at the next flush
+    (crawler/checkpoint.py), which a resumed crawl replays. Settings: `PAPERSET_SPOOL` (empty: off),
+    `PAPERSET_SPOOL_FLUSH_EVERY`, `PAPERSET_RESUME` (continue the spool there).
     """
 
     def __init__(self, crawler: Crawler, folder: Path, flush_every: int) -> None:
@@ -34,7 +37,12 @@ class SpoolPipeline:
         pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY", 100))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        progress_for(crawler).subscribe(pipeline.request_done)
         return pipeline
+
+    def request_done(self, request: Request, children: list[Request]) -> None:
+        if self.writer is not None:
+            self.writer.done(ledger_line(self.crawler, request, children))
 
     def spider_opened(self, spider: Any) -> None:
         settings = self.crawler.settings
@@ -45,7 +53,7 @@ class SpoolPipeline:
             "listings": [[listing.kind, listing.key] for listing in getattr(spider, "listings", [])],
             "settings": ours,
             "dedupe": DedupeConfig.from_settings(settings).to_dict(),
-        }, flush_every=self.flush_every)
+        }, flush_every=self.flush_every, resume=settings.getbool("PAPERSET_RESUME"))
 
     def process_item(self, item: Any) -> Any:
         assert self.writer is not None

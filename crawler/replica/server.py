@@ -45,7 +45,8 @@ class ReplicaServer:
     `layout_changed` (True: a redesign: the hydration element renamed, cards restyled);
     `throttle_at` (request numbers, counted from 1 without robots.txt, at which the site starts
     answering 429 with `Retry-After: retry_after` to everything for `retry_after` seconds).
-    `timed` logs (monotonic time, path with query, status) of every request.
+    `delay_s` (seconds every answer takes, a slow site). `timed` logs (monotonic time, path with
+    query, status) of every request.
     """
 
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
@@ -59,6 +60,7 @@ class ReplicaServer:
         self.throttle_at: set[int] = set()
         self.retry_after = 2
         self.limited_until = 0.0
+        self.delay_s = 0.0
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _handler_for(self))
@@ -192,6 +194,8 @@ def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             arrived = time.monotonic()
+            if server.delay_s:
+                time.sleep(server.delay_s)
             limited = server.throttled(parts.path)
             if limited is not None:
                 status, headers, body = 429, limited, b"rate limited"

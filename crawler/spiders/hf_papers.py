@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
@@ -16,8 +17,10 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.browser import LOAD_ALL_SCRIPT
+from crawler.checkpoint import read_ledger, resume_frontier, tracked
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
+from packager.spool import LEDGER
 from crawler.pages.hf import (
     HydrationError,
     parse_api_listing,
@@ -94,9 +97,23 @@ class HfPapersSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
+    def seed_requests(self) -> list[scrapy.Request]:
+        """The first request of every listing."""
+        return [self.first_request(listing) for listing in self.listings]
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for listing in self.listings:
-            yield self.first_request(listing)
+        settings = self.crawler.settings
+        ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
+        if settings.getbool("PAPERSET_RESUME") and ledger.exists():
+            done = read_ledger(ledger)
+            logger.info("resuming: %d requests already done (%s)", len(done), ledger)
+            for request in resume_frontier(self.crawler, self.seed_requests(), done):
+                if request.callback == self.parse_detail:
+                    self.detailed.add(request.cb_kwargs["paper_id"])
+                yield request
+            return
+        for request in self.seed_requests():
+            yield request
 
     # --- requests, one kind per path ---------------------------------------------------------
 
@@ -116,7 +133,8 @@ class HfPapersSpider(scrapy.Spider):
     def page_request(self, listing: Listing, url: str) -> scrapy.Request:
         # Redirects are handled here, not followed blindly: the site answers a day with no papers by
         # redirecting to the latest day, whose papers must not be filed under the asked day.
-        return scrapy.Request(url, callback=self.parse_page, cb_kwargs={"listing": listing}, dont_filter=True,
+        return scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
+                              cb_kwargs={"listing": listing}, dont_filter=True,
                               meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS})
 
     def browser_request(self, listing: Listing) -> scrapy.Request:
@@ -127,6 +145,7 @@ class HfPapersSpider(scrapy.Spider):
 
     # --- callbacks -------------------------------------------------------------------------------
 
+    @tracked
     def parse_api(self, response: Response, listing: Listing, page: int) -> Iterator[Any]:
         try:
             if response.status != 200:
@@ -145,6 +164,7 @@ class HfPapersSpider(scrapy.Spider):
         if len(entries) == self.api_page_size:
             yield self.api_request(listing, page + 1)
 
+    @tracked
     def api_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         yield from self.api_fallback(request.cb_kwargs["listing"], request.cb_kwargs["page"],
@@ -162,6 +182,7 @@ class HfPapersSpider(scrapy.Spider):
         else:
             logger.warning("API failed (%s) for %s %s", reason, listing.kind, listing.key)
 
+    @tracked
     def parse_page(self, response: Response, listing: Listing) -> Iterator[Any]:
         if 300 <= response.status < 400:
             location = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
@@ -192,6 +213,7 @@ class HfPapersSpider(scrapy.Spider):
         self._inc("paperset/fetch/page")
         yield from self.emit(page.entries, "page")
 
+    @tracked
     def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
         page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
         if not page.entries:
@@ -201,9 +223,18 @@ class HfPapersSpider(scrapy.Spider):
         self._inc("paperset/fetch/browser")
         yield from self.emit(page.entries, "browser")
 
-    def browser_failed(self, failure: Failure) -> None:
+    @tracked
+    def browser_failed(self, failure: Failure) -> Iterator[Any]:
         self._inc(f"paperset/browser/{failure.type.__name__.lower()}")
         logger.error("browser failed on %s: %s", failure.request.url, failure.value)  # type: ignore[attr-defined]
+        yield from ()
+
+    @tracked
+    def request_failed(self, failure: Failure) -> Iterator[Any]:
+        """A page or paper request that failed for good (after retries, or refused by robots.txt)."""
+        self._inc(f"paperset/failed/{failure.type.__name__.lower()}")
+        logger.error("%s failed: %s", failure.request.url, failure.value)  # type: ignore[attr-defined]
+        yield from ()
 
     def emit(self, entries: list[PaperEntry], path: str) -> Iterator[Any]:
         crawled_at = datetime.now(UTC).isoformat()
@@ -220,11 +251,12 @@ class HfPapersSpider(scrapy.Spider):
     def detail_request(self, paper_id: str, *, page: bool = False) -> scrapy.Request:
         if self.fetch in ("auto", "api") and not page:
             return scrapy.Request(f"{self.base_url}/api/papers/{paper_id}", callback=self.parse_detail,
-                                  cb_kwargs={"paper_id": paper_id, "api": True},
+                                  errback=self.request_failed, cb_kwargs={"paper_id": paper_id, "api": True},
                                   meta={"handle_httpstatus_all": True})
         return scrapy.Request(f"{self.base_url}/papers/{paper_id}", callback=self.parse_detail,
-                              cb_kwargs={"paper_id": paper_id, "api": False})
+                              errback=self.request_failed, cb_kwargs={"paper_id": paper_id, "api": False})
 
+    @tracked
     def parse_detail(self, response: Response, paper_id: str, api: bool) -> Iterator[Any]:
         try:
             if response.status != 200:

@@ -1,0 +1,163 @@
+"""Knowing when a request is done, for crash-safe resume and for acknowledging shared-queue work.
+
+A request is done when its callback (or errback) has returned and every item it gave has left the
+item pipelines. `Progress` then tells its listeners: the spool records it in its ledger at the next
+flush (so a ledger line never names a request whose entries are not on disk), and a Redis worker
+acknowledges it. Scrapy's own `JOBDIR` is not used for this: its disk queue and seen-requests file
+are only consistent after a graceful stop, and a run killed with SIGKILL must resume as well.
+
+The ledger (`ledger.jsonl` in the spool) holds, per done request, its fingerprint and the requests
+its callback made; `resume_frontier` replays it from the seed requests and yields only the requests
+whose outcome is not on disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+import pickle
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.utils.request import request_from_dict
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[Request, list[Request]], None]
+
+
+class Progress:
+    """Counts, per request in progress, the items still in the pipelines; fires listeners when done."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.pending: dict[int, int] = {}
+        self.finished: dict[int, tuple[Request, list[Request]]] = {}
+        self.listeners: list[Listener] = []
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self.item_left, signal=signal)
+
+    def subscribe(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+
+    def item_started(self, request: Request) -> None:
+        self.pending[id(request)] = self.pending.get(id(request), 0) + 1
+
+    def output_done(self, request: Request, children: list[Request]) -> None:
+        self.finished[id(request)] = (request, children)
+        self._check(id(request))
+
+    def item_left(self, item: Any = None, response: Any = None, **_: Any) -> None:
+        request = getattr(response, "request", None)
+        if request is None:
+            return
+        key = id(request)
+        if key in self.pending:
+            self.pending[key] -= 1
+            self._check(key)
+
+    def _check(self, key: int) -> None:
+        if self.pending.get(key, 0) > 0 or key not in self.finished:
+            return
+        self.pending.pop(key, None)
+        request, children = self.finished.pop(key)
+        for listener in self.listeners:
+            listener(request, children)
+
+
+_PROGRESS: weakref.WeakKeyDictionary[Crawler, Progress] = weakref.WeakKeyDictionary()
+
+
+def progress_for(crawler: Crawler) -> Progress:
+    """The crawler's one Progress, shared by the spider and the components that listen to it."""
+    if crawler not in _PROGRESS:
+        _PROGRESS[crawler] = Progress(crawler)
+    return _PROGRESS[crawler]
+
+
+def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterator[Any]]:
+    """Wraps a spider callback or errback so that Progress learns its items, its new requests, and
+    when it is over (also when it raises: the error is Scrapy's to report, the request is over)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Spider, result: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        request: Request = result.request
+        progress = progress_for(self.crawler)
+        children: list[Request] = []
+        try:
+            for out in method(self, result, *args, **kwargs) or ():
+                if isinstance(out, Request):
+                    children.append(out)
+                else:
+                    progress.item_started(request)
+                yield out
+        finally:
+            progress.output_done(request, children)
+
+    return wrapper
+
+
+def fingerprint(crawler: Crawler, request: Request) -> str:
+    assert crawler.request_fingerprinter is not None
+    return crawler.request_fingerprinter.fingerprint(request).hex()
+
+
+def encode_request(request: Request, spider: Spider) -> str:
+    """A request as text (a pickled `Request.to_dict`: callbacks by name, cb_kwargs as objects)."""
+    return base64.b64encode(pickle.dumps(request.to_dict(spider=spider), protocol=4)).decode("ascii")
+
+
+def decode_request(text: str, spider: Spider) -> Request:
+    data = pickle.loads(base64.b64decode(text))  # noqa: S301 - written by encode_request, in our spool
+    return request_from_dict(data, spider=spider)
+
+
+def ledger_line(crawler: Crawler, request: Request, children: list[Request]) -> str:
+    spider = crawler.spider
+    assert spider is not None
+    return json.dumps({"fp": fingerprint(crawler, request),
+                       "children": [encode_request(child, spider) for child in children]}) + "\n"
+
+
+def read_ledger(path: Path) -> dict[str, list[str]]:
+    """Done requests by fingerprint, with their children (encoded); a cut last line is ignored."""
+    done: dict[str, list[str]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            logger.warning("%s: a cut line (the crawl was killed while writing it); ignored", path)
+            continue
+        done[record["fp"]] = record["children"]
+    return done
+
+
+def resume_frontier(crawler: Crawler, seeds: Iterable[Request], done: dict[str, list[str]]) -> Iterator[Request]:
+    """The requests still to make: seeds and, below done requests, their children, recursively."""
+    spider = crawler.spider
+    assert spider is not None
+    stack = list(seeds)[::-1]
+    seen: set[str] = set()
+    skipped = 0
+    while stack:
+        request = stack.pop()
+        fp = fingerprint(crawler, request)
+        if fp in seen:
+            continue
+        seen.add(fp)
+        if fp in done:
+            skipped += 1
+            stack.extend(decode_request(text, spider) for text in reversed(done[fp]))
+            continue
+        yield request
+    if crawler.stats is not None:
+        crawler.stats.set_value("paperset/resume/skipped_requests", skipped)
+

@@ -1,0 +1,86 @@
+"""A `paperset run` killed with SIGKILL mid-crawl and started again gives the snapshot an uninterrupted
+run gives, and fetches less than a fresh run; the ledger and spool it resumes from stay consistent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from crawler.replica.server import ReplicaServer
+
+from .conftest import ROOT, read_jsonl, run_paperset, snapshot_rows
+
+
+def run_args(server: ReplicaServer, root: Path) -> list[str]:
+    days = server.index["days"]
+    return ["run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[-1]}", "--week", "2025-W06",
+            "--search", "WebSailor", "--fetch", "api", "--out", str(root), "--json",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5", "-s", "PAPERSET_SPOOL_FLUSH_EVERY=7"]
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_killed_run_resumes_to_the_same_snapshot_with_fewer_fetches(tmp_path) -> None:
+    with ReplicaServer() as server:
+        fresh = run_paperset(*run_args(server, tmp_path / "fresh"))
+        assert fresh.returncode == 0, fresh.stderr[-3000:]
+        fresh_requests = len(server.timed)
+        server.delay_s = 0.03  # slow enough to be killed in the middle
+        server.timed.clear()
+        args = run_args(server, tmp_path / "killed")
+        process = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), *args], cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while len(server.timed) < fresh_requests // 2 and process.poll() is None:
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate()
+        before_kill = len(server.timed)
+        server.delay_s = 0.0
+        resumed = run_paperset(*args)
+        resumed_requests = len(server.timed) - before_kill
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    one, two = last_json(fresh.stdout), last_json(resumed.stdout)
+    assert two["crawl"]["resumed"] is True and one["crawl"]["resumed"] is False
+    assert fresh_requests // 2 <= before_kill < fresh_requests
+    # Requests whose entries were on disk are not made again; the few in flight at the kill are.
+    assert resumed_requests < fresh_requests - fresh_requests // 3
+    assert two["crawl"]["pages_fetched"] < one["crawl"]["pages_fetched"]
+    assert snapshot_rows(Path(two["path"])) == snapshot_rows(Path(one["path"]))
+    assert (two["papers"], two["observations"]) == (one["papers"], one["observations"])
+    run_dir = Path(two["crawl"]["run"])
+    meta = json.loads((run_dir / "spool" / "meta.json").read_text())
+    assert len(meta["resumed_at"]) == 1
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "published"
+    assert len(list((tmp_path / "killed" / "hf-papers" / ".runs").iterdir())) == 1
+    # Every ledger line is whole (the cut one was cut off before the resumed crawl wrote on).
+    assert all("fp" in line for line in read_jsonl(run_dir / "spool" / "ledger.jsonl"))
+    assert (run_dir / "crawl.log").read_text().count("resuming:") == 1
+
+
+def test_a_new_plan_or_no_resume_starts_afresh(tmp_path, replica) -> None:
+    base = ["run", "--base-url", replica.base_url, "--day", "2025-02-03", "--out", str(tmp_path), "--json",
+            "-s", "AUTOTHROTTLE_ENABLED=False"]
+    first = run_paperset(*base)
+    assert first.returncode == 0, first.stderr[-2000:]
+    run_dir = Path(last_json(first.stdout)["crawl"]["run"])
+    # Pretend it was killed while crawling: the next run of the same plan resumes it...
+    state = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**state, "status": "crawling"}))
+    again = last_json(run_paperset(*base).stdout)
+    assert again["crawl"]["resumed"] is True and again["crawl"]["run"] == str(run_dir)
+    assert again["crawl"]["pages_fetched"] == 0 and again["changed"] is False
+    # ...unless told not to, or when the plan differs.
+    (run_dir / "run.json").write_text(json.dumps({**state, "status": "crawling"}))
+    fresh = last_json(run_paperset(*base, "--no-resume").stdout)
+    assert fresh["crawl"]["resumed"] is False and fresh["crawl"]["run"] != str(run_dir)
+    fresh_dir = Path(fresh["crawl"]["run"])
+    (fresh_dir / "run.json").write_text(json.dumps({**json.loads((fresh_dir / "run.json").read_text()),
+                                                    "status": "crawling"}))
+    other = last_json(run_paperset(*base[:-2], "-s", "AUTOTHROTTLE_ENABLED=0").stdout)
+    assert other["crawl"]["resumed"] is False
