@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -116,7 +117,8 @@ def set_run_status(run_dir: Path, status: str) -> None:
 
 
 def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7,
-                      force: bool = False, resume: bool = True) -> dict[str, Any]:
+                      force: bool = False, resume: bool = True, redis: str | None = None,
+                      workers: int = 0) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     The near-dup index lives in ROOT/NAME/.state/dedupe-index, so each run knows earlier runs' papers;
@@ -129,14 +131,20 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     from packager.spool import write_json_atomic
 
     dataset = check_target(root, name)
-    run_dir, resumed = open_run(dataset, request, resume=resume)
+    run_dir, resumed = open_run(dataset, request, resume=resume and not redis)
     index = dataset / ".state" / "dedupe-index"
     request.settings = {**request.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
-                        "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"), "PAPERSET_DEDUPE_STORE": str(index),
+                        "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
+                        "PAPERSET_DEDUPE_STORE": redis or str(index),
                         "PAPERSET_RESUME": resumed, "LOG_FILE": str(run_dir / "crawl.log"),
                         "LOG_FILE_APPEND": True}
     started = time.monotonic()
-    stats = run_crawl(request)
+    if redis:
+        from crawler.workers import Coordinator
+
+        stats = Coordinator(request, redis, name, workers, run_dir).run()
+    else:
+        stats = run_crawl(request)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"))
     if crawl["finish_reason"] != "finished":
@@ -152,7 +160,8 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
         set_run_status(run_dir, "held")
         return {"crawl": crawl, "health": report, "health_report": str(run_dir / "health.json"),
                 "error": "the health gate tripped: " + "; ".join(tripped) + ": nothing published (--force publishes)"}
-    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
+    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days,
+                     dedupe_index=None if redis else index,
                      health=health.to_dict(), forced=tripped if force else [])
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
@@ -197,7 +206,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         with dataset_lock(args.out / args.name, wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
                                         recrawl_days=args.recrawl_days, force=args.force,
-                                        resume=not args.no_resume)
+                                        resume=not args.no_resume, redis=redis_url(args),
+                                        workers=args.workers)
     except DatasetLocked as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 4
@@ -208,6 +218,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
         return 1
     return print_run(outcome, args.json)
+
+
+def redis_url(args: argparse.Namespace) -> str | None:
+    """`--redis`, else $PAPERSET_REDIS_URL (a password is better kept out of the process list)."""
+    from crawler.workers import REDIS_ENV
+
+    url = getattr(args, "redis", None) or os.environ.get(REDIS_ENV)
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"not a Redis URL: {url.split('@')[-1]!r}")
+    return url
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """One crawl worker of a distributed run: takes requests from the shared Redis queue until drained."""
+    from crawler.workers import run_worker
+
+    try:
+        url = redis_url(args)
+        if not url:
+            print("paperset worker: give --redis URL or set PAPERSET_REDIS_URL", file=sys.stderr)
+            return 2
+        stats = run_worker(url, args.name, worker=args.worker_id, wait_s=args.wait, log_file=args.log_file)
+    except (ValueError, TimeoutError) as exc:
+        print(f"paperset worker: {exc}", file=sys.stderr)
+        return 2
+    summary = summarize(stats, elapsed=0.0, out=None)
+    print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
+          f"({summary['finish_reason']})")
+    return 0 if summary["finish_reason"] == "finished" else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -253,9 +292,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="publish even when the health gate trips (recorded in the card and manifest)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
+    run.add_argument("--redis", default=None, metavar="URL",
+                     help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
+    run.add_argument("--workers", type=int, default=0, metavar="N",
+                     help="with --redis: start N local workers (0: wait for remote `paperset worker`s)")
     run.add_argument("--no-resume", action="store_true",
                      help="start afresh even when the last run of the same arguments was killed mid-crawl")
     run.set_defaults(handler=cmd_run)
+
+    worker = sub.add_parser("worker", help="a crawl worker of a distributed run (shared Redis queue)")
+    worker.add_argument("--redis", default=None, metavar="URL",
+                        help="redis://[:password@]host:port/db (default: $PAPERSET_REDIS_URL)")
+    worker.add_argument("--name", default="hf-papers", help="the dataset whose run to join (default hf-papers)")
+    worker.add_argument("--worker-id", default=None, help="this worker's name (default host-pid-random)")
+    worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for a run to be published (default 60)")
+    worker.add_argument("--log-file", default=None, help="write the crawl log there")
+    worker.set_defaults(handler=cmd_worker)
 
     demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")

@@ -40,12 +40,14 @@ class RejectsLog:
     """Writes every dropped item, whole, with its reason and source URL, to a JSON-lines file, and
     counts `paperset/dropped/<reason>`. Listens to `item_dropped`, so no pipeline can drop silently.
 
-    Settings: `PAPERSET_REJECTS` (the file; empty disables the file, not the counting).
+    Settings: `PAPERSET_REJECTS` (the file; empty disables the file, not the counting). A worker of a
+    distributed run (`PAPERSET_REDIS_NAME` set) pushes the lines to the run's Redis list instead.
     """
 
-    def __init__(self, crawler: Crawler, path: Path | None) -> None:
+    def __init__(self, crawler: Crawler, path: Path | None, redis_list: tuple[Any, str] | None = None) -> None:
         self.crawler = crawler
         self.path = path
+        self.redis_list = redis_list
         self.file: IO[str] | None = None
 
     @classmethod
@@ -53,7 +55,15 @@ class RejectsLog:
         if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED", True):
             raise NotConfigured
         path = crawler.settings.get("PAPERSET_REJECTS") or None
-        log = cls(crawler, Path(path) if path else None)
+        redis_list = None
+        if crawler.settings.get("PAPERSET_REDIS_NAME"):
+            from scrapy_redis import connection
+
+            from crawler.distributed import keys
+
+            redis_list = (connection.from_settings(crawler.settings),
+                          keys(crawler.settings["PAPERSET_REDIS_NAME"])["rejects"])
+        log = cls(crawler, Path(path) if path else None, redis_list)
         crawler.signals.connect(log.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(log.spider_closed, signal=signals.spider_closed)
         return log
@@ -62,11 +72,8 @@ class RejectsLog:
         reason = exception.reason if isinstance(exception, Rejected) else "other"
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"paperset/dropped/{reason}")
-        if self.path is None:
+        if self.path is None and self.redis_list is None:
             return
-        if self.file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.file = self.path.open("a", encoding="utf-8")
         entry = ItemAdapter(item).asdict()
         record = {
             "reason": reason,
@@ -75,7 +82,16 @@ class RejectsLog:
             "rejected_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "entry": entry,
         }
-        self.file.write(json.dumps(_jsonable(record), ensure_ascii=False) + "\n")
+        line = json.dumps(_jsonable(record), ensure_ascii=False)
+        if self.redis_list is not None:
+            server, key = self.redis_list
+            server.rpush(key, line.encode("utf-8"))
+            return
+        assert self.path is not None
+        if self.file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open("a", encoding="utf-8")
+        self.file.write(line + "\n")
         self.file.flush()
 
     def spider_closed(self, spider: Any) -> None:

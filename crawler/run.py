@@ -11,6 +11,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from crawler.listings import Listing, plan_listings
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,6 +31,11 @@ class CrawlRequest:
     base_url: str | None = None
     out: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+
+    def listings(self) -> list[Listing]:
+        """The listings asked for, in crawl order."""
+        return plan_listings(days=self.days, weeks=self.weeks, months=self.months, ranges=self.ranges,
+                             searches=self.searches, trending=self.trending)
 
     def spider_kwargs(self) -> dict[str, Any]:
         """The spider's arguments, as `scrapy crawl hf_papers -a ...` would give them."""
@@ -62,11 +69,11 @@ def crawl_settings(request: CrawlRequest) -> Settings:
     return settings
 
 
-def run_crawl(request: CrawlRequest) -> dict[str, Any]:
-    """Crawl as asked, block until done, and return the crawl's stats."""
+def run_crawl(request: CrawlRequest, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats."""
     process = CrawlerProcess(crawl_settings(request))
     crawler = process.create_crawler("hf_papers")
-    process.crawl(crawler, **request.spider_kwargs())
+    process.crawl(crawler, **(request.spider_kwargs() if spider_kwargs is None else spider_kwargs))
     process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import shutil
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,14 +37,16 @@ def read_corpus(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines]
 
 
-def select(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def select(rows: list[dict[str, Any]], first: date = FIRST_DAY, last: date = LAST_DAY) -> list[dict[str, Any]]:
     """The corpus items listed on the replica's days, by day then rank."""
-    chosen = [r for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()
+    chosen = [r for r in rows if first.isoformat() <= r["_file_date"] <= last.isoformat()
               or r["paper"]["id"] in NEAR_COPY_IDS]
     return sorted(chosen, key=lambda r: (r["_file_date"], r["_rank"]))
 
 
-def build_index(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def build_index(rows: list[dict[str, Any]], first: date = FIRST_DAY, last: date = LAST_DAY,
+                months: tuple[str, ...] = MONTHS) -> dict[str, Any]:
+    FIRST_DAY, LAST_DAY = first, last  # noqa: N806 - the same names as the defaults they replace
     days = sorted({r["_file_date"] for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()})
     by_week: dict[str, set[str]] = defaultdict(set)
     for day in days:
@@ -56,7 +59,7 @@ def build_index(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "source": "shared/data/hf-papers/api-daily-papers.jsonl.gz",
         "days": days,
         "weeks": weeks,
-        "months": list(MONTHS),
+        "months": list(months),
         "latest_day": days[-1],
         "generation_switch": GENERATION_SWITCH.isoformat(),
         "papers": sum(1 for r in rows if r["_file_date"] in days),
@@ -65,12 +68,27 @@ def build_index(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def write(rows: list[dict[str, Any]], out: Path) -> None:
+def write(rows: list[dict[str, Any]], out: Path, first: date = FIRST_DAY, last: date = LAST_DAY,
+          months: tuple[str, ...] = MONTHS) -> None:
     out.mkdir(parents=True, exist_ok=True)
     payload = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode("utf-8")
     with (out / "corpus.jsonl.gz").open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
         gz.write(payload)
-    (out / "index.json").write_text(json.dumps(build_index(rows), indent=1) + "\n", encoding="utf-8")
+    (out / "index.json").write_text(json.dumps(build_index(rows, first, last, months), indent=1) + "\n",
+                                    encoding="utf-8")
+    if out != DATA_DIR:
+        shutil.copytree(DATA_DIR / "seeds", out / "seeds", dirs_exist_ok=True)
+
+
+def build_large(out: Path, corpus: Path = DEFAULT_CORPUS, first: date = date(2024, 5, 27),
+                last: date = date(2026, 8, 21)) -> dict[str, Any]:
+    """A large replica (for crawl benchmarks and the distributed tests): every corpus day in [first,
+    last], their weeks and every month they fully cover; returns its index."""
+    rows = select(read_corpus(corpus), first, last)
+    months = tuple(sorted({r["_file_date"][:7] for r in rows
+                           if first.isoformat()[:7] < r["_file_date"][:7] < last.isoformat()[:7]}))
+    write(rows, out, first, last, months)
+    return json.loads((out / "index.json").read_text(encoding="utf-8"))
 
 
 def main() -> None:

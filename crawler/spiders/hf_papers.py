@@ -45,7 +45,8 @@ class HfPapersSpider(scrapy.Spider):
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
     `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
-    page), `fetch` (auto, api, page, browser), `base_url`. Settings read: `PAPERSET_BASE_URL`,
+    page), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make no requests of its
+    own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
     `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`.
 
     `auto` asks the JSON API first, reads the page's hydration JSON when the API fails (an error
@@ -66,6 +67,7 @@ class HfPapersSpider(scrapy.Spider):
         details: Any = False,
         fetch: str | None = None,
         base_url: str | None = None,
+        worker: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -78,6 +80,8 @@ class HfPapersSpider(scrapy.Spider):
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
+        # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
+        self.worker = _flag(worker)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HfPapersSpider:
@@ -102,6 +106,8 @@ class HfPapersSpider(scrapy.Spider):
         return [self.first_request(listing) for listing in self.listings]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.worker:
+            return
         settings = self.crawler.settings
         ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
         if settings.getbool("PAPERSET_RESUME") and ledger.exists():

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,8 @@ from crawler.normalize import clean_text
 from crawler.pipelines.dedupe_exact import ExactDedupePipeline
 from crawler.pipelines.dedupe_near import NearDedupePipeline
 from crawler.pipelines.normalize import NormalizePipeline
+
+from ..conftest import redis_server
 
 
 def corpus(shared_data) -> dict[str, dict]:
@@ -105,32 +104,10 @@ def test_bad_settings_are_refused_up_front() -> None:
         DedupeConfig(bands=4)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def redis_url(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: apt-get install redis-server (make setup does it as root)")
-    port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                               "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
+    with redis_server(tmp_path) as url:
+        yield url
 
 
 INSERT = """

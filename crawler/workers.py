@@ -1,0 +1,199 @@
+"""Running a distributed crawl: `paperset worker` (one crawl process fed by the shared Redis queue) and
+the coordinator `paperset run --redis URL --workers N` uses (publish the plan, seed the queue, start
+local workers, drain their entries into the run's spool, put dead workers' requests back, and stop
+when the queue is drained)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from crawler.distributed import ClaimingQueue, drained, keys, redact, release_dead, worker_id
+from crawler.run import CrawlRequest, run_crawl
+
+logger = logging.getLogger(__name__)
+
+REDIS_ENV = "PAPERSET_REDIS_URL"
+POLL_S = 0.3
+
+
+def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that make a crawl process a worker of dataset `name`'s run."""
+    settings = get_project_settings()
+    names = keys(name)
+    pipelines = dict(settings.getdict("ITEM_PIPELINES"))
+    pipelines.pop("crawler.pipelines.spool.SpoolPipeline", None)
+    pipelines["scrapy_redis.pipelines.RedisPipeline"] = 800
+    extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.WorkerCoordination": 200}
+    local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
+    return {
+        **{k: v for k, v in plan_settings.items() if k not in local},
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.ClaimingQueue",
+        "SCHEDULER_QUEUE_KEY": names["requests"],
+        "SCHEDULER_DUPEFILTER_KEY": names["dupefilter"],
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "REDIS_URL": url,
+        "REDIS_ITEMS_KEY": names["items"],
+        "REDIS_ITEMS_SERIALIZER": "crawler.distributed.entry_json",
+        "ITEM_PIPELINES": pipelines,
+        "EXTENSIONS": extensions,
+        "PAPERSET_REDIS_NAME": name,
+        "PAPERSET_WORKER_ID": worker,
+        "PAPERSET_DEDUPE_STORE": url,
+        "PAPERSET_SPOOL": "",
+        "PAPERSET_RESUME": False,
+    }
+
+
+def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float = 60.0,
+               log_file: str | None = None) -> dict[str, Any]:
+    """Wait for a run of dataset `name` to be published in Redis, crawl from its queue until it is
+    drained, and return this worker's stats."""
+    import redis
+
+    server = redis.Redis.from_url(url)
+    deadline = time.monotonic() + wait_s
+    while (raw := server.get(keys(name)["plan"])) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no run of {name!r} in {redact(url)} after {wait_s:.0f} s")
+        time.sleep(POLL_S)
+    plan = json.loads(raw)
+    worker = worker or worker_id()
+    settings = worker_settings(url, name, worker, plan["settings"])
+    if log_file:
+        settings.update(LOG_FILE=log_file, LOG_FILE_APPEND=True)
+    request = CrawlRequest(settings=settings)
+    return run_crawl(request, spider_kwargs={**plan["spider"], "worker": True})
+
+
+def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_settings: dict[str, Any]) -> int:
+    """Queue the first request of every listing (through the same queue class the workers use)."""
+    from crawler.spiders.hf_papers import HfPapersSpider
+
+    settings = Settings(get_project_settings().copy_to_dict())
+    settings.setdict(worker_settings(url, name, "coordinator", plan_settings), priority="cmdline")
+    crawler = Crawler(HfPapersSpider, settings)
+    spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
+    queue = ClaimingQueue(server, spider, keys(name)["requests"])
+    seeds = spider.seed_requests()
+    for request in seeds:
+        queue.push(request)
+    return len(seeds)
+
+
+def drain(server: Any, key: str, write: Any) -> int:
+    """Move every line of a Redis list into `write`, oldest first; the list is trimmed only after."""
+    moved = 0
+    while batch := server.lrange(key, 0, 999):
+        for data in batch:
+            write(data)
+        server.ltrim(key, len(batch), -1)
+        moved += len(batch)
+    return moved
+
+
+def merge_stats(server: Any, name: str) -> tuple[dict[str, Any], list[str]]:
+    """The workers' stats added up, and each worker's finish reason."""
+    total: Counter[str] = Counter()
+    reasons: list[str] = []
+    for raw in server.hvals(keys(name)["stats"]):
+        report = json.loads(raw)
+        reasons.append(report["reason"])
+        total.update(report["stats"])
+    return dict(total), reasons
+
+
+class Coordinator:
+    """Runs one distributed crawl of `request` into `run_dir/spool` with `workers` local workers
+    (0: only remote ones, started elsewhere with `paperset worker --name NAME`)."""
+
+    def __init__(self, request: CrawlRequest, url: str, name: str, workers: int, run_dir: Path) -> None:
+        import redis
+
+        self.request, self.url, self.name, self.workers, self.run_dir = request, url, name, workers, run_dir
+        self.server = redis.Redis.from_url(url)
+        self.keys = keys(name)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.restarts = 0
+
+    def publish_plan(self) -> int:
+        for key in self.server.scan_iter(match=f"paperset:{self.name}:*"):
+            self.server.delete(key)
+        spider = self.request.spider_kwargs()
+        self.server.set(self.keys["plan"], json.dumps({"spider": spider, "settings": self.request.settings}))
+        return seed(self.server, self.url, self.name, spider, self.request.settings)
+
+    def start_worker(self) -> None:
+        index = len(self.procs)
+        log = self.run_dir / f"worker-{index}.log"
+        env = {**os.environ, REDIS_ENV: self.url}
+        self.procs.append(subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "worker", "--name", self.name, "--worker-id",
+             f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
+            env=env, stdout=subprocess.DEVNULL, stderr=(self.run_dir / f"worker-{index}.err").open("wb")))
+
+    def run(self) -> dict[str, Any]:
+        from crawler.dedup.config import DedupeConfig
+        from packager.spool import SpoolWriter
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        seeds = self.publish_plan()
+        settings = get_project_settings()
+        settings.setdict(self.request.settings, priority="cmdline")
+        spool = SpoolWriter(self.run_dir / "spool", {
+            "run_id": self.run_dir.name, "base_url": self.request.base_url or settings.get("PAPERSET_BASE_URL"),
+            "listings": [[listing.kind, listing.key] for listing in self.request.listings()], "workers": self.workers, "redis": redact(self.url),
+            "settings": {k: (redact(v) if isinstance(v, str) and v.startswith("redis") else v)
+                         for k, v in self.request.settings.items()},
+            "dedupe": DedupeConfig.from_settings(settings).to_dict()},
+            flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY", 100))
+        rejects_path = Path(settings.get("PAPERSET_REJECTS"))
+        with rejects_path.open("ab") as rejects:
+            for _ in range(self.workers):
+                self.start_worker()
+            logger.info("seeded %d requests; %d local workers", seeds, self.workers)
+            while True:
+                drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
+                drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
+                release_dead(self.server, self.name)
+                self.replace_dead_workers()
+                if drained(self.server, self.name) and self.all_stopped():
+                    break
+                time.sleep(POLL_S)
+            drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
+            drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
+        stats, reasons = merge_stats(self.server, self.name)
+        reason = next((r for r in reasons if r != "finished"), "finished" if reasons else "no_workers")
+        stats.update(finish_reason=reason, **{"paperset/workers/started": len(self.procs),
+                                              "paperset/workers/finished": reasons.count("finished"),
+                                              "paperset/workers/lost": len(self.procs) - len(reasons)})
+        spool.close(stats, finish_reason=reason)
+        return stats
+
+    def replace_dead_workers(self) -> None:
+        """A local worker killed before the queue drained is replaced (once per worker asked for)."""
+        for proc in list(self.procs):
+            if proc.poll() not in (None, 0) and self.restarts < self.workers and not drained(self.server, self.name):
+                self.restarts += 1
+                logger.warning("a local worker died (exit %s); starting another", proc.returncode)
+                proc.returncode = 0  # replaced once
+                self.start_worker()
+
+    def all_stopped(self) -> bool:
+        if any(proc.poll() is None for proc in self.procs):
+            return False
+        alive = list(self.server.scan_iter(match=self.keys["alive:"] + "*"))
+        return not alive and (self.workers > 0 or self.server.hlen(self.keys["stats"]) > 0)
