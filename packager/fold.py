@@ -20,6 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from packager.clusters import Clusters
+from packager.clusters import apply as apply_clusters
 from packager.schema import LISTING, OBSERVATION_IDENTITY, OBSERVATIONS, PAPERS, TS
 from packager.spool import SpoolError, spool_parts
 
@@ -283,13 +285,11 @@ def _last_day(papers: pa.Table) -> pa.Array:
     return pc.take(latest.column("day_max"), position)
 
 
-def _finish(papers: pa.Table, clusters: pa.Array, horizon: str) -> pa.Table:
-    keys = papers.column("paper_key")
-    cluster = pc.if_else(pc.is_in(keys, value_set=clusters), keys, papers.column("cluster_id"))
+def _finish(papers: pa.Table, clusters: pa.Table, horizon: str) -> pa.Table:
     last_day = _last_day(papers)
     seen_day = pc.strftime(papers.column("last_seen_at"), format="%Y-%m-%d")
     provisional = pc.greater(pc.coalesce(last_day, seen_day), horizon)
-    papers = papers.set_column(papers.schema.get_field_index("cluster_id"), "cluster_id", cluster)
+    papers = apply_clusters(papers, clusters)
     papers = papers.append_column("provisional", provisional)
     return papers.select(PAPERS.names).cast(PAPERS).sort_by([("paper_key", "ascending")])
 
@@ -317,12 +317,12 @@ def fold(spools: list[Path], parent: Path | None, out: Path, *, today: date, rec
     """Write `out/papers` and `out/observations` from the parent version and the spools."""
     stats = FoldStats()
     horizon = (today - timedelta(days=recrawl_days)).isoformat()
-    cluster_ids: set[str] = set()
+    links = Clusters()
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
         buckets = BucketFiles(Path(tmp))
         for spool in spools:
             for table in spool_tables(spool, allow_partial=allow_partial):
-                cluster_ids.update(v for v in pc.unique(table.column("cluster_id")).to_pylist() if v)
+                links.add(table)
                 buckets.add("entries", table)
         if parent is not None:
             for kind, schema in (("papers", PAPERS), ("obs", OBSERVATIONS)):
@@ -331,9 +331,9 @@ def fold(spools: list[Path], parent: Path | None, out: Path, *, today: date, rec
                     for batch in pq.ParquetFile(part).iter_batches(batch_size=50_000):
                         table = pa.Table.from_batches([batch]).cast(schema)
                         if kind == "papers":
-                            cluster_ids.update(v for v in pc.unique(table.column("cluster_id")).to_pylist() if v)
+                            links.add(table)
                         buckets.add(kind, table)
-        clusters = pa.array(sorted(cluster_ids), pa.string())
+        clusters = links.table()
         papers_out, obs_out = PartWriter(out / "papers", PAPERS), PartWriter(out / "observations", OBSERVATIONS)
         for prefix in buckets.close():
             entries = buckets.read("entries", prefix)

@@ -42,8 +42,8 @@ PAPERS = pa.schema([
     _field("first_seen_at", TS, "first observation"),
     _field("last_seen_at", TS, "latest observation"),
     _field("listings", pa.list_(LISTING), "every listing the paper was seen on"),
-    _field("cluster_id", pa.string(), "near-duplicate cluster (key of its earliest member), if any"),
-    _field("similarity", pa.float64(), "estimated Jaccard similarity to the cluster's earlier member"),
+    _field("cluster_id", pa.string(), "near-duplicate cluster, named by its smallest paper_key, if any"),
+    _field("similarity", pa.float64(), "highest estimated Jaccard similarity of its links to other members"),
     _field("provisional", pa.bool_(), "true while counters still move (listed within the recrawl window)", False),
 ])
 

@@ -82,6 +82,11 @@ class NearDupIndex:
         for key, signature, empty in zip(keys, signatures, offsets[1:] == offsets[:-1], strict=True):
             lean = self.hasher.lean(signature)
             best: Match | None = None
+            # Insert, then query: two processes sharing a Redis index that meet near copies at the
+            # same moment then always see each other (the later query finds the earlier insert).
+            if not empty and key not in self.lsh:
+                self.signatures[key] = signature.tobytes() if isinstance(self.signatures, RedisHash) else signature
+                self.lsh.insert(key, lean, check_duplication=False)
             if not empty:
                 for candidate in self.lsh.query(lean):
                     other = self._signature(candidate)
@@ -95,9 +100,6 @@ class NearDupIndex:
                 cluster = self.cluster_of(best.key) or best.key
                 self.clusters[best.key] = cluster
                 self.clusters[key] = cluster
-            if not empty and key not in self.lsh:
-                self.lsh.insert(key, lean, check_duplication=False)
-                self.signatures[key] = signature.tobytes() if isinstance(self.signatures, RedisHash) else signature
         return results
 
     def __len__(self) -> int:
