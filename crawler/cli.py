@@ -198,10 +198,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from packager.spool import SpoolError
 
     try:
-        if not plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
-                             searches=args.search, trending=args.trending):
+        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
+                                 searches=args.search, trending=args.trending)
+        if not listings:
             print("paperset run: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
                   file=sys.stderr)
+            return 2
+        if args.plan:
+            return print_plan(args, listings)
+        if args.workers and not redis_url(args):
+            print("paperset run: --workers needs --redis URL (or PAPERSET_REDIS_URL)", file=sys.stderr)
             return 2
         with dataset_lock(args.out / args.name, wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
@@ -218,6 +224,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
         return 1
     return print_run(outcome, args.json)
+
+
+def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
+    """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.plan import format_plan, make_plan
+
+    settings = get_project_settings()
+    settings.setdict(dict(args.settings), priority="cmdline")
+    plan = make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url)
+    print(format_plan(plan))
+    if args.json:
+        print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
+                         sort_keys=True))
+    return 0
 
 
 def redis_url(args: argparse.Namespace) -> str | None:
@@ -292,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="publish even when the health gate trips (recorded in the card and manifest)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
+    run.add_argument("--plan", action="store_true",
+                     help="print the requests the run would make and how long the budgets make it take; fetch nothing")
     run.add_argument("--redis", default=None, metavar="URL",
                      help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
     run.add_argument("--workers", type=int, default=0, metavar="N",

@@ -1,0 +1,83 @@
+"""`paperset run --plan`: the requests a run would make and how long the request budgets make it take,
+without fetching anything. Backfills come out in chunks, one per budget window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.settings import Settings
+
+from crawler.listings import Listing
+from crawler.politeness import PolitenessConfig
+
+# Entries a listing has, as reported for the live site (site notes): ~30 a day, ~105 a week or month.
+EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trending": 50}
+
+
+def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str) -> list[tuple[str, str]]:
+    """(kind, URL) of the requests one listing is expected to take on the path `fetch` prefers."""
+    api = listing.api_path()
+    if fetch in ("auto", "api") and api:
+        pages = max(1, -(-EXPECTED_ENTRIES[listing.kind] // page_size))
+        if EXPECTED_ENTRIES[listing.kind] % page_size == 0:
+            pages += 1  # a full last page asks for one more, which comes back short
+        return [("api", f"{base_url}{api}&limit={page_size}&p={p}") for p in range(pages)]
+    return [("page", base_url + listing.page_path())]
+
+
+def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None = None,
+              base_url: str | None = None) -> dict[str, Any]:
+    """The plan: every expected request in order, counts per kind, chunks per window, least duration."""
+    config = PolitenessConfig.from_settings(settings)
+    fetch = fetch or settings.get("PAPERSET_FETCH", "auto")
+    base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
+    size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
+    requests: list[dict[str, str]] = []
+    for listing in listings:
+        for kind, url in listing_requests(listing, fetch, size, base):
+            requests.append({"kind": kind, "url": url, "listing": f"{listing.kind} {listing.key}"})
+    counts = {kind: sum(1 for r in requests if r["kind"] == kind) for kind in ("api", "page")}
+    return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
+            "chunks": chunks(requests, config), "least_duration_s": config.duration_s(counts),
+            "note": "API pages are estimated from the site's usual listing sizes; --details adds one API call "
+                    "per paper; a 429 adds the wait it asks for"}
+
+
+def chunks(requests: list[dict[str, str]], config: PolitenessConfig) -> list[dict[str, Any]]:
+    """The requests cut where a kind's budget for one window runs out: each chunk starts a window later."""
+    out: list[dict[str, Any]] = []
+    used: dict[str, int] = {}
+    current: list[dict[str, str]] = []
+    for request in requests:
+        kind = request["kind"]
+        budget = config.budgets.get(kind, 0)
+        if budget and used.get(kind, 0) >= budget:
+            out.append(_chunk(current, len(out), config.window_s))
+            current, used = [], {}
+        current.append(request)
+        used[kind] = used.get(kind, 0) + 1
+    if current:
+        out.append(_chunk(current, len(out), config.window_s))
+    return out
+
+
+def _chunk(requests: list[dict[str, str]], index: int, window_s: float) -> dict[str, Any]:
+    return {"starts_after_s": index * window_s, "first": requests[0]["listing"], "last": requests[-1]["listing"],
+            "api": sum(1 for r in requests if r["kind"] == "api"),
+            "page": sum(1 for r in requests if r["kind"] == "page")}
+
+
+def format_plan(plan: dict[str, Any], *, show: int = 20) -> str:
+    """The plan for a person: the first requests, the totals, the chunks and the least duration."""
+    lines = [f"{r['kind']:<5} {r['url']}" for r in plan["requests"][:show]]
+    if len(plan["requests"]) > show:
+        lines.append(f"... and {len(plan['requests']) - show} more")
+    budgets = ", ".join(f"{k} {v or 'unlimited'}" for k, v in plan["budgets"].items())
+    lines += [f"requests        {plan['counts']['api']} API calls, {plan['counts']['page']} page loads (expected)",
+              f"budgets         {budgets} per {plan['window_s']:.0f} s"]
+    for n, chunk in enumerate(plan["chunks"], 1):
+        lines.append(f"chunk {n:<9} +{chunk['starts_after_s']:.0f} s: {chunk['first']} .. {chunk['last']} "
+                     f"({chunk['api']} API, {chunk['page']} pages)")
+    lines.append(f"takes at least  {plan['least_duration_s']:.0f} s under the budgets")
+    lines.append(f"note            {plan['note']}")
+    return "\n".join(lines)

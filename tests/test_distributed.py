@@ -1,0 +1,112 @@
+"""Distributed crawls with a real redis-server: 3 workers crawl a large replica (over 2,000 listing
+pages) and publish the snapshot a single process makes of it, row for row, also when one worker is
+killed with SIGKILL mid-crawl; the Redis password appears nowhere in what the run leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawler.replica.build import build_large
+from crawler.replica.server import ReplicaServer
+
+from .conftest import redis_server, run_paperset, snapshot_rows
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+PASSWORD = "s3cret-Pa55word"  # noqa: S105 - a test server's
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory):
+    """The 2025 replica: 248 days with papers, 50 weeks, 10 months of real corpus items."""
+    folder = tmp_path_factory.mktemp("large-replica")
+    index = build_large(folder, first=date(2025, 1, 6), last=date(2025, 12, 19))
+    with ReplicaServer(folder) as server:
+        yield server, index
+
+
+def args_for(server: ReplicaServer, index: dict, root: Path) -> list[str]:
+    # API pages of 5 entries: the 2025 days, weeks and months are more than 2,000 listing pages.
+    listing = ["--range", f"{index['days'][0]}:{index['days'][-1]}"]
+    for week in index["weeks"]:
+        listing += ["--week", week]
+    for month in index["months"]:
+        listing += ["--month", month]
+    return ["run", "--base-url", server.base_url, *listing, "--fetch", "api", "--out", str(root), "--json",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5",
+            "-s", "PAPERSET_BUDGET_API=0", "-s", "PAPERSET_BUDGET_PAGES=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]
+
+
+def outcome(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def single(large, tmp_path_factory):
+    server, index = large
+    server.timed.clear()
+    result = outcome(run_paperset(*args_for(server, index, tmp_path_factory.mktemp("single")), timeout=900))
+    api_pages = sum(1 for _, path, _ in server.timed if path.startswith("/api/"))
+    return result, api_pages
+
+
+def kill_one_worker_when(server: ReplicaServer, after: int, killed: list[int]) -> None:
+    """Wait until the replica has answered `after` requests, then SIGKILL the first local worker."""
+    deadline = time.monotonic() + 300
+    while len(server.timed) < after and time.monotonic() < deadline:
+        time.sleep(0.01)
+    out = subprocess.run(["pgrep", "-f", "crawler.cli worker"], capture_output=True, text=True).stdout.split()
+    if out:
+        pid = int(sorted(out)[0])
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["three-workers", "one-killed"])
+def test_three_workers_publish_the_single_process_snapshot(large, single, tmp_path, kill) -> None:
+    server, index = large
+    one, api_pages = single
+    assert api_pages >= 2000
+    server.timed.clear()
+    killed: list[int] = []
+    watcher = None
+    with redis_server(tmp_path, password=PASSWORD) as url:
+        if kill:
+            watcher = threading.Thread(target=kill_one_worker_when, args=(server, api_pages // 3, killed))
+            watcher.start()
+        env_args = [*args_for(server, index, tmp_path / "out"), "--redis", url, "--workers", "3"]
+        many = outcome(run_paperset(*env_args, timeout=900))
+        if watcher is not None:
+            watcher.join()
+    assert len(killed) == int(kill)
+    crawl = many["crawl"]
+    assert crawl["finish_reason"] == "finished"
+    assert snapshot_rows(Path(many["path"])) == snapshot_rows(Path(one["path"]))
+    assert (many["papers"], many["observations"]) == (one["papers"], one["observations"])
+    assert many["papers"] == index["papers"]
+    # The real near copies of 2025 were found across workers and named alike.
+    assert [(r["paper_key"], r["cluster_id"]) for r in snapshot_rows(Path(many["path"]))["papers"]
+            if r["cluster_id"]] == [(r["paper_key"], r["cluster_id"]) for r in snapshot_rows(Path(one["path"]))["papers"]
+                                    if r["cluster_id"]]
+    run_dir = Path(crawl["run"])
+    logs = sorted(run_dir.glob("worker-*.log"))
+    assert len(logs) == 3 + int(kill)  # a killed worker is replaced
+    # Nothing lost, nothing twice: every API page the replica has was answered, and at most the
+    # requests in flight in the killed worker were asked again.
+    asked = [path for _, path, status in server.timed if path.startswith("/api/") and status == 200]
+    assert set(asked) == {path for _, path, _ in server.timed if path.startswith("/api/")}
+    assert len(set(asked)) == api_pages
+    assert len(asked) - len(set(asked)) <= (16 if kill else 0)
+    # The password is nowhere: not in logs, spool, rejects, card or manifest.
+    for path in [*run_dir.rglob("*"), *Path(many["path"]).rglob("*")]:
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
