@@ -198,6 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from packager.spool import SpoolError
 
     try:
+        apply_recent(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
         if not listings:
@@ -224,6 +225,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
         return 1
     return print_run(outcome, args.json)
+
+
+def apply_recent(args: argparse.Namespace) -> None:
+    """Resolve `--recrawl-days` (default: setting PAPERSET_RECRAWL_DAYS) and turn `--recent` into the
+    range of the last that many days, today (UTC) included."""
+    from datetime import timedelta
+
+    from scrapy.utils.project import get_project_settings
+
+    if args.recrawl_days is None:
+        settings = get_project_settings()
+        settings.setdict(dict(args.settings), priority="cmdline")
+        args.recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS", 7)
+    if args.recrawl_days < 1:
+        raise ValueError(f"--recrawl-days must be at least 1, not {args.recrawl_days}")
+    if args.recent:
+        today = datetime.now(UTC).date()
+        args.range = [*args.range, f"{today - timedelta(days=args.recrawl_days - 1)}:{today}"]
 
 
 def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
@@ -308,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_crawl_arguments(run)
     run.add_argument("--out", type=Path, required=True, help="root folder of the datasets")
     run.add_argument("--name", default="hf-papers", help="the dataset's name (default hf-papers)")
-    run.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
+    run.add_argument("--recrawl-days", type=int, default=None,
+                     help="days whose counters still move: provisional, and re-crawled by --recent "
+                          "(default: setting PAPERSET_RECRAWL_DAYS, 7)")
+    run.add_argument("--recent", action="store_true",
+                     help="crawl the last --recrawl-days days up to today (UTC): the rolling window of a nightly run")
     run.add_argument("--json", action="store_true", help="last stdout line: the outcome as one JSON object")
     run.add_argument("--force", action="store_true",
                      help="publish even when the health gate trips (recorded in the card and manifest)")

@@ -62,6 +62,11 @@ ITEM_PIPELINES = {
 # The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
 PAPERSET_SPOOL = ""
 PAPERSET_SPOOL_FLUSH_EVERY = 100
+# Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
+PAPERSET_RESUME = False
+# Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
+# within them are `provisional`.
+PAPERSET_RECRAWL_DAYS = 7
 # The near-duplicate index: `memory`, a folder (kept across runs: tomorrow's crawl knows today's
 # papers), or `redis://host:port/db` (shared by several crawl processes). `paperset crawl --out F`
 # keeps it in a `dedupe-index` folder beside F.

@@ -50,8 +50,10 @@ TIME_COLUMNS = {"papers": ("first_seen_at", "last_seen_at"), "observations": ("o
 
 
 def snapshot_rows(version: Path) -> dict[str, list[dict]]:
-    """Both tables of a snapshot as rows in file order, without the columns that record crawl times
-    (and without `seen_at` inside `listings`): what two crawls of the same site must agree on."""
+    """Both tables of a snapshot as rows, without the columns that record crawl times (and without
+    `seen_at` inside `listings`): what two crawls of the same site must agree on. Papers stay in file
+    order (by paper_key); what is ordered by the time of sighting (a paper's listings, a paper's
+    observations) is put in content order, since two crawls meet a paper's listings in either order."""
     import pyarrow.parquet as pq
 
     out: dict[str, list[dict]] = {}
@@ -62,6 +64,10 @@ def snapshot_rows(version: Path) -> dict[str, list[dict]]:
                 row.pop(name)
             for listing in row.get("listings") or []:
                 listing.pop("seen_at")
+            if row.get("listings"):
+                row["listings"].sort(key=lambda item: (item["kind"], item["key"], item["rank"]))
+        if table == "observations":
+            rows.sort(key=lambda r: tuple((v is None, str(v)) for v in r.values()))
         out[table] = rows
     return out
 

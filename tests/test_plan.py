@@ -37,3 +37,18 @@ def test_plan_counts_api_pages_and_follows_the_budget_settings(tmp_path) -> None
     assert [c["api"] for c in plan["chunks"]] == [2, 2]
     assert plan["least_duration_s"] == 300.0
     assert "https://huggingface.co/api/daily_papers?week=2025-W06&limit=50&p=2" in result.stdout
+
+
+def test_recent_is_the_rolling_window_of_the_last_recrawl_days(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    def days(*extra: str) -> list[str]:
+        result = run_paperset("run", "--recent", "--fetch", "page", "--out", str(tmp_path), "--plan", *extra)
+        assert result.returncode == 0, result.stderr
+        return [line.rsplit("/", 1)[1] for line in result.stdout.splitlines() if line.startswith("page ")]
+
+    today = datetime.now(UTC).date()
+    assert days() == [(today - timedelta(days=n)).isoformat() for n in range(6, -1, -1)]
+    assert days("-s", "PAPERSET_RECRAWL_DAYS=3") == [(today - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert days("--recrawl-days", "2", "--day", "2025-02-03") == [
+        "2025-02-03", (today - timedelta(days=1)).isoformat(), today.isoformat()]
