@@ -16,6 +16,7 @@ from datasketch import MinHashLSH
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.minhash import BatchMinHasher, estimated_jaccard
+from crawler.dedup.redis_lsh import PipelinedRedisLSH
 from crawler.dedup.shingles import ShingleHasher
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class NearDupIndex:
         self.config, self.lsh, self.signatures, self.clusters, self.path = config, lsh, signatures, clusters, path
         self.shingler = ShingleHasher(config.shingle_size)
         self.hasher = BatchMinHasher(config.num_perm, config.seed)
+        self.pipelined = PipelinedRedisLSH(lsh, signatures.client) if isinstance(signatures, RedisHash) else None
 
     def contains(self, key: str) -> bool:
         return key in self.lsh
@@ -84,17 +86,25 @@ class NearDupIndex:
             best: Match | None = None
             # Insert, then query: two processes sharing a Redis index that meet near copies at the
             # same moment then always see each other (the later query finds the earlier insert).
-            if not empty and key not in self.lsh:
-                self.signatures[key] = signature.tobytes() if isinstance(self.signatures, RedisHash) else signature
-                self.lsh.insert(key, lean, check_duplication=False)
-            if not empty:
-                for candidate in self.lsh.query(lean):
-                    other = self._signature(candidate)
-                    if candidate == key or other is None:
-                        continue
-                    similarity = estimated_jaccard(signature, other)
-                    if similarity >= self.config.threshold and (best is None or similarity > best.similarity):
-                        best = Match(str(candidate), similarity)
+            candidates: list[str] = []
+            if not empty and self.pipelined is not None:
+                # The caller has just checked that the key is new; inserting a known key again only
+                # rewrites the same values, so no round trip is spent to check once more.
+                assert isinstance(self.signatures, RedisHash)
+                write = [("hset", (self.signatures.name, key, signature.tobytes()))]
+                candidates = self.pipelined.insert_query(key, lean, insert=True, extra=write)
+            elif not empty:
+                if key not in self.lsh:
+                    self.signatures[key] = signature
+                    self.lsh.insert(key, lean, check_duplication=False)
+                candidates = self.lsh.query(lean)
+            for candidate in candidates:
+                other = None if candidate == key else self._signature(candidate)
+                if other is None:
+                    continue
+                similarity = estimated_jaccard(signature, other)
+                if similarity >= self.config.threshold and (best is None or similarity > best.similarity):
+                    best = Match(str(candidate), similarity)
             results.append(best)
             if best is not None:
                 cluster = self.cluster_of(best.key) or best.key

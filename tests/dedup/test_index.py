@@ -138,3 +138,36 @@ def test_two_processes_share_one_redis_index(redis_url, shared_data) -> None:
     assert insert("2507.02592", "2509.13305") == {"match": None, "sees_other": False}
     assert insert("2509.13305", "2507.02592") == {"match": "2507.02592", "sees_other": True}
     assert insert("2407.21783", "2509.13305") == {"match": None, "sees_other": True}
+
+
+@pytest.mark.redis
+def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, shared_data) -> None:
+    """Half the entries inserted by datasketch, half through our pipeline: both read both, alike."""
+    import redis
+    from datasketch import MinHashLSH
+
+    from crawler.dedup.minhash import BatchMinHasher
+    from crawler.dedup.redis_lsh import PipelinedRedisLSH
+    from crawler.dedup.shingles import ShingleHasher
+
+    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for _, line in zip(range(400), lines, strict=False)]
+    texts = [clean_text(f"{r['paper']['title']} {r['paper']['summary']}") for r in rows]
+    keys = [r["paper"]["id"] for r in rows]
+    config = DedupeConfig()
+    hasher = BatchMinHasher(config.num_perm, config.seed)
+    leans = [hasher.lean(s) for s in hasher.signatures(*ShingleHasher(config.shingle_size).batch(texts))]
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    storage = {"type": "redis", "basename": b"pipelined-test", "redis": {"host": "127.0.0.1", "port": port}}
+    lsh = MinHashLSH(num_perm=config.num_perm, params=config.params, storage_config=storage)
+    fast = PipelinedRedisLSH(lsh, redis.Redis(port=port))
+    for n, (key, lean) in enumerate(zip(keys, leans, strict=True)):
+        if n % 2:
+            fast.insert_query(key, lean, insert=True)
+        else:
+            lsh.insert(key, lean, check_duplication=False)
+    assert all(key in lsh and fast.contains(key) for key in keys)
+    assert not fast.contains("2099.00001")
+    for key, lean in zip(keys, leans, strict=True):
+        assert sorted(fast.insert_query(key, lean, insert=False)) == sorted(lsh.query(lean))
+        assert key in lsh.query(lean)

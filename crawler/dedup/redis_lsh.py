@@ -1,0 +1,48 @@
+"""One Redis round trip per entry for datasketch's Redis-backed MinHashLSH: the band inserts and the band
+lookups of an entry go out as one pipeline, instead of datasketch's one command per band (which made
+62% of a worker's time in a profile: about 60 round trips an entry). The keys and values written are
+datasketch's own layout, so datasketch reads what this writes and the other way round (tested)."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from datasketch import LeanMinHash, MinHashLSH
+
+
+class PipelinedRedisLSH:
+    """Insert-then-query on `lsh` (Redis storage, prepickled keys) through `client`'s pipelines."""
+
+    def __init__(self, lsh: MinHashLSH, client: Any) -> None:
+        self.lsh, self.client = lsh, client
+        self.keys = lsh.keys
+        self.tables = lsh.hashtables
+
+    def _key(self, key: str) -> bytes:
+        return pickle.dumps(key) if self.lsh.prepickle else key.encode()
+
+    def contains(self, key: str) -> bool:
+        return bool(self.client.hexists(self.keys._name, self._key(key)))
+
+    def insert_query(self, key: str, lean: LeanMinHash, *, insert: bool,
+                     extra: list[tuple[str, tuple[Any, ...]]] = ()) -> list[str]:
+        """Run the `extra` commands (the entry's signature, written before the entry can be found),
+        insert `key` (when asked), then look up every band: the keys that share a band with `lean`,
+        `key` itself included when indexed."""
+        stored = self._key(key)
+        bands = [self.lsh._H(lean.hashvalues[start:end]) for start, end in self.lsh.hashranges]
+        pipe = self.client.pipeline(transaction=False)
+        for command, args in extra:
+            getattr(pipe, command)(*args)
+        if insert:
+            pipe.hset(self.keys._name, stored, self.keys.redis_key(stored))
+            pipe.rpush(self.keys.redis_key(stored), *bands)
+            for band, table in zip(bands, self.tables, strict=True):
+                pipe.hset(table._name, band, table.redis_key(band))
+                pipe.sadd(table.redis_key(band), stored)
+        for band, table in zip(bands, self.tables, strict=True):
+            pipe.smembers(table.redis_key(band))
+        found = pipe.execute()[-len(bands):]
+        members = set().union(*found)
+        return [pickle.loads(m) if self.lsh.prepickle else m.decode() for m in members]  # noqa: S301 - ours
