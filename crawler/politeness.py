@@ -9,6 +9,7 @@ refused request.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import re
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
@@ -149,7 +151,7 @@ class RateGate:
         """Sleep until the request may start; the seconds waited."""
         at, waited = self.reserve(kind), 0.0
         while True:
-            delay = max(at, self.not_before.get(host, 0.0)) - self.clock()
+            delay = max(at, self.closed_until(host)) - self.clock()
             if delay <= 0:
                 return waited
             await asyncio.sleep(delay)
@@ -170,8 +172,74 @@ class RateGate:
             self.strikes.pop(host, None)
             delay = reset if remaining == 0 and reset is not None else 0.0
         if delay > 0:
-            self.not_before[host] = max(self.not_before.get(host, 0.0), self.clock() + delay)
-        return max(self.not_before.get(host, 0.0) - self.clock(), 0.0)
+            self.close_until(host, self.clock() + delay)
+        return max(self.closed_until(host) - self.clock(), 0.0)
+
+    def closed_until(self, host: str) -> float:
+        """When the host opens again (on this gate's clock)."""
+        return self.not_before.get(host, 0.0)
+
+    def close_until(self, host: str, until: float) -> None:
+        self.not_before[host] = max(self.not_before.get(host, 0.0), until)
+
+
+# Book a start for one request in a budget shared by processes: the same rule as RateGate.reserve, on
+# the Redis server's clock, in a sorted set of booked start times. ARGV: budget, window, a unique tag.
+_SHARED_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local budget, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local at = now
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 then at = math.max(at, tonumber(last[2])) end
+local count = redis.call('ZCARD', KEYS[1])
+if count >= budget then
+  local kth = redis.call('ZRANGE', KEYS[1], -budget, -budget, 'WITHSCORES')
+  at = math.max(at, tonumber(kth[2]) + window)
+end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(at - now + window) + 1)
+return tostring(at)
+"""
+_SHARED_CLOSE = """
+local later = tonumber(ARGV[1])
+local before = tonumber(redis.call('GET', KEYS[1]) or '0')
+if later > before then redis.call('SET', KEYS[1], ARGV[1], 'EX', math.ceil(tonumber(ARGV[2])) + 1) end
+return 1
+"""
+
+
+class SharedRateGate(RateGate):
+    """The gate of every worker of a distributed run at once: budget bookings and hosts' closing times
+    live in Redis (`<prefix>budget:<kind>`, `<prefix>closed:<host>`), on the Redis server's clock, so
+    that N workers together keep the one budget and all wait out a 429 any of them received."""
+
+    def __init__(self, config: PolitenessConfig, server: Any, prefix: str, rng: random.Random | None = None) -> None:
+        super().__init__(config, clock=self.server_time, rng=rng)
+        self.server, self.prefix = server, prefix
+        self._reserve = server.register_script(_SHARED_RESERVE)
+        self._close = server.register_script(_SHARED_CLOSE)
+        self._tag = itertools.count()
+
+    def server_time(self) -> float:
+        seconds, micros = self.server.time()
+        return seconds + micros / 1_000_000
+
+    def reserve(self, kind: str) -> float:
+        budget = self.config.budgets.get(kind, 0)
+        if not budget:
+            return self.clock()
+        tag = f"{id(self)}-{next(self._tag)}"
+        return float(self._reserve(keys=[f"{self.prefix}budget:{kind}"],
+                                   args=[budget, self.config.window_s, tag]))
+
+    def closed_until(self, host: str) -> float:
+        value = self.server.get(f"{self.prefix}closed:{host}")
+        return float(value) if value is not None else 0.0
+
+    def close_until(self, host: str, until: float) -> None:
+        self._close(keys=[f"{self.prefix}closed:{host}"], args=[repr(until), until - self.clock()])
 
 
 _GATES: weakref.WeakKeyDictionary[Crawler, RateGate] = weakref.WeakKeyDictionary()
@@ -180,7 +248,14 @@ _GATES: weakref.WeakKeyDictionary[Crawler, RateGate] = weakref.WeakKeyDictionary
 def gate_for(crawler: Crawler) -> RateGate:
     """The crawler's one gate, shared by the download handler and the retry middleware."""
     if crawler not in _GATES:
-        _GATES[crawler] = RateGate(PolitenessConfig.from_settings(crawler.settings))
+        config = PolitenessConfig.from_settings(crawler.settings)
+        name = crawler.settings.get("PAPERSET_REDIS_NAME")
+        if name:
+            from scrapy_redis import connection
+
+            _GATES[crawler] = SharedRateGate(config, connection.from_settings(crawler.settings), f"paperset:{name}:")
+        else:
+            _GATES[crawler] = RateGate(config)
     return _GATES[crawler]
 
 
@@ -209,7 +284,7 @@ class RetryAfterMiddleware:
         assert stats is not None
         stats.inc_value(f"paperset/throttle/{response.status}")
         host = urlsplit(request.url).netloc
-        closed_for = max(self.gate.not_before.get(host, 0.0) - self.gate.clock(), 0.0)
+        closed_for = max(self.gate.closed_until(host) - self.gate.clock(), 0.0)
         if closed_for > self.gate.config.max_wait_s:
             stats.inc_value("paperset/throttle/gave_up")
             logger.error("%s asks to wait %.0f s (more than PAPERSET_MAX_WAIT_S): stopping the crawl",

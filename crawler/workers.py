@@ -130,8 +130,11 @@ class Coordinator:
         self.restarts = 0
 
     def publish_plan(self) -> int:
-        for key in self.server.scan_iter(match=f"paperset:{self.name}:*"):
-            self.server.delete(key)
+        # A new run starts with an empty queue, seen-set and claims; the budget bookings and closed hosts
+        # of earlier runs stay (the site's window does not care which run made the requests).
+        for part, key in self.keys.items():
+            for found in (self.server.scan_iter(match=key + "*") if part.endswith(":") else [key]):
+                self.server.delete(found)
         spider = self.request.spider_kwargs()
         self.server.set(self.keys["plan"], json.dumps({"spider": spider, "settings": self.request.settings}))
         return seed(self.server, self.url, self.name, spider, self.request.settings)

@@ -136,3 +136,28 @@ def test_crawl_waits_out_429_then_completes_and_sends_nothing_inside_the_wait(re
     assert {path for _, path in refused} <= ok
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["finish_reason"] == "finished"
+
+
+@pytest.mark.redis
+def test_workers_share_one_budget_and_one_wait_through_redis(tmp_path) -> None:
+    import redis
+
+    from crawler.politeness import SharedRateGate
+
+    from .conftest import redis_server
+
+    with redis_server(tmp_path) as url:
+        config = PolitenessConfig(window_s=30, budgets={"api": 3, "page": 0}, jitter=0.0)
+        one, two = (SharedRateGate(config, redis.Redis.from_url(url), "paperset:t:") for _ in range(2))
+        start = one.clock()
+        booked = [gate.reserve("api") - start for gate in (one, two, one, two, two, one, two)]
+        # Three starts per 30 s window between both workers, not three each.
+        assert [round(b) for b in booked] == [0, 0, 0, 30, 30, 30, 60]
+        assert two.reserve("page") - start < 1  # no page budget
+        # A 429 seen by one worker closes the host for the other.
+        assert round(one.observe("h", 429, {"retry-after": "20"})) == 20
+        assert 19 < two.closed_until("h") - two.clock() <= 20
+        assert two.closed_until("other") == 0.0
+        # A later, shorter wait does not shorten it.
+        two.observe("h", 429, {"retry-after": "1"})
+        assert 19 < one.closed_until("h") - one.clock() <= 20
