@@ -29,25 +29,49 @@ from scrapy.utils.request import request_from_dict
 
 logger = logging.getLogger(__name__)
 
-Listener = Callable[[Request, list[Request]], None]
+Listener = Callable[[Request, list[Request], bool], None]
+# Set on a request whose outcome is not known (the site asked for too long a wait, the crawl is
+# stopping): its callback or errback is skipped and it is never done, so a resumed run asks again.
+UNFINISHED = "paperset_unfinished"
+# Set on a request put back in a shared queue because the worker that had it died.
+REDO = "paperset_redo"
 
 
 class Progress:
-    """Counts, per request in progress, the items still in the pipelines; fires listeners when done."""
+    """Counts, per request in progress, its items still in the pipelines (and, with `track_children`,
+    its new requests not yet in the scheduler's queue); tells listeners `(request, children, ok)` when
+    none is left. `ok` is false when an item failed in a pipeline (counted `paperset/items/error`)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.track_children = False
         self.pending: dict[int, int] = {}
+        self.parent_of: dict[int, int] = {}
+        self.failed: set[int] = set()
         self.finished: dict[int, tuple[Request, list[Request]]] = {}
         self.listeners: list[Listener] = []
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+        for signal in (signals.item_scraped, signals.item_dropped):
             crawler.signals.connect(self.item_left, signal=signal)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
+        crawler.signals.connect(self.child_settled, signal=signals.request_dropped)
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
     def item_started(self, request: Request) -> None:
         self.pending[id(request)] = self.pending.get(id(request), 0) + 1
+
+    def child_started(self, request: Request, child: Request) -> None:
+        if self.track_children:
+            self.pending[id(request)] = self.pending.get(id(request), 0) + 1
+            self.parent_of[id(child)] = id(request)
+
+    def child_settled(self, request: Request, **_: Any) -> None:
+        """A new request is in the shared queue, or was dropped by the scheduler (a duplicate)."""
+        parent = self.parent_of.pop(id(request), None)
+        if parent is not None and parent in self.pending:
+            self.pending[parent] -= 1
+            self._check(parent)
 
     def output_done(self, request: Request, children: list[Request]) -> None:
         self.finished[id(request)] = (request, children)
@@ -62,13 +86,23 @@ class Progress:
             self.pending[key] -= 1
             self._check(key)
 
+    def item_error(self, item: Any = None, response: Any = None, **_: Any) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("paperset/items/error")
+        request = getattr(response, "request", None)
+        if request is not None:
+            self.failed.add(id(request))
+            self.item_left(item, response)
+
     def _check(self, key: int) -> None:
         if self.pending.get(key, 0) > 0 or key not in self.finished:
             return
         self.pending.pop(key, None)
         request, children = self.finished.pop(key)
+        ok = key not in self.failed
+        self.failed.discard(key)
         for listener in self.listeners:
-            listener(request, children)
+            listener(request, children, ok)
 
 
 _PROGRESS: weakref.WeakKeyDictionary[Crawler, Progress] = weakref.WeakKeyDictionary()
@@ -83,17 +117,25 @@ def progress_for(crawler: Crawler) -> Progress:
 
 def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterator[Any]]:
     """Wraps a spider callback or errback so that Progress learns its items, its new requests, and
-    when it is over (also when it raises: the error is Scrapy's to report, the request is over)."""
+    when it is over (also when it raises: the error is Scrapy's to report, the request is over). A
+    request marked UNFINISHED is skipped and never over."""
 
     @functools.wraps(method)
     def wrapper(self: Spider, result: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         request: Request = result.request
+        if request.meta.get(UNFINISHED):
+            return
         progress = progress_for(self.crawler)
         children: list[Request] = []
         try:
             for out in method(self, result, *args, **kwargs) or ():
                 if isinstance(out, Request):
+                    if request.meta.get(REDO):
+                        # Redone after its worker died: the dupefilter may have seen a child that never
+                        # reached the queue, so the children are asked for whatever it says.
+                        out = out.replace(dont_filter=True)
                     children.append(out)
+                    progress.child_started(request, out)
                 else:
                     progress.item_started(request)
                 yield out

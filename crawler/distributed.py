@@ -23,16 +23,18 @@ from itemadapter import ItemAdapter
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from twisted.internet import task
 
-from crawler.checkpoint import progress_for
+from crawler.checkpoint import REDO, progress_for
 from packager.spool import ENTRY_FIELDS
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 1.0
-HEARTBEAT_TTL_S = 5
+# Long enough that a worker busy in synchronous work (a large page, a slow Redis) is not taken for dead.
+HEARTBEAT_TTL_S = 15
 CLAIM_META = "paperset_claim"
 
 # Pop the queue's oldest request and record it as claimed by this worker, in one step.
@@ -41,12 +43,19 @@ local data = redis.call('RPOP', KEYS[1])
 if data then redis.call('HSET', KEYS[2], ARGV[1], data) end
 return data
 """
-# Put a dead worker's claims back at the head of the queue, in one step.
-_RELEASE = """
-local claims = redis.call('HVALS', KEYS[1])
-for _, data in ipairs(claims) do redis.call('RPUSH', KEYS[2], data) end
-redis.call('DEL', KEYS[1])
-return #claims
+# Nothing queued and nothing claimed, read in one step (a claim moving back to the queue cannot slip
+# between the two reads). ARGV: the claims keys' pattern.
+_DRAINED = """
+if redis.call('LLEN', KEYS[1]) > 0 then return 0 end
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = found[1]
+  for _, key in ipairs(found[2]) do
+    if redis.call('HLEN', key) > 0 then return 0 end
+  end
+until cursor == '0'
+return 1
 """
 
 
@@ -87,6 +96,7 @@ class ClaimingQueue(FifoQueue):
         if claim:
             pipe.hdel(self.claims_key, claim)
         pipe.execute()
+        progress_for(self.spider.crawler).child_settled(request)
 
     def pop(self, timeout: int = 0) -> Request | None:
         claim = uuid.uuid4().hex
@@ -99,25 +109,43 @@ class ClaimingQueue(FifoQueue):
 
 
 def release_dead(server: Any, name: str) -> int:
-    """Put the claims of every worker whose heartbeat expired back in the queue; how many."""
+    """Put the claims of every worker whose heartbeat expired back at the head of the queue, marked
+    REDO (see crawler/checkpoint.py); how many. Atomic against other reapers (WATCH)."""
+    import redis
+
     names = keys(name)
     released = 0
     for claims in server.scan_iter(match=names["claims:"] + "*"):
         worker = claims.decode()[len(names["claims:"]):]
-        if not server.exists(names["alive:"] + worker):
-            count = server.eval(_RELEASE, 2, claims, names["requests"])
-            if count:
-                logger.warning("worker %s is gone: %d of its requests are back in the queue", worker, count)
-            released += int(count)
+        if server.exists(names["alive:"] + worker):
+            continue
+        with server.pipeline() as pipe:
+            try:
+                pipe.watch(claims)
+                requests = [_mark_redo(data) for data in pipe.hvals(claims)]
+                pipe.multi()
+                if requests:
+                    pipe.rpush(names["requests"], *requests)
+                pipe.delete(claims)
+                pipe.execute()
+            except redis.WatchError:
+                continue  # another reaper took them
+        if requests:
+            logger.warning("worker %s is gone: %d of its requests are back in the queue", worker, len(requests))
+        released += len(requests)
     return released
+
+
+def _mark_redo(data: bytes) -> bytes:
+    request = picklecompat.loads(data)
+    request["meta"] = {**request.get("meta", {}), REDO: True}
+    return picklecompat.dumps(request)
 
 
 def drained(server: Any, name: str) -> bool:
     """Nothing queued and nothing claimed: the crawl is over."""
     names = keys(name)
-    if server.llen(names["requests"]):
-        return False
-    return not any(server.hlen(k) for k in server.scan_iter(match=names["claims:"] + "*"))
+    return bool(server.eval(_DRAINED, 1, names["requests"], names["claims:"] + "*"))
 
 
 def entry_json(item: Any) -> str:
@@ -149,8 +177,17 @@ class WorkerCoordination:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        progress_for(crawler).subscribe(ext.request_done)
+        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
+        progress = progress_for(crawler)
+        progress.track_children = True  # a claim is released only once its new requests are queued
+        progress.subscribe(ext.request_done)
         return ext
+
+    def request_dropped(self, request: Request, **_: Any) -> None:
+        """A claimed request the scheduler dropped (a redirect to a page already seen) is over."""
+        claim = request.meta.pop(CLAIM_META, None)
+        if claim:
+            self.server.hdel(self.keys["claims:"] + self.worker, claim)
 
     def heartbeat(self) -> None:
         self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
@@ -159,7 +196,9 @@ class WorkerCoordination:
         self.heartbeat()
         self.beat.start(HEARTBEAT_S, now=False)
 
-    def request_done(self, request: Request, children: list[Request]) -> None:
+    def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
+        # Released even when an item failed (counted paperset/items/error; the run then publishes
+        # nothing): asking again would fail again and keep the queue from draining.
         claim = request.meta.get(CLAIM_META)
         if claim:
             self.server.hdel(self.keys["claims:"] + self.worker, claim)

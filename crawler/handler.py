@@ -7,10 +7,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-from crawler.politeness import RateGate, gate_for, header_map, request_kind
+from crawler.politeness import RateGate, TooLongWait, gate_for, give_up, header_map, request_kind
 
 
 class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
@@ -23,11 +24,15 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.gate: RateGate = gate_for(crawler)
-        self.stats = crawler.stats
+        self.crawler, self.stats = crawler, crawler.stats
 
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]
         host, kind = urlsplit(request.url).netloc, request_kind(request.url)
-        waited = await self.gate.wait(host, kind)
+        try:
+            waited = await self.gate.wait(host, kind)
+        except TooLongWait as exc:
+            give_up(self.crawler, request, str(exc))
+            raise IgnoreRequest(str(exc)) from None
         assert self.stats is not None
         if waited > 0:
             self.stats.inc_value("paperset/throttle/waits")

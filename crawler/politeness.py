@@ -9,11 +9,11 @@ refused request.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import random
 import re
 import time
+import uuid
 import weakref
 from bisect import insort
 from collections.abc import Callable, Mapping
@@ -28,6 +28,8 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
+
+from crawler.checkpoint import UNFINISHED
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +124,19 @@ class PolitenessConfig:
         return longest
 
 
+class TooLongWait(Exception):
+    """The next start is further away than the crawl is willing to wait."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A request's booked start (`tag` names it in a shared budget)."""
+
+    kind: str
+    at: float
+    tag: str = ""
+
+
 class RateGate:
     """When each request may start: at most `budget` starts of a kind in any window, and none before a
     host's `not_before` (set by 429/503 answers and exhausted `RateLimit` headers)."""
@@ -133,27 +148,41 @@ class RateGate:
         self.not_before: dict[str, float] = {}
         self.strikes: dict[str, int] = {}
 
-    def reserve(self, kind: str) -> float:
-        """Book the earliest start the budget allows for one request of `kind` (starts of a kind are
-        booked in order, so the window test looks at the budget-th latest booking)."""
+    def reserve(self, kind: str, floor: float = 0.0) -> Booking:
+        """Book the earliest start, not before `floor`, the budget allows for one request of `kind`
+        (starts of a kind are booked in order, so the window test looks at the budget-th latest)."""
         now = self.clock()
         starts = self.starts.setdefault(kind, [])
         while starts and starts[0] <= now - self.config.window_s:
             starts.pop(0)
-        at = max(now, starts[-1]) if starts else now
+        at = max(now, floor, starts[-1]) if starts else max(now, floor)
         budget = self.config.budgets.get(kind, 0)
         if budget and len(starts) >= budget:
             at = max(at, starts[-budget] + self.config.window_s)
         insort(starts, at)
-        return at
+        return Booking(kind, at)
+
+    def cancel(self, booking: Booking) -> None:
+        starts = self.starts.get(booking.kind, [])
+        if booking.at in starts:
+            starts.remove(booking.at)
 
     async def wait(self, host: str, kind: str) -> float:
-        """Sleep until the request may start; the seconds waited."""
-        at, waited = self.reserve(kind), 0.0
+        """Sleep until the request may start; the seconds waited. A booking overtaken by a closing of
+        the host is given up and made again after it, so that the budget counts when requests really
+        start. A wait longer than `max_wait_s` raises TooLongWait (the booking is given up)."""
+        booking, waited = self.reserve(kind), 0.0
         while True:
-            delay = max(at, self.closed_until(host)) - self.clock()
+            closed = self.closed_until(host)
+            if closed > booking.at:
+                self.cancel(booking)
+                booking = self.reserve(kind, floor=closed)
+            delay = booking.at - self.clock()
             if delay <= 0:
                 return waited
+            if delay > self.config.max_wait_s:
+                self.cancel(booking)
+                raise TooLongWait(f"{host} may be asked again in {delay:.0f} s, more than PAPERSET_MAX_WAIT_S")
             await asyncio.sleep(delay)
             waited += delay
 
@@ -184,13 +213,14 @@ class RateGate:
 
 
 # Book a start for one request in a budget shared by processes: the same rule as RateGate.reserve, on
-# the Redis server's clock, in a sorted set of booked start times. ARGV: budget, window, a unique tag.
+# the Redis server's clock, in a sorted set of booked start times. ARGV: budget, window, a unique tag,
+# the earliest start allowed.
 _SHARED_RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local budget, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local at = now
+local at = math.max(now, tonumber(ARGV[4]))
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if #last > 0 then at = math.max(at, tonumber(last[2])) end
 local count = redis.call('ZCARD', KEYS[1])
@@ -220,19 +250,22 @@ class SharedRateGate(RateGate):
         self.server, self.prefix = server, prefix
         self._reserve = server.register_script(_SHARED_RESERVE)
         self._close = server.register_script(_SHARED_CLOSE)
-        self._tag = itertools.count()
 
     def server_time(self) -> float:
         seconds, micros = self.server.time()
         return seconds + micros / 1_000_000
 
-    def reserve(self, kind: str) -> float:
+    def reserve(self, kind: str, floor: float = 0.0) -> Booking:
         budget = self.config.budgets.get(kind, 0)
         if not budget:
-            return self.clock()
-        tag = f"{id(self)}-{next(self._tag)}"
-        return float(self._reserve(keys=[f"{self.prefix}budget:{kind}"],
-                                   args=[budget, self.config.window_s, tag]))
+            return Booking(kind, max(self.clock(), floor))
+        tag = uuid.uuid4().hex
+        at = self._reserve(keys=[f"{self.prefix}budget:{kind}"], args=[budget, self.config.window_s, tag, floor])
+        return Booking(kind, float(at), tag)
+
+    def cancel(self, booking: Booking) -> None:
+        if booking.tag:
+            self.server.zrem(f"{self.prefix}budget:{booking.kind}", booking.tag)
 
     def closed_until(self, host: str) -> float:
         value = self.server.get(f"{self.prefix}closed:{host}")
@@ -257,6 +290,18 @@ def gate_for(crawler: Crawler) -> RateGate:
         else:
             _GATES[crawler] = RateGate(config)
     return _GATES[crawler]
+
+
+def give_up(crawler: Crawler, request: Request, why: str) -> None:
+    """The site wants a longer wait than PAPERSET_MAX_WAIT_S: stop the crawl (`rate_limited`); the
+    request is left unfinished, so that the next run asks it again."""
+    request.meta[UNFINISHED] = True
+    assert crawler.stats is not None
+    crawler.stats.inc_value("paperset/throttle/gave_up")
+    logger.error("%s (more than PAPERSET_MAX_WAIT_S): stopping the crawl; the next run resumes", why)
+    assert crawler.engine is not None
+    if crawler.engine.spider is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason="rate_limited"))
 
 
 class RetryAfterMiddleware:
@@ -286,11 +331,7 @@ class RetryAfterMiddleware:
         host = urlsplit(request.url).netloc
         closed_for = max(self.gate.closed_until(host) - self.gate.clock(), 0.0)
         if closed_for > self.gate.config.max_wait_s:
-            stats.inc_value("paperset/throttle/gave_up")
-            logger.error("%s asks to wait %.0f s (more than PAPERSET_MAX_WAIT_S): stopping the crawl",
-                         host, closed_for)
-            assert self.crawler.engine is not None
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="rate_limited"))
+            give_up(self.crawler, request, f"{host} asks to wait {closed_for:.0f} s")
             return response
         logger.info("%s answered %d: waiting %.1f s before %s", host, response.status, closed_for, request.url)
         retry = get_retry_request(request, spider=self.crawler.spider, reason=f"http_{response.status}",

@@ -82,8 +82,12 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"))
     if crawl["finish_reason"] != "finished":
+        again = "start the run again" if redis else "the next run with the same arguments resumes it"
         return {"crawl": crawl, "error": f"the crawl did not finish ({crawl['finish_reason']}): nothing published; "
-                                         "the next run with the same arguments resumes it"}
+                                         f"{again}"}
+    if stats.get("paperset/items/error"):
+        return {"crawl": crawl, "error": f"{stats['paperset/items/error']} entries failed in the pipelines (see "
+                                         f"{crawl['log']}): nothing published"}
     set_run_status(run_dir, "crawled")
     health = measure(crawl, run_dir / "spool")
     before = latest_health(dataset)

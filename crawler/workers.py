@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from crawler.distributed import ClaimingQueue, drained, keys, redact, release_dead, worker_id
+from crawler.distributed import HEARTBEAT_TTL_S, ClaimingQueue, drained, keys, redact, release_dead, worker_id
 from crawler.run import CrawlRequest, run_crawl
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ class Coordinator:
         self.keys = keys(name)
         self.procs: list[subprocess.Popen[bytes]] = []
         self.restarts = 0
+        # How long remote workers may all be silent while work is left (`--workers 0`).
+        self.grace_s = 2.0 * HEARTBEAT_TTL_S
 
     def publish_plan(self) -> int:
         # A new run starts with an empty queue, seen-set and claims; the budget bookings and closed hosts
@@ -168,18 +170,33 @@ class Coordinator:
             for _ in range(self.workers):
                 self.start_worker()
             logger.info("seeded %d requests; %d local workers", seeds, self.workers)
+            lost = False
+            stalled_since: float | None = None
             while True:
                 drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
                 drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
                 release_dead(self.server, self.name)
                 self.replace_dead_workers()
-                if drained(self.server, self.name) and self.all_stopped():
+                done = drained(self.server, self.name)
+                if done and self.all_stopped():
                     break
+                # Work left and no worker to do it: local ones all gone (and replaced as often as
+                # allowed), remote ones silent for longer than the grace period.
+                if not done and not self.anyone_alive():
+                    stalled_since = stalled_since or time.monotonic()
+                    if self.workers or time.monotonic() - stalled_since > self.grace_s:
+                        lost = True
+                        logger.error("work is left in the queue and no worker is alive: giving up")
+                        break
+                else:
+                    stalled_since = None
                 time.sleep(POLL_S)
             drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
             drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
         stats, reasons = merge_stats(self.server, self.name)
         reason = next((r for r in reasons if r != "finished"), "finished" if reasons else "no_workers")
+        if lost:
+            reason = "workers_lost"
         stats.update(finish_reason=reason, **{"paperset/workers/started": len(self.procs),
                                               "paperset/workers/finished": reasons.count("finished"),
                                               "paperset/workers/lost": len(self.procs) - len(reasons)})
@@ -194,6 +211,12 @@ class Coordinator:
                 logger.warning("a local worker died (exit %s); starting another", proc.returncode)
                 proc.returncode = 0  # replaced once
                 self.start_worker()
+
+    def anyone_alive(self) -> bool:
+        """A local worker still running, or any worker's heartbeat (one being replaced counts)."""
+        if any(proc.poll() is None for proc in self.procs):
+            return True
+        return any(True for _ in self.server.scan_iter(match=self.keys["alive:"] + "*"))
 
     def all_stopped(self) -> bool:
         if any(proc.poll() is None for proc in self.procs):

@@ -110,3 +110,30 @@ def test_three_workers_publish_the_single_process_snapshot(large, single, tmp_pa
     for path in [*run_dir.rglob("*"), *Path(many["path"]).rglob("*")]:
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_dead_workers_claims_go_back_marked_redo_and_drained_sees_them(tmp_path) -> None:
+    import pickle
+
+    import redis
+
+    from crawler.checkpoint import REDO
+    from crawler.distributed import drained, keys, release_dead
+
+    with redis_server(tmp_path) as url:
+        server = redis.Redis.from_url(url)
+        names = keys("t")
+        request = pickle.dumps({"url": "http://x/api/daily_papers?date=2025-02-03", "meta": {"a": 1}})
+        assert drained(server, "t")
+        server.hset(names["claims:"] + "w1", "c1", request)
+        server.set(names["alive:"] + "w1", "1", ex=15)
+        assert not drained(server, "t")
+        assert release_dead(server, "t") == 0  # alive: its claims stay
+        server.delete(names["alive:"] + "w1")
+        assert release_dead(server, "t") == 1
+        assert server.hlen(names["claims:"] + "w1") == 0
+        [back] = server.lrange(names["requests"], 0, -1)
+        assert pickle.loads(back)["meta"] == {"a": 1, REDO: True}
+        assert not drained(server, "t")
+        server.delete(names["requests"])
+        assert drained(server, "t")

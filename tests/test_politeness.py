@@ -37,11 +37,11 @@ def gate(**budgets: int) -> tuple[RateGate, Clock]:
 
 def test_budget_books_starts_so_no_window_holds_more_than_the_budget() -> None:
     rate, clock = gate(page=3, api=0)
-    assert [rate.reserve("page") for _ in range(7)] == [1000, 1000, 1000, 1300, 1300, 1300, 1600]
+    assert [rate.reserve("page").at for _ in range(7)] == [1000, 1000, 1000, 1300, 1300, 1300, 1600]
     # Another kind has its own budget; 0 means none.
-    assert [rate.reserve("api") for _ in range(5)] == [1000] * 5
+    assert [rate.reserve("api").at for _ in range(5)] == [1000] * 5
     clock.now = 2000.0
-    assert rate.reserve("page") == 2000.0
+    assert rate.reserve("page").at == 2000.0
 
 
 def test_retry_after_closes_the_host_for_that_long_and_backoff_doubles_without_it() -> None:
@@ -150,10 +150,10 @@ def test_workers_share_one_budget_and_one_wait_through_redis(tmp_path) -> None:
         config = PolitenessConfig(window_s=30, budgets={"api": 3, "page": 0}, jitter=0.0)
         one, two = (SharedRateGate(config, redis.Redis.from_url(url), "paperset:t:") for _ in range(2))
         start = one.clock()
-        booked = [gate.reserve("api") - start for gate in (one, two, one, two, two, one, two)]
+        booked = [gate.reserve("api").at - start for gate in (one, two, one, two, two, one, two)]
         # Three starts per 30 s window between both workers, not three each.
         assert [round(b) for b in booked] == [0, 0, 0, 30, 30, 30, 60]
-        assert two.reserve("page") - start < 1  # no page budget
+        assert two.reserve("page").at - start < 1  # no page budget
         # A 429 seen by one worker closes the host for the other.
         assert round(one.observe("h", 429, {"retry-after": "20"})) == 20
         assert 19 < two.closed_until("h") - two.clock() <= 20
@@ -161,3 +161,40 @@ def test_workers_share_one_budget_and_one_wait_through_redis(tmp_path) -> None:
         # A later, shorter wait does not shorten it.
         two.observe("h", 429, {"retry-after": "1"})
         assert 19 < one.closed_until("h") - one.clock() <= 20
+
+
+def test_a_booking_overtaken_by_a_429_is_made_again_so_no_window_exceeds_the_budget(monkeypatch) -> None:
+    import asyncio
+
+    rate, clock = gate(page=2, api=0)
+    sent: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr("crawler.politeness.asyncio.sleep", sleep)
+
+    async def request() -> None:
+        await rate.wait("h", "page")
+        sent.append(clock.now - 1000)
+
+    asyncio.run(request())
+    rate.close_until("h", 1009.5)  # a 429: closed for 9.5 s
+    for _ in range(3):
+        asyncio.run(request())
+    # Budget 2 per 300 s. Without booking again, the second request would keep its booking at 0, and
+    # the third and fourth would both start at 300: with the second's real start, three in (0, 300].
+    assert sent == [0.0, 9.5, 300.0, 309.5]
+    assert all(sum(1 for t in sent if start - 300 < t <= start) <= 2 for start in sent)
+
+
+def test_a_wait_longer_than_the_limit_gives_up_and_frees_its_booking(monkeypatch) -> None:
+    import asyncio
+
+    from crawler.politeness import TooLongWait
+
+    rate, _ = gate(page=1, api=0)
+    rate.close_until("h", 1000 + 901)
+    with pytest.raises(TooLongWait, match="more than PAPERSET_MAX_WAIT_S"):
+        asyncio.run(rate.wait("h", "page"))
+    assert rate.starts["page"] == []

@@ -40,8 +40,9 @@ class SpoolPipeline:
         progress_for(crawler).subscribe(pipeline.request_done)
         return pipeline
 
-    def request_done(self, request: Request, children: list[Request]) -> None:
-        if self.writer is not None:
+    def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
+        # A request with an item that failed in a pipeline is not done: a resumed run asks again.
+        if self.writer is not None and ok:
             self.writer.done(ledger_line(self.crawler, request, children))
 
     def spider_opened(self, spider: Any) -> None:
