@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 CORPUS = ROOT.parent / "shared" / "data" / "hf-papers" / "api-daily-papers.jsonl.gz"
+VARIANTS = ("from_pylist", "streaming_writer", "paperset")
 
 
 def rows(count: int):
@@ -77,13 +78,19 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
             if batch:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
     elapsed = time.perf_counter() - started
-    return {"rows": count, "seconds": round(elapsed, 1), "rows_per_s": round(count / elapsed),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    figures = {"rows": count, "seconds": round(elapsed, 1), "rows_per_s": round(count / elapsed),
+               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    if name == "paperset":  # CHANGES.md lists every added paper, however many
+        with (Path(result.path) / "CHANGES.md").open(encoding="utf-8") as changes:
+            assert sum(line.startswith("- `") for line in changes) == result.added > 0
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated subset of %(default)s (results are written only for all three)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -93,22 +100,27 @@ def main() -> None:
         return
     from _common import print_table, write_results
 
+    variants = [v for v in args.variants.split(",") if v]
+    if not set(variants) <= set(VARIANTS):
+        parser.error(f"--variants: choose among {', '.join(VARIANTS)}")
     results, table = {}, []
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             spool = Path(tmp) / "spool"
             make_spool(spool, size)
             per = {}
-            for name in ("from_pylist", "streaming_writer", "paperset"):
+            for name in variants:
                 out = subprocess.run([sys.executable, __file__, "--child", name, str(spool), str(size)],
                                      capture_output=True, text=True, check=True)
                 per[name] = json.loads(out.stdout.strip().splitlines()[-1])
-        stream = per["streaming_writer"]["rows_per_s"]
+        stream = per.get("streaming_writer", {}).get("rows_per_s")
         for name, figures in per.items():
             table.append([f"{size:,}", name, figures["rows_per_s"], figures["peak_rss_mb"],
-                          f"{figures['rows_per_s'] / stream:.2f}x"])
+                          f"{figures['rows_per_s'] / stream:.2f}x" if stream else "-"])
         results[str(size)] = per
     print_table(["papers", "variant", "rows/s", "peak RSS MB", "vs streaming"], table)
+    if variants != list(VARIANTS):
+        return
     path = write_results("package", {"results": results, "note": "paperset includes history, card, chart, "
                                      "manifest, checksums, Croissant and verify; baselines write one table"})
     print(f"results: {path}")

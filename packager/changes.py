@@ -1,12 +1,33 @@
-"""What changed between two versions' papers: added, removed, and changed (with the fields)."""
+"""What changed between two versions' papers: added, removed, and changed (with the fields).
+
+`Changes` holds them in memory (for `paperset diff`); `ChangeLog` writes them to files as the fold
+finds them, so a first version of a million papers costs a file of keys, not a million strings in
+memory. Both render the same CHANGES.md text."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 # Bookkeeping columns: they move with every crawl and say nothing about the paper itself.
 IGNORED = frozenset({"listings", "last_seen_at", "first_seen_at", "provisional"})
+SECTIONS = ("Added", "Removed", "Changed")
+
+
+def _header(parent: str | None, version: str, added: int, removed: int, changed: int) -> str:
+    return (f"# Changes in {version}\n\nAgainst {parent or 'nothing (first version)'}: "
+            f"{added} added, {removed} removed, {changed} changed.\n")
+
+
+def key_line(key: str) -> str:
+    return f"- `{key}`\n"
+
+
+def changed_line(key: str, fields: Iterable[str]) -> str:
+    return f"- `{key}`: {', '.join(fields)}\n"
 
 
 @dataclass
@@ -19,15 +40,69 @@ class Changes:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    def _sections(self) -> Iterator[tuple[str, list[str]]]:
+        yield "Added", [key_line(k) for k in self.added]
+        yield "Removed", [key_line(k) for k in self.removed]
+        yield "Changed", [changed_line(k, v) for k, v in self.changed.items()]
+
     def to_markdown(self, parent: str | None, version: str) -> str:
-        lines = [f"# Changes in {version}", "", f"Against {parent or 'nothing (first version)'}: "
-                 f"{len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed.", ""]
-        for title, keys in (("Added", self.added), ("Removed", self.removed)):
-            if keys:
-                lines += [f"## {title}", "", *[f"- `{k}`" for k in keys], ""]
-        if self.changed:
-            lines += ["## Changed", "", *[f"- `{k}`: {', '.join(v)}" for k, v in self.changed.items()], ""]
-        return "\n".join(lines)
+        text = [_header(parent, version, len(self.added), len(self.removed), len(self.changed))]
+        for title, lines in self._sections():
+            if lines:
+                text += [f"\n## {title}\n\n", *lines]
+        return "".join(text)
+
+
+class ChangeLog:
+    """Added, removed and changed papers appended to one file per section as they come (in key
+    order), with their counts; `write_markdown` streams CHANGES.md from them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.counts = dict.fromkeys(SECTIONS, 0)
+        self.files: dict[str, IO[str]] = {s: (folder / f"{s.lower()}.md").open("w", encoding="utf-8")
+                                          for s in SECTIONS}
+
+    @property
+    def added(self) -> int:
+        return self.counts["Added"]
+
+    @property
+    def removed(self) -> int:
+        return self.counts["Removed"]
+
+    @property
+    def changed(self) -> int:
+        return self.counts["Changed"]
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts.values())
+
+    def add(self, section: str, lines: list[str]) -> None:
+        """Lines made with `key_line` or `changed_line`."""
+        self.files[section].writelines(lines)
+        self.counts[section] += len(lines)
+
+    def close(self) -> None:
+        for file in self.files.values():
+            file.close()
+
+    def write_markdown(self, path: Path, parent: str | None, version: str) -> None:
+        """CHANGES.md, the same text `Changes.to_markdown` gives for the same lists."""
+        self.close()
+        with path.open("w", encoding="utf-8") as out:
+            out.write(_header(parent, version, self.added, self.removed, self.changed))
+            for section in SECTIONS:
+                if self.counts[section]:
+                    out.write(f"\n## {section}\n\n")
+                    with (self.folder / f"{section.lower()}.md").open(encoding="utf-8") as lines:
+                        shutil.copyfileobj(lines, out, 1 << 20)
+
+    def remove(self) -> None:
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def compare(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> Changes:

@@ -124,7 +124,8 @@ def check_target(root: Path, name: str) -> Path:
 
 
 def _context(name: str, version: str, parent: str | None, stats: FoldStats, metas: list[dict],
-             diff: changes.Changes, recrawl_days: int, created_at: str, forced: list[str]) -> dict[str, Any]:
+             diff: changes.ChangeLog, recrawl_days: int, created_at: str,
+             forced: list[str]) -> dict[str, Any]:
     days = sorted(stats.per_day.items())
     totals: Counter[str] = Counter()
     for meta in metas:
@@ -152,7 +153,7 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
         "clustered": stats.clustered, "per_day": days, "gaps": card.gaps(days),
-        "changes_summary": f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed.",
+        "changes_summary": f"{diff.added} added, {diff.removed} removed, {diff.changed} changed.",
         "provisional": stats.provisional, "recrawl_days": recrawl_days,
         "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
         "sample": [{"key": card.escape_md(r["paper_key"]), "title": card.escape_md(r["title"])} for r in stats.sample],
@@ -176,9 +177,11 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     try:
         tmp.mkdir()
         _step(STEPS[1])
-        stats = fold(spools, parent_dir, tmp, today=now.date(), recrawl_days=recrawl_days,
+        # Hidden inside the temporary version, removed once CHANGES.md is written.
+        diff = changes.ChangeLog(tmp / ".changes")
+        stats = fold(spools, parent_dir, tmp, diff, today=now.date(), recrawl_days=recrawl_days,
                      allow_partial=allow_partial)
-        diff = changes.Changes(added=stats.added, removed=stats.removed, changed=stats.changed)
+        diff.close()
         if parent and diff.empty and stats.new_observations == 0:
             shutil.rmtree(tmp, ignore_errors=True)
             progress.close()
@@ -190,7 +193,8 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
         (tmp / "README.md").write_text(card.render(_context(
             name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])), encoding="utf-8")
-        (tmp / "CHANGES.md").write_text(diff.to_markdown(parent, version), encoding="utf-8")
+        diff.write_markdown(tmp / "CHANGES.md", parent, version)
+        diff.remove()
         description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
             "papers": PAPERS, "observations": OBSERVATIONS}, created_at))
@@ -223,7 +227,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     os.replace(pointer, dataset / LATEST)
     logger.info("published %s", dataset / version)
     return PackageResult(version, str(dataset / version), parent, True, stats.papers, stats.observations,
-                         stats.new_observations, len(diff.added), len(diff.removed), len(diff.changed))
+                         stats.new_observations, diff.added, diff.removed, diff.changed)
 
 
 __all__ = ["PackageResult", "PackagerError", "SpoolError", "latest", "package"]
