@@ -30,6 +30,8 @@ def summarize(stats: dict[str, Any], *, elapsed: float, out: Path | None) -> dic
     }
     dedupe = {k: int(v) for k, v in stats.items() if k.startswith("paperset/dedupe/")}
     summary["papers"] = dedupe.get("paperset/dedupe/new", 0) - dedupe.get("paperset/dedupe/near_merged", 0)
+    if "paperset/papers" in stats:  # counted over the spool (a distributed run's workers each dedupe apart)
+        summary["papers"] = int(stats["paperset/papers"])
     summary["near_merged"] = dedupe.get("paperset/dedupe/near_merged", 0)
     summary["near_linked"] = dedupe.get("paperset/dedupe/near_linked", 0)
     summary["browser_pages"] = {

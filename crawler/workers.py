@@ -105,6 +105,17 @@ def drain(server: Any, key: str, write: Any) -> int:
     return moved
 
 
+def distinct_papers(spool: Path) -> int:
+    """Papers in a spool: distinct paper keys."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from packager.fold import spool_tables
+
+    keys = [pc.unique(table.column("paper_key")) for table in spool_tables(spool)]
+    return len(pc.unique(pa.chunked_array(keys, pa.string()))) if keys else 0
+
+
 def merge_stats(server: Any, name: str) -> tuple[dict[str, Any], list[str]]:
     """The workers' stats added up, and each worker's finish reason."""
     total: Counter[str] = Counter()
@@ -201,6 +212,7 @@ class Coordinator:
                                               "paperset/workers/finished": reasons.count("finished"),
                                               "paperset/workers/lost": len(self.procs) - len(reasons)})
         spool.close(stats, finish_reason=reason)
+        stats["paperset/papers"] = distinct_papers(self.run_dir / "spool")
         return stats
 
     def replace_dead_workers(self) -> None:
