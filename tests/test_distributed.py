@@ -137,3 +137,48 @@ def test_dead_workers_claims_go_back_marked_redo_and_drained_sees_them(tmp_path)
         assert not drained(server, "t")
         server.delete(names["requests"])
         assert drained(server, "t")
+
+
+def test_remote_workers_join_a_run_that_waits_for_them(tmp_path) -> None:
+    """`run --workers 0` seeds and waits; two `paperset worker`s started apart (as on other machines,
+    the URL in their environment) crawl it; the snapshot is the single-process one."""
+    with ReplicaServer() as replica:
+        replica.delay_s = 0.02  # a site slow enough that both workers get requests
+        remote_run(tmp_path, replica)
+
+
+def remote_run(tmp_path: Path, replica: ReplicaServer) -> None:
+    from .conftest import ROOT
+
+    days = "2025-02-03:2025-02-14"
+    base = ["run", "--base-url", replica.base_url, "--range", days, "--fetch", "api", "--json",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5", "--name", "remote"]
+    one = outcome(run_paperset(*base, "--out", str(tmp_path / "single")))
+    with redis_server(tmp_path) as url:
+        env = {**os.environ, "PAPERSET_REDIS_URL": url}
+        workers = [subprocess.Popen([str(ROOT / ".venv/bin/paperset"), "worker", "--name", "remote", "--wait", "60"],
+                                    cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for _ in range(2)]
+        many = outcome(subprocess.run([str(ROOT / ".venv/bin/paperset"), *base, "--out", str(tmp_path / "many"),
+                                       "--workers", "0"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                      timeout=300))
+        reports = [worker.communicate(timeout=60)[0] for worker in workers]
+    assert [w.returncode for w in workers] == [0, 0]
+    assert all(report.startswith("paperset worker: ") and report.strip().endswith("(finished)")
+               for report in reports)
+    assert many["crawl"]["finish_reason"] == "finished"
+    assert snapshot_rows(Path(many["path"])) == snapshot_rows(Path(one["path"]))
+    assert many["crawl"]["papers"] == one["papers"]
+    pages = sorted(int(r.split()[2]) for r in reports)
+    assert sum(pages) == many["crawl"]["pages_fetched"] and pages[0] > 0
+
+
+def test_a_worker_without_a_run_to_join_says_so(tmp_path) -> None:
+    from .conftest import ROOT
+
+    with redis_server(tmp_path, password=PASSWORD) as url:
+        result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "worker", "--name", "nothing", "--wait", "0.5",
+                                 "--redis", url], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "no run of 'nothing' in redis://:***@127.0.0.1:" in result.stderr
+    assert PASSWORD not in result.stderr
