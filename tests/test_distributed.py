@@ -143,7 +143,9 @@ def test_remote_workers_join_a_run_that_waits_for_them(tmp_path) -> None:
     """`run --workers 0` seeds and waits; two `paperset worker`s started apart (as on other machines,
     the URL in their environment) crawl it; the snapshot is the single-process one."""
     with ReplicaServer() as replica:
-        replica.delay_s = 0.02  # a site slow enough that both workers get requests
+        # A site slow enough, and one request at a time per worker, so that the worker that starts
+        # second still finds requests in the queue.
+        replica.delay_s = 0.1
         remote_run(tmp_path, replica)
 
 
@@ -152,7 +154,8 @@ def remote_run(tmp_path: Path, replica: ReplicaServer) -> None:
 
     days = "2025-02-03:2025-02-14"
     base = ["run", "--base-url", replica.base_url, "--range", days, "--fetch", "api", "--json",
-            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5", "--name", "remote"]
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5", "--name", "remote",
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
     one = outcome(run_paperset(*base, "--out", str(tmp_path / "single")))
     with redis_server(tmp_path) as url:
         env = {**os.environ, "PAPERSET_REDIS_URL": url}
