@@ -110,7 +110,7 @@ def distinct_papers(spool: Path) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from packager.fold import spool_tables
+    from packager.entries import spool_tables
 
     keys = [pc.unique(table.column("paper_key")) for table in spool_tables(spool)]
     return len(pc.unique(pa.chunked_array(keys, pa.string()))) if keys else 0

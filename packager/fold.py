@@ -9,12 +9,8 @@ the spools."""
 
 from __future__ import annotations
 
-import io
-import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,171 +18,19 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from packager.buckets import UNIT_ROWS, BucketFiles, arrow_pool
 from packager.changes import IGNORED, ChangeLog, changed_line, key_line
 from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
+from packager.entries import spool_tables
+from packager.parts import PartWriter
 from packager.schema import LISTING, OBSERVATION_IDENTITY, OBSERVATIONS, PAPERS, TS
-from packager.spool import SpoolError, spool_parts
 
-PREFIX = 4
-# Most rows (new entries, parent papers and parent observations together) folded at once.
-UNIT_ROWS = 8_192
-# How soon jemalloc hands freed Arrow memory back to the system while folding (see _arrow_pool).
-DECAY_MS = 250
 DESCRIPTIVE = ("paper_id", "arxiv_version", "content_key", "title", "abstract", "authors", "published_at",
                "submitted_on_daily_at", "upvotes", "num_comments", "github_stars", "github_repo", "project_page",
                "thumbnail", "ai_keywords", "ai_summary", "organization", "cluster_id", "similarity")
-ENTRY = pa.schema([
-    ("paper_key", pa.string()), ("paper_id", pa.string()), ("arxiv_version", pa.int32()),
-    ("content_key", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
-    ("authors", pa.list_(pa.string())), ("published_at", TS), ("submitted_on_daily_at", TS),
-    ("upvotes", pa.int64()), ("num_comments", pa.int64()), ("github_stars", pa.int64()),
-    ("github_repo", pa.string()), ("project_page", pa.string()), ("thumbnail", pa.string()),
-    ("ai_keywords", pa.list_(pa.string())), ("ai_summary", pa.string()), ("organization", pa.string()),
-    ("listing_kind", pa.string()), ("listing_key", pa.string()), ("rank", pa.int32()),
-    ("crawled_at", TS), ("fetch_path", pa.string()), ("cluster_id", pa.string()), ("similarity", pa.float64()),
-])
-
-
-def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:
-    """Arrow tables of a JSON-lines stream, read in blocks of about 8 MB."""
-    try:
-        reader = pj.open_json(source, read_options=pj.ReadOptions(block_size=8 << 20),
-                              parse_options=pj.ParseOptions(explicit_schema=ENTRY,
-                                                            unexpected_field_behavior="ignore"))
-        for batch in reader:
-            table = pa.Table.from_batches([batch])
-            if table.column("paper_key").null_count:
-                raise SpoolError(f"{where}: an entry without paper_key")
-            yield table.select(ENTRY.names).cast(ENTRY)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise SpoolError(f"{where}: a cut or broken line ({str(exc).splitlines()[0]})") from None
-
-
-def spool_tables(folder: Path, *, allow_partial: bool = False) -> Iterator[pa.Table]:
-    """The spool's entries as Arrow tables, part by part, block by block. A cut line is an error,
-    except the last line of an unfinished spool read with `allow_partial` (the crawl was killed while
-    writing it)."""
-    parts, finished = spool_parts(folder, allow_partial=allow_partial)
-    for n, part in enumerate(parts):
-        size = part.stat().st_size
-        if size == 0:
-            continue
-        if n == len(parts) - 1 and not finished:
-            data = part.read_bytes()
-            yield from _json_tables(io.BytesIO(data[: data.rfind(b"\n") + 1]), str(part))
-        else:
-            yield from _json_tables(str(part), str(part))
-
-
-def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    prefix = pc.utf8_slice_codeunits(table.column("paper_key"), 0, PREFIX)
-    for value in pc.unique(prefix).to_pylist():
-        yield value, table.filter(pc.equal(prefix, value))
-
-
-def _boundaries(keys: pa.ChunkedArray, limit: int) -> list[str]:
-    """Keys that cut `keys` (in any order) into key ranges of about `limit` rows; all rows of one key
-    fall in one range."""
-    ordered = pc.take(keys, pc.sort_indices(keys))
-    return pc.unique(pc.take(ordered, pa.array(range(limit, len(ordered), limit), pa.int64()))).to_pylist()
-
-
-def _ranges(keys: pa.Array, bounds: list[str]) -> pa.Array:
-    """Per key: the number of boundaries at or below it, i.e. its key range."""
-    slot = pa.repeat(pa.scalar(0, pa.int32()), len(keys))
-    for bound in bounds:
-        slot = pc.add(slot, pc.greater_equal(keys, bound).cast(pa.int32()))
-    return slot
-
-
-class BucketFiles:
-    """Per-prefix Arrow IPC files in a temporary folder: one writer per (kind, bucket). Not Parquet:
-    decoding and encoding pages allocate from Arrow's default pool behind our back, and these files
-    are read back once. `units` gives the buckets to fold in key order, splitting the large ones."""
-
-    KINDS = ("entries", "papers", "obs")
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.writers: dict[tuple[str, str], pa.ipc.RecordBatchFileWriter] = {}
-        self.rows: Counter[str] = Counter()
-
-    def _path(self, kind: str, name: str) -> Path:
-        return self.folder / f"{kind}-{name}.arrow"
-
-    def _write(self, kind: str, name: str, table: pa.Table) -> None:
-        if (kind, name) not in self.writers:
-            self.writers[kind, name] = pa.ipc.new_file(str(self._path(kind, name)), table.schema)
-        self.writers[kind, name].write_table(table)
-        self.rows[name] += table.num_rows
-
-    def add(self, kind: str, table: pa.Table) -> None:
-        for prefix, part in _buckets(table):
-            self._write(kind, prefix.encode().hex(), part)
-
-    def _close(self) -> list[str]:
-        for writer in self.writers.values():
-            writer.close()
-        names = sorted({name for _, name in self.writers})  # hex of UTF-8 sorts as the keys do
-        self.writers = {}
-        return names
-
-    def _batches(self, kind: str, name: str) -> Iterator[pa.RecordBatch]:
-        """The file's batches, each read into memory as one buffer."""
-        path = self._path(kind, name)
-        if path.exists():
-            with pa.OSFile(str(path)) as source:
-                reader = pa.ipc.open_file(source)
-                for n in range(reader.num_record_batches):
-                    yield reader.get_batch(n)
-
-    def _keys(self, kind: str, name: str) -> list[pa.Array]:
-        """The file's paper_key column, copied out of a memory map: only its pages are read."""
-        path = self._path(kind, name)
-        if not path.exists():
-            return []
-        reader = pa.ipc.open_file(pa.memory_map(str(path)))
-        index = reader.schema.get_field_index("paper_key")
-        return [pa.concat_arrays([reader.get_batch(n).column(index)
-                                  for n in range(reader.num_record_batches)])]
-
-    def split(self, name: str, limit: int) -> list[str]:
-        """Range-partition a bucket's files into sub-buckets of about `limit` rows (in key order)."""
-        keys = [chunk for kind in self.KINDS for chunk in self._keys(kind, name)]
-        bounds = _boundaries(pa.chunked_array(keys, pa.string()), limit)
-        for kind in self.KINDS:
-            for table in self._tables(kind, name, limit):
-                slot = _ranges(table.column("paper_key"), bounds)
-                for n in pc.unique(slot).to_pylist():
-                    self._write(kind, f"{name}-{n:05d}", table.filter(pc.equal(slot, n)).combine_chunks())
-            self._path(kind, name).unlink(missing_ok=True)
-        return self._close()
-
-    def _tables(self, kind: str, name: str, rows: int) -> Iterator[pa.Table]:
-        """The file's batches gathered into tables of at least `rows` rows (the last one smaller)."""
-        group: list[pa.RecordBatch] = []
-        for batch in self._batches(kind, name):
-            group.append(batch)
-            if sum(b.num_rows for b in group) >= rows:
-                yield pa.Table.from_batches(group)
-                group = []
-        if group:
-            yield pa.Table.from_batches(group)
-
-    def units(self, limit: int) -> Iterator[str]:
-        """Bucket names in key order, each of at most about `limit` rows (but for single keys with more)."""
-        for name in self._close():
-            yield from [name] if self.rows[name] <= limit else self.split(name, limit)
-
-    def read(self, kind: str, name: str) -> pa.Table | None:
-        batches = list(self._batches(kind, name))
-        return pa.Table.from_batches(batches) if batches else None
-
-
 @dataclass
 class FoldStats:
     """What the card and the result need, gathered bucket by bucket."""
@@ -306,54 +150,6 @@ def _observations(entries: pa.Table | None, parent: pa.Table | None) -> tuple[pa
     return out, out.num_rows - before
 
 
-class PartWriter:
-    """Writes a table folder as `part-NNNNN.parquet` files of about `target_bytes` (in-memory size),
-    zstd, row groups of `row_group` rows (the last one smaller): bucket tables are buffered until a
-    row group is full, so readers see few, large row groups whatever the bucketing."""
-
-    def __init__(self, folder: Path, schema: pa.Schema, *, target_bytes: int = 256 * 1024 * 1024,
-                 row_group: int = 50_000) -> None:
-        self.folder, self.schema, self.target, self.row_group = folder, schema, target_bytes, row_group
-        folder.mkdir(parents=True, exist_ok=True)
-        self.writer: pq.ParquetWriter | None = None
-        self.parts = 0
-        self.written = 0
-        self.pending: list[pa.Table] = []
-        self.pending_rows = 0
-
-    def _emit(self, table: pa.Table) -> None:
-        if self.writer is None or self.written >= self.target:
-            if self.writer is not None:
-                self.writer.close()
-            self.writer = pq.ParquetWriter(self.folder / f"part-{self.parts:05d}.parquet", self.schema,
-                                           compression="zstd", write_statistics=True)
-            self.parts += 1
-            self.written = 0
-        self.writer.write_table(table, row_group_size=self.row_group)
-        self.written += table.nbytes
-
-    def write(self, table: pa.Table) -> None:
-        self.pending.append(table)
-        self.pending_rows += table.num_rows
-        while self.pending_rows >= self.row_group:
-            merged = pa.concat_tables(self.pending)
-            # Copies (the writer's bytes depend on the chunking), made before writing so that the
-            # buffered tables are freed first and the rest does not keep them alive.
-            head = merged.slice(0, self.row_group).combine_chunks()
-            rest = merged.slice(self.row_group).combine_chunks()
-            del merged
-            self.pending, self.pending_rows = [rest], rest.num_rows
-            self._emit(head)
-
-    def close(self) -> None:
-        if self.pending_rows or self.parts == 0:
-            table = pa.concat_tables(self.pending) if self.pending else self.schema.empty_table()
-            self._emit(table.combine_chunks())
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
-
-
 def _last_day(papers: pa.Table) -> pa.Array:
     """Per paper: the latest day listing it was on (ISO date text), null when none."""
     listings = papers.column("listings").combine_chunks()
@@ -451,39 +247,13 @@ def _count(stats: FoldStats, papers: pa.Table) -> None:
         stats.sample += papers.select(["paper_key", "title"]).slice(0, 10 - len(stats.sample)).to_pylist()
 
 
-def _jemalloc() -> pa.MemoryPool | None:
-    """jemalloc, returning freed pages within `DECAY_MS`; None when pyarrow was built without it or
-    ARROW_DEFAULT_MEMORY_POOL chose a pool."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return None
-    try:
-        pa.jemalloc_set_decay_ms(DECAY_MS)  # for arenas made from now on: before the pool's first use
-        return pa.jemalloc_memory_pool()
-    except NotImplementedError:
-        return None
-
-
-@contextmanager
-def _arrow_pool() -> Iterator[None]:
-    """Fold with Arrow allocating from jemalloc (when there is one). The default pool, mimalloc, keeps
-    freed pages: with the fold's churn of short-lived multi-megabyte buffers the process held 1.5-3
-    times the live Arrow memory."""
-    pool, previous = _jemalloc(), pa.default_memory_pool()
-    if pool is not None:
-        pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
-
-
 def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog, *, today: date,
          recrawl_days: int, allow_partial: bool = False) -> FoldStats:
     """Write `out/papers` and `out/observations` from the parent version and the spools; log what
     changed against the parent to `changes`."""
     stats = FoldStats()
     horizon = (today - timedelta(days=recrawl_days)).isoformat()
-    with _arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
+    with arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
         buckets = BucketFiles(Path(tmp))
         clusters = _bucket_inputs(buckets, spools, parent, allow_partial)
         papers_out, obs_out = PartWriter(out / "papers", PAPERS), PartWriter(out / "observations", OBSERVATIONS)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-from packager.fold import spool_tables
+from packager.entries import spool_tables
 
 WATCHED = ("title", "abstract", "authors", "published_at", "upvotes", "num_comments")
 # Documented thresholds (README "Health gate").

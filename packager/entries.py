@@ -1,0 +1,56 @@
+"""Reading spools with Arrow: the entry schema and the JSON-lines parts, block by block."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.json as pj
+
+from packager.schema import TS
+from packager.spool import SpoolError, spool_parts
+
+ENTRY = pa.schema([
+    ("paper_key", pa.string()), ("paper_id", pa.string()), ("arxiv_version", pa.int32()),
+    ("content_key", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
+    ("authors", pa.list_(pa.string())), ("published_at", TS), ("submitted_on_daily_at", TS),
+    ("upvotes", pa.int64()), ("num_comments", pa.int64()), ("github_stars", pa.int64()),
+    ("github_repo", pa.string()), ("project_page", pa.string()), ("thumbnail", pa.string()),
+    ("ai_keywords", pa.list_(pa.string())), ("ai_summary", pa.string()), ("organization", pa.string()),
+    ("listing_kind", pa.string()), ("listing_key", pa.string()), ("rank", pa.int32()),
+    ("crawled_at", TS), ("fetch_path", pa.string()), ("cluster_id", pa.string()), ("similarity", pa.float64()),
+])
+
+
+def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:
+    """Arrow tables of a JSON-lines stream, read in blocks of about 8 MB."""
+    try:
+        reader = pj.open_json(source, read_options=pj.ReadOptions(block_size=8 << 20),
+                              parse_options=pj.ParseOptions(explicit_schema=ENTRY,
+                                                            unexpected_field_behavior="ignore"))
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if table.column("paper_key").null_count:
+                raise SpoolError(f"{where}: an entry without paper_key")
+            yield table.select(ENTRY.names).cast(ENTRY)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise SpoolError(f"{where}: a cut or broken line ({str(exc).splitlines()[0]})") from None
+
+
+def spool_tables(folder: Path, *, allow_partial: bool = False) -> Iterator[pa.Table]:
+    """The spool's entries as Arrow tables, part by part, block by block. A cut line is an error,
+    except the last line of an unfinished spool read with `allow_partial` (the crawl was killed while
+    writing it)."""
+    parts, finished = spool_parts(folder, allow_partial=allow_partial)
+    for n, part in enumerate(parts):
+        size = part.stat().st_size
+        if size == 0:
+            continue
+        if n == len(parts) - 1 and not finished:
+            data = part.read_bytes()
+            yield from _json_tables(io.BytesIO(data[: data.rfind(b"\n") + 1]), str(part))
+        else:
+            yield from _json_tables(str(part), str(part))
