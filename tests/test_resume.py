@@ -84,3 +84,35 @@ def test_a_new_plan_or_no_resume_starts_afresh(tmp_path, replica) -> None:
                                                     "status": "crawling"}))
     other = last_json(run_paperset(*base[:-2], "-s", "AUTOTHROTTLE_ENABLED=0").stdout)
     assert other["crawl"]["resumed"] is False
+
+
+def test_a_site_asking_too_long_a_wait_stops_the_run_and_the_next_run_resumes(tmp_path) -> None:
+    with ReplicaServer() as server:
+        days = server.index["days"][:10]
+        args = ["run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[-1]}", "--fetch", "api",
+                "--out", str(tmp_path), "--json", "-s", "AUTOTHROTTLE_ENABLED=False",
+                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "PAPERSET_MAX_WAIT_S=1"]
+        server.throttle_at, server.retry_after = {6}, 2
+        stopped = run_paperset(*args)
+        published_first = list((tmp_path / "hf-papers").glob("2*"))
+        first_log = list(server.timed)
+        server.throttle_at, server.limited_until = set(), 0.0  # the site lifts its limit
+        resumed = run_paperset(*args)
+        second_log = server.timed[len(first_log):]
+    assert stopped.returncode == 1
+    assert "the crawl did not finish (rate_limited): nothing published" in stopped.stderr
+    first = last_json(stopped.stdout)
+    assert first["crawl"]["finish_reason"] == "rate_limited"
+    assert published_first == []
+    log = Path(first["crawl"]["log"]).read_text()
+    assert "asks to wait 2 s (more than PAPERSET_MAX_WAIT_S): stopping the crawl; the next run resumes" in log
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    second = last_json(resumed.stdout)
+    assert second["crawl"]["resumed"] is True and second["crawl"]["run"] == first["crawl"]["run"]
+    want = sum(len(server.site.items("day", d) or []) for d in days)
+    assert second["papers"] == want
+    # What the first run got is not asked again; what it did not get is.
+    answered = {path for _, path, status in first_log if status == 200 and path.startswith("/api/")}
+    again = {path for _, path, _ in second_log if path.startswith("/api/")}
+    assert len(answered) == 5 and not answered & again
+    assert len(answered | again) == 12  # every calendar day of the range, asked once it could be
