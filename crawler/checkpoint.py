@@ -94,6 +94,20 @@ class Progress:
             self.failed.add(id(request))
             self.item_left(item, response)
 
+    def sweep(self) -> int:
+        """Settle the requests still waiting for children when the crawl is idle: a spider middleware
+        (URL length, depth) dropped those children after the callback made them, without a signal.
+        Called only when no response or item is in progress. How many were settled."""
+        stuck = [key for key in self.finished if self.pending.get(key, 0) > 0]
+        for key in stuck:
+            self.parent_of = {child: parent for child, parent in self.parent_of.items() if parent != key}
+            self.pending[key] = 0
+            self._check(key)
+        if stuck:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("paperset/progress/children_dropped", len(stuck))
+        return len(stuck)
+
     def _check(self, key: int) -> None:
         if self.pending.get(key, 0) > 0 or key not in self.finished:
             return

@@ -63,7 +63,7 @@ def keys(name: str) -> dict[str, str]:
     """The Redis keys of dataset `name`'s distributed run."""
     base = f"paperset:{name}:"
     return {part: base + part for part in ("plan", "requests", "dupefilter", "items", "rejects", "stats",
-                                           "claims:", "alive:")}
+                                           "errors", "claims:", "alive:")}
 
 
 def redact(url: str) -> str:
@@ -117,11 +117,14 @@ def release_dead(server: Any, name: str) -> int:
     released = 0
     for claims in server.scan_iter(match=names["claims:"] + "*"):
         worker = claims.decode()[len(names["claims:"]):]
-        if server.exists(names["alive:"] + worker):
+        alive = names["alive:"] + worker
+        if server.exists(alive):
             continue
         with server.pipeline() as pipe:
             try:
-                pipe.watch(claims)
+                pipe.watch(claims, alive)  # a stalled worker that beats again keeps its claims
+                if pipe.exists(alive):
+                    continue
                 requests = [_mark_redo(data) for data in pipe.hvals(claims)]
                 pipe.multi()
                 if requests:
@@ -197,13 +200,17 @@ class WorkerCoordination:
         self.beat.start(HEARTBEAT_S, now=False)
 
     def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
-        # Released even when an item failed (counted paperset/items/error; the run then publishes
-        # nothing): asking again would fail again and keep the queue from draining.
+        # Released even when an item failed (counted in Redis at once, so that the run publishes
+        # nothing even if this worker dies before it reports its stats): asking again would fail again
+        # and keep the queue from draining.
+        if not ok:
+            self.server.incr(self.keys["errors"])
         claim = request.meta.get(CLAIM_META)
         if claim:
             self.server.hdel(self.keys["claims:"] + self.worker, claim)
 
     def spider_idle(self, spider: Spider) -> None:
+        progress_for(self.crawler).sweep()
         release_dead(self.server, self.name)
         if not drained(self.server, self.name):
             raise DontCloseSpider

@@ -205,9 +205,10 @@ class Coordinator:
             drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
             drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
         stats, reasons = merge_stats(self.server, self.name)
-        reason = next((r for r in reasons if r != "finished"), "finished" if reasons else "no_workers")
-        if lost:
-            reason = "workers_lost"
+        reason = next((r for r in reasons if r != "finished"), "workers_lost" if lost or not reasons else "finished")
+        errors = int(self.server.get(self.keys["errors"]) or 0)
+        if errors:
+            stats["paperset/items/error"] = max(errors, int(stats.get("paperset/items/error", 0)))
         stats.update(finish_reason=reason, **{"paperset/workers/started": len(self.procs),
                                               "paperset/workers/finished": reasons.count("finished"),
                                               "paperset/workers/lost": len(self.procs) - len(reasons)})
@@ -216,9 +217,11 @@ class Coordinator:
         return stats
 
     def replace_dead_workers(self) -> None:
-        """A local worker killed before the queue drained is replaced (once per worker asked for)."""
+        """A local worker killed (by a signal) before the queue drained is replaced, once per worker
+        asked for; one that stopped on its own (rate limited, an error) is not: another would too."""
         for proc in list(self.procs):
-            if proc.poll() not in (None, 0) and self.restarts < self.workers and not drained(self.server, self.name):
+            code = proc.poll()
+            if code is not None and code < 0 and self.restarts < self.workers and not drained(self.server, self.name):
                 self.restarts += 1
                 logger.warning("a local worker died (exit %s); starting another", proc.returncode)
                 proc.returncode = 0  # replaced once

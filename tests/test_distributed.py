@@ -185,3 +185,20 @@ def test_a_worker_without_a_run_to_join_says_so(tmp_path) -> None:
     assert result.returncode == 2
     assert "no run of 'nothing' in redis://:***@127.0.0.1:" in result.stderr
     assert PASSWORD not in result.stderr
+
+
+def test_children_a_spider_middleware_drops_do_not_hold_the_run(tmp_path, replica) -> None:
+    """DEPTH_LIMIT drops the next API pages after the callback made them, with no signal: the workers
+    still drain the queue and the run publishes what a single process publishes."""
+    base = ["run", "--base-url", replica.base_url, "--range", "2025-02-03:2025-02-07", "--fetch", "api", "--json",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5", "-s", "DEPTH_LIMIT=1"]
+    one = outcome(run_paperset(*base, "--out", str(tmp_path / "single")))
+    with redis_server(tmp_path) as url:
+        many = outcome(run_paperset(*base, "--out", str(tmp_path / "many"), "--redis", url, "--workers", "2",
+                                    timeout=240))
+    assert many["crawl"]["finish_reason"] == "finished"
+    # Two API pages of 5 per day at most (depth 0 and 1), 5 days.
+    days = ["2025-02-03", "2025-02-04", "2025-02-05", "2025-02-06", "2025-02-07"]
+    want = sum(min(len(replica.site.items("day", day)), 10) for day in days)
+    assert one["papers"] == many["papers"] == want < sum(len(replica.site.items("day", day)) for day in days)
+    assert snapshot_rows(Path(many["path"])) == snapshot_rows(Path(one["path"]))

@@ -1,0 +1,59 @@
+"""When a request is done: its items have left the pipelines and (in a distributed run) its new
+requests are in the shared queue; children dropped without a signal are settled when the crawl idles."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.http import TextResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.checkpoint import Progress
+
+
+def progress(track_children: bool) -> tuple[Progress, list[tuple[str, list[str], bool]]]:
+    crawler = get_crawler(settings_dict={"REMOTE_CONTROL_ENABLED": False})
+    crawler.stats.open_spider()
+    tracker = Progress(crawler)
+    tracker.track_children = track_children
+    done: list[tuple[str, list[str], bool]] = []
+    tracker.subscribe(lambda request, children, ok: done.append((request.url, [c.url for c in children], ok)))
+    return tracker, done
+
+
+def test_done_when_items_have_left_and_children_are_queued() -> None:
+    tracker, done = progress(track_children=True)
+    parent, child = Request("http://x/a"), Request("http://x/b")
+    response = TextResponse("http://x/a", request=parent, body=b"")
+    tracker.item_started(parent)
+    tracker.item_started(parent)
+    tracker.child_started(parent, child)
+    tracker.output_done(parent, [child])
+    tracker.item_left(response=response)
+    tracker.item_error(response=response)
+    assert done == []  # the child is not in the queue yet
+    tracker.child_settled(child)
+    assert done == [("http://x/a", ["http://x/b"], False)]  # an item failed: not ok
+    assert tracker.crawler.stats.get_value("paperset/items/error") == 1
+
+
+def test_without_child_tracking_items_alone_decide() -> None:
+    tracker, done = progress(track_children=False)
+    parent, child = Request("http://x/a"), Request("http://x/b")
+    tracker.child_started(parent, child)
+    tracker.output_done(parent, [child])
+    assert done == [("http://x/a", ["http://x/b"], True)]
+
+
+def test_children_dropped_without_a_signal_are_settled_by_the_idle_sweep() -> None:
+    tracker, done = progress(track_children=True)
+    parent, kept, lost = Request("http://x/a"), Request("http://x/b"), Request("http://x/" + "c" * 3000)
+    for child in (kept, lost):
+        tracker.child_started(parent, child)
+    tracker.output_done(parent, [kept, lost])
+    tracker.child_settled(kept)
+    assert done == []
+    assert tracker.sweep() == 1
+    assert done == [("http://x/a", ["http://x/b", lost.url], True)]
+    assert tracker.parent_of == {} and tracker.pending == {}
+    assert tracker.crawler.stats.get_value("paperset/progress/children_dropped") == 1
+    assert tracker.sweep() == 0
