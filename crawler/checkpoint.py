@@ -98,9 +98,9 @@ class Progress:
         """Settle the requests still waiting for children when the crawl is idle: a spider middleware
         (URL length, depth) dropped those children after the callback made them, without a signal.
         Called only when no response or item is in progress. How many were settled."""
-        stuck = [key for key in self.finished if self.pending.get(key, 0) > 0]
+        stuck = {key for key in self.finished if self.pending.get(key, 0) > 0}
+        self.parent_of = {child: parent for child, parent in self.parent_of.items() if parent not in stuck}
         for key in stuck:
-            self.parent_of = {child: parent for child, parent in self.parent_of.items() if parent != key}
             self.pending[key] = 0
             self._check(key)
         if stuck:

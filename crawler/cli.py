@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from crawler.fixture_cli import register as register_fixture
 from crawler.listings import plan_listings
-from crawler.run import CrawlRequest, run_crawl
+from crawler.run import CrawlRequest, crawl_settings, run_crawl
 from crawler.runner import crawl_and_package
 from crawler.summary import format_summary, summarize
+from packager.manifest import redact
 
 logger = logging.getLogger(__name__)
 
@@ -118,14 +121,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         if args.plan:
             return print_plan(args, listings)
-        if args.workers and not redis_url(args):
+        if args.workers is not None and args.workers < 0:
+            raise ValueError(f"--workers must be 0 or more, not {args.workers}")
+        if args.workers is not None and not redis_url(args):
             print("paperset run: --workers needs --redis URL (or PAPERSET_REDIS_URL)", file=sys.stderr)
             return 2
         with dataset_lock(args.out / args.name, wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
                                         recrawl_days=args.recrawl_days, force=args.force,
                                         resume=not args.no_resume, redis=redis_url(args),
-                                        workers=args.workers)
+                                        workers=args.workers or 0)
     except DatasetLocked as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 4
@@ -135,6 +140,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (PackagerError, SpoolError) as exc:
         print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
         return 1
+    except RedisError as exc:
+        print(f"paperset run: Redis at {redact(redis_url(args) or '')} failed ({exc}); nothing was published",
+              file=sys.stderr)
+        return 1
     return print_run(outcome, args.json)
 
 
@@ -143,12 +152,8 @@ def apply_recent(args: argparse.Namespace) -> None:
     range of the last that many days, today (UTC) included."""
     from datetime import timedelta
 
-    from scrapy.utils.project import get_project_settings
-
     if args.recrawl_days is None:
-        settings = get_project_settings()
-        settings.setdict(dict(args.settings), priority="cmdline")
-        args.recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS", 7)
+        args.recrawl_days = crawl_settings(_crawl_request(args, None)).getint("PAPERSET_RECRAWL_DAYS")
     if args.recrawl_days < 1:
         raise ValueError(f"--recrawl-days must be at least 1, not {args.recrawl_days}")
     if args.recent:
@@ -158,13 +163,10 @@ def apply_recent(args: argparse.Namespace) -> None:
 
 def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
     """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
-    from scrapy.utils.project import get_project_settings
-
     from crawler.plan import format_plan, make_plan
 
-    settings = get_project_settings()
-    settings.setdict(dict(args.settings), priority="cmdline")
-    plan = make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url)
+    plan = make_plan(listings, crawl_settings(_crawl_request(args, None)), fetch=args.fetch,
+                     base_url=args.base_url)
     print(format_plan(plan))
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
@@ -173,10 +175,14 @@ def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
 
 
 def redis_url(args: argparse.Namespace) -> str | None:
-    """`--redis`, else $PAPERSET_REDIS_URL (a password is better kept out of the process list)."""
+    """`--redis`, else $PAPERSET_REDIS_URL (a password is better kept out of the process list). For
+    `run`, the environment counts only with `--workers`: a variable set for the workers' sake does not
+    turn every run into a distributed one."""
     from crawler.workers import REDIS_ENV
 
-    url = getattr(args, "redis", None) or os.environ.get(REDIS_ENV)
+    url = getattr(args, "redis", None)
+    if url is None and getattr(args, "workers", 0) is not None:
+        url = os.environ.get(REDIS_ENV)
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"not a Redis URL: {url.split('@')[-1]!r}")
     return url
@@ -195,6 +201,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     except (ValueError, TimeoutError) as exc:
         print(f"paperset worker: {exc}", file=sys.stderr)
         return 2
+    except RedisError as exc:
+        print(f"paperset worker: Redis at {redact(url or '')} failed ({exc})", file=sys.stderr)
+        return 1
     summary = summarize(stats, elapsed=0.0, out=None)
     print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
           f"({summary['finish_reason']})")
@@ -252,8 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the requests the run would make and how long the budgets make it take; fetch nothing")
     run.add_argument("--redis", default=None, metavar="URL",
                      help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
-    run.add_argument("--workers", type=int, default=0, metavar="N",
-                     help="with --redis: start N local workers (0: wait for remote `paperset worker`s)")
+    run.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="with --redis (or $PAPERSET_REDIS_URL): start N local workers (0: wait for remote "
+                          "`paperset worker`s; without --workers, 0)")
     run.add_argument("--no-resume", action="store_true",
                      help="start afresh even when the last run of the same arguments was killed mid-crawl")
     run.set_defaults(handler=cmd_run)

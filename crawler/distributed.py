@@ -17,7 +17,6 @@ import os
 import socket
 import uuid
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from itemadapter import ItemAdapter
 from scrapy import Request, Spider, signals
@@ -28,7 +27,7 @@ from scrapy_redis.queue import FifoQueue
 from twisted.internet import task
 
 from crawler.checkpoint import REDO, progress_for
-from packager.spool import ENTRY_FIELDS
+from packager.spool import entry_record
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +63,6 @@ def keys(name: str) -> dict[str, str]:
     base = f"paperset:{name}:"
     return {part: base + part for part in ("plan", "requests", "dupefilter", "items", "rejects", "stats",
                                            "errors", "claims:", "alive:")}
-
-
-def redact(url: str) -> str:
-    """A Redis URL without its password, for logs, cards and manifests."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def worker_id() -> str:
@@ -152,9 +142,9 @@ def drained(server: Any, name: str) -> bool:
 
 
 def entry_json(item: Any) -> str:
-    """An entry as the spool stores it (REDIS_ITEMS_SERIALIZER of scrapy-redis's RedisPipeline)."""
-    entry = ItemAdapter(item).asdict()
-    return json.dumps({name: entry.get(name) for name in ENTRY_FIELDS}, ensure_ascii=False)
+    """An entry as a spool line (REDIS_ITEMS_SERIALIZER of scrapy-redis's RedisPipeline), so that the
+    coordinator writes it to the spool as it comes."""
+    return entry_record(ItemAdapter(item).asdict())
 
 
 class WorkerCoordination:

@@ -39,6 +39,11 @@ class Listing:
         param = "date" if self.kind == "day" else self.kind
         return f"/api/daily_papers?{param}={self.key}"
 
+    def api_page_path(self, limit: int, page: int) -> str | None:
+        """One page (0-based, `limit` entries) of the listing's API answer; None where there is no API."""
+        path = self.api_path()
+        return None if path is None else f"{path}&limit={limit}&p={page}"
+
 
 def parse_day(value: str) -> date:
     """A `YYYY-MM-DD` day; ValueError with the bad value otherwise."""

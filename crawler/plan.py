@@ -16,12 +16,11 @@ EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trendin
 
 def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str) -> list[tuple[str, str]]:
     """(kind, URL) of the requests one listing is expected to take on the path `fetch` prefers."""
-    api = listing.api_path()
-    if fetch in ("auto", "api") and api:
+    if fetch in ("auto", "api") and listing.api_path():
         pages = max(1, -(-EXPECTED_ENTRIES[listing.kind] // page_size))
         if EXPECTED_ENTRIES[listing.kind] % page_size == 0:
             pages += 1  # a full last page asks for one more, which comes back short
-        return [("api", f"{base_url}{api}&limit={page_size}&p={p}") for p in range(pages)]
+        return [("api", f"{base_url}{listing.api_page_path(page_size, p)}") for p in range(pages)]
     return [("page", base_url + listing.page_path())]
 
 

@@ -34,6 +34,8 @@ from crawler.checkpoint import UNFINISHED
 logger = logging.getLogger(__name__)
 
 THROTTLED = (429, 503)
+# The site's limits for anonymous clients per 5 minutes (500 API calls, 100 page loads) less 10%.
+DEFAULT_BUDGETS = {"api": 450, "page": 90}
 _RATELIMIT_PARAM = re.compile(r"\b([rt])\s*=\s*(\d+)")
 
 
@@ -91,7 +93,7 @@ class PolitenessConfig:
     """The politeness settings, read and checked once: budgets (0 = none) per window, backoff, jitter."""
 
     window_s: float = 300.0
-    budgets: Mapping[str, int] = field(default_factory=lambda: {"api": 450, "page": 90})
+    budgets: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
     backoff_base_s: float = 2.0
     backoff_max_s: float = 300.0
     jitter: float = 0.1
@@ -101,14 +103,14 @@ class PolitenessConfig:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
         config = cls(
-            window_s=settings.getfloat("PAPERSET_BUDGET_WINDOW_S", 300.0),
-            budgets={"api": settings.getint("PAPERSET_BUDGET_API", 450),
-                     "page": settings.getint("PAPERSET_BUDGET_PAGES", 90)},
-            backoff_base_s=settings.getfloat("PAPERSET_BACKOFF_BASE_S", 2.0),
-            backoff_max_s=settings.getfloat("PAPERSET_BACKOFF_MAX_S", 300.0),
-            jitter=settings.getfloat("PAPERSET_BACKOFF_JITTER", 0.1),
-            max_wait_s=settings.getfloat("PAPERSET_MAX_WAIT_S", 900.0),
-            retries=settings.getint("PAPERSET_THROTTLE_RETRIES", 8),
+            window_s=settings.getfloat("PAPERSET_BUDGET_WINDOW_S", cls.window_s),
+            budgets={"api": settings.getint("PAPERSET_BUDGET_API", DEFAULT_BUDGETS["api"]),
+                     "page": settings.getint("PAPERSET_BUDGET_PAGES", DEFAULT_BUDGETS["page"])},
+            backoff_base_s=settings.getfloat("PAPERSET_BACKOFF_BASE_S", cls.backoff_base_s),
+            backoff_max_s=settings.getfloat("PAPERSET_BACKOFF_MAX_S", cls.backoff_max_s),
+            jitter=settings.getfloat("PAPERSET_BACKOFF_JITTER", cls.jitter),
+            max_wait_s=settings.getfloat("PAPERSET_MAX_WAIT_S", cls.max_wait_s),
+            retries=settings.getint("PAPERSET_THROTTLE_RETRIES", cls.retries),
         )
         if config.window_s <= 0 or min(config.budgets.values()) < 0 or config.jitter < 0 or config.retries < 0:
             raise ValueError(f"bad politeness settings: {config}")
@@ -187,7 +189,8 @@ class RateGate:
             waited += delay
 
     def observe(self, host: str, status: int, headers: Mapping[str, str]) -> float:
-        """Learn from an answer; the seconds the host is now closed for (0 when open)."""
+        """Learn from an answer; the wait it asks for, in seconds (0: none). Called for every answer,
+        so it reads nothing back from a shared gate."""
         remaining, reset = parse_ratelimit(headers)
         if status in THROTTLED:
             strikes = self.strikes[host] = self.strikes.get(host, 0) + 1
@@ -202,7 +205,7 @@ class RateGate:
             delay = reset if remaining == 0 and reset is not None else 0.0
         if delay > 0:
             self.close_until(host, self.clock() + delay)
-        return max(self.closed_until(host) - self.clock(), 0.0)
+        return delay
 
     def closed_until(self, host: str) -> float:
         """When the host opens again (on this gate's clock)."""
@@ -246,14 +249,14 @@ class SharedRateGate(RateGate):
     that N workers together keep the one budget and all wait out a 429 any of them received."""
 
     def __init__(self, config: PolitenessConfig, server: Any, prefix: str, rng: random.Random | None = None) -> None:
-        super().__init__(config, clock=self.server_time, rng=rng)
+        seconds, micros = server.time()
+        # The Redis server's clock, read once: a monotonic clock set to it, so that reading the time
+        # costs no round trip (the offset is off by half a round trip at most).
+        offset = seconds + micros / 1_000_000 - time.monotonic()
+        super().__init__(config, clock=lambda: time.monotonic() + offset, rng=rng)
         self.server, self.prefix = server, prefix
         self._reserve = server.register_script(_SHARED_RESERVE)
         self._close = server.register_script(_SHARED_CLOSE)
-
-    def server_time(self) -> float:
-        seconds, micros = self.server.time()
-        return seconds + micros / 1_000_000
 
     def reserve(self, kind: str, floor: float = 0.0) -> Booking:
         budget = self.config.budgets.get(kind, 0)

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from crawler.distributed import HEARTBEAT_TTL_S, ClaimingQueue, drained, keys, redact, release_dead, worker_id
-from crawler.run import CrawlRequest, run_crawl
+from crawler.distributed import HEARTBEAT_TTL_S, ClaimingQueue, drained, keys, release_dead, worker_id
+from crawler.run import CrawlRequest, crawl_settings, run_crawl
+from packager.manifest import redact
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,7 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
     """Queue the first request of every listing (through the same queue class the workers use)."""
     from crawler.spiders.hf_papers import HfPapersSpider
 
-    settings = Settings(get_project_settings().copy_to_dict())
-    settings.setdict(worker_settings(url, name, "coordinator", plan_settings), priority="cmdline")
+    settings = crawl_settings(CrawlRequest(settings=worker_settings(url, name, "coordinator", plan_settings)))
     crawler = Crawler(HfPapersSpider, settings)
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
     queue = ClaimingQueue(server, spider, keys(name)["requests"])
@@ -162,30 +161,29 @@ class Coordinator:
             env=env, stdout=subprocess.DEVNULL, stderr=(self.run_dir / f"worker-{index}.err").open("wb")))
 
     def run(self) -> dict[str, Any]:
-        from crawler.dedup.config import DedupeConfig
+        from crawler.pipelines.spool import spool_meta
         from packager.spool import SpoolWriter
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         seeds = self.publish_plan()
-        settings = get_project_settings()
-        settings.setdict(self.request.settings, priority="cmdline")
-        spool = SpoolWriter(self.run_dir / "spool", {
-            "run_id": self.run_dir.name, "base_url": self.request.base_url or settings.get("PAPERSET_BASE_URL"),
-            "listings": [[listing.kind, listing.key] for listing in self.request.listings()], "workers": self.workers, "redis": redact(self.url),
-            "settings": {k: (redact(v) if isinstance(v, str) and v.startswith("redis") else v)
-                         for k, v in self.request.settings.items()},
-            "dedupe": DedupeConfig.from_settings(settings).to_dict()},
-            flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY", 100))
-        rejects_path = Path(settings.get("PAPERSET_REJECTS"))
-        with rejects_path.open("ab") as rejects:
+        settings = crawl_settings(self.request)
+        meta = spool_meta(settings, run_id=self.run_dir.name,
+                          base_url=self.request.base_url or settings.get("PAPERSET_BASE_URL"),
+                          listings=self.request.listings(), workers=self.workers, redis=redact(self.url))
+        spool = SpoolWriter(self.run_dir / "spool", meta, flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"))
+        with Path(settings.get("PAPERSET_REJECTS")).open("ab") as rejects:
+
+            def collect() -> None:
+                drain(self.server, self.keys["items"], lambda data: spool.write_record(data.decode("utf-8")))
+                drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
+
             for _ in range(self.workers):
                 self.start_worker()
             logger.info("seeded %d requests; %d local workers", seeds, self.workers)
             lost = False
             stalled_since: float | None = None
             while True:
-                drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
-                drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
+                collect()
                 release_dead(self.server, self.name)
                 self.replace_dead_workers()
                 done = drained(self.server, self.name)
@@ -202,8 +200,7 @@ class Coordinator:
                 else:
                     stalled_since = None
                 time.sleep(POLL_S)
-            drain(self.server, self.keys["items"], lambda data: spool.write(json.loads(data)))
-            drain(self.server, self.keys["rejects"], lambda data: rejects.write(data + b"\n"))
+            collect()
         stats, reasons = merge_stats(self.server, self.name)
         reason = next((r for r in reasons if r != "finished"), "workers_lost" if lost or not reasons else "finished")
         errors = int(self.server.get(self.keys["errors"]) or 0)
@@ -211,7 +208,7 @@ class Coordinator:
             stats["paperset/items/error"] = max(errors, int(stats.get("paperset/items/error", 0)))
         stats.update(finish_reason=reason, **{"paperset/workers/started": len(self.procs),
                                               "paperset/workers/finished": reasons.count("finished"),
-                                              "paperset/workers/lost": len(self.procs) - len(reasons)})
+                                              "paperset/workers/lost": max(len(self.procs) - len(reasons), 0)})
         spool.close(stats, finish_reason=reason)
         stats["paperset/papers"] = distinct_papers(self.run_dir / "spool")
         return stats
@@ -234,7 +231,5 @@ class Coordinator:
         return any(True for _ in self.server.scan_iter(match=self.keys["alive:"] + "*"))
 
     def all_stopped(self) -> bool:
-        if any(proc.poll() is None for proc in self.procs):
-            return False
-        alive = list(self.server.scan_iter(match=self.keys["alive:"] + "*"))
-        return not alive and (self.workers > 0 or self.server.hlen(self.keys["stats"]) > 0)
+        """No worker alive, and (waiting for remote ones) at least one has reported."""
+        return not self.anyone_alive() and (self.workers > 0 or self.server.hlen(self.keys["stats"]) > 0)

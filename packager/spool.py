@@ -28,6 +28,11 @@ ENTRY_FIELDS = (
 LEDGER = "ledger.jsonl"
 
 
+def entry_record(entry: dict[str, Any]) -> str:
+    """An entry as one spool line: the ENTRY_FIELDS, in that order, as JSON (without the newline)."""
+    return json.dumps({name: entry.get(name) for name in ENTRY_FIELDS}, ensure_ascii=False)
+
+
 def cut_partial_line(path: Path) -> None:
     """Cut a file back to its last complete line (what a killed writer left half-written)."""
     if not path.exists():
@@ -81,8 +86,11 @@ class SpoolWriter:
         return self.file
 
     def write(self, entry: dict[str, Any]) -> None:
-        record = {name: entry.get(name) for name in ENTRY_FIELDS}
-        self._open().write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.write_record(entry_record(entry))
+
+    def write_record(self, record: str) -> None:
+        """One entry already serialized by `entry_record` (a distributed run's workers send them so)."""
+        self._open().write(record + "\n")
         self.pending += 1
         if self.pending >= self.flush_every:
             self.flush()

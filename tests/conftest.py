@@ -41,6 +41,11 @@ def run_paperset(*args: str, timeout: float = 300) -> subprocess.CompletedProces
     return result
 
 
+def last_json(stdout: str) -> dict:
+    """The JSON object a `--json` command prints as its last stdout line."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -4,7 +4,6 @@ killed with SIGKILL mid-crawl; the Redis password appears nowhere in what the ru
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,7 +17,7 @@ import pytest
 from crawler.replica.build import build_large
 from crawler.replica.server import ReplicaServer
 
-from .conftest import redis_server, run_paperset, snapshot_rows
+from .conftest import last_json, redis_server, run_paperset, snapshot_rows
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 PASSWORD = "s3cret-Pa55word"  # noqa: S105 - a test server's
@@ -47,7 +46,7 @@ def args_for(server: ReplicaServer, index: dict, root: Path) -> list[str]:
 
 def outcome(result: subprocess.CompletedProcess[str]) -> dict:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return last_json(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +182,7 @@ def test_a_worker_without_a_run_to_join_says_so(tmp_path) -> None:
         result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "worker", "--name", "nothing", "--wait", "0.5",
                                  "--redis", url], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert "no run of 'nothing' in redis://:***@127.0.0.1:" in result.stderr
+    assert "no run of 'nothing' in redis://***@127.0.0.1:" in result.stderr
     assert PASSWORD not in result.stderr
 
 
@@ -202,3 +201,22 @@ def test_children_a_spider_middleware_drops_do_not_hold_the_run(tmp_path, replic
     want = sum(min(len(replica.site.items("day", day)), 10) for day in days)
     assert one["papers"] == many["papers"] == want < sum(len(replica.site.items("day", day)) for day in days)
     assert snapshot_rows(Path(many["path"])) == snapshot_rows(Path(one["path"]))
+
+
+def test_the_environment_url_alone_does_not_make_a_run_distributed(tmp_path, replica) -> None:
+    """$PAPERSET_REDIS_URL set for the workers' sake (here: nothing listens there) leaves a run without
+    --workers in one process; with --workers it is used."""
+    from .conftest import ROOT
+
+    env = {**os.environ, "PAPERSET_REDIS_URL": "redis://127.0.0.1:9/0"}
+    base = [str(ROOT / ".venv/bin/paperset"), "run", "--base-url", replica.base_url, "--day", "2025-02-03",
+            "--out", str(tmp_path), "--json", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    alone = subprocess.run(base, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    run_dir = Path(last_json(alone.stdout)["crawl"]["run"])
+    assert (run_dir / "crawl.log").exists() and not list(run_dir.glob("worker-*.log"))
+    many = subprocess.run([*base, "--workers", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert many.returncode == 1
+    assert many.stderr.startswith("paperset run: Redis at redis://127.0.0.1:9/0 failed (Error 111 connecting")
+    assert many.stderr.rstrip().endswith("nothing was published")

@@ -3,11 +3,9 @@ time they take, without a single request to the site."""
 
 from __future__ import annotations
 
-import json
-
 from crawler.replica.server import ReplicaServer
 
-from .conftest import run_paperset
+from .conftest import last_json, run_paperset
 
 
 def test_plan_chunks_a_backfill_by_the_page_budget_and_fetches_nothing(tmp_path) -> None:
@@ -16,7 +14,7 @@ def test_plan_chunks_a_backfill_by_the_page_budget_and_fetches_nothing(tmp_path)
                               "--fetch", "page", "--out", str(tmp_path), "--plan", "--json")
         assert server.timed == []
     assert result.returncode == 0, result.stderr
-    plan = json.loads(result.stdout.strip().splitlines()[-1])
+    plan = last_json(result.stdout)
     # 200 days, one page load each, 90 page loads per 300 s.
     assert plan["counts"] == {"api": 0, "page": 200} and plan["requests"] == 200
     assert [(c["page"], c["starts_after_s"], c["first"], c["last"]) for c in plan["chunks"]] == [
@@ -31,7 +29,7 @@ def test_plan_chunks_a_backfill_by_the_page_budget_and_fetches_nothing(tmp_path)
 def test_plan_counts_api_pages_and_follows_the_budget_settings(tmp_path) -> None:
     result = run_paperset("run", "--week", "2025-W06", "--day", "2025-02-03", "--out", str(tmp_path), "--plan",
                           "--json", "-s", "PAPERSET_BUDGET_API=2", "-s", "PAPERSET_API_PAGE_SIZE=50")
-    plan = json.loads(result.stdout.strip().splitlines()[-1])
+    plan = last_json(result.stdout)
     # A day: 1 page of 50; a week of ~105: 3 pages; 4 calls at 2 per window: 2 windows later.
     assert plan["counts"] == {"api": 4, "page": 0}
     assert [c["api"] for c in plan["chunks"]] == [2, 2]

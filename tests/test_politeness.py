@@ -3,7 +3,6 @@ answers 429 for a while."""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import UTC, datetime
 
@@ -18,7 +17,7 @@ from crawler.politeness import (
 )
 from crawler.replica.server import ReplicaServer
 
-from .conftest import read_jsonl, run_paperset
+from .conftest import last_json, read_jsonl, run_paperset
 
 
 class Clock:
@@ -50,7 +49,8 @@ def test_retry_after_closes_the_host_for_that_long_and_backoff_doubles_without_i
     assert rate.not_before["h"] == 1002.0
     clock.now = 1010.0
     assert [rate.observe("h", 503, {}) for _ in range(3)] == [4.0, 8.0, 16.0]  # strikes 2, 3, 4 (base 2 s)
-    assert rate.observe("h", 200, {}) == 16.0  # still closed, but the strikes are reset
+    assert rate.observe("h", 200, {}) == 0.0  # asks for no wait: the strikes are reset...
+    assert rate.closed_until("h") == 1026.0  # ...and the host stays closed as long as it was
     clock.now = 1100.0
     assert rate.observe("h", 429, {}) == 2.0
 
@@ -134,7 +134,7 @@ def test_crawl_waits_out_429_then_completes_and_sends_nothing_inside_the_wait(re
     # Every refused request was asked again after the wait, and answered.
     ok = {path for _, path, status in log if status == 200}
     assert {path for _, path in refused} <= ok
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = last_json(result.stdout)
     assert summary["finish_reason"] == "finished"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crawler.replica.server import ReplicaServer
 
-from .conftest import ROOT, read_jsonl, run_paperset, snapshot_rows
+from .conftest import ROOT, last_json, read_jsonl, run_paperset, snapshot_rows
 
 
 def run_args(server: ReplicaServer, root: Path) -> list[str]:
@@ -20,10 +20,6 @@ def run_args(server: ReplicaServer, root: Path) -> list[str]:
     return ["run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[-1]}", "--week", "2025-W06",
             "--search", "WebSailor", "--fetch", "api", "--out", str(root), "--json",
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_API_PAGE_SIZE=5", "-s", "PAPERSET_SPOOL_FLUSH_EVERY=7"]
-
-
-def last_json(stdout: str) -> dict:
-    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def test_killed_run_resumes_to_the_same_snapshot_with_fewer_fetches(tmp_path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,23 @@ from itemadapter import ItemAdapter
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
 
 from crawler.checkpoint import ledger_line, progress_for
 from crawler.dedup.config import DedupeConfig
+from crawler.listings import Listing
+from packager.manifest import redact
 from packager.spool import SpoolWriter
+
+
+def spool_meta(settings: BaseSettings, *, run_id: str, base_url: str | None, listings: Iterable[Listing],
+               **extra: Any) -> dict[str, Any]:
+    """What a spool's meta.json says of its crawl: run id, base URL, listings, our settings (passwords in
+    URLs redacted) and the dedupe configuration."""
+    ours = {k: settings.get(k) for k in sorted(settings.attributes) if k.startswith("PAPERSET_")}
+    return {"run_id": run_id, "base_url": base_url,
+            "listings": [[listing.kind, listing.key] for listing in listings],
+            "settings": redact(ours), "dedupe": DedupeConfig.from_settings(settings).to_dict(), **extra}
 
 
 class SpoolPipeline:
@@ -47,14 +61,10 @@ class SpoolPipeline:
 
     def spider_opened(self, spider: Any) -> None:
         settings = self.crawler.settings
-        ours = {k: settings.get(k) for k in sorted(settings.attributes) if k.startswith("PAPERSET_")}
-        self.writer = SpoolWriter(self.folder, {
-            "run_id": uuid.uuid4().hex,
-            "base_url": getattr(spider, "base_url", None),
-            "listings": [[listing.kind, listing.key] for listing in getattr(spider, "listings", [])],
-            "settings": ours,
-            "dedupe": DedupeConfig.from_settings(settings).to_dict(),
-        }, flush_every=self.flush_every, resume=settings.getbool("PAPERSET_RESUME"))
+        meta = spool_meta(settings, run_id=uuid.uuid4().hex, base_url=getattr(spider, "base_url", None),
+                          listings=getattr(spider, "listings", []))
+        self.writer = SpoolWriter(self.folder, meta, flush_every=self.flush_every,
+                                  resume=settings.getbool("PAPERSET_RESUME"))
 
     def process_item(self, item: Any) -> Any:
         assert self.writer is not None

@@ -46,15 +46,14 @@ def select(rows: list[dict[str, Any]], first: date = FIRST_DAY, last: date = LAS
 
 def build_index(rows: list[dict[str, Any]], first: date = FIRST_DAY, last: date = LAST_DAY,
                 months: tuple[str, ...] = MONTHS) -> dict[str, Any]:
-    FIRST_DAY, LAST_DAY = first, last  # noqa: N806 - the same names as the defaults they replace
-    days = sorted({r["_file_date"] for r in rows if FIRST_DAY.isoformat() <= r["_file_date"] <= LAST_DAY.isoformat()})
+    days = sorted({r["_file_date"] for r in rows if first.isoformat() <= r["_file_date"] <= last.isoformat()})
     by_week: dict[str, set[str]] = defaultdict(set)
     for day in days:
         by_week[iso_week(date.fromisoformat(day))].add(day)
     # Only weeks whose every weekday lies inside the replica's span are served.
     weeks = [w for w in sorted(by_week)
-             if date.fromisocalendar(int(w[:4]), int(w[6:]), 1) >= FIRST_DAY
-             and date.fromisocalendar(int(w[:4]), int(w[6:]), 5) <= LAST_DAY]
+             if date.fromisocalendar(int(w[:4]), int(w[6:]), 1) >= first
+             and date.fromisocalendar(int(w[:4]), int(w[6:]), 5) <= last]
     return {
         "source": "shared/data/hf-papers/api-daily-papers.jsonl.gz",
         "days": days,
@@ -64,7 +63,7 @@ def build_index(rows: list[dict[str, Any]], first: date = FIRST_DAY, last: date 
         "generation_switch": GENERATION_SWITCH.isoformat(),
         "papers": sum(1 for r in rows if r["_file_date"] in days),
         "search_only": list(NEAR_COPY_IDS),
-        "all_days": [(FIRST_DAY + timedelta(days=i)).isoformat() for i in range((LAST_DAY - FIRST_DAY).days + 1)],
+        "all_days": [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)],
     }
 
 

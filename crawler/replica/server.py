@@ -55,7 +55,6 @@ class ReplicaServer:
         self.layout_changed = layout_changed
         self.api_enabled = api_enabled
         self.dynamic = dynamic
-        self.requests: list[tuple[str, str, int]] = []
         self.timed: list[tuple[float, str, int]] = []
         self.throttle_at: set[int] = set()
         self.retry_after = 2
@@ -93,10 +92,14 @@ class ReplicaServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def log(self, method: str, path: str, status: int, at: float | None = None) -> None:
+    @property
+    def requests(self) -> list[tuple[str, str, int]]:
+        """(method, path with query, status) of every request (the replica answers GET only)."""
+        return [("GET", path, status) for _, path, status in self.timed]
+
+    def log(self, path: str, status: int, at: float) -> None:
         with self._lock:
-            self.requests.append((method, path, status))
-            self.timed.append((time.monotonic() if at is None else at, path, status))
+            self.timed.append((at, path, status))
 
     def throttled(self, path: str) -> dict[str, str] | None:
         """The 429 headers when the site is rate limiting this request, else None."""
@@ -201,7 +204,7 @@ def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
                 status, headers, body = 429, limited, b"rate limited"
             else:
                 status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
-            server.log("GET", self.path, status, arrived)
+            server.log(self.path, status, arrived)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

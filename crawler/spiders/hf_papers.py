@@ -20,7 +20,6 @@ from crawler.browser import LOAD_ALL_SCRIPT
 from crawler.checkpoint import read_ledger, resume_frontier, tracked
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
-from packager.spool import LEDGER
 from crawler.pages.hf import (
     HydrationError,
     parse_api_listing,
@@ -28,6 +27,7 @@ from crawler.pages.hf import (
     parse_listing,
     parse_paper_page,
 )
+from packager.spool import LEDGER
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class HfPapersSpider(scrapy.Spider):
         return self.page_request(listing, self.base_url + listing.page_path())
 
     def api_request(self, listing: Listing, page: int) -> scrapy.Request:
-        url = f"{self.base_url}{listing.api_path()}&limit={self.api_page_size}&p={page}"
+        url = f"{self.base_url}{listing.api_page_path(self.api_page_size, page)}"
         return scrapy.Request(url, callback=self.parse_api, errback=self.api_failed,
                               cb_kwargs={"listing": listing, "page": page},
                               meta={"handle_httpstatus_all": True, "dont_redirect": True})
