@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-CORPUS = ROOT.parent / "shared" / "data" / "hf-papers" / "api-daily-papers.jsonl.gz"
+CORPUS = ROOT / "fixtures" / "corpus" / "api-daily-papers.jsonl.gz"  # the bundled slice of the real corpus
 VARIANTS = ("from_pylist", "streaming_writer", "paperset")
 
 

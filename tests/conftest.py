@@ -1,4 +1,4 @@
-"""Shared test fixtures: repository paths and the shared real data."""
+"""Shared test fixtures: repository paths, the bundled real data (fixtures/), servers on loopback."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+FIXTURES = ROOT / "fixtures"
+# A slice of the real API corpus (every 2025 item plus the known near copies): 3,942 items.
+CORPUS = FIXTURES / "corpus" / "api-daily-papers.jsonl.gz"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real captures and API corpus beside the checkout (`../shared/data/hf-papers`)."""
-    path = SHARED / "data" / "hf-papers"
-    if not path.is_dir():
-        pytest.fail(f"the shared data folder is missing: {path} (clone the repository beside shared/)")
-    return path
+def corpus_path() -> Path:
+    """The bundled slice of the real API corpus (JSON lines, gzip), inside the repository."""
+    return CORPUS
 
 
 @pytest.fixture(scope="session")

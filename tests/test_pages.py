@@ -17,10 +17,12 @@ from crawler.pages.hf import (
     parse_paper_page,
 )
 
+from .conftest import FIXTURES
 
-def test_real_2024_08_01_listing_gives_its_13_papers_in_page_order(shared_data) -> None:
-    html = (shared_data / "html" / "listing-2024-08-01.html").read_text(encoding="utf-8")
-    expected = json.loads((shared_data / "expected/listing-ids-2024-08/2024-08-01.json").read_text())
+
+def test_real_2024_08_01_listing_gives_its_13_papers_in_page_order() -> None:
+    html = (FIXTURES / "listing-2024-08-01" / "page.html").read_text(encoding="utf-8")
+    expected = json.loads((FIXTURES / "listing-2024-08-01" / "independent-ids.json").read_text())
     page = parse_listing(html, url="https://huggingface.co/papers?date=2024-08-01", kind="day", key="2024-08-01")
     assert page.source == "hydration"
     assert page.problems == []
@@ -31,8 +33,8 @@ def test_real_2024_08_01_listing_gives_its_13_papers_in_page_order(shared_data) 
     assert [e.rank for e in page.entries] == list(range(13))
 
 
-def test_cards_and_hydration_agree_on_the_real_listing(shared_data) -> None:
-    html = (shared_data / "html" / "listing-2024-08-01.html").read_text(encoding="utf-8")
+def test_cards_and_hydration_agree_on_the_real_listing() -> None:
+    html = (FIXTURES / "listing-2024-08-01" / "page.html").read_text(encoding="utf-8")
     from_json = parse_listing(html, url="u", kind="day", key="2024-08-01").entries
     from_cards = parse_cards(Selector(text=html), url="u", kind="day", key="2024-08-01")
     assert [(c.paper_id, c.upvotes, c.num_comments) for c in from_cards] == [
@@ -42,8 +44,8 @@ def test_cards_and_hydration_agree_on_the_real_listing(shared_data) -> None:
     assert all(c.abstract is None for c in from_cards)  # 2024 day cards carry no abstract
 
 
-def test_prettified_paper_page_single_quoted_props(shared_data) -> None:
-    html = (shared_data / "html" / "paper-2509.24002.prettified.html").read_text(encoding="utf-8")
+def test_prettified_paper_page_single_quoted_props() -> None:
+    html = (FIXTURES / "paper-2509.24002-prettified" / "page.html").read_text(encoding="utf-8")
     entry = parse_paper_page(html, url="https://huggingface.co/papers/2509.24002")
     assert (entry.paper_id, entry.upvotes, entry.github_stars, entry.num_comments) == ("2509.24002", 118, 182, 2)
     assert entry.github_repo == "https://github.com/eval-sys/mcpmark"

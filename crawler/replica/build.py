@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "hf-papers" / "api-daily-papers.jsonl.gz"
+# A slice of the real API corpus kept in the repository (every 2025 item and the known near copies).
+DEFAULT_CORPUS = REPO / "fixtures" / "corpus" / "api-daily-papers.jsonl.gz"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FIRST_DAY, LAST_DAY = date(2025, 2, 3), date(2025, 3, 21)
 # Day pages before this date are served with the 2024 props; from it on with the 2025-26 props.

@@ -22,8 +22,8 @@ from crawler.pipelines.normalize import NormalizePipeline
 from ..conftest import redis_server
 
 
-def corpus(shared_data) -> dict[str, dict]:
-    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+def corpus(corpus_path) -> dict[str, dict]:
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
         return {row["paper"]["id"]: row["paper"] for row in map(json.loads, lines)}
 
 
@@ -31,8 +31,8 @@ def text(paper: dict) -> str:
     return f"{clean_text(paper['title'])} {clean_text(paper['summary'])}"
 
 
-def test_the_real_near_copies_are_found_and_unrelated_papers_are_not(shared_data) -> None:
-    papers = corpus(shared_data)
+def test_the_real_near_copies_are_found_and_unrelated_papers_are_not(corpus_path) -> None:
+    papers = corpus(corpus_path)
     index = open_index(DedupeConfig(), "memory")
     keys = ["2512.10739", "2507.02592", "2407.21783", "2512.10756", "2509.13305", "2502.20730"]
     results = index.query_insert_batch(keys, [text(papers[k]) for k in keys])
@@ -59,8 +59,8 @@ def steps(tmp_path):
     return run
 
 
-def test_id_less_near_copy_is_merged_and_different_ids_are_linked(steps, shared_data) -> None:
-    papers = corpus(shared_data)
+def test_id_less_near_copy_is_merged_and_different_ids_are_linked(steps, corpus_path) -> None:
+    papers = corpus(corpus_path)
     web, web2 = papers["2507.02592"], papers["2509.13305"]
     first = steps(PaperEntry(paper_id="2507.02592", title=web["title"], abstract=web["summary"]))
     # The same paper seen on a search page, with no id and a few words lost at the end.
@@ -81,8 +81,8 @@ def test_a_copy_differing_only_by_a_mirror_host_is_one_paper(steps, tmp_path) ->
     assert steps.crawler.stats.get_value("paperset/dedupe/repeat") == 1
 
 
-def test_the_index_lasts_across_runs_and_refuses_another_config(tmp_path, shared_data) -> None:
-    papers = corpus(shared_data)
+def test_the_index_lasts_across_runs_and_refuses_another_config(tmp_path, corpus_path) -> None:
+    papers = corpus(corpus_path)
     store = str(tmp_path / "idx")
     first = open_index(DedupeConfig(), store)
     first.query_insert_batch(["2507.02592"], [text(papers["2507.02592"])])
@@ -127,8 +127,8 @@ print(json.dumps({"match": match and match.key, "sees_other": index.contains(oth
 
 
 @pytest.mark.redis
-def test_two_processes_share_one_redis_index(redis_url, shared_data) -> None:
-    corpus_path = str(shared_data / "api-daily-papers.jsonl.gz")
+def test_two_processes_share_one_redis_index(redis_url, corpus_path) -> None:
+    corpus_path = str(corpus_path)
 
     def insert(mine: str, other: str) -> dict:
         out = subprocess.run([sys.executable, "-c", INSERT, redis_url, corpus_path, mine, other],
@@ -141,7 +141,7 @@ def test_two_processes_share_one_redis_index(redis_url, shared_data) -> None:
 
 
 @pytest.mark.redis
-def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, shared_data) -> None:
+def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, corpus_path) -> None:
     """Half the entries inserted by datasketch, half through our pipeline: both read both, alike."""
     import redis
     from datasketch import MinHashLSH
@@ -150,7 +150,7 @@ def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, 
     from crawler.dedup.redis_lsh import PipelinedRedisLSH
     from crawler.dedup.shingles import ShingleHasher
 
-    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
         rows = [json.loads(line) for _, line in zip(range(400), lines, strict=False)]
     texts = [clean_text(f"{r['paper']['title']} {r['paper']['summary']}") for r in rows]
     keys = [r["paper"]["id"] for r in rows]

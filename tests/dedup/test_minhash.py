@@ -15,14 +15,14 @@ from crawler.dedup.shingles import ShingleHasher
 from crawler.normalize import clean_text
 
 
-def real_texts(shared_data, count: int) -> list[str]:
-    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+def real_texts(corpus_path, count: int) -> list[str]:
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
         rows = [json.loads(line) for _, line in zip(range(count), lines, strict=False)]
     return [f"{clean_text(r['paper']['title'])} {clean_text(r['paper']['summary']) or ''}" for r in rows]
 
 
-def test_signatures_equal_datasketch_on_3000_real_abstracts(shared_data) -> None:
-    texts = real_texts(shared_data, 3000)
+def test_signatures_equal_datasketch_on_3000_real_abstracts(corpus_path) -> None:
+    texts = real_texts(corpus_path, 3000)
     hashes, offsets = ShingleHasher(5).batch(texts)
     ours = BatchMinHasher(128, seed=1).signatures(hashes, offsets)
     for i in range(len(texts)):

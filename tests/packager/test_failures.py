@@ -20,10 +20,10 @@ from packager.spool import SpoolWriter
 from ..conftest import ROOT, run_paperset
 
 
-def make_spool(folder: Path, shared_data: Path, count: int = 300, *, finish: bool = True) -> Path:
+def make_spool(folder: Path, corpus_path: Path, count: int = 300, *, finish: bool = True) -> Path:
     """A spool of real API items, as the crawl would write them (normalization aside)."""
     writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
-    with gzip.open(shared_data / "api-daily-papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
         for _, line in zip(range(count), lines, strict=False):
             row = json.loads(line)
             paper = row["paper"]
@@ -48,8 +48,8 @@ def published(root: Path) -> list[str]:
     return sorted(p.name for p in (root / "ds").iterdir() if not p.name.startswith(".")) if (root / "ds").exists() else []
 
 
-def test_a_truncated_spool_is_refused_and_nothing_is_published(tmp_path, shared_data) -> None:
-    spool = make_spool(tmp_path / "spool", shared_data)
+def test_a_truncated_spool_is_refused_and_nothing_is_published(tmp_path, corpus_path) -> None:
+    spool = make_spool(tmp_path / "spool", corpus_path)
     part = next((spool / "entries").glob("part-*.jsonl"))
     data = part.read_bytes()
     part.write_bytes(data[: len(data) // 2])  # cut mid-line
@@ -59,8 +59,8 @@ def test_a_truncated_spool_is_refused_and_nothing_is_published(tmp_path, shared_
     assert published(tmp_path / "out") == []
 
 
-def test_an_unfinished_spool_needs_allow_partial_and_then_skips_the_cut_line(tmp_path, shared_data) -> None:
-    spool = make_spool(tmp_path / "spool", shared_data, finish=False)
+def test_an_unfinished_spool_needs_allow_partial_and_then_skips_the_cut_line(tmp_path, corpus_path) -> None:
+    spool = make_spool(tmp_path / "spool", corpus_path, finish=False)
     part = next((spool / "entries").glob("part-*.jsonl"))
     lines = part.read_text().splitlines(keepends=True)
     part.write_text("".join(lines[:-1]) + lines[-1][:40])
@@ -71,8 +71,8 @@ def test_an_unfinished_spool_needs_allow_partial_and_then_skips_the_cut_line(tmp
     assert json.loads(result.stdout.splitlines()[-1])["observations"] == len(lines) - 1
 
 
-def test_an_unknown_spool_schema_is_refused(tmp_path, shared_data) -> None:
-    spool = make_spool(tmp_path / "spool", shared_data)
+def test_an_unknown_spool_schema_is_refused(tmp_path, corpus_path) -> None:
+    spool = make_spool(tmp_path / "spool", corpus_path)
     meta = json.loads((spool / "meta.json").read_text())
     meta["schema"] = "paperset.spool/99"
     (spool / "meta.json").write_text(json.dumps(meta))
@@ -82,15 +82,15 @@ def test_an_unknown_spool_schema_is_refused(tmp_path, shared_data) -> None:
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".hidden", ""])
-def test_bad_names_are_refused(tmp_path, shared_data, name) -> None:
-    spool = make_spool(tmp_path / "spool", shared_data, 10)
+def test_bad_names_are_refused(tmp_path, corpus_path, name) -> None:
+    spool = make_spool(tmp_path / "spool", corpus_path, 10)
     result = package(spool, tmp_path / "out", name)
     assert result.returncode == 1 and "bad dataset name" in result.stderr
     assert not (tmp_path / "escape").exists()
 
 
-def test_an_output_that_cannot_be_written_is_refused(tmp_path, shared_data) -> None:
-    spool = make_spool(tmp_path / "spool", shared_data, 10)
+def test_an_output_that_cannot_be_written_is_refused(tmp_path, corpus_path) -> None:
+    spool = make_spool(tmp_path / "spool", corpus_path, 10)
     blocker = tmp_path / "file"
     blocker.write_text("a file where the output folder should be")
     result = package(spool, blocker)
@@ -98,11 +98,11 @@ def test_an_output_that_cannot_be_written_is_refused(tmp_path, shared_data) -> N
     assert blocker.read_text() == "a file where the output folder should be"
 
 
-def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_data) -> None:
+def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, corpus_path) -> None:
     from packager.publish import STEPS
 
     # A different spool each time, so every attempt has real work to do (more papers each time).
-    spools = [make_spool(tmp_path / f"spool{i}", shared_data, 100 + 60 * i) for i in range(13)]
+    spools = [make_spool(tmp_path / f"spool{i}", corpus_path, 100 + 60 * i) for i in range(13)]
     root = tmp_path / "out"
     env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": "0.1"}
     rng = random.Random(5)
@@ -134,10 +134,10 @@ def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, shared_da
     assert proc.returncode == 0 and (root / "ds" / "LATEST").exists()
 
 
-def test_page_text_cannot_break_the_card(tmp_path, shared_data) -> None:
+def test_page_text_cannot_break_the_card(tmp_path, corpus_path) -> None:
     import yaml
 
-    spool = make_spool(tmp_path / "spool", shared_data, 3)
+    spool = make_spool(tmp_path / "spool", corpus_path, 3)
     part = next((spool / "entries").glob("part-*.jsonl"))
     first = json.loads(part.read_text().splitlines()[0])
     first.update(paper_key="2501.00001", paper_id="2501.00001",
@@ -153,12 +153,12 @@ def test_page_text_cannot_break_the_card(tmp_path, shared_data) -> None:
     assert r"name: x \| col \| \`code\` \[link\]\(http://x\) \<b\>bold\</b\> \# heading" in row
 
 
-def test_unchanged_data_gives_identical_bytes(tmp_path, shared_data) -> None:
+def test_unchanged_data_gives_identical_bytes(tmp_path, corpus_path) -> None:
     from datetime import UTC, datetime
 
     from packager.publish import package as publish
 
-    spool = make_spool(tmp_path / "spool", shared_data, 400)
+    spool = make_spool(tmp_path / "spool", corpus_path, 400)
     now = datetime(2026, 1, 2, tzinfo=UTC)
     first = publish([spool], tmp_path / "a", "ds", now=now)
     second = publish([spool], tmp_path / "b", "ds", now=now)

@@ -8,8 +8,8 @@ from ..conftest import run_paperset
 from .test_failures import make_spool
 
 
-def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, shared_data) -> None:
-    spool = make_spool(tmp_path / "spool", shared_data, 50)
+def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, corpus_path) -> None:
+    spool = make_spool(tmp_path / "spool", corpus_path, 50)
     assert run_paperset("package", "--spool", str(spool), "--out", str(tmp_path / "out"), "--name", "ds").returncode == 0
     version = (tmp_path / "out" / "ds" / "LATEST").read_text().strip()
     version_dir = tmp_path / "out" / "ds" / version
