@@ -10,7 +10,7 @@ import subprocess
 
 from .conftest import CORPUS, ROOT
 
-# What reads outside the checkout: the old `../shared` folder, or a path built from the repo's parent.
+# What reads outside the checkout: the old shared folder beside it, or a path built from its parent.
 OUTSIDE = re.compile(r"\.\./shared|(?:ROOT|REPO)\.parent\b|parents\[2\] / \"shared\"")
 
 
