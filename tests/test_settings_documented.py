@@ -1,4 +1,4 @@
-"""Every paperset setting, spider argument and command is in the README with its default."""
+"""Every paperset setting is in docs/ with its default; every command is in the README."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from crawler import settings
 from .conftest import ROOT, run_paperset
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The reference the README links to: every setting is documented there.
+DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
 
 
 def test_every_paperset_setting_is_documented() -> None:
     names = [name for name in dir(settings) if name.startswith("PAPERSET_")]
     assert len(names) >= 15
-    missing = [name for name in names if f"`{name}`" not in README and not re.search(rf"`{name}`|{name}`", README)]
+    missing = [name for name in names if not re.search(rf"`{name}`|{name}`", DOCS)]
     assert missing == []
 
 
