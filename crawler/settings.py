@@ -76,6 +76,14 @@ PAPERSET_DEDUPE_SHINGLE_SIZE = 5
 PAPERSET_DEDUPE_NUM_PERM = 128
 PAPERSET_DEDUPE_THRESHOLD = 0.7
 PAPERSET_DEDUPE_SEED = 1
+# LSH bands and rows; None: derived from the threshold (20 x 6 at 0.7). Give both or neither.
+PAPERSET_DEDUPE_BANDS = None
+PAPERSET_DEDUPE_ROWS = None
+# Pipeline switches: each step can be turned off with -s PAPERSET_<STEP>_ENABLED=False.
+PAPERSET_NORMALIZE_ENABLED = True
+PAPERSET_VALIDATE_ENABLED = True
+PAPERSET_DEDUPE_ENABLED = True
+PAPERSET_REJECTS_ENABLED = True
 EXTENSIONS = {
     "crawler.rejects.RejectsLog": 100,
 }
@@ -108,3 +116,10 @@ PAPERSET_BROWSER_WAIT_MS = 150
 PAPERSET_BROWSER_QUIET_MS = 3000
 # API pages are asked with this `limit` (the site caps it at 50... 100).
 PAPERSET_API_PAGE_SIZE = 50
+
+# --- distributed runs (set by `paperset worker` and the coordinator, not by hand) -----------------
+# The dataset whose distributed run this crawler works for (its Redis keys are `paperset:<name>:`);
+# empty: not part of a distributed run.
+PAPERSET_REDIS_NAME = ""
+# This worker's name in the run (claims, heartbeat); empty outside a distributed run.
+PAPERSET_WORKER_ID = ""

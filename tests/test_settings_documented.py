@@ -13,6 +13,31 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
 
 
+# Read from the environment, not from Scrapy settings: documented in docs/settings.md's own table.
+ENVIRONMENT = {"PAPERSET_CHROMIUM", "PAPERSET_REDIS_URL", "PAPERSET_PACKAGER_STEP_DELAY"}
+# A whole name: not a prefix completed by code (`f"PAPERSET_DEDUPE_{name}"`).
+NAME = re.compile(r"\bPAPERSET_[A-Z0-9_]*[A-Z0-9]\b(?![_{])")
+
+
+def names_read_in_code() -> set[str]:
+    """Every PAPERSET_ name that appears in the installed packages' code, settings.py aside."""
+    found: set[str] = set()
+    for folder in ("crawler", "packager"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name != "settings.py":
+                found.update(NAME.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_paperset_name_read_anywhere_has_a_default_and_documentation() -> None:
+    read = names_read_in_code()
+    assert {"PAPERSET_NORMALIZE_ENABLED", "PAPERSET_REDIS_NAME", "PAPERSET_DEDUPE_BANDS"} <= read
+    without_default = sorted(read - ENVIRONMENT - {n for n in dir(settings) if n.startswith("PAPERSET_")})
+    assert without_default == []
+    undocumented = sorted(n for n in read | ENVIRONMENT if not re.search(rf"`{n}`", DOCS))
+    assert undocumented == []
+
+
 def test_every_paperset_setting_is_documented() -> None:
     names = [name for name in dir(settings) if name.startswith("PAPERSET_")]
     assert len(names) >= 15
