@@ -12,7 +12,14 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Request as PlaywrightRequest
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -25,7 +32,8 @@ from crawler.politeness import RateGate, TooLongWait, gate_for, give_up, header_
 logger = logging.getLogger(__name__)
 
 # Failures that say nothing reached the site (or nothing came back): a run of them means it is down.
-CONNECTION_ERRORS = (net.ConnectError, net.ConnectionRefusedError, net.DNSLookupError, net.TCPTimedOutError,
+CONNECTION_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, DownloadTimeoutError,
+                     DownloadFailedError, ResponseDataLossError, net.ConnectError, net.ConnectionRefusedError, net.DNSLookupError, net.TCPTimedOutError,
                      net.TimeoutError, net.ConnectionLost, ResponseNeverReceived, ResponseFailed, TimeoutError,
                      ConnectionError)
 UNREACHABLE = "site_unreachable"
@@ -91,6 +99,7 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if self.unreachable_after and self.failures_in_a_row == self.unreachable_after:
             logger.error("%d connections in a row to %s failed (PAPERSET_UNREACHABLE_AFTER): the site is "
                          "unreachable; stopping the crawl", self.failures_in_a_row, urlsplit(request.url).hostname)
+            self.stats.set_value("paperset/connection/failed_in_a_row", self.failures_in_a_row)
             assert self.crawler.engine is not None
             if self.crawler.engine.spider is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNREACHABLE))

@@ -98,8 +98,8 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     if crawl["finish_reason"] == UNREACHABLE:
         set_run_status(run_dir, "failed")
         return _stopped("failed", crawl, [f"the site {request.base_url or 'asked for'} is unreachable: "
-                                          f"{stats.get('paperset/connection/failures', 0)} connections failed in a "
-                                          "row: nothing published"])
+                                          f"{stats.get('paperset/connection/failed_in_a_row', 0)} connections failed "
+                                          "in a row: nothing published"])
     if crawl["finish_reason"] != "finished":
         again = "start the run again" if redis else "the next run with the same arguments resumes it"
         reasons = [f"the crawl did not finish ({crawl['finish_reason']}): nothing published; {again}"]
@@ -109,14 +109,14 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     if stats.get("paperset/items/error"):
         return _stopped("failed", crawl, [f"{stats['paperset/items/error']} entries failed in the pipelines (see "
                                           f"{crawl['log']}): nothing published"])
-    if coverage and len(missing) == len(coverage):
+    # Listings the site answered but whose pages held nothing readable: the health gate says it better
+    # (a redesign) before they count as incomplete.
+    unreadable = bool(missing) and all(r["reason"] == "no_entries" for r in missing)
+    if coverage and len(missing) == len(coverage) and not unreadable:
         set_run_status(run_dir, "failed")
         return _stopped("failed", crawl, [f"every listing failed: {describe(missing)}: nothing published"])
-    if missing and not allow_partial:
-        set_run_status(run_dir, "incomplete")
-        return _stopped("incomplete", crawl, [
-            f"{len(missing)} of {len(coverage)} listings incomplete: {describe(missing)}: nothing published; the "
-            "next run with the same arguments fetches only what is missing (--allow-partial publishes)"])
+    if missing and not allow_partial and not unreadable:
+        return _incomplete(run_dir, crawl, missing, len(coverage))
     set_run_status(run_dir, "crawled")
     health = measure(crawl, run_dir / "spool")
     before = latest_health(dataset)
@@ -129,6 +129,8 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
                               health=report, health_report=str(run_dir / "health.json"),
                               error="the health gate tripped: " + "; ".join(tripped)
                               + ": nothing published (--force publishes)")
+    if missing and not allow_partial:
+        return _incomplete(run_dir, crawl, missing, len(coverage))
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days,
                      dedupe_index=None if redis else index,
                      health=health.to_dict(), forced=tripped if force else [])
@@ -148,6 +150,13 @@ def latest_version(dataset: Path) -> str | None:
     from packager.publish import latest
 
     return latest(dataset)
+
+
+def _incomplete(run_dir: Path, crawl: dict[str, Any], missing: list[dict[str, Any]], asked: int) -> dict[str, Any]:
+    set_run_status(run_dir, "incomplete")
+    return _stopped("incomplete", crawl, [
+        f"{len(missing)} of {asked} listings incomplete: {describe(missing)}: nothing published; the next run "
+        "with the same arguments fetches only what is missing (--allow-partial publishes)"])
 
 
 def _stopped(outcome: str, crawl: dict[str, Any], reasons: list[str]) -> dict[str, Any]:
