@@ -255,3 +255,53 @@ def test_the_json_outcome_has_the_same_keys_for_every_outcome(tmp_path) -> None:
     assert "is being written by another paperset run" in seen["locked"]["reasons"][0]
     # The human summary went to stderr.
     assert "pages fetched" in published.stderr and "published       " in published.stderr
+
+
+# --- text --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+                                     "\u2068", "\u2069"])
+def test_bidi_controls_are_stripped(control) -> None:
+    from crawler.normalize import clean_text
+
+    assert clean_text(f"Safe{control} title&#x{ord(control):x};") == "Safe title"
+
+
+def test_a_poisoned_title_with_a_bidi_override_is_stored_clean(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    with ReplicaServer() as server:
+        server.add_fault(r"date=2025-02-03", "replace", old=b'"title": "', new=b'"title": "\\u202egnp.exe ')
+        result = run(server, tmp_path, "--day", "2025-02-03", "--fetch", "api")
+    record = outcome(result)
+    assert result.returncode == 0, result.stderr[-2000:]
+    titles = pq.read_table(Path(record["path"]) / "papers", columns=["title"]).column("title").to_pylist()
+    assert len(titles) == 4 and all(t.startswith("gnp.exe ") and "\u202e" not in t for t in titles)
+
+
+@pytest.mark.browser
+def test_the_browser_sends_nothing_to_another_host(tmp_path) -> None:
+    # The other server is on 127.0.0.1 too (another port), which Chromium's host rules let through:
+    # only the route interception can stop these.
+    with ReplicaServer() as site, ReplicaServer() as other:
+        leak = other.base_url
+        script = (f'<script>fetch("{leak}/by-fetch").catch(() => 0);'
+                  f'const s = document.createElement("script"); s.src = "{leak}/by-script.js";'
+                  'document.head.appendChild(s);</script></body>')
+        site.add_fault(r"^/papers/date/2025-02-03$", "replace", old=b"</body>", new=script.encode())
+        away = f'<script>setTimeout(() => {{ location = "{leak}/by-location"; }}, 50);</script></body>'
+        site.add_fault(r"^/papers/date/2025-02-04$", "replace", old=b"</body>", new=away.encode())
+        args = ("--fetch", "browser", "-s", "PAPERSET_BROWSER_QUIET_MS=1500")
+        fetching = run(site, tmp_path / "a", "--day", "2025-02-03", *args)
+        leaving = run(site, tmp_path / "b", "--day", "2025-02-04", *args)
+        assert other.requests == []
+    record = outcome(fetching)
+    assert fetching.returncode == 0 and record["outcome"] == "published", fetching.stderr[-2000:]
+    assert record["papers"] == 4
+    meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
+    assert meta["stats"]["paperset/browser/offsite_blocked"] == 2
+    # The blocked navigation leaves the page on an error page: that listing is not published from it.
+    record = outcome(leaving)
+    assert leaving.returncode == 1 and record["reasons"][0].startswith("every listing failed: day 2025-02-04 (browser")
+    meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
+    assert meta["stats"]["paperset/browser/offsite_blocked"] == 1
