@@ -4,6 +4,7 @@ crawl (in this process, or distributed through Redis), the health gate, packagin
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,29 @@ from crawler.summary import summarize
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete")
+
+
+def redact_logs() -> None:
+    """Make every log record of this process carry URLs without their passwords (message and arguments),
+    so that no log line, Scrapy's "Overridden settings" included, writes a secret. Installed once."""
+    from packager.manifest import redact
+
+    make = logging.getLogRecordFactory()
+    if getattr(make, "paperset_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if isinstance(record.msg, str) and "@" in record.msg:
+            record.msg = redact(record.msg)
+        if isinstance(record.args, dict):
+            record.args = redact(record.args)
+        elif record.args:
+            record.args = tuple(redact(arg) if isinstance(arg, str | dict | list) else arg for arg in record.args)
+        return record
+
+    factory.paperset_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def plan_key(request: CrawlRequest) -> str:
@@ -76,6 +100,7 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     from packager.publish import check_target, latest_health, package
     from packager.spool import write_json_atomic
 
+    redact_logs()
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, request, resume=resume and not redis)
     index = dataset / ".state" / "dedupe-index"

@@ -206,7 +206,8 @@ def test_robots_disallow_all_means_no_request_but_robots_txt(tmp_path) -> None:
 def test_a_password_in_the_base_url_is_written_nowhere(tmp_path) -> None:
     with ReplicaServer() as server:
         url = server.base_url.replace("http://", "http://crawler:s3cr3t-pw@")
-        result = run(url, tmp_path, "--day", "2025-02-03", "--search", "Seeker", "-s", "LOG_LEVEL=DEBUG")
+        result = run(url, tmp_path, "--day", "2025-02-03", "--search", "Seeker", "-s", "LOG_LEVEL=DEBUG",
+                     "-s", "PAPERSET_ALLOWED_HOSTS=https://mirror:s3cr3t-too@127.0.0.9")
         auth = [path for _, path, _ in server.requests]
     record = outcome(result)
     assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
@@ -305,3 +306,29 @@ def test_the_browser_sends_nothing_to_another_host(tmp_path) -> None:
     assert leaving.returncode == 1 and record["reasons"][0].startswith("every listing failed: day 2025-02-04 (browser")
     meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
     assert meta["stats"]["paperset/browser/offsite_blocked"] == 1
+
+
+# --- the health gate compares like with like ----------------------------------------------------
+
+def test_the_gate_compares_listings_present_in_both_runs_per_kind() -> None:
+    from packager.health import Health, check
+
+    filled = dict.fromkeys(("title", "abstract", "authors", "published_at", "upvotes", "num_comments"), 1.0)
+    before = Health(4, 120, 0, 0, 0, {}, filled, {"day 2025-02-05": 6, "week 2025-W06": 80, "search x": 34})
+    small = Health(3, 12, 0, 0, 0, {}, filled, {"day 2025-02-05": 6, "search Seeker": 3, "search WebSailor": 3})
+    assert check(small, before) == []
+    thin = Health(2, 44, 0, 0, 0, {}, filled, {"day 2025-02-05": 2, "week 2025-W06": 39})
+    assert check(thin, before) == ["entries of the 1 day listings in both runs fell to 2 from 6",
+                                   "entries of the 1 week listings in both runs fell to 39 from 80"]
+
+
+def test_a_small_run_after_a_large_one_does_not_trip_the_gate(tmp_path) -> None:
+    with ReplicaServer() as server:
+        large = run(server, tmp_path, "--range", "2025-02-03:2025-02-14", "--week", "2025-W06",
+                    "--search", "pretraining", "--fetch", "api")
+        assert large.returncode == 0, large.stderr[-2000:]
+        small = run(server, tmp_path, "--search", "Seeker", "--search", "WebSailor", "--day", "2025-02-05",
+                    "--fetch", "api")
+    record = outcome(small)
+    assert small.returncode == 0 and record["outcome"] in ("published", "unchanged"), small.stderr[-2000:]
+    assert record["health"]["tripped"] == []
