@@ -332,3 +332,27 @@ def test_a_small_run_after_a_large_one_does_not_trip_the_gate(tmp_path) -> None:
     record = outcome(small)
     assert small.returncode == 0 and record["outcome"] in ("published", "unchanged"), small.stderr[-2000:]
     assert record["health"]["tripped"] == []
+
+
+def test_resets_truncation_stalls_and_oversized_answers_each_name_their_listing(tmp_path) -> None:
+    with ReplicaServer() as server:
+        api = server.base_url + "/api/daily_papers?date={}&limit=50&p=0"
+        largest = max(len(get(api.format(day))[1]) for day in ("2025-02-03", "2025-02-04", "2025-02-05",
+                                                                "2025-02-06", "2025-02-07"))
+        server.add_fault(r"date=2025-02-03&", "reset")
+        server.add_fault(r"date=2025-02-04&", "truncate")
+        server.add_fault(r"date=2025-02-05&", "stall", seconds=4)
+        server.add_fault(r"date=2025-02-06&", "replace", old=b"[", new=b"[" + b" " * (3 * largest))
+        result = run(server, tmp_path, "--range", "2025-02-03:2025-02-07", "--fetch", "api",
+                     "-s", "DOWNLOAD_TIMEOUT=2", "-s", f"DOWNLOAD_MAXSIZE={2 * largest}",
+                     "-s", "PAPERSET_UNREACHABLE_AFTER=50")
+    record = outcome(result)
+    assert result.returncode == 5 and record["outcome"] == "incomplete"
+    reasons = {r["key"]: r["reason"] for r in record["crawl"]["coverage"]}
+    assert reasons["2025-02-07"] is None
+    assert reasons["2025-02-03"] in ("api: responseneverreceived", "api: downloadfailederror",
+                                     "api: connectionlost", "api: responsefailed")
+    assert reasons["2025-02-04"] in ("api: responsedatalosserror", "api: responsefailed")
+    assert reasons["2025-02-05"] == "api: downloadtimeouterror"
+    assert reasons["2025-02-06"] == "api: downloadcancellederror"
+    assert versions(tmp_path) == []

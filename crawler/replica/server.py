@@ -66,6 +66,10 @@ class _Server(ThreadingHTTPServer):
     # which the client's kernel retries a second later: a delay the real site does not have.
     request_queue_size = 256
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout, a fault) while its answer was written: not the server's error.
+        logger.debug("replica: connection from %s ended early", client_address, exc_info=True)
+
 
 class ReplicaServer:
     """Serves a ReplicaSite; a context manager. `requests` logs (method, path with query, status).
