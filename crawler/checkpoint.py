@@ -27,6 +27,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.request import request_from_dict
 
+from crawler.coverage import INCOMPLETE, SETTLED
+
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[Request, list[Request], bool], None]
@@ -175,10 +177,33 @@ def decode_request(text: str, spider: Spider) -> Request:
 
 
 def ledger_line(crawler: Crawler, request: Request, children: list[Request]) -> str:
+    """The ledger line of a done request, with the listing outcome it settled (complete or empty); empty
+    for a request that left its listing incomplete: it is not done, a resumed crawl asks it again."""
     spider = crawler.spider
     assert spider is not None
-    return json.dumps({"fp": fingerprint(crawler, request),
-                       "children": [encode_request(child, spider) for child in children]}) + "\n"
+    settled = request.meta.get(SETTLED)
+    if settled and settled[2] == INCOMPLETE:
+        return ""
+    record: dict[str, Any] = {"fp": fingerprint(crawler, request),
+                              "children": [encode_request(child, spider) for child in children]}
+    if settled:
+        record["settled"] = settled
+    return json.dumps(record) + "\n"
+
+
+def read_settled(path: Path) -> list[list[Any]]:
+    """The listing outcomes (kind, key, status, reason) the ledger's done requests settled."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get("settled"):
+            out.append(record["settled"])
+    return out
 
 
 def read_ledger(path: Path) -> dict[str, list[str]]:

@@ -65,10 +65,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl listings and write accepted entries as JSON lines to --out."""
     request = _crawl_request(args, args.out)
     try:
+        check_base_url_arg(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
     except ValueError as exc:
-        print(f"paperset crawl: {exc}", file=sys.stderr)
+        print(f"paperset crawl: {redact(str(exc))}", file=sys.stderr)
         return 2
     if not listings:
         print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
@@ -84,25 +85,42 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def print_run(outcome: dict[str, Any], as_json: bool) -> int:
-    """The human summary of a run, then (with --json) the JSON object as the last stdout line."""
-    print(format_summary(outcome["crawl"]))
-    if "error" in outcome:
-        print(f"paperset run: {outcome['error']}", file=sys.stderr)
-    elif outcome["changed"]:
+    """The human summary of a run (on stderr with --json), then with --json the outcome as the one JSON
+    line on stdout (crawler/outcome.py: the same keys for every outcome). The exit code."""
+    human = sys.stderr if as_json else sys.stdout
+    if "crawl" in outcome:
+        print(format_summary(outcome["crawl"]), file=human)
+    kind = outcome["outcome"]
+    if kind in ("published", "unchanged") and outcome.get("reasons"):
+        for reason in outcome["reasons"]:
+            print(f"warning         {reason}", file=human)
+    if kind == "published":
         print(f"published       {outcome['version']} ({outcome['papers']} papers, {outcome['observations']} "
               f"observations; {outcome['added']} added, {outcome['changed_papers']} changed) "
-              f"{'verified' if outcome['verified'] else 'NOT VERIFIED'}")
-        print(f"snapshot        {outcome['path']}")
-        print(f"load it         datasets.load_dataset('parquet', data_files='{outcome['path']}/papers/*.parquet')")
+              f"{'verified' if outcome['verified'] else 'NOT VERIFIED'}", file=human)
+        print(f"snapshot        {outcome['path']}", file=human)
+        print(f"load it         datasets.load_dataset('parquet', data_files='{outcome['path']}/papers/*.parquet')",
+              file=human)
+    elif kind == "unchanged":
+        print(f"published       nothing: no change since {outcome['parent']}", file=human)
     else:
-        print(f"published       nothing: no change since {outcome['parent']}")
+        print(f"paperset run: {kind}: {outcome.get('error') or '; '.join(outcome.get('reasons') or [])}",
+              file=sys.stderr)
     if as_json:
-        print(json.dumps(outcome, sort_keys=True, default=str))
-    if "error" in outcome and outcome.get("health", {}).get("tripped"):
-        return 3
-    if "error" in outcome or not outcome.get("verified", False):
-        return 1
-    return 0
+        print(json.dumps(outcome, sort_keys=True, default=str), flush=True)
+    return int(outcome["exit_code"])
+
+
+def _stopped_early(kind: str, message: str, as_json: bool) -> int:
+    """A run that ended before crawling (locked, a packager or Redis failure): the message on stderr, and
+    with --json the outcome line."""
+    from crawler.outcome import outcome_record
+
+    print(f"paperset run: {message}", file=sys.stderr)
+    record = outcome_record(kind, reasons=[message], error=message)
+    if as_json:
+        print(json.dumps(record, sort_keys=True, default=str), flush=True)
+    return int(record["exit_code"])
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -112,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from packager.spool import SpoolError
 
     try:
+        check_base_url_arg(args)
         apply_recent(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
@@ -130,21 +149,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
                                         recrawl_days=args.recrawl_days, force=args.force,
                                         resume=not args.no_resume, redis=redis_url(args),
-                                        workers=args.workers or 0)
+                                        workers=args.workers or 0, allow_partial=args.allow_partial)
     except DatasetLocked as exc:
-        print(f"paperset run: {exc}", file=sys.stderr)
-        return 4
+        return _stopped_early("locked", str(exc), args.json)
     except ValueError as exc:
-        print(f"paperset run: {exc}", file=sys.stderr)
+        print(f"paperset run: {redact(str(exc))}", file=sys.stderr)
         return 2
     except (PackagerError, SpoolError) as exc:
-        print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
-        return 1
+        return _stopped_early("failed", f"{redact(str(exc))}; nothing was published", args.json)
     except RedisError as exc:
-        print(f"paperset run: Redis at {redact(redis_url(args) or '')} failed ({exc}); nothing was published",
-              file=sys.stderr)
-        return 1
+        return _stopped_early("failed", f"Redis at {redact(redis_url(args) or '')} failed ({exc}); nothing was "
+                              "published", args.json)
     return print_run(outcome, args.json)
+
+
+def check_base_url_arg(args: argparse.Namespace) -> None:
+    """`--base-url` (or the setting PAPERSET_BASE_URL given with -s) must be an http(s) URL with a host:
+    ValueError (rc 2) before anything runs."""
+    from crawler.hosts import check_base_url
+
+    url = args.base_url or dict(args.settings).get("PAPERSET_BASE_URL")
+    if url is not None:
+        check_base_url(url)
 
 
 def apply_recent(args: argparse.Namespace) -> None:
@@ -227,7 +253,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             base_url=server.base_url,
             settings={"LOG_LEVEL": args.log_level},
         )
-        print(f"paperset demo: replica of Hugging Face Papers at {server.base_url}", flush=True)
+        print(f"paperset demo: replica of Hugging Face Papers at {server.base_url}", flush=True,
+              file=sys.stderr if args.json else sys.stdout)
         outcome = crawl_and_package(request, out_dir / "datasets", "hf-papers")
     return print_run(outcome, args.json)
 
@@ -252,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: setting PAPERSET_RECRAWL_DAYS, 7)")
     run.add_argument("--recent", action="store_true",
                      help="crawl the last --recrawl-days days up to today (UTC): the rolling window of a nightly run")
-    run.add_argument("--json", action="store_true", help="last stdout line: the outcome as one JSON object")
+    run.add_argument("--json", action="store_true",
+                     help="stdout: only the outcome as one JSON line (the summary goes to stderr)")
     run.add_argument("--force", action="store_true",
                      help="publish even when the health gate trips (recorded in the card and manifest)")
     run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
@@ -264,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None, metavar="N",
                      help="with --redis (or $PAPERSET_REDIS_URL): start N local workers (0: wait for remote "
                           "`paperset worker`s; without --workers, 0)")
+    run.add_argument("--allow-partial", action="store_true",
+                     help="publish even when some listings are incomplete (they are named in the manifest and "
+                          "card; default: exit 5, nothing published)")
     run.add_argument("--no-resume", action="store_true",
                      help="start afresh even when the last run of the same arguments was killed mid-crawl")
     run.set_defaults(handler=cmd_run)
@@ -281,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
     demo.add_argument("--log-level", default="WARNING", help="Scrapy log level (default WARNING)")
-    demo.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
+    demo.add_argument("--json", action="store_true",
+                      help="stdout: only the outcome as one JSON line (the summary goes to stderr)")
     demo.set_defaults(handler=cmd_demo)
 
     register_fixture(sub)

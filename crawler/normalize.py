@@ -13,8 +13,10 @@ CANONICAL_HOST = "huggingface.co"
 # Mirrors that serve copies of the site: an abstract seen through one differs only in these hosts.
 MIRROR_HOSTS = ("huggingface.host", "hf-mirror.com", "www.hf-mirror.com", "www.huggingface.co")
 _MIRROR_IN_TEXT = re.compile(r"(?<![\w.-])(?:www\.)?(?:huggingface\.host|hf-mirror\.com)(?![\w-])", re.I)
-# Control characters (Cc) other than whitespace, lone surrogates (Cs), and noncharacters.
-_UNWANTED = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Control characters (Cc) other than whitespace, lone surrogates (Cs), noncharacters, and the
+# bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069), which can make
+# stored text display as something else.
+_UNWANTED = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(?:v(\d+))?$")
 _OLD_ID = re.compile(r"^([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?$")
 _ID_PREFIX = re.compile(r"^(?:arxiv:|https?://(?:www\.)?(?:arxiv\.org|huggingface\.co)/(?:abs|pdf|papers)/)", re.I)
@@ -22,7 +24,7 @@ _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ig
 
 
 def clean_text(value: Any) -> Any:
-    """Text as stored: entities decoded, control characters and lone surrogates removed, NFC,
+    """Text as stored: entities decoded, control characters, bidi controls and lone surrogates removed, NFC,
     whitespace collapsed, mirror hosts replaced by the canonical host. Non-strings pass unchanged
     (validation judges them); empty text becomes None.
 

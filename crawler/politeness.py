@@ -25,9 +25,11 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxtMiddleware
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.checkpoint import UNFINISHED
 
@@ -342,3 +344,17 @@ class RetryAfterMiddleware:
                                   stats_base_key="paperset/throttle/retry")
         return retry or response
 
+
+
+class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with every request that waited for the robots.txt download
+    judged by it: Scrapy's hands the parser to the first waiter only (the others get None and go out
+    unchecked). Replaces `scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware`."""
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser = await super().robot_parser(request)
+        if parser is None:
+            # The shared Deferred's result was taken by an earlier waiter; the parser is stored by now
+            # (None only when robots.txt could not be downloaded at all).
+            parser = self._parsers.get(urlparse_cached(request).netloc)
+        return parser

@@ -4,18 +4,50 @@ crawl (in this process, or distributed through Redis), the health gate, packagin
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawler.coverage import INCOMPLETE, STAT, describe, incomplete
+from crawler.handler import UNREACHABLE
+from crawler.outcome import outcome_record
 from crawler.run import CrawlRequest, run_crawl
 from crawler.summary import summarize
+
+# A run left in one of these states is taken up again by the next run of the same plan.
+RESUMABLE = ("crawling", "incomplete")
+
+
+def redact_logs() -> None:
+    """Make every log record of this process carry URLs without their passwords (message and arguments),
+    so that no log line, Scrapy's "Overridden settings" included, writes a secret. Installed once."""
+    from packager.manifest import redact
+
+    make = logging.getLogRecordFactory()
+    if getattr(make, "paperset_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if isinstance(record.msg, str) and "@" in record.msg:
+            record.msg = redact(record.msg)
+        if isinstance(record.args, dict):
+            record.args = redact(record.args)
+        elif record.args:
+            record.args = tuple(redact(arg) if isinstance(arg, str | dict | list) else arg for arg in record.args)
+        return record
+
+    factory.paperset_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def plan_key(request: CrawlRequest) -> str:
     """What makes two runs the same work: the spider's arguments and the settings asked for."""
-    return json.dumps({"spider": request.spider_kwargs(), "settings": request.settings}, sort_keys=True,
+    from packager.manifest import redact
+
+    return json.dumps(redact({"spider": request.spider_kwargs(), "settings": request.settings}), sort_keys=True,
                       default=str)
 
 
@@ -32,7 +64,7 @@ def open_run(dataset: Path, request: CrawlRequest, *, resume: bool) -> tuple[Pat
                 state = json.loads((run / "run.json").read_text(encoding="utf-8"))
             except json.JSONDecodeError:
                 break
-            if state.get("status") == "crawling" and state.get("plan") == key:
+            if state.get("status") in RESUMABLE and state.get("plan") == key:
                 return run, True
             break
     run = runs / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -52,18 +84,23 @@ def set_run_status(run_dir: Path, status: str) -> None:
 
 def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7,
                       force: bool = False, resume: bool = True, redis: str | None = None,
-                      workers: int = 0) -> dict[str, Any]:
+                      workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     The near-dup index lives in ROOT/NAME/.state/dedupe-index, so each run knows earlier runs' papers;
     spools, rejects, the crawl log and the health report stay in ROOT/NAME/.runs/<run>/. A run killed
     while crawling is resumed by the next run of the same plan (unless `resume` is false).
+
+    The result is an outcome record (crawler/outcome.py): `failed` when the site could not be reached
+    or every listing failed, `incomplete` when some listing is (unless `allow_partial`: then published,
+    the missing listings recorded in the manifest and card), `gate_tripped`, `published`, `unchanged`.
     """
     from packager.health import Health, check, measure
     from packager.manifest import problems
     from packager.publish import check_target, latest_health, package
     from packager.spool import write_json_atomic
 
+    redact_logs()
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, request, resume=resume and not redis)
     index = dataset / ".state" / "dedupe-index"
@@ -80,14 +117,31 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     else:
         stats = run_crawl(request)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
-    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"))
+    coverage = stats.get(STAT)
+    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
+    missing = incomplete(coverage)
+    if crawl["finish_reason"] == UNREACHABLE:
+        set_run_status(run_dir, "failed")
+        return _stopped("failed", crawl, [f"the site {request.base_url or 'asked for'} is unreachable: "
+                                          f"{stats.get('paperset/connection/failed_in_a_row', 0)} connections failed "
+                                          "in a row: nothing published"])
     if crawl["finish_reason"] != "finished":
         again = "start the run again" if redis else "the next run with the same arguments resumes it"
-        return {"crawl": crawl, "error": f"the crawl did not finish ({crawl['finish_reason']}): nothing published; "
-                                         f"{again}"}
+        reasons = [f"the crawl did not finish ({crawl['finish_reason']}): nothing published; {again}"]
+        if missing:
+            reasons.append(f"incomplete: {describe(missing)}")
+        return _stopped("incomplete" if crawl["finish_reason"] == "rate_limited" else "failed", crawl, reasons)
     if stats.get("paperset/items/error"):
-        return {"crawl": crawl, "error": f"{stats['paperset/items/error']} entries failed in the pipelines (see "
-                                         f"{crawl['log']}): nothing published"}
+        return _stopped("failed", crawl, [f"{stats['paperset/items/error']} entries failed in the pipelines (see "
+                                          f"{crawl['log']}): nothing published"])
+    # Listings the site answered but whose pages held nothing readable: the health gate says it better
+    # (a redesign) before they count as incomplete.
+    unreadable = bool(missing) and all(r["reason"] == "no_entries" for r in missing)
+    if coverage and len(missing) == len(coverage) and not unreadable:
+        set_run_status(run_dir, "failed")
+        return _stopped("failed", crawl, [f"every listing failed: {describe(missing)}: nothing published"])
+    if missing and not allow_partial and not unreadable:
+        return _incomplete(run_dir, crawl, missing, len(coverage))
     set_run_status(run_dir, "crawled")
     health = measure(crawl, run_dir / "spool")
     before = latest_health(dataset)
@@ -96,12 +150,40 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     write_json_atomic(run_dir / "health.json", report)
     if tripped and not force:
         set_run_status(run_dir, "held")
-        return {"crawl": crawl, "health": report, "health_report": str(run_dir / "health.json"),
-                "error": "the health gate tripped: " + "; ".join(tripped) + ": nothing published (--force publishes)"}
+        return outcome_record("gate_tripped", parent=latest_version(dataset), reasons=tripped, crawl=crawl,
+                              health=report, health_report=str(run_dir / "health.json"),
+                              error="the health gate tripped: " + "; ".join(tripped)
+                              + ": nothing published (--force publishes)")
+    if missing and not allow_partial:
+        return _incomplete(run_dir, crawl, missing, len(coverage))
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days,
                      dedupe_index=None if redis else index,
                      health=health.to_dict(), forced=tripped if force else [])
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
-    return {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
-            "rejects": str(run_dir / "rejects.jsonl")}
+    details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
+               "rejects": str(run_dir / "rejects.jsonl"),
+               "missing": [f"{r['kind']} {r['key']} ({r['reason']})" for r in missing]}
+    reasons = [f"published with --allow-partial, missing: {describe(missing)}"] if missing else []
+    reasons += [f"published with --force despite: {reason}" for reason in (tripped if force else [])]
+    if found:
+        return outcome_record("failed", reasons=[f"the new version does not verify: {found}"], **details)
+    return outcome_record("published" if result.changed else "unchanged", **details, reasons=reasons or None)
+
+
+def latest_version(dataset: Path) -> str | None:
+    from packager.publish import latest
+
+    return latest(dataset)
+
+
+def _incomplete(run_dir: Path, crawl: dict[str, Any], missing: list[dict[str, Any]], asked: int) -> dict[str, Any]:
+    set_run_status(run_dir, "incomplete")
+    return _stopped("incomplete", crawl, [
+        f"{len(missing)} of {asked} listings incomplete: {describe(missing)}: nothing published; the next run "
+        "with the same arguments fetches only what is missing (--allow-partial publishes)"])
+
+
+def _stopped(outcome: str, crawl: dict[str, Any], reasons: list[str]) -> dict[str, Any]:
+    """The record of a run that published nothing."""
+    return outcome_record(outcome, reasons=reasons, crawl=crawl, error="; ".join(reasons))

@@ -28,8 +28,16 @@ RETRY_TIMES = 3
 # 429 and 503 are waited out by crawler.politeness (Retry-After, RateLimit headers, backoff with jitter).
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.hosts.OnlySiteMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.politeness.RobotsTxtMiddleware": 100,
     "crawler.politeness.RetryAfterMiddleware": 560,
 }
+# Hosts besides the base URL's that requests may go to (the site's known mirrors; URLs or host[:port],
+# comma-separated); a redirect anywhere else is not followed.
+PAPERSET_ALLOWED_HOSTS: list[str] = []
+# A crawl stops as `site_unreachable` after this many connection failures in a row (no answer between).
+PAPERSET_UNREACHABLE_AFTER = 6
 # Request budgets per window, from the site's published limits for anonymous clients (500 API calls
 # and 100 page loads per 5 minutes) with a 10% margin; 0 turns a budget off.
 PAPERSET_BUDGET_WINDOW_S = 300

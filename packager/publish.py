@@ -157,7 +157,16 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
         "provisional": stats.provisional, "recrawl_days": recrawl_days,
         "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
         "sample": [{"key": card.escape_md(r["paper_key"]), "title": card.escape_md(r["title"])} for r in stats.sample],
+        "missing": [card.escape_md(f"{r['kind']} {r['key']} ({r['reason']})") for r in missing_listings(metas)],
     }
+
+
+def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
+    """The listings the crawls asked for but did not get whole (the crawl's coverage report, in its
+    stats), as {kind, key, reason}: recorded in the manifest and the card of a partial version."""
+    return manifest.redact([{"kind": r["kind"], "key": r["key"], "reason": r["reason"]} for m in metas
+                            for r in (m.get("stats") or {}).get("paperset/coverage") or []
+                            if r.get("status") == "incomplete"])
 
 
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
@@ -206,7 +215,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             "rows": {"papers": stats.papers, "observations": stats.observations},
             "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS)},
             "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
-            "health": health, "forced_despite": forced or [],
+            "health": health, "forced_despite": forced or [], "missing_listings": missing_listings(metas),
             "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                             "listings", "settings", "dedupe")} for m in metas]),
             "files": manifest.file_entries(tmp),

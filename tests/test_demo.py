@@ -13,9 +13,11 @@ from .conftest import run_paperset
 def test_demo_crawls_every_listing_kind_and_publishes_a_snapshot(tmp_path) -> None:
     result = run_paperset("demo", "--out", str(tmp_path), "--json")
     assert result.returncode == 0, result.stderr[-4000:]
-    lines = result.stdout.strip().splitlines()
-    outcome = json.loads(lines[-1])
-    text = "\n".join(lines[:-1])
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1  # with --json, stdout is the outcome alone; the summary goes to stderr
+    outcome = json.loads(lines[0])
+    assert (outcome["outcome"], outcome["exit_code"]) == ("published", 0)
+    text = result.stderr
     for label in ("pages fetched", "entries found", "entries kept", "entries dropped", "papers kept",
                   "near merged", "near linked", "time taken", "published", "load it"):
         assert label in text

@@ -95,9 +95,10 @@ def test_a_site_asking_too_long_a_wait_stops_the_run_and_the_next_run_resumes(tm
         server.throttle_at, server.limited_until = set(), 0.0  # the site lifts its limit
         resumed = run_paperset(*args)
         second_log = server.timed[len(first_log):]
-    assert stopped.returncode == 1
+    assert stopped.returncode == 5  # incomplete: the next run resumes
     assert "the crawl did not finish (rate_limited): nothing published" in stopped.stderr
     first = last_json(stopped.stdout)
+    assert first["outcome"] == "incomplete" and first["version"] is None
     assert first["crawl"]["finish_reason"] == "rate_limited"
     assert published_first == []
     log = Path(first["crawl"]["log"]).read_text()

@@ -6,8 +6,11 @@ import argparse
 import json
 import logging
 import re
+import socket
+import struct
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,10 +32,43 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 _KINDS = {"date": "day", "week": "week", "month": "month"}
 
 
+FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace")
+
+
+@dataclass
+class Fault:
+    """One switchable fault: requests whose path with query matches `pattern` (a regex, searched) get
+    `action` instead of (or besides) the normal answer, `times` times (None: forever).
+
+    Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
+    reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
+    `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
+    relative location stays on this server), `replace` (the normal answer with `old` replaced by `new`
+    in its body: poisoned items).
+    """
+
+    pattern: str
+    action: str = "status"
+    status: int = 500
+    times: int | None = None
+    location: str = ""
+    seconds: float = 0.0
+    old: bytes = b""
+    new: bytes = b""
+
+    def __post_init__(self) -> None:
+        if self.action not in FAULT_ACTIONS:
+            raise ValueError(f"unknown fault action {self.action!r}: one of {', '.join(FAULT_ACTIONS)}")
+
+
 class _Server(ThreadingHTTPServer):
     # The default backlog (5) drops connections under a burst of concurrent requests (several workers),
     # which the client's kernel retries a second later: a delay the real site does not have.
     request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout, a fault) while its answer was written: not the server's error.
+        logger.debug("replica: connection from %s ended early", client_address, exc_info=True)
 
 
 class ReplicaServer:
@@ -45,8 +81,9 @@ class ReplicaServer:
     `layout_changed` (True: a redesign: the hydration element renamed, cards restyled);
     `throttle_at` (request numbers, counted from 1 without robots.txt, at which the site starts
     answering 429 with `Retry-After: retry_after` to everything for `retry_after` seconds).
-    `delay_s` (seconds every answer takes, a slow site). `timed` logs (monotonic time, path with
-    query, status) of every request.
+    `delay_s` (seconds every answer takes, a slow site). `faults` (a list of `Fault`, first match
+    wins; `add_fault` appends one) and `robots` (the robots.txt text, None: the site's own). `timed`
+    logs (monotonic time, path with query, status) of every request; a reset logs status 0.
     """
 
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
@@ -60,6 +97,8 @@ class ReplicaServer:
         self.retry_after = 2
         self.limited_until = 0.0
         self.delay_s = 0.0
+        self.faults: list[Fault] = []
+        self.robots: str | None = None
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _handler_for(self))
@@ -101,6 +140,25 @@ class ReplicaServer:
         with self._lock:
             self.timed.append((at, path, status))
 
+    def add_fault(self, pattern: str, action: str = "status", **fields: Any) -> Fault:
+        """Switch a fault on (see Fault); returns it (remove it from `faults` to switch it off)."""
+        fault = Fault(pattern, action, **fields)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def fault_for(self, path: str) -> Fault | None:
+        """The fault that applies to this request (counting down its `times`), else None."""
+        with self._lock:
+            for fault in self.faults:
+                if re.search(fault.pattern, path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self.faults.remove(fault)
+                    return fault
+        return None
+
     def throttled(self, path: str) -> dict[str, str] | None:
         """The 429 headers when the site is rate limiting this request, else None."""
         if path == "/robots.txt":
@@ -119,7 +177,7 @@ class ReplicaServer:
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) for a GET of `path?query`."""
         if path == "/robots.txt":
-            return 200, {"Content-Type": "text/plain"}, ROBOTS.encode()
+            return 200, {"Content-Type": "text/plain"}, (ROBOTS if self.robots is None else self.robots).encode()
         if path.startswith("/api/"):
             if not self.api_enabled and "x-replica-page" not in {k.lower() for k in (headers or {})}:
                 return 404, JSON, b'{"error":"Not Found"}'
@@ -192,6 +250,19 @@ class ReplicaServer:
         return 200, JSON, json.dumps(paginate(items, limit, page)).encode()
 
 
+class _Discard:
+    """A write end that drops everything: after a reset, the handler's final flush has nowhere to go."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -199,18 +270,44 @@ def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
             arrived = time.monotonic()
             if server.delay_s:
                 time.sleep(server.delay_s)
+            fault = server.fault_for(self.path) if server.faults else None
+            if fault is not None and fault.action == "reset":
+                server.log(self.path, 0, arrived)
+                self.reset()
+                return
+            if fault is not None and fault.action == "stall":
+                time.sleep(fault.seconds)
             limited = server.throttled(parts.path)
             if limited is not None:
                 status, headers, body = 429, limited, b"rate limited"
+            elif fault is not None and fault.action == "status":
+                status, headers, body = fault.status, {"Content-Type": "text/plain"}, f"fault {fault.status}".encode()
+            elif fault is not None and fault.action == "redirect":
+                status, headers, body = fault.status if 300 <= fault.status < 400 else 302, \
+                    {"Location": fault.location}, b""
             else:
                 status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
+                if fault is not None and fault.action == "replace":
+                    body = body.replace(fault.old, fault.new)
             server.log(self.path, status, arrived)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if fault is not None and fault.action == "truncate":
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.reset()
+                return
             self.wfile.write(body)
+
+        def reset(self) -> None:
+            """Drop the connection with a TCP reset (SO_LINGER 0), nothing more sent."""
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            self.wfile = _Discard()
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("replica: " + format, *args)

@@ -17,7 +17,9 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.browser import LOAD_ALL_SCRIPT
-from crawler.checkpoint import read_ledger, resume_frontier, tracked
+from crawler.checkpoint import read_ledger, read_settled, resume_frontier, tracked
+from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED, STAT, STATUSES, Coverage, failure_reason
+from crawler.hosts import allowed_netlocs, check_base_url, on_site, split_credentials
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
 from crawler.pages.hf import (
@@ -33,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 FETCH_MODES = ("auto", "api", "page", "browser")
 _REDIRECTS = [301, 302, 303, 307, 308]
+# A listing page redirected more often than this (to itself, or around a cycle) is a redirect loop.
+MAX_PAGE_REDIRECTS = 3
+_HOPS = "paperset_redirects"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -47,7 +52,11 @@ class HfPapersSpider(scrapy.Spider):
     `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
     page), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make no requests of its
     own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
-    `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`.
+    `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
+    `PAPERSET_ALLOWED_HOSTS`, `URLLENGTH_LIMIT`.
+
+    Every listing is settled (crawler/coverage.py): complete, empty for a reason, or incomplete with
+    why; the report is the stat `paperset/coverage`, with counts `paperset/coverage/<status>`.
 
     `auto` asks the JSON API first, reads the page's hydration JSON when the API fails (an error
     status after retries, invalid JSON, an unknown shape), and renders the page in Chromium only when
@@ -80,6 +89,7 @@ class HfPapersSpider(scrapy.Spider):
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
+        self.coverage = Coverage(self.listings)
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
         self.worker = _flag(worker)
 
@@ -87,7 +97,15 @@ class HfPapersSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HfPapersSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.base_url = str(spider.base_url_arg or settings.get("PAPERSET_BASE_URL")).rstrip("/")
+        # Credentials in the base URL go to HttpAuthMiddleware, never into a request URL (nor a log line).
+        base_url, user, password = split_credentials(
+            check_base_url(str(spider.base_url_arg or settings.get("PAPERSET_BASE_URL"))))
+        spider.base_url = base_url.rstrip("/")
+        if user is not None:
+            spider.http_user, spider.http_pass = user, password or ""
+            spider.http_auth_domain = urlparse(spider.base_url).hostname
+        spider.allowed_netlocs = allowed_netlocs(spider.base_url, settings.getlist("PAPERSET_ALLOWED_HOSTS"))
+        spider.url_limit = settings.getint("URLLENGTH_LIMIT", 2083)
         spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH", "auto")
         if spider.fetch not in FETCH_MODES:
             raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
@@ -101,9 +119,38 @@ class HfPapersSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(key)
 
+    def settle(self, request: scrapy.Request | None, listing: Listing, status: str, reason: str | None = None) -> None:
+        """Record a listing's outcome (and on the request that settled it, for the ledger)."""
+        if request is not None:
+            request.meta[SETTLED] = [listing.kind, listing.key, status, reason]
+        if status == INCOMPLETE:
+            logger.error("%s %s is incomplete: %s", listing.kind, listing.key[:80], reason)
+        self.coverage.settle(listing, status, reason)
+
     def seed_requests(self) -> list[scrapy.Request]:
-        """The first request of every listing."""
-        return [self.first_request(listing) for listing in self.listings]
+        """The first request of every listing; a listing whose URL is longer than URLLENGTH_LIMIT is
+        settled incomplete (`url_too_long`) instead of being dropped unseen by the middleware."""
+        seeds = []
+        for listing in self.listings:
+            request = self.first_request(listing)
+            if self.url_limit and len(request.url) > self.url_limit:
+                self._inc("paperset/coverage/url_too_long")
+                self.settle(None, listing, INCOMPLETE, f"url_too_long ({len(request.url)} > URLLENGTH_LIMIT "
+                                                       f"{self.url_limit})")
+                continue
+            seeds.append(request)
+        return seeds
+
+    def closed(self, reason: str) -> None:
+        """Put the coverage report in the stats (before the spool writes them into its meta.json)."""
+        def why(listing: Listing) -> str:
+            return "unanswered" if reason == "finished" else f"crawl stopped ({reason})"
+
+        report = self.coverage.report(why)
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value(STAT, report)
+        for status in STATUSES:
+            self.crawler.stats.set_value(f"{STAT}/{status}", sum(r["status"] == status for r in report))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.worker:
@@ -112,6 +159,8 @@ class HfPapersSpider(scrapy.Spider):
         ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
         if settings.getbool("PAPERSET_RESUME") and ledger.exists():
             done = read_ledger(ledger)
+            for kind, key, status, reason in read_settled(ledger):
+                self.coverage.settle(Listing(kind, key), status, reason)
             logger.info("resuming: %d requests already done (%s)", len(done), ledger)
             for request in resume_frontier(self.crawler, self.seed_requests(), done):
                 if request.callback == self.parse_detail:
@@ -136,12 +185,12 @@ class HfPapersSpider(scrapy.Spider):
                               cb_kwargs={"listing": listing, "page": page},
                               meta={"handle_httpstatus_all": True, "dont_redirect": True})
 
-    def page_request(self, listing: Listing, url: str) -> scrapy.Request:
+    def page_request(self, listing: Listing, url: str, hops: int = 0) -> scrapy.Request:
         # Redirects are handled here, not followed blindly: the site answers a day with no papers by
         # redirecting to the latest day, whose papers must not be filed under the asked day.
         return scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
                               cb_kwargs={"listing": listing}, dont_filter=True,
-                              meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS})
+                              meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS, _HOPS: hops})
 
     def browser_request(self, listing: Listing) -> scrapy.Request:
         load_all = PageMethod("evaluate", LOAD_ALL_SCRIPT, self.browser_args)
@@ -159,43 +208,59 @@ class HfPapersSpider(scrapy.Spider):
             entries = parse_api_listing(response.text, url=response.url, kind=listing.kind, key=listing.key,
                                         offset=page * self.api_page_size)
         except HydrationError as exc:
-            yield from self.api_fallback(listing, page, exc.reason, response.url)
+            yield from self.api_fallback(response.request, listing, page, exc.reason, response.url)
             return
         if page == 0:
             if not entries and listing.kind == "day":
                 self._inc("paperset/listings/no_papers")
+                self.settle(response.request, listing, EMPTY, "no_papers")
                 return
             self._inc("paperset/fetch/api")
         yield from self.emit(entries, "api")
         if len(entries) == self.api_page_size:
             yield self.api_request(listing, page + 1)
+        else:
+            self.settle(response.request, listing, COMPLETE)
 
     @tracked
     def api_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        yield from self.api_fallback(request.cb_kwargs["listing"], request.cb_kwargs["page"],
-                                     failure.type.__name__.lower(), request.url)
+        yield from self.api_fallback(request, request.cb_kwargs["listing"], request.cb_kwargs["page"],
+                                     failure_reason(failure), request.url)
 
-    def api_fallback(self, listing: Listing, page: int, reason: str, url: str) -> Iterator[Any]:
+    def api_fallback(self, request: scrapy.Request, listing: Listing, page: int, reason: str,
+                     url: str) -> Iterator[Any]:
         self._inc(f"paperset/api/{reason}")
         if page > 0:
             # Earlier API pages already gave their entries; the page path would repeat them.
             logger.error("API page %d failed (%s): %s; the listing stays incomplete", page, reason, url)
             self._inc("paperset/listings/incomplete")
-        elif self.fetch == "auto":
+            self.settle(request, listing, INCOMPLETE, f"api page {page}: {reason}")
+        elif self.fetch == "auto" and reason not in ("robots_txt", "offsite"):
             logger.info("API failed (%s) for %s %s; reading the page", reason, listing.kind, listing.key)
             yield self.page_request(listing, self.base_url + listing.page_path())
         else:
             logger.warning("API failed (%s) for %s %s", reason, listing.kind, listing.key)
+            self.settle(request, listing, INCOMPLETE, f"api: {reason}")
 
     @tracked
     def parse_page(self, response: Response, listing: Listing) -> Iterator[Any]:
         if 300 <= response.status < 400:
             location = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
+            if not on_site(location, self.allowed_netlocs):
+                self._inc("paperset/redirects/offsite")
+                self.settle(response.request, listing, INCOMPLETE, "offsite_redirect")
+                return
             if urlparse(location).path.rstrip("/").endswith(listing.key):
-                yield self.page_request(listing, location)
+                hops = response.request.meta.get(_HOPS, 0) + 1
+                if location == response.url or hops > MAX_PAGE_REDIRECTS:
+                    self._inc("paperset/redirects/loop")
+                    self.settle(response.request, listing, INCOMPLETE, "redirect_loop")
+                    return
+                yield self.page_request(listing, location, hops)
                 return
             self._inc("paperset/listings/no_papers")
+            self.settle(response.request, listing, EMPTY, "no_papers")
             logger.info("%s %s has no papers: the site redirects to %s", listing.kind, listing.key, location)
             return
         page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
@@ -203,6 +268,7 @@ class HfPapersSpider(scrapy.Spider):
             self._inc(f"paperset/pages/{reason}")
         if listing.kind == "day" and page.page_key and page.page_key != listing.key:
             self._inc("paperset/listings/no_papers")
+            self.settle(response.request, listing, EMPTY, "no_papers")
             logger.info("day %s has no papers: the page shows %s", listing.key, page.page_key)
             return
         if not page.entries:
@@ -211,12 +277,14 @@ class HfPapersSpider(scrapy.Spider):
                 yield self.browser_request(listing)
             else:
                 logger.warning("%s: no entries (%s)", response.url, ", ".join(page.problems))
+                self.settle(response.request, listing, INCOMPLETE, "no_entries")
             return
         if page.problems:
             logger.warning("%s: %s (read %d entries from the cards)", response.url, ", ".join(page.problems),
                            len(page.entries))
         self._inc(f"paperset/listings/{page.source}")
         self._inc("paperset/fetch/page")
+        self.settle(response.request, listing, COMPLETE)
         yield from self.emit(page.entries, "page")
 
     @tracked
@@ -225,21 +293,28 @@ class HfPapersSpider(scrapy.Spider):
         if not page.entries:
             self._inc("paperset/browser/no_entries")
             logger.warning("%s: no entries even in the browser", response.url)
+            self.settle(response.request, listing, INCOMPLETE, "no_entries")
             return
         self._inc("paperset/fetch/browser")
+        self.settle(response.request, listing, COMPLETE)
         yield from self.emit(page.entries, "browser")
 
     @tracked
     def browser_failed(self, failure: Failure) -> Iterator[Any]:
         self._inc(f"paperset/browser/{failure.type.__name__.lower()}")
-        logger.error("browser failed on %s: %s", failure.request.url, failure.value)  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]
+        logger.error("browser failed on %s: %s", request.url, failure.value)
+        self.settle(request, request.cb_kwargs["listing"], INCOMPLETE, f"browser: {failure_reason(failure)}")
         yield from ()
 
     @tracked
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A page or paper request that failed for good (after retries, or refused by robots.txt)."""
         self._inc(f"paperset/failed/{failure.type.__name__.lower()}")
-        logger.error("%s failed: %s", failure.request.url, failure.value)  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]
+        logger.error("%s failed: %s", request.url, failure.value)
+        if "listing" in request.cb_kwargs:
+            self.settle(request, request.cb_kwargs["listing"], INCOMPLETE, failure_reason(failure))
         yield from ()
 
     def emit(self, entries: list[PaperEntry], path: str) -> Iterator[Any]:
