@@ -67,6 +67,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     try:
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
+        crawl_settings(request)  # every setting's type and range checked before anything runs
     except ValueError as exc:
         print(f"paperset crawl: {exc}", file=sys.stderr)
         return 2
@@ -108,7 +109,7 @@ def print_run(outcome: dict[str, Any], as_json: bool) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Crawl, clean, package, verify: the command a scheduler runs."""
     from packager.lock import DatasetLocked, dataset_lock
-    from packager.publish import PackagerError
+    from packager.publish import PackagerError, dataset_path
     from packager.spool import SpoolError
 
     try:
@@ -126,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.workers is not None and not redis_url(args):
             print("paperset run: --workers needs --redis URL (or PAPERSET_REDIS_URL)", file=sys.stderr)
             return 2
-        with dataset_lock(args.out / args.name, wait=args.wait):
+        with dataset_lock(dataset_path(args.out, args.name), wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
                                         recrawl_days=args.recrawl_days, force=args.force,
                                         resume=not args.no_resume, redis=redis_url(args),

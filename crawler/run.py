@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.listings import Listing, plan_listings
+from crawler.setting_checks import check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,12 @@ class CrawlRequest:
 
 
 def crawl_settings(request: CrawlRequest) -> Settings:
-    """The project settings with the request's output and overrides applied."""
+    """The project settings with the request's output and overrides applied, every known setting's type
+    and range checked first (SettingError, a ValueError, names the bad one; nothing is created)."""
     settings = get_project_settings()
+    overrides = settings.copy()
+    overrides.setdict(request.settings, priority="cmdline")
+    check_settings(overrides)
     if request.out is not None:
         request.out.parent.mkdir(parents=True, exist_ok=True)
         settings.set("FEEDS", {str(request.out): {"format": "jsonlines", "overwrite": True}},
