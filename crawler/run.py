@@ -76,6 +76,8 @@ def crawl_settings(request: CrawlRequest) -> Settings:
 
 def run_crawl(request: CrawlRequest, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats."""
+    # A log file on a full disk must not print a traceback for every record (the error is reported once).
+    logging.raiseExceptions = False
     process = CrawlerProcess(crawl_settings(request))
     crawler = process.create_crawler("hf_papers")
     process.crawl(crawler, **(request.spider_kwargs() if spider_kwargs is None else spider_kwargs))
