@@ -122,6 +122,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         if args.plan:
             return print_plan(args, listings)
+        from crawler.plan import confirm, make_plan
+
+        confirm(make_plan(listings, crawl_settings(_crawl_request(args, None)), fetch=args.fetch,
+                          base_url=args.base_url, details=args.details), yes=args.yes)
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
@@ -167,7 +171,7 @@ def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
     from crawler.plan import format_plan, make_plan
 
     plan = make_plan(listings, crawl_settings(_crawl_request(args, None)), fetch=args.fetch,
-                     base_url=args.base_url)
+                     base_url=args.base_url, details=args.details)
     print(format_plan(plan))
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
@@ -260,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
     run.add_argument("--plan", action="store_true",
                      help="print the requests the run would make and how long the budgets make it take; fetch nothing")
+    run.add_argument("--yes", action="store_true",
+                     help="go on with a run expected to make more than 2,000 requests (see --plan)")
     run.add_argument("--redis", default=None, metavar="URL",
                      help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
     run.add_argument("--workers", type=int, default=None, metavar="N",
