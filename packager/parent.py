@@ -1,6 +1,6 @@
 """The version a new one is built on: `LATEST` read and checked (a real version folder inside the dataset),
 the parent's files checked against its manifest, a version orphaned between its rename and the `LATEST`
-write adopted, and the one `LATEST` writer."""
+write adopted (`.publishing` names it), and the one `LATEST` writer."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from packager.manifest import MANIFEST, problems, sha256
 
 logger = logging.getLogger(__name__)
 LATEST = "LATEST"
+# Names the version being renamed into place until LATEST names it: what tells a version orphaned by a
+# kill in that window from one LATEST was moved away from on purpose (a rollback).
+PUBLISHING = ".publishing"
 # What next_version names a version: YYYY.MM.DD, then .2, .3... the same day.
 VERSION = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d{1,6})?$")
 # The parent's folders the packager reads (with its manifest).
@@ -106,24 +109,44 @@ def check_parent(folder: Path) -> None:
 
 def resolve_parent(dataset: Path) -> str | None:
     """The version to build on, checked (see module doc); None for a dataset without versions. A version
-    newer than `LATEST` that verifies and names `LATEST` as its parent was renamed into place by a
-    packager killed before it moved `LATEST`: it is adopted (`LATEST` now points at it)."""
+    that `.publishing` names, that verifies and whose manifest names `LATEST` as its parent was renamed
+    into place by a packager killed before it moved `LATEST`: it is adopted (`LATEST` now names it)."""
     pointer = read_pointer(dataset)
-    known = versions(dataset)
-    newer = known[known.index(pointer) + 1:] if pointer in known else known
-    if newer:
-        newest = newer[-1]
-        parent = _manifest_parent(dataset / newest)
-        if parent == pointer and not problems(dataset / newest):
-            logger.warning("adopting %s: it was published but LATEST still named %s", newest, pointer or "nothing")
-            write_latest(dataset, newest)
-            pointer = newest
-        elif pointer is None:
-            raise ParentError(f"{dataset / LATEST} is missing but the dataset has versions ({', '.join(known)}); "
-                              "write the version to build on into it (refusing to start over)")
+    orphan = _publishing(dataset)
+    if orphan is not None and orphan != pointer and (dataset / orphan).is_dir() \
+            and _manifest_parent(dataset / orphan) == pointer and not problems(dataset / orphan):
+        logger.warning("adopting %s: it was published but LATEST still named %s", orphan, pointer or "nothing")
+        write_latest(dataset, orphan)
+        pointer = orphan
+    clear_publishing(dataset)
+    if pointer is None and versions(dataset):
+        raise ParentError(f"{dataset / LATEST} is missing but the dataset has versions "
+                          f"({', '.join(versions(dataset))}); write the version to build on into it "
+                          "(refusing to start over)")
     if pointer is not None:
         check_parent(dataset / pointer)
     return pointer
+
+
+def mark_publishing(dataset: Path, version: str) -> None:
+    """Record the version about to be renamed into place (see PUBLISHING)."""
+    path = dataset / PUBLISHING
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(version + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def clear_publishing(dataset: Path) -> None:
+    (dataset / PUBLISHING).unlink(missing_ok=True)
+
+
+def _publishing(dataset: Path) -> str | None:
+    try:
+        text = (dataset / PUBLISHING).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if VERSION.match(text) else None
 
 
 def _manifest_parent(folder: Path) -> str | None | bool:

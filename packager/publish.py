@@ -21,7 +21,15 @@ from packager import card, changes, manifest
 from packager.croissant import croissant
 from packager.errors import BadTarget, PackagerError
 from packager.fold import FoldStats, fold
-from packager.parent import LATEST, ParentError, read_pointer, resolve_parent, write_latest
+from packager.parent import (
+    LATEST,
+    ParentError,
+    clear_publishing,
+    mark_publishing,
+    read_pointer,
+    resolve_parent,
+    write_latest,
+)
 from packager.schema import OBSERVATIONS, PAPERS, fingerprint
 from packager.spool import SpoolError, read_meta, write_json_atomic
 
@@ -235,9 +243,11 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         if found:
             raise PackagerError(f"the new version does not verify: {found}")
         _step(STEPS[5])
+        mark_publishing(dataset, version)
         os.rename(tmp, dataset / version)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        clear_publishing(dataset)
         if no_space(exc):
             raise PackagerError(f"no space left writing {getattr(exc, 'filename', None) or tmp}") from None
         raise
@@ -246,8 +256,10 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     # A kill here leaves the version unpointed: the next packager adopts it (parent.resolve_parent).
     try:
         write_latest(dataset, version)
+        clear_publishing(dataset)
     except OSError as exc:
         shutil.rmtree(dataset / version, ignore_errors=True)  # never pointed at: not published
+        clear_publishing(dataset)
         if no_space(exc):
             raise PackagerError(f"no space left writing {dataset / LATEST}") from None
         raise

@@ -69,12 +69,25 @@ def test_a_version_renamed_in_but_not_pointed_at_is_adopted(tmp_path, corpus_pat
     dataset, first, second = two_versions(tmp_path, corpus_path)
     # The state a packager killed between the rename and the LATEST write leaves.
     (dataset / "LATEST").write_text(first + "\n")
+    (dataset / ".publishing").write_text(second + "\n")
     again = package(tmp_path / "s2", dataset.parent, "ds", "--json")
     assert again.returncode == 0, again.stderr
     assert last_json(again.stdout)["version"] is None  # nothing new: the orphan already holds it
     assert f"adopting {second}: it was published but LATEST still named {first}" in again.stderr
     assert (dataset / "LATEST").read_text() == second + "\n"
     assert published(dataset.parent) == [first, second, "LATEST"]
+    assert not (dataset / ".publishing").exists()
+
+
+def test_latest_moved_back_on_purpose_is_respected(tmp_path, corpus_path) -> None:
+    dataset, first, second = two_versions(tmp_path, corpus_path)
+    (dataset / "LATEST").write_text(first + "\n")  # a rollback: no version is being published
+    again = package(tmp_path / "s2", dataset.parent, "ds", "--json")
+    assert again.returncode == 0, again.stderr
+    third = last_json(again.stdout)["version"]
+    assert last_json(again.stdout)["parent"] == first and third not in (None, first, second)
+    assert (dataset / "LATEST").read_text() == third + "\n"
+    assert "adopting" not in again.stderr
 
 
 def test_a_first_version_not_pointed_at_is_adopted_not_doubled(tmp_path, corpus_path) -> None:
@@ -83,6 +96,7 @@ def test_a_first_version_not_pointed_at_is_adopted_not_doubled(tmp_path, corpus_
     assert package(spool, root).returncode == 0
     version = (root / "ds" / "LATEST").read_text().strip()
     (root / "ds" / "LATEST").unlink()
+    (root / "ds" / ".publishing").write_text(version + "\n")
     again = package(spool, root, "ds", "--json")
     assert again.returncode == 0, again.stderr
     assert last_json(again.stdout)["parent"] == version and last_json(again.stdout)["version"] is None
