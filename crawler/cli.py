@@ -68,6 +68,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         check_base_url_arg(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
+        crawl_settings(request)  # every setting's type and range checked before anything runs
     except ValueError as exc:
         print(f"paperset crawl: {redact(str(exc))}", file=sys.stderr)
         return 2
@@ -126,7 +127,7 @@ def _stopped_early(kind: str, message: str, as_json: bool) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Crawl, clean, package, verify: the command a scheduler runs."""
     from packager.lock import DatasetLocked, dataset_lock
-    from packager.publish import PackagerError
+    from packager.publish import PackagerError, dataset_path
     from packager.spool import SpoolError
 
     try:
@@ -140,12 +141,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         if args.plan:
             return print_plan(args, listings)
+        from crawler.plan import confirm, make_plan
+
+        confirm(make_plan(listings, crawl_settings(_crawl_request(args, None)), fetch=args.fetch,
+                          base_url=args.base_url, details=args.details), yes=args.yes)
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
             print("paperset run: --workers needs --redis URL (or PAPERSET_REDIS_URL)", file=sys.stderr)
             return 2
-        with dataset_lock(args.out / args.name, wait=args.wait):
+        with dataset_lock(dataset_path(args.out, args.name), wait=args.wait):
             outcome = crawl_and_package(_crawl_request(args, None), args.out, args.name,
                                         recrawl_days=args.recrawl_days, force=args.force,
                                         resume=not args.no_resume, redis=redis_url(args),
@@ -192,7 +197,7 @@ def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
     from crawler.plan import format_plan, make_plan
 
     plan = make_plan(listings, crawl_settings(_crawl_request(args, None)), fetch=args.fetch,
-                     base_url=args.base_url)
+                     base_url=args.base_url, details=args.details)
     print(format_plan(plan))
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
@@ -287,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="wait this long for another run on the same dataset to finish (default: exit 4 at once)")
     run.add_argument("--plan", action="store_true",
                      help="print the requests the run would make and how long the budgets make it take; fetch nothing")
+    run.add_argument("--yes", action="store_true",
+                     help="go on with a run expected to make more than 2,000 requests (see --plan)")
     run.add_argument("--redis", default=None, metavar="URL",
                      help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
     run.add_argument("--workers", type=int, default=None, metavar="N",

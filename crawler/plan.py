@@ -1,5 +1,6 @@
 """`paperset run --plan`: the requests a run would make and how long the request budgets make it take,
-without fetching anything. Backfills come out in chunks, one per budget window."""
+without fetching anything. Backfills come out in chunks, one per budget window. A run expected to make
+more than CONFIRM_REQUESTS requests goes on only with `--yes`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from crawler.politeness import PolitenessConfig
 
 # Entries a listing has, as reported for the live site (site notes): ~30 a day, ~105 a week or month.
 EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trending": 50}
+# Expected requests above which `paperset run` asks for --yes: a few years of daily listings (ten years
+# are 3,653 API calls, 40 min under the default budgets), a month with --details (about 960).
+CONFIRM_REQUESTS = 2_000
+
+
+class PlanTooLarge(ValueError):
+    """The run would make more than CONFIRM_REQUESTS requests and --yes was not given."""
 
 
 def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str) -> list[tuple[str, str]]:
@@ -25,8 +33,9 @@ def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str
 
 
 def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None = None,
-              base_url: str | None = None) -> dict[str, Any]:
-    """The plan: every expected request in order, counts per kind, chunks per window, least duration."""
+              base_url: str | None = None, details: bool = False) -> dict[str, Any]:
+    """The plan: every expected request in order, counts per kind (with `details`, one API call per
+    expected paper), chunks per window, least duration."""
     config = PolitenessConfig.from_settings(settings)
     fetch = fetch or settings.get("PAPERSET_FETCH", "auto")
     base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
@@ -36,8 +45,11 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
         for kind, url in listing_requests(listing, fetch, size, base):
             requests.append({"kind": kind, "url": url, "listing": f"{listing.kind} {listing.key}"})
     counts = {kind: sum(1 for r in requests if r["kind"] == kind) for kind in ("api", "page")}
+    detail_calls = sum(EXPECTED_ENTRIES[listing.kind] for listing in listings) if details else 0
+    counts["api"] += detail_calls
     return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
-            "chunks": chunks(requests, config), "least_duration_s": config.duration_s(counts),
+            "details": detail_calls, "chunks": chunks(requests, config),
+            "least_duration_s": config.duration_s(counts), "confirm_over": CONFIRM_REQUESTS,
             "note": "API pages are estimated from the site's usual listing sizes; --details adds one API call "
                     "per paper; a 429 adds the wait it asks for"}
 
@@ -77,6 +89,44 @@ def format_plan(plan: dict[str, Any], *, show: int = 20) -> str:
     for n, chunk in enumerate(plan["chunks"], 1):
         lines.append(f"chunk {n:<9} +{chunk['starts_after_s']:.0f} s: {chunk['first']} .. {chunk['last']} "
                      f"({chunk['api']} API, {chunk['page']} pages)")
-    lines.append(f"takes at least  {plan['least_duration_s']:.0f} s under the budgets")
+    if plan["details"]:
+        lines.append(f"details         about {plan['details']} more API calls (one per expected paper)")
+    lines.append(f"takes at least  {plan['least_duration_s']:.0f} s under the budgets "
+                 f"({human_duration(plan['least_duration_s'])})")
+    if too_large(plan):
+        lines.append(f"needs --yes     {too_large(plan)}")
     lines.append(f"note            {plan['note']}")
     return "\n".join(lines)
+
+
+def human_duration(seconds: float) -> str:
+    """`40 min`, `20 h 5 min`, `3 d 4 h`: a duration a person reads at a glance."""
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def total_requests(plan: dict[str, Any]) -> int:
+    return int(sum(plan["counts"].values()))
+
+
+def too_large(plan: dict[str, Any]) -> str | None:
+    """Why the run needs --yes (its size and least duration), or None."""
+    total = total_requests(plan)
+    if total <= CONFIRM_REQUESTS:
+        return None
+    return (f"this run would make about {total} requests and take at least "
+            f"{human_duration(plan['least_duration_s'])} under the request budgets; more than {CONFIRM_REQUESTS} "
+            "requests goes on only with --yes (paperset run --plan shows them)")
+
+
+def confirm(plan: dict[str, Any], *, yes: bool) -> None:
+    """Raise PlanTooLarge (exit 2) for a run over CONFIRM_REQUESTS requests without --yes."""
+    reason = too_large(plan)
+    if reason and not yes:
+        raise PlanTooLarge(reason)

@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.listings import Listing, plan_listings
+from crawler.setting_checks import check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,12 @@ class CrawlRequest:
 
 
 def crawl_settings(request: CrawlRequest) -> Settings:
-    """The project settings with the request's output and overrides applied."""
+    """The project settings with the request's output and overrides applied, every known setting's type
+    and range checked first (SettingError, a ValueError, names the bad one; nothing is created)."""
     settings = get_project_settings()
+    overrides = settings.copy()
+    overrides.setdict(request.settings, priority="cmdline")
+    check_settings(overrides)
     if request.out is not None:
         request.out.parent.mkdir(parents=True, exist_ok=True)
         settings.set("FEEDS", {str(request.out): {"format": "jsonlines", "overwrite": True}},
@@ -71,6 +76,8 @@ def crawl_settings(request: CrawlRequest) -> Settings:
 
 def run_crawl(request: CrawlRequest, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats."""
+    # A log file on a full disk must not print a traceback for every record (the error is reported once).
+    logging.raiseExceptions = False
     process = CrawlerProcess(crawl_settings(request))
     crawler = process.create_crawler("hf_papers")
     process.crawl(crawler, **(request.spider_kwargs() if spider_kwargs is None else spider_kwargs))

@@ -12,19 +12,37 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from packager.changes import compare
+from packager.errors import BadTarget
+from packager.lock import DatasetLocked, dataset_lock
 from packager.manifest import problems
-from packager.publish import PackagerError, package
+from packager.publish import PackagerError, dataset_path, no_space, package
 from packager.schema import PAPERS
 from packager.spool import SpoolError
 
 
 def cmd_package(args: argparse.Namespace) -> int:
+    """Package spools into the next version, holding the dataset's lock (the one `paperset run` takes)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.raiseExceptions = False  # a full disk is reported once below, not by every log call
     try:
-        result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
-                         recrawl_days=args.recrawl_days)
+        dataset = dataset_path(args.out, args.name)
+        with dataset_lock(dataset, wait=args.wait):
+            result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
+                             recrawl_days=args.recrawl_days)
+    except BadTarget as exc:
+        print(f"paperset package: {exc}", file=sys.stderr)
+        return 2
+    except DatasetLocked as exc:
+        print(f"paperset package: {exc}", file=sys.stderr)
+        return 4
     except (PackagerError, SpoolError) as exc:
         print(f"paperset package: {exc}; nothing was published", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if not no_space(exc):
+            raise
+        print(f"paperset package: no space left writing {exc.filename or args.out}; nothing was published",
+              file=sys.stderr)
         return 1
     if result.changed:
         print(f"published {result.version} at {result.path}: {result.papers} papers, "
@@ -86,6 +104,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     pkg.add_argument("--allow-partial", action="store_true", help="package an unfinished (killed) crawl's spool")
     pkg.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
     pkg.add_argument("--json", action="store_true", help="last line: the result as JSON")
+    pkg.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait this long for a run or package holding the dataset (default: exit 4 at once)")
     pkg.set_defaults(handler=cmd_package)
     verify = sub.add_parser("verify", help="recheck a published version (exit 1 with what is wrong)")
     verify.add_argument("version_dir", type=Path)

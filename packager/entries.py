@@ -1,4 +1,4 @@
-"""Reading spools with Arrow: the entry schema and the JSON-lines parts, block by block."""
+"""Reading spools with Arrow: the JSON-lines parts, block by block, read with the entry schema."""
 
 from __future__ import annotations
 
@@ -10,19 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.json as pj
 
-from packager.schema import TS
+from packager.schema import ENTRY
 from packager.spool import SpoolError, spool_parts
 
-ENTRY = pa.schema([
-    ("paper_key", pa.string()), ("paper_id", pa.string()), ("arxiv_version", pa.int32()),
-    ("content_key", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
-    ("authors", pa.list_(pa.string())), ("published_at", TS), ("submitted_on_daily_at", TS),
-    ("upvotes", pa.int64()), ("num_comments", pa.int64()), ("github_stars", pa.int64()),
-    ("github_repo", pa.string()), ("project_page", pa.string()), ("thumbnail", pa.string()),
-    ("ai_keywords", pa.list_(pa.string())), ("ai_summary", pa.string()), ("organization", pa.string()),
-    ("listing_kind", pa.string()), ("listing_key", pa.string()), ("rank", pa.int32()),
-    ("crawled_at", TS), ("fetch_path", pa.string()), ("cluster_id", pa.string()), ("similarity", pa.float64()),
-])
 
 
 def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:

@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 from packager.manifest import problems
-from packager.publish import LATEST, PackagerError
+from packager.parent import write_latest
+from packager.publish import PackagerError
 
 
 def publish_to_folder(version_dir: Path, target: Path) -> Path:
@@ -26,9 +27,7 @@ def publish_to_folder(version_dir: Path, target: Path) -> Path:
         tmp = target / f".tmp-{version_dir.name}-{os.getpid()}"
         shutil.copytree(version_dir, tmp)
         os.rename(tmp, final)
-    pointer = target / f".{LATEST}.tmp-{os.getpid()}"
-    pointer.write_text(version_dir.name + "\n", encoding="utf-8")
-    os.replace(pointer, target / LATEST)
+    write_latest(target, version_dir.name)
     return final
 
 

@@ -3,6 +3,7 @@ rename it into place, then move the `LATEST` pointer. A published version is nev
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -18,17 +19,25 @@ from typing import Any
 
 from packager import card, changes, manifest
 from packager.croissant import croissant
+from packager.errors import BadTarget, PackagerError
 from packager.fold import FoldStats, fold
+from packager.parent import (
+    LATEST,
+    ParentError,
+    clear_publishing,
+    mark_publishing,
+    read_pointer,
+    resolve_parent,
+    write_latest,
+)
 from packager.schema import OBSERVATIONS, PAPERS, fingerprint
 from packager.spool import SpoolError, read_meta, write_json_atomic
 
 logger = logging.getLogger(__name__)
-LATEST = "LATEST"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-class PackagerError(RuntimeError):
-    """Packaging cannot go on; nothing was published."""
+MAX_NAME = 100
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Longest output path accepted: room left under PATH_MAX (4096) for the version folders and their files.
+MAX_ROOT_CHARS = 3_800
 
 
 @dataclass
@@ -90,10 +99,11 @@ def latest_health(dataset: Path) -> dict[str, Any] | None:
 
 
 def latest(dataset: Path) -> str | None:
-    """The published version `LATEST` points at, if any."""
+    """The published version `LATEST` points at, if any (None also when it names no version folder:
+    packaging refuses such a dataset, see parent.py)."""
     try:
-        return (dataset / LATEST).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
+        return read_pointer(dataset)
+    except ParentError:
         return None
 
 
@@ -108,10 +118,27 @@ def next_version(dataset: Path, today: str) -> str:
     return f"{base}.{n}"
 
 
-def check_target(root: Path, name: str) -> Path:
+def dataset_path(root: Path, name: str) -> Path:
+    """ROOT/NAME, once the name and the output folder are checked; creates nothing. BadTarget otherwise."""
+    if len(name) > MAX_NAME:
+        raise BadTarget(f"bad dataset name {name[:40]!r}...: {len(name)} characters, at most {MAX_NAME}")
     if not _NAME.match(name) or ".." in name:
-        raise PackagerError(f"bad dataset name {name!r}: letters, digits, '.', '_' and '-' only, no '/' or '..'")
-    dataset = root / name
+        raise BadTarget(f"bad dataset name {name!r}: letters, digits, '.', '_' and '-' only, no '/' or '..'")
+    text = str(root)
+    if not text or "\0" in text or len(text) > MAX_ROOT_CHARS \
+            or any(len(os.fsencode(part)) > 255 for part in root.parts):
+        raise BadTarget(f"bad output folder {text[:60]!r}: empty, too long or with a name over 255 bytes")
+    for folder in (root / name, root, *root.parents):
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise BadTarget(f"output folder {root / name}: {folder} is a file, not a folder")
+            break
+    return root / name
+
+
+def check_target(root: Path, name: str) -> Path:
+    """ROOT/NAME checked (dataset_path), created, writable, and rid of what a killed packager left."""
+    dataset = dataset_path(root, name)
     try:
         dataset.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -175,7 +202,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc)."""
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
-    parent = latest(dataset)
+    parent = resolve_parent(dataset)
     progress = Progress()
     _step = progress.step
     _step(STEPS[0])
@@ -225,18 +252,35 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         if found:
             raise PackagerError(f"the new version does not verify: {found}")
         _step(STEPS[5])
+        mark_publishing(dataset, version)
         os.rename(tmp, dataset / version)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        clear_publishing(dataset)
+        if no_space(exc):
+            raise PackagerError(f"no space left writing {getattr(exc, 'filename', None) or tmp}") from None
         raise
     finally:
         progress.close()
-    pointer = dataset / f".{LATEST}.tmp-{os.getpid()}"
-    pointer.write_text(version + "\n", encoding="utf-8")
-    os.replace(pointer, dataset / LATEST)
+    # A kill here leaves the version unpointed: the next packager adopts it (parent.resolve_parent).
+    try:
+        write_latest(dataset, version)
+        clear_publishing(dataset)
+    except OSError as exc:
+        shutil.rmtree(dataset / version, ignore_errors=True)  # never pointed at: not published
+        clear_publishing(dataset)
+        if no_space(exc):
+            raise PackagerError(f"no space left writing {dataset / LATEST}") from None
+        raise
     logger.info("published %s", dataset / version)
     return PackageResult(version, str(dataset / version), parent, True, stats.papers, stats.observations,
                          stats.new_observations, diff.added, diff.removed, diff.changed)
 
 
-__all__ = ["PackageResult", "PackagerError", "SpoolError", "latest", "package"]
+def no_space(exc: BaseException) -> bool:
+    """Whether an error is a full disk (Python's ENOSPC, or Arrow's IO error that only says so in words)."""
+    return isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                                         or "No space left on device" in str(exc))
+
+
+__all__ = ["LATEST", "BadTarget", "PackageResult", "PackagerError", "SpoolError", "latest", "package"]

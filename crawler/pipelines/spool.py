@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,14 +12,17 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.checkpoint import ledger_line, progress_for
 from crawler.dedup.config import DedupeConfig
 from crawler.listings import Listing
 from packager.manifest import redact
 from packager.spool import SpoolWriter
+
+logger = logging.getLogger(__name__)
 
 
 def spool_meta(settings: BaseSettings, *, run_id: str, base_url: str | None, listings: Iterable[Listing],
@@ -68,10 +73,33 @@ class SpoolPipeline:
 
     def process_item(self, item: Any) -> Any:
         assert self.writer is not None
-        self.writer.write(ItemAdapter(item).asdict())
+        try:
+            self.writer.write(ItemAdapter(item).asdict())
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            self.no_space()
+            raise DropItem("no space left on the device", log_level="DEBUG") from None
         return item
+
+    def no_space(self) -> None:
+        """A full disk stops the crawl once, with the spool named (every later item would fail alike)."""
+        assert self.crawler.stats is not None and self.crawler.engine is not None
+        if self.crawler.stats.get_value("paperset/spool/no_space"):
+            return
+        self.crawler.stats.set_value("paperset/spool/no_space", 1)
+        logger.error("no space left writing %s: stopping the crawl", self.folder)
+        if self.crawler.engine.spider is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(
+                reason=f"no space left writing {self.folder}"))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.writer is not None:
             assert self.crawler.stats is not None
-            self.writer.close(self.crawler.stats.get_stats(), finish_reason=reason)
+            try:
+                self.writer.close(self.crawler.stats.get_stats(), finish_reason=reason)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                # meta.json keeps finished_at null: the packager refuses the spool, a rerun resumes it.
+                logger.error("no space left writing %s", self.folder)

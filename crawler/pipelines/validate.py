@@ -1,4 +1,5 @@
-"""Validate step: required fields, types, lengths, dates and counts; a failing entry is rejected with a reason."""
+"""Validate step: required fields, types and ranges (those the spool schema can store), lengths, dates and
+counts; a failing entry is rejected with a reason."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from scrapy.exceptions import NotConfigured
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
 from crawler.rejects import Rejected
+from packager.schema import ENTRY, entry_value_problem
 
-COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank")
+COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank", "arxiv_version")
 # arXiv's first paper: nothing on the site can be older.
 EARLIEST = datetime(1991, 8, 1, tzinfo=UTC)
 
@@ -56,14 +58,19 @@ def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
         raise Rejected("abstract_too_long", f"{len(abstract)} > {limits.max_abstract_chars} characters")
     if paper_id is not None and canonical_arxiv_id(paper_id) != (paper_id, None):
         raise Rejected("bad_paper_id", f"{paper_id!r} is not an arXiv id")
-    for name in ("authors", "ai_keywords"):
+    for name in ENTRY.names:
+        # The spool schema says what can be stored (type and range): nothing accepted here fails packaging.
+        if name in DATE_FIELDS:
+            continue  # the date rule below
         value = entry.get(name)
-        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise Rejected("bad_type", f"{name} is not a list of text")
-    for name in COUNT_FIELDS:
-        value = entry.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        problem = entry_value_problem(name, value)
+        if problem is None:
+            continue
+        if name not in COUNT_FIELDS:
+            raise Rejected("bad_type", problem)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise Rejected("bad_count", f"{name} = {value!r}")
+        raise Rejected("out_of_range", problem)
     latest = now + timedelta(days=limits.max_future_days)
     for name in DATE_FIELDS:
         value = entry.get(name)

@@ -85,8 +85,9 @@ def test_an_unknown_spool_schema_is_refused(tmp_path, corpus_path) -> None:
 def test_bad_names_are_refused(tmp_path, corpus_path, name) -> None:
     spool = make_spool(tmp_path / "spool", corpus_path, 10)
     result = package(spool, tmp_path / "out", name)
-    assert result.returncode == 1 and "bad dataset name" in result.stderr
+    assert result.returncode == 2 and "bad dataset name" in result.stderr
     assert not (tmp_path / "escape").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_output_that_cannot_be_written_is_refused(tmp_path, corpus_path) -> None:
@@ -94,7 +95,8 @@ def test_an_output_that_cannot_be_written_is_refused(tmp_path, corpus_path) -> N
     blocker = tmp_path / "file"
     blocker.write_text("a file where the output folder should be")
     result = package(spool, blocker)
-    assert result.returncode == 1 and "cannot create" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == f"paperset package: output folder {blocker / 'ds'}: {blocker} is a file, not a folder\n"
     assert blocker.read_text() == "a file where the output folder should be"
 
 
