@@ -232,9 +232,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return print_run(outcome, args.json)
 
 
+def installed_version() -> str:
+    """The installed distribution's version (the package's own when run from a checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from crawler import __version__
+
+    try:
+        return version("paperset")
+    except PackageNotFoundError:
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `paperset` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="paperset", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"paperset {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     crawl = sub.add_parser("crawl", help="crawl listings into a JSON-lines file")

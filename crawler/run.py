@@ -9,11 +9,20 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.utils.project import get_project_settings
 
 from crawler.listings import Listing, plan_listings
 
 logger = logging.getLogger(__name__)
+
+SETTINGS_MODULE = "crawler.settings"
+
+
+def project_settings() -> Settings:
+    """paperset's settings, loaded by module name: the same from any working folder (Scrapy's own
+    `get_project_settings` looks for a `scrapy.cfg` in it, which an installed paperset has not)."""
+    settings = Settings()
+    settings.setmodule(SETTINGS_MODULE, priority="project")
+    return settings
 
 
 @dataclass
@@ -57,7 +66,7 @@ class CrawlRequest:
 
 def crawl_settings(request: CrawlRequest) -> Settings:
     """The project settings with the request's output and overrides applied."""
-    settings = get_project_settings()
+    settings = project_settings()
     if request.out is not None:
         request.out.parent.mkdir(parents=True, exist_ok=True)
         settings.set("FEEDS", {str(request.out): {"format": "jsonlines", "overwrite": True}},

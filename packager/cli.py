@@ -74,6 +74,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except PackagerError as exc:
         print(f"paperset publish: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the Hub's HTTP errors and a full or unwritable target folder
+        print(f"paperset publish: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
