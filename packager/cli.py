@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from packager.changes import compare
 from packager.manifest import problems
+from packager.prune import register as register_prune
 from packager.publish import PackagerError, package
 from packager.schema import PAPERS
 from packager.spool import SpoolError
@@ -103,6 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     diff.add_argument("a", type=Path)
     diff.add_argument("b", type=Path)
     diff.set_defaults(handler=cmd_diff)
+    register_prune(sub)
 
 
 def main() -> int:
