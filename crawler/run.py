@@ -40,6 +40,8 @@ class CrawlRequest:
     base_url: str | None = None
     out: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # Not a setting of the plan: a run killed on a terminal is resumed by the same run from cron.
+    progress: bool = False
 
     def listings(self) -> list[Listing]:
         """The listings asked for, in crawl order."""
@@ -75,6 +77,8 @@ def crawl_settings(request: CrawlRequest) -> Settings:
         settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
         settings.set("PAPERSET_DEDUPE_STORE", str(request.out.parent / "dedupe-index"), priority="cmdline")
     settings.setdict(request.settings, priority="cmdline")
+    if request.progress:
+        settings.set("PAPERSET_PROGRESS", True, priority="cmdline")
     return settings
 
 

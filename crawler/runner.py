@@ -100,7 +100,7 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
                 "error": "the health gate tripped: " + "; ".join(tripped) + ": nothing published (--force publishes)"}
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days,
                      dedupe_index=None if redis else index,
-                     health=health.to_dict(), forced=tripped if force else [])
+                     health=health.to_dict(), forced=tripped if force else [], progress=request.progress)
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     return {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,

@@ -78,7 +78,10 @@ PAPERSET_DEDUPE_THRESHOLD = 0.7
 PAPERSET_DEDUPE_SEED = 1
 EXTENSIONS = {
     "crawler.rejects.RejectsLog": 100,
+    "crawler.progress_display.LiveProgress": 600,
 }
+# A live progress bar on stderr (the CLI turns it on when stdout and stderr are terminals, without --json).
+PAPERSET_PROGRESS = False
 # Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
 PAPERSET_REJECTS = "rejects.jsonl"
 PAPERSET_MAX_TITLE_CHARS = 1_000
