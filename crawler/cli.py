@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from crawler.fixture_cli import register as register_fixture
 from crawler.listings import plan_listings
+from crawler.progress_display import wanted as progress_wanted
 from crawler.run import CrawlRequest, crawl_settings, run_crawl
 from crawler.runner import crawl_and_package
 from crawler.summary import format_summary, summarize
@@ -58,7 +59,8 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 def _crawl_request(args: argparse.Namespace, out: Path | None) -> CrawlRequest:
     return CrawlRequest(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                         searches=args.search, trending=args.trending, details=args.details,
-                        fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings))
+                        fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
+                        progress=progress_wanted(args.json))
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -257,6 +259,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             trending=True,
             base_url=server.base_url,
             settings={"LOG_LEVEL": args.log_level},
+            progress=progress_wanted(args.json),
         )
         print(f"paperset demo: replica of Hugging Face Papers at {server.base_url}", flush=True,
               file=sys.stderr if args.json else sys.stdout)
@@ -264,9 +267,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return print_run(outcome, args.json)
 
 
+def installed_version() -> str:
+    """The installed distribution's version (the package's own when run from a checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from crawler import __version__
+
+    try:
+        return version("paperset")
+    except PackageNotFoundError:
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `paperset` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="paperset", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"paperset {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     crawl = sub.add_parser("crawl", help="crawl listings into a JSON-lines file")

@@ -9,12 +9,21 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.utils.project import get_project_settings
 
 from crawler.listings import Listing, plan_listings
 from crawler.setting_checks import check_settings
 
 logger = logging.getLogger(__name__)
+
+SETTINGS_MODULE = "crawler.settings"
+
+
+def project_settings() -> Settings:
+    """paperset's settings, loaded by module name: the same from any working folder (Scrapy's own
+    `get_project_settings` looks for a `scrapy.cfg` in it, which an installed paperset has not)."""
+    settings = Settings()
+    settings.setmodule(SETTINGS_MODULE, priority="project")
+    return settings
 
 
 @dataclass
@@ -32,6 +41,8 @@ class CrawlRequest:
     base_url: str | None = None
     out: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # Not a setting of the plan: a run killed on a terminal is resumed by the same run from cron.
+    progress: bool = False
 
     def listings(self) -> list[Listing]:
         """The listings asked for, in crawl order."""
@@ -59,7 +70,7 @@ class CrawlRequest:
 def crawl_settings(request: CrawlRequest) -> Settings:
     """The project settings with the request's output and overrides applied, every known setting's type
     and range checked first (SettingError, a ValueError, names the bad one; nothing is created)."""
-    settings = get_project_settings()
+    settings = project_settings()
     overrides = settings.copy()
     overrides.setdict(request.settings, priority="cmdline")
     check_settings(overrides)
@@ -71,6 +82,8 @@ def crawl_settings(request: CrawlRequest) -> Settings:
         settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
         settings.set("PAPERSET_DEDUPE_STORE", str(request.out.parent / "dedupe-index"), priority="cmdline")
     settings.setdict(request.settings, priority="cmdline")
+    if request.progress:
+        settings.set("PAPERSET_PROGRESS", True, priority="cmdline")
     return settings
 
 

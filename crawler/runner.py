@@ -158,7 +158,7 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
         return _incomplete(run_dir, crawl, missing, len(coverage))
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days,
                      dedupe_index=None if redis else index,
-                     health=health.to_dict(), forced=tripped if force else [])
+                     health=health.to_dict(), forced=tripped if force else [], progress=request.progress)
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,

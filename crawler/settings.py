@@ -94,7 +94,10 @@ PAPERSET_DEDUPE_ENABLED = True
 PAPERSET_REJECTS_ENABLED = True
 EXTENSIONS = {
     "crawler.rejects.RejectsLog": 100,
+    "crawler.progress_display.LiveProgress": 600,
 }
+# A live progress bar on stderr (the CLI turns it on when stdout and stderr are terminals, without --json).
+PAPERSET_PROGRESS = False
 # Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
 PAPERSET_REJECTS = "rejects.jsonl"
 PAPERSET_MAX_TITLE_CHARS = 1_000

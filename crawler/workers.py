@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.utils.project import get_project_settings
 
 from crawler.distributed import HEARTBEAT_TTL_S, ClaimingQueue, drained, keys, release_dead, worker_id
-from crawler.run import CrawlRequest, crawl_settings, run_crawl
+from crawler.run import CrawlRequest, crawl_settings, project_settings, run_crawl
 from packager.manifest import redact
 
 logger = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ POLL_S = 0.3
 
 def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, Any]) -> dict[str, Any]:
     """The settings that make a crawl process a worker of dataset `name`'s run."""
-    settings = get_project_settings()
+    settings = project_settings()
     names = keys(name)
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines.pop("crawler.pipelines.spool.SpoolPipeline", None)

@@ -15,6 +15,7 @@ from packager.changes import compare
 from packager.errors import BadTarget
 from packager.lock import DatasetLocked, dataset_lock
 from packager.manifest import problems
+from packager.prune import register as register_prune
 from packager.publish import PackagerError, dataset_path, no_space, package
 from packager.schema import PAPERS
 from packager.spool import SpoolError
@@ -92,6 +93,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except PackagerError as exc:
         print(f"paperset publish: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the Hub's HTTP errors and a full or unwritable target folder
+        print(f"paperset publish: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -119,6 +124,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     diff.add_argument("a", type=Path)
     diff.add_argument("b", type=Path)
     diff.set_defaults(handler=cmd_diff)
+    register_prune(sub)
 
 
 def main() -> int:

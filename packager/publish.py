@@ -65,9 +65,9 @@ class Progress:
     """A progress bar over the packaging steps on a terminal (tqdm), plain log lines otherwise.
     `PAPERSET_PACKAGER_STEP_DELAY` (seconds) widens the gaps between steps, for kill tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, show: bool | None = None) -> None:
         self.bar = None
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() if show is None else show:
             from tqdm import tqdm
 
             self.bar = tqdm(total=len(STEPS), desc="packaging", unit="step", leave=False)
@@ -198,12 +198,12 @@ def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
 
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
             recrawl_days: int = 7, dedupe_index: Path | None = None, health: dict[str, Any] | None = None,
-            forced: list[str] | None = None) -> PackageResult:
+            forced: list[str] | None = None, progress: bool | None = None) -> PackageResult:
     """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc)."""
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
     parent = resolve_parent(dataset)
-    progress = Progress()
+    progress = Progress(progress)
     _step = progress.step
     _step(STEPS[0])
     parent_dir = dataset / parent if parent else None

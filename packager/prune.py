@@ -1,0 +1,107 @@
+"""`paperset prune ROOT/NAME --keep N`: remove old versions and old run folders of a dataset, never the
+version `LATEST` points at (the parent the next run folds onto) nor the newest run (which it may resume)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from packager.lock import DatasetLocked, dataset_lock
+from packager.publish import latest
+
+VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
+RUNS = ".runs"
+
+
+@dataclass
+class PruneResult:
+    """What a prune kept and removed (folder names)."""
+
+    kept_versions: list[str] = field(default_factory=list)
+    removed_versions: list[str] = field(default_factory=list)
+    kept_runs: list[str] = field(default_factory=list)
+    removed_runs: list[str] = field(default_factory=list)
+
+
+def version_key(name: str) -> tuple[int, int, int, int]:
+    """`2026.01.31.2` -> (2026, 1, 31, 2): versions in the order they were published."""
+    match = VERSION.match(name)
+    if match is None:
+        raise ValueError(f"not a version name: {name!r}")
+    year, month, day, n = match.groups()
+    return int(year), int(month), int(day), int(n or 1)
+
+
+def versions(dataset: Path) -> list[str]:
+    """The dataset's version folders, oldest first."""
+    return sorted((p.name for p in dataset.iterdir() if p.is_dir() and VERSION.match(p.name)), key=version_key)
+
+
+def run_folders(dataset: Path) -> list[str]:
+    """The dataset's run folders (named by their UTC start time), oldest first."""
+    runs = dataset / RUNS
+    return sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
+
+
+def plan_prune(dataset: Path, keep: int) -> PruneResult:
+    """Which folders go: all but the `keep` newest versions and the `keep` newest runs; `LATEST`'s version
+    is always kept (it may be older than others after a roll-back)."""
+    if keep < 1:
+        raise ValueError(f"--keep must be at least 1, not {keep}")
+    names = versions(dataset)
+    kept = set(names[-keep:])
+    pointer = latest(dataset)
+    if pointer is not None:
+        kept.add(pointer)
+    runs = run_folders(dataset)
+    return PruneResult(kept_versions=[n for n in names if n in kept],
+                       removed_versions=[n for n in names if n not in kept],
+                       kept_runs=runs[-keep:], removed_runs=runs[:-keep])
+
+
+def prune(dataset: Path, keep: int, *, dry_run: bool = False) -> PruneResult:
+    """Remove what `plan_prune` says, holding the dataset's lock (a run writing it raises DatasetLocked)."""
+    if not dataset.is_dir():
+        raise ValueError(f"{dataset} is not a dataset folder")
+    with dataset_lock(dataset):
+        result = plan_prune(dataset, keep)
+        if not dry_run:
+            for name in result.removed_versions:
+                shutil.rmtree(dataset / name)
+            for name in result.removed_runs:
+                shutil.rmtree(dataset / RUNS / name)
+    return result
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    try:
+        result = prune(args.dataset, args.keep, dry_run=args.dry_run)
+    except ValueError as exc:
+        print(f"paperset prune: {exc}", file=sys.stderr)
+        return 2
+    except DatasetLocked as exc:
+        print(f"paperset prune: {exc}", file=sys.stderr)
+        return 4
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(result.removed_versions)} versions {result.removed_versions} and "
+          f"{len(result.removed_runs)} run folders; kept versions {result.kept_versions}",
+          file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps({**asdict(result), "dry_run": args.dry_run}, sort_keys=True))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `paperset prune` to the parser."""
+    parser = sub.add_parser("prune", help="remove old versions and run folders of a dataset (never LATEST's)")
+    parser.add_argument("dataset", type=Path, help="the dataset folder, ROOT/NAME")
+    parser.add_argument("--keep", type=int, required=True, metavar="N",
+                        help="keep the N newest versions (and LATEST's, always) and the N newest run folders")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
+    parser.add_argument("--json", action="store_true", help="the kept and removed folders as one JSON line")
+    parser.set_defaults(handler=cmd_prune)
