@@ -59,16 +59,47 @@ def _merge(old: tuple[np.ndarray, np.ndarray], new: tuple[np.ndarray, np.ndarray
 
 
 class BandTable:
-    """Band hashes of every indexed entry, searchable for a batch at once."""
+    """Band hashes of every indexed entry, searchable for a batch at once.
+
+    Small batches (up to SMALL entries, as a crawl that judges entry by entry makes) go to a tail: a dict
+    from band hash to ids, searched with one lookup per band, which becomes a sorted run when it holds
+    TAIL entries. This keeps a batch of one from paying a numpy search per run.
+    """
+
+    SMALL = 32
+    TAIL = 4096
 
     def __init__(self, runs: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.runs: list[tuple[np.ndarray, np.ndarray]] = runs or []
+        self.tail: dict[int, list[int]] = {}
+        self.tail_rows: list[tuple[np.ndarray, np.ndarray]] = []
+        self.tail_size = 0
 
     def __len__(self) -> int:
-        return sum(len(h) for h, _ in self.runs)
+        return sum(len(h) for h, _ in self.runs) + sum(h.size for h, _ in self.tail_rows)
 
     def add(self, hashes: np.ndarray, ids: np.ndarray) -> None:
         """Index entries: `hashes` (n, bands) uint64 of the entries `ids` (n,) (all newer than any indexed)."""
+        if len(hashes) <= self.SMALL:
+            width = hashes.shape[1]
+            for n, value in enumerate(hashes.ravel().tolist()):
+                self.tail.setdefault(value, []).append(int(ids[n // width]))
+            self.tail_rows.append((hashes, ids))
+            self.tail_size += len(hashes)
+            if self.tail_size >= self.TAIL:
+                self.flush()
+            return
+        self.flush()
+        self._add_run(hashes, ids)
+
+    def flush(self) -> None:
+        """Turn the tail into a sorted run."""
+        if self.tail_rows:
+            rows = self.tail_rows
+            self.tail, self.tail_rows, self.tail_size = {}, [], 0
+            self._add_run(np.concatenate([h for h, _ in rows]), np.concatenate([i for _, i in rows]))
+
+    def _add_run(self, hashes: np.ndarray, ids: np.ndarray) -> None:
         flat = hashes.ravel()
         owners = np.repeat(ids.astype(np.uint32), hashes.shape[1])
         order = np.argsort(flat, kind="stable")
@@ -80,30 +111,27 @@ class BandTable:
     def candidates(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query rows, ids): every indexed entry sharing a band hash with row i of `hashes` (n, bands),
         one pair per shared band (repeats possible)."""
-        flat = hashes.ravel()
+        flat, width = hashes.ravel(), hashes.shape[1]
         order = np.argsort(flat)
         keys = flat[order]
         rows_out: list[np.ndarray] = []
         ids_out: list[np.ndarray] = []
         for run_h, run_id in self.runs:
-            lo = np.searchsorted(run_h, keys, side="left")
-            hi = np.searchsorted(run_h, keys, side="right")
-            hit = np.flatnonzero(hi > lo)
-            if len(hit) == 0:
-                continue
-            counts = hi[hit] - lo[hit]
-            starts = np.repeat(lo[hit] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-            rows_out.append(np.repeat(order[hit] // hashes.shape[1], counts))
-            ids_out.append(run_id[starts])
+            # One search per run: equal hashes are adjacent, so walk right from the first while they match.
+            at = np.searchsorted(run_h, keys, side="left")
+            which = np.flatnonzero(at < len(run_h))
+            while len(which):
+                which = which[run_h[at[which]] == keys[which]]
+                rows_out.append(order[which] // width)
+                ids_out.append(run_id[at[which]])
+                at[which] += 1
+                which = which[at[which] < len(run_h)]
+        if self.tail:
+            found = [(n // width, i) for n, value in enumerate(flat.tolist()) for i in self.tail.get(value, ())]
+            if found:
+                pairs = np.array(found, dtype=np.int64)
+                rows_out.append(pairs[:, 0])
+                ids_out.append(pairs[:, 1].astype(np.uint32))
         if not rows_out:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
         return np.concatenate(rows_out), np.concatenate(ids_out)
-
-    def compact(self) -> tuple[np.ndarray, np.ndarray]:
-        """All runs merged into one (for saving); the table keeps that one run."""
-        while len(self.runs) > 1:
-            newer = self.runs.pop()
-            self.runs[-1] = _merge(self.runs[-1], newer)
-        if not self.runs:
-            return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32)
-        return self.runs[0]

@@ -108,7 +108,7 @@ class NearDupIndex:
         limits: list[int] = []  # an entry's candidates: the entries indexed before it
         new: list[bool] = []
         next_id = len(self.keys)
-        for row, (key, count) in enumerate(zip(keys, np.diff(offsets).tolist(), strict=True)):
+        for row, (key, count) in enumerate(zip(keys, (offsets[1:] - offsets[:-1]).tolist(), strict=True)):
             if not count:
                 continue
             own = self.ids.get(key)
@@ -154,6 +154,7 @@ class NearDupIndex:
         path = path or self.path
         if path is None:
             return None
+        self.table.flush()
         target = save_state(path, IndexState(self.config.to_dict(), self.keys, self.signatures.parts(),
                                              self.clusters, self.table.runs))
         if self.migrated_from is not None:
