@@ -15,6 +15,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from crawler.dedup.index import IndexUnreadable
 from crawler.fixture_cli import register as register_fixture
 from crawler.listings import plan_listings
 from crawler.run import CrawlRequest, crawl_settings, run_crawl
@@ -75,7 +76,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     started = time.monotonic()
-    stats = run_crawl(request)
+    try:
+        stats = run_crawl(request)
+    except IndexUnreadable as exc:
+        print(f"paperset crawl: {exc}", file=sys.stderr)
+        return 1
     summary = summarize(stats, elapsed=time.monotonic() - started, out=args.out)
     print(format_summary(summary))
     if args.json:
@@ -134,6 +139,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DatasetLocked as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 4
+    except IndexUnreadable as exc:
+        print(f"paperset run: {exc}; nothing was published", file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"paperset run: {exc}", file=sys.stderr)
         return 2

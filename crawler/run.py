@@ -11,6 +11,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
+from crawler.dedup.config import DedupeConfig
+from crawler.dedup.index import check_store
 from crawler.listings import Listing, plan_listings
 
 logger = logging.getLogger(__name__)
@@ -70,8 +72,12 @@ def crawl_settings(request: CrawlRequest) -> Settings:
 
 
 def run_crawl(request: CrawlRequest, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats."""
-    process = CrawlerProcess(crawl_settings(request))
+    """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats.
+    An unreadable near-dup index raises IndexUnreadable before anything is crawled."""
+    settings = crawl_settings(request)
+    if settings.getbool("PAPERSET_DEDUPE_ENABLED", True):
+        check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("hf_papers")
     process.crawl(crawler, **(request.spider_kwargs() if spider_kwargs is None else spider_kwargs))
     process.start()

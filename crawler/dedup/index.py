@@ -15,9 +15,9 @@ from crawler.dedup.match import Match
 from crawler.dedup.minhash import BatchMinHasher
 from crawler.dedup.redis_index import RedisNearDupIndex
 from crawler.dedup.shingles import ShingleHasher
-from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, load_state, save_state
+from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, check_state, load_state, save_state
 
-__all__ = ["INDEX_FILE", "IndexUnreadable", "Match", "NearDupIndex", "load_index", "open_index"]
+__all__ = ["INDEX_FILE", "IndexUnreadable", "Match", "NearDupIndex", "check_store", "load_index", "open_index"]
 logger = logging.getLogger(__name__)
 
 
@@ -167,14 +167,25 @@ class NearDupIndex:
         self.save()
 
 
+def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
+    if saved is not None and saved != config.to_dict():
+        raise ValueError(f"the index in {path} was built with {saved}, not {config.to_dict()}: "
+                         "use the same PAPERSET_DEDUPE_* settings or a new index folder")
+
+
 def load_index(config: DedupeConfig, path: Path) -> NearDupIndex:
     """The index saved in `path`, or a new one there; refuses one built with another configuration and
     raises IndexUnreadable (naming the file and the way out) for one that cannot be read."""
     state = load_state(path)
-    if state is not None and state.config != config.to_dict():
-        raise ValueError(f"the index in {path} was built with {state.config}, not {config.to_dict()}: "
-                         "use the same PAPERSET_DEDUPE_* settings or a new index folder")
+    _same_config(path, state and state.config, config)
     return NearDupIndex(config, path, state)
+
+
+def check_store(config: DedupeConfig, store: str) -> None:
+    """Before a crawl: a folder store's index is readable and of this configuration (IndexUnreadable or
+    ValueError otherwise), so a bad index is one clear error instead of a crawl that cannot start."""
+    if store not in ("", "memory") and not store.startswith(("redis://", "rediss://")):
+        _same_config(Path(store), check_state(Path(store)), config)
 
 
 def open_index(config: DedupeConfig, store: str) -> NearDupIndex | RedisNearDupIndex:

@@ -90,6 +90,28 @@ def save_state(path: Path, state: IndexState) -> Path:
     return target
 
 
+def check_state(path: Path) -> dict[str, Any] | None:
+    """The header of the index saved in `path` after checking every byte of it (the zip's CRCs), or None
+    when there is none; IndexUnreadable when it cannot be read. Cheap next to a crawl: one read."""
+    file = path / INDEX_FILE
+    if not file.exists():
+        old = path / OLD_INDEX_FILE
+        return _migrate(old).config if old.exists() else None
+    try:
+        with zipfile.ZipFile(file) as archive:
+            broken = archive.testzip()
+            if broken is not None:
+                raise ValueError(f"{broken} is corrupt (CRC mismatch)")
+        with np.load(file, allow_pickle=False) as data:
+            header = json.loads(bytes(data["header"]).decode())
+        if header.get("format") != FORMAT or header.get("version") != VERSION:
+            raise ValueError(f"not a {FORMAT} version {VERSION} file")
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise IndexUnreadable(f"the near-dup index {file} cannot be read ({type(exc).__name__}: {exc}): "
+                              f"{WAY_OUT}") from None
+    return header["config"]
+
+
 def load_state(path: Path) -> IndexState | None:
     """The state saved in `path`, or None when there is none; IndexUnreadable when it cannot be read."""
     file = path / INDEX_FILE
