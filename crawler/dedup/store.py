@@ -125,7 +125,7 @@ def load_state(path: Path) -> IndexState | None:
                 raise ValueError(f"not a {FORMAT} version {VERSION} file")
             key_bytes, ends = bytes(data["key_bytes"]), data["key_ends"].tolist()
             keys = [key_bytes[start:end].decode("utf-8", "surrogatepass")
-                    for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+                    for start, end in zip([0, *ends], ends, strict=False)]
             signatures = data["signatures"]
             runs = [(data[f"band_hashes_{n}"], data[f"band_ids_{n}"]) for n in range(int(header["runs"]))]
             clusters = dict(zip(data["cluster_members"].tolist(), data["cluster_heads"].tolist(), strict=True))

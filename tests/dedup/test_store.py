@@ -98,6 +98,16 @@ def test_a_saved_index_answers_like_one_never_saved_and_holds_no_pickle(tmp_path
     assert sorted(p.name for p in file.parent.iterdir()) == [INDEX_FILE]
 
 
+def test_an_empty_index_and_one_of_empty_texts_are_saved_and_loaded(tmp_path) -> None:
+    for texts in ([], ["", "..."]):
+        index = open_index(DedupeConfig(), str(tmp_path / str(len(texts))))
+        assert index.query_insert_batch([str(n) for n in range(len(texts))], texts) == [None] * len(texts)
+        index.close()
+        again = open_index(DedupeConfig(), str(tmp_path / str(len(texts))))
+        assert len(again) == 0 and not again.contains("0")
+        assert again.query_insert_batch(["a", "b"], ["one two three", "one two three"])[1].similarity == 1.0
+
+
 def test_an_old_pickled_index_is_migrated_with_its_answers(tmp_path, corpus_path) -> None:
     keys, texts = texts_with_copies(corpus_path, 400)
     config = DedupeConfig()
