@@ -81,6 +81,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except IndexUnreadable as exc:
         print(f"paperset crawl: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # settings the near-dup index refuses
+        print(f"paperset crawl: {exc}", file=sys.stderr)
+        return 2
     summary = summarize(stats, elapsed=time.monotonic() - started, out=args.out)
     print(format_summary(summary))
     if args.json:

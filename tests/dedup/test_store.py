@@ -178,3 +178,13 @@ def test_paperset_crawl_refuses_an_unreadable_index_in_one_line(tmp_path, corpus
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith(f"paperset crawl: the near-dup index {file} cannot be read (BadZipFile")
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_paperset_crawl_refuses_an_index_of_other_settings_in_one_line(tmp_path, corpus_path, replica) -> None:
+    out = tmp_path / "crawl" / "entries.jsonl"
+    saved_index(out.parent / "dedupe-index", corpus_path)
+    result = run_paperset("crawl", "--base-url", replica.base_url, "--day", "2025-02-05", "--out", str(out),
+                          "-s", "PAPERSET_DEDUPE_THRESHOLD=0.8")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"paperset crawl: the index in {out.parent / 'dedupe-index'} was built with")
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
