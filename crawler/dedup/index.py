@@ -103,23 +103,7 @@ class NearDupIndex:
         hashes, offsets = self.shingler.batch(texts)
         signatures = self.hasher.signatures(hashes, offsets)
         results: list[Match | None] = [None] * len(keys)
-        rows: list[int] = []
-        owns: list[int] = []
-        limits: list[int] = []  # an entry's candidates: the entries indexed before it
-        new: list[bool] = []
-        next_id = len(self.keys)
-        for row, (key, count) in enumerate(zip(keys, (offsets[1:] - offsets[:-1]).tolist(), strict=True)):
-            if not count:
-                continue
-            own = self.ids.get(key)
-            new.append(own is None)
-            if own is None:
-                own = self.ids[key] = next_id
-                self.keys.append(key)
-                next_id += 1
-            rows.append(row)
-            owns.append(own)
-            limits.append(own if new[-1] else next_id)
+        rows, owns, limits, new = self._register(keys, (offsets[1:] - offsets[:-1]).tolist())
         if not rows:
             return results
         active = signatures[rows]
@@ -132,22 +116,46 @@ class NearDupIndex:
         query, found = self.table.candidates(bands)
         found = found.astype(np.int64)
         keep = (found < np.asarray(limits, dtype=np.int64)[query]) & (found != own_ids[query])
-        pairs = np.unique((query[keep] << 32) | found[keep])
-        if len(pairs) == 0:
-            return results
-        query, found = pairs >> 32, pairs & 0xFFFFFFFF
-        equal = np.count_nonzero(active[query] == self.signatures.take(found), axis=1)
-        keep = equal / self.config.num_perm >= self.config.threshold
-        query, found, equal = query[keep], found[keep], equal[keep]
-        order = np.lexsort((found, -equal, query))  # per entry: most equal slots, then earliest indexed
-        query, found, equal = query[order], found[order], equal[order]
-        first = np.flatnonzero(np.r_[True, query[1:] != query[:-1]]) if len(query) else query
-        for q, other, same in zip(query[first].tolist(), found[first].tolist(), equal[first].tolist(),
-                                  strict=True):
+        for q, other, same in self._best(active, query[keep], found[keep]):
             results[rows[q]] = Match(self.keys[other], same / self.config.num_perm)
             head = self.clusters.get(other, other)
             self.clusters[other] = self.clusters[owns[q]] = head
         return results
+
+    def _register(self, keys: list[str], counts: list[int]) -> tuple[list[int], list[int], list[int], list[bool]]:
+        """Ids for the batch's new keys; per entry with words: its row, its id, the ids it may match (those
+        below its limit: the entries indexed before it), and whether it is new."""
+        rows: list[int] = []
+        owns: list[int] = []
+        limits: list[int] = []
+        new: list[bool] = []
+        next_id = len(self.keys)
+        for row, (key, count) in enumerate(zip(keys, counts, strict=True)):
+            if not count:
+                continue
+            own = self.ids.get(key)
+            new.append(own is None)
+            if own is None:
+                own = self.ids[key] = next_id
+                self.keys.append(key)
+                next_id += 1
+            rows.append(row)
+            owns.append(own)
+            limits.append(own if new[-1] else next_id)
+        return rows, owns, limits, new
+
+    def _best(self, active: np.ndarray, query: np.ndarray, found: np.ndarray) -> list[tuple[int, int, int]]:
+        """(row, id, equal slots) of each row's best confirmed candidate, rows ascending: the most equal
+        signature slots at or above the threshold, the earliest indexed among equals."""
+        pairs = np.unique((query << 32) | found)
+        query, found = pairs >> 32, pairs & 0xFFFFFFFF
+        equal = np.count_nonzero(active[query] == self.signatures.take(found), axis=1)
+        keep = equal / self.config.num_perm >= self.config.threshold
+        query, found, equal = query[keep], found[keep], equal[keep]
+        order = np.lexsort((found, -equal, query))
+        query, found, equal = query[order], found[order], equal[order]
+        first = np.flatnonzero(np.r_[True, query[1:] != query[:-1]]) if len(query) else query
+        return list(zip(query[first].tolist(), found[first].tolist(), equal[first].tolist(), strict=True))
 
     def save(self, path: Path | None = None) -> Path | None:
         """Write the index to `path` (default: its folder) atomically; a memory index has nowhere to go."""
