@@ -15,6 +15,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from crawler.dedup.index import IndexUnreadable
 from crawler.fixture_cli import register as register_fixture
 from crawler.listings import plan_listings
 from crawler.progress_display import wanted as progress_wanted
@@ -79,7 +80,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     started = time.monotonic()
-    stats = run_crawl(request)
+    try:
+        stats = run_crawl(request)
+    except IndexUnreadable as exc:
+        print(f"paperset crawl: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # settings the near-dup index refuses
+        print(f"paperset crawl: {exc}", file=sys.stderr)
+        return 2
     summary = summarize(stats, elapsed=time.monotonic() - started, out=args.out)
     print(format_summary(summary))
     if args.json:
@@ -159,6 +167,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                         workers=args.workers or 0, allow_partial=args.allow_partial)
     except DatasetLocked as exc:
         return _stopped_early("locked", str(exc), args.json)
+    except IndexUnreadable as exc:
+        return _stopped_early("failed", f"{redact(str(exc))}; nothing was published", args.json)
     except ValueError as exc:
         print(f"paperset run: {redact(str(exc))}", file=sys.stderr)
         return 2

@@ -10,6 +10,8 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.dedup.config import DedupeConfig
+from crawler.dedup.index import check_store
 from crawler.listings import Listing, plan_listings
 from crawler.setting_checks import check_settings
 
@@ -88,10 +90,14 @@ def crawl_settings(request: CrawlRequest) -> Settings:
 
 
 def run_crawl(request: CrawlRequest, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats."""
+    """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats.
+    An unreadable near-dup index raises IndexUnreadable before anything is crawled."""
     # A log file on a full disk must not print a traceback for every record (the error is reported once).
     logging.raiseExceptions = False
-    process = CrawlerProcess(crawl_settings(request))
+    settings = crawl_settings(request)
+    if settings.getbool("PAPERSET_DEDUPE_ENABLED"):
+        check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("hf_papers")
     process.crawl(crawler, **(request.spider_kwargs() if spider_kwargs is None else spider_kwargs))
     process.start()

@@ -11,9 +11,21 @@ Jaccard keeps precision.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
-from datasketch.lsh import _optimal_param
+from datasketch import MinHashLSH
+
+# Candidates are confirmed by estimated Jaccard, so a false positive of the bands only costs a comparison
+# while a false negative loses a near copy: weigh misses 9 to 1.
+WEIGHTS = (0.1, 0.9)
+
+
+@lru_cache(maxsize=8)
+def optimal_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) minimising datasketch's weighted error for the threshold (its public optimiser)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=WEIGHTS)
+    return lsh.b, lsh.r
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,7 @@ class DedupeConfig:
         """(bands, rows): given, or datasketch's optimum for the threshold."""
         if self.bands is not None and self.rows is not None:
             return self.bands, self.rows
-        # Candidates are confirmed by estimated Jaccard, so a false positive of the bands only costs a
-        # comparison while a false negative loses a near copy: weigh misses 9 to 1.
-        return _optimal_param(self.threshold, self.num_perm, 0.1, 0.9)
+        return optimal_params(self.threshold, self.num_perm)
 
     @classmethod
     def from_settings(cls, settings: Any) -> DedupeConfig:

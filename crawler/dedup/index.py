@@ -1,175 +1,205 @@
-"""The near-duplicate index: datasketch MinHashLSH over our batched signatures, candidates confirmed
-by estimated Jaccard, clusters of linked papers; kept in memory, in a folder, or in Redis."""
+"""The near-duplicate index: batched MinHash signatures, a compact LSH band table, candidates confirmed by
+estimated Jaccard, clusters of linked papers; kept in memory or in a folder (`store.py`), or in Redis
+(`redis_index.py`, datasketch's layout)."""
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import numpy as np
-from datasketch import MinHashLSH
 
+from crawler.dedup.bands import BandTable, band_hashes
 from crawler.dedup.config import DedupeConfig
-from crawler.dedup.minhash import BatchMinHasher, estimated_jaccard
-from crawler.dedup.redis_lsh import PipelinedRedisLSH
+from crawler.dedup.match import Match
+from crawler.dedup.minhash import BatchMinHasher
+from crawler.dedup.redis_index import RedisNearDupIndex
 from crawler.dedup.shingles import ShingleHasher
+from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, check_state, load_state, save_state
 
+__all__ = ["INDEX_FILE", "IndexUnreadable", "Match", "NearDupIndex", "check_store", "load_index", "open_index"]
 logger = logging.getLogger(__name__)
-INDEX_FILE = "near-dup-index.pkl"
-REDIS_BASENAME = b"paperset-dedupe"
 
 
-@dataclass(frozen=True)
-class Match:
-    """The best earlier entry an entry near-copies, and their estimated Jaccard similarity."""
+class SignatureBlocks:
+    """Signatures (uint32 rows) in blocks: appending never copies or regrows the rows already stored."""
 
-    key: str
-    similarity: float
+    BLOCK = 1 << 16
 
+    def __init__(self, width: int, first: np.ndarray | None = None) -> None:
+        self.width = width
+        self.blocks: list[np.ndarray] = [first] if first is not None and len(first) else []
+        self.starts: list[int] = [0] if self.blocks else []
+        self.size = len(first) if first is not None else 0
 
-class KeyValues(Protocol):
-    def get(self, key: str) -> Any: ...
-    def __setitem__(self, key: str, value: Any) -> None: ...
+    def __len__(self) -> int:
+        return self.size
 
+    def append(self, rows: np.ndarray) -> None:
+        done = 0
+        while done < len(rows):
+            if not self.blocks or self.size - self.starts[-1] == len(self.blocks[-1]):
+                self.blocks.append(np.empty((self.BLOCK, self.width), dtype=np.uint32))
+                self.starts.append(self.size)
+            block, used = self.blocks[-1], self.size - self.starts[-1]
+            take = min(len(block) - used, len(rows) - done)
+            block[used:used + take] = rows[done:done + take]
+            done += take
+            self.size += take
 
-class RedisHash:
-    """A Redis hash seen as a small dict of bytes (signatures, cluster ids) shared by processes."""
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        """The signatures of entries `ids`, as an (len(ids), width) array."""
+        if len(self.blocks) == 1:
+            return self.blocks[0][ids]
+        owner = np.searchsorted(np.asarray(self.starts), ids, side="right") - 1
+        out = np.empty((len(ids), self.width), dtype=np.uint32)
+        for block in np.unique(owner).tolist():
+            mask = owner == block
+            out[mask] = self.blocks[block][ids[mask] - self.starts[block]]
+        return out
 
-    def __init__(self, client: Any, name: bytes) -> None:
-        self.client, self.name = client, name
-
-    def get(self, key: str) -> bytes | None:
-        value = self.client.hget(self.name, key)
-        return value if value is None else bytes(value)
-
-    def __setitem__(self, key: str, value: bytes | str) -> None:
-        self.client.hset(self.name, key, value)
+    def parts(self) -> list[np.ndarray]:
+        """The stored rows, block by block."""
+        return [block[:min(len(block), self.size - start)] for block, start in zip(self.blocks, self.starts,
+                                                                                    strict=True)]
 
 
 class NearDupIndex:
-    """Query-then-insert near-duplicate detection for entries keyed by paper key."""
+    """Query-then-insert near-duplicate detection for entries keyed by paper key, in memory (saved to a
+    folder when it has one)."""
 
-    def __init__(self, config: DedupeConfig, lsh: MinHashLSH, signatures: KeyValues, clusters: KeyValues,
-                 path: Path | None = None) -> None:
-        self.config, self.lsh, self.signatures, self.clusters, self.path = config, lsh, signatures, clusters, path
+    def __init__(self, config: DedupeConfig, path: Path | None = None, state: IndexState | None = None) -> None:
+        self.config, self.path = config, path
+        self.bands, self.rows = config.params
         self.shingler = ShingleHasher(config.shingle_size)
         self.hasher = BatchMinHasher(config.num_perm, config.seed)
-        self.pipelined = PipelinedRedisLSH(lsh, signatures.client) if isinstance(signatures, RedisHash) else None
+        self.keys: list[str] = state.keys if state else []
+        self.ids: dict[str, int] = {key: n for n, key in enumerate(self.keys)}
+        self.signatures = SignatureBlocks(config.num_perm, state.signatures[0] if state else None)
+        self.clusters: dict[int, int] = state.clusters if state else {}
+        self.table = BandTable(state.runs if state else None)
+        self.migrated_from = state.migrated_from if state else None
+        if state and self.keys and not state.runs:  # migrated: bands rebuilt from the signatures
+            for start in range(0, len(self.keys), 1 << 16):
+                rows = state.signatures[0][start:start + (1 << 16)]
+                self.table.add(band_hashes(rows, self.bands, self.rows), np.arange(start, start + len(rows)))
 
     def contains(self, key: str) -> bool:
-        return key in self.lsh
+        return key in self.ids
 
     def cluster_of(self, key: str) -> str | None:
-        value = self.clusters.get(key)
-        return value.decode() if isinstance(value, bytes) else value
+        head = self.clusters.get(self.ids.get(key, -1))
+        return None if head is None else self.keys[head]
 
-    def _signature(self, key: str) -> np.ndarray | None:
-        value = self.signatures.get(key)
-        if value is None or isinstance(value, np.ndarray):
-            return value
-        return np.frombuffer(value, dtype=np.uint32)
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def query_insert_batch(self, keys: list[str], texts: list[str]) -> list[Match | None]:
         """For each entry in order: its best confirmed match among everything indexed before it (earlier
-        entries of the same batch included), then insert it. Near copies join one cluster, named by
-        the key of its earliest member."""
+        entries of the same batch included), then insert it. The best match has the highest estimated
+        Jaccard, the earliest indexed among equals. Near copies join one cluster, named by the key of its
+        earliest member. An entry without words is neither matched nor indexed; a key already indexed is
+        matched again but keeps its first signature."""
         hashes, offsets = self.shingler.batch(texts)
         signatures = self.hasher.signatures(hashes, offsets)
-        results: list[Match | None] = []
-        for key, signature, empty in zip(keys, signatures, offsets[1:] == offsets[:-1], strict=True):
-            lean = self.hasher.lean(signature)
-            best: Match | None = None
-            # Insert, then query: two processes sharing a Redis index that meet near copies at the
-            # same moment then always see each other (the later query finds the earlier insert).
-            candidates: list[str] = []
-            if not empty and self.pipelined is not None:
-                # The caller has just checked that the key is new; inserting a known key again only
-                # rewrites the same values, so no round trip is spent to check once more.
-                assert isinstance(self.signatures, RedisHash)
-                write = [("hset", (self.signatures.name, key, signature.tobytes()))]
-                candidates = self.pipelined.insert_query(key, lean, insert=True, extra=write)
-            elif not empty:
-                if key not in self.lsh:
-                    self.signatures[key] = signature
-                    self.lsh.insert(key, lean, check_duplication=False)
-                candidates = self.lsh.query(lean)
-            for candidate in candidates:
-                other = None if candidate == key else self._signature(candidate)
-                if other is None:
-                    continue
-                similarity = estimated_jaccard(signature, other)
-                if similarity >= self.config.threshold and (best is None or similarity > best.similarity):
-                    best = Match(str(candidate), similarity)
-            results.append(best)
-            if best is not None:
-                cluster = self.cluster_of(best.key) or best.key
-                self.clusters[best.key] = cluster
-                self.clusters[key] = cluster
+        results: list[Match | None] = [None] * len(keys)
+        rows, owns, limits, new = self._register(keys, (offsets[1:] - offsets[:-1]).tolist())
+        if not rows:
+            return results
+        active = signatures[rows]
+        bands = band_hashes(active, self.bands, self.rows)
+        fresh = np.asarray(new)
+        own_ids = np.asarray(owns, dtype=np.int64)
+        if fresh.any():
+            self.signatures.append(active[fresh])
+            self.table.add(bands[fresh], own_ids[fresh])
+        query, found = self.table.candidates(bands)
+        found = found.astype(np.int64)
+        keep = (found < np.asarray(limits, dtype=np.int64)[query]) & (found != own_ids[query])
+        for q, other, same in self._best(active, query[keep], found[keep]):
+            results[rows[q]] = Match(self.keys[other], same / self.config.num_perm)
+            head = self.clusters.get(other, other)
+            self.clusters[other] = self.clusters[owns[q]] = head
         return results
 
-    def __len__(self) -> int:
-        return len(self.lsh.keys) if hasattr(self.lsh.keys, "__len__") else self.lsh.keys.size()
+    def _register(self, keys: list[str], counts: list[int]) -> tuple[list[int], list[int], list[int], list[bool]]:
+        """Ids for the batch's new keys; per entry with words: its row, its id, the ids it may match (those
+        below its limit: the entries indexed before it), and whether it is new."""
+        rows: list[int] = []
+        owns: list[int] = []
+        limits: list[int] = []
+        new: list[bool] = []
+        next_id = len(self.keys)
+        for row, (key, count) in enumerate(zip(keys, counts, strict=True)):
+            if not count:
+                continue
+            own = self.ids.get(key)
+            new.append(own is None)
+            if own is None:
+                own = self.ids[key] = next_id
+                self.keys.append(key)
+                next_id += 1
+            rows.append(row)
+            owns.append(own)
+            limits.append(own if new[-1] else next_id)
+        return rows, owns, limits, new
+
+    def _best(self, active: np.ndarray, query: np.ndarray, found: np.ndarray) -> list[tuple[int, int, int]]:
+        """(row, id, equal slots) of each row's best confirmed candidate, rows ascending: the most equal
+        signature slots at or above the threshold, the earliest indexed among equals."""
+        pairs = np.unique((query << 32) | found)
+        query, found = pairs >> 32, pairs & 0xFFFFFFFF
+        equal = np.count_nonzero(active[query] == self.signatures.take(found), axis=1)
+        keep = equal / self.config.num_perm >= self.config.threshold
+        query, found, equal = query[keep], found[keep], equal[keep]
+        order = np.lexsort((found, -equal, query))
+        query, found, equal = query[order], found[order], equal[order]
+        first = np.flatnonzero(np.r_[True, query[1:] != query[:-1]]) if len(query) else query
+        return list(zip(query[first].tolist(), found[first].tolist(), equal[first].tolist(), strict=True))
 
     def save(self, path: Path | None = None) -> Path | None:
-        """Write a memory or folder index to `path/near-dup-index.pkl` atomically (Redis needs nothing)."""
+        """Write the index to `path` (default: its folder) atomically; a memory index has nowhere to go."""
         path = path or self.path
-        if path is None or isinstance(self.signatures, RedisHash):
+        if path is None:
             return None
-        path.mkdir(parents=True, exist_ok=True)
-        target = path / INDEX_FILE
-        tmp = target.with_suffix(f".tmp-{os.getpid()}")
-        with tmp.open("wb") as out:
-            pickle.dump({"config": self.config.to_dict(), "lsh": self.lsh, "signatures": self.signatures,
-                         "clusters": self.clusters}, out, protocol=pickle.HIGHEST_PROTOCOL)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
+        self.table.flush()
+        target = save_state(path, IndexState(self.config.to_dict(), self.keys, self.signatures.parts(),
+                                             self.clusters, self.table.runs))
+        if self.migrated_from is not None:
+            self.migrated_from.unlink(missing_ok=True)
+            logger.info("near-dup index %s migrated to %s", self.migrated_from, target)
+            self.migrated_from = None
         return target
 
     def close(self) -> None:
         self.save()
 
 
-def _memory_index(config: DedupeConfig, path: Path | None) -> NearDupIndex:
-    bands, rows = config.params
-    lsh = MinHashLSH(num_perm=config.num_perm, params=(bands, rows))
-    return NearDupIndex(config, lsh, {}, {}, path)
+def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
+    if saved is not None and saved != config.to_dict():
+        raise ValueError(f"the index in {path} was built with {saved}, not {config.to_dict()}: "
+                         "use the same PAPERSET_DEDUPE_* settings or a new index folder")
 
 
 def load_index(config: DedupeConfig, path: Path) -> NearDupIndex:
-    """The index saved in `path`, or a new one there; refuses one built with another configuration."""
-    file = path / INDEX_FILE
-    if not file.exists():
-        return _memory_index(config, path)
-    with file.open("rb") as data:
-        state = pickle.load(data)  # noqa: S301 - our own file, written by save()
-    if state["config"] != config.to_dict():
-        raise ValueError(f"the index in {path} was built with {state['config']}, not {config.to_dict()}: "
-                         "use the same PAPERSET_DEDUPE_* settings or a new index folder")
-    return NearDupIndex(config, state["lsh"], state["signatures"], state["clusters"], path)
+    """The index saved in `path`, or a new one there; refuses one built with another configuration and
+    raises IndexUnreadable (naming the file and the way out) for one that cannot be read."""
+    state = load_state(path)
+    _same_config(path, state and state.config, config)
+    return NearDupIndex(config, path, state)
 
 
-def open_index(config: DedupeConfig, store: str) -> NearDupIndex:
+def check_store(config: DedupeConfig, store: str) -> None:
+    """Before a crawl: a folder store's index is readable and of this configuration (IndexUnreadable or
+    ValueError otherwise), so a bad index is one clear error instead of a crawl that cannot start."""
+    if store not in ("", "memory") and not store.startswith(("redis://", "rediss://")):
+        _same_config(Path(store), check_state(Path(store)), config)
+
+
+def open_index(config: DedupeConfig, store: str) -> NearDupIndex | RedisNearDupIndex:
     """`memory`, a folder path, or `redis://[:password@]host:port/db` (shared by every process)."""
     if store in ("", "memory"):
-        return _memory_index(config, None)
+        return NearDupIndex(config)
     if store.startswith(("redis://", "rediss://")):
-        import redis
-
-        url = urlsplit(store)
-        bands, rows = config.params
-        basename = REDIS_BASENAME + b"-" + repr(sorted(config.to_dict().items())).encode().hex()[:16].encode()
-        storage = {"type": "redis", "basename": basename,
-                   "redis": {"host": url.hostname or "127.0.0.1", "port": url.port or 6379,
-                             "db": int((url.path or "/0").strip("/") or 0), "password": url.password}}
-        lsh = MinHashLSH(num_perm=config.num_perm, params=(bands, rows), storage_config=storage)
-        client = redis.Redis(host=storage["redis"]["host"], port=storage["redis"]["port"],
-                             db=storage["redis"]["db"], password=url.password)
-        return NearDupIndex(config, lsh, RedisHash(client, basename + b"_sigs"),
-                            RedisHash(client, basename + b"_clusters"))
+        return RedisNearDupIndex.connect(config, store)
     return load_index(config, Path(store))

@@ -1,7 +1,12 @@
 """One Redis round trip per entry for datasketch's Redis-backed MinHashLSH: the band inserts and the band
 lookups of an entry go out as one pipeline, instead of datasketch's one command per band (which made
 62% of a worker's time in a profile: about 60 round trips an entry). The keys and values written are
-datasketch's own layout, so datasketch reads what this writes and the other way round (tested)."""
+datasketch's own layout, so datasketch reads what this writes and the other way round (tested).
+
+This is the one module that uses datasketch's private internals (datasketch has no public API for
+them): `MinHashLSH._H` (a band's bytes), `hashranges`, `prepickle`, and the storages' `_name` and
+`redis_key`. `tests/dedup/test_redis_layout.py` pins the layout of the datasketch version we pin.
+"""
 
 from __future__ import annotations
 

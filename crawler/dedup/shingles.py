@@ -63,13 +63,16 @@ class ShingleHasher:
 
     def _word_hashes(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(hashes, starts) of every word in the byte array."""
-        flags = _WORD_BYTE[data]
-        edges = np.flatnonzero(np.diff(np.concatenate(([False], flags, [False])).astype(np.int8)))
+        padded = np.zeros(len(data) + 2, dtype=bool)
+        np.take(_WORD_BYTE, data, out=padded[1:-1])
+        edges = np.flatnonzero(padded[1:] != padded[:-1])
         starts, ends = edges[::2], edges[1::2]
         powers, inverse = self._tables(len(data))
         # prefix[k] = sum_{j<k} byte_j * P^-j ; word hash = (prefix[end] - prefix[start]) * P^(end-1)
-        prefix = np.zeros(len(data) + 1, dtype=np.uint32)
-        np.cumsum(data.astype(np.uint32) * inverse[:len(data)], out=prefix[1:], dtype=np.uint32)
+        prefix = np.empty(len(data) + 1, dtype=np.uint32)
+        prefix[0] = 0
+        np.multiply(data, inverse[:len(data)], out=prefix[1:], dtype=np.uint32)
+        np.cumsum(prefix[1:], out=prefix[1:])
         hashes = (prefix[ends] - prefix[starts]) * powers[ends - 1]
         return hashes, starts
 
@@ -82,19 +85,23 @@ class ShingleHasher:
         lengths = np.fromiter((len(e) + 1 for e in encoded), dtype=np.int64, count=len(encoded))
         text_ends = np.cumsum(lengths) - 1  # position of each text's separator (or the end)
         flat, word_starts = self._word_hashes(data)
-        owner = np.searchsorted(text_ends, word_starts, side="right")
-        counts = np.bincount(owner, minlength=len(texts)).astype(np.int64)
+        word_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        word_offsets[1:] = np.searchsorted(word_starts, text_ends, side="left")
+        counts = word_offsets[1:] - word_offsets[:-1]
         n = self.size
         windows = max(len(flat) - n + 1, 0)
         rolled = np.zeros(windows, dtype=np.uint32)
         for j in range(n):
             rolled += flat[j:j + windows] * self.gram_powers[j]
-        keep = owner[:windows] == owner[n - 1:n - 1 + windows]
+        # A window is kept when its n words are of one text: not among the last n-1 starts of a text.
+        tails = (word_offsets[1:, None] - np.arange(1, n)[None, :]).ravel()
+        tails = tails[(tails >= np.repeat(word_offsets[:-1], n - 1)) & (tails < windows)]
+        keep = np.ones(windows, dtype=bool)
+        keep[tails] = False
         hashes = rolled[keep]
         shingle_counts = np.maximum(counts - n + 1, 0)
         short = np.flatnonzero((counts > 0) & (counts < n))
         if len(short):
-            word_offsets = np.concatenate(([0], np.cumsum(counts)))
             extra = np.array([int((flat[word_offsets[i]:word_offsets[i + 1]]
                                    * self.gram_powers[n - counts[i]:]).sum(dtype=np.uint32)) for i in short],
                              dtype=np.uint32)

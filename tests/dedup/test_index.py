@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scrapy.utils.test import get_crawler
 
@@ -171,3 +172,47 @@ def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, 
     for key, lean in zip(keys, leans, strict=True):
         assert sorted(fast.insert_query(key, lean, insert=False)) == sorted(lsh.query(lean))
         assert key in lsh.query(lean)
+
+
+def test_bands_and_rows_come_from_datasketchs_public_optimiser() -> None:
+    from datasketch import MinHashLSH
+
+    import crawler.dedup.config as config_module
+
+    assert DedupeConfig().params == (20, 6)
+    for threshold in (0.5, 0.7, 0.9):
+        lsh = MinHashLSH(threshold=threshold, num_perm=128, weights=(0.1, 0.9))
+        assert DedupeConfig(threshold=threshold).params == (lsh.b, lsh.r)
+    assert "_optimal_param" not in Path(config_module.__file__).read_text(encoding="utf-8")
+
+
+@pytest.mark.redis
+def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> None:
+    """redis_lsh.py writes datasketch's private Redis layout itself: this pins it for the pinned version."""
+    import pickle
+    import struct
+    from importlib.metadata import version
+
+    import redis
+    from datasketch import MinHashLSH
+
+    from crawler.dedup.minhash import BatchMinHasher
+
+    assert version("datasketch") == "2.0.0", "re-check redis_lsh.py against the new datasketch, then this test"
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    storage = {"type": "redis", "basename": b"pin", "redis": {"host": "127.0.0.1", "port": port}}
+    lsh = MinHashLSH(num_perm=128, params=(20, 6), storage_config=storage)
+    hasher = BatchMinHasher(128, 1)
+    signature = hasher.signatures(np.arange(1, 50, dtype=np.uint32), np.array([0, 49]))[0]
+    lsh.insert("2507.02592", hasher.lean(signature), check_duplication=False)
+    client = redis.Redis(port=port)
+    key = pickle.dumps("2507.02592")
+    bands = [bytes(signature[i * 6:(i + 1) * 6].byteswap().data) for i in range(20)]
+    tables = [b"pin_bucket_" + struct.pack(">H", i) for i in range(20)]
+    assert set(client.keys()) == {b"pin_keys", b"pin_keys" + key, *tables, *(t + b for t, b in zip(tables, bands,
+                                                                                                  strict=True))}
+    assert client.hgetall(b"pin_keys") == {key: b"pin_keys" + key}
+    assert client.lrange(b"pin_keys" + key, 0, -1) == bands
+    for table, band in zip(tables, bands, strict=True):
+        assert client.hgetall(table) == {band: table + band}
+        assert client.smembers(table + band) == {key}
