@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,8 +88,9 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
-    The near-dup index lives in ROOT/NAME/.state/dedupe-index, so each run knows earlier runs' papers;
-    spools, rejects, the crawl log and the health report stay in ROOT/NAME/.runs/<run>/. A run killed
+    Each run crawls with its own copy of the near-dup index, taken from the latest version (so each run
+    knows earlier runs' papers, and a run that publishes nothing leaves no trace in the next one's);
+    spools, rejects, that index, the crawl log and the health report stay in ROOT/NAME/.runs/<run>/. A run killed
     while crawling is resumed by the next run of the same plan (unless `resume` is false).
 
     The result is an outcome record (crawler/outcome.py): `failed` when the site could not be reached
@@ -103,7 +105,7 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     redact_logs()
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, request, resume=resume and not redis)
-    index = dataset / ".state" / "dedupe-index"
+    index = run_index(dataset, run_dir, resumed)
     request.settings = {**request.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
                         "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
                         "PAPERSET_DEDUPE_STORE": redis or str(index),
@@ -169,6 +171,25 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     if found:
         return outcome_record("failed", reasons=[f"the new version does not verify: {found}"], **details)
     return outcome_record("published" if result.changed else "unchanged", **details, reasons=reasons or None)
+
+
+def run_index(dataset: Path, run_dir: Path, resumed: bool) -> Path:
+    """The run's own near-dup index folder: a new run starts from a copy of the latest version's index
+    (else `.state/dedupe-index`, where a pulled dataset keeps it), never from an index that saw a crawl
+    whose version was not published (a run killed while packaging would otherwise hide its papers'
+    near-duplicate similarities from the next run); a resumed run keeps its own. The parent is checked
+    (and an orphaned version adopted) here, before the crawl: a corrupt parent fails the run at once."""
+    from packager.parent import resolve_parent
+
+    parent = resolve_parent(dataset)
+    index = run_dir / "dedupe-index"
+    if resumed or index.exists():
+        return index
+    for source in ([dataset / parent / "dedupe-index"] if parent else []) + [dataset / ".state" / "dedupe-index"]:
+        if source.is_dir():
+            shutil.copytree(source, index)
+            break
+    return index
 
 
 def latest_version(dataset: Path) -> str | None:
