@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import check_store
@@ -18,14 +19,27 @@ from crawler.setting_checks import check_settings
 logger = logging.getLogger(__name__)
 
 SETTINGS_MODULE = "crawler.settings"
+CONTACT_ENV = "PAPERSET_CONTACT"
 
 
 def project_settings() -> Settings:
     """paperset's settings, loaded by module name: the same from any working folder (Scrapy's own
-    `get_project_settings` looks for a `scrapy.cfg` in it, which an installed paperset has not)."""
+    `get_project_settings` looks for a `scrapy.cfg` in it, which an installed paperset has not).
+    `$PAPERSET_CONTACT` sets the contact (a scheduler's environment is where an operator puts it)."""
     settings = Settings()
     settings.setmodule(SETTINGS_MODULE, priority="project")
+    if os.environ.get(CONTACT_ENV):
+        settings.set("PAPERSET_CONTACT", os.environ[CONTACT_ENV], priority="project")
     return settings
+
+
+def with_contact(settings: Settings) -> None:
+    """Put the configured PAPERSET_CONTACT into the default User-Agent (an explicit USER_AGENT wins)."""
+    from crawler import settings as defaults
+
+    if settings.getpriority("USER_AGENT") == SETTINGS_PRIORITIES["project"]:
+        agent = defaults.USER_AGENT.replace(defaults.PAPERSET_CONTACT, settings.get("PAPERSET_CONTACT"))
+        settings.set("USER_AGENT", agent, priority="project")
 
 
 @dataclass
@@ -86,6 +100,7 @@ def crawl_settings(request: CrawlRequest) -> Settings:
     settings.setdict(request.settings, priority="cmdline")
     if request.progress:
         settings.set("PAPERSET_PROGRESS", True, priority="cmdline")
+    with_contact(settings)
     return settings
 
 
