@@ -185,7 +185,8 @@ def test_a_healthy_run_publishes_once_and_the_cache_holds_only_what_the_next_nee
     cache = tmp_path / "cache"
     save_cache(bench.workspace, cache)
     kept = cache / "datasets/hf-papers"
-    assert sorted(p.name for p in kept.iterdir() if p.name != ".lock") == [".state", version, "LATEST"]
+    assert sorted(p.name for p in kept.iterdir() if p.name != ".lock") == [version, "LATEST"]
+    assert (kept / version / "dedupe-index").is_dir()  # the near-dup index the next run starts from
     assert not (kept / ".runs").exists()
 
     # The next night, cache restored: nothing changed on the site, nothing uploaded again.
@@ -214,8 +215,6 @@ def test_the_cache_gone_and_nothing_published_fails_instead_of_starting_afresh(r
     assert bench.calls("run") == [] and bench.uploads() == []
 
 
-@pytest.mark.xfail(reason="needs the integrity branch: dead site -> exit 1 (today: 'unchanged', exit 0)",
-                   strict=True)
 def test_a_dead_site_with_a_parent_fails_the_job(replica, tmp_path) -> None:
     bench = Bench(tmp_path, replica.base_url)
     assert run_job(bench, bench.workspace, fresh=True).failed_step is None
@@ -228,7 +227,6 @@ def test_a_dead_site_with_a_parent_fails_the_job(replica, tmp_path) -> None:
     assert dead.uploads() == [] and dead.calls("prune") == []
 
 
-@pytest.mark.xfail(reason="needs the integrity branch: dead site -> exit 1", strict=True)
 def test_a_dead_site_on_the_first_run_fails_the_job(tmp_path) -> None:
     bench = Bench(tmp_path, DEAD_SITE)
     result = run_job(bench, bench.workspace, fresh=True)
@@ -282,8 +280,6 @@ def test_cron_line_publishes_to_the_mirror_and_prunes(replica, tmp_path) -> None
     assert [c[:4] for c in bench.calls("prune")] == [["prune", str(tmp_path / "datasets/hf-papers"), "--keep", "7"]]
 
 
-@pytest.mark.xfail(reason="needs the integrity branch: dead site -> exit 1 (today: 'unchanged', exit 0)",
-                   strict=True)
 def test_cron_line_stops_on_a_dead_site(replica, tmp_path) -> None:
     bench = Bench(tmp_path, replica.base_url)
     assert run_cron(bench).returncode == 0
@@ -294,7 +290,6 @@ def test_cron_line_stops_on_a_dead_site(replica, tmp_path) -> None:
     assert dead.calls("publish") == [] and dead.calls("prune") == []
 
 
-@pytest.mark.xfail(reason="needs the JSON outcome branch: with --json stdout is one JSON line", strict=True)
 def test_cron_log_is_one_json_line_per_run(replica, tmp_path) -> None:
     bench = Bench(tmp_path, replica.base_url)
     for _ in range(2):
