@@ -90,6 +90,10 @@ def test_a_listing_failing_for_good_makes_the_run_incomplete_and_the_next_run_fe
                             ("day", "2025-02-05"): ("complete", None)}
         meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
         assert meta["stats"]["paperset/coverage/incomplete"] == 1
+        state = json.loads((Path(record["crawl"]["run"]) / "run.json").read_text())
+        assert state["status"] == "incomplete"
+        assert state["missing"] == [{"kind": "day", "key": "2025-02-04", "status": "incomplete",
+                                     "reason": "api: http_500"}]
         server.faults.clear()
         seen = len(server.requests)
         second = run(server, tmp_path, *args)
