@@ -360,3 +360,14 @@ def test_resets_truncation_stalls_and_oversized_answers_each_name_their_listing(
     assert reasons["2025-02-05"] == "api: downloadtimeouterror"
     assert reasons["2025-02-06"] == "api: downloadcancellederror"
     assert versions(tmp_path) == []
+
+
+def test_crawl_exits_5_naming_an_incomplete_listing(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"date=2025-02-04&", "status", status=404)
+        result = run_paperset("crawl", "--base-url", server.base_url, "--day", "2025-02-03", "--day", "2025-02-04",
+                              "--fetch", "api", "--out", str(tmp_path / "e.jsonl"), *FAST)
+    assert result.returncode == 5
+    assert result.stderr.strip().splitlines()[-1] == "paperset crawl: incomplete: day 2025-02-04 (api: http_404)"
+    assert "incomplete      1 of 2 listings" in result.stdout
+    assert len((tmp_path / "e.jsonl").read_text().splitlines()) == 4
