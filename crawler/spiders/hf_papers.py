@@ -148,7 +148,9 @@ class HfPapersSpider(scrapy.Spider):
             return
 
         def why(listing: Listing) -> str:
-            return "unanswered" if reason == "finished" else f"crawl stopped ({reason})"
+            # Finished with the listing unsettled: its next request was dropped without an errback (a
+            # spider middleware: URL length, depth; the dupefilter).
+            return "request_dropped" if reason == "finished" else f"crawl stopped ({reason})"
 
         report = self.coverage.report(why)
         assert self.crawler.stats is not None
