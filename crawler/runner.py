@@ -17,7 +17,7 @@ from crawler.run import CrawlRequest, run_crawl
 from crawler.summary import summarize
 
 # A run left in one of these states is taken up again by the next run of the same plan.
-RESUMABLE = ("crawling", "incomplete")
+RESUMABLE = ("crawling", "incomplete", "failed")
 
 
 def redact_logs() -> None:
