@@ -92,7 +92,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     if args.json:
         print(json.dumps(summary, sort_keys=True))
-    return 0 if summary["finish_reason"] == "finished" else 1
+    if summary["finish_reason"] != "finished":
+        return 1
+    from crawler.coverage import describe, incomplete
+
+    missing = incomplete(summary["coverage"])
+    if missing:
+        print(f"paperset crawl: incomplete: {describe(missing)}", file=sys.stderr)
+        return 5
+    return 0
 
 
 def print_run(outcome: dict[str, Any], as_json: bool) -> int:

@@ -62,7 +62,7 @@ class Coverage:
             return
         self.outcomes[listing] = (status, reason)
 
-    def report(self, unsettled_reason: Any = "unanswered") -> list[dict[str, Any]]:
+    def report(self, unsettled_reason: Any = "request_dropped") -> list[dict[str, Any]]:
         """One record a listing, in crawl order: kind, key, status, reason (None when complete).
         `unsettled_reason(listing)` (or a constant) says why a listing never settled."""
         out = []

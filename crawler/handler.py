@@ -45,7 +45,9 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
     Counts `paperset/throttle/waits` and `paperset/throttle/waited_s`, and `paperset/requests/<kind>`
     (api, page) for every request sent. After `PAPERSET_UNREACHABLE_AFTER` connection failures in a
     row with no answer between them, the crawl stops with finish reason `site_unreachable`
-    (`paperset/connection/failures` counts them). Browser pages may fetch only from the site's hosts
+    (`paperset/connection/failures` counts them); until a host first answers, a request to it waits at
+    most `PAPERSET_FIRST_CONTACT_TIMEOUT_S` (a host that swallows connections fails in seconds, not
+    after `DOWNLOAD_TIMEOUT` times every retry). Browser pages may fetch only from the site's hosts
     (`paperset/browser/offsite_blocked` counts what was blocked).
     """
 
@@ -53,8 +55,10 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
         super().__init__(crawler)
         self.gate: RateGate = gate_for(crawler)
         self.crawler, self.stats = crawler, crawler.stats
-        self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER", 6)
+        self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER", 4)
         self.failures_in_a_row = 0
+        self.first_contact_timeout = crawler.settings.getfloat("PAPERSET_FIRST_CONTACT_TIMEOUT_S", 5.0)
+        self.answered: set[str] = set()
         self._abort_also = self.abort_request
         self.abort_request = self._abort
 
@@ -83,12 +87,16 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
             self.stats.inc_value("paperset/throttle/waits")
             self.stats.inc_value("paperset/throttle/waited_s", round(waited, 3))
         self.stats.inc_value(f"paperset/requests/{kind}")
+        if host not in self.answered and self.first_contact_timeout > 0 and not request.meta.get("playwright"):
+            timeout = request.meta.get("download_timeout") or self.first_contact_timeout
+            request.meta["download_timeout"] = min(float(timeout), self.first_contact_timeout)
         try:
             response = await super().download_request(request)
         except CONNECTION_ERRORS:
             self.connection_failed(request)
             raise
         self.failures_in_a_row = 0
+        self.answered.add(host)
         self.gate.observe(host, response.status, header_map(response))
         return response
 

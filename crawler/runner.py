@@ -18,7 +18,7 @@ from crawler.run import CrawlRequest, run_crawl
 from crawler.summary import summarize
 
 # A run left in one of these states is taken up again by the next run of the same plan.
-RESUMABLE = ("crawling", "incomplete")
+RESUMABLE = ("crawling", "incomplete", "failed")
 
 
 def redact_logs() -> None:
@@ -75,12 +75,12 @@ def open_run(dataset: Path, request: CrawlRequest, *, resume: bool) -> tuple[Pat
     return run, False
 
 
-def set_run_status(run_dir: Path, status: str) -> None:
+def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
     from packager.spool import write_json_atomic
 
     state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     write_json_atomic(run_dir / "run.json", {**state, "status": status,
-                                             "updated_at": datetime.now(UTC).isoformat()})
+                                             "updated_at": datetime.now(UTC).isoformat(), **extra})
 
 
 def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7,
@@ -199,7 +199,7 @@ def latest_version(dataset: Path) -> str | None:
 
 
 def _incomplete(run_dir: Path, crawl: dict[str, Any], missing: list[dict[str, Any]], asked: int) -> dict[str, Any]:
-    set_run_status(run_dir, "incomplete")
+    set_run_status(run_dir, "incomplete", missing=missing)
     return _stopped("incomplete", crawl, [
         f"{len(missing)} of {asked} listings incomplete: {describe(missing)}: nothing published; the next run "
         "with the same arguments fetches only what is missing (--allow-partial publishes)"])

@@ -37,7 +37,9 @@ DOWNLOADER_MIDDLEWARES = {
 # comma-separated); a redirect anywhere else is not followed.
 PAPERSET_ALLOWED_HOSTS: list[str] = []
 # A crawl stops as `site_unreachable` after this many connection failures in a row (no answer between).
-PAPERSET_UNREACHABLE_AFTER = 6
+PAPERSET_UNREACHABLE_AFTER = 4
+# Until a host has answered once, a request to it waits at most this long (seconds; 0: DOWNLOAD_TIMEOUT).
+PAPERSET_FIRST_CONTACT_TIMEOUT_S = 5.0
 # Request budgets per window, from the site's published limits for anonymous clients (500 API calls
 # and 100 page loads per 5 minutes) with a 10% margin; 0 turns a budget off.
 PAPERSET_BUDGET_WINDOW_S = 300

@@ -32,6 +32,9 @@ def summarize(stats: dict[str, Any], *, elapsed: float, out: Path | None) -> dic
     summary["papers"] = dedupe.get("paperset/dedupe/new", 0) - dedupe.get("paperset/dedupe/near_merged", 0)
     if "paperset/papers" in stats:  # counted over the spool (a distributed run's workers each dedupe apart)
         summary["papers"] = int(stats["paperset/papers"])
+    # Every listing asked for and what became of it (crawler/coverage.py); None when not accounted
+    # (a distributed run).
+    summary["coverage"] = stats.get("paperset/coverage")
     summary["near_merged"] = dedupe.get("paperset/dedupe/near_merged", 0)
     summary["near_linked"] = dedupe.get("paperset/dedupe/near_linked", 0)
     summary["browser_pages"] = {
@@ -68,6 +71,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         text = ", ".join(f"{k} {v}" for k, v in summary[name].items())
         if text:
             lines.append(f"{label:<15} {text}")
+    missing = [r for r in summary.get("coverage") or [] if r["status"] == "incomplete"]
+    if missing:
+        lines.append(f"incomplete      {len(missing)} of {len(summary['coverage'])} listings")
     lines.append(f"time taken      {summary['elapsed_s']:.1f} s ({summary['finish_reason']})")
     if summary["out"]:
         lines.append(f"output          {summary['out']}")

@@ -90,6 +90,10 @@ def test_a_listing_failing_for_good_makes_the_run_incomplete_and_the_next_run_fe
                             ("day", "2025-02-05"): ("complete", None)}
         meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
         assert meta["stats"]["paperset/coverage/incomplete"] == 1
+        state = json.loads((Path(record["crawl"]["run"]) / "run.json").read_text())
+        assert state["status"] == "incomplete"
+        assert state["missing"] == [{"kind": "day", "key": "2025-02-04", "status": "incomplete",
+                                     "reason": "api: http_500"}]
         server.faults.clear()
         seen = len(server.requests)
         second = run(server, tmp_path, *args)
@@ -150,7 +154,7 @@ def test_a_dead_host_fails_fast_and_never_publishes(tmp_path) -> None:
     result = run("http://127.0.0.1:1", tmp_path, "--range", "2025-02-03:2025-02-28")
     record = outcome(result)
     assert result.returncode == 1 and record["outcome"] == "failed"
-    assert record["reasons"][0].startswith("the site http://127.0.0.1:1 is unreachable: 6 connections failed")
+    assert record["reasons"][0].startswith("the site http://127.0.0.1:1 is unreachable: 4 connections failed")
     assert record["crawl"]["finish_reason"] == "site_unreachable"
     assert versions(tmp_path) == []
 
@@ -355,4 +359,26 @@ def test_resets_truncation_stalls_and_oversized_answers_each_name_their_listing(
     assert reasons["2025-02-04"] in ("api: responsedatalosserror", "api: responsefailed")
     assert reasons["2025-02-05"] == "api: downloadtimeouterror"
     assert reasons["2025-02-06"] == "api: downloadcancellederror"
+    assert versions(tmp_path) == []
+
+
+def test_crawl_exits_5_naming_an_incomplete_listing(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"date=2025-02-04&", "status", status=404)
+        result = run_paperset("crawl", "--base-url", server.base_url, "--day", "2025-02-03", "--day", "2025-02-04",
+                              "--fetch", "api", "--out", str(tmp_path / "e.jsonl"), *FAST)
+    assert result.returncode == 5
+    assert result.stderr.strip().splitlines()[-1] == "paperset crawl: incomplete: day 2025-02-04 (api: http_404)"
+    assert "incomplete      1 of 2 listings" in result.stdout
+    assert len((tmp_path / "e.jsonl").read_text().splitlines()) == 4
+
+
+def test_a_host_that_never_answers_fails_without_waiting_out_every_timeout(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r".", "stall", seconds=20)
+        result = run(server, tmp_path, "--range", "2025-02-03:2025-02-14", "-s", "PAPERSET_FIRST_CONTACT_TIMEOUT_S=1",
+                     "-s", "RETRY_TIMES=3")
+    record = outcome(result)
+    assert result.returncode == 1 and record["crawl"]["finish_reason"] == "site_unreachable"
+    assert record["reasons"][0].endswith("is unreachable: 4 connections failed in a row: nothing published")
     assert versions(tmp_path) == []

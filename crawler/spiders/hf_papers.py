@@ -142,9 +142,15 @@ class HfPapersSpider(scrapy.Spider):
         return seeds
 
     def closed(self, reason: str) -> None:
-        """Put the coverage report in the stats (before the spool writes them into its meta.json)."""
+        """Put the coverage report in the stats (before the spool writes them into its meta.json). A
+        worker of a distributed run sees only the requests it took: it reports none."""
+        if self.worker:
+            return
+
         def why(listing: Listing) -> str:
-            return "unanswered" if reason == "finished" else f"crawl stopped ({reason})"
+            # Finished with the listing unsettled: its next request was dropped without an errback (a
+            # spider middleware: URL length, depth; the dupefilter).
+            return "request_dropped" if reason == "finished" else f"crawl stopped ({reason})"
 
         report = self.coverage.report(why)
         assert self.crawler.stats is not None
