@@ -14,6 +14,7 @@ from crawler.spiders.hf_papers import FETCH_MODES
 
 # Read with getfloat although their default is a whole number.
 _SECONDS = re.compile(r"(DELAY|TIMEOUT|INTERVAL|_SECONDS|_S|_MS)$")
+_SWITCH = re.compile(r"^PAPERSET_[A-Z_]+_ENABLED$")
 # Whole numbers Scrapy itself reads that may be negative (priorities).
 SIGNED = frozenset({"DEPTH_PRIORITY", "REDIRECT_PRIORITY_ADJUST", "RETRY_PRIORITY_ADJUST",
                     "DOWNLOAD_SLOTS"})
@@ -60,11 +61,11 @@ def _reader(name: str, default: Any, settings: Settings) -> tuple[Callable[[str]
 
 
 def check_settings(settings: Settings) -> None:
-    """Raise SettingError for the first known setting whose value has the wrong type or range, or for
-    an unknown `PAPERSET_*` name (a typo would otherwise be ignored)."""
+    """Raise SettingError for the first known setting whose value has the wrong type or range. Known:
+    those with a default (Scrapy's or the project's) and the `PAPERSET_<PART>_ENABLED` switches (true or
+    false). Other names pass unchecked: components may read settings they set themselves (workers)."""
     known = defaults()
-    for name in sorted(k for k in settings.attributes if k.startswith("PAPERSET_") and k not in known):
-        raise SettingError(f"unknown setting {name} (the paperset settings are listed in docs/)")
+    known.update({k: True for k in settings.attributes if _SWITCH.match(k) and k not in known})
     for name, default in known.items():
         # Scrapy's own defaults at their own priority are right by definition (and reading the
         # deprecated ones would warn).

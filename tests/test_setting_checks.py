@@ -16,7 +16,7 @@ BAD = [
     ("PAPERSET_DEDUPE_THRESHOLD=1.5", "setting PAPERSET_DEDUPE_THRESHOLD = '1.5': must be at most 1.0"),
     ("CONCURRENT_REQUESTS=0", "setting CONCURRENT_REQUESTS = '0': must be above 0"),
     ("ROBOTSTXT_OBEY=maybe", "setting ROBOTSTXT_OBEY = 'maybe': expected true or false"),
-    ("PAPERSET_FECTH=api", "unknown setting PAPERSET_FECTH"),
+    ("PAPERSET_NORMALIZE_ENABLED=perhaps", "setting PAPERSET_NORMALIZE_ENABLED = 'perhaps': expected true or false"),
 ]
 
 
@@ -34,7 +34,8 @@ def test_the_project_defaults_pass() -> None:
     check_settings(get_project_settings())
     settings = get_project_settings()
     settings.setdict({"DOWNLOAD_DELAY": "0.5", "PAPERSET_BUDGET_API": "0", "PAPERSET_FETCH": "page",
-                      "DOWNLOAD_TIMEOUT": "2.5", "ROBOTSTXT_OBEY": "False"}, priority="cmdline")
+                      "DOWNLOAD_TIMEOUT": "2.5", "ROBOTSTXT_OBEY": "False", "PAPERSET_NORMALIZE_ENABLED": "False",
+                      "PAPERSET_WORKER_ID": "host-1", "PAPERSET_REDIS_NAME": "ds"}, priority="cmdline")
     check_settings(settings)
     assert settings.getfloat("DOWNLOAD_TIMEOUT") == 2.5
 
