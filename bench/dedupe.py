@@ -215,9 +215,14 @@ def quality(size: int, sample: int) -> dict:
                                              for lab in set(labels)}.items()))}
 
 
-def child(args: list[str]) -> dict:
-    """One variant on one size in a fresh process (its peak RSS is its own)."""
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True)
+def child(args: list[str], timeout: float | None = None) -> dict:
+    """One variant on one size in a fresh process (its peak RSS is its own); past `timeout` seconds of wall
+    time it is stopped and reported as not measured."""
+    try:
+        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                             check=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"not_measured": f"stopped after {timeout:.0f} s of wall time (the machine was shared)"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -226,6 +231,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=f"{SLICE},100000,1000000")
     parser.add_argument("--quick", action="store_true", help=f"sizes {SLICE} and 20000 only")
     parser.add_argument("--jobs", type=int, default=1, help="children run side by side (default 1)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds of wall time a child may take")
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -237,7 +243,7 @@ def main() -> None:
     paths = {size: dataset_file(size) for size in sizes}
     # Children may run side by side (--jobs): each is its own process and its rate is per CPU second.
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        runs = {(size, variant): pool.submit(child, [variant, str(paths[size])])
+        runs = {(size, variant): pool.submit(child, [variant, str(paths[size])], args.timeout)
                 for size in sizes for variant in VARIANTS}
         q = quality(30_000, 6_000)
         results: dict[str, dict] = {str(size): {variant: runs[size, variant].result() for variant in VARIANTS}
@@ -245,11 +251,14 @@ def main() -> None:
     rows = []
     for size in sizes:
         per_size = results[str(size)]
-        ours = per_size["ours"]["entries_per_s"]
+        ours = per_size["ours"].get("entries_per_s")
         for variant, figures in per_size.items():
+            if "not_measured" in figures:
+                rows.append([f"{size:,}", variant, "-", "-", "-", "-", "-", figures["not_measured"]])
+                continue
             rows.append([f"{size:,}", variant, figures["entries"], figures["entries_per_s"],
                          figures["entries_per_wall_s"], figures["peak_rss_mb"], figures["index_mb"],
-                         f"{ours / figures['entries_per_s']:.2f}x"])
+                         f"{ours / figures['entries_per_s']:.2f}x" if ours else "-"])
     print_table(["entries", "variant", "measured on", "entries/s (CPU)", "entries/s (wall)", "peak RSS MB",
                  "index MB", "ours vs it"], rows)
     print(f"quality (threshold {0.7}): precision {q['precision']} (within 0.1 of it: {q['precision_within_0.1']}),"
