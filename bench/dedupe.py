@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -214,9 +215,14 @@ def quality(size: int, sample: int) -> dict:
                                              for lab in set(labels)}.items()))}
 
 
-def child(args: list[str]) -> dict:
-    """One variant on one size in a fresh process (its peak RSS is its own)."""
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True)
+def child(args: list[str], timeout: float | None = None) -> dict:
+    """One variant on one size in a fresh process (its peak RSS is its own); past `timeout` seconds of wall
+    time it is stopped and reported as not measured."""
+    try:
+        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                             check=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"not_measured": f"stopped after {timeout:.0f} s of wall time (the machine was shared)"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -224,6 +230,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default=f"{SLICE},100000,1000000")
     parser.add_argument("--quick", action="store_true", help=f"sizes {SLICE} and 20000 only")
+    parser.add_argument("--jobs", type=int, default=1, help="children run side by side (default 1)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds of wall time a child may take")
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -232,20 +240,27 @@ def main() -> None:
     from _common import print_table, write_results
 
     sizes = [SLICE, 20000] if args.quick else [int(s) for s in args.sizes.split(",")]
-    results: dict[str, dict] = {}
+    paths = {size: dataset_file(size) for size in sizes}
+    # Children may run side by side (--jobs): each is its own process and its rate is per CPU second.
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        runs = {(size, variant): pool.submit(child, [variant, str(paths[size])], args.timeout)
+                for size in sizes for variant in VARIANTS}
+        q = quality(30_000, 6_000)
+        results: dict[str, dict] = {str(size): {variant: runs[size, variant].result() for variant in VARIANTS}
+                                    for size in sizes}
     rows = []
     for size in sizes:
-        path = dataset_file(size)
-        per_size = {variant: child([variant, str(path)]) for variant in VARIANTS}
-        ours = per_size["ours"]["entries_per_s"]
+        per_size = results[str(size)]
+        ours = per_size["ours"].get("entries_per_s")
         for variant, figures in per_size.items():
+            if "not_measured" in figures:
+                rows.append([f"{size:,}", variant, "-", "-", "-", "-", "-", figures["not_measured"]])
+                continue
             rows.append([f"{size:,}", variant, figures["entries"], figures["entries_per_s"],
                          figures["entries_per_wall_s"], figures["peak_rss_mb"], figures["index_mb"],
-                         f"{ours / figures['entries_per_s']:.2f}x"])
-        results[str(size)] = per_size
+                         f"{ours / figures['entries_per_s']:.2f}x" if ours else "-"])
     print_table(["entries", "variant", "measured on", "entries/s (CPU)", "entries/s (wall)", "peak RSS MB",
                  "index MB", "ours vs it"], rows)
-    q = quality(30_000, 6_000)
     print(f"quality (threshold {0.7}): precision {q['precision']} (within 0.1 of it: {q['precision_within_0.1']}),"
           f" recall {q['recall']}, on {q['sample']} entries with {q['true_near_dups']} true near-duplicates")
     path = write_results("dedupe", {
@@ -253,8 +268,8 @@ def main() -> None:
         "notes": "text -> shingles -> MinHash -> LSH query + insert, batches of 512, each variant and size in a "
                  "fresh process reading its texts from a file as it goes; every figure measured on every "
                  "entry (nothing extrapolated). entries/s is per CPU second of the process (one core: the "
-                 "machine is shared), wall-clock rates beside it. index MB = peak RSS minus the RSS before "
-                 "the first entry. ours also confirms candidates by estimated Jaccard and keeps clusters; "
+                 f"machine is shared; {args.jobs} children at a time), wall-clock rates beside it. "
+                 "index MB = peak RSS minus the RSS before the first entry. ours also confirms candidates by estimated Jaccard and keeps clusters; "
                  "datasketch and rensa only query and insert. rensa: RMinHash per text + RMinHashLSH with the "
                  f"same 20 x 6 bands over 120 permutations (it needs num_perm divisible by the bands; rensa "
                  f"{rensa_version()})"})
