@@ -97,15 +97,20 @@ def latest(dataset: Path) -> str | None:
         return None
 
 
+def _order(version: str) -> tuple[int, ...]:
+    """`2026.11.30` -> (2026, 11, 30, 1), `2026.11.30.2` -> (2026, 11, 30, 2): versions in publishing order."""
+    return (*(int(p) for p in version.split(".") if p.isdigit()), 1)[:4]
+
+
 def next_version(dataset: Path, today: str) -> str:
-    """`YYYY.MM.DD`, then `YYYY.MM.DD.2`, `.3`... for more versions the same day."""
+    """`YYYY.MM.DD`, then `YYYY.MM.DD.2`, `.3`... for more versions the same day; always after LATEST
+    (a pulled parent may be the only local version of its day)."""
     base = today.replace("-", ".")
-    if not (dataset / base).exists():
-        return base
-    n = 2
-    while (dataset / f"{base}.{n}").exists():
+    parent = _order(latest(dataset) or "")
+    n = 1
+    while (dataset / (name := base if n == 1 else f"{base}.{n}")).exists() or _order(name) <= parent:
         n += 1
-    return f"{base}.{n}"
+    return name
 
 
 def check_target(root: Path, name: str) -> Path:
