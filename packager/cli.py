@@ -59,7 +59,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
             print(f"paperset diff: {folder} has no papers table", file=sys.stderr)
             return 2
         tables.append({row["paper_key"]: row for row in table.to_pylist()})
-    print(compare(tables[0], tables[1]).to_markdown(args.a.name, args.b.name))
+    found = compare(tables[0], tables[1])
+    if args.json:
+        print(json.dumps({"from": args.a.name, "to": args.b.name, **found.to_dict()}, sort_keys=True))
+    else:
+        print(found.to_markdown(args.a.name, args.b.name))
     return 0
 
 
@@ -136,6 +140,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     diff = sub.add_parser("diff", help="what changed between two versions")
     diff.add_argument("a", type=Path)
     diff.add_argument("b", type=Path)
+    diff.add_argument("--json", action="store_true",
+                      help="one JSON object: added, removed, changed (paper_key -> fields), counts")
     diff.set_defaults(handler=cmd_diff)
 
 

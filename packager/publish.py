@@ -199,6 +199,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         (tmp / "README.md").write_text(card.render(_context(
             name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])), encoding="utf-8")
         diff.write_markdown(tmp / "CHANGES.md", parent, version)
+        change_rows = diff.write_parquet(tmp / "changes")
         diff.remove()
         description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
@@ -208,8 +209,9 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         _step(STEPS[3])
         write_json_atomic(tmp / manifest.MANIFEST, {
             "version": version, "parent": parent, "created_at": created_at,
-            "rows": {"papers": stats.papers, "observations": stats.observations},
-            "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS)},
+            "rows": {"papers": stats.papers, "observations": stats.observations, "changes": change_rows},
+            "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS),
+                       "changes": fingerprint(changes.CHANGES)},
             "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
             "health": health, "forced_despite": forced or [],
             "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
