@@ -154,10 +154,13 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
         "papers_schema": described(PAPERS), "observations_schema": described(OBSERVATIONS),
         "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
                   "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])} for m in metas],
-        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.redact(
+        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.public(
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
-        "clustered": stats.clustered, "per_day": days, "gaps": card.gaps(days),
+        "clustered": stats.clustered, "per_day": days,
+        "gaps": card.gaps(days, card.asked_days([item for m in metas for item in m.get("listings") or []])),
+        "table": card.table_rows(days), "year": created_at[:4],
+        "bibtex": card.bibtex(name, version, created_at[:4], f"https://huggingface.co/datasets/OWNER/{name}"),
         "changes_summary": f"{diff.added} added, {diff.removed} removed, {diff.changed} changed.",
         "provisional": stats.provisional, "recrawl_days": recrawl_days,
         "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
@@ -196,10 +199,13 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         version = next_version(dataset, now.date().isoformat())
         _step(STEPS[2])
         card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
-        (tmp / "README.md").write_text(card.render(_context(
-            name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])), encoding="utf-8")
-        diff.write_markdown(tmp / "CHANGES.md", parent, version)
         change_rows = diff.write_parquet(tmp / "changes")
+        context = _context(name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])
+        context["example"] = card.example_row(tmp / "papers")
+        (tmp / "README.md").write_text(card.render(context, card.front_matter(
+            name, context["size_category"], tmp, {"papers": PAPERS, "observations": OBSERVATIONS,
+                                                  "changes": changes.CHANGES})), encoding="utf-8")
+        diff.write_markdown(tmp / "CHANGES.md", parent, version)
         diff.remove()
         description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
@@ -214,7 +220,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
                        "changes": fingerprint(changes.CHANGES)},
             "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
             "health": health, "forced_despite": forced or [],
-            "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
+            "runs": manifest.public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                             "listings", "settings", "dedupe")} for m in metas]),
             "files": manifest.file_entries(tmp),
         })

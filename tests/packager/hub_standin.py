@@ -47,6 +47,24 @@ class Repo:
         return next((c for c in self.commits if c.sha == sha), None)
 
 
+def tree(commit: Commit, folder: str, recursive: bool) -> list[dict[str, Any]]:
+    """The tree endpoint's answer: files (and, listing one level, folders) under `folder`."""
+    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
+    out: dict[str, dict[str, Any]] = {}
+    for path, data in sorted(commit.files.items()):
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix):]
+        parts = rest.split("/")
+        for i in range(1, len(parts)):
+            sub = prefix + "/".join(parts[:i])
+            if recursive or i == 1:
+                out.setdefault(sub, {"type": "directory", "path": sub, "oid": blob_oid(sub.encode()), "size": 0})
+        if recursive or len(parts) == 1:
+            out[path] = {"type": "file", "path": path, "size": len(data), "oid": blob_oid(data)}
+    return list(out.values())
+
+
 def blob_oid(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
@@ -120,6 +138,7 @@ class HubStandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 auth = self.headers.get("Authorization")
+                self.query = url.query
                 with hub.lock:
                     hub.requests.append({"method": self.command, "path": url.path, "query": url.query,
                                          "authorized": auth == f"Bearer {hub.token}", "auth": auth, "body": body})
@@ -191,8 +210,11 @@ class HubStandIn:
                 if commit is None:
                     return self._error(404, "Invalid rev id", "RevisionNotFound")
                 if rest[0] == "tree" and self.command == "GET":
-                    return self._send(200, [{"type": "file", "path": p, "size": len(d), "oid": blob_oid(d)}
-                                            for p, d in sorted(commit.files.items())])
+                    return self._send(200, tree(commit, "/".join(rest[2:]), "recursive=true" in self.query.lower()))
+                if rest[0] == "paths-info":
+                    wanted = json.loads(body).get("paths", [])
+                    found = [e for e in tree(commit, "", True) if e["path"] in wanted]
+                    return self._send(200, found)
                 if rest[0] == "preupload":
                     files = json.loads(body)["files"]
                     return self._send(200, {"files": [{"path": f["path"], "uploadMode": "regular",
