@@ -209,7 +209,8 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         diff.remove()
         description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
-            "papers": PAPERS, "observations": OBSERVATIONS}, created_at))
+            "papers": PAPERS, "observations": OBSERVATIONS, "changes": changes.CHANGES}, created_at,
+            url=f"https://huggingface.co/datasets/OWNER/{name}", cite_as=context["bibtex"]))
         if dedupe_index is not None and dedupe_index.is_dir():
             shutil.copytree(dedupe_index, tmp / "dedupe-index")
         _step(STEPS[3])
