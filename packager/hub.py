@@ -145,6 +145,9 @@ def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: st
         if upload:
             api.create_tag(repo_id, tag=version, revision=state.sha, repo_type="dataset", exist_ok=True)
         return [f"{target} already holds {version} (commit {state.sha}): nothing to upload"]
+    if private and state.exists and state.private is False:
+        raise PackagerError(f"refused: {target} exists and is public; --private only makes a new repository private "
+                            "(change its visibility on the Hub)")
     problem = parent_problem(state, version, parent)
     if problem is None and version in state.tags:
         problem = f"the tag {version} already exists on the Hub (commit {state.tags[version]}) (--force moves it)"

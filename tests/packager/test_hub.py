@@ -206,6 +206,10 @@ def test_private_repository_token_and_failures_are_one_line(tmp_path, corpus_pat
     up = paperset(hub, home, "publish", str(version), TARGET, "--upload", "--private")
     assert up.returncode == 0, up.stderr
     assert hub.repos[REPO].private is True
+    hub.create("someone/open")
+    public = paperset(hub, home, "publish", str(version), "hf://datasets/someone/open", "--upload", "--private")
+    assert public.returncode == 1 and "exists and is public" in public.stderr
+    assert len(hub.repos["someone/open"].commits) == 1
     no_token = paperset(hub, home, "publish", str(version), "hf://datasets/someone/two", "--upload", token=None)
     assert no_token.returncode == 1
     assert no_token.stderr == "paperset publish: no Hugging Face token: set HF_TOKEN or log in with `hf auth login`\n"
