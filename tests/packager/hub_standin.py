@@ -76,6 +76,7 @@ class HubStandIn:
         self.token = token
         self.repos: dict[str, Repo] = {}
         self.requests: list[dict[str, Any]] = []
+        self.before_commit: Any = None  # called (with the repo) when a commit arrives: to move main meanwhile
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -230,6 +231,8 @@ class HubStandIn:
                 return self._error(404, f"no such endpoint {rest}")
 
             def _commit(self, repo: Repo, repo_id: str, body: bytes) -> None:
+                if hub.before_commit is not None:
+                    hub.before_commit(repo)
                 lines = [json.loads(line) for line in body.splitlines() if line.strip()]
                 header = lines[0]["value"]
                 if header.get("parentCommit") and header["parentCommit"] != repo.head.sha:

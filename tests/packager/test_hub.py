@@ -231,3 +231,14 @@ def test_the_next_version_comes_after_a_pulled_parent(tmp_path) -> None:
     assert next_version(tmp_path, "2026-11-30") == "2026.11.30"
     (tmp_path / "2026.11.30").mkdir()
     assert next_version(tmp_path, "2026-11-30") == "2026.11.30.2"
+
+
+def test_a_commit_made_meanwhile_makes_the_hub_refuse(tmp_path, corpus_path, hub) -> None:
+    version = build(tmp_path, corpus_path, "a", 20)
+    hub.create(REPO)
+    hub.before_commit = lambda repo: hub._commit(repo, {"other.txt": b"x"}, [], "someone else") \
+        if len(repo.commits) == 1 else None
+    result = paperset(hub, tmp_path / "home", "publish", str(version), TARGET, "--upload")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "412" in result.stderr
+    assert [c.summary for c in hub.repos[REPO].commits] == ["initial commit", "someone else"]
+    assert hub.repos[REPO].tags == {}
