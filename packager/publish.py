@@ -159,7 +159,7 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
         "clustered": stats.clustered, "per_day": days,
         "gaps": card.gaps(days, card.asked_days([item for m in metas for item in m.get("listings") or []])),
-        "table": card.table_rows(days), "year": created_at[:4],
+        "table": card.table_rows(days),
         "bibtex": card.bibtex(name, version, created_at[:4], f"https://huggingface.co/datasets/OWNER/{name}"),
         "changes_summary": f"{diff.added} added, {diff.removed} removed, {diff.changed} changed.",
         "provisional": stats.provisional, "recrawl_days": recrawl_days,
