@@ -1,4 +1,5 @@
-"""The dataset card (README.md) rendered from card_template.md, and its per-day chart."""
+"""The dataset card (README.md): YAML front matter written by huggingface_hub.DatasetCardData (the Hub's
+metadata fields), the prose rendered from card_template.md, and its papers-per-day chart."""
 
 from __future__ import annotations
 
@@ -36,33 +37,160 @@ def per_day(papers: pa.Table) -> list[tuple[str, int]]:
     return sorted(counts.items())
 
 
-def gaps(days: list[tuple[str, int]]) -> list[str]:
-    """Weekdays inside the covered range with no listed papers (the site lists none on weekends)."""
-    if not days:
+def asked_days(listings: list[list[str]]) -> list[str]:
+    """The days a run's listings cover: day listings, every day of week (ISO) and month listings."""
+    days: set[date] = set()
+    for kind, key in listings:
+        try:
+            if kind == "day":
+                days.add(date.fromisoformat(key))
+            elif kind == "week":
+                year, week = key.split("-W")
+                monday = date.fromisocalendar(int(year), int(week), 1)
+                days.update(monday + timedelta(days=i) for i in range(7))
+            elif kind == "month":
+                first = date.fromisoformat(f"{key}-01")
+                days.update(d for i in range(31) if (d := first + timedelta(days=i)).month == first.month)
+        except ValueError:
+            continue
+    return sorted(d.isoformat() for d in days)
+
+
+def gaps(days: list[tuple[str, int]], asked: list[str] | None = None) -> list[str]:
+    """Weekdays with no listed papers (the site lists none on weekends): over the days the runs asked
+    for when they asked for dates, else between the first and the last day that had papers."""
+    have = {d for d, count in days if count}
+    if asked:
+        span = [date.fromisoformat(d) for d in asked]
+    elif days:
+        first, last = date.fromisoformat(days[0][0]), date.fromisoformat(days[-1][0])
+        span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    else:
         return []
-    first, last = date.fromisoformat(days[0][0]), date.fromisoformat(days[-1][0])
-    have = {d for d, _ in days}
-    span = ((first + timedelta(days=i)) for i in range((last - first).days + 1))
     return [d.isoformat() for d in span if d.weekday() < 5 and d.isoformat() not in have]
 
 
+FENCE = "`" * 3
+DAILY_TABLE_MAX = 60  # past this many days the card's table counts papers per month
+
+
+def table_rows(days: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:
+    """The card's coverage table: ("day", per day) up to DAILY_TABLE_MAX days, else ("month", per month)."""
+    if len(days) <= DAILY_TABLE_MAX:
+        return "day", days
+    months: Counter[str] = Counter()
+    for day, count in days:
+        months[day[:7]] += count
+    return "month", sorted(months.items())
+
+
 def chart(days: list[tuple[str, int]], path: Path) -> None:
+    """Bars on a date axis: one a day up to DAILY_TABLE_MAX days, else one a week (weeks from Monday)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
+    weekly = len(days) > DAILY_TABLE_MAX
+    bins: Counter[date] = Counter()
+    for day, count in days:
+        d = date.fromisoformat(day)
+        bins[d - timedelta(days=d.weekday()) if weekly else d] += count
     fig, ax = plt.subplots(figsize=(8, 3), dpi=80)
-    ax.bar([d for d, _ in days], [c for _, c in days], color="#4b6fa8")
-    ax.set_ylabel("papers")
-    ax.set_title("Papers per listing day")
-    ax.tick_params(axis="x", labelrotation=90, labelsize=6)
+    points = sorted(bins.items())
+    ax.bar([d for d, _ in points], [c for _, c in points], width=6 if weekly else 0.8, align="edge" if weekly
+           else "center", color="#4b6fa8")
+    ax.set_ylabel("papers per week" if weekly else "papers per day")
+    ax.set_title("Papers per listing week" if weekly else "Papers per listing day")
+    locator = mdates.AutoDateLocator(maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None, "Creation Time": None})
     plt.close(fig)
 
 
-def render(context: dict[str, Any]) -> str:
+def features(schema: pa.Schema) -> list[dict[str, Any]]:
+    """The `datasets` features of a schema, in the card's YAML form (`dtype`, `list`)."""
+
+    def one(kind: pa.DataType) -> dict[str, Any]:
+        if pa.types.is_list(kind):
+            inner = kind.value_type
+            return {"list": [{"name": f.name, **one(f.type)} for f in inner]} if pa.types.is_struct(inner) \
+                else {"list": one(inner)["dtype"]}
+        return {"dtype": {"bool": "bool", "double": "float64"}.get(str(kind), str(kind))}
+
+    return [{"name": f.name, **one(f.type)} for f in schema]
+
+
+def table_info(folder: Path, schema: pa.Schema, config: str) -> dict[str, Any]:
+    """dataset_info of one config from its written Parquet parts: features, rows, sizes."""
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("*.parquet"))
+    metas = [pq.ParquetFile(p).metadata for p in parts]
+    rows = sum(m.num_rows for m in metas)
+    size = sum(m.row_group(g).total_byte_size for m in metas for g in range(m.num_row_groups))
+    return {"config_name": config, "features": features(schema),
+            "splits": [{"name": "train", "num_bytes": size, "num_examples": rows}],
+            "download_size": sum(p.stat().st_size for p in parts), "dataset_size": size}
+
+
+CONFIGS = ("papers", "observations", "changes")
+
+
+def front_matter(name: str, size: str, version_dir: Path, schemas: dict[str, pa.Schema]) -> str:
+    """The card's YAML (between the `---` lines), written by DatasetCardData: never text substitution."""
+    from huggingface_hub import DatasetCardData
+
+    data = DatasetCardData(
+        pretty_name=str(name), license="other", license_name="source-terms",
+        license_link="https://huggingface.co/terms-of-service", language=["en"],
+        task_categories=["text-classification", "text-retrieval", "summarization"],
+        size_categories=[size], source_datasets=["original"], annotations_creators=["machine-generated"],
+        language_creators=["found"], multilinguality=["monolingual"],
+        tags=["papers", "arxiv", "hugging-face-papers"],
+        configs=[{"config_name": c, "data_files": [{"split": "train", "path": f"{c}/*.parquet"}],
+                  **({"default": True} if c == "papers" else {})} for c in CONFIGS],
+        dataset_info=[table_info(version_dir / c, schemas[c], c) for c in CONFIGS],
+    )
+    return data.to_yaml()
+
+
+def example_row(folder: Path) -> str:
+    """The first paper as JSON (long text shortened), for the card's example."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("*.parquet"))
+    rows = pq.ParquetFile(parts[0]).read_row_group(0).slice(0, 1).to_pylist() if parts else []
+    if not rows:
+        return "{}"
+
+    def short(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > 200:
+            return value[:200] + "..."
+        if isinstance(value, list) and len(value) > 3:
+            return [*value[:3], f"... ({len(value) - 3} more)"]
+        return value
+
+    row = {k: short(v) for k, v in rows[0].items()}
+    return json.dumps(row, indent=2, default=str, ensure_ascii=False).replace(FENCE, "` ` `")
+
+
+def bibtex(name: str, version: str, year: str, url: str) -> str:
+    """A BibTeX entry for this version of the dataset."""
+    key = re.sub(r"[^A-Za-z0-9]+", "_", f"{name}_{version}").strip("_")
+    return (f"@misc{{{key},\n  title = {{{{{name}}}: Hugging Face Papers listings, version {version}}},\n"
+            f"  author = {{{{paperset contributors}}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
+            f"  howpublished = {{\\url{{{url}}}}},\n  note = {{Packaged with paperset}}\n}}")
+
+
+def render(context: dict[str, Any], front: str) -> str:
+    """The card: `---`, the YAML `front`, `---`, the template's prose."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=False,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    return env.get_template(TEMPLATE.name).render(**context)
+    return f"---\n{front.rstrip()}\n---\n\n" + env.get_template(TEMPLATE.name).render(**context)

@@ -2,7 +2,8 @@
 
 `Changes` holds them in memory (for `paperset diff`); `ChangeLog` writes them to files as the fold
 finds them, so a first version of a million papers costs a file of keys, not a million strings in
-memory. Both render the same CHANGES.md text."""
+memory, and a `changes/` Parquet table (one row a paper: added, removed, or changed with its fields)
+from compact Arrow columns. Both render the same CHANGES.md text."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
+
+CHANGES = pa.schema([
+    pa.field("paper_key", pa.string(), nullable=False, metadata={"description": "the paper (papers.paper_key)"}),
+    pa.field("change", pa.string(), nullable=False, metadata={"description": "added, removed or changed"}),
+    pa.field("fields", pa.list_(pa.string()), metadata={"description": "the fields that changed (changed only)"}),
+])
 # Bookkeeping columns: they move with every crawl and say nothing about the paper itself.
 IGNORED = frozenset({"listings", "last_seen_at", "first_seen_at", "provisional"})
 SECTIONS = ("Added", "Removed", "Changed")
@@ -40,6 +48,10 @@ class Changes:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "removed": self.removed, "changed": self.changed,
+                "counts": {"added": len(self.added), "removed": len(self.removed), "changed": len(self.changed)}}
+
     def _sections(self) -> Iterator[tuple[str, list[str]]]:
         yield "Added", [key_line(k) for k in self.added]
         yield "Removed", [key_line(k) for k in self.removed]
@@ -59,6 +71,7 @@ class ChangeLog:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.tables: list[pa.Table] = []
         folder.mkdir(parents=True, exist_ok=True)
         self.counts = dict.fromkeys(SECTIONS, 0)
         self.files: dict[str, IO[str]] = {s: (folder / f"{s.lower()}.md").open("w", encoding="utf-8")
@@ -80,10 +93,27 @@ class ChangeLog:
     def empty(self) -> bool:
         return not any(self.counts.values())
 
-    def add(self, section: str, lines: list[str]) -> None:
-        """Lines made with `key_line` or `changed_line`."""
-        self.files[section].writelines(lines)
-        self.counts[section] += len(lines)
+    def add(self, section: str, entries: list[tuple[str, list[str]]]) -> None:
+        """(paper_key, changed fields) pairs; the fields are empty for Added and Removed."""
+        if not entries:
+            return
+        self.files[section].writelines(changed_line(k, f) if section == "Changed" else key_line(k) for k, f in entries)
+        self.counts[section] += len(entries)
+        keys, fields = zip(*entries, strict=True)
+        self.tables.append(pa.table({"paper_key": list(keys), "change": [section.lower()] * len(keys),
+                                     "fields": list(fields)}, schema=CHANGES))
+
+    def write_parquet(self, folder: Path) -> int:
+        """The `changes/` table, rows by paper_key; its row count."""
+        from packager.parts import PartWriter
+
+        writer = PartWriter(folder, CHANGES)
+        if self.tables:
+            writer.write(pa.concat_tables(self.tables).sort_by([("paper_key", "ascending")]))
+        writer.close()
+        rows = sum(t.num_rows for t in self.tables)
+        self.tables = []
+        return rows
 
     def close(self) -> None:
         for file in self.files.values():

@@ -78,24 +78,56 @@ def cmd_diff(args: argparse.Namespace) -> int:
             print(f"paperset diff: {folder} has no papers table", file=sys.stderr)
             return 2
         tables.append({row["paper_key"]: row for row in table.to_pylist()})
-    print(compare(tables[0], tables[1]).to_markdown(args.a.name, args.b.name))
+    found = compare(tables[0], tables[1])
+    if args.json:
+        print(json.dumps({"from": args.a.name, "to": args.b.name, **found.to_dict()}, sort_keys=True))
+    else:
+        print(found.to_markdown(args.a.name, args.b.name))
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from packager.export import publish_to_folder, publish_to_hub
+    from packager import hub
+    from packager.export import publish_to_folder
 
+    target = args.target or args.to
+    if not target or (args.target and args.to):
+        print("paperset publish: give the target once: a folder or hf://datasets/OWNER/NAME", file=sys.stderr)
+        return 2
     try:
-        if args.to.startswith("hf://datasets/"):
-            print(publish_to_hub(args.version_dir, args.to.removeprefix("hf://datasets/"), upload=args.upload))
+        if target.startswith("hf://"):
+            try:
+                hub.parse_target(target)
+            except ValueError as exc:
+                print(f"paperset publish: {exc}", file=sys.stderr)
+                return 2
+            print("\n".join(hub.publish(args.version_dir, target, upload=args.upload, force=args.force,
+                                        private=args.private)))
         else:
-            print(f"published {publish_to_folder(args.version_dir, Path(args.to))}")
+            print(f"published {publish_to_folder(args.version_dir, Path(target))}")
     except PackagerError as exc:
         print(f"paperset publish: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:  # the Hub's HTTP errors and a full or unwritable target folder
         print(f"paperset publish: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
               file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from packager import hub
+    from packager.lock import DatasetLocked
+
+    try:
+        hub.parse_target(args.source)
+    except ValueError as exc:
+        print(f"paperset pull: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print("\n".join(hub.pull(args.source, args.out, args.name, args.revision)))
+    except (PackagerError, DatasetLocked) as exc:
+        print(f"paperset pull: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -117,12 +149,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=cmd_verify)
     pub = sub.add_parser("publish", help="copy a verified version to a folder or a Hugging Face dataset repo")
     pub.add_argument("version_dir", type=Path)
-    pub.add_argument("--to", required=True, help="a folder, or hf://datasets/OWNER/NAME")
+    pub.add_argument("target", nargs="?", help="a folder, or hf://datasets/OWNER/NAME")
+    pub.add_argument("--to", help="the same as TARGET (kept for scripts)")
     pub.add_argument("--upload", action="store_true", help="really upload to the Hub (HF_TOKEN); else a dry run")
+    pub.add_argument("--force", action="store_true",
+                     help="upload even when the Hub does not hold this version's parent")
+    pub.add_argument("--private", action="store_true", help="create the Hub repository private")
     pub.set_defaults(handler=cmd_publish)
+    pull = sub.add_parser("pull", help="bring a version published on the Hub back as the local LATEST")
+    pull.add_argument("source", help="hf://datasets/OWNER/NAME")
+    pull.add_argument("--revision", help="a version tag or commit (default: main)")
+    pull.add_argument("--out", type=Path, required=True, help="root folder of the datasets")
+    pull.add_argument("--name", help="the dataset's folder under --out (default: the repository's NAME)")
+    pull.set_defaults(handler=cmd_pull)
     diff = sub.add_parser("diff", help="what changed between two versions")
     diff.add_argument("a", type=Path)
     diff.add_argument("b", type=Path)
+    diff.add_argument("--json", action="store_true",
+                      help="one JSON object: added, removed, changed (paper_key -> fields), counts")
     diff.set_defaults(handler=cmd_diff)
     register_prune(sub)
 

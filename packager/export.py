@@ -1,5 +1,5 @@
-"""`paperset publish`: copy a verified version to where users download it: a local folder (a mirror,
-a mounted bucket) or a Hugging Face dataset repository (huggingface_hub, only with --upload)."""
+"""`paperset publish` to a folder: copy a verified version to where users download it (a mirror, a
+mounted bucket). A Hugging Face dataset repository is packager/hub.py."""
 
 from __future__ import annotations
 
@@ -30,21 +30,3 @@ def publish_to_folder(version_dir: Path, target: Path) -> Path:
     write_latest(target, version_dir.name)
     return final
 
-
-def publish_to_hub(version_dir: Path, repo_id: str, *, upload: bool, token: str | None = None) -> str:
-    """Upload the version folder to a Hugging Face dataset repository (its card becomes the repo's
-    README). Without `upload`, only says what it would do."""
-    found = problems(version_dir)
-    if found:
-        raise PackagerError(f"{version_dir} does not verify: {found}")
-    message = f"paperset {version_dir.name}"
-    if not upload:
-        return f"would upload {version_dir} to hf://datasets/{repo_id} ({message}); pass --upload to do it"
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token or os.environ.get("HF_TOKEN"))
-    api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
-    api.upload_folder(folder_path=str(version_dir), repo_id=repo_id, repo_type="dataset", commit_message=message,
-                      ignore_patterns=["dedupe-index/*"])
-    api.create_tag(repo_id, tag=version_dir.name, repo_type="dataset", exist_ok=True)
-    return f"uploaded {version_dir} to hf://datasets/{repo_id} (tag {version_dir.name})"

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from packager.buckets import UNIT_ROWS, BucketFiles, arrow_pool
-from packager.changes import IGNORED, ChangeLog, changed_line, key_line
+from packager.changes import IGNORED, ChangeLog
 from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
 from packager.entries import spool_tables
@@ -179,24 +179,24 @@ def _compare(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> None:
     and, for those in both, the fields that differ (changed); `old` and `new` hold the same key range."""
     new_keys = new.column("paper_key")
     if old is None or old.num_rows == 0:
-        changes.add("Added", [key_line(k) for k in new_keys.to_pylist()])
+        changes.add("Added", [(k, []) for k in new_keys.to_pylist()])
         return
     old_keys = old.column("paper_key")
     position = pc.index_in(new_keys, value_set=old_keys)
-    changes.add("Added", [key_line(k) for k in new_keys.filter(pc.is_null(position)).to_pylist()])
+    changes.add("Added", [(k, []) for k in new_keys.filter(pc.is_null(position)).to_pylist()])
     gone = old_keys.filter(pc.invert(pc.is_in(old_keys, value_set=new_keys)))
-    changes.add("Removed", [key_line(k) for k in sorted(gone.to_pylist())])
+    changes.add("Removed", [(k, []) for k in sorted(gone.to_pylist())])
     fields = [n for n in PAPERS.names if n not in IGNORED and n != "paper_key"]
     both = pc.is_valid(position)
     after = new.filter(both).select(["paper_key", *fields])
     before = old.select(fields).take(position.filter(both))
     for start in range(0, after.num_rows, COMPARE_ROWS):
-        lines = []
+        lines: list[tuple[str, list[str]]] = []
         rows = after.slice(start, COMPARE_ROWS).to_pylist()
         for row, was in zip(rows, before.slice(start, COMPARE_ROWS).to_pylist(), strict=True):
             differ = [n for n in fields if was[n] != row[n]]
             if differ:
-                lines.append(changed_line(row["paper_key"], differ))
+                lines.append((row["paper_key"], differ))
         changes.add("Changed", lines)
 
 

@@ -37,6 +37,19 @@ def redact(value: Any) -> Any:
     return value
 
 
+def public(value: Any) -> Any:
+    """`redact`, and the building machine's absolute paths cut to their last part (`<local>/spool`):
+    what a published card and manifest may say about the runs."""
+    if isinstance(value, str):
+        value = redact(value)
+        return f"<local>/{Path(value).name}" if value.startswith(("/", "~")) else value
+    if isinstance(value, dict):
+        return {k: public(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [public(v) for v in value]
+    return value
+
+
 def code_version() -> str:
     """The git commit of the code that packaged, else the package version."""
     try:

@@ -1,4 +1,5 @@
-"""The snapshot's Parquet parts: files of about a target size, zstd, few large row groups."""
+"""The snapshot's Parquet parts: files of about a target size, zstd, few large row groups, data pages cut
+by content (content-defined chunking), so a daily version shares almost all its bytes with its parent."""
 
 from __future__ import annotations
 
@@ -7,15 +8,29 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# Data page boundaries follow the content (pyarrow's rolling hash, 64-256 KiB before encoding), not
+# byte offsets: rows added or changed rewrite the pages around them only, so the Hub's chunk store
+# (Xet) keeps, and an upload sends, only those. Row groups stay large (ROW_GROUP rows) since each
+# row-group boundary also starts new pages. bench/cdc.py measures it.
+CDC: bool | dict[str, int] = {"min_chunk_size": 64 * 1024, "max_chunk_size": 256 * 1024}
+ROW_GROUP = 50_000
+# Dictionary encoding only where values repeat: a dictionary page holds every distinct value of the row
+# group, so on a column of unique values (keys, titles, abstracts) any new row rewrites it whole.
+DICTIONARY = ["arxiv_version", "github_stars", "organization", "provisional", "listing_kind", "listing_key",
+              "fetch_path", "authors.list.element", "ai_keywords.list.element", "listings.list.element.kind",
+              "listings.list.element.key"]
+
 
 class PartWriter:
     """Writes a table folder as `part-NNNNN.parquet` files of about `target_bytes` (in-memory size),
     zstd, row groups of `row_group` rows (the last one smaller): bucket tables are buffered until a
-    row group is full, so readers see few, large row groups whatever the bucketing."""
+    row group is full, so readers see few, large row groups whatever the bucketing. `cdc`: content-defined
+    chunking (default CDC)."""
 
     def __init__(self, folder: Path, schema: pa.Schema, *, target_bytes: int = 256 * 1024 * 1024,
-                 row_group: int = 50_000) -> None:
+                 row_group: int = ROW_GROUP, cdc: bool | dict[str, int] | None = None) -> None:
         self.folder, self.schema, self.target, self.row_group = folder, schema, target_bytes, row_group
+        self.cdc = CDC if cdc is None else cdc
         folder.mkdir(parents=True, exist_ok=True)
         self.writer: pq.ParquetWriter | None = None
         self.parts = 0
@@ -28,7 +43,9 @@ class PartWriter:
             if self.writer is not None:
                 self.writer.close()
             self.writer = pq.ParquetWriter(self.folder / f"part-{self.parts:05d}.parquet", self.schema,
-                                           compression="zstd", write_statistics=True)
+                                           compression="zstd", write_statistics=True,
+                                           use_content_defined_chunking=self.cdc,
+                                           use_dictionary=DICTIONARY if self.cdc else True)
             self.parts += 1
             self.written = 0
         self.writer.write_table(table, row_group_size=self.row_group)

@@ -107,15 +107,20 @@ def latest(dataset: Path) -> str | None:
         return None
 
 
+def _order(version: str) -> tuple[int, ...]:
+    """`2026.11.30` -> (2026, 11, 30, 1), `2026.11.30.2` -> (2026, 11, 30, 2): versions in publishing order."""
+    return (*(int(p) for p in version.split(".") if p.isdigit()), 1)[:4]
+
+
 def next_version(dataset: Path, today: str) -> str:
-    """`YYYY.MM.DD`, then `YYYY.MM.DD.2`, `.3`... for more versions the same day."""
+    """`YYYY.MM.DD`, then `YYYY.MM.DD.2`, `.3`... for more versions the same day; always after LATEST
+    (a pulled parent may be the only local version of its day)."""
     base = today.replace("-", ".")
-    if not (dataset / base).exists():
-        return base
-    n = 2
-    while (dataset / f"{base}.{n}").exists():
+    parent = _order(latest(dataset) or "")
+    n = 1
+    while (dataset / (name := base if n == 1 else f"{base}.{n}")).exists() or _order(name) <= parent:
         n += 1
-    return f"{base}.{n}"
+    return name
 
 
 def dataset_path(root: Path, name: str) -> Path:
@@ -176,10 +181,13 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
         "papers_schema": described(PAPERS), "observations_schema": described(OBSERVATIONS),
         "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
                   "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])} for m in metas],
-        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.redact(
+        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.public(
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
-        "clustered": stats.clustered, "per_day": days, "gaps": card.gaps(days),
+        "clustered": stats.clustered, "per_day": days,
+        "gaps": card.gaps(days, card.asked_days([item for m in metas for item in m.get("listings") or []])),
+        "table": card.table_rows(days),
+        "bibtex": card.bibtex(name, version, created_at[:4], f"https://huggingface.co/datasets/OWNER/{name}"),
         "changes_summary": f"{diff.added} added, {diff.removed} removed, {diff.changed} changed.",
         "provisional": stats.provisional, "recrawl_days": recrawl_days,
         "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
@@ -227,23 +235,29 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         version = next_version(dataset, now.date().isoformat())
         _step(STEPS[2])
         card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
-        (tmp / "README.md").write_text(card.render(_context(
-            name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])), encoding="utf-8")
+        change_rows = diff.write_parquet(tmp / "changes")
+        context = _context(name, version, parent, stats, metas, diff, recrawl_days, created_at, forced or [])
+        context["example"] = card.example_row(tmp / "papers")
+        (tmp / "README.md").write_text(card.render(context, card.front_matter(
+            name, context["size_category"], tmp, {"papers": PAPERS, "observations": OBSERVATIONS,
+                                                  "changes": changes.CHANGES})), encoding="utf-8")
         diff.write_markdown(tmp / "CHANGES.md", parent, version)
         diff.remove()
         description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
         write_json_atomic(tmp / "croissant.json", croissant(name, version, description, {
-            "papers": PAPERS, "observations": OBSERVATIONS}, created_at))
+            "papers": PAPERS, "observations": OBSERVATIONS, "changes": changes.CHANGES}, created_at,
+            url=f"https://huggingface.co/datasets/OWNER/{name}", cite_as=context["bibtex"]))
         if dedupe_index is not None and dedupe_index.is_dir():
             shutil.copytree(dedupe_index, tmp / "dedupe-index")
         _step(STEPS[3])
         write_json_atomic(tmp / manifest.MANIFEST, {
             "version": version, "parent": parent, "created_at": created_at,
-            "rows": {"papers": stats.papers, "observations": stats.observations},
-            "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS)},
+            "rows": {"papers": stats.papers, "observations": stats.observations, "changes": change_rows},
+            "schema": {"papers": fingerprint(PAPERS), "observations": fingerprint(OBSERVATIONS),
+                       "changes": fingerprint(changes.CHANGES)},
             "code_version": manifest.code_version(), "recrawl_days": recrawl_days,
             "health": health, "forced_despite": forced or [], "missing_listings": missing_listings(metas),
-            "runs": manifest.redact([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
+            "runs": manifest.public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                             "listings", "settings", "dedupe")} for m in metas]),
             "files": manifest.file_entries(tmp),
         })

@@ -48,7 +48,7 @@ def test_every_paperset_setting_is_documented() -> None:
 def test_every_command_is_documented() -> None:
     result = run_paperset("--help")
     commands = re.search(r"\{([a-z,]+)\}", result.stdout).group(1).split(",")
-    assert sorted(commands) == ["crawl", "demo", "diff", "fixture", "package", "prune", "publish", "run",
+    assert sorted(commands) == ["crawl", "demo", "diff", "fixture", "package", "prune", "publish", "pull", "run",
                                 "verify", "worker"]
     for command in commands:
         assert f"paperset {command}" in README
