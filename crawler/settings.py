@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from crawler.browser import launch_options
-
 BOT_NAME = "paperset"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -92,7 +90,9 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handler.PoliteDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_LAUNCH_OPTIONS = launch_options()
+# Empty: crawler.browser.launch_options(), computed when the browser starts (crawler/handler.py), so that
+# loading the settings neither imports Playwright nor looks for Chromium. A value here replaces it.
+PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.should_abort_request"
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
