@@ -27,6 +27,7 @@ from scrapy_redis.queue import FifoQueue
 from twisted.internet import task
 
 from crawler.checkpoint import REDO, progress_for
+from crawler.items import PaperEntry
 from packager.spool import entry_record
 
 logger = logging.getLogger(__name__)
@@ -36,12 +37,21 @@ HEARTBEAT_S = 1.0
 HEARTBEAT_TTL_S = 15
 CLAIM_META = "paperset_claim"
 
-# Pop the queue's oldest request and record it as claimed by this worker, in one step.
+# Pop up to ARGV[2] of the queue's oldest requests and record each as claimed by this worker (claim ids
+# ARGV[1]:0, ARGV[1]:1, ...), in one step.
 _POP_CLAIM = """
-local data = redis.call('RPOP', KEYS[1])
-if data then redis.call('HSET', KEYS[2], ARGV[1], data) end
-return data
+local taken = {}
+for i = 1, tonumber(ARGV[2]) do
+  local data = redis.call('RPOP', KEYS[1])
+  if not data then break end
+  redis.call('HSET', KEYS[2], ARGV[1] .. ':' .. (i - 1), data)
+  taken[i] = data
+end
+return taken
 """
+# Requests a worker claims in one round trip at most: what it can have in flight (CONCURRENT_REQUESTS),
+# so that with several workers no request waits in one worker's hands while another is idle.
+CLAIM_BATCH_MAX = 8
 # Nothing queued and nothing claimed, read in one step (a claim moving back to the queue cannot slip
 # between the two reads). ARGV: the claims keys' pattern.
 _DRAINED = """
@@ -71,13 +81,21 @@ def worker_id() -> str:
 
 class ClaimingQueue(FifoQueue):
     """scrapy-redis's FIFO queue whose `pop` claims the request for this worker until it is done
-    (see `WorkerCoordination`); a claimed request that comes back (a retry) gives up its claim."""
+    (see `WorkerCoordination`); a claimed request that comes back (a retry) gives up its claim.
+
+    One round trip claims up to `CONCURRENT_REQUESTS` (at most CLAIM_BATCH_MAX) requests; those not yet
+    handed to the engine wait here, claimed (a worker that dies loses none of them)."""
 
     def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
         super().__init__(server, spider, key, serializer)
         settings = spider.crawler.settings
         self.claims_key = keys(settings.get("PAPERSET_REDIS_NAME"))["claims:"] + settings.get("PAPERSET_WORKER_ID")
         self._pop_claim = server.register_script(_POP_CLAIM)
+        self.batch = max(1, min(settings.getint("CONCURRENT_REQUESTS", 1), CLAIM_BATCH_MAX))
+        self.taken: list[tuple[str, bytes]] = []
+
+    def __len__(self) -> int:
+        return len(self.taken) + super().__len__()
 
     def push(self, request: Request) -> None:
         claim = request.meta.pop(CLAIM_META, None)
@@ -89,10 +107,13 @@ class ClaimingQueue(FifoQueue):
         progress_for(self.spider.crawler).child_settled(request)
 
     def pop(self, timeout: int = 0) -> Request | None:
-        claim = uuid.uuid4().hex
-        data = self._pop_claim(keys=[self.key, self.claims_key], args=[claim])
-        if data is None:
-            return None
+        if not self.taken:
+            prefix = uuid.uuid4().hex
+            found = self._pop_claim(keys=[self.key, self.claims_key], args=[prefix, self.batch])
+            self.taken = [(f"{prefix}:{n}", data) for n, data in enumerate(found)][::-1]
+            if not self.taken:
+                return None
+        claim, data = self.taken.pop()
         request = self._decode_request(data)
         request.meta[CLAIM_META] = claim
         return request
@@ -142,9 +163,28 @@ def drained(server: Any, name: str) -> bool:
 
 
 def entry_json(item: Any) -> str:
-    """An entry as a spool line (REDIS_ITEMS_SERIALIZER of scrapy-redis's RedisPipeline), so that the
-    coordinator writes it to the spool as it comes."""
-    return entry_record(ItemAdapter(item).asdict())
+    """An entry as a spool line, so that the coordinator writes it to the spool as it comes."""
+    return entry_record(item.__dict__ if type(item) is PaperEntry else ItemAdapter(item).asdict())
+
+
+class WorkerEntriesPipeline:
+    """A worker's last step: every entry, as a spool line, waits in its WorkerCoordination until a
+    request is done, then goes to the run's `items` list in the same round trip that releases the claim
+    (entries are in Redis before their request's claim is given up). Settings: `PAPERSET_REDIS_NAME`."""
+
+    def __init__(self, coordination: WorkerCoordination) -> None:
+        self.lines = coordination.lines
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerEntriesPipeline:
+        coordination = crawler.get_extension(WorkerCoordination)
+        if coordination is None:
+            raise NotConfigured("a worker's entries need the WorkerCoordination extension")
+        return cls(coordination)
+
+    def process_item(self, item: Any) -> Any:
+        self.lines.append(entry_json(item))
+        return item
 
 
 class WorkerCoordination:
@@ -158,6 +198,8 @@ class WorkerCoordination:
         self.crawler, self.server, self.name, self.worker = crawler, server, name, worker
         self.keys = keys(name)
         self.beat = task.LoopingCall(self.heartbeat)
+        # Spool lines of entries through the pipelines, not yet in Redis (WorkerEntriesPipeline).
+        self.lines: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerCoordination:
@@ -192,20 +234,37 @@ class WorkerCoordination:
     def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
         # Released even when an item failed (counted in Redis at once, so that the run publishes
         # nothing even if this worker dies before it reports its stats): asking again would fail again
-        # and keep the queue from draining.
+        # and keep the queue from draining. One round trip: its entries first, then the claim.
+        pipe = self.server.pipeline(transaction=False)
+        self._push_lines(pipe)
         if not ok:
-            self.server.incr(self.keys["errors"])
+            pipe.incr(self.keys["errors"])
         claim = request.meta.get(CLAIM_META)
         if claim:
-            self.server.hdel(self.keys["claims:"] + self.worker, claim)
+            pipe.hdel(self.keys["claims:"] + self.worker, claim)
+        pipe.execute()
+
+    def _push_lines(self, pipe: Any) -> None:
+        if self.lines:
+            pipe.rpush(self.keys["items"], *self.lines)
+            self.lines.clear()
+
+    def flush(self) -> None:
+        """Entries not yet in Redis (of a request not done yet) go now."""
+        if self.lines:
+            pipe = self.server.pipeline(transaction=False)
+            self._push_lines(pipe)
+            pipe.execute()
 
     def spider_idle(self, spider: Spider) -> None:
+        self.flush()
         progress_for(self.crawler).sweep()
         release_dead(self.server, self.name)
         if not drained(self.server, self.name):
             raise DontCloseSpider
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.flush()
         if self.beat.running:
             self.beat.stop()
         assert self.crawler.stats is not None

@@ -46,6 +46,8 @@ REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
+# No per-item and per-response DEBUG records unless LOG_LEVEL is DEBUG (crawler/logformat.py).
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # Normalize before validating, so that validation judges what will be stored (a title of control

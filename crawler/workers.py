@@ -34,7 +34,7 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
     names = keys(name)
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines.pop("crawler.pipelines.spool.SpoolPipeline", None)
-    pipelines["scrapy_redis.pipelines.RedisPipeline"] = 800
+    pipelines["crawler.distributed.WorkerEntriesPipeline"] = 800
     extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.WorkerCoordination": 200}
     local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
     return {
@@ -46,8 +46,6 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "REDIS_URL": url,
-        "REDIS_ITEMS_KEY": names["items"],
-        "REDIS_ITEMS_SERIALIZER": "crawler.distributed.entry_json",
         "ITEM_PIPELINES": pipelines,
         "EXTENSIONS": extensions,
         "PAPERSET_REDIS_NAME": name,
