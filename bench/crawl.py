@@ -83,8 +83,8 @@ class Bare(scrapy.Spider):
         print(self.crawler.stats.get_value("item_scraped_count", 0))
 
 
-process = CrawlerProcess({"LOG_LEVEL": "ERROR", "REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
-                          "ROBOTSTXT_OBEY": False, **json.loads(sys.argv[2])})
+process = CrawlerProcess({"LOG_LEVEL": "ERROR", "REMOTE_CONTROL_ENABLED": False,
+                          "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False, **json.loads(sys.argv[2])})
 process.crawl(Bare)
 process.start()
 """
@@ -134,7 +134,8 @@ def paperset_run(server: Any, root: Path, listings: list[str], extra: dict[str, 
     assert outcome.get("verified") and outcome["crawl"]["finish_reason"] == "finished", outcome
     return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
             "entries": outcome["crawl"]["entries_found"], "papers": outcome["papers"],
-            "crawl_seconds": outcome["crawl"]["elapsed_s"], "urls": [server.base_url + p for p in pages_of(server)]}
+            "crawl_seconds": outcome["crawl"]["elapsed_s"],
+            "urls": [server.base_url + p for p in pages_of(server)]}
 
 
 def bare_run(server: Any, urls: list[str], folder: Path) -> dict[str, Any]:
@@ -142,15 +143,16 @@ def bare_run(server: Any, urls: list[str], folder: Path) -> dict[str, Any]:
     (folder / "urls.txt").write_text("\n".join(urls))
     # A file, not `-c`: Scrapy reads a generator callback's source.
     (folder / "bare.py").write_text(BARE)
-    seconds, cpu, stdout = run([sys.executable, str(folder / "bare.py"), str(folder / "urls.txt"), json.dumps(
-        {k: v for k, v in {**TURNED_OFF, **CONCURRENCY}.items() if not k.startswith("PAPERSET_")})], "bare spider")
+    scrapy_settings = {k: v for k, v in {**TURNED_OFF, **CONCURRENCY}.items() if not k.startswith("PAPERSET_")}
+    seconds, cpu, stdout = run([sys.executable, str(folder / "bare.py"), str(folder / "urls.txt"),
+                                json.dumps(scrapy_settings)], "bare spider")
     return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
             "entries": int(stdout.strip().splitlines()[-1])}
 
 
 def commit(folder: Path) -> str | None:
-    out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],  # noqa: S607
+                         capture_output=True, text=True, check=False)
     return out.stdout.strip() or None
 
 
@@ -168,15 +170,18 @@ def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callab
         ours.append(figures)
         bare.append(bare_run(server, figures.pop("urls"), folder))
         assert bare[-1]["pages"] == figures["pages"], (bare[-1], figures)
-        print(f"  {name} round {n + 1}: paperset {figures['seconds']:.1f} s, bare {bare[-1]['seconds']:.1f} s",
-              flush=True)
+        print(f"  {name} round {n + 1}: paperset {figures['seconds']:.1f} s, "
+              f"bare {bare[-1]['seconds']:.1f} s", flush=True)
     result = {"pages": ours[0]["pages"], "entries": ours[0]["entries"], "papers": ours[0]["papers"],
               "bare_entries": bare[0]["entries"], "rounds": rounds,
               "paperset_s": median(ours, "seconds"), "paperset_crawl_s": median(ours, "crawl_seconds"),
               "paperset_cpu_s": median(ours, "cpu_s"), "bare_s": median(bare, "seconds"),
               "bare_cpu_s": median(bare, "cpu_s"),
-              "all_paperset_s": [round(f["seconds"], 2) for f in ours], "all_bare_s": [round(f["seconds"], 2) for f in bare]}
+              "all_paperset_s": [round(f["seconds"], 2) for f in ours],
+              "all_bare_s": [round(f["seconds"], 2) for f in bare]}
     result["ratio"] = round(result["paperset_s"] / result["bare_s"], 2)
+    # CPU seconds of each side's processes: less moved by other load on the machine than wall time.
+    result["cpu_ratio"] = round(result["paperset_cpu_s"] / result["bare_cpu_s"], 2)
     result["difference_s"] = round(result["paperset_s"] - result["bare_s"], 2)
     result["entries_per_s"] = round(result["entries"] / result["paperset_s"])
     result["bare_entries_per_s"] = round(result["bare_entries"] / result["bare_s"])
@@ -205,7 +210,7 @@ def search_server(folder: Path) -> Any:
 
 
 def startup(server: Any, folder: Path, rounds: int, index: dict[str, Any]) -> dict[str, Any]:
-    """`paperset run` of one listing (start to its JSON line) and `paperset verify` of the snapshot it made."""
+    """`paperset run` of one listing (start to its JSON line), `paperset verify` of the snapshot it made."""
     runs, verifies = [], []
     for n in range(rounds):
         root = folder / f"startup-{n}"
@@ -216,7 +221,8 @@ def startup(server: Any, folder: Path, rounds: int, index: dict[str, Any]) -> di
         snapshot = json.loads(stdout.strip().splitlines()[-1])["path"]
         seconds, _, _ = run([PAPERSET, "verify", snapshot], "paperset verify")
         verifies.append(seconds)
-    return {"run_one_listing_s": round(statistics.median(runs), 2), "verify_s": round(statistics.median(verifies), 2),
+    return {"run_one_listing_s": round(statistics.median(runs), 2),
+            "verify_s": round(statistics.median(verifies), 2),
             "all_run_s": [round(s, 2) for s in runs], "all_verify_s": [round(s, 2) for s in verifies]}
 
 
@@ -237,7 +243,8 @@ def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[
         with redis_server(sub) as url:
             client = redis.Redis.from_url(url)
             before = client.info("cpu")
-            figures = paperset_run(server, folder / f"dist-{n}", listings, extra, ["--redis", url, "--workers", str(n)])
+            figures = paperset_run(server, folder / f"dist-{n}", listings, extra,
+                                   ["--redis", url, "--workers", str(n)])
             after = client.info("cpu")
         figures.pop("urls")
         figures["redis_cpu_s"] = sum(after[k] - before[k] for k in ("used_cpu_sys", "used_cpu_user"))
@@ -297,9 +304,11 @@ def main() -> None:
                 figures["startup"] = startup(server, tmp, args.rounds, index)
             if "distributed" in only:
                 figures["distributed"] = distributed(server, tmp, index, [int(w) for w in args.workers.split(",")])
-    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "+s", "entries/s", "bare entries/s"],
+    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "+s", "CPU s", "bare CPU s",
+                 "CPU ratio", "entries/s", "bare entries/s"],
                 [[name, r["pages"], r["entries"], r["paperset_s"], r["bare_s"], f"{r['ratio']:.2f}x",
-                  r["difference_s"], r["entries_per_s"], r["bare_entries_per_s"]] for name, r in results.items()])
+                  r["difference_s"], r["paperset_cpu_s"], r["bare_cpu_s"], f"{r['cpu_ratio']:.2f}x", r["entries_per_s"],
+                  r["bare_entries_per_s"]] for name, r in results.items()])
     if "startup" in figures:
         s = figures["startup"]
         print(f"\nstart-up: paperset run of one listing {s['run_one_listing_s']} s, paperset verify {s['verify_s']} s")

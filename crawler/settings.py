@@ -48,6 +48,11 @@ COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 # No per-item and per-response DEBUG records unless LOG_LEVEL is DEBUG (crawler/logformat.py).
 LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"
+# Per-response costs Scrapy pays by default: it reads and parses each callback's source for every
+# response (the check is cached per bound method, a new one for every request), and it starts
+# CONCURRENT_ITEMS tasks per response however few items the response has; an API page has 50 entries.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+CONCURRENT_ITEMS = 50
 FEED_EXPORT_ENCODING = "utf-8"
 
 # Normalize before validating, so that validation judges what will be stored (a title of control

@@ -18,7 +18,15 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 
-from crawler.distributed import HEARTBEAT_TTL_S, ClaimingQueue, drained, keys, release_dead, worker_id
+from crawler.distributed import (
+    HEARTBEAT_TTL_S,
+    ClaimingQueue,
+    drained,
+    keys,
+    release_dead,
+    worker_id,
+    workers_alive,
+)
 from crawler.run import CrawlRequest, crawl_settings, run_crawl
 from packager.manifest import redact
 
@@ -226,7 +234,7 @@ class Coordinator:
         """A local worker still running, or any worker's heartbeat (one being replaced counts)."""
         if any(proc.poll() is None for proc in self.procs):
             return True
-        return any(True for _ in self.server.scan_iter(match=self.keys["alive:"] + "*"))
+        return workers_alive(self.server, self.name)
 
     def all_stopped(self) -> bool:
         """No worker alive, and (waiting for remote ones) at least one has reported."""
