@@ -1,130 +1,328 @@
-"""Crawl throughput: `paperset run` (crawl, clean, dedupe, spool, package, verify) over a large replica
-(the 2025 corpus days, weeks and months as API pages of 5 entries: thousands of pages), throttling
-and budgets off, beside a bare Scrapy spider that only fetches the same URLs with the same
-concurrency, in the same run; and distributed through a real redis-server with 1, 2 and 4 workers.
-Pages/s counts the replica's answers; entries/s the entries the crawl found."""
+"""Crawl time: `paperset run` (crawl, clean, dedupe, spool, package, verify) beside a bare Scrapy spider that
+fetches exactly the URLs paperset asked and parses every entry with the same page code (crawler/pages/hf.py),
+yielding them as items to no pipeline; same concurrency; interleaved rounds, medians.
+
+Workloads: (a) many entries per page: 1,000 search listings of ~108 entries each (a replica whose search
+serves windows of a 456-paper pool), `--fetch page`; (b) the 2025 daily/weekly/monthly replica
+(`build_large`, API pages of 5 entries); (c) its days only, where nearly every entry is a new paper
+(near-dedupe does real work); (d) a 5-page run, the fixed cost. Then start-up (`paperset run` of one
+listing, start to JSON line; `paperset verify` alone) and a distributed run through a real redis-server,
+its CPU seconds per page (coordinator, workers and Redis summed) beside a single process's.
+
+Both sides run with throttling off (`AUTOTHROTTLE_ENABLED=False`) and budgets off (`PAPERSET_BUDGET_API=0`,
+`PAPERSET_BUDGET_PAGES=0`) and `CONCURRENT_REQUESTS_PER_DOMAIN=4`; every other setting is the shipped
+default (robots.txt obeyed by paperset: one more request, not counted as a page)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-PAPERSET = ROOT / ".venv" / "bin" / "paperset"
-CONCURRENCY = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-               "-s", "PAPERSET_BUDGET_API=0", "-s", "PAPERSET_BUDGET_PAGES=0"]
+# `python -m crawler.cli` of the checkout measured (--code: another checkout, e.g. the code before a change,
+# run with this checkout's venv).
+CODE = ROOT
+PAPERSET = "paperset"
+TURNED_OFF = {"AUTOTHROTTLE_ENABLED": False, "PAPERSET_BUDGET_API": 0, "PAPERSET_BUDGET_PAGES": 0}
+CONCURRENCY = {"CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+SEARCHES, SEARCH_HITS, SEARCH_POOL = 1000, 108, 456
 
 BARE = """
-import sys, scrapy
+import json
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+import scrapy
 from scrapy.crawler import CrawlerProcess
+
+from crawler.pages.hf import parse_api_listing, parse_listing
+
+KINDS = {"date": "day", "week": "week", "month": "month"}
+
+
+def listing_of(url):
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    if parts.path == "/api/daily_papers":
+        kind = next(k for k in ("date", "week", "month") if k in query)
+        return KINDS[kind], query[kind], int(query.get("p", 0)) * int(query.get("limit", 50))
+    if "q" in query:
+        return "search", query["q"], int(query.get("p", 0)) * int(query.get("limit", 50))
+    _, _, kind, key = parts.path.split("/")
+    return KINDS[kind], key, 0
+
 
 class Bare(scrapy.Spider):
     name = "bare"
+
     async def start(self):
         for url in open(sys.argv[1]).read().split():
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
-    def parse(self, response):
-        return None
 
-process = CrawlerProcess({"LOG_LEVEL": "ERROR", "REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
-                          "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 8,
-                          "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "ROBOTSTXT_OBEY": False})
+    def parse(self, response):
+        kind, key, offset = listing_of(response.url)
+        if "/api/" in response.url:
+            yield from parse_api_listing(response.text, url=response.url, kind=kind, key=key, offset=offset)
+        else:
+            yield from parse_listing(response.text, url=response.url, kind=kind, key=key).entries
+
+    def closed(self, reason):
+        print(self.crawler.stats.get_value("item_scraped_count", 0))
+
+
+process = CrawlerProcess({"LOG_LEVEL": "ERROR", "REMOTE_CONTROL_ENABLED": False,
+                          "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False, **json.loads(sys.argv[2])})
 process.crawl(Bare)
 process.start()
 """
 
 
-def listing_args(index: dict) -> list[str]:
+def settings_args(settings: dict[str, Any]) -> list[str]:
+    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+
+
+def listing_args(index: dict[str, Any], *, weeks_and_months: bool = True) -> list[str]:
     args = ["--range", f"{index['days'][0]}:{index['days'][-1]}"]
-    for week in index["weeks"]:
-        args += ["--week", week]
-    for month in index["months"]:
-        args += ["--month", month]
+    if weeks_and_months:
+        for week in index["weeks"]:
+            args += ["--week", week]
+        for month in index["months"]:
+            args += ["--month", month]
     return args
 
 
-def timed_run(server, command: list[str]) -> dict:
-    server.timed.clear()
+def run(command: list[str], what: str) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds of the process and its children, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    if command[0] == PAPERSET:
+        command = [sys.executable, "-m", "crawler.cli", *command[1:]]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=CODE, check=False)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
-        raise SystemExit(f"{command[:3]} failed: {out.stderr[-2000:]}")
-    pages = sum(1 for _, path, _ in server.timed if path != "/robots.txt")
-    return {"seconds": round(seconds, 2), "pages": pages, "stdout": out.stdout}
+        raise SystemExit(f"{what} failed ({out.returncode}): {out.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, out.stdout
 
 
-def paperset_run(server, index: dict, root: Path, extra: list[str]) -> dict:
-    command = [str(PAPERSET), "run", "--base-url", server.base_url, *listing_args(index), "--fetch", "api",
-               "--out", str(root), "--json", "-s", "PAPERSET_API_PAGE_SIZE=5", *CONCURRENCY, *extra]
-    figures = timed_run(server, command)
-    outcome = json.loads(figures.pop("stdout").strip().splitlines()[-1])
-    assert outcome["verified"] and outcome["crawl"]["finish_reason"] == "finished", outcome
-    figures.update(entries=outcome["crawl"]["entries_found"], papers=outcome["papers"],
-                   crawl_seconds=outcome["crawl"]["elapsed_s"])
-    return figures
+def pages_of(server: Any) -> list[str]:
+    return [path for _, path, _ in server.timed if path != "/robots.txt"]
+
+
+def paperset_run(server: Any, root: Path, listings: list[str], extra: dict[str, Any],
+                 flags: list[str] | None = None) -> dict[str, Any]:
+    server.timed.clear()
+    shutil.rmtree(root, ignore_errors=True)
+    command = [PAPERSET, "run", "--base-url", server.base_url, *listings, "--out", str(root), "--json",
+               *(flags or []), *settings_args({**TURNED_OFF, **CONCURRENCY, **extra})]
+    seconds, cpu, stdout = run(command, "paperset run")
+    outcome = json.loads(stdout.strip().splitlines()[-1])
+    assert outcome.get("verified") and outcome["crawl"]["finish_reason"] == "finished", outcome
+    return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
+            "entries": outcome["crawl"]["entries_found"], "papers": outcome["papers"],
+            "crawl_seconds": outcome["crawl"]["elapsed_s"],
+            "urls": [server.base_url + p for p in pages_of(server)]}
+
+
+def bare_run(server: Any, urls: list[str], folder: Path) -> dict[str, Any]:
+    server.timed.clear()
+    (folder / "urls.txt").write_text("\n".join(urls))
+    # A file, not `-c`: Scrapy reads a generator callback's source.
+    (folder / "bare.py").write_text(BARE)
+    scrapy_settings = {k: v for k, v in {**TURNED_OFF, **CONCURRENCY}.items() if not k.startswith("PAPERSET_")}
+    seconds, cpu, stdout = run([sys.executable, str(folder / "bare.py"), str(folder / "urls.txt"),
+                                json.dumps(scrapy_settings)], "bare spider")
+    return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
+            "entries": int(stdout.strip().splitlines()[-1])}
+
+
+def commit(folder: Path) -> str | None:
+    out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],  # noqa: S607
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip() or None
+
+
+def median(figures: list[dict[str, Any]], name: str) -> float:
+    return round(statistics.median(f[name] for f in figures), 2)
+
+
+def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callable[[Path], dict[str, Any]]
+             ) -> dict[str, Any]:
+    """Interleaved rounds of paperset and the bare spider (fetching the URLs paperset asked in that round)."""
+    ours: list[dict[str, Any]] = []
+    bare: list[dict[str, Any]] = []
+    for n in range(rounds):
+        figures = paperset(folder / f"{name}-{n}")
+        ours.append(figures)
+        bare.append(bare_run(server, figures.pop("urls"), folder))
+        assert bare[-1]["pages"] == figures["pages"], (bare[-1], figures)
+        print(f"  {name} round {n + 1}: paperset {figures['seconds']:.1f} s, "
+              f"bare {bare[-1]['seconds']:.1f} s", flush=True)
+    result = {"pages": ours[0]["pages"], "entries": ours[0]["entries"], "papers": ours[0]["papers"],
+              "bare_entries": bare[0]["entries"], "rounds": rounds,
+              "paperset_s": median(ours, "seconds"), "paperset_crawl_s": median(ours, "crawl_seconds"),
+              "paperset_cpu_s": median(ours, "cpu_s"), "bare_s": median(bare, "seconds"),
+              "bare_cpu_s": median(bare, "cpu_s"),
+              "all_paperset_s": [round(f["seconds"], 2) for f in ours],
+              "all_bare_s": [round(f["seconds"], 2) for f in bare]}
+    result["ratio"] = round(result["paperset_s"] / result["bare_s"], 2)
+    # CPU seconds of each side's processes: less moved by other load on the machine than wall time.
+    result["cpu_ratio"] = round(result["paperset_cpu_s"] / result["bare_cpu_s"], 2)
+    result["difference_s"] = round(result["paperset_s"] - result["bare_s"], 2)
+    result["entries_per_s"] = round(result["entries"] / result["paperset_s"])
+    result["bare_entries_per_s"] = round(result["bare_entries"] / result["bare_s"])
+    return result
+
+
+def search_server(folder: Path) -> Any:
+    """The bundled replica whose search answers query `qNNNN` with SEARCH_HITS papers: a window of a
+    SEARCH_POOL-paper pool that starts at a different paper for every query."""
+    from crawler.replica.server import ReplicaServer
+    from crawler.replica.site import ReplicaSite
+
+    class SearchSite(ReplicaSite):
+        def search(self, query: str) -> list[dict[str, Any]]:
+            pool = self.pool
+            start = int(query[1:]) * 37 % len(pool)
+            window = (pool + pool)[start:start + SEARCH_HITS]
+            return [{"title": r["paper"]["title"], "paper": r["paper"], "numComments": r["numComments"]}
+                    for r in window]
+
+    server = ReplicaServer()
+    site = SearchSite()
+    site.pool = sorted(site.papers.values(), key=lambda r: r["paper"]["id"])[:SEARCH_POOL]  # type: ignore[attr-defined]
+    server.site = site
+    return server
+
+
+def startup(server: Any, folder: Path, rounds: int, index: dict[str, Any]) -> dict[str, Any]:
+    """`paperset run` of one listing (start to its JSON line), `paperset verify` of the snapshot it made."""
+    runs, verifies = [], []
+    for n in range(rounds):
+        root = folder / f"startup-{n}"
+        seconds, _, stdout = run([PAPERSET, "run", "--base-url", server.base_url, "--day", index["days"][0],
+                                  "--out", str(root), "--json", *settings_args(TURNED_OFF)],
+                                 "paperset run (one listing)")
+        runs.append(seconds)
+        snapshot = json.loads(stdout.strip().splitlines()[-1])["path"]
+        seconds, _, _ = run([PAPERSET, "verify", snapshot], "paperset verify")
+        verifies.append(seconds)
+    return {"run_one_listing_s": round(statistics.median(runs), 2),
+            "verify_s": round(statistics.median(verifies), 2),
+            "all_run_s": [round(s, 2) for s in runs], "all_verify_s": [round(s, 2) for s in verifies]}
+
+
+def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[int]) -> dict[str, Any]:
+    """CPU seconds per page: one process, then 1..N workers (coordinator, workers and Redis summed)."""
+    import redis
+
+    from tests.conftest import redis_server
+
+    listings = listing_args(index)
+    extra = {"PAPERSET_API_PAGE_SIZE": 5}
+    single = paperset_run(server, folder / "dist-single", listings, extra)
+    single.pop("urls")
+    results: dict[str, Any] = {"single process": single}
+    for n in workers:
+        sub = folder / f"redis-{n}"
+        sub.mkdir(exist_ok=True)
+        with redis_server(sub) as url:
+            client = redis.Redis.from_url(url)
+            before = client.info("cpu")
+            figures = paperset_run(server, folder / f"dist-{n}", listings, extra,
+                                   ["--redis", url, "--workers", str(n)])
+            after = client.info("cpu")
+        figures.pop("urls")
+        figures["redis_cpu_s"] = sum(after[k] - before[k] for k in ("used_cpu_sys", "used_cpu_user"))
+        figures["cpu_s"] += figures["redis_cpu_s"]
+        results[f"{n} worker{'s' if n > 1 else ''}"] = figures
+    for figures in results.values():
+        figures["cpu_ms_per_page"] = round(1000 * figures["cpu_s"] / figures["pages"], 2)
+        figures["pages_per_s"] = round(figures["pages"] / figures["seconds"], 1)
+        figures["cpu_vs_single"] = round(figures["cpu_ms_per_page"] / single["cpu_ms_per_page"], 2)
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
+    parser.add_argument("--results", default="crawl", help="bench/results/<name>.json (default crawl)")
+    parser.add_argument("--only", default="a,b,c,d,startup,distributed", help="parts to run, comma-separated")
     args = parser.parse_args()
+    global CODE
+    CODE = args.code.resolve()
     from _common import print_table, write_results
 
     from crawler.replica.build import build_large
     from crawler.replica.server import ReplicaServer
-    from tests.conftest import redis_server
 
-    results: dict[str, dict] = {}
+    only = set(args.only.split(","))
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         index = build_large(tmp / "replica", first=date(2025, 1, 6), last=date(2025, 12, 19))
+        if "a" in only:
+            with search_server(tmp) as server:
+                searches = [arg for n in range(SEARCHES) for arg in ("--search", f"q{n:04d}")]
+                results["a: 1,000 search pages of ~108 entries (--fetch page)"] = workload(
+                    "search", args.rounds, server, tmp,
+                    lambda root: paperset_run(server, root, searches, {}, ["--fetch", "page"]))
         with ReplicaServer(tmp / "replica") as server:
-            results["paperset run"] = paperset_run(server, index, tmp / "single", [])
-            urls = [f"{server.base_url}{path}" for _, path, _ in server.timed if path != "/robots.txt"]
-            (tmp / "urls.txt").write_text("\n".join(urls))
-            bare = timed_run(server, [sys.executable, "-c", BARE, str(tmp / "urls.txt")])
-            bare.pop("stdout")
-            results["bare scrapy"] = bare
-            for n in (int(w) for w in args.workers.split(",")):
-                folder = tmp / f"redis-{n}"
-                folder.mkdir()
-                with redis_server(folder) as url:
-                    results[f"{n} worker{'s' if n > 1 else ''}"] = paperset_run(
-                        server, index, tmp / f"dist-{n}", ["--redis", url, "--workers", str(n)])
-                shutil.rmtree(tmp / f"dist-{n}", ignore_errors=True)
-    bare_rate = results["bare scrapy"]["pages"] / results["bare scrapy"]["seconds"]
-    rows = []
-    for name, figures in results.items():
-        figures["pages_per_s"] = round(figures["pages"] / figures["seconds"], 1)
-        if "entries" in figures:
-            figures["entries_per_s"] = round(figures["entries"] / figures["seconds"], 1)
-            figures["crawl_pages_per_s"] = round(figures["pages"] / figures["crawl_seconds"], 1)
-        figures["vs_bare"] = round(figures["pages_per_s"] / bare_rate, 2)
-        rows.append([name, figures["pages"], figures.get("entries", "-"), figures["seconds"], figures["pages_per_s"],
-                     figures.get("entries_per_s", "-"), figures.get("crawl_pages_per_s", "-"),
-                     f"{figures['vs_bare']:.2f}x"])
-    print_table(["variant", "pages", "entries", "seconds", "pages/s", "entries/s", "crawl-only pages/s",
-                 "vs bare"], rows)
-    single = results["paperset run"]
-    overhead = {"total": round(1 - single["pages_per_s"] / bare_rate, 3),
-                "crawl_only": round(1 - single["crawl_pages_per_s"] / bare_rate, 3),
-                "packaging_seconds": round(single["seconds"] - single["crawl_seconds"], 2)}
-    print(f"overhead of paperset over bare fetching: {overhead['total']:.0%} of the rate end to end, "
-          f"{overhead['crawl_only']:.0%} while crawling; packaging and verify {overhead['packaging_seconds']} s")
-    path = write_results("crawl", {"replica": {"days": len(index["days"]), "weeks": len(index["weeks"]),
-                                               "months": len(index["months"]), "papers": index["papers"]},
-                                   "results": results, "overhead": overhead,
-                                   "note": "one machine, 2 cores shared by the replica, Redis and the workers"})
+            api5 = {"PAPERSET_API_PAGE_SIZE": 5}
+            if "b" in only:
+                results["b: 2025 days, weeks, months (API pages of 5)"] = workload(
+                    "large", args.rounds, server, tmp,
+                    lambda root: paperset_run(server, root, listing_args(index), api5, ["--fetch", "api"]))
+            if "c" in only:
+                results["c: 2025 days only, nearly every entry a new paper"] = workload(
+                    "days", args.rounds, server, tmp,
+                    lambda root: paperset_run(server, root, listing_args(index, weeks_and_months=False), api5,
+                                              ["--fetch", "api"]))
+            if "d" in only:
+                five = ["--range", f"{index['days'][0]}:{index['days'][4]}"]
+                results["d: 5 pages (fixed cost)"] = workload(
+                    "five", args.rounds, server, tmp,
+                    lambda root: paperset_run(server, root, five, {}, ["--fetch", "api"]))
+            figures: dict[str, Any] = {"workloads": results}
+            if "startup" in only:
+                figures["startup"] = startup(server, tmp, args.rounds, index)
+            if "distributed" in only:
+                figures["distributed"] = distributed(server, tmp, index, [int(w) for w in args.workers.split(",")])
+    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "+s", "CPU s", "bare CPU s",
+                 "CPU ratio", "entries/s", "bare entries/s"],
+                [[name, r["pages"], r["entries"], r["paperset_s"], r["bare_s"], f"{r['ratio']:.2f}x",
+                  r["difference_s"], r["paperset_cpu_s"], r["bare_cpu_s"], f"{r['cpu_ratio']:.2f}x", r["entries_per_s"],
+                  r["bare_entries_per_s"]] for name, r in results.items()])
+    if "startup" in figures:
+        s = figures["startup"]
+        print(f"\nstart-up: paperset run of one listing {s['run_one_listing_s']} s, paperset verify {s['verify_s']} s")
+    if "distributed" in figures:
+        print()
+        print_table(["distributed", "pages", "seconds", "pages/s", "CPU ms/page", "vs one process"],
+                    [[name, r["pages"], round(r["seconds"], 2), r["pages_per_s"], r["cpu_ms_per_page"],
+                      f"{r['cpu_vs_single']:.2f}x"] for name, r in figures["distributed"].items()])
+    path = write_results(args.results, {"code": str(CODE), "commit": commit(CODE),
+        **figures, "turned_off": {**TURNED_OFF, **CONCURRENCY},
+        "replica": {"days": len(index["days"]), "weeks": len(index["weeks"]), "months": len(index["months"]),
+                    "papers": index["papers"]},
+        "note": "one machine, 2 cores shared by the replica server (a thread of this script), Redis and the "
+                "crawls; seconds are wall time of the whole command; CPU of the replica server is in neither side"})
     print(f"results: {path}")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playwright.async_api import Request as PlaywrightRequest
+if TYPE_CHECKING:  # Playwright is imported only when a browser starts (crawler/handler.py)
+    from playwright.async_api import Request as PlaywrightRequest
 
 # Hosts the browser may resolve: loopback (tests, the replica) and the site's own hosts. Everything
 # else (Google's update and metrics hosts that Chromium calls on its own) resolves to nothing.

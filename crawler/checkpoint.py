@@ -143,17 +143,19 @@ def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterat
             return
         progress = progress_for(self.crawler)
         children: list[Request] = []
+        # Per item only a count goes up (Progress.item_started inlined: a page has a hundred entries).
+        pending, key, redo = progress.pending, id(request), request.meta.get(REDO)
         try:
             for out in method(self, result, *args, **kwargs) or ():
                 if isinstance(out, Request):
-                    if request.meta.get(REDO):
+                    if redo:
                         # Redone after its worker died: the dupefilter may have seen a child that never
                         # reached the queue, so the children are asked for whatever it says.
                         out = out.replace(dont_filter=True)
                     children.append(out)
                     progress.child_started(request, out)
                 else:
-                    progress.item_started(request)
+                    pending[key] = pending.get(key, 0) + 1
                 yield out
         finally:
             progress.output_done(request, children)

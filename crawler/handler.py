@@ -1,16 +1,20 @@
-"""The download handler: scrapy-playwright's (plain HTTP unless a request asks for the browser), with the
-politeness gate in front, so that a request waits for its budget and for any 429 wait right before it
-goes on the wire, and every answer's rate-limit headers are read. It also gives a dead site up early,
-and keeps the browser on the site asked for."""
+"""The download handler: plain HTTP, or scrapy-playwright's browser for a request that asks for it
+(`meta["playwright"]`), with the politeness gate in front, so that a request waits for its budget and for
+any 429 wait right before it goes on the wire, and every answer's rate-limit headers are read. It also
+gives a dead site up early, and keeps the browser on the site asked for.
+
+The browser side (Playwright's driver, then Chromium) starts only when the first such request comes: a
+crawl that needs no browser never starts it, and never imports Playwright."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import Request as PlaywrightRequest
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -22,24 +26,40 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Request, Response
 from scrapy.utils.defer import deferred_from_coro
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from twisted.internet import error as net
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.hosts import on_site
 from crawler.politeness import RateGate, TooLongWait, gate_for, give_up, header_map, request_kind
 
+if TYPE_CHECKING:
+    from playwright.async_api import Request as PlaywrightRequest
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
 logger = logging.getLogger(__name__)
 
 # Failures that say nothing reached the site (or nothing came back): a run of them means it is down.
 CONNECTION_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, DownloadTimeoutError,
-                     DownloadFailedError, ResponseDataLossError, net.ConnectError, net.ConnectionRefusedError, net.DNSLookupError, net.TCPTimedOutError,
-                     net.TimeoutError, net.ConnectionLost, ResponseNeverReceived, ResponseFailed, TimeoutError,
-                     ConnectionError)
+                     DownloadFailedError, ResponseDataLossError, net.ConnectError, net.ConnectionRefusedError,
+                     net.DNSLookupError, net.TCPTimedOutError, net.TimeoutError, net.ConnectionLost,
+                     ResponseNeverReceived, ResponseFailed, TimeoutError, ConnectionError)
 UNREACHABLE = "site_unreachable"
 
 
-class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
+def browser_handler(crawler: Crawler) -> ScrapyPlaywrightDownloadHandler:
+    """scrapy-playwright's handler, with crawler.browser's launch options unless PLAYWRIGHT_LAUNCH_OPTIONS
+    names some (computed here, not in settings.py, so that loading the settings finds no browser)."""
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+    from crawler.browser import launch_options
+
+    handler = ScrapyPlaywrightDownloadHandler(crawler)
+    if not crawler.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"):
+        handler.config.launch_options = launch_options()
+    return handler
+
+
+class PoliteDownloadHandler(HTTP11DownloadHandler):
     """Waits on the crawler's RateGate, downloads, and tells the gate what the site answered.
 
     Counts `paperset/throttle/waits` and `paperset/throttle/waited_s`, and `paperset/requests/<kind>`
@@ -48,19 +68,37 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
     (`paperset/connection/failures` counts them); until a host first answers, a request to it waits at
     most `PAPERSET_FIRST_CONTACT_TIMEOUT_S` (a host that swallows connections fails in seconds, not
     after `DOWNLOAD_TIMEOUT` times every retry). Browser pages may fetch only from the site's hosts
-    (`paperset/browser/offsite_blocked` counts what was blocked).
+    (`paperset/browser/offsite_blocked` counts what was blocked). Settings: scrapy-playwright's
+    `PLAYWRIGHT_*`, read when the browser starts.
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
+        super().__init__(crawler=crawler)
         self.gate: RateGate = gate_for(crawler)
         self.crawler, self.stats = crawler, crawler.stats
-        self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER", 4)
+        self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER")
         self.failures_in_a_row = 0
-        self.first_contact_timeout = crawler.settings.getfloat("PAPERSET_FIRST_CONTACT_TIMEOUT_S", 5.0)
+        self.first_contact_timeout = crawler.settings.getfloat("PAPERSET_FIRST_CONTACT_TIMEOUT_S")
         self.answered: set[str] = set()
-        self._abort_also = self.abort_request
-        self.abort_request = self._abort
+        self.browser: ScrapyPlaywrightDownloadHandler | None = None
+        self._browser_started = asyncio.Lock()
+        self._abort_also: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PoliteDownloadHandler:
+        return cls(crawler)
+
+    async def _browser(self) -> ScrapyPlaywrightDownloadHandler:
+        async with self._browser_started:
+            if self.browser is None:
+                handler = browser_handler(self.crawler)
+                # Every browser request passes our host check first, then PLAYWRIGHT_ABORT_REQUEST's.
+                self._abort_also = handler.abort_request
+                handler.abort_request = self._abort
+                # The engine_started signal that launches Playwright has passed: launch it now.
+                await handler._maybe_launch_in_thread()
+                self.browser = handler
+        return self.browser
 
     async def _abort(self, request: PlaywrightRequest) -> bool:
         """Block every browser request to another host (a script's fetch, an added script, a navigation)."""
@@ -87,11 +125,15 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
             self.stats.inc_value("paperset/throttle/waits")
             self.stats.inc_value("paperset/throttle/waited_s", round(waited, 3))
         self.stats.inc_value(f"paperset/requests/{kind}")
-        if host not in self.answered and self.first_contact_timeout > 0 and not request.meta.get("playwright"):
+        browser = bool(request.meta.get("playwright"))
+        if host not in self.answered and self.first_contact_timeout > 0 and not browser:
             timeout = request.meta.get("download_timeout") or self.first_contact_timeout
             request.meta["download_timeout"] = min(float(timeout), self.first_contact_timeout)
         try:
-            response = await super().download_request(request)
+            if browser:
+                response = await (await self._browser()).download_request(request)
+            else:
+                response = await super().download_request(request)
         except CONNECTION_ERRORS:
             self.connection_failed(request)
             raise
@@ -111,3 +153,8 @@ class PoliteDownloadHandler(ScrapyPlaywrightDownloadHandler):
             assert self.crawler.engine is not None
             if self.crawler.engine.spider is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNREACHABLE))
+
+    async def close(self) -> None:
+        await super().close()
+        if self.browser is not None:
+            await self.browser.close()

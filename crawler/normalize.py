@@ -33,14 +33,21 @@ def clean_text(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
-    text = _UNWANTED.sub("", value)
-    while True:
-        decoded = _UNWANTED.sub("", html.unescape(text))
-        if decoded == text:
-            break
-        text = decoded
-    text = " ".join(unicodedata.normalize("NFC", text).split())
-    text = _MIRROR_IN_TEXT.sub(CANONICAL_HOST, text)
+    if value.isascii() and "&" not in value:
+        # Fast path, same result: ASCII without `&` has no entity to decode and is already NFC.
+        text = " ".join((value if value.isprintable() else _UNWANTED.sub("", value)).split())
+    else:
+        text = _UNWANTED.sub("", value)
+        while True:
+            decoded = _UNWANTED.sub("", html.unescape(text))
+            if decoded == text:
+                break
+            text = decoded
+        text = " ".join(unicodedata.normalize("NFC", text).split())
+    # The host scan is slow; ASCII text without a mirror host in it has nothing for it to replace.
+    lowered = text.lower() if text.isascii() else None
+    if lowered is None or "huggingface.host" in lowered or "hf-mirror.com" in lowered:
+        text = _MIRROR_IN_TEXT.sub(CANONICAL_HOST, text)
     return text or None
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from crawler.browser import launch_options
-
 BOT_NAME = "paperset"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -58,6 +56,13 @@ REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
+# No per-item and per-response DEBUG records unless LOG_LEVEL is DEBUG (crawler/logformat.py).
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"
+# Per-response costs Scrapy pays by default: it reads and parses each callback's source for every
+# response (the check is cached per bound method, a new one for every request), and it starts
+# CONCURRENT_ITEMS tasks per response however few items the response has; an API page has 50 entries.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+CONCURRENT_ITEMS = 50
 FEED_EXPORT_ENCODING = "utf-8"
 
 # Normalize before validating, so that validation judges what will be stored (a title of control
@@ -113,7 +118,9 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handler.PoliteDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_LAUNCH_OPTIONS = launch_options()
+# Empty: crawler.browser.launch_options(), computed when the browser starts (crawler/handler.py), so that
+# loading the settings neither imports Playwright nor looks for Chromium. A value here replaces it.
+PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.should_abort_request"
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4

@@ -17,7 +17,15 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from crawler.distributed import HEARTBEAT_TTL_S, ClaimingQueue, drained, keys, release_dead, worker_id
+from crawler.distributed import (
+    HEARTBEAT_TTL_S,
+    ClaimingQueue,
+    drained,
+    keys,
+    release_dead,
+    worker_id,
+    workers_alive,
+)
 from crawler.run import CrawlRequest, crawl_settings, project_settings, run_crawl
 from packager.manifest import redact
 
@@ -33,7 +41,7 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
     names = keys(name)
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines.pop("crawler.pipelines.spool.SpoolPipeline", None)
-    pipelines["scrapy_redis.pipelines.RedisPipeline"] = 800
+    pipelines["crawler.distributed.WorkerEntriesPipeline"] = 800
     extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.WorkerCoordination": 200}
     local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
     return {
@@ -45,8 +53,6 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "REDIS_URL": url,
-        "REDIS_ITEMS_KEY": names["items"],
-        "REDIS_ITEMS_SERIALIZER": "crawler.distributed.entry_json",
         "ITEM_PIPELINES": pipelines,
         "EXTENSIONS": extensions,
         "PAPERSET_REDIS_NAME": name,
@@ -227,7 +233,7 @@ class Coordinator:
         """A local worker still running, or any worker's heartbeat (one being replaced counts)."""
         if any(proc.poll() is None for proc in self.procs):
             return True
-        return any(True for _ in self.server.scan_iter(match=self.keys["alive:"] + "*"))
+        return workers_alive(self.server, self.name)
 
     def all_stopped(self) -> bool:
         """No worker alive, and (waiting for remote ones) at least one has reported."""

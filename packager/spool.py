@@ -26,11 +26,12 @@ ENTRY_FIELDS = (
 
 
 LEDGER = "ledger.jsonl"
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # made once: json.dumps makes one per call
 
 
 def entry_record(entry: dict[str, Any]) -> str:
     """An entry as one spool line: the ENTRY_FIELDS, in that order, as JSON (without the newline)."""
-    return json.dumps({name: entry.get(name) for name in ENTRY_FIELDS}, ensure_ascii=False)
+    return _ENCODE({name: entry.get(name) for name in ENTRY_FIELDS})
 
 
 def cut_partial_line(path: Path) -> None:
@@ -78,7 +79,9 @@ class SpoolWriter:
         self.pending = 0
 
     def _open(self) -> IO[str]:
-        if self.file is None or self.file.tell() >= self.part_bytes:
+        # The size is looked at only after a flush (tell() on a text file is slow): a part may pass
+        # part_bytes by up to flush_every entries.
+        if self.file is None or (self.pending == 0 and self.file.tell() >= self.part_bytes):
             if self.file is not None:
                 self.file.close()
             self.file = (self.folder / "entries" / f"part-{self.part:05d}.jsonl").open("a", encoding="utf-8")

@@ -125,6 +125,7 @@ def test_dead_workers_claims_go_back_marked_redo_and_drained_sees_them(tmp_path)
         request = pickle.dumps({"url": "http://x/api/daily_papers?date=2025-02-03", "meta": {"a": 1}})
         assert drained(server, "t")
         server.hset(names["claims:"] + "w1", "c1", request)
+        server.sadd(names["workers"], "w1")  # what a worker's first claim or heartbeat does
         server.set(names["alive:"] + "w1", "1", ex=15)
         assert not drained(server, "t")
         assert release_dead(server, "t") == 0  # alive: its claims stay

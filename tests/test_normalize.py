@@ -103,3 +103,34 @@ def test_url_and_id_and_date_normalizers_are_idempotent(text: str) -> None:
 def test_entity_and_host_soup_is_idempotent(text: str) -> None:
     once = clean_text(text)
     assert clean_text(once) == once
+
+
+def _clean_text_reference(value: str) -> str | None:
+    """clean_text before its fast paths: every step on every string."""
+    import html
+    import unicodedata
+
+    from crawler.normalize import _MIRROR_IN_TEXT, _UNWANTED, CANONICAL_HOST
+
+    text = _UNWANTED.sub("", value)
+    while True:
+        decoded = _UNWANTED.sub("", html.unescape(text))
+        if decoded == text:
+            break
+        text = decoded
+    text = " ".join(unicodedata.normalize("NFC", text).split())
+    return _MIRROR_IN_TEXT.sub(CANONICAL_HOST, text) or None
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text()
+       | st.text(alphabet=st.sampled_from(list("aS .-\x00\x0b\t\n&;HF-MIRROR.COM/Huggingface.Host\u017f"))))
+def test_clean_text_fast_paths_give_the_reference_result(text: str) -> None:
+    assert clean_text(text) == _clean_text_reference(text)
+
+
+@pytest.mark.parametrize("raw", ["plain ascii  title\n", "tab\tand\x0bvt", "x.hf-mirror.com stays",
+                                 "see HF-Mirror.com/x and www.huggingface.HOST", "caf\u00e9 huggingface.host",
+                                 "long s: huggingface.ho\u017ft"])
+def test_clean_text_fast_paths_examples(raw: str) -> None:
+    assert clean_text(raw) == _clean_text_reference(raw)

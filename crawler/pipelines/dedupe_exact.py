@@ -10,6 +10,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler.items import PaperEntry
+
 
 def content_key(title: str | None, abstract: str | None) -> str:
     """A stable hash of the normalized title and abstract (case-folded): the identity of an id-less entry."""
@@ -42,7 +44,7 @@ class ExactDedupePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        entry = ItemAdapter(item)
+        entry: Any = item.__dict__ if type(item) is PaperEntry else ItemAdapter(item)
         entry["content_key"] = content_key(entry.get("title"), entry.get("abstract"))
         entry["paper_key"] = paper_key(entry.get("paper_id"), entry["content_key"])
         if entry["paper_key"] in self.seen:

@@ -3,6 +3,7 @@ paper they copy, links near copies that have different ids (both kept)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,13 +16,19 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.dedup.config import DedupeConfig
-from crawler.dedup.index import NearDupIndex, open_index
+from crawler.dedup.index import Match, NearDupIndex, open_index
+from crawler.items import PaperEntry
 from packager.spool import read_entries
 
 logger = logging.getLogger(__name__)
 
 
-def dedupe_text(entry: ItemAdapter) -> str:
+Outcome = tuple[str, str | None, float | None]
+# An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.
+Waiting = tuple[str, str | None, bool, asyncio.Future[Outcome]]
+
+
+def dedupe_text(entry: Any) -> str:
     """What near-duplicates are judged on: the normalized title and abstract."""
     return f"{entry.get('title') or ''} {entry.get('abstract') or ''}".strip()
 
@@ -35,7 +42,10 @@ class NearDedupePipeline:
       earlier one's `cluster_id` (the earliest member's key) and the `similarity`
       (`paperset/dedupe/near_linked`);
     - otherwise the entry is new (`paperset/dedupe/near_unique`).
-    Later sightings of the same key carry the same outcome. The index outlives the run (see
+    Later sightings of the same key carry the same outcome. New keys are judged in batches: the entries
+    that reach this step in one turn of the event loop (a page's worth: Scrapy hands up to
+    CONCURRENT_ITEMS of a response's items to the pipelines at once) go to the index in one call, in
+    the order they came, which gives the outcomes of one call per entry. The index outlives the run (see
     `PAPERSET_DEDUPE_STORE`). Settings: `PAPERSET_DEDUPE_ENABLED`, `PAPERSET_DEDUPE_STORE` and the
     `PAPERSET_DEDUPE_*` parameters of DedupeConfig.
     """
@@ -44,7 +54,10 @@ class NearDedupePipeline:
         self.stats = stats
         self.index = index
         self.store = store
-        self.outcomes: dict[str, tuple[str, str | None, float | None]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        # Entries waiting for the next batch, in arrival order, and the futures of their keys.
+        self.batch: list[Waiting] = []
+        self.waiting: dict[str, asyncio.Future[Outcome]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:
@@ -74,29 +87,74 @@ class NearDedupePipeline:
             self.outcomes[original] = (entry["paper_key"], entry["cluster_id"], entry["similarity"])
             if not self.index.contains(original):
                 keys.append(original)
-                texts.append(dedupe_text(ItemAdapter(entry)))
+                texts.append(dedupe_text(entry))
         for start in range(0, len(keys), 1000):
             self.index.query_insert_batch(keys[start:start + 1000], texts[start:start + 1000])
         self.stats.set_value("paperset/resume/dedupe_warmed", len(self.outcomes))
 
-    def process_item(self, item: Any) -> Any:
-        entry = ItemAdapter(item)
+    async def process_item(self, item: Any) -> Any:
+        entry: Any = item.__dict__ if type(item) is PaperEntry else ItemAdapter(item)
         key = entry["paper_key"]
-        if key not in self.outcomes:
-            self.outcomes[key] = self._judge(key, entry)
-        new_key, cluster_id, similarity = self.outcomes[key]
-        entry["paper_key"], entry["cluster_id"], entry["similarity"] = new_key, cluster_id, similarity
+        outcome = self.outcomes.get(key)
+        if outcome is None:
+            outcome = await self._judged(key, entry)
+        entry["paper_key"], entry["cluster_id"], entry["similarity"] = outcome
         return item
 
-    def _judge(self, key: str, entry: ItemAdapter) -> tuple[str, str | None, float | None]:
-        if self.index.contains(key):
-            self.stats.inc_value("paperset/dedupe/near_known")
-            return key, self.index.cluster_of(key), None
-        [match] = self.index.query_insert_batch([key], [dedupe_text(entry)])
+    async def _judged(self, key: str, entry: Any) -> Outcome:
+        if key in self.waiting:
+            return await self.waiting[key]
+        known = self.index.contains(key)
+        if known and not self.batch:
+            return self._known(key)
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        if not self.batch:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.batch.append((key, None if known else dedupe_text(entry), entry.get("paper_id") is None, future))
+        self.waiting[key] = future
+        return await future
+
+    def flush(self) -> None:
+        """Judge the waiting entries in arrival order: runs of new keys in one index call each (a key
+        the index knew is judged between them, so it sees the clusters the earlier ones made)."""
+        batch, self.batch = self.batch, []
+        start = 0
+        try:
+            while start < len(batch):
+                end = start
+                while end < len(batch) and batch[end][1] is not None:
+                    end += 1
+                if end == start:
+                    self._settle(batch[start], self._known(batch[start][0]))
+                    start += 1
+                    continue
+                run = batch[start:end]
+                matches = self.index.query_insert_batch([b[0] for b in run], [b[1] or "" for b in run])
+                for waiting, match in zip(run, matches, strict=True):
+                    self._settle(waiting, self._outcome(waiting[0], waiting[2], match))
+                start = end
+        except Exception as exc:
+            for key, _, _, future in batch[start:]:
+                self.waiting.pop(key, None)
+                if not future.done():
+                    future.set_exception(exc)
+
+    def _settle(self, waiting: Waiting, outcome: Outcome) -> None:
+        key, _, _, future = waiting
+        self.outcomes[key] = outcome
+        self.waiting.pop(key, None)
+        future.set_result(outcome)
+
+    def _known(self, key: str) -> Outcome:
+        self.stats.inc_value("paperset/dedupe/near_known")
+        outcome = self.outcomes[key] = (key, self.index.cluster_of(key), None)
+        return outcome
+
+    def _outcome(self, key: str, id_less: bool, match: Match | None) -> Outcome:
         if match is None:
             self.stats.inc_value("paperset/dedupe/near_unique")
             return key, None, None
-        if entry.get("paper_id") is None:
+        if id_less:
             self.stats.inc_value("paperset/dedupe/near_merged")
             return match.key, None, match.similarity
         self.stats.inc_value("paperset/dedupe/near_linked")

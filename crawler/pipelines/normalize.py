@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -9,11 +10,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from crawler.items import PaperEntry
 from crawler.normalize import (
     canonical_arxiv_id,
     canonical_timestamp,
     canonical_url,
-    clean_list,
     clean_text,
     has_unwanted_characters,
 )
@@ -22,6 +23,40 @@ TEXT_FIELDS = ("title", "abstract", "ai_summary", "organization")
 LIST_FIELDS = ("authors", "ai_keywords")
 URL_FIELDS = ("github_repo", "project_page", "thumbnail")
 DATE_FIELDS = ("published_at", "submitted_on_daily_at", "crawled_at")
+# Known papers are seen again and again (days, weeks, months, searches): the same raw text is cleaned
+# once. Bounded: at most ~20 MB of abstracts held.
+CACHE_SIZE = 1 << 13
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _text(value: str) -> tuple[str | None, bool]:
+    """clean_text of a string, and whether it held characters cleaning removes."""
+    return clean_text(value), has_unwanted_characters(value)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _url(value: str) -> str | None:
+    return canonical_url(value)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _timestamp(value: str) -> str | None:
+    return canonical_timestamp(value)
+
+
+def _clean_list(values: Any) -> tuple[Any, bool]:
+    """crawler.normalize.clean_list (through the cache), and whether an element held unwanted characters."""
+    if not isinstance(values, list):
+        return values, False
+    kept: list[Any] = []
+    unwanted = False
+    for value in values:
+        if isinstance(value, str):
+            value, dirty = _text(value)
+            unwanted = unwanted or dirty
+        if value is not None:
+            kept.append(value)
+    return kept or None, unwanted
 
 
 class NormalizePipeline:
@@ -43,23 +78,29 @@ class NormalizePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        entry = ItemAdapter(item)
-        texts = [entry.get(name) for name in TEXT_FIELDS]
-        texts += [v for name in LIST_FIELDS for v in (entry.get(name) or []) if isinstance(entry.get(name), list)]
-        if any(has_unwanted_characters(t) for t in texts):
-            self.stats.inc_value("paperset/repaired/control_chars")
+        # Our own dataclass is changed through its __dict__: no adapter round trip per field.
+        entry: Any = item.__dict__ if type(item) is PaperEntry else ItemAdapter(item)
+        unwanted = False
         for name in TEXT_FIELDS:
-            entry[name] = clean_text(entry.get(name))
+            value = entry.get(name)
+            if isinstance(value, str):
+                entry[name], dirty = _text(value)
+                unwanted = unwanted or dirty
+            else:
+                entry[name] = value
         for name in LIST_FIELDS:
-            entry[name] = clean_list(entry.get(name))
+            entry[name], dirty = _clean_list(entry.get(name))
+            unwanted = unwanted or dirty
+        if unwanted:
+            self.stats.inc_value("paperset/repaired/control_chars")
         for name in URL_FIELDS:
             raw = entry.get(name)
-            entry[name] = canonical_url(raw)
+            entry[name] = _url(raw) if isinstance(raw, str) else canonical_url(raw)
             if raw is not None and entry[name] is None:
                 self.stats.inc_value("paperset/repaired/bad_url")
         for name in DATE_FIELDS:
             raw = entry.get(name)
-            entry[name] = canonical_timestamp(raw) or raw
+            entry[name] = (_timestamp(raw) if isinstance(raw, str) else canonical_timestamp(raw)) or raw
         parsed = canonical_arxiv_id(entry.get("paper_id"))
         if parsed is not None:
             entry["paper_id"], version = parsed

@@ -11,6 +11,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.items import PaperEntry
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
 from crawler.rejects import Rejected
@@ -100,5 +101,6 @@ class ValidatePipeline:
         return cls(Limits.from_settings(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
-        check_entry(ItemAdapter(item), self.limits, datetime.now(UTC))
+        check_entry(item.__dict__ if type(item) is PaperEntry else ItemAdapter(item),  # type: ignore[arg-type]
+                    self.limits, datetime.now(UTC))
         return item

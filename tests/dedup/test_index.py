@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import inspect
 import json
 import subprocess
 import sys
@@ -54,6 +56,8 @@ def steps(tmp_path):
     def run(entry: PaperEntry) -> PaperEntry:
         for step in chain:
             entry = step.process_item(entry)
+            if inspect.isawaitable(entry):  # the near-dedupe step is async (it judges in batches)
+                entry = asyncio.run(entry)
         return entry
 
     run.crawler, run.near = crawler, chain[-1]
