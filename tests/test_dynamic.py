@@ -15,11 +15,11 @@ from .conftest import ROOT, read_jsonl, run_paperset
 SEEDS = load_seeds(ROOT / "crawler/replica/data/seeds")
 
 
-def crawl(server: ReplicaServer, tmp_path: Path, *args: str) -> tuple[list[dict], dict]:
+def crawl(server: ReplicaServer, tmp_path: Path, *args: str, code: int = 0) -> tuple[list[dict], dict]:
     out = tmp_path / "out.jsonl"
     result = run_paperset("crawl", "--base-url", server.base_url, "--out", str(out), "--json",
                           "-s", "AUTOTHROTTLE_ENABLED=False", *args)
-    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.returncode == code, result.stderr[-4000:]
     return read_jsonl(out), json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -42,9 +42,11 @@ def as_stored(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 @pytest.mark.browser
 @pytest.mark.parametrize("server", [{"dynamic": True}], indirect=True)
 def test_dynamic_search_page_needs_the_browser_for_every_entry(server, tmp_path) -> None:
-    entries, summary = crawl(server, tmp_path, "--search", "pretraining", "--fetch", "page")
+    entries, summary = crawl(server, tmp_path, "--search", "pretraining", "--fetch", "page", code=5)
     assert entries == []
     assert summary["page_problems"] == {"no_entries": 1, "no_hydration": 1}
+    assert summary["coverage"] == [{"kind": "search", "key": "pretraining", "status": "incomplete",
+                                    "reason": "no_entries"}]
     entries, summary = crawl(server, tmp_path, "--search", "pretraining", "--fetch", "browser")
     # 119 results, 20 per fetch: the first on load, two on scrolling, the rest only by "Load more".
     assert seed_pairs(entries, "pretraining") == as_stored(SEEDS["pretraining"])
