@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plan", action="store_true",
                      help="print the requests the run would make and how long the budgets make it take; fetch nothing")
     run.add_argument("--yes", action="store_true",
-                     help="go on with a run expected to make more than 2,000 requests (see --plan)")
+                     help="go on with a run expected to take more than 30 min under the request budgets (see --plan)")
     run.add_argument("--redis", default=None, metavar="URL",
                      help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
     run.add_argument("--workers", type=int, default=None, metavar="N",

@@ -1,6 +1,6 @@
 """`paperset run --plan`: the requests a run would make and how long the request budgets make it take,
-without fetching anything. Backfills come out in chunks, one per budget window. A run expected to make
-more than CONFIRM_REQUESTS requests goes on only with `--yes`."""
+without fetching anything. Backfills come out in chunks, one per budget window. A run expected to take
+longer than CONFIRM_OVER_S under the request budgets goes on only with `--yes`."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from crawler.politeness import PolitenessConfig
 
 # Entries a listing has, as reported for the live site (site notes): ~30 a day, ~105 a week or month.
 EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trending": 50}
-# Expected requests above which `paperset run` asks for --yes: a few years of daily listings (ten years
-# are 3,653 API calls, 40 min under the default budgets), a month with --details (about 960).
-CONFIRM_REQUESTS = 2_000
+# Least duration under the request budgets above which `paperset run` asks for --yes: ten years of days
+# (3,653 API calls) take 40 min under the default budgets, a year with --details 2 h; a year of days
+# alone takes none (budgets turned off: no estimate, no question).
+CONFIRM_OVER_S = 1_800
 
 
 class PlanTooLarge(ValueError):
-    """The run would make more than CONFIRM_REQUESTS requests and --yes was not given."""
+    """The run would take longer than CONFIRM_OVER_S under the budgets and --yes was not given."""
 
 
 def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str) -> list[tuple[str, str]]:
@@ -49,7 +50,7 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     counts["api"] += detail_calls
     return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
             "details": detail_calls, "chunks": chunks(requests, config),
-            "least_duration_s": config.duration_s(counts), "confirm_over": CONFIRM_REQUESTS,
+            "least_duration_s": config.duration_s(counts), "confirm_over_s": CONFIRM_OVER_S,
             "note": "API pages are estimated from the site's usual listing sizes; --details adds one API call "
                     "per paper; a 429 adds the wait it asks for"}
 
@@ -117,16 +118,15 @@ def total_requests(plan: dict[str, Any]) -> int:
 
 def too_large(plan: dict[str, Any]) -> str | None:
     """Why the run needs --yes (its size and least duration), or None."""
-    total = total_requests(plan)
-    if total <= CONFIRM_REQUESTS:
+    if plan["least_duration_s"] <= CONFIRM_OVER_S:
         return None
-    return (f"this run would make about {total} requests and take at least "
-            f"{human_duration(plan['least_duration_s'])} under the request budgets; more than {CONFIRM_REQUESTS} "
-            "requests goes on only with --yes (paperset run --plan shows them)")
+    return (f"this run would make about {total_requests(plan)} requests and take at least "
+            f"{human_duration(plan['least_duration_s'])} under the request budgets; a run of more than "
+            f"{human_duration(CONFIRM_OVER_S)} goes on only with --yes (paperset run --plan shows its requests)")
 
 
 def confirm(plan: dict[str, Any], *, yes: bool) -> None:
-    """Raise PlanTooLarge (exit 2) for a run over CONFIRM_REQUESTS requests without --yes."""
+    """Raise PlanTooLarge (exit 2) for a run longer than CONFIRM_OVER_S without --yes."""
     reason = too_large(plan)
     if reason and not yes:
         raise PlanTooLarge(reason)
