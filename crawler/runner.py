@@ -187,7 +187,7 @@ def run_index(dataset: Path, run_dir: Path, resumed: bool) -> Path:
         return index
     for source in ([dataset / parent / "dedupe-index"] if parent else []) + [dataset / ".state" / "dedupe-index"]:
         if source.is_dir():
-            shutil.copytree(source, index)
+            shutil.copytree(source, index, ignore=shutil.ignore_patterns(".*"))
             break
     return index
 

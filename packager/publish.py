@@ -248,7 +248,8 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             "papers": PAPERS, "observations": OBSERVATIONS, "changes": changes.CHANGES}, created_at,
             url=f"https://huggingface.co/datasets/OWNER/{name}", cite_as=context["bibtex"]))
         if dedupe_index is not None and dedupe_index.is_dir():
-            shutil.copytree(dedupe_index, tmp / "dedupe-index")
+            # Hidden files are a killed save's temporary files, not the index.
+            shutil.copytree(dedupe_index, tmp / "dedupe-index", ignore=shutil.ignore_patterns(".*"))
         _step(STEPS[3])
         write_json_atomic(tmp / manifest.MANIFEST, {
             "version": version, "parent": parent, "created_at": created_at,
