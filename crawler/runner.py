@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.coverage import INCOMPLETE, STAT, describe, incomplete
+from crawler.coverage import STAT, describe, incomplete
 from crawler.handler import UNREACHABLE
 from crawler.outcome import outcome_record
 from crawler.run import CrawlRequest, run_crawl

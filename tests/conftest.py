@@ -33,6 +33,33 @@ def replica():
         yield server
 
 
+def corpus_spool(folder: Path, corpus_path: Path, count: int, *, meta: dict | None = None,
+                 bump: dict[str, int] | None = None, finish: bool = True) -> Path:
+    """The corpus slice's first `count` items as a spool, as the crawl would write them (normalization
+    aside); `bump` adds upvotes to some papers; `finish=False` leaves it flushed but unfinished."""
+    import gzip
+
+    from packager.spool import SpoolWriter
+
+    writer = SpoolWriter(folder, meta or {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
+        for _, line in zip(range(count), lines, strict=False):
+            row = json.loads(line)
+            paper = row["paper"]
+            writer.write({"paper_key": paper["id"], "paper_id": paper["id"], "title": paper["title"],
+                          "abstract": paper["summary"], "authors": [a["name"] for a in paper["authors"]],
+                          "published_at": paper["publishedAt"],
+                          "upvotes": paper["upvotes"] + (bump or {}).get(paper["id"], 0),
+                          "num_comments": row["numComments"], "listing_kind": "day",
+                          "listing_key": row["_file_date"], "rank": row["_rank"],
+                          "crawled_at": f"{row['_file_date']}T12:00:00+00:00", "fetch_path": "api"})
+    if finish:
+        writer.close({"paperset/fetch/api": 1})
+    else:
+        writer.flush()
+    return folder
+
+
 def run_paperset(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the `paperset` console script of this checkout's venv; fail the test with its output on error."""
     result = subprocess.run([str(ROOT / ".venv/bin/paperset"), *args], capture_output=True, text=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -10,28 +9,13 @@ import pyarrow.parquet as pq
 
 from packager.changes import CHANGES
 from packager.manifest import problems
-from packager.spool import SpoolWriter
 
-from ..conftest import last_json, run_paperset
+from ..conftest import corpus_spool, last_json, run_paperset
 
 
 def spool(folder: Path, corpus_path: Path, count: int, bump: dict[str, int] | None = None) -> Path:
     """The corpus's first `count` items as a spool; `bump` adds upvotes to some papers."""
-    writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
-        for _, line in zip(range(count), lines, strict=False):
-            row = json.loads(line)
-            paper = row["paper"]
-            writer.write({"paper_key": paper["id"], "paper_id": paper["id"], "title": paper["title"],
-                          "abstract": paper["summary"], "authors": [a["name"] for a in paper["authors"]],
-                          "published_at": paper["publishedAt"],
-                          "upvotes": paper["upvotes"] + (bump or {}).get(paper["id"], 0),
-                          "num_comments": row["numComments"], "listing_kind": "day", "listing_key": row["_file_date"],
-                          "rank": row["_rank"], "crawled_at": f"{row['_file_date']}T12:00:00+00:00",
-                          "fetch_path": "api"})
-    writer.close({"paperset/fetch/api": 1})
-    return folder
-
+    return corpus_spool(folder, corpus_path, count, bump=bump)
 
 def package(folder: Path, root: Path) -> Path:
     result = run_paperset("package", "--spool", str(folder), "--out", str(root), "--name", "ds", "--json")

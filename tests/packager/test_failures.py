@@ -3,7 +3,6 @@ names, and kill -9 at random points."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import random
@@ -15,30 +14,13 @@ from pathlib import Path
 import pytest
 
 from packager.manifest import problems
-from packager.spool import SpoolWriter
 
-from ..conftest import ROOT, run_paperset
+from ..conftest import ROOT, corpus_spool, run_paperset
 
 
 def make_spool(folder: Path, corpus_path: Path, count: int = 300, *, finish: bool = True) -> Path:
     """A spool of real API items, as the crawl would write them (normalization aside)."""
-    writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
-        for _, line in zip(range(count), lines, strict=False):
-            row = json.loads(line)
-            paper = row["paper"]
-            writer.write({"paper_key": paper["id"], "paper_id": paper["id"], "title": paper["title"],
-                          "abstract": paper["summary"], "authors": [a["name"] for a in paper["authors"]],
-                          "published_at": paper["publishedAt"], "upvotes": paper["upvotes"],
-                          "num_comments": row["numComments"], "listing_kind": "day", "listing_key": row["_file_date"],
-                          "rank": row["_rank"], "crawled_at": f"{row['_file_date']}T12:00:00+00:00",
-                          "fetch_path": "api"})
-    if finish:
-        writer.close({"paperset/fetch/api": 1})
-    else:
-        writer.flush()
-    return folder
-
+    return corpus_spool(folder, corpus_path, count, finish=finish)
 
 def package(spool: Path, root: Path, name: str = "ds", *extra: str) -> subprocess.CompletedProcess[str]:
     return run_paperset("package", "--spool", str(spool), "--out", str(root), "--name", name, *extra)

@@ -4,7 +4,6 @@ against the stand-in), provenance without local paths, coverage over the range a
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import subprocess
@@ -17,9 +16,8 @@ import pyarrow.parquet as pq
 from packager import card
 from packager.changes import CHANGES
 from packager.schema import OBSERVATIONS, PAPERS
-from packager.spool import SpoolWriter
 
-from ..conftest import ROOT, last_json, run_paperset
+from ..conftest import ROOT, corpus_spool, last_json, run_paperset
 from .hub_standin import HubStandIn
 from .test_hub import TOKEN, paperset
 
@@ -27,23 +25,10 @@ SECRET_DIR = "/home/operator/private-jobs"
 
 
 def spool(folder: Path, corpus_path: Path, count: int, listings: list[list[str]]) -> Path:
-    writer = SpoolWriter(folder, {"run_id": "run-1", "base_url": "http://127.0.0.1:8123", "listings": listings,
-                                  "settings": {"PAPERSET_SPOOL": f"{SECRET_DIR}/spool",
-                                               "PAPERSET_REJECTS": f"{SECRET_DIR}/rejects.jsonl",
-                                               "PAPERSET_DEDUPE_STORE": f"{SECRET_DIR}/dedupe-index"}})
-    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
-        for _, line in zip(range(count), lines, strict=False):
-            row = json.loads(line)
-            paper = row["paper"]
-            writer.write({"paper_key": paper["id"], "paper_id": paper["id"], "title": paper["title"],
-                          "abstract": paper["summary"], "authors": [a["name"] for a in paper["authors"]],
-                          "published_at": paper["publishedAt"], "upvotes": paper["upvotes"],
-                          "num_comments": row["numComments"], "listing_kind": "day", "listing_key": row["_file_date"],
-                          "rank": row["_rank"], "crawled_at": f"{row['_file_date']}T12:00:00+00:00",
-                          "fetch_path": "api"})
-    writer.close({"paperset/fetch/api": 1})
-    return folder
-
+    return corpus_spool(folder, corpus_path, count, meta={
+        "run_id": "run-1", "base_url": "http://127.0.0.1:8123", "listings": listings,
+        "settings": {"PAPERSET_SPOOL": f"{SECRET_DIR}/spool", "PAPERSET_REJECTS": f"{SECRET_DIR}/rejects.jsonl",
+                     "PAPERSET_DEDUPE_STORE": f"{SECRET_DIR}/dedupe-index"}})
 
 def package(folder: Path, root: Path, name: str) -> Path:
     result = run_paperset("package", "--spool", str(folder), "--out", str(root), "--name", name, "--json")
