@@ -29,6 +29,7 @@ from scrapy_redis.queue import FifoQueue
 from twisted.internet import task
 
 from crawler.checkpoint import REDO, progress_for
+from crawler.coverage import INCOMPLETE
 from crawler.items import PaperEntry
 from packager.spool import entry_record
 
@@ -71,7 +72,36 @@ def keys(name: str) -> dict[str, str]:
     """The Redis keys of dataset `name`'s distributed run."""
     base = f"paperset:{name}:"
     return {part: base + part for part in ("plan", "requests", "dupefilter", "items", "rejects", "stats",
-                                           "errors", "workers", "claims:", "alive:")}
+                                           "errors", "workers", "coverage", "claims:", "alive:")}
+
+
+def coverage_sink(server: Any, name: str) -> Any:
+    """A spider's `coverage_sink` in a distributed run: each listing outcome goes to the run's Redis hash
+    at once (a worker killed later loses none). A complete or empty outcome replaces an incomplete one,
+    never the other way round (the rule of crawler.coverage.Coverage)."""
+    key = keys(name)["coverage"]
+
+    def record(listing: Any, status: str, reason: str | None) -> None:
+        field, value = f"{listing.kind}\t{listing.key}", json.dumps([status, reason])
+        if status == INCOMPLETE:
+            server.hsetnx(key, field, value)
+        else:
+            server.hset(key, field, value)
+
+    return record
+
+
+def coverage_report(server: Any, name: str, listings: list[Any], finish_reason: str) -> list[dict[str, Any]]:
+    """The coverage report of a distributed run, from the outcomes its workers recorded."""
+    from crawler.coverage import Coverage
+    from crawler.listings import Listing
+
+    coverage = Coverage(listings)
+    for field, value in server.hgetall(keys(name)["coverage"]).items():
+        kind, key = field.decode("utf-8").split("\t", 1)
+        status, reason = json.loads(value)
+        coverage.settle(Listing(kind, key), status, reason)
+    return coverage.report("request_dropped" if finish_reason == "finished" else f"crawl stopped ({finish_reason})")
 
 
 def worker_id() -> str:
@@ -244,6 +274,7 @@ class WorkerCoordination:
         self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
 
     def spider_opened(self, spider: Spider) -> None:
+        spider.coverage_sink = coverage_sink(self.server, self.name)  # type: ignore[attr-defined]
         self.server.sadd(self.keys["workers"], self.worker)
         self.heartbeat()
         self.beat.start(HEARTBEAT_S, now=False)

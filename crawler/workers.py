@@ -16,10 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import MemoryStatsCollector
 
+from crawler.coverage import STAT, STATUSES
 from crawler.distributed import (
     HEARTBEAT_TTL_S,
     ClaimingQueue,
+    coverage_report,
+    coverage_sink,
     drained,
     keys,
     release_dead,
@@ -90,7 +94,9 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
 
     settings = crawl_settings(CrawlRequest(settings=worker_settings(url, name, "coordinator", plan_settings)))
     crawler = Crawler(HfPapersSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)  # this crawler never starts; seeding may count
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
+    spider.coverage_sink = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
     queue = ClaimingQueue(server, spider, keys(name)["requests"])
     seeds = spider.seed_requests()
     for request in seeds:
@@ -211,6 +217,10 @@ class Coordinator:
         errors = int(self.server.get(self.keys["errors"]) or 0)
         if errors:
             stats["paperset/items/error"] = max(errors, int(stats.get("paperset/items/error", 0)))
+        report = coverage_report(self.server, self.name, self.request.listings(), reason)
+        stats[STAT] = report
+        for status in STATUSES:
+            stats[f"{STAT}/{status}"] = sum(r["status"] == status for r in report)
         stats.update(finish_reason=reason, **{"paperset/workers/started": len(self.procs),
                                               "paperset/workers/finished": reasons.count("finished"),
                                               "paperset/workers/lost": max(len(self.procs) - len(reasons), 0)})

@@ -204,6 +204,29 @@ def test_children_a_spider_middleware_drops_do_not_hold_the_run(tmp_path, replic
     want = sum(min(len(replica.site.items("day", day)), 10) for day in days)
     assert one["papers"] == many["papers"] == want < sum(len(replica.site.items("day", day)) for day in days)
     assert snapshot_rows(Path(many["path"])) == snapshot_rows(Path(one["path"]))
+    # The coverage the workers recorded in Redis is the single process's: the cut listings incomplete.
+    assert many["crawl"]["coverage"] == one["crawl"]["coverage"]
+    assert "incomplete" in {r["status"] for r in many["crawl"]["coverage"]}
+
+
+def test_a_distributed_run_with_an_incomplete_listing_publishes_nothing(tmp_path) -> None:
+    """Workers record each listing's outcome in Redis as they settle it (the coordinator too, for a seed
+    too long to ask): one listing failing for good makes the run `incomplete`, exit 5, nothing published."""
+    with ReplicaServer() as server, redis_server(tmp_path) as url:
+        server.add_fault(r"^/api/daily_papers\?date=2025-02-04&", "status", status=500)
+        result = run_paperset("run", "--base-url", server.base_url, "--range", "2025-02-03:2025-02-06",
+                              "--search", "x" * 5000, "--fetch", "api", "--json", "--out", str(tmp_path / "ds"),
+                              "--redis", url, "--workers", "2", "-s", "AUTOTHROTTLE_ENABLED=False",
+                              "-s", "RETRY_TIMES=0", timeout=240)
+    assert result.returncode == 5, result.stderr[-3000:]
+    record = last_json(result.stdout)
+    assert (record["outcome"], record["version"]) == ("incomplete", None)
+    statuses = {(r["kind"], r["key"][:10]): (r["status"], (r["reason"] or "").split(" ")[0])
+                for r in record["crawl"]["coverage"]}
+    assert statuses == {("day", "2025-02-03"): ("complete", ""), ("day", "2025-02-04"): ("incomplete", "api:"),
+                        ("day", "2025-02-05"): ("complete", ""), ("day", "2025-02-06"): ("complete", ""),
+                        ("search", "x" * 10): ("incomplete", "url_too_long")}
+    assert not [p for p in (tmp_path / "ds" / "hf-papers").iterdir() if p.name[0].isdigit()]
 
 
 def test_the_environment_url_alone_does_not_make_a_run_distributed(tmp_path, replica) -> None:

@@ -90,6 +90,8 @@ class HfPapersSpider(scrapy.Spider):
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
         self.coverage = Coverage(self.listings)
+        # In a distributed run, where each outcome also goes (crawler.distributed.coverage_sink).
+        self.coverage_sink: Any = None
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
         self.worker = _flag(worker)
 
@@ -126,6 +128,8 @@ class HfPapersSpider(scrapy.Spider):
         if status == INCOMPLETE:
             logger.error("%s %s is incomplete: %s", listing.kind, listing.key[:80], reason)
         self.coverage.settle(listing, status, reason)
+        if self.coverage_sink is not None:
+            self.coverage_sink(listing, status, reason)
 
     def seed_requests(self) -> list[scrapy.Request]:
         """The first request of every listing; a listing whose URL is longer than URLLENGTH_LIMIT is
