@@ -117,3 +117,12 @@ def _hub_env(hub: HubStandIn, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(HF_ENDPOINT=hub.endpoint, HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1")
     return env
+
+
+def test_the_chart_of_a_year_is_a_deterministic_png(tmp_path) -> None:
+    year = [((date(2025, 1, 1) + timedelta(days=i)).isoformat(), i % 7) for i in range(365)]
+    card.chart(year, tmp_path / "a.png")
+    card.chart(year, tmp_path / "b.png")
+    data = (tmp_path / "a.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data == (tmp_path / "b.png").read_bytes()
