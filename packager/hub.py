@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from packager.manifest import MANIFEST, problems
+from packager.parent import write_latest
 from packager.publish import LATEST, PackagerError, check_target
 
 PREFIX = "hf://datasets/"
@@ -179,12 +180,6 @@ def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: st
             f"{len(stale)} deleted" + (", forced over the parent check" if problem else "")]
 
 
-def _point_latest(dataset: Path, version: str) -> None:
-    pointer = dataset / f".{LATEST}.tmp-{os.getpid()}"
-    pointer.write_text(version + "\n", encoding="utf-8")
-    os.replace(pointer, dataset / LATEST)
-
-
 def pull(target: str, root: Path, name: str | None = None, revision: str | None = None) -> list[str]:
     """Download a published version (main, or a tag/commit) into ROOT/NAME/<version>, check it against its
     manifest, make it LATEST and restore the dedupe index from it; the lines to print."""
@@ -227,7 +222,7 @@ def _pull(api: Any, repo_id: str, target: str, dataset: Path, revision: str, cac
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     before = (dataset / LATEST).read_text(encoding="utf-8").strip() if (dataset / LATEST).exists() else None
-    _point_latest(dataset, version)
+    write_latest(dataset, version)
     lines = [f"pulled {version} from {target} (commit {state.sha}) into {final}; LATEST was {before or 'unset'}"]
     if (final / "dedupe-index").is_dir():
         index = dataset / STATE_INDEX
