@@ -224,13 +224,17 @@ def test_private_repository_token_and_failures_are_one_line(tmp_path, corpus_pat
 def test_the_next_version_comes_after_a_pulled_parent(tmp_path) -> None:
     from packager.publish import next_version
 
-    assert next_version(tmp_path, "2026-11-30") == "2026.11.30"
-    (tmp_path / "LATEST").write_text("2026.11.30.2\n")  # pulled: the only local version of its day
-    assert next_version(tmp_path, "2026-11-30") == "2026.11.30.3"
-    (tmp_path / "LATEST").write_text("2026.11.29\n")
-    assert next_version(tmp_path, "2026-11-30") == "2026.11.30"
-    (tmp_path / "2026.11.30").mkdir()
-    assert next_version(tmp_path, "2026-11-30") == "2026.11.30.2"
+    pulled, older = tmp_path / "pulled", tmp_path / "older"
+    pulled.mkdir()
+    assert next_version(pulled, "2026-11-30") == "2026.11.30"
+    (pulled / "2026.11.30.2").mkdir()  # pulled: the only local version of its day
+    (pulled / "LATEST").write_text("2026.11.30.2\n")
+    assert next_version(pulled, "2026-11-30") == "2026.11.30.3"
+    (older / "2026.11.29").mkdir(parents=True)
+    (older / "LATEST").write_text("2026.11.29\n")
+    assert next_version(older, "2026-11-30") == "2026.11.30"
+    (older / "2026.11.30").mkdir()
+    assert next_version(older, "2026-11-30") == "2026.11.30.2"
 
 
 def test_a_commit_made_meanwhile_makes_the_hub_refuse(tmp_path, corpus_path, hub) -> None:
