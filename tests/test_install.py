@@ -152,5 +152,6 @@ def test_publish_upload_reaches_the_hub_client(installed: Path, elsewhere: Path,
     assert "ModuleNotFoundError" not in result.stderr
     assert result.returncode == 1
     assert result.stderr.startswith("paperset publish: ") and len(result.stderr.splitlines()) == 1, result.stderr
-    assert _Hub.seen[0][:2] == ("POST", "/api/repos/create")
+    # The first call asks the Hub about the dataset repo (what it holds: the parent check).
+    assert _Hub.seen[0][1].startswith("/api/datasets/someone/papers")
     assert "hf_hub/" in _Hub.seen[0][2]

@@ -16,7 +16,7 @@ from crawler.spiders.hf_papers import HfPapersSpider
 
 @pytest.mark.parametrize(("level", "quiet"), [("INFO", True), ("WARNING", True), ("DEBUG", False)])
 def test_scraped_and_crawled_records_only_at_debug(level: str, quiet: bool) -> None:
-    crawler = get_crawler(HfPapersSpider, settings_dict={"LOG_LEVEL": level})
+    crawler = get_crawler(HfPapersSpider, settings_dict={"LOG_LEVEL": level, "PAPERSET_BASE_URL": "http://127.0.0.1"})
     formatter = QuietLogFormatter.from_crawler(crawler)
     spider = HfPapersSpider.from_crawler(crawler, day="2025-02-03")
     response = HtmlResponse("http://127.0.0.1/x", body=b"", request=Request("http://127.0.0.1/x"))
