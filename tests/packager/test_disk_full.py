@@ -51,6 +51,6 @@ def test_run_on_a_full_disk_stops_with_one_line(small_disk, replica, listings, w
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr[:2000]
-    assert result.stderr.startswith(f"paperset run: ") and nothing in result.stderr
+    assert result.stderr.startswith("paperset run: ") and nothing in result.stderr
     assert f"no space left writing {small_disk / 'ds' / where}" in result.stderr
     assert not any(p.name[0].isdigit() for p in (small_disk / "ds").iterdir())
