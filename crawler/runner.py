@@ -175,7 +175,7 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
 
 def run_index(dataset: Path, run_dir: Path, resumed: bool) -> Path:
     """The run's own near-dup index folder: a new run starts from a copy of the latest version's index
-    (else `.state/dedupe-index`, where a pulled dataset keeps it), never from an index that saw a crawl
+    (a pulled version holds its own too), never from an index that saw a crawl
     whose version was not published (a run killed while packaging would otherwise hide its papers'
     near-duplicate similarities from the next run); a resumed run keeps its own. The parent is checked
     (and an orphaned version adopted) here, before the crawl: a corrupt parent fails the run at once."""
@@ -185,10 +185,9 @@ def run_index(dataset: Path, run_dir: Path, resumed: bool) -> Path:
     index = run_dir / "dedupe-index"
     if resumed or index.exists():
         return index
-    for source in ([dataset / parent / "dedupe-index"] if parent else []) + [dataset / ".state" / "dedupe-index"]:
-        if source.is_dir():
-            shutil.copytree(source, index, ignore=shutil.ignore_patterns(".*"))
-            break
+    source = dataset / parent / "dedupe-index" if parent else None
+    if source is not None and source.is_dir():
+        shutil.copytree(source, index, ignore=shutil.ignore_patterns(".*"))
     return index
 
 

@@ -24,7 +24,6 @@ PREFIX = "hf://datasets/"
 _PART = re.compile(r"^(?!.*(--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 # Files the Hub keeps that are not part of a version: never deleted, never pulled.
 HUB_ONLY = frozenset({".gitattributes"})
-STATE_INDEX = Path(".state") / "dedupe-index"
 
 
 def parse_target(target: str) -> str:
@@ -225,9 +224,5 @@ def _pull(api: Any, repo_id: str, target: str, dataset: Path, revision: str, cac
     write_latest(dataset, version)
     lines = [f"pulled {version} from {target} (commit {state.sha}) into {final}; LATEST was {before or 'unset'}"]
     if (final / "dedupe-index").is_dir():
-        index = dataset / STATE_INDEX
-        shutil.rmtree(index, ignore_errors=True)
-        index.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(final / "dedupe-index", index)
-        lines.append(f"restored the dedupe index into {index}")
+        lines.append(f"the next run starts from its near-dup index {final / 'dedupe-index'}")
     return lines

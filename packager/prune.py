@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from packager.lock import DatasetLocked, dataset_lock
+from packager.parent import versions
 from packager.publish import latest
 
-VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
 RUNS = ".runs"
 
 
@@ -26,20 +25,6 @@ class PruneResult:
     removed_versions: list[str] = field(default_factory=list)
     kept_runs: list[str] = field(default_factory=list)
     removed_runs: list[str] = field(default_factory=list)
-
-
-def version_key(name: str) -> tuple[int, int, int, int]:
-    """`2026.01.31.2` -> (2026, 1, 31, 2): versions in the order they were published."""
-    match = VERSION.match(name)
-    if match is None:
-        raise ValueError(f"not a version name: {name!r}")
-    year, month, day, n = match.groups()
-    return int(year), int(month), int(day), int(n or 1)
-
-
-def versions(dataset: Path) -> list[str]:
-    """The dataset's version folders, oldest first."""
-    return sorted((p.name for p in dataset.iterdir() if p.is_dir() and VERSION.match(p.name)), key=version_key)
 
 
 def run_folders(dataset: Path) -> list[str]:

@@ -190,8 +190,9 @@ def test_pull_restores_the_dedupe_index(tmp_path, corpus_path, hub) -> None:
     hub._commit(repo, index, [], "by hand")
     pulled = paperset(hub, tmp_path / "home", "pull", TARGET, "--out", str(tmp_path / "fresh"))
     assert pulled.returncode == 0, pulled.stderr
-    assert pulled.stdout.splitlines()[1] == f"restored the dedupe index into {tmp_path}/fresh/papers/.state/dedupe-index"
-    assert (tmp_path / "fresh/papers/.state/dedupe-index/bands.bin").read_bytes() == b"\x00\x01index"
+    pulled_index = tmp_path / "fresh/papers" / manifest["version"] / "dedupe-index"
+    assert pulled.stdout.splitlines()[1] == f"the next run starts from its near-dup index {pulled_index}"
+    assert (pulled_index / "bands.bin").read_bytes() == b"\x00\x01index"
     # A corrupted file on the Hub: nothing is placed.
     index["papers/part-00000.parquet"] = b"broken"
     hub._commit(repo, {"papers/part-00000.parquet": b"broken"}, [], "broken")

@@ -12,7 +12,8 @@ from crawler.run import CrawlRequest
 from crawler.runner import open_run
 from packager.lock import dataset_lock
 from packager.manifest import problems
-from packager.prune import plan_prune, version_key
+from packager.parent import versions
+from packager.prune import plan_prune
 from packager.publish import LATEST, package
 
 from ..conftest import last_json, run_paperset
@@ -93,7 +94,9 @@ def test_bad_arguments_and_a_locked_dataset(dataset: Path, tmp_path: Path) -> No
 
 def test_version_order_is_numeric(tmp_path: Path) -> None:
     names = ["2026.01.02.10", "2026.01.02.9", "2026.01.02", "2025.12.31"]
-    assert sorted(names, key=version_key) == ["2025.12.31", "2026.01.02", "2026.01.02.9", "2026.01.02.10"]
+    for name in names:
+        (tmp_path / "order" / name).mkdir(parents=True)
+    assert versions(tmp_path / "order") == ["2025.12.31", "2026.01.02", "2026.01.02.9", "2026.01.02.10"]
     for name in names:
         (tmp_path / name).mkdir()
     (tmp_path / "notes").mkdir()
