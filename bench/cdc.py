@@ -107,7 +107,7 @@ def new_share(now: dict[str, int], before: dict[str, int]) -> tuple[int, int]:
 
 
 def run(days: int, initial: int, per_day: int, work: Path) -> list[dict]:
-    from packager.publish import package
+    from packager.build import package
 
     base = corpus()
     figures = []

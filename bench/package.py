@@ -55,7 +55,7 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
 
     started = time.perf_counter()
     if name == "paperset":
-        from packager.publish import package
+        from packager.build import package
 
         result = package([spool], out, "bench")
         assert result.changed and result.observations == count

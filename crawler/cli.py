@@ -144,8 +144,9 @@ def _stopped_early(kind: str, message: str, as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Crawl, clean, package, verify: the command a scheduler runs."""
+    from packager.build import dataset_path
+    from packager.errors import PackagerError
     from packager.lock import DatasetLocked, dataset_lock
-    from packager.publish import PackagerError, dataset_path
     from packager.spool import SpoolError
 
     try:

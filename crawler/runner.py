@@ -97,9 +97,9 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     or every listing failed, `incomplete` when some listing is (unless `allow_partial`: then published,
     the missing listings recorded in the manifest and card), `gate_tripped`, `published`, `unchanged`.
     """
+    from packager.build import check_target, latest_health, package
     from packager.health import Health, check, measure
     from packager.manifest import problems
-    from packager.publish import check_target, latest_health, package
     from packager.spool import write_json_atomic
 
     redact_logs()
@@ -192,7 +192,7 @@ def run_index(dataset: Path, run_dir: Path, resumed: bool) -> Path:
 
 
 def latest_version(dataset: Path) -> str | None:
-    from packager.publish import latest
+    from packager.build import latest
 
     return latest(dataset)
 

@@ -1,5 +1,6 @@
 """The dataset card (README.md): YAML front matter written by huggingface_hub.DatasetCardData (the Hub's
-metadata fields), the prose rendered from card_template.md, and its papers-per-day chart."""
+metadata fields), the prose rendered from card_template.md with the context `context` gathers, and its
+papers-per-day chart."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import re
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pyarrow as pa
+
+from packager import manifest
+from packager.schema import OBSERVATIONS, PAPERS
+
+if TYPE_CHECKING:
+    from packager.changes import ChangeLog
+    from packager.fold import FoldStats
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -27,14 +35,6 @@ def size_category(rows: int) -> str:
         if rows < limit:
             return label
     return "n>10M"
-
-
-def per_day(papers: pa.Table) -> list[tuple[str, int]]:
-    counts: Counter[str] = Counter()
-    for listings in papers.column("listings").to_pylist():
-        for day in {item["key"] for item in listings or [] if item["kind"] == "day"}:
-            counts[day] += 1
-    return sorted(counts.items())
 
 
 def asked_days(listings: list[list[str]]) -> list[str]:
@@ -181,6 +181,11 @@ def example_row(folder: Path) -> str:
     return json.dumps(row, indent=2, default=str, ensure_ascii=False).replace(FENCE, "` ` `")
 
 
+def dataset_url(name: str) -> str:
+    """Where the card and Croissant say the dataset lives (the owner is filled in on the Hub)."""
+    return f"https://huggingface.co/datasets/OWNER/{name}"
+
+
 def bibtex(name: str, version: str, year: str, url: str) -> str:
     """A BibTeX entry for this version of the dataset."""
     key = re.sub(r"[^A-Za-z0-9]+", "_", f"{name}_{version}").strip("_")
@@ -194,3 +199,53 @@ def render(context: dict[str, Any], front: str) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=False,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     return f"---\n{front.rstrip()}\n---\n\n" + env.get_template(TEMPLATE.name).render(**context)
+
+
+def _run_totals(metas: list[dict]) -> Counter[str]:
+    """The runs' `paperset/` counters added up."""
+    totals: Counter[str] = Counter()
+    for meta in metas:
+        for key, value in (meta.get("stats") or {}).items():
+            if isinstance(value, int) and key.startswith("paperset/"):
+                totals[key] += value
+    return totals
+
+
+def _described(schema: pa.Schema) -> list[dict[str, str]]:
+    return [{"name": f.name, "type": str(f.type),
+             "description": escape_md((f.metadata or {}).get(b"description", b"").decode())} for f in schema]
+
+
+def context(name: str, version: str, parent: str | None, stats: FoldStats, metas: list[dict],
+            diff: ChangeLog, recrawl_days: int, created_at: str, forced: list[str]) -> dict[str, Any]:
+    """What card_template.md is rendered with (but `example`: `example_row` once papers/ is written)."""
+    days = sorted(stats.per_day.items())
+    totals = _run_totals(metas)
+
+    def group(prefix: str) -> dict[str, int]:
+        return {k[len(prefix):]: v for k, v in sorted(totals.items()) if k.startswith(prefix)}
+
+    return {
+        "name": name, "version": version, "parent": parent, "created_at": created_at,
+        "forced": [escape_md(reason) for reason in forced],
+        "rows": {"papers": stats.papers, "observations": stats.observations},
+        "size_category": size_category(stats.papers),
+        "sources": sorted({str(m.get("base_url")) for m in metas}) or ["(no new crawl)"],
+        "papers_schema": _described(PAPERS), "observations_schema": _described(OBSERVATIONS),
+        "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
+                  "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])}
+                 for m in metas],
+        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.public(
+            {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
+        "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
+        "clustered": stats.clustered, "per_day": days,
+        "gaps": gaps(days, asked_days([item for m in metas for item in m.get("listings") or []])),
+        "table": table_rows(days),
+        "bibtex": bibtex(name, version, created_at[:4], dataset_url(name)),
+        "changes_summary": f"{diff.added} added, {diff.removed} removed, {diff.changed} changed.",
+        "provisional": stats.provisional, "recrawl_days": recrawl_days,
+        "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
+        "sample": [{"key": escape_md(r["paper_key"]), "title": escape_md(r["title"])} for r in stats.sample],
+        "missing": [escape_md(f"{r['kind']} {r['key']} ({r['reason']})")
+                    for r in manifest.missing_listings(metas)],
+    }

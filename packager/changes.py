@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-CHANGES = pa.schema([
-    pa.field("paper_key", pa.string(), nullable=False, metadata={"description": "the paper (papers.paper_key)"}),
-    pa.field("change", pa.string(), nullable=False, metadata={"description": "added, removed or changed"}),
-    pa.field("fields", pa.list_(pa.string()), metadata={"description": "the fields that changed (changed only)"}),
-])
+from packager.schema import CHANGES, CHANGES_SORT, PAPERS
+
 # Bookkeeping columns: they move with every crawl and say nothing about the paper itself.
 IGNORED = frozenset({"listings", "last_seen_at", "first_seen_at", "provisional"})
 SECTIONS = ("Added", "Removed", "Changed")
+COMPARE_ROWS = 2048  # rows of both versions turned into Python objects at once by compare_tables
 
 
 def _header(parent: str | None, version: str, added: int, removed: int, changed: int) -> str:
@@ -109,7 +108,7 @@ class ChangeLog:
 
         writer = PartWriter(folder, CHANGES)
         if self.tables:
-            writer.write(pa.concat_tables(self.tables).sort_by([("paper_key", "ascending")]))
+            writer.write(pa.concat_tables(self.tables).sort_by(CHANGES_SORT))
         writer.close()
         rows = sum(t.num_rows for t in self.tables)
         self.tables = []
@@ -143,3 +142,29 @@ def compare(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> C
         if fields:
             changes.changed[key] = fields
     return changes
+
+
+def compare_tables(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> None:
+    """Log the papers of `new` missing from `old` (added), those of `old` missing from `new` (removed),
+    and, for those in both, the fields that differ (changed); `old` and `new` hold the same key range."""
+    new_keys = new.column("paper_key")
+    if old is None or old.num_rows == 0:
+        changes.add("Added", [(k, []) for k in new_keys.to_pylist()])
+        return
+    old_keys = old.column("paper_key")
+    position = pc.index_in(new_keys, value_set=old_keys)
+    changes.add("Added", [(k, []) for k in new_keys.filter(pc.is_null(position)).to_pylist()])
+    gone = old_keys.filter(pc.invert(pc.is_in(old_keys, value_set=new_keys)))
+    changes.add("Removed", [(k, []) for k in sorted(gone.to_pylist())])
+    fields = [n for n in PAPERS.names if n not in IGNORED and n != "paper_key"]
+    both = pc.is_valid(position)
+    after = new.filter(both).select(["paper_key", *fields])
+    before = old.select(fields).take(position.filter(both))
+    for start in range(0, after.num_rows, COMPARE_ROWS):
+        lines: list[tuple[str, list[str]]] = []
+        rows = after.slice(start, COMPARE_ROWS).to_pylist()
+        for row, was in zip(rows, before.slice(start, COMPARE_ROWS).to_pylist(), strict=True):
+            differ = [n for n in fields if was[n] != row[n]]
+            if differ:
+                lines.append((row["paper_key"], differ))
+        changes.add("Changed", lines)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from packager.build import dataset_path, no_space, package
 from packager.changes import compare
-from packager.errors import BadTarget
+from packager.errors import BadTarget, PackagerError
 from packager.lock import DatasetLocked, dataset_lock
 from packager.manifest import problems
 from packager.prune import register as register_prune
-from packager.publish import PackagerError, dataset_path, no_space, package
 from packager.schema import PAPERS
 from packager.spool import SpoolError
 
@@ -88,7 +88,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from packager import hub
-    from packager.export import publish_to_folder
+    from packager.publish import publish_to_folder
 
     target = args.target or args.to
     if not target or (args.target and args.to):

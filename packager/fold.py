@@ -21,12 +21,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from packager.buckets import UNIT_ROWS, BucketFiles, arrow_pool
-from packager.changes import IGNORED, ChangeLog
+from packager.changes import ChangeLog, compare_tables
 from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
 from packager.entries import spool_tables
 from packager.parts import PartWriter
-from packager.schema import LISTING, OBSERVATION_IDENTITY, OBSERVATIONS, PAPERS, TS
+from packager.schema import (
+    LISTING,
+    OBSERVATION_IDENTITY,
+    OBSERVATIONS,
+    OBSERVATIONS_SORT,
+    PAPERS,
+    PAPERS_SORT,
+    TS,
+)
 
 DESCRIPTIVE = ("paper_id", "arxiv_version", "content_key", "title", "abstract", "authors", "published_at",
                "submitted_on_daily_at", "upvotes", "num_comments", "github_stars", "github_repo", "project_page",
@@ -144,9 +152,7 @@ def _observations(entries: pa.Table | None, parent: pa.Table | None) -> tuple[pa
     grouped = both.group_by(list(OBSERVATION_IDENTITY), use_threads=False, ).aggregate(
         [(n, "first", pc.ScalarAggregateOptions(skip_nulls=False)) for n in others])
     grouped = grouped.rename_columns([n.removesuffix("_first") for n in grouped.column_names])
-    out = grouped.select(OBSERVATIONS.names).cast(OBSERVATIONS).sort_by(
-        [("paper_key", "ascending"), ("observed_at", "ascending"), ("listing_kind", "ascending"),
-         ("listing_key", "ascending"), ("rank", "ascending")])
+    out = grouped.select(OBSERVATIONS.names).cast(OBSERVATIONS).sort_by(OBSERVATIONS_SORT)
     return out, out.num_rows - before
 
 
@@ -168,36 +174,7 @@ def _finish(papers: pa.Table, clusters: pa.Table, horizon: str) -> pa.Table:
     provisional = pc.greater(pc.coalesce(last_day, seen_day), horizon)
     papers = apply_clusters(papers, clusters)
     papers = papers.append_column("provisional", provisional)
-    return papers.select(PAPERS.names).cast(PAPERS).sort_by([("paper_key", "ascending")])
-
-
-COMPARE_ROWS = 2048  # rows of both versions turned into Python objects at once by _compare
-
-
-def _compare(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> None:
-    """Log the papers of `new` missing from `old` (added), those of `old` missing from `new` (removed),
-    and, for those in both, the fields that differ (changed); `old` and `new` hold the same key range."""
-    new_keys = new.column("paper_key")
-    if old is None or old.num_rows == 0:
-        changes.add("Added", [(k, []) for k in new_keys.to_pylist()])
-        return
-    old_keys = old.column("paper_key")
-    position = pc.index_in(new_keys, value_set=old_keys)
-    changes.add("Added", [(k, []) for k in new_keys.filter(pc.is_null(position)).to_pylist()])
-    gone = old_keys.filter(pc.invert(pc.is_in(old_keys, value_set=new_keys)))
-    changes.add("Removed", [(k, []) for k in sorted(gone.to_pylist())])
-    fields = [n for n in PAPERS.names if n not in IGNORED and n != "paper_key"]
-    both = pc.is_valid(position)
-    after = new.filter(both).select(["paper_key", *fields])
-    before = old.select(fields).take(position.filter(both))
-    for start in range(0, after.num_rows, COMPARE_ROWS):
-        lines: list[tuple[str, list[str]]] = []
-        rows = after.slice(start, COMPARE_ROWS).to_pylist()
-        for row, was in zip(rows, before.slice(start, COMPARE_ROWS).to_pylist(), strict=True):
-            differ = [n for n in fields if was[n] != row[n]]
-            if differ:
-                lines.append((row["paper_key"], differ))
-        changes.add("Changed", lines)
+    return papers.select(PAPERS.names).cast(PAPERS).sort_by(PAPERS_SORT)
 
 
 def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None,
@@ -267,7 +244,7 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
             if papers is None:
                 continue
             papers_out.write(papers)
-            _compare(changes, old, papers)
+            compare_tables(changes, old, papers)
             _count(stats, papers)
         papers_out.close()
         obs_out.close()

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packager.build import check_target
+from packager.errors import PackagerError
 from packager.manifest import MANIFEST, problems
-from packager.parent import write_latest
-from packager.publish import LATEST, PackagerError, check_target
+from packager.parent import LATEST, write_latest
 
 PREFIX = "hf://datasets/"
 # The Hub's rule for a name part (huggingface_hub.utils.validate_repo_id): letters, digits, '-', '_', '.',

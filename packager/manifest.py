@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from crawler import __version__
+from packager.schema import TABLES, fingerprint
 
 MANIFEST = "manifest.json"
 _SECRET_URL = re.compile(r"(\w+://)([^/@\s]*)@")
@@ -58,6 +59,29 @@ def code_version() -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return __version__
+
+
+def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
+    """The listings the crawls asked for but did not get whole (the crawl's coverage report, in its
+    stats), as {kind, key, reason}: recorded in the manifest and the card of a partial version."""
+    return redact([{"kind": r["kind"], "key": r["key"], "reason": r["reason"]} for m in metas
+                   for r in (m.get("stats") or {}).get("paperset/coverage") or []
+                   if r.get("status") == "incomplete"])
+
+
+def record(folder: Path, *, version: str, parent: str | None, created_at: str, rows: dict[str, int],
+           recrawl_days: int, health: dict[str, Any] | None, forced: list[str],
+           metas: list[dict]) -> dict[str, Any]:
+    """The manifest of the version being built in `folder`, once every other file of it is written."""
+    return {
+        "version": version, "parent": parent, "created_at": created_at, "rows": rows,
+        "schema": {table: fingerprint(schema) for table, schema in TABLES.items()},
+        "code_version": code_version(), "recrawl_days": recrawl_days,
+        "health": health, "forced_despite": forced, "missing_listings": missing_listings(metas),
+        "runs": public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
+                                                "listings", "settings", "dedupe")} for m in metas]),
+        "files": file_entries(folder),
+    }
 
 
 def file_entries(folder: Path) -> dict[str, dict[str, Any]]:

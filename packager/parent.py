@@ -30,23 +30,29 @@ class ParentError(PackagerError):
     """The previous version cannot be built on: nothing is published."""
 
 
-def write_latest(folder: Path, version: str) -> None:
-    """Point `folder/LATEST` at `version` atomically (a temporary file renamed over it, synced first)."""
-    pointer = folder / f".{LATEST}.tmp-{os.getpid()}"
-    with pointer.open("w", encoding="utf-8") as handle:
+def _write_synced(path: Path, version: str) -> None:
+    """`version` and a newline written to `path` and synced to disk before returning."""
+    with path.open("w", encoding="utf-8") as handle:
         handle.write(version + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def write_latest(folder: Path, version: str) -> None:
+    """Point `folder/LATEST` at `version` atomically (a temporary file renamed over it, synced first)."""
+    pointer = folder / f".{LATEST}.tmp-{os.getpid()}"
+    _write_synced(pointer, version)
     os.replace(pointer, folder / LATEST)
 
 
 def versions(dataset: Path) -> list[str]:
     """The version folders of a dataset, oldest first (by date, then by the same-day counter)."""
     found = [p.name for p in dataset.iterdir() if p.is_dir() and VERSION.match(p.name)] if dataset.is_dir() else []
-    return sorted(found, key=_order)
+    return sorted(found, key=version_order)
 
 
-def _order(version: str) -> tuple[int, ...]:
+def version_order(version: str) -> tuple[int, ...]:
+    """`2026.11.30` -> (2026, 11, 30, 1), `2026.11.30.2` -> (2026, 11, 30, 2): publishing order."""
     parts = [int(p) for p in version.split(".")]
     return (*parts[:3], parts[3] if len(parts) > 3 else 1)
 
@@ -130,11 +136,7 @@ def resolve_parent(dataset: Path) -> str | None:
 
 def mark_publishing(dataset: Path, version: str) -> None:
     """Record the version about to be renamed into place (see PUBLISHING)."""
-    path = dataset / PUBLISHING
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write(version + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    _write_synced(dataset / PUBLISHING, version)
 
 
 def clear_publishing(dataset: Path) -> None:
@@ -149,7 +151,7 @@ def _publishing(dataset: Path) -> str | None:
     return text if VERSION.match(text) else None
 
 
-def _manifest_parent(folder: Path) -> str | None | bool:
+def _manifest_parent(folder: Path) -> str | bool | None:
     """The parent a version's manifest records; False when the manifest cannot be read."""
     try:
         return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("parent")

@@ -10,9 +10,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from packager.build import latest
 from packager.lock import DatasetLocked, dataset_lock
 from packager.parent import versions
-from packager.publish import latest
 
 RUNS = ".runs"
 

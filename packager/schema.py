@@ -117,10 +117,20 @@ OBSERVATIONS = pa.schema([
     _stored("fetch_path", "api, page or browser"),
 ])
 
+CHANGES = pa.schema([
+    _field("paper_key", pa.string(), "the paper (papers.paper_key)", False),
+    _field("change", pa.string(), "added, removed or changed", False),
+    _field("fields", pa.list_(pa.string()), "the fields that changed (changed only)"),
+])
+
+# A version's tables, in the order the card, Croissant and the manifest list them.
+TABLES = {"papers": PAPERS, "observations": OBSERVATIONS, "changes": CHANGES}
+
 # Rows are sorted by these so that unchanged data gives identical bytes.
 PAPERS_SORT = [("paper_key", "ascending")]
 OBSERVATIONS_SORT = [("paper_key", "ascending"), ("observed_at", "ascending"), ("listing_kind", "ascending"),
                      ("listing_key", "ascending"), ("rank", "ascending")]
+CHANGES_SORT = [("paper_key", "ascending")]
 # An observation is new information only when the counters differ from an earlier one of the same
 # paper on the same listing position: re-crawling unchanged data adds nothing (and publishes nothing).
 OBSERVATION_IDENTITY = ("paper_key", "listing_kind", "listing_key", "rank", "upvotes", "num_comments",

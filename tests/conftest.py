@@ -60,6 +60,12 @@ def corpus_spool(folder: Path, corpus_path: Path, count: int, *, meta: dict | No
     return folder
 
 
+def slow_paperset(seconds: float) -> list[str]:
+    """The command line of `paperset` pausing `seconds` after each packaging step (tests/slow_steps.py),
+    to run with cwd=ROOT: a kill test's way to land a kill inside every step."""
+    return [str(ROOT / ".venv/bin/python"), "-m", "tests.slow_steps", str(seconds)]
+
+
 def run_paperset(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the `paperset` console script of this checkout's venv; fail the test with its output on error."""
     result = subprocess.run([str(ROOT / ".venv/bin/paperset"), *args], capture_output=True, text=True,

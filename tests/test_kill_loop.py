@@ -16,12 +16,12 @@ import pytest
 from crawler.replica.server import ReplicaServer
 from packager.manifest import problems
 
-from .conftest import ROOT, last_json, run_paperset, snapshot_rows
+from .conftest import ROOT, last_json, run_paperset, slow_paperset, snapshot_rows
 
 pytestmark = pytest.mark.slow
 KILLS = 24
-# Packaging steps are widened so that a kill can land inside each of them (a documented debug variable).
-STEP_DELAY = "0.05"
+# Packaging steps are widened so that a kill can land inside each of them (tests/slow_steps.py).
+STEP_DELAY = 0.05
 
 
 def run_args(server: ReplicaServer, root: Path) -> list[str]:
@@ -62,12 +62,11 @@ def in_packaging(dataset: Path) -> bool:
 def attempt(server: ReplicaServer, root: Path, rng: random.Random) -> bool:
     """One run, killed at a random point: after a few more requests reached the site, or a moment into
     packaging. True when it was killed, False when it finished first."""
-    env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": STEP_DELAY}
     dataset = root / "hf-papers"
     start = len(server.timed)
     in_crawl = rng.random() < 0.6
     after = start + 1 + rng.randrange(12)
-    process = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), *run_args(server, root)], cwd=ROOT, env=env,
+    process = subprocess.Popen([*slow_paperset(STEP_DELAY), *run_args(server, root)], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while process.poll() is None:
         if in_crawl and len(server.timed) >= after:

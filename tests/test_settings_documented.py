@@ -14,7 +14,7 @@ DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").g
 
 
 # Read from the environment, not from Scrapy settings: documented in docs/settings.md's own table.
-ENVIRONMENT = {"PAPERSET_CHROMIUM", "PAPERSET_REDIS_URL", "PAPERSET_PACKAGER_STEP_DELAY"}
+ENVIRONMENT = {"PAPERSET_CHROMIUM", "PAPERSET_REDIS_URL"}
 # A whole name: not a prefix completed by code (`f"PAPERSET_DEDUPE_{name}"`).
 NAME = re.compile(r"\bPAPERSET_[A-Z0-9_]*[A-Z0-9]\b(?![_{])")
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.pipelines.validate import ValidatePipeline
-from packager.publish import package
+from packager.build import package
 from packager.schema import ENTRY, OBSERVATIONS, PAPERS, entry_value_problem, int_bounds
 from packager.spool import SpoolWriter
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from packager.changes import CHANGES
 from packager.manifest import problems
+from packager.schema import CHANGES
 
 from ..conftest import corpus_spool, last_json, run_paperset
 

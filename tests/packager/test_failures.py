@@ -4,7 +4,6 @@ names, and kill -9 at random points."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 
 from packager.manifest import problems
 
-from ..conftest import ROOT, corpus_spool, run_paperset
+from ..conftest import ROOT, corpus_spool, run_paperset, slow_paperset
 
 
 def make_spool(folder: Path, corpus_path: Path, count: int = 300, *, finish: bool = True) -> Path:
@@ -83,18 +82,17 @@ def test_an_output_that_cannot_be_written_is_refused(tmp_path, corpus_path) -> N
 
 
 def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, corpus_path) -> None:
-    from packager.publish import STEPS
+    from packager.build import STEPS
 
     # A different spool each time, so every attempt has real work to do (more papers each time).
     spools = [make_spool(tmp_path / f"spool{i}", corpus_path, 100 + 60 * i) for i in range(13)]
     root = tmp_path / "out"
-    env = {**os.environ, "PAPERSET_PACKAGER_STEP_DELAY": "0.1"}
     rng = random.Random(5)
     killed_after: list[int] = []
     for n, spool in enumerate(spools):
-        proc = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), "package", "--spool", str(spool), "--out",
-                                 str(root), "--name", "ds"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([*slow_paperset(0.1), "package", "--spool", str(spool), "--out", str(root),
+                                 "--name", "ds"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
         last = n == len(spools) - 1
         # Kill right after a chosen step began (every step is hit across the loop), never the last attempt.
         step = n % len(STEPS)
@@ -140,7 +138,7 @@ def test_page_text_cannot_break_the_card(tmp_path, corpus_path) -> None:
 def test_unchanged_data_gives_identical_bytes(tmp_path, corpus_path) -> None:
     from datetime import UTC, datetime
 
-    from packager.publish import package as publish
+    from packager.build import package as publish
 
     spool = make_spool(tmp_path / "spool", corpus_path, 400)
     now = datetime(2026, 1, 2, tzinfo=UTC)

@@ -223,7 +223,7 @@ def test_private_repository_token_and_failures_are_one_line(tmp_path, corpus_pat
 
 
 def test_the_next_version_comes_after_a_pulled_parent(tmp_path) -> None:
-    from packager.publish import next_version
+    from packager.build import next_version
 
     pulled, older = tmp_path / "pulled", tmp_path / "older"
     pulled.mkdir()

@@ -14,8 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from packager import card
-from packager.changes import CHANGES
-from packager.schema import OBSERVATIONS, PAPERS
+from packager.schema import CHANGES, OBSERVATIONS, PAPERS
 
 from ..conftest import ROOT, corpus_spool, last_json, run_paperset
 from .hub_standin import HubStandIn

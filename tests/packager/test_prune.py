@@ -10,11 +10,11 @@ import pytest
 
 from crawler.run import CrawlRequest
 from crawler.runner import open_run
+from packager.build import package
 from packager.lock import dataset_lock
 from packager.manifest import problems
-from packager.parent import versions
+from packager.parent import LATEST, versions
 from packager.prune import plan_prune
-from packager.publish import LATEST, package
 
 from ..conftest import last_json, run_paperset
 from .test_failures import make_spool
