@@ -101,9 +101,9 @@ PAPERSET_DEDUPE_ENABLED = True
 PAPERSET_REJECTS_ENABLED = True
 EXTENSIONS = {
     "crawler.rejects.RejectsLog": 100,
-    "crawler.progress_display.LiveProgress": 600,
 }
-# A live progress bar on stderr (the CLI turns it on when stdout and stderr are terminals, without --json).
+# A live progress bar on stderr (the CLI turns it on when stdout and stderr are terminals, without --json;
+# the bar is the application's extension, paperset/progress_display.py, added by paperset/crawl.py).
 PAPERSET_PROGRESS = False
 # Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
 PAPERSET_REJECTS = "rejects.jsonl"

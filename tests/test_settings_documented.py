@@ -22,7 +22,7 @@ NAME = re.compile(r"\bPAPERSET_[A-Z0-9_]*[A-Z0-9]\b(?![_{])")
 def names_read_in_code() -> set[str]:
     """Every PAPERSET_ name that appears in the installed packages' code, settings.py aside."""
     found: set[str] = set()
-    for folder in ("crawler", "packager"):
+    for folder in ("crawler", "packager", "spool", "paperset"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name != "settings.py":
                 found.update(NAME.findall(path.read_text(encoding="utf-8")))
