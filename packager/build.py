@@ -31,7 +31,8 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import TABLES
-from packager.spool import read_meta, write_json_atomic
+from spool.reader import read_meta
+from spool.writer import write_json_atomic
 
 logger = logging.getLogger(__name__)
 MAX_NAME = 100
