@@ -35,10 +35,13 @@ from packager.schema import (
     TS,
 )
 from spool.reader import spool_tables
+from spool.schema import ENTRY
 
-DESCRIPTIVE = ("paper_id", "arxiv_version", "content_key", "title", "abstract", "authors", "published_at",
-               "submitted_on_daily_at", "upvotes", "num_comments", "github_stars", "github_repo", "project_page",
-               "thumbnail", "ai_keywords", "ai_summary", "organization", "cluster_id", "similarity")
+# The entry fields a paper row takes from its sightings (its last non-null value of each): the papers
+# schema's fields that are entry fields, the key aside.
+DESCRIPTIVE = tuple(n for n in PAPERS.names if n in ENTRY.names and n != "paper_key")
+
+
 @dataclass
 class FoldStats:
     """What the card and the result need, gathered bucket by bucket."""

@@ -1,17 +1,14 @@
-"""`paperset prune ROOT/NAME --keep N`: remove old versions and old run folders of a dataset, never the
+"""Pruning a dataset (`paperset prune ROOT/NAME --keep N`): remove old versions and old run folders of a dataset, never the
 version `LATEST` points at (the parent the next run folds onto) nor the newest run (which it may resume)."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packager.build import latest
-from packager.lock import DatasetLocked, dataset_lock
+from packager.lock import dataset_lock
 from packager.parent import versions
 
 RUNS = ".runs"
@@ -61,32 +58,3 @@ def prune(dataset: Path, keep: int, *, dry_run: bool = False) -> PruneResult:
             for name in result.removed_runs:
                 shutil.rmtree(dataset / RUNS / name)
     return result
-
-
-def cmd_prune(args: argparse.Namespace) -> int:
-    try:
-        result = prune(args.dataset, args.keep, dry_run=args.dry_run)
-    except ValueError as exc:
-        print(f"paperset prune: {exc}", file=sys.stderr)
-        return 2
-    except DatasetLocked as exc:
-        print(f"paperset prune: {exc}", file=sys.stderr)
-        return 4
-    verb = "would remove" if args.dry_run else "removed"
-    print(f"{verb} {len(result.removed_versions)} versions {result.removed_versions} and "
-          f"{len(result.removed_runs)} run folders; kept versions {result.kept_versions}",
-          file=sys.stderr if args.json else sys.stdout)
-    if args.json:
-        print(json.dumps({**asdict(result), "dry_run": args.dry_run}, sort_keys=True))
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `paperset prune` to the parser."""
-    parser = sub.add_parser("prune", help="remove old versions and run folders of a dataset (never LATEST's)")
-    parser.add_argument("dataset", type=Path, help="the dataset folder, ROOT/NAME")
-    parser.add_argument("--keep", type=int, required=True, metavar="N",
-                        help="keep the N newest versions (and LATEST's, always) and the N newest run folders")
-    parser.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
-    parser.add_argument("--json", action="store_true", help="the kept and removed folders as one JSON line")
-    parser.set_defaults(handler=cmd_prune)

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +17,7 @@ from packager.changes import compare
 from packager.errors import BadTarget, PackagerError
 from packager.lock import DatasetLocked, dataset_lock
 from packager.manifest import problems
-from packager.prune import register as register_prune
+from packager.prune import prune
 from packager.schema import PAPERS
 from spool.reader import SpoolError
 
@@ -170,3 +171,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     diff.set_defaults(handler=cmd_diff)
     register_prune(sub)
 
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Remove all but the newest versions and run folders of a dataset."""
+    try:
+        result = prune(args.dataset, args.keep, dry_run=args.dry_run)
+    except ValueError as exc:
+        print(f"paperset prune: {exc}", file=sys.stderr)
+        return 2
+    except DatasetLocked as exc:
+        print(f"paperset prune: {exc}", file=sys.stderr)
+        return 4
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(result.removed_versions)} versions {result.removed_versions} and "
+          f"{len(result.removed_runs)} run folders; kept versions {result.kept_versions}",
+          file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps({**asdict(result), "dry_run": args.dry_run}, sort_keys=True))
+    return 0
+
+
+def register_prune(sub: argparse._SubParsersAction) -> None:
+    """Add `paperset prune` to the parser."""
+    parser = sub.add_parser("prune", help="remove old versions and run folders of a dataset (never LATEST's)")
+    parser.add_argument("dataset", type=Path, help="the dataset folder, ROOT/NAME")
+    parser.add_argument("--keep", type=int, required=True, metavar="N",
+                        help="keep the N newest versions (and LATEST's, always) and the N newest run folders")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
+    parser.add_argument("--json", action="store_true", help="the kept and removed folders as one JSON line")
+    parser.set_defaults(handler=cmd_prune)
