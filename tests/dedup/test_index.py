@@ -190,6 +190,17 @@ def test_bands_and_rows_come_from_datasketchs_public_optimiser() -> None:
     assert "_optimal_param" not in Path(config_module.__file__).read_text(encoding="utf-8")
 
 
+def test_the_known_optima_the_shipped_defaults_use_are_datasketchs() -> None:
+    """The table that spares a default run datasketch's scipy import holds what the optimiser computes."""
+    from crawler.dedup.config import KNOWN_OPTIMA, optimal_params
+
+    assert KNOWN_OPTIMA
+    for (threshold, num_perm), params in KNOWN_OPTIMA.items():
+        assert optimal_params(threshold, num_perm) == params
+    defaults = DedupeConfig()
+    assert (defaults.threshold, defaults.num_perm) in KNOWN_OPTIMA
+
+
 @pytest.mark.redis
 def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> None:
     """redis_lsh.py writes datasketch's private Redis layout itself: this pins it for the pinned version."""
