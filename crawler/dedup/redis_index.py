@@ -60,6 +60,10 @@ class RedisNearDupIndex:
     def contains(self, key: str) -> bool:
         return key in self.lsh
 
+    def contains_many(self, keys: list[str]) -> list[bool]:
+        """`contains` of each key in one round trip (the near-dedupe step asks for a batch at once)."""
+        return self.pipelined.contains_many(keys)
+
     def cluster_of(self, key: str) -> str | None:
         value = self.clusters.get(key)
         return None if value is None else value.decode()
@@ -69,8 +73,8 @@ class RedisNearDupIndex:
 
     def query_insert_batch(self, keys: list[str], texts: list[str]) -> list[Match | None]:
         """As NearDupIndex.query_insert_batch; among equally similar matches the smallest key wins (Redis
-        keeps no insertion order). Three round trips a batch: every entry's inserts and lookups (in order,
-        in one pipeline), the candidates' signatures, then the clusters read and written."""
+        keeps no insertion order). Four round trips a batch: every entry's inserts and lookups (in order, in
+        one script), the candidates' signatures, then the clusters read and written."""
         hashes, offsets = self.shingler.batch(texts)
         signatures = self.hasher.signatures(hashes, offsets)
         # Insert, then query: two processes that meet near copies at the same moment then always see each
@@ -79,8 +83,8 @@ class RedisNearDupIndex:
         counts = np.diff(offsets).tolist()
         indexed = [i for i, count in enumerate(counts) if count]
         found = self.pipelined.insert_query_many(
-            [(keys[i], signatures[i], [("hset", (self.signatures.name, keys[i], signatures[i].tobytes()))])
-             for i in indexed], insert=True)
+            [(keys[i], signatures[i]) for i in indexed], insert=True,
+            signatures=(self.signatures.name, [signatures[i].tobytes() for i in indexed]))
         candidates: list[list[str]] = [[] for _ in keys]
         for i, members in zip(indexed, found, strict=True):
             candidates[i] = sorted(members)

@@ -266,3 +266,6 @@ def test_a_batch_through_redis_gives_what_one_call_per_entry_gives(redis_url, co
     assert [m and m[0] for m in matches[-4:]] == [keys[3], "copy-a", keys[10], None]
     assert clusters["copy-b"] == clusters["copy-a"] == clusters[keys[3]] == keys[3]
     assert clusters["empty"] is None
+    index = open_index(DedupeConfig(), redis_url)
+    assert index.contains_many([*keys, "never-seen"]) == [k != "empty" for k in keys] + [False]
+    assert index.contains_many([]) == []
