@@ -32,7 +32,7 @@ from twisted.internet import task
 from crawler.checkpoint import REDO, progress_for
 from crawler.coverage import INCOMPLETE
 from crawler.items import PaperEntry
-from packager.spool import entry_record
+from spool.writer import entry_record
 
 logger = logging.getLogger(__name__)
 

@@ -63,7 +63,7 @@ def kill_one_worker_when(server: ReplicaServer, after: int, killed: list[int]) -
     deadline = time.monotonic() + 300
     while len(server.timed) < after and time.monotonic() < deadline:
         time.sleep(0.01)
-    out = subprocess.run(["pgrep", "-f", "crawler.cli worker"], capture_output=True, text=True).stdout.split()
+    out = subprocess.run(["pgrep", "-f", "paperset.cli worker"], capture_output=True, text=True).stdout.split()
     if out:
         pid = int(sorted(out)[0])
         os.kill(pid, signal.SIGKILL)
@@ -256,7 +256,7 @@ def test_the_schedulers_seen_check_and_push_are_one_step(tmp_path) -> None:
     from scrapy.utils.test import get_crawler
 
     from crawler.distributed import _SEEN_PUSH, CLAIM_META, ClaimingScheduler, keys
-    from crawler.workers import worker_settings
+    from paperset.workers import worker_settings
 
     with redis_server(tmp_path) as url:
         server = redis.Redis.from_url(url)

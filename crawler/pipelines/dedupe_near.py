@@ -18,7 +18,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import Match, NearDupIndex, open_index
 from crawler.items import PaperEntry
-from packager.spool import read_entries
+from spool.reader import read_entries
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.browser import LOAD_ALL_SCRIPT
-from crawler.checkpoint import read_ledger, read_settled, resume_frontier, tracked
+from crawler.checkpoint import resume_frontier, tracked
 from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED, STAT, STATUSES, Coverage, failure_reason
 from crawler.hosts import allowed_netlocs, check_base_url, on_site, split_credentials
 from crawler.items import PaperEntry
@@ -29,7 +29,7 @@ from crawler.pages.hf import (
     parse_listing,
     parse_paper_page,
 )
-from packager.spool import LEDGER
+from spool.ledger import LEDGER, read_ledger, read_settled
 
 logger = logging.getLogger(__name__)
 

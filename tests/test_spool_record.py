@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from packager.spool import ENTRY_FIELDS, entry_record
+from spool.schema import ENTRY_FIELDS
+from spool.writer import entry_record
 
 
 def test_a_line_reads_back_to_the_entry_fields_in_order() -> None:
