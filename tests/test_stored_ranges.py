@@ -63,7 +63,8 @@ def test_every_value_validation_accepts_can_be_packaged(tmp_path: Path, chain) -
 
 
 VALUES = [None, 0, 1, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, True, False, 1.5, float("nan"),
-          float("inf"), "", "text", "2024-05-24T17:34:15.000+00:00", ["a", "b"], ["a", 1], [], ("a",), {"a": 1}, b"x"]
+          float("inf"), "", "text", "2024-05-24T17:34:15.000+00:00", ["a", "b"], ["a", 1], [], ("a",),
+          {"a": 1}, b"x"]
 
 
 class Text(str):

@@ -19,7 +19,6 @@ from typing import Any
 
 from datasketch import LeanMinHash, MinHashLSH
 
-
 # Per entry, in order: its signature (when a hash is named), its key and bands (datasketch's `keys`
 # storage: a hash field naming a list), each band in its table (a hash field naming a set that gets the
 # key), then the union of the keys in its bands' sets. ARGV: the keys hash, insert (0/1), the number of

@@ -124,7 +124,8 @@ class NearDedupePipeline:
         try:
             if self.ask_in_batches:
                 asked = [n for n, waiting in enumerate(batch) if waiting[1] is not None]
-                for n, known in zip(asked, self.index.contains_many([batch[n][0] for n in asked]), strict=True):
+                answers = self.index.contains_many([batch[n][0] for n in asked])
+                for n, known in zip(asked, answers, strict=True):
                     if known:
                         key, _, id_less, future = batch[n]
                         batch[n] = (key, None, id_less, future)

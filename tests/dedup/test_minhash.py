@@ -69,4 +69,5 @@ def test_permutations_are_datasketchs_own_without_importing_it() -> None:
         a, b = affine32_permutations(num_perm, seed)
         reference = MinHash(num_perm=num_perm, seed=seed).permutations
         assert a.dtype == b.dtype == np.uint32
-        assert np.array_equal(a, reference[0]) and np.array_equal(b, reference[1]), (num_perm, seed)
+        assert np.array_equal(a, reference[0]), (num_perm, seed)
+        assert np.array_equal(b, reference[1]), (num_perm, seed)
