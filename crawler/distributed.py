@@ -26,6 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
+from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler.checkpoint import REDO, progress_for
@@ -64,6 +65,16 @@ if redis.call('LLEN', KEYS[1]) > 0 then return 0 end
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('HLEN', ARGV[1] .. worker) > 0 then return 0 end
 end
+return 1
+"""
+
+# A new request's seen-check and queueing in one step: its fingerprint into the dupefilter's set (ARGV[1];
+# empty: not filtered) and, only if it was not there, the request onto the queue, its claim (ARGV[3], if
+# it came back claimed) released. KEYS: the dupefilter, the queue, the worker's claims. 1: queued.
+_SEEN_PUSH = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
 return 1
 """
 
@@ -122,6 +133,7 @@ class ClaimingQueue(FifoQueue):
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
         self.claims_key, self.workers_key = names["claims:"] + self.worker, names["workers"]
         self._pop_claim = server.register_script(_POP_CLAIM)
+        self._seen_push = server.register_script(_SEEN_PUSH)
         self.taken: list[tuple[str, bytes]] = []
 
     def __len__(self) -> int:
@@ -135,6 +147,18 @@ class ClaimingQueue(FifoQueue):
             pipe.hdel(self.claims_key, claim)
         pipe.execute()
         progress_for(self.spider.crawler).child_settled(request)
+
+    def push_unseen(self, request: Request, dupefilter_key: str, fingerprint: str) -> bool:
+        """`push` of a request whose fingerprint (empty: not filtered) was not yet seen, and the
+        seen-check, in one round trip; False (nothing done) for a duplicate."""
+        claim = request.meta.get(CLAIM_META) or ""
+        pushed = self._seen_push(keys=[dupefilter_key, self.key, self.claims_key],
+                                 args=[fingerprint, self._encode_request(request), claim])
+        if not pushed:
+            return False
+        request.meta.pop(CLAIM_META, None)
+        progress_for(self.spider.crawler).child_settled(request)
+        return True
 
     def room(self) -> int:
         """How many requests the engine will take now: the downloader's free slots (1 to CLAIM_BATCH_MAX)."""
@@ -156,6 +180,23 @@ class ClaimingQueue(FifoQueue):
         request = self._decode_request(data)
         request.meta[CLAIM_META] = claim
         return request
+
+
+class ClaimingScheduler(Scheduler):
+    """scrapy-redis's scheduler with a ClaimingQueue, whose seen-check and queueing of a new request are one
+    round trip instead of two (the dupefilter's SADD, then the push)."""
+
+    def enqueue_request(self, request: Request) -> bool:
+        queue = self.queue
+        if not isinstance(queue, ClaimingQueue):
+            return bool(super().enqueue_request(request))
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if not queue.push_unseen(request, self.df.key, fingerprint):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
 
 
 def release_dead(server: Any, name: str) -> int:

@@ -86,18 +86,19 @@ def table_rows(days: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]
 
 def chart(days: list[tuple[str, int]], path: Path) -> None:
     """Bars on a date axis: one a day up to DAILY_TABLE_MAX days, else one a week (weeks from Monday)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # A Figure drawn on the Agg canvas directly: pyplot (its backend machinery) is not imported.
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     weekly = len(days) > DAILY_TABLE_MAX
     bins: Counter[date] = Counter()
     for day, count in days:
         d = date.fromisoformat(day)
         bins[d - timedelta(days=d.weekday()) if weekly else d] += count
-    fig, ax = plt.subplots(figsize=(8, 3), dpi=80)
+    fig = Figure(figsize=(8, 3), dpi=80)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     points = sorted(bins.items())
     ax.bar([d for d, _ in points], [c for _, c in points], width=6 if weekly else 0.8, align="edge" if weekly
            else "center", color="#4b6fa8")
@@ -109,7 +110,6 @@ def chart(days: list[tuple[str, int]], path: Path) -> None:
     ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None, "Creation Time": None})
-    plt.close(fig)
 
 
 def features(schema: pa.Schema) -> list[dict[str, Any]]:

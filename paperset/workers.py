@@ -50,7 +50,7 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
     local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
     return {
         **{k: v for k, v in plan_settings.items() if k not in local},
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "crawler.distributed.ClaimingScheduler",
         "SCHEDULER_QUEUE_CLASS": "crawler.distributed.ClaimingQueue",
         "SCHEDULER_QUEUE_KEY": names["requests"],
         "SCHEDULER_DUPEFILTER_KEY": names["dupefilter"],

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from spool.ledger import LEDGER
 from spool.reader import read_meta
 from spool.schema import ENTRY_FIELDS, SCHEMA
@@ -24,7 +26,13 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # made once: json.dumps m
 
 def entry_record(entry: dict[str, Any]) -> str:
     """An entry as one spool line: the ENTRY_FIELDS, in that order, as JSON (without the newline)."""
-    return _ENCODE({name: entry.get(name) for name in ENTRY_FIELDS})
+    record = {name: entry.get(name) for name in ENTRY_FIELDS}
+    try:
+        return orjson.dumps(record).decode()  # about 6x json's encoder: a spool line per entry
+    except orjson.JSONEncodeError:
+        # What orjson refuses (a lone surrogate with normalization off, an int past 64 bits) json writes
+        # as it always did, or refuses alike.
+        return _ENCODE(record)
 
 
 def cut_partial_line(path: Path) -> None:

@@ -112,3 +112,16 @@ def test_bad_link_becomes_none_and_is_counted(chain) -> None:
     entry = chain(good(project_page="not a url", github_repo="http://github.com/a/b?utm_source=hf"))
     assert (entry.project_page, entry.github_repo) == (None, "https://github.com/a/b")
     assert chain.crawler.stats.get_value("paperset/repaired/bad_url") == 1
+
+
+def test_a_known_papers_author_list_is_cleaned_once_but_each_entry_gets_its_own_list(chain) -> None:
+    """The list cache hands every entry a fresh list, and counts dirty lists on every sighting."""
+    authors = [" Ada\x00 Lovelace ", "", "Alan  Turing", "Ada\x00 Lovelace"]
+    first, second = chain(good(authors=list(authors))), chain(good(authors=list(authors)))
+    assert first.authors == second.authors == ["Ada Lovelace", "Alan Turing", "Ada Lovelace"]
+    assert first.authors is not second.authors
+    first.authors.append("changed")
+    assert chain(good(authors=list(authors))).authors == ["Ada Lovelace", "Alan Turing", "Ada Lovelace"]
+    assert chain.crawler.stats.get_value("paperset/repaired/control_chars") == 3
+    assert chain(good(authors=["", " "])).authors is None
+    assert chain(good(authors=["Ada", 7])) == "bad_type"  # not all text: left as it is for validation

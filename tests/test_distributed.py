@@ -246,3 +246,37 @@ def test_the_environment_url_alone_does_not_make_a_run_distributed(tmp_path, rep
     assert many.returncode == 1
     assert many.stderr.startswith("paperset run: Redis at redis://127.0.0.1:9/0 failed (Error 111 connecting")
     assert many.stderr.rstrip().endswith("nothing was published")
+
+
+def test_the_schedulers_seen_check_and_push_are_one_step(tmp_path) -> None:
+    """A new request is queued (its claim released), a duplicate is not (its claim kept for the
+    request_dropped handler), a dont_filter one always is; one script call each."""
+    import redis
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed import _SEEN_PUSH, CLAIM_META, ClaimingScheduler, keys
+    from paperset.workers import worker_settings
+
+    with redis_server(tmp_path) as url:
+        server = redis.Redis.from_url(url)
+        names = keys("t")
+        crawler = get_crawler(Spider, {**worker_settings(url, "t", "w1", {}), "LOG_LEVEL": "ERROR"})
+        crawler.spider = crawler._create_spider("s")
+        scheduler = ClaimingScheduler.from_crawler(crawler)
+        scheduler.open(crawler.spider)
+        server.hset(names["claims:"] + "w1", mapping={"c1": b"x", "c2": b"y"})
+        first = Request("http://127.0.0.1/a", meta={CLAIM_META: "c1"})
+        again = Request("http://127.0.0.1/a", meta={CLAIM_META: "c2"})
+        server.script_load(_SEEN_PUSH)
+        server.config_resetstat()
+        assert scheduler.enqueue_request(first) is True
+        assert scheduler.enqueue_request(again) is False
+        assert scheduler.enqueue_request(Request("http://127.0.0.1/a", dont_filter=True)) is True
+        assert server.llen(names["requests"]) == 2
+        assert server.scard(names["dupefilter"]) == 1
+        assert CLAIM_META not in first.meta and again.meta[CLAIM_META] == "c2"
+        assert server.hkeys(names["claims:"] + "w1") == [b"c2"]
+        calls = {k: v["calls"] for k, v in server.info("commandstats").items()}
+        assert calls["cmdstat_evalsha"] == 3
+        assert crawler.stats.get_value("scheduler/enqueued/redis") == 2

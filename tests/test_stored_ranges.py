@@ -60,3 +60,27 @@ def test_every_value_validation_accepts_can_be_packaged(tmp_path: Path, chain) -
         n: top[n] for n in ("arxiv_version", "upvotes", "num_comments", "github_stars")}
     assert row["listings"][0]["rank"] == top["rank"]
     assert ValidatePipeline  # the step the chain runs
+
+
+VALUES = [None, 0, 1, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1, True, False, 1.5, float("nan"),
+          float("inf"), "", "text", "2024-05-24T17:34:15.000+00:00", ["a", "b"], ["a", 1], [], ("a",),
+          {"a": 1}, b"x"]
+
+
+class Text(str):
+    """A str subclass: the quick test leaves it to entry_value_problem."""
+
+
+@pytest.mark.parametrize("value", [*VALUES, Text("x"), [Text("x")]], ids=repr)
+def test_the_validators_quick_test_accepts_only_what_the_schema_rule_accepts(value) -> None:
+    """The per-field quick test (made once, for speed) never lets through what entry_value_problem refuses,
+    and accepts every plain value that rule accepts."""
+    from crawler.pipelines.validate import SCHEMA_CHECKS
+
+    assert len(SCHEMA_CHECKS) == len(ENTRY.names) - 3  # the three dates have their own rule
+    for name, ok in SCHEMA_CHECKS:
+        problem = entry_value_problem(name, value)
+        if ok(value):
+            assert problem is None, (name, value)
+        elif not any(isinstance(v, Text) for v in (value if isinstance(value, list) else [value])):
+            assert problem is not None, (name, value)

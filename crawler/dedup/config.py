@@ -14,16 +14,22 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from datasketch import MinHashLSH
-
 # Candidates are confirmed by estimated Jaccard, so a false positive of the bands only costs a comparison
 # while a false negative loses a near copy: weigh misses 9 to 1.
 WEIGHTS = (0.1, 0.9)
 
 
+# datasketch's optimum for the shipped defaults (threshold, num_perm) with WEIGHTS, so that a run with
+# them imports neither datasketch nor the scipy it integrates with (about a second of start-up); a test
+# holds it equal to what `optimal_params` computes.
+KNOWN_OPTIMA = {(0.7, 128): (20, 6)}
+
+
 @lru_cache(maxsize=8)
 def optimal_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) minimising datasketch's weighted error for the threshold (its public optimiser)."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=WEIGHTS)
     return lsh.b, lsh.r
 
@@ -63,7 +69,8 @@ class DedupeConfig:
         """(bands, rows): given, or datasketch's optimum for the threshold."""
         if self.bands is not None and self.rows is not None:
             return self.bands, self.rows
-        return optimal_params(self.threshold, self.num_perm)
+        known = KNOWN_OPTIMA.get((self.threshold, self.num_perm))
+        return known if known is not None else optimal_params(self.threshold, self.num_perm)
 
     @classmethod
     def from_settings(cls, settings: Any) -> DedupeConfig:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,9 +14,11 @@ from crawler.dedup.bands import BandTable, band_hashes
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.match import Match
 from crawler.dedup.minhash import BatchMinHasher
-from crawler.dedup.redis_index import RedisNearDupIndex
 from crawler.dedup.shingles import ShingleHasher
 from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, check_state, load_state, save_state
+
+if TYPE_CHECKING:
+    from crawler.dedup.redis_index import RedisNearDupIndex
 
 __all__ = ["INDEX_FILE", "IndexUnreadable", "Match", "NearDupIndex", "check_store", "load_index", "open_index"]
 logger = logging.getLogger(__name__)
@@ -201,5 +204,8 @@ def open_index(config: DedupeConfig, store: str) -> NearDupIndex | RedisNearDupI
     if store in ("", "memory"):
         return NearDupIndex(config)
     if store.startswith(("redis://", "rediss://")):
+        # Imported here: datasketch's Redis LSH imports scipy, which a run without Redis does not need.
+        from crawler.dedup.redis_index import RedisNearDupIndex
+
         return RedisNearDupIndex.connect(config, store)
     return load_index(config, Path(store))

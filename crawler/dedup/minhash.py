@@ -9,10 +9,23 @@ multiply-add per permutation block, and `np.minimum.reduceat` per text.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 _EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def affine32_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) uint32 as datasketch 2.0's `MinHash(num_perm, seed).permutations` (affine32) draws them,
+    without importing datasketch (which imports scipy: a second of every run's start-up)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def fmix32(values: np.ndarray) -> np.ndarray:
@@ -35,9 +48,8 @@ class BatchMinHasher:
 
     def __init__(self, num_perm: int = 128, seed: int = 1, chunk: int = 4096) -> None:
         self.num_perm, self.seed, self.chunk = num_perm, seed, chunk
-        a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-        self.a = np.asarray(a, dtype=np.uint32)[:, None]
-        self.b = np.asarray(b, dtype=np.uint32)[:, None]
+        a, b = affine32_permutations(num_perm, seed)
+        self.a, self.b = a[:, None], b[:, None]
 
     def signatures(self, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """(len(offsets)-1, num_perm) uint32: the signature of each text's shingle hashes."""
@@ -59,6 +71,7 @@ class BatchMinHasher:
 
     def lean(self, signature: np.ndarray) -> LeanMinHash:
         """A datasketch LeanMinHash holding the signature (for MinHashLSH and jaccard)."""
+        from datasketch import LeanMinHash
         return LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
 
 

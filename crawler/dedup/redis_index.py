@@ -60,6 +60,10 @@ class RedisNearDupIndex:
     def contains(self, key: str) -> bool:
         return key in self.lsh
 
+    def contains_many(self, keys: list[str]) -> list[bool]:
+        """`contains` of each key in one round trip (the near-dedupe step asks for a batch at once)."""
+        return self.pipelined.contains_many(keys)
+
     def cluster_of(self, key: str) -> str | None:
         value = self.clusters.get(key)
         return None if value is None else value.decode()
@@ -69,31 +73,51 @@ class RedisNearDupIndex:
 
     def query_insert_batch(self, keys: list[str], texts: list[str]) -> list[Match | None]:
         """As NearDupIndex.query_insert_batch; among equally similar matches the smallest key wins (Redis
-        keeps no insertion order)."""
+        keeps no insertion order). Four round trips a batch: every entry's inserts and lookups (in order, in
+        one script), the candidates' signatures, then the clusters read and written."""
         hashes, offsets = self.shingler.batch(texts)
         signatures = self.hasher.signatures(hashes, offsets)
+        # Insert, then query: two processes that meet near copies at the same moment then always see each
+        # other (the later query finds the earlier insert). The caller has just checked that the keys are
+        # new; inserting a known key again only rewrites the same values. An empty text is not indexed.
+        counts = np.diff(offsets).tolist()
+        indexed = [i for i, count in enumerate(counts) if count]
+        found = self.pipelined.insert_query_many(
+            [(keys[i], signatures[i]) for i in indexed], insert=True,
+            signatures=(self.signatures.name, [signatures[i].tobytes() for i in indexed]))
+        candidates: list[list[str]] = [[] for _ in keys]
+        for i, members in zip(indexed, found, strict=True):
+            candidates[i] = sorted(members)
+        others = sorted({c for i, members in enumerate(candidates) for c in members if c != keys[i]})
+        client = self.signatures.client
+        stored = dict(zip(others, client.hmget(self.signatures.name, others), strict=True)) if others else {}
         results: list[Match | None] = []
-        for key, signature, count in zip(keys, signatures, np.diff(offsets).tolist(), strict=True):
+        for key, signature, members in zip(keys, signatures, candidates, strict=True):
             best: Match | None = None
-            # Insert, then query: two processes that meet near copies at the same moment then always see
-            # each other (the later query finds the earlier insert). The caller has just checked that the
-            # key is new; inserting a known key again only rewrites the same values.
-            write = [("hset", (self.signatures.name, key, signature.tobytes()))]
-            candidates = self.pipelined.insert_query(key, self.hasher.lean(signature), insert=True,
-                                                     extra=write) if count else []
-            for candidate in sorted(candidates):
-                other = None if candidate == key else self.signatures.get(candidate)
+            for candidate in members:
+                other = None if candidate == key else stored.get(candidate)
                 if other is None:
                     continue
                 similarity = estimated_jaccard(signature, np.frombuffer(other, dtype=np.uint32))
                 if similarity >= self.config.threshold and (best is None or similarity > best.similarity):
                     best = Match(str(candidate), similarity)
             results.append(best)
-            if best is not None:
-                cluster = self.cluster_of(best.key) or best.key
-                self.clusters[best.key] = cluster
-                self.clusters[key] = cluster
+        self._link([(key, best.key) for key, best in zip(keys, results, strict=True) if best is not None])
         return results
+
+    def _link(self, links: list[tuple[str, str]]) -> None:
+        """Each (key, best match) in turn: both get the match's cluster (or the match's key), as one
+        cluster_of and two writes per link would, in one read and one write."""
+        if not links:
+            return
+        asked = sorted({best for _, best in links})
+        found = self.clusters.client.hmget(self.clusters.name, asked)
+        clusters = {k: v.decode() for k, v in zip(asked, found, strict=True) if v is not None}
+        written: dict[str, str] = {}
+        for key, best in links:
+            cluster = clusters.get(best) or best
+            clusters[best] = clusters[key] = written[best] = written[key] = cluster
+        self.clusters.client.hset(self.clusters.name, mapping=written)
 
     def save(self, path: Any = None) -> None:
         """Nothing to write: Redis holds the index."""

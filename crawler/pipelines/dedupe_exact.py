@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -13,6 +14,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler.items import PaperEntry
 
 
+@lru_cache(maxsize=1 << 13)  # a known paper comes again and again, with the same (cached) texts
 def content_key(title: str | None, abstract: str | None) -> str:
     """A stable hash of the normalized title and abstract (case-folded): the identity of an id-less entry."""
     text = f"{(title or '').casefold()}\n{(abstract or '').casefold()}"

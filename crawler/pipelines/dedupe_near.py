@@ -58,6 +58,7 @@ class NearDedupePipeline:
         # Entries waiting for the next batch, in arrival order, and the futures of their keys.
         self.batch: list[Waiting] = []
         self.waiting: dict[str, asyncio.Future[Outcome]] = {}
+        self.ask_in_batches = hasattr(index, "contains_many")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:
@@ -104,7 +105,8 @@ class NearDedupePipeline:
     async def _judged(self, key: str, entry: Any) -> Outcome:
         if key in self.waiting:
             return await self.waiting[key]
-        known = self.index.contains(key)
+        # A shared (Redis) index is asked once for the whole batch, in `flush`; a local one now.
+        known = not self.ask_in_batches and self.index.contains(key)
         if known and not self.batch:
             return self._known(key)
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -120,6 +122,13 @@ class NearDedupePipeline:
         batch, self.batch = self.batch, []
         start = 0
         try:
+            if self.ask_in_batches:
+                asked = [n for n, waiting in enumerate(batch) if waiting[1] is not None]
+                answers = self.index.contains_many([batch[n][0] for n in asked])
+                for n, known in zip(asked, answers, strict=True):
+                    if known:
+                        key, _, id_less, future = batch[n]
+                        batch[n] = (key, None, id_less, future)
             while start < len(batch):
                 end = start
                 while end < len(batch) and batch[end][1] is not None:

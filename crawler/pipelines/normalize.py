@@ -44,10 +44,30 @@ def _timestamp(value: str) -> str | None:
     return canonical_timestamp(value)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _arxiv_id(value: str) -> tuple[str, int | None] | None:
+    return canonical_arxiv_id(value)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _text_list(values: tuple[str, ...]) -> tuple[tuple[str, ...] | None, bool]:
+    """A list of strings cleaned as a whole (a known paper's authors come again and again)."""
+    kept, unwanted = _clean_each(values)
+    return (tuple(kept) if kept else None), unwanted
+
+
 def _clean_list(values: Any) -> tuple[Any, bool]:
     """crawler.normalize.clean_list (through the cache), and whether an element held unwanted characters."""
     if not isinstance(values, list):
         return values, False
+    if all(type(value) is str for value in values):
+        cleaned, unwanted = _text_list(tuple(values))
+        return (list(cleaned) if cleaned is not None else None), unwanted  # a new list for each entry
+    kept, unwanted = _clean_each(values)
+    return kept or None, unwanted
+
+
+def _clean_each(values: Any) -> tuple[list[Any], bool]:
     kept: list[Any] = []
     unwanted = False
     for value in values:
@@ -56,7 +76,7 @@ def _clean_list(values: Any) -> tuple[Any, bool]:
             unwanted = unwanted or dirty
         if value is not None:
             kept.append(value)
-    return kept or None, unwanted
+    return kept, unwanted
 
 
 class NormalizePipeline:
@@ -101,7 +121,8 @@ class NormalizePipeline:
         for name in DATE_FIELDS:
             raw = entry.get(name)
             entry[name] = (_timestamp(raw) if isinstance(raw, str) else canonical_timestamp(raw)) or raw
-        parsed = canonical_arxiv_id(entry.get("paper_id"))
+        raw_id = entry.get("paper_id")
+        parsed = _arxiv_id(raw_id) if type(raw_id) is str else canonical_arxiv_id(raw_id)
         if parsed is not None:
             entry["paper_id"], version = parsed
             entry["arxiv_version"] = version

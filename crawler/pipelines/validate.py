@@ -3,10 +3,14 @@ counts; a failing entry is rejected with a reason."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -15,11 +19,48 @@ from crawler.items import PaperEntry
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
 from crawler.rejects import Rejected
-from spool.schema import ENTRY, entry_value_problem
+from spool.schema import ENTRY, NON_NEGATIVE, entry_value_problem, int_bounds
 
 COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank", "arxiv_version")
 # arXiv's first paper: nothing on the site can be older.
 EARLIEST = datetime(1991, 8, 1, tzinfo=UTC)
+# Known papers are seen again and again: the same id and dates are parsed once.
+CACHE_SIZE = 1 << 13
+
+
+def storable(name: str) -> Callable[[Any], bool]:
+    """A quick test that is true only for values `entry_value_problem(name, ...)` accepts (exact types;
+    anything else, a subclass included, is asked of `entry_value_problem` itself, which words the problem).
+    Made once per field: looking the field's Arrow type up for every entry was most of validation's time."""
+    kind = ENTRY.field(name).type
+    if pa.types.is_integer(kind):
+        low, high = int_bounds(kind)
+        low = max(low, 0) if name in NON_NEGATIVE else low
+        return lambda v: v is None or (type(v) is int and low <= v <= high)
+    if pa.types.is_floating(kind):
+        return lambda v: v is None or type(v) is int or (type(v) is float and math.isfinite(v))
+    if pa.types.is_string(kind) or pa.types.is_timestamp(kind):
+        return lambda v: v is None or type(v) is str
+    if pa.types.is_list(kind):
+        return lambda v: v is None or (type(v) is list and all(type(x) is str for x in v))
+    return lambda v: v is None
+
+
+# The fields the schema rule checks (dates: the date rule below), each with its quick test.
+SCHEMA_CHECKS = tuple((name, storable(name)) for name in ENTRY.names if name not in DATE_FIELDS)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _is_arxiv_id(paper_id: str) -> bool:
+    return canonical_arxiv_id(paper_id) == (paper_id, None)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _moment(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -57,13 +98,13 @@ def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
         raise Rejected("title_too_long", f"{len(title)} > {limits.max_title_chars} characters")
     if abstract is not None and len(abstract) > limits.max_abstract_chars:
         raise Rejected("abstract_too_long", f"{len(abstract)} > {limits.max_abstract_chars} characters")
-    if paper_id is not None and canonical_arxiv_id(paper_id) != (paper_id, None):
+    if paper_id is not None and not _is_arxiv_id(paper_id):
         raise Rejected("bad_paper_id", f"{paper_id!r} is not an arXiv id")
-    for name in ENTRY.names:
+    for name, ok in SCHEMA_CHECKS:
         # The spool schema says what can be stored (type and range): nothing accepted here fails packaging.
-        if name in DATE_FIELDS:
-            continue  # the date rule below
         value = entry.get(name)
+        if ok(value):
+            continue
         problem = entry_value_problem(name, value)
         if problem is None:
             continue
@@ -77,10 +118,9 @@ def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
         value = entry.get(name)
         if value is None:
             continue
-        try:
-            moment = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise Rejected("bad_date", f"{name} = {value!r} is not a date") from None
+        moment = _moment(value) if isinstance(value, str) else None
+        if moment is None:
+            raise Rejected("bad_date", f"{name} = {value!r} is not a date")
         if moment.tzinfo is None or not EARLIEST <= moment <= latest:
             raise Rejected("bad_date", f"{name} = {value} is outside {EARLIEST.date()}..{latest.date()}")
 

@@ -190,6 +190,17 @@ def test_bands_and_rows_come_from_datasketchs_public_optimiser() -> None:
     assert "_optimal_param" not in Path(config_module.__file__).read_text(encoding="utf-8")
 
 
+def test_the_known_optima_the_shipped_defaults_use_are_datasketchs() -> None:
+    """The table that spares a default run datasketch's scipy import holds what the optimiser computes."""
+    from crawler.dedup.config import KNOWN_OPTIMA, optimal_params
+
+    assert KNOWN_OPTIMA
+    for (threshold, num_perm), params in KNOWN_OPTIMA.items():
+        assert optimal_params(threshold, num_perm) == params
+    defaults = DedupeConfig()
+    assert (defaults.threshold, defaults.num_perm) in KNOWN_OPTIMA
+
+
 @pytest.mark.redis
 def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> None:
     """redis_lsh.py writes datasketch's private Redis layout itself: this pins it for the pinned version."""
@@ -220,3 +231,41 @@ def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> N
     for table, band in zip(tables, bands, strict=True):
         assert client.hgetall(table) == {band: table + band}
         assert client.smembers(table + band) == {key}
+
+
+@pytest.mark.redis
+def test_a_batch_through_redis_gives_what_one_call_per_entry_gives(redis_url, corpus_path) -> None:
+    """The batched Redis path (one pipeline for every entry's inserts and lookups, one read of candidate
+    signatures, one of clusters) judges in order, as one call per entry does: matches, similarities and
+    cluster ids alike, chains of copies within the batch included."""
+    import redis
+
+    from crawler.dedup.index import open_index
+
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line)["paper"] for _, line in zip(range(40), lines, strict=False)]
+    texts = [f"{clean_text(r['title'])} {clean_text(r['summary'])}" for r in rows]
+    keys = [r["id"] for r in rows]
+    # Near copies in the batch: of an entry before them, and of a copy (a chain), and an empty text.
+    keys += ["copy-a", "copy-b", "copy-c", "empty"]
+    texts += [texts[3] + " Extra words.", texts[3] + " Extra words. More.", texts[10] + " v2", ""]
+    client = redis.Redis.from_url(redis_url)
+
+    def judged(batch: int) -> tuple[list, dict]:
+        client.flushdb()
+        index = open_index(DedupeConfig(), redis_url)
+        matches = []
+        for start in range(0, len(keys), batch):
+            matches += index.query_insert_batch(keys[start:start + batch], texts[start:start + batch])
+        return ([m and (m.key, m.similarity) for m in matches],
+                {k: index.cluster_of(k) for k in keys})
+
+    one_by_one, batched = judged(1), judged(len(keys))
+    assert batched == one_by_one
+    matches, clusters = batched
+    assert [m and m[0] for m in matches[-4:]] == [keys[3], "copy-a", keys[10], None]
+    assert clusters["copy-b"] == clusters["copy-a"] == clusters[keys[3]] == keys[3]
+    assert clusters["empty"] is None
+    index = open_index(DedupeConfig(), redis_url)
+    assert index.contains_many([*keys, "never-seen"]) == [k != "empty" for k in keys] + [False]
+    assert index.contains_many([]) == []

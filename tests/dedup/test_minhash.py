@@ -10,7 +10,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.dedup.minhash import BatchMinHasher
+from crawler.dedup.minhash import BatchMinHasher, affine32_permutations
 from crawler.dedup.shingles import ShingleHasher
 from crawler.normalize import clean_text
 
@@ -62,3 +62,12 @@ def test_shingling_never_raises(texts: list[str]) -> None:
     hashes, offsets = ShingleHasher(5).batch(texts)
     assert len(offsets) == len(texts) + 1
     assert offsets[-1] == len(hashes)
+
+
+def test_permutations_are_datasketchs_own_without_importing_it() -> None:
+    for num_perm, seed in ((128, 1), (16, 0), (64, 7), (1024, 12345)):
+        a, b = affine32_permutations(num_perm, seed)
+        reference = MinHash(num_perm=num_perm, seed=seed).permutations
+        assert a.dtype == b.dtype == np.uint32
+        assert np.array_equal(a, reference[0]), (num_perm, seed)
+        assert np.array_equal(b, reference[1]), (num_perm, seed)
