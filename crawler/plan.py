@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from crawler.listings import Listing
-from crawler.politeness import PolitenessConfig
+from crawler.politeness.config import PolitenessConfig
 
 # Entries a listing has, as reported for the live site (site notes): ~30 a day, ~105 a week or month.
 EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trending": 50}

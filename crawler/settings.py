@@ -28,8 +28,8 @@ RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
     "crawler.hosts.OnlySiteMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.politeness.RobotsTxtMiddleware": 100,
-    "crawler.politeness.RetryAfterMiddleware": 560,
+    "crawler.politeness.middleware.RobotsTxtMiddleware": 100,
+    "crawler.politeness.middleware.RetryAfterMiddleware": 560,
 }
 # Hosts besides the base URL's that requests may go to (the site's known mirrors; URLs or host[:port],
 # comma-separated); a redirect anywhere else is not followed.

@@ -172,7 +172,7 @@ def test_a_booking_overtaken_by_a_429_is_made_again_so_no_window_exceeds_the_bud
     async def sleep(seconds: float) -> None:
         clock.now += seconds
 
-    monkeypatch.setattr("crawler.politeness.asyncio.sleep", sleep)
+    monkeypatch.setattr("crawler.politeness.gate.asyncio.sleep", sleep)
 
     async def request() -> None:
         await rate.wait("h", "page")
