@@ -18,7 +18,6 @@ import functools
 import json
 import logging
 import pickle
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,10 @@ class Progress:
             crawler.signals.connect(self.item_left, signal=signal)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.child_settled, signal=signals.request_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        return cls(crawler)
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -121,14 +124,14 @@ class Progress:
             listener(request, children, ok)
 
 
-_PROGRESS: weakref.WeakKeyDictionary[Crawler, Progress] = weakref.WeakKeyDictionary()
-
-
 def progress_for(crawler: Crawler) -> Progress:
-    """The crawler's one Progress, shared by the spider and the components that listen to it."""
-    if crawler not in _PROGRESS:
-        _PROGRESS[crawler] = Progress(crawler)
-    return _PROGRESS[crawler]
+    """The crawler's one Progress (an extension), shared by the spider and the components that listen to
+    it; a clear error when the extension is not enabled."""
+    progress = crawler.get_extension(Progress)
+    if progress is None:
+        raise RuntimeError("knowing when requests are done needs the extension crawler.checkpoint.Progress "
+                           "in EXTENSIONS (crawler/settings.py lists it)")
+    return progress
 
 
 def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterator[Any]]:

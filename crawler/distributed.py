@@ -28,9 +28,10 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from twisted.internet import task
 
-from crawler.checkpoint import REDO, progress_for
+from crawler.checkpoint import REDO, Progress, progress_for
 from crawler.coverage import INCOMPLETE
 from crawler.items import PaperEntry
+from crawler.redis_client import redis_for
 from packager.spool import entry_record
 
 logger = logging.getLogger(__name__)
@@ -116,8 +117,11 @@ class ClaimingQueue(FifoQueue):
     those in progress; at most CLAIM_BATCH_MAX): the engine asks for that many in a row. Those not yet
     handed to it wait here, claimed (a worker that dies loses none of them)."""
 
-    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
+    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None,
+                 progress: Progress | None = None) -> None:
         super().__init__(server, spider, key, serializer)
+        # The crawler's Progress; one of its own for a crawler that never starts (the coordinator's seeding).
+        self.progress = progress or progress_for(spider.crawler)
         settings = spider.crawler.settings
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
         self.claims_key, self.workers_key = names["claims:"] + self.worker, names["workers"]
@@ -134,7 +138,7 @@ class ClaimingQueue(FifoQueue):
         if claim:
             pipe.hdel(self.claims_key, claim)
         pipe.execute()
-        progress_for(self.spider.crawler).child_settled(request)
+        self.progress.child_settled(request)
 
     def room(self) -> int:
         """How many requests the engine will take now: the downloader's free slots (1 to CLAIM_BATCH_MAX)."""
@@ -252,16 +256,11 @@ class WorkerCoordination:
         name = crawler.settings.get("PAPERSET_REDIS_NAME")
         if not name:
             raise NotConfigured
-        from scrapy_redis import connection
-
-        ext = cls(crawler, connection.from_settings(crawler.settings), name, crawler.settings.get("PAPERSET_WORKER_ID"))
+        ext = cls(crawler, redis_for(crawler.settings), name, crawler.settings.get("PAPERSET_WORKER_ID"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
-        progress = progress_for(crawler)
-        progress.track_children = True  # a claim is released only once its new requests are queued
-        progress.subscribe(ext.request_done)
         return ext
 
     def request_dropped(self, request: Request, **_: Any) -> None:
@@ -274,6 +273,11 @@ class WorkerCoordination:
         self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
 
     def spider_opened(self, spider: Spider) -> None:
+        # Extensions are found only once all are made: Progress is subscribed to here, before any
+        # request starts.
+        progress = progress_for(self.crawler)
+        progress.track_children = True  # a claim is released only once its new requests are queued
+        progress.subscribe(self.request_done)
         spider.coverage_sink = coverage_sink(self.server, self.name)  # type: ignore[attr-defined]
         self.server.sadd(self.keys["workers"], self.worker)
         self.heartbeat()

@@ -142,7 +142,7 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
             raise
         self.failures_in_a_row = 0
         self.answered.add(host)
-        self.gate.observe(host, response.status, header_map(response))
+        await self.gate.learn(host, response.status, header_map(response))
         return response
 
     def connection_failed(self, request: Request) -> None:

@@ -57,11 +57,10 @@ class RejectsLog:
         path = crawler.settings.get("PAPERSET_REJECTS") or None
         redis_list = None
         if crawler.settings.get("PAPERSET_REDIS_NAME"):
-            from scrapy_redis import connection
-
             from crawler.distributed import keys
+            from crawler.redis_client import redis_for
 
-            redis_list = (connection.from_settings(crawler.settings),
+            redis_list = (redis_for(crawler.settings),
                           keys(crawler.settings["PAPERSET_REDIS_NAME"])["rejects"])
         log = cls(crawler, Path(path) if path else None, redis_list)
         crawler.signals.connect(log.item_dropped, signal=signals.item_dropped)

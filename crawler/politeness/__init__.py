@@ -10,14 +10,14 @@ refused request. The parts: `headers` (reading the answers), `config`, `gate` (t
 from __future__ import annotations
 
 from crawler.politeness.config import DEFAULT_BUDGETS, PolitenessConfig
-from crawler.politeness.extension import gate_for
+from crawler.politeness.extension import PolitenessGate, gate_for
 from crawler.politeness.gate import Booking, RateGate, TooLongWait
 from crawler.politeness.headers import THROTTLED, header_map, parse_ratelimit, parse_retry_after, request_kind
 from crawler.politeness.middleware import RetryAfterMiddleware, RobotsTxtMiddleware, give_up
 from crawler.politeness.shared import SharedRateGate
 
 __all__ = [
-    "DEFAULT_BUDGETS", "THROTTLED", "Booking", "PolitenessConfig", "RateGate",
+    "DEFAULT_BUDGETS", "THROTTLED", "Booking", "PolitenessConfig", "PolitenessGate", "RateGate",
     "RetryAfterMiddleware", "RobotsTxtMiddleware", "SharedRateGate", "TooLongWait", "gate_for", "give_up",
     "header_map", "parse_ratelimit", "parse_retry_after", "request_kind",
 ]

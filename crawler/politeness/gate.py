@@ -8,9 +8,12 @@ import time
 from bisect import insort
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from crawler.politeness.config import PolitenessConfig
 from crawler.politeness.headers import THROTTLED, parse_ratelimit, parse_retry_after
+
+_T = TypeVar("_T")
 
 
 class TooLongWait(Exception):
@@ -60,24 +63,44 @@ class RateGate:
         """Sleep until the request may start; the seconds waited. A booking overtaken by a closing of
         the host is given up and made again after it, so that the budget counts when requests really
         start. A wait longer than `max_wait_s` raises TooLongWait (the booking is given up)."""
-        booking, waited = self.reserve(kind), 0.0
+        booking, waited = await self.blocking(self.reserve, kind), 0.0
         while True:
-            closed = self.closed_until(host)
+            closed = await self.blocking(self.closed_until, host)
             if closed > booking.at:
-                self.cancel(booking)
-                booking = self.reserve(kind, floor=closed)
+                await self.blocking(self.cancel, booking)
+                booking = await self.blocking(self.reserve, kind, closed)
             delay = booking.at - self.clock()
             if delay <= 0:
                 return waited
             if delay > self.config.max_wait_s:
-                self.cancel(booking)
+                await self.blocking(self.cancel, booking)
                 raise TooLongWait(f"{host} may be asked again in {delay:.0f} s, more than PAPERSET_MAX_WAIT_S")
             await asyncio.sleep(delay)
             waited += delay
 
+    async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
+        """Run one of the gate's steps from async code: at once here, where the steps only touch memory
+        (SharedRateGate runs them in a thread: they wait for Redis)."""
+        return call(*args)
+
+    async def learn(self, host: str, status: int, headers: Mapping[str, str]) -> float:
+        """`observe` from async code (the download handler): the closing of the host is stored through
+        `blocking`."""
+        delay = self.wait_asked(host, status, headers)
+        if delay > 0:
+            await self.blocking(self.close_until, host, self.clock() + delay)
+        return delay
+
     def observe(self, host: str, status: int, headers: Mapping[str, str]) -> float:
         """Learn from an answer; the wait it asks for, in seconds (0: none). Called for every answer,
         so it reads nothing back from a shared gate."""
+        delay = self.wait_asked(host, status, headers)
+        if delay > 0:
+            self.close_until(host, self.clock() + delay)
+        return delay
+
+    def wait_asked(self, host: str, status: int, headers: Mapping[str, str]) -> float:
+        """The wait an answer asks for, in seconds (0: none), counting the host's 429/503 strikes."""
         remaining, reset = parse_ratelimit(headers)
         if status in THROTTLED:
             strikes = self.strikes[host] = self.strikes.get(host, 0) + 1
@@ -90,8 +113,6 @@ class RateGate:
         else:
             self.strikes.pop(host, None)
             delay = reset if remaining == 0 and reset is not None else 0.0
-        if delay > 0:
-            self.close_until(host, self.clock() + delay)
         return delay
 
     def closed_until(self, host: str) -> float:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from crawler.politeness.config import PolitenessConfig
 from crawler.politeness.gate import Booking, RateGate
+
+_T = TypeVar("_T")
 
 # Book a start for one request in a budget shared by processes: the same rule as RateGate.reserve, on
 # the Redis server's clock, in a sorted set of booked start times. ARGV: budget, window, a unique tag,
@@ -52,6 +56,10 @@ class SharedRateGate(RateGate):
         self.server, self.prefix = server, prefix
         self._reserve = server.register_script(_SHARED_RESERVE)
         self._close = server.register_script(_SHARED_CLOSE)
+
+    async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
+        """Each step waits for a Redis round trip: in a thread, so that the reactor goes on meanwhile."""
+        return await asyncio.to_thread(call, *args)
 
     def reserve(self, kind: str, floor: float = 0.0) -> Booking:
         budget = self.config.budgets.get(kind, 0)
