@@ -28,7 +28,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from twisted.internet import task
 
-from crawler.checkpoint import REDO, Progress, progress_for
+from crawler.checkpoint import REDO, DoneTracker, tracker_for
 from crawler.coverage import INCOMPLETE
 from crawler.items import PaperEntry
 from crawler.redis_client import redis_for
@@ -118,10 +118,10 @@ class ClaimingQueue(FifoQueue):
     handed to it wait here, claimed (a worker that dies loses none of them)."""
 
     def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None,
-                 progress: Progress | None = None) -> None:
+                 tracker: DoneTracker | None = None) -> None:
         super().__init__(server, spider, key, serializer)
-        # The crawler's Progress; one of its own for a crawler that never starts (the coordinator's seeding).
-        self.progress = progress or progress_for(spider.crawler)
+        # The crawler's DoneTracker; one of its own for a crawler that never starts (the coordinator seeds).
+        self.tracker = tracker or tracker_for(spider.crawler)
         settings = spider.crawler.settings
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
         self.claims_key, self.workers_key = names["claims:"] + self.worker, names["workers"]
@@ -138,7 +138,7 @@ class ClaimingQueue(FifoQueue):
         if claim:
             pipe.hdel(self.claims_key, claim)
         pipe.execute()
-        self.progress.child_settled(request)
+        self.tracker.child_settled(request)
 
     def room(self) -> int:
         """How many requests the engine will take now: the downloader's free slots (1 to CLAIM_BATCH_MAX)."""
@@ -273,11 +273,11 @@ class WorkerCoordination:
         self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
 
     def spider_opened(self, spider: Spider) -> None:
-        # Extensions are found only once all are made: Progress is subscribed to here, before any
+        # Extensions are found only once all are made: DoneTracker is subscribed to here, before any
         # request starts.
-        progress = progress_for(self.crawler)
-        progress.track_children = True  # a claim is released only once its new requests are queued
-        progress.subscribe(self.request_done)
+        tracker = tracker_for(self.crawler)
+        tracker.track_children = True  # a claim is released only once its new requests are queued
+        tracker.subscribe(self.request_done)
         spider.coverage_sink = coverage_sink(self.server, self.name)  # type: ignore[attr-defined]
         self.server.sadd(self.keys["workers"], self.worker)
         self.heartbeat()
@@ -310,7 +310,7 @@ class WorkerCoordination:
 
     def spider_idle(self, spider: Spider) -> None:
         self.flush()
-        progress_for(self.crawler).sweep()
+        tracker_for(self.crawler).sweep()
         release_dead(self.server, self.name)
         if not drained(self.server, self.name):
             raise DontCloseSpider

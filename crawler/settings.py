@@ -102,7 +102,7 @@ PAPERSET_REJECTS_ENABLED = True
 # Per-crawler shared objects, found with crawler.get_extension: when each request is done (resume, shared
 # queue acknowledgements) and the rate gate.
 EXTENSIONS = {
-    "crawler.checkpoint.Progress": 50,
+    "crawler.checkpoint.DoneTracker": 50,
     "crawler.politeness.extension.PolitenessGate": 60,
     "crawler.rejects.RejectsLog": 100,
     "crawler.progress_display.LiveProgress": 600,

@@ -18,7 +18,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import MemoryStatsCollector
 
-from crawler.checkpoint import Progress
+from crawler.checkpoint import DoneTracker
 from crawler.coverage import STAT, STATUSES
 from crawler.distributed import (
     HEARTBEAT_TTL_S,
@@ -98,7 +98,7 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
     crawler.stats = MemoryStatsCollector(crawler)  # this crawler never starts; seeding may count
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
     spider.coverage_sink = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
-    queue = ClaimingQueue(server, spider, keys(name)["requests"], progress=Progress(crawler))
+    queue = ClaimingQueue(server, spider, keys(name)["requests"], tracker=DoneTracker(crawler))
     seeds = spider.seed_requests()
     for request in seeds:
         queue.push(request)

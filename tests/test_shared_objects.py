@@ -14,7 +14,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project
-from crawler.checkpoint import Progress, progress_for
+from crawler.checkpoint import DoneTracker, tracker_for
 from crawler.politeness import PolitenessConfig, PolitenessGate, RateGate, SharedRateGate, gate_for
 from crawler.redis_client import redis_for
 
@@ -31,19 +31,19 @@ def test_gate_and_progress_are_the_crawlers_extensions() -> None:
     gate = gate_for(crawler)
     assert type(gate) is RateGate
     assert gate is gate_for(crawler) is crawler.get_extension(PolitenessGate).gate
-    assert progress_for(crawler) is crawler.get_extension(Progress)
+    assert tracker_for(crawler) is crawler.get_extension(DoneTracker)
     # Another crawler has its own.
     other = crawler_with_extensions(project.EXTENSIONS)
     assert gate_for(other) is not gate
-    assert progress_for(other) is not progress_for(crawler)
+    assert tracker_for(other) is not tracker_for(crawler)
 
 
 def test_a_component_without_its_extension_fails_with_a_clear_error() -> None:
     crawler = crawler_with_extensions({})
     with pytest.raises(RuntimeError, match=r"crawler\.politeness\.extension\.PolitenessGate in EXTENSIONS"):
         gate_for(crawler)
-    with pytest.raises(RuntimeError, match=r"crawler\.checkpoint\.Progress in EXTENSIONS"):
-        progress_for(crawler)
+    with pytest.raises(RuntimeError, match=r"crawler\.checkpoint\.DoneTracker in EXTENSIONS"):
+        tracker_for(crawler)
 
 
 def test_one_redis_client_per_server() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
@@ -17,19 +16,19 @@ from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.browser import LOAD_ALL_SCRIPT
-from crawler.checkpoint import read_ledger, read_settled, resume_frontier, tracked
+from crawler.checkpoint import resume_requests, resumed_outcomes, tracked
 from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED, STAT, STATUSES, Coverage, failure_reason
 from crawler.hosts import allowed_netlocs, check_base_url, on_site, split_credentials
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
 from crawler.pages.hf import (
-    HydrationError,
+    ApiAnswerError,
+    ExtractionError,
     parse_api_listing,
     parse_api_paper,
     parse_listing,
     parse_paper_page,
 )
-from packager.spool import LEDGER
 
 logger = logging.getLogger(__name__)
 
@@ -165,19 +164,16 @@ class HfPapersSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.worker:
             return
-        settings = self.crawler.settings
-        ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
-        if settings.getbool("PAPERSET_RESUME") and ledger.exists():
-            done = read_ledger(ledger)
-            for kind, key, status, reason in read_settled(ledger):
-                self.coverage.settle(Listing(kind, key), status, reason)
-            logger.info("resuming: %d requests already done (%s)", len(done), ledger)
-            for request in resume_frontier(self.crawler, self.seed_requests(), done):
-                if request.callback == self.parse_detail:
-                    self.detailed.add(request.cb_kwargs["paper_id"])
+        settled = resumed_outcomes(self.crawler.settings)
+        if settled is None:
+            for request in self.seed_requests():
                 yield request
             return
-        for request in self.seed_requests():
+        for kind, key, status, reason in settled:
+            self.coverage.settle(Listing(kind, key), status, reason)
+        for request in resume_requests(self.crawler, self.seed_requests()):
+            if request.callback == self.parse_detail:
+                self.detailed.add(request.cb_kwargs["paper_id"])
             yield request
 
     # --- requests, one kind per path ---------------------------------------------------------
@@ -214,10 +210,12 @@ class HfPapersSpider(scrapy.Spider):
     def parse_api(self, response: Response, listing: Listing, page: int) -> Iterator[Any]:
         try:
             if response.status != 200:
-                raise HydrationError(f"http_{response.status}")
+                yield from self.api_fallback(response.request, listing, page, f"http_{response.status}",
+                                             response.url)
+                return
             entries = parse_api_listing(response.text, url=response.url, kind=listing.kind, key=listing.key,
                                         offset=page * self.api_page_size)
-        except HydrationError as exc:
+        except ApiAnswerError as exc:
             yield from self.api_fallback(response.request, listing, page, exc.reason, response.url)
             return
         if page == 0:
@@ -351,17 +349,22 @@ class HfPapersSpider(scrapy.Spider):
     def parse_detail(self, response: Response, paper_id: str, api: bool) -> Iterator[Any]:
         try:
             if response.status != 200:
-                raise HydrationError(f"http_{response.status}")
+                yield from self.detail_failed(f"http_{response.status}", paper_id, api)
+                return
             if api:
                 entry = parse_api_paper(response.text, url=response.url)
             else:
                 entry = parse_paper_page(response.text, url=response.url)
-        except HydrationError as exc:
-            self._inc(f"paperset/details/{exc.reason}")
-            if api and self.fetch == "auto":
-                yield self.detail_request(paper_id, page=True)
+        except ExtractionError as exc:  # an API answer's or a page's
+            yield from self.detail_failed(exc.reason, paper_id, api)
             return
         self._inc(f"paperset/details/{'api' if api else 'page'}")
         entry.crawled_at = datetime.now(UTC).isoformat()
         entry.fetch_path = "api" if api else "page"
         yield entry
+
+    def detail_failed(self, reason: str, paper_id: str, api: bool) -> Iterator[scrapy.Request]:
+        """Count why a paper's details could not be read; from the API, ask the paper's page instead."""
+        self._inc(f"paperset/details/{reason}")
+        if api and self.fetch == "auto":
+            yield self.detail_request(paper_id, page=True)
