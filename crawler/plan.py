@@ -38,9 +38,9 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     """The plan: every expected request in order, counts per kind (with `details`, one API call per
     expected paper), chunks per window, least duration."""
     config = PolitenessConfig.from_settings(settings)
-    fetch = fetch or settings.get("PAPERSET_FETCH", "auto")
+    fetch = fetch or settings.get("PAPERSET_FETCH")
     base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
-    size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
+    size = settings.getint("PAPERSET_API_PAGE_SIZE")
     requests: list[dict[str, str]] = []
     for listing in listings:
         for kind, url in listing_requests(listing, fetch, size, base):

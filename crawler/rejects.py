@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -12,8 +11,6 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
-
-logger = logging.getLogger(__name__)
 
 
 class Rejected(DropItem):
@@ -52,7 +49,7 @@ class RejectsLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RejectsLog:
-        if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED", True):
+        if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED"):
             raise NotConfigured
         path = crawler.settings.get("PAPERSET_REJECTS") or None
         redis_list = None

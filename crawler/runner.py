@@ -14,7 +14,7 @@ from typing import Any
 from crawler.coverage import STAT, describe, incomplete
 from crawler.handler import UNREACHABLE
 from crawler.outcome import outcome_record
-from crawler.run import CrawlRequest, run_crawl
+from crawler.run import CrawlRequest, crawl_settings, run_crawl
 from crawler.summary import summarize
 
 # A run left in one of these states is taken up again by the next run of the same plan.
@@ -83,7 +83,7 @@ def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
                                              "updated_at": datetime.now(UTC).isoformat(), **extra})
 
 
-def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int = 7,
+def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int | None = None,
                       force: bool = False, resume: bool = True, redis: str | None = None,
                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
@@ -102,6 +102,8 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     from packager.publish import check_target, latest_health, package
     from packager.spool import write_json_atomic
 
+    if recrawl_days is None:
+        recrawl_days = crawl_settings(request).getint("PAPERSET_RECRAWL_DAYS")
     redact_logs()
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, request, resume=resume and not redis)

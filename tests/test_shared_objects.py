@@ -11,17 +11,17 @@ import pytest
 from scrapy.extension import ExtensionManager
 from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
-from scrapy.utils.test import get_crawler
 
 from crawler import settings as project
 from crawler.checkpoint import DoneTracker, tracker_for
 from crawler.politeness import PolitenessConfig, PolitenessGate, RateGate, SharedRateGate, gate_for
 from crawler.redis_client import redis_for
 
+from .conftest import project_crawler
+
 
 def crawler_with_extensions(extensions: dict[str, int]):
-    crawler = get_crawler(settings_dict={"REMOTE_CONTROL_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
-                                         "EXTENSIONS": extensions})
+    crawler = project_crawler(EXTENSIONS=extensions)
     crawler.extensions = build_from_crawler(ExtensionManager, crawler)
     return crawler
 

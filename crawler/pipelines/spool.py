@@ -54,7 +54,7 @@ class SpoolPipeline:
         folder = crawler.settings.get("PAPERSET_SPOOL")
         if not folder:
             raise NotConfigured
-        pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY", 100))
+        pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         tracker_for(crawler).subscribe(pipeline.request_done)

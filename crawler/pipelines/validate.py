@@ -11,6 +11,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler import settings as defaults
 from crawler.items import PaperEntry
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
@@ -27,16 +28,16 @@ class Limits:
     """Bounds an entry must keep. Settings: PAPERSET_MAX_TITLE_CHARS, PAPERSET_MAX_ABSTRACT_CHARS,
     PAPERSET_MAX_FUTURE_DAYS (how far past the crawl's clock a date may lie)."""
 
-    max_title_chars: int = 1_000
-    max_abstract_chars: int = 20_000
-    max_future_days: int = 2
+    max_title_chars: int = defaults.PAPERSET_MAX_TITLE_CHARS
+    max_abstract_chars: int = defaults.PAPERSET_MAX_ABSTRACT_CHARS
+    max_future_days: int = defaults.PAPERSET_MAX_FUTURE_DAYS
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
         limits = cls(
-            max_title_chars=settings.getint("PAPERSET_MAX_TITLE_CHARS", cls.max_title_chars),
-            max_abstract_chars=settings.getint("PAPERSET_MAX_ABSTRACT_CHARS", cls.max_abstract_chars),
-            max_future_days=settings.getint("PAPERSET_MAX_FUTURE_DAYS", cls.max_future_days),
+            max_title_chars=settings.getint("PAPERSET_MAX_TITLE_CHARS"),
+            max_abstract_chars=settings.getint("PAPERSET_MAX_ABSTRACT_CHARS"),
+            max_future_days=settings.getint("PAPERSET_MAX_FUTURE_DAYS"),
         )
         if min(limits.max_title_chars, limits.max_abstract_chars, limits.max_future_days) < 1:
             raise ValueError(f"PAPERSET_MAX_* settings must be positive: {limits}")
@@ -96,7 +97,7 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        if not crawler.settings.getbool("PAPERSET_VALIDATE_ENABLED", True):
+        if not crawler.settings.getbool("PAPERSET_VALIDATE_ENABLED"):
             raise NotConfigured
         return cls(Limits.from_settings(crawler.settings))
 

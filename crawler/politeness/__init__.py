@@ -9,7 +9,7 @@ refused request. The parts: `headers` (reading the answers), `config`, `gate` (t
 
 from __future__ import annotations
 
-from crawler.politeness.config import DEFAULT_BUDGETS, PolitenessConfig
+from crawler.politeness.config import PolitenessConfig
 from crawler.politeness.extension import PolitenessGate, gate_for
 from crawler.politeness.gate import Booking, RateGate, TooLongWait
 from crawler.politeness.headers import THROTTLED, header_map, parse_ratelimit, parse_retry_after, request_kind
@@ -17,7 +17,7 @@ from crawler.politeness.middleware import RetryAfterMiddleware, RobotsTxtMiddlew
 from crawler.politeness.shared import SharedRateGate
 
 __all__ = [
-    "DEFAULT_BUDGETS", "THROTTLED", "Booking", "PolitenessConfig", "PolitenessGate", "RateGate",
+    "THROTTLED", "Booking", "PolitenessConfig", "PolitenessGate", "RateGate",
     "RetryAfterMiddleware", "RobotsTxtMiddleware", "SharedRateGate", "TooLongWait", "gate_for", "give_up",
     "header_map", "parse_ratelimit", "parse_retry_after", "request_kind",
 ]

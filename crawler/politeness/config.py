@@ -7,33 +7,33 @@ from dataclasses import dataclass, field
 
 from scrapy.settings import BaseSettings
 
-# The site's limits for anonymous clients per 5 minutes (500 API calls, 100 page loads) less 10%.
-DEFAULT_BUDGETS = {"api": 450, "page": 90}
+from crawler import settings as defaults
 
 
 @dataclass(frozen=True)
 class PolitenessConfig:
     """The politeness settings, read and checked once: budgets (0 = none) per window, backoff, jitter."""
 
-    window_s: float = 300.0
-    budgets: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGETS))
-    backoff_base_s: float = 2.0
-    backoff_max_s: float = 300.0
-    jitter: float = 0.1
-    max_wait_s: float = 900.0
-    retries: int = 8
+    window_s: float = defaults.PAPERSET_BUDGET_WINDOW_S
+    budgets: Mapping[str, int] = field(default_factory=lambda: {"api": defaults.PAPERSET_BUDGET_API,
+                                                                "page": defaults.PAPERSET_BUDGET_PAGES})
+    backoff_base_s: float = defaults.PAPERSET_BACKOFF_BASE_S
+    backoff_max_s: float = defaults.PAPERSET_BACKOFF_MAX_S
+    jitter: float = defaults.PAPERSET_BACKOFF_JITTER
+    max_wait_s: float = defaults.PAPERSET_MAX_WAIT_S
+    retries: int = defaults.PAPERSET_THROTTLE_RETRIES
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
+        """Read from the crawl's settings, which hold crawler/settings.py's defaults."""
         config = cls(
-            window_s=settings.getfloat("PAPERSET_BUDGET_WINDOW_S", cls.window_s),
-            budgets={"api": settings.getint("PAPERSET_BUDGET_API", DEFAULT_BUDGETS["api"]),
-                     "page": settings.getint("PAPERSET_BUDGET_PAGES", DEFAULT_BUDGETS["page"])},
-            backoff_base_s=settings.getfloat("PAPERSET_BACKOFF_BASE_S", cls.backoff_base_s),
-            backoff_max_s=settings.getfloat("PAPERSET_BACKOFF_MAX_S", cls.backoff_max_s),
-            jitter=settings.getfloat("PAPERSET_BACKOFF_JITTER", cls.jitter),
-            max_wait_s=settings.getfloat("PAPERSET_MAX_WAIT_S", cls.max_wait_s),
-            retries=settings.getint("PAPERSET_THROTTLE_RETRIES", cls.retries),
+            window_s=settings.getfloat("PAPERSET_BUDGET_WINDOW_S"),
+            budgets={"api": settings.getint("PAPERSET_BUDGET_API"), "page": settings.getint("PAPERSET_BUDGET_PAGES")},
+            backoff_base_s=settings.getfloat("PAPERSET_BACKOFF_BASE_S"),
+            backoff_max_s=settings.getfloat("PAPERSET_BACKOFF_MAX_S"),
+            jitter=settings.getfloat("PAPERSET_BACKOFF_JITTER"),
+            max_wait_s=settings.getfloat("PAPERSET_MAX_WAIT_S"),
+            retries=settings.getint("PAPERSET_THROTTLE_RETRIES"),
         )
         if config.window_s <= 0 or min(config.budgets.values()) < 0 or config.jitter < 0 or config.retries < 0:
             raise ValueError(f"bad politeness settings: {config}")

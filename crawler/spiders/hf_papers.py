@@ -106,14 +106,14 @@ class HfPapersSpider(scrapy.Spider):
             spider.http_user, spider.http_pass = user, password or ""
             spider.http_auth_domain = urlparse(spider.base_url).hostname
         spider.allowed_netlocs = allowed_netlocs(spider.base_url, settings.getlist("PAPERSET_ALLOWED_HOSTS"))
-        spider.url_limit = settings.getint("URLLENGTH_LIMIT", 2083)
-        spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH", "auto")
+        spider.url_limit = settings.getint("URLLENGTH_LIMIT")
+        spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH")
         if spider.fetch not in FETCH_MODES:
             raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
-        spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
-        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS", 400),
-                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS", 150),
-                               "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS", 3000)}
+        spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE")
+        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
+                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),
+                               "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS")}
         return spider
 
     def _inc(self, key: str) -> None:
