@@ -46,8 +46,8 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
     names = keys(name)
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines.pop("crawler.pipelines.spool.SpoolPipeline", None)
-    pipelines["crawler.distributed.WorkerEntriesPipeline"] = 800
-    extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.WorkerCoordination": 200}
+    pipelines["crawler.worker_coordination.WorkerEntriesPipeline"] = 800
+    extensions = {**settings.getdict("EXTENSIONS"), "crawler.worker_coordination.WorkerCoordination": 200}
     local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
     return {
         **{k: v for k, v in plan_settings.items() if k not in local},
