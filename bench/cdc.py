@@ -61,7 +61,7 @@ def entry(base: list[dict], n: int, day: int, seen: int) -> dict:
 
 
 def write_spool(folder: Path, entries: list[dict]) -> Path:
-    from packager.spool import SpoolWriter
+    from spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
     for item in entries:

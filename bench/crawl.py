@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-# `python -m crawler.cli` of the checkout measured (--code: another checkout, e.g. the code before a change,
+# `python -m paperset.cli` of the checkout measured (--code: another checkout, e.g. the code before a change,
 # run with this checkout's venv).
 CODE = ROOT
 PAPERSET = "paperset"
@@ -109,7 +109,7 @@ def run(command: list[str], what: str) -> tuple[float, float, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if command[0] == PAPERSET:
-        command = [sys.executable, "-m", "crawler.cli", *command[1:]]
+        command = [sys.executable, "-m", "paperset.cli", *command[1:]]
     out = subprocess.run(command, capture_output=True, text=True, cwd=CODE, check=False)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -38,7 +38,7 @@ def rows(count: int):
 
 
 def make_spool(folder: Path, count: int) -> None:
-    from packager.spool import SpoolWriter
+    from spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, {"run_id": "bench", "base_url": "bench", "listings": []}, flush_every=10_000)
     for entry in rows(count):
@@ -51,7 +51,7 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
     import pyarrow.parquet as pq
 
     from packager.schema import PAPERS
-    from packager.spool import read_entries
+    from spool.reader import read_entries
 
     started = time.perf_counter()
     if name == "paperset":

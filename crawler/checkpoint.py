@@ -6,8 +6,8 @@ flush (so a ledger line never names a request whose entries are not on disk), an
 acknowledges it. Scrapy's own `JOBDIR` is not used for this: its disk queue and seen-requests file
 are only consistent after a graceful stop, and a run killed with SIGKILL must resume as well.
 
-The ledger (`ledger.jsonl` in the spool) holds, per done request, its fingerprint and the requests
-its callback made; `resume_frontier` replays it from the seed requests and yields only the requests
+The ledger (`ledger.jsonl` in the spool, spool/ledger.py) holds, per done request, its fingerprint and
+the requests its callback made; `resume_frontier` replays it from the seed requests and yields only the requests
 whose outcome is not on disk.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import logging
 import pickle
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +27,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.request import request_from_dict
 
 from crawler.coverage import INCOMPLETE, SETTLED
-from packager.spool import LEDGER
+from spool.ledger import LEDGER, ledger_record, read_ledger, read_settled
 
 logger = logging.getLogger(__name__)
 
@@ -191,44 +190,12 @@ def ledger_line(crawler: Crawler, request: Request, children: list[Request]) -> 
     settled = request.meta.get(SETTLED)
     if settled and settled[2] == INCOMPLETE:
         return ""
-    record: dict[str, Any] = {"fp": fingerprint(crawler, request),
-                              "children": [encode_request(child, spider) for child in children]}
-    if settled:
-        record["settled"] = settled
-    return json.dumps(record) + "\n"
+    return ledger_record(fingerprint(crawler, request), [encode_request(child, spider) for child in children],
+                         settled)
 
 
-def read_settled(path: Path) -> list[list[Any]]:
-    """The listing outcomes (kind, key, status, reason) the ledger's done requests settled."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if record.get("settled"):
-            out.append(record["settled"])
-    return out
-
-
-def read_ledger(path: Path) -> dict[str, list[str]]:
-    """Done requests by fingerprint, with their children (encoded); a cut last line is ignored."""
-    done: dict[str, list[str]] = {}
-    if not path.exists():
-        return done
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            logger.warning("%s: a cut line (the crawl was killed while writing it); ignored", path)
-            continue
-        done[record["fp"]] = record["children"]
-    return done
-
-
-def resume_frontier(crawler: Crawler, seeds: Iterable[Request], done: dict[str, list[str]]) -> Iterator[Request]:
+def resume_frontier(crawler: Crawler, seeds: Iterable[Request],
+                    done: dict[str, list[str]]) -> Iterator[Request]:
     """The requests still to make: seeds and, below done requests, their children, recursively."""
     spider = crawler.spider
     assert spider is not None

@@ -24,7 +24,7 @@ from crawler.distributed import (
 )
 from crawler.items import PaperEntry
 from crawler.redis_client import redis_for
-from packager.spool import entry_record
+from spool.writer import entry_record
 
 
 def entry_json(item: Any) -> str:

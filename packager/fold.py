@@ -24,9 +24,9 @@ from packager.buckets import UNIT_ROWS, BucketFiles, arrow_pool
 from packager.changes import IGNORED, ChangeLog
 from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
-from packager.entries import spool_tables
 from packager.parts import PartWriter
 from packager.schema import LISTING, OBSERVATION_IDENTITY, OBSERVATIONS, PAPERS, TS
+from spool.reader import spool_tables
 
 DESCRIPTIVE = ("paper_id", "arxiv_version", "content_key", "title", "abstract", "authors", "published_at",
                "submitted_on_daily_at", "upvotes", "num_comments", "github_stars", "github_repo", "project_page",

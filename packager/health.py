@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packager.entries import spool_tables
+from spool.reader import spool_tables
 
 WATCHED = ("title", "abstract", "authors", "published_at", "upvotes", "num_comments")
 # Documented thresholds (README "Health gate").

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from crawler import __version__
+from spool.redact import redact
 
 MANIFEST = "manifest.json"
-_SECRET_URL = re.compile(r"(\w+://)([^/@\s]*)@")
 
 
 def sha256(path: Path) -> str:
@@ -24,17 +23,6 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: data.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def redact(value: Any) -> Any:
-    """Remove credentials from URLs anywhere in a JSON-like value (`redis://:pw@host` -> `redis://***@host`)."""
-    if isinstance(value, str):
-        return _SECRET_URL.sub(r"\1***@", value)
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def public(value: Any) -> Any:
@@ -57,7 +45,10 @@ def code_version() -> str:
                              text=True, timeout=5, check=True)
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return __version__
+        try:
+            return version("paperset")
+        except PackageNotFoundError:
+            return "unknown"
 
 
 def file_entries(folder: Path) -> dict[str, dict[str, Any]]:

@@ -31,7 +31,9 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import OBSERVATIONS, PAPERS, fingerprint
-from packager.spool import SpoolError, read_meta, write_json_atomic
+from spool.reader import SpoolError, read_meta
+from spool.redact import redact
+from spool.writer import write_json_atomic
 
 logger = logging.getLogger(__name__)
 MAX_NAME = 100
@@ -199,7 +201,7 @@ def _context(name: str, version: str, parent: str | None, stats: FoldStats, meta
 def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
     """The listings the crawls asked for but did not get whole (the crawl's coverage report, in its
     stats), as {kind, key, reason}: recorded in the manifest and the card of a partial version."""
-    return manifest.redact([{"kind": r["kind"], "key": r["key"], "reason": r["reason"]} for m in metas
+    return redact([{"kind": r["kind"], "key": r["key"], "reason": r["reason"]} for m in metas
                             for r in (m.get("stats") or {}).get("paperset/coverage") or []
                             if r.get("status") == "incomplete"])
 

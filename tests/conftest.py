@@ -39,7 +39,7 @@ def corpus_spool(folder: Path, corpus_path: Path, count: int, *, meta: dict | No
     aside); `bump` adds upvotes to some papers; `finish=False` leaves it flushed but unfinished."""
     import gzip
 
-    from packager.spool import SpoolWriter
+    from spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, meta or {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
     with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:

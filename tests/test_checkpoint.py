@@ -63,7 +63,7 @@ def test_resume_requests_continue_the_spools_ledger_only_when_resuming(tmp_path)
     import json
 
     from crawler.checkpoint import fingerprint, resume_requests, resumed_outcomes
-    from packager.spool import LEDGER
+    from spool.ledger import LEDGER
 
     seeds = [Request("http://x/a"), Request("http://x/b")]
     crawler = get_crawler(settings_dict={"REMOTE_CONTROL_ENABLED": False, "PAPERSET_SPOOL": str(tmp_path)})

@@ -63,7 +63,7 @@ def kill_one_worker_when(server: ReplicaServer, after: int, killed: list[int]) -
     deadline = time.monotonic() + 300
     while len(server.timed) < after and time.monotonic() < deadline:
         time.sleep(0.01)
-    out = subprocess.run(["pgrep", "-f", "crawler.cli worker"], capture_output=True, text=True).stdout.split()
+    out = subprocess.run(["pgrep", "-f", "paperset.cli worker"], capture_output=True, text=True).stdout.split()
     if out:
         pid = int(sorted(out)[0])
         os.kill(pid, signal.SIGKILL)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.outcome import KEYS
 from crawler.replica.server import ReplicaServer
+from paperset.outcome import KEYS
 
 from .conftest import ROOT, run_paperset
 

@@ -7,7 +7,7 @@ import pytest
 from scrapy.utils.project import get_project_settings
 
 from crawler.listings import plan_listings
-from crawler.plan import CONFIRM_OVER_S, PlanTooLarge, confirm, human_duration, make_plan
+from paperset.plan import CONFIRM_OVER_S, PlanTooLarge, confirm, human_duration, make_plan
 
 from .conftest import last_json, run_paperset
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.progress_display import figures, postfix, wait_left, wanted
 from crawler.replica.server import ReplicaServer
+from paperset.progress_display import figures, postfix, wait_left, wanted
 
 from .conftest import ROOT
 

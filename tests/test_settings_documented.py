@@ -22,7 +22,7 @@ NAME = re.compile(r"\bPAPERSET_[A-Z0-9_]*[A-Z0-9]\b(?![_{])")
 def names_read_in_code() -> set[str]:
     """Every PAPERSET_ name that appears in the installed packages' code, settings.py aside."""
     found: set[str] = set()
-    for folder in ("crawler", "packager"):
+    for folder in ("crawler", "packager", "spool", "paperset"):
         for path in (ROOT / folder).rglob("*.py"):
             if path.name != "settings.py":
                 found.update(NAME.findall(path.read_text(encoding="utf-8")))
@@ -75,3 +75,33 @@ def test_no_paperset_setting_is_read_with_a_default_of_its_own() -> None:
     found = sorted(f"{path.relative_to(ROOT)}: {name}" for path in (ROOT / "crawler").rglob("*.py")
                    for name in inline.findall(path.read_text(encoding="utf-8")))
     assert found == []
+
+
+def _settings_doc():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("settings_doc", ROOT / "scripts" / "settings_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["settings_doc"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_settings_is_generated_from_the_settings_module() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "settings_doc.py"), "--check"], capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert (out.returncode, out.stderr) == (0, "")
+
+
+def test_settings_doc_names_a_new_setting_and_refuses_one_without_a_comment() -> None:
+    doc = _settings_doc()
+    source = (ROOT / "crawler" / "settings.py").read_text(encoding="utf-8")
+    assert doc.undocumented(source + "\nPAPERSET_NEW = 3\n") == ["PAPERSET_NEW"]
+    text = doc.render(source + "\n# --- more ---\n# A new one.\nPAPERSET_NEW = 3\nPAPERSET_NEWER = 'x'\n")
+    assert "## More\n\n| setting | default | meaning |\n|---|---|---|\n| `PAPERSET_NEW` | `3` | A new one. |\n" \
+           "| `PAPERSET_NEWER` | `'x'` | with the one above |\n" in text
+    assert text != (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")

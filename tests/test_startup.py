@@ -11,8 +11,8 @@ from .conftest import ROOT
 
 PROBE = """
 import json, sys
-from crawler.run import CrawlRequest, run_crawl
-stats = run_crawl(CrawlRequest(days=[sys.argv[2]], fetch="api", base_url=sys.argv[1],
+from paperset.crawl import CrawlJob, run_crawl
+stats = run_crawl(CrawlJob(days=[sys.argv[2]], fetch="api", base_url=sys.argv[1],
                                settings={"LOG_LEVEL": "ERROR", "AUTOTHROTTLE_ENABLED": False}))
 print(json.dumps({"playwright": sorted(m for m in sys.modules if m.split(".")[0] == "playwright"),
                   "browsers": stats.get("playwright/browser_count", 0),

@@ -1,5 +1,5 @@
 """A value that cannot be stored is rejected at validation, with a reason, never at packaging: the
-validator and the Parquet schema read one definition (packager/schema.py ENTRY and its ranges)."""
+validator and the Parquet schema read one definition (spool/schema.py ENTRY and its ranges)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 
 from crawler.pipelines.validate import ValidatePipeline
 from packager.publish import package
-from packager.schema import ENTRY, OBSERVATIONS, PAPERS, entry_value_problem, int_bounds
-from packager.spool import SpoolWriter
+from packager.schema import OBSERVATIONS, PAPERS
+from spool.schema import ENTRY, entry_value_problem, int_bounds
+from spool.writer import SpoolWriter
 
 from .test_clean_pipelines import chain, good  # noqa: F401 (a fixture)
 

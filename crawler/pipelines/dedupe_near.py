@@ -17,7 +17,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import Match, NearDupIndex, open_index
 from crawler.items import PaperEntry
-from packager.spool import read_entries
+from spool.reader import read_entries
 
 Outcome = tuple[str, str | None, float | None]
 # An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.

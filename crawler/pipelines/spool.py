@@ -20,8 +20,8 @@ from crawler.checkpoint import ledger_line, tracker_for
 from crawler.dedup.config import DedupeConfig
 from crawler.items import PaperEntry
 from crawler.listings import Listing
-from packager.manifest import redact
-from packager.spool import SpoolWriter
+from spool.redact import redact
+from spool.writer import SpoolWriter
 
 logger = logging.getLogger(__name__)
 

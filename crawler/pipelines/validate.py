@@ -16,7 +16,7 @@ from crawler.items import PaperEntry
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
 from crawler.rejects import Rejected
-from packager.schema import ENTRY, entry_value_problem
+from spool.schema import ENTRY, entry_value_problem
 
 COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank", "arxiv_version")
 # arXiv's first paper: nothing on the site can be older.

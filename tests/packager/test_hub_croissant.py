@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from packager.spool import SpoolWriter
+from spool.writer import SpoolWriter
 
 from ..conftest import last_json, run_paperset
 

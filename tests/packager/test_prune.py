@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.run import CrawlRequest
-from crawler.runner import open_run
 from packager.lock import dataset_lock
 from packager.manifest import problems
 from packager.parent import versions
 from packager.prune import plan_prune
 from packager.publish import LATEST, package
+from paperset.crawl import CrawlJob
+from paperset.run import open_run
 
 from ..conftest import last_json, run_paperset
 from .test_failures import make_spool
@@ -35,7 +35,7 @@ def dataset(tmp_path: Path, corpus_path: Path) -> Path:
         spool = make_spool(tmp_path / f"spool{n}", corpus_path, 40 * n)
         package([spool], root, "ds", now=datetime.fromisoformat(f"{day}T05:00:00+00:00"))
     for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
-        open_run(root / "ds", CrawlRequest(days=[day]), resume=False)
+        open_run(root / "ds", CrawlJob(days=[day]), resume=False)
     return root / "ds"
 
 

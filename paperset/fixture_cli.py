@@ -8,8 +8,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler import __version__
 from crawler.fixture_cases import save_case
+from paperset import __version__
 
 
 def fetch_page(url: str, timeout: float = 30) -> tuple[str, dict[str, str]]:

@@ -31,8 +31,8 @@ from crawler.distributed import (
     worker_id,
     workers_alive,
 )
-from crawler.run import CrawlRequest, crawl_settings, project_settings, run_crawl
-from packager.manifest import redact
+from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
+from spool.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -85,15 +85,15 @@ def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float 
     settings = worker_settings(url, name, worker, plan["settings"])
     if log_file:
         settings.update(LOG_FILE=log_file, LOG_FILE_APPEND=True)
-    request = CrawlRequest(settings=settings)
-    return run_crawl(request, spider_kwargs={**plan["spider"], "worker": True})
+    job = CrawlJob(settings=settings)
+    return run_crawl(job, spider_kwargs={**plan["spider"], "worker": True})
 
 
 def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_settings: dict[str, Any]) -> int:
     """Queue the first request of every listing (through the same queue class the workers use)."""
     from crawler.spiders.hf_papers import HfPapersSpider
 
-    settings = crawl_settings(CrawlRequest(settings=worker_settings(url, name, "coordinator", plan_settings)))
+    settings = crawl_settings(CrawlJob(settings=worker_settings(url, name, "coordinator", plan_settings)))
     crawler = Crawler(HfPapersSpider, settings)
     crawler.stats = MemoryStatsCollector(crawler)  # this crawler never starts; seeding may count
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
@@ -121,7 +121,7 @@ def distinct_papers(spool: Path) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from packager.entries import spool_tables
+    from spool.reader import spool_tables
 
     keys = [pc.unique(table.column("paper_key")) for table in spool_tables(spool)]
     return len(pc.unique(pa.chunked_array(keys, pa.string()))) if keys else 0
@@ -139,13 +139,13 @@ def merge_stats(server: Any, name: str) -> tuple[dict[str, Any], list[str]]:
 
 
 class Coordinator:
-    """Runs one distributed crawl of `request` into `run_dir/spool` with `workers` local workers
+    """Runs one distributed crawl of `job` into `run_dir/spool` with `workers` local workers
     (0: only remote ones, started elsewhere with `paperset worker --name NAME`)."""
 
-    def __init__(self, request: CrawlRequest, url: str, name: str, workers: int, run_dir: Path) -> None:
+    def __init__(self, job: CrawlJob, url: str, name: str, workers: int, run_dir: Path) -> None:
         import redis
 
-        self.request, self.url, self.name, self.workers, self.run_dir = request, url, name, workers, run_dir
+        self.job, self.url, self.name, self.workers, self.run_dir = job, url, name, workers, run_dir
         self.server = redis.Redis.from_url(url)
         self.keys = keys(name)
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -159,29 +159,29 @@ class Coordinator:
         for part, key in self.keys.items():
             for found in (self.server.scan_iter(match=key + "*") if part.endswith(":") else [key]):
                 self.server.delete(found)
-        spider = self.request.spider_kwargs()
-        self.server.set(self.keys["plan"], json.dumps({"spider": spider, "settings": self.request.settings}))
-        return seed(self.server, self.url, self.name, spider, self.request.settings)
+        spider = self.job.spider_kwargs()
+        self.server.set(self.keys["plan"], json.dumps({"spider": spider, "settings": self.job.settings}))
+        return seed(self.server, self.url, self.name, spider, self.job.settings)
 
     def start_worker(self) -> None:
         index = len(self.procs)
         log = self.run_dir / f"worker-{index}.log"
         env = {**os.environ, REDIS_ENV: self.url}
         self.procs.append(subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "worker", "--name", self.name, "--worker-id",
+            [sys.executable, "-m", "paperset.cli", "worker", "--name", self.name, "--worker-id",
              f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
             env=env, stdout=subprocess.DEVNULL, stderr=(self.run_dir / f"worker-{index}.err").open("wb")))
 
     def run(self) -> dict[str, Any]:
         from crawler.pipelines.spool import spool_meta
-        from packager.spool import SpoolWriter
+        from spool.writer import SpoolWriter
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         seeds = self.publish_plan()
-        settings = crawl_settings(self.request)
+        settings = crawl_settings(self.job)
         meta = spool_meta(settings, run_id=self.run_dir.name,
-                          base_url=self.request.base_url or settings.get("PAPERSET_BASE_URL"),
-                          listings=self.request.listings(), workers=self.workers, redis=redact(self.url))
+                          base_url=self.job.base_url or settings.get("PAPERSET_BASE_URL"),
+                          listings=self.job.listings(), workers=self.workers, redis=redact(self.url))
         spool = SpoolWriter(self.run_dir / "spool", meta, flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"))
         with Path(settings.get("PAPERSET_REJECTS")).open("ab") as rejects:
 
@@ -218,7 +218,7 @@ class Coordinator:
         errors = int(self.server.get(self.keys["errors"]) or 0)
         if errors:
             stats["paperset/items/error"] = max(errors, int(stats.get("paperset/items/error", 0)))
-        report = coverage_report(self.server, self.name, self.request.listings(), reason)
+        report = coverage_report(self.server, self.name, self.job.listings(), reason)
         stats[STAT] = report
         for status in STATUSES:
             stats[f"{STAT}/{status}"] = sum(r["status"] == status for r in report)

@@ -13,9 +13,9 @@ from typing import Any
 
 from crawler.coverage import STAT, describe, incomplete
 from crawler.handler import UNREACHABLE
-from crawler.outcome import outcome_record
-from crawler.run import CrawlRequest, crawl_settings, run_crawl
-from crawler.summary import summarize
+from paperset.crawl import CrawlJob, crawl_settings, run_crawl
+from paperset.outcome import outcome_record
+from paperset.summary import summarize
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
@@ -24,7 +24,7 @@ RESUMABLE = ("crawling", "incomplete", "failed")
 def redact_logs() -> None:
     """Make every log record of this process carry URLs without their passwords (message and arguments),
     so that no log line, Scrapy's "Overridden settings" included, writes a secret. Installed once."""
-    from packager.manifest import redact
+    from spool.redact import redact
 
     make = logging.getLogRecordFactory()
     if getattr(make, "paperset_redacts", False):
@@ -44,21 +44,21 @@ def redact_logs() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def plan_key(request: CrawlRequest) -> str:
+def plan_key(job: CrawlJob) -> str:
     """What makes two runs the same work: the spider's arguments and the settings asked for."""
-    from packager.manifest import redact
+    from spool.redact import redact
 
-    return json.dumps(redact({"spider": request.spider_kwargs(), "settings": request.settings}), sort_keys=True,
+    return json.dumps(redact({"spider": job.spider_kwargs(), "settings": job.settings}), sort_keys=True,
                       default=str)
 
 
-def open_run(dataset: Path, request: CrawlRequest, *, resume: bool) -> tuple[Path, bool]:
+def open_run(dataset: Path, job: CrawlJob, *, resume: bool) -> tuple[Path, bool]:
     """The run folder: the latest run's, when it was killed while crawling the same plan (resume),
     else a new one. `run.json` holds the plan and the status (crawling, crawled, then the outcome)."""
-    from packager.spool import write_json_atomic
+    from spool.writer import write_json_atomic
 
     runs = dataset / ".runs"
-    key = plan_key(request)
+    key = plan_key(job)
     if resume and runs.is_dir():
         for run in sorted((p for p in runs.iterdir() if (p / "run.json").exists()), reverse=True):
             try:
@@ -76,14 +76,14 @@ def open_run(dataset: Path, request: CrawlRequest, *, resume: bool) -> tuple[Pat
 
 
 def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
-    from packager.spool import write_json_atomic
+    from spool.writer import write_json_atomic
 
     state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     write_json_atomic(run_dir / "run.json", {**state, "status": status,
                                              "updated_at": datetime.now(UTC).isoformat(), **extra})
 
 
-def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_days: int | None = None,
+def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
                       force: bool = False, resume: bool = True, redis: str | None = None,
                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
@@ -93,65 +93,48 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
     spools, rejects, that index, the crawl log and the health report stay in ROOT/NAME/.runs/<run>/. A run killed
     while crawling is resumed by the next run of the same plan (unless `resume` is false).
 
-    The result is an outcome record (crawler/outcome.py): `failed` when the site could not be reached
+    The result is an outcome record (paperset/outcome.py): `failed` when the site could not be reached
     or every listing failed, `incomplete` when some listing is (unless `allow_partial`: then published,
     the missing listings recorded in the manifest and card), `gate_tripped`, `published`, `unchanged`.
     """
-    from packager.health import Health, check, measure
-    from packager.manifest import problems
-    from packager.publish import check_target, latest_health, package
-    from packager.spool import write_json_atomic
+    from packager.publish import check_target
 
-    if recrawl_days is None:
-        recrawl_days = crawl_settings(request).getint("PAPERSET_RECRAWL_DAYS")
     redact_logs()
+    if recrawl_days is None:
+        recrawl_days = crawl_settings(job).getint("PAPERSET_RECRAWL_DAYS")
     dataset = check_target(root, name)
-    run_dir, resumed = open_run(dataset, request, resume=resume and not redis)
+    run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    request.settings = {**request.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
-                        "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
-                        "PAPERSET_DEDUPE_STORE": redis or str(index),
-                        "PAPERSET_RESUME": resumed, "LOG_FILE": str(run_dir / "crawl.log"),
-                        "LOG_FILE_APPEND": True}
+    job.settings = {**job.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
+                    "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
+                    "PAPERSET_DEDUPE_STORE": redis or str(index),
+                    "PAPERSET_RESUME": resumed, "LOG_FILE": str(run_dir / "crawl.log"),
+                    "LOG_FILE_APPEND": True}
     started = time.monotonic()
     if redis:
-        from crawler.workers import Coordinator
+        from paperset.workers import Coordinator
 
-        stats = Coordinator(request, redis, name, workers, run_dir).run()
+        stats = Coordinator(job, redis, name, workers, run_dir).run()
     else:
-        stats = run_crawl(request)
+        stats = run_crawl(job)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
     missing = incomplete(coverage)
-    if crawl["finish_reason"] == UNREACHABLE:
-        set_run_status(run_dir, "failed")
-        return _stopped("failed", crawl, [f"the site {request.base_url or 'asked for'} is unreachable: "
-                                          f"{stats.get('paperset/connection/failed_in_a_row', 0)} connections failed "
-                                          "in a row: nothing published"])
-    if crawl["finish_reason"] != "finished":
-        again = "start the run again" if redis else "the next run with the same arguments resumes it"
-        reasons = [f"the crawl did not finish ({crawl['finish_reason']}): nothing published; {again}"]
-        if missing:
-            reasons.append(f"incomplete: {describe(missing)}")
-        return _stopped("incomplete" if crawl["finish_reason"] == "rate_limited" else "failed", crawl, reasons)
-    if stats.get("paperset/items/error"):
-        return _stopped("failed", crawl, [f"{stats['paperset/items/error']} entries failed in the pipelines (see "
-                                          f"{crawl['log']}): nothing published"])
+    stopped = crawl_verdict(job, run_dir, stats, crawl, again="start the run again" if redis else
+                            "the next run with the same arguments resumes it")
     # Listings the site answered but whose pages held nothing readable: the health gate says it better
     # (a redesign) before they count as incomplete.
     unreadable = bool(missing) and all(r["reason"] == "no_entries" for r in missing)
-    if coverage and len(missing) == len(coverage) and not unreadable:
+    if stopped is None and coverage and len(missing) == len(coverage) and not unreadable:
         set_run_status(run_dir, "failed")
-        return _stopped("failed", crawl, [f"every listing failed: {describe(missing)}: nothing published"])
-    if missing and not allow_partial and not unreadable:
-        return _incomplete(run_dir, crawl, missing, len(coverage))
+        stopped = _stopped("failed", crawl, [f"every listing failed: {describe(missing)}: nothing published"])
+    if stopped is None and missing and not allow_partial and not unreadable:
+        stopped = _incomplete(run_dir, crawl, missing, len(coverage))
+    if stopped is not None:
+        return stopped
     set_run_status(run_dir, "crawled")
-    health = measure(crawl, run_dir / "spool")
-    before = latest_health(dataset)
-    tripped = check(health, Health.from_dict(before) if before else None)
-    report = {"health": health.to_dict(), "previous": before, "tripped": tripped, "forced": bool(tripped and force)}
-    write_json_atomic(run_dir / "health.json", report)
+    tripped, report = health_gate(dataset, run_dir, crawl, force=force)
     if tripped and not force:
         set_run_status(run_dir, "held")
         return outcome_record("gate_tripped", parent=latest_version(dataset), reasons=tripped, crawl=crawl,
@@ -160,16 +143,63 @@ def crawl_and_package(request: CrawlRequest, root: Path, name: str, *, recrawl_d
                               + ": nothing published (--force publishes)")
     if missing and not allow_partial:
         return _incomplete(run_dir, crawl, missing, len(coverage))
-    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days,
-                     dedupe_index=None if redis else index,
-                     health=health.to_dict(), forced=tripped if force else [], progress=request.progress)
+    return publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
+                       recrawl_days=recrawl_days, index=None if redis else index)
+
+
+def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: dict[str, Any],
+                  *, again: str) -> dict[str, Any] | None:
+    """The outcome of a crawl that cannot be published whatever its listings say (the site unreachable, the
+    crawl stopped early, entries that failed in the pipelines), or None."""
+    if crawl["finish_reason"] == UNREACHABLE:
+        set_run_status(run_dir, "failed")
+        return _stopped("failed", crawl, [f"the site {job.base_url or 'asked for'} is unreachable: "
+                                          f"{stats.get('paperset/connection/failed_in_a_row', 0)} connections failed "
+                                          "in a row: nothing published"])
+    if crawl["finish_reason"] != "finished":
+        reasons = [f"the crawl did not finish ({crawl['finish_reason']}): nothing published; {again}"]
+        missing = incomplete(stats.get(STAT))
+        if missing:
+            reasons.append(f"incomplete: {describe(missing)}")
+        return _stopped("incomplete" if crawl["finish_reason"] == "rate_limited" else "failed", crawl, reasons)
+    if stats.get("paperset/items/error"):
+        return _stopped("failed", crawl, [f"{stats['paperset/items/error']} entries failed in the pipelines (see "
+                                          f"{crawl['log']}): nothing published"])
+    return None
+
+
+def health_gate(dataset: Path, run_dir: Path, crawl: dict[str, Any], *,
+                force: bool) -> tuple[list[str], dict[str, Any]]:
+    """The health gate's verdict on the run against the latest version (what tripped, the report), written
+    to the run's health.json."""
+    from packager.health import Health, check, measure
+    from packager.publish import latest_health
+    from spool.writer import write_json_atomic
+
+    health = measure(crawl, run_dir / "spool")
+    before = latest_health(dataset)
+    tripped = check(health, Health.from_dict(before) if before else None)
+    report = {"health": health.to_dict(), "previous": before, "tripped": tripped, "forced": bool(tripped and force)}
+    write_json_atomic(run_dir / "health.json", report)
+    return tripped, report
+
+
+def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict[str, Any],
+                report: dict[str, Any], *, missing: list[dict[str, Any]], forced: list[str], recrawl_days: int,
+                index: Path | None) -> dict[str, Any]:
+    """Package the run's spool into the next version, verify it, and say what happened."""
+    from packager.manifest import problems
+    from packager.publish import package
+
+    result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
+                     health=report["health"], forced=forced, progress=job.progress)
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
                "rejects": str(run_dir / "rejects.jsonl"),
                "missing": [f"{r['kind']} {r['key']} ({r['reason']})" for r in missing]}
     reasons = [f"published with --allow-partial, missing: {describe(missing)}"] if missing else []
-    reasons += [f"published with --force despite: {reason}" for reason in (tripped if force else [])]
+    reasons += [f"published with --force despite: {reason}" for reason in forced]
     if found:
         return outcome_record("failed", reasons=[f"the new version does not verify: {found}"], **details)
     return outcome_record("published" if result.changed else "unchanged", **details, reasons=reasons or None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from packager.manifest import redact
+from spool.redact import redact
 
 # outcome -> exit code (README "Exit codes"); 2 (bad arguments) is a usage error, not an outcome.
 EXIT_CODES = {"published": 0, "unchanged": 0, "failed": 1, "gate_tripped": 3, "locked": 4, "incomplete": 5}

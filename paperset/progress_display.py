@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.summary import summarize
+from paperset.summary import summarize
 
 REFRESH_S = 0.5
 

@@ -18,7 +18,7 @@ from packager.manifest import problems
 from packager.prune import register as register_prune
 from packager.publish import PackagerError, dataset_path, no_space, package
 from packager.schema import PAPERS
-from packager.spool import SpoolError
+from spool.reader import SpoolError
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -170,14 +170,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     diff.set_defaults(handler=cmd_diff)
     register_prune(sub)
 
-
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    parser = argparse.ArgumentParser(prog="paperset")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args()
-    return int(args.handler(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

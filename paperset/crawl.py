@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 SETTINGS_MODULE = "crawler.settings"
 CONTACT_ENV = "PAPERSET_CONTACT"
+# The live progress bar, on when PAPERSET_PROGRESS is (the CLI turns it on for a terminal).
+PROGRESS_EXTENSION = "paperset.progress_display.LiveProgress"
 
 
 def project_settings() -> Settings:
@@ -43,7 +45,7 @@ def with_contact(settings: Settings) -> None:
 
 
 @dataclass
-class CrawlRequest:
+class CrawlJob:
     """What to crawl and where to write it; lists hold the values of repeatable flags."""
 
     days: list[str] = field(default_factory=list)
@@ -83,38 +85,40 @@ class CrawlRequest:
         return kwargs
 
 
-def crawl_settings(request: CrawlRequest) -> Settings:
-    """The project settings with the request's output and overrides applied, every known setting's type
+def crawl_settings(job: CrawlJob) -> Settings:
+    """The project settings with the job's output and overrides applied, every known setting's type
     and range checked first (SettingError, a ValueError, names the bad one; nothing is created)."""
     settings = project_settings()
     overrides = settings.copy()
-    overrides.setdict(request.settings, priority="cmdline")
+    overrides.setdict(job.settings, priority="cmdline")
     check_settings(overrides)
-    if request.out is not None:
-        request.out.parent.mkdir(parents=True, exist_ok=True)
-        settings.set("FEEDS", {str(request.out): {"format": "jsonlines", "overwrite": True}},
+    if job.out is not None:
+        job.out.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("FEEDS", {str(job.out): {"format": "jsonlines", "overwrite": True}},
                      priority="cmdline")
-        rejects = request.out.with_name(request.out.stem + ".rejects.jsonl")
+        rejects = job.out.with_name(job.out.stem + ".rejects.jsonl")
         settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
-        settings.set("PAPERSET_DEDUPE_STORE", str(request.out.parent / "dedupe-index"), priority="cmdline")
-    settings.setdict(request.settings, priority="cmdline")
-    if request.progress:
+        settings.set("PAPERSET_DEDUPE_STORE", str(job.out.parent / "dedupe-index"), priority="cmdline")
+    settings.setdict(job.settings, priority="cmdline")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), PROGRESS_EXTENSION: 600},
+                 priority=settings.getpriority("EXTENSIONS") or "project")
+    if job.progress:
         settings.set("PAPERSET_PROGRESS", True, priority="cmdline")
     with_contact(settings)
     return settings
 
 
-def run_crawl(request: CrawlRequest, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats.
     An unreadable near-dup index raises IndexUnreadable before anything is crawled."""
     # A log file on a full disk must not print a traceback for every record (the error is reported once).
     logging.raiseExceptions = False
-    settings = crawl_settings(request)
+    settings = crawl_settings(job)
     if settings.getbool("PAPERSET_DEDUPE_ENABLED"):
         check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("hf_papers")
-    process.crawl(crawler, **(request.spider_kwargs() if spider_kwargs is None else spider_kwargs))
+    process.crawl(crawler, **(job.spider_kwargs() if spider_kwargs is None else spider_kwargs))
     process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())

@@ -1,0 +1,74 @@
+"""The command line's shared arguments: the listing flags, `-s NAME=VALUE`, and the checks and the job
+they make (used by `crawl`, `run` and `worker`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from paperset.crawl import CrawlJob
+from paperset.progress_display import wanted as progress_wanted
+
+
+def setting_arg(text: str) -> tuple[str, str]:
+    """`NAME=VALUE` of `-s`, split."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
+    """The listing flags shared by `crawl` and later by `run`."""
+    parser.add_argument("--day", action="append", default=[], metavar="YYYY-MM-DD",
+                        help="a daily listing (repeatable)")
+    parser.add_argument("--week", action="append", default=[], metavar="YYYY-Www",
+                        help="a weekly listing, ISO week (repeatable)")
+    parser.add_argument("--month", action="append", default=[], metavar="YYYY-MM",
+                        help="a monthly listing (repeatable)")
+    parser.add_argument("--range", action="append", default=[], metavar="START:END",
+                        help="every day from START to END inclusive, for backfills (repeatable)")
+    parser.add_argument("--search", action="append", default=[], metavar="Q",
+                        help="a search listing, /papers?q=Q (repeatable)")
+    parser.add_argument("--trending", action="store_true", help="the trending listing")
+    parser.add_argument("--details", action="store_true",
+                        help="also fetch every paper's page (API first) for what listings lack")
+    parser.add_argument("--fetch", choices=("auto", "api", "page", "browser"), default=None,
+                        help="how listings are fetched (default: setting PAPERSET_FETCH, auto)")
+    parser.add_argument("--base-url", default=None,
+                        help="the site to crawl (default: setting PAPERSET_BASE_URL, https://huggingface.co)")
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[], type=setting_arg,
+                        metavar="NAME=VALUE", help="override a Scrapy or paperset setting (repeatable)")
+
+
+def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
+    """The crawl the listing flags and `-s` settings ask for, writing to `out`."""
+    return CrawlJob(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
+                        searches=args.search, trending=args.trending, details=args.details,
+                        fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
+                        progress=progress_wanted(args.json))
+
+
+def check_base_url_arg(args: argparse.Namespace) -> None:
+    """`--base-url` (or the setting PAPERSET_BASE_URL given with -s) must be an http(s) URL with a host:
+    ValueError (rc 2) before anything runs."""
+    from crawler.hosts import check_base_url
+
+    url = args.base_url or dict(args.settings).get("PAPERSET_BASE_URL")
+    if url is not None:
+        check_base_url(url)
+
+
+def redis_url(args: argparse.Namespace) -> str | None:
+    """`--redis`, else $PAPERSET_REDIS_URL (a password is better kept out of the process list). For
+    `run`, the environment counts only with `--workers`: a variable set for the workers' sake does not
+    turn every run into a distributed one."""
+    from paperset.workers import REDIS_ENV
+
+    url = getattr(args, "redis", None)
+    if url is None and getattr(args, "workers", 0) is not None:
+        url = os.environ.get(REDIS_ENV)
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"not a Redis URL: {url.split('@')[-1]!r}")
+    return url

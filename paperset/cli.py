@@ -1,0 +1,164 @@
+"""The `paperset` command line: crawl, demo, and the packager's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from crawler.dedup.index import IndexUnreadable
+from crawler.listings import plan_listings
+from paperset import __version__
+from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
+from paperset.crawl import CrawlJob, crawl_settings, run_crawl
+from paperset.dataset_cli import register as register_dataset
+from paperset.fixture_cli import register as register_fixture
+from paperset.progress_display import wanted as progress_wanted
+from paperset.run import crawl_and_package
+from paperset.run_command import add_run_arguments, cmd_run, print_run
+from paperset.summary import format_summary, summarize
+from spool.redact import redact
+
+logger = logging.getLogger(__name__)
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl listings and write accepted entries as JSON lines to --out."""
+    job = crawl_job(args, args.out)
+    try:
+        check_base_url_arg(args)
+        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
+                                 searches=args.search, trending=args.trending)
+        crawl_settings(job)  # every setting's type and range checked before anything runs
+    except ValueError as exc:
+        print(f"paperset crawl: {redact(str(exc))}", file=sys.stderr)
+        return 2
+    if not listings:
+        print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
+              file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    try:
+        stats = run_crawl(job)
+    except IndexUnreadable as exc:
+        print(f"paperset crawl: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # settings the near-dup index refuses
+        print(f"paperset crawl: {exc}", file=sys.stderr)
+        return 2
+    summary = summarize(stats, elapsed=time.monotonic() - started, out=args.out)
+    print(format_summary(summary))
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    if summary["finish_reason"] != "finished":
+        return 1
+    from crawler.coverage import describe, incomplete
+
+    missing = incomplete(summary["coverage"])
+    if missing:
+        print(f"paperset crawl: incomplete: {describe(missing)}", file=sys.stderr)
+        return 5
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """One crawl worker of a distributed run: takes requests from the shared Redis queue until drained."""
+    from paperset.workers import run_worker
+
+    try:
+        url = redis_url(args)
+        if not url:
+            print("paperset worker: give --redis URL or set PAPERSET_REDIS_URL", file=sys.stderr)
+            return 2
+        stats = run_worker(url, args.name, worker=args.worker_id, wait_s=args.wait, log_file=args.log_file)
+    except (ValueError, TimeoutError) as exc:
+        print(f"paperset worker: {exc}", file=sys.stderr)
+        return 2
+    except RedisError as exc:
+        print(f"paperset worker: Redis at {redact(url or '')} failed ({exc})", file=sys.stderr)
+        return 1
+    summary = summarize(stats, elapsed=0.0, out=None)
+    print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
+          f"({summary['finish_reason']})")
+    return 0 if summary["finish_reason"] == "finished" else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve the bundled replica on loopback, crawl every listing kind it has, and print a summary."""
+    from crawler.replica.server import ReplicaServer
+
+    out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with ReplicaServer() as server:
+        index = server.index
+        job = CrawlJob(
+            ranges=[f"{index['days'][0]}:{index['days'][-1]}"],
+            weeks=list(index["weeks"]),
+            months=list(index["months"]),
+            searches=["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker", "Olympiad"],
+            trending=True,
+            base_url=server.base_url,
+            settings={"LOG_LEVEL": args.log_level},
+            progress=progress_wanted(args.json),
+        )
+        print(f"paperset demo: replica of Hugging Face Papers at {server.base_url}", flush=True,
+              file=sys.stderr if args.json else sys.stdout)
+        outcome = crawl_and_package(job, out_dir / "datasets", "hf-papers")
+    return print_run(outcome, args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `paperset` argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="paperset", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"paperset {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    crawl = sub.add_parser("crawl", help="crawl listings into a JSON-lines file")
+    add_crawl_arguments(crawl)
+    crawl.add_argument("--out", type=Path, required=True, help="JSON-lines file of accepted entries")
+    crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last")
+    crawl.set_defaults(handler=cmd_crawl)
+
+    run = sub.add_parser("run", help="crawl, clean, package and verify: the command a scheduler runs")
+    add_crawl_arguments(run)
+    add_run_arguments(run)
+    run.set_defaults(handler=cmd_run)
+
+    worker = sub.add_parser("worker", help="a crawl worker of a distributed run (shared Redis queue)")
+    worker.add_argument("--redis", default=None, metavar="URL",
+                        help="redis://[:password@]host:port/db (default: $PAPERSET_REDIS_URL)")
+    worker.add_argument("--name", default="hf-papers", help="the dataset whose run to join (default hf-papers)")
+    worker.add_argument("--worker-id", default=None, help="this worker's name (default host-pid-random)")
+    worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for a run to be published (default 60)")
+    worker.add_argument("--log-file", default=None, help="write the crawl log there")
+    worker.set_defaults(handler=cmd_worker)
+
+    demo = sub.add_parser("demo", help="crawl the bundled replica offline and print a summary")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
+    demo.add_argument("--log-level", default="WARNING", help="Scrapy log level (default WARNING)")
+    demo.add_argument("--json", action="store_true",
+                      help="stdout: only the outcome as one JSON line (the summary goes to stderr)")
+    demo.set_defaults(handler=cmd_demo)
+
+    register_fixture(sub)
+    register_dataset(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `paperset` console script."""
+    args = build_parser().parse_args(argv)
+    handler: Any = args.handler
+    return int(handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
