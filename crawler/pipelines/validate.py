@@ -11,11 +11,11 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler import settings as defaults
 from crawler.items import PaperEntry
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
 from crawler.rejects import Rejected
+from crawler.setting_fields import read_settings, setting
 from spool.schema import ENTRY, entry_value_problem
 
 COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank", "arxiv_version")
@@ -28,17 +28,13 @@ class Limits:
     """Bounds an entry must keep. Settings: PAPERSET_MAX_TITLE_CHARS, PAPERSET_MAX_ABSTRACT_CHARS,
     PAPERSET_MAX_FUTURE_DAYS (how far past the crawl's clock a date may lie)."""
 
-    max_title_chars: int = defaults.PAPERSET_MAX_TITLE_CHARS
-    max_abstract_chars: int = defaults.PAPERSET_MAX_ABSTRACT_CHARS
-    max_future_days: int = defaults.PAPERSET_MAX_FUTURE_DAYS
+    max_title_chars: int = setting("PAPERSET_MAX_TITLE_CHARS")
+    max_abstract_chars: int = setting("PAPERSET_MAX_ABSTRACT_CHARS")
+    max_future_days: int = setting("PAPERSET_MAX_FUTURE_DAYS")
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
-        limits = cls(
-            max_title_chars=settings.getint("PAPERSET_MAX_TITLE_CHARS"),
-            max_abstract_chars=settings.getint("PAPERSET_MAX_ABSTRACT_CHARS"),
-            max_future_days=settings.getint("PAPERSET_MAX_FUTURE_DAYS"),
-        )
+        limits = cls(**read_settings(cls, settings))
         if min(limits.max_title_chars, limits.max_abstract_chars, limits.max_future_days) < 1:
             raise ValueError(f"PAPERSET_MAX_* settings must be positive: {limits}")
         return limits

@@ -8,33 +8,27 @@ from dataclasses import dataclass, field
 from scrapy.settings import BaseSettings
 
 from crawler import settings as defaults
+from crawler.setting_fields import read_settings, setting
 
 
 @dataclass(frozen=True)
 class PolitenessConfig:
     """The politeness settings, read and checked once: budgets (0 = none) per window, backoff, jitter."""
 
-    window_s: float = defaults.PAPERSET_BUDGET_WINDOW_S
+    window_s: float = setting("PAPERSET_BUDGET_WINDOW_S")
     budgets: Mapping[str, int] = field(default_factory=lambda: {"api": defaults.PAPERSET_BUDGET_API,
                                                                 "page": defaults.PAPERSET_BUDGET_PAGES})
-    backoff_base_s: float = defaults.PAPERSET_BACKOFF_BASE_S
-    backoff_max_s: float = defaults.PAPERSET_BACKOFF_MAX_S
-    jitter: float = defaults.PAPERSET_BACKOFF_JITTER
-    max_wait_s: float = defaults.PAPERSET_MAX_WAIT_S
-    retries: int = defaults.PAPERSET_THROTTLE_RETRIES
+    backoff_base_s: float = setting("PAPERSET_BACKOFF_BASE_S")
+    backoff_max_s: float = setting("PAPERSET_BACKOFF_MAX_S")
+    jitter: float = setting("PAPERSET_BACKOFF_JITTER")
+    max_wait_s: float = setting("PAPERSET_MAX_WAIT_S")
+    retries: int = setting("PAPERSET_THROTTLE_RETRIES")
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
         """Read from the crawl's settings, which hold crawler/settings.py's defaults."""
-        config = cls(
-            window_s=settings.getfloat("PAPERSET_BUDGET_WINDOW_S"),
-            budgets={"api": settings.getint("PAPERSET_BUDGET_API"), "page": settings.getint("PAPERSET_BUDGET_PAGES")},
-            backoff_base_s=settings.getfloat("PAPERSET_BACKOFF_BASE_S"),
-            backoff_max_s=settings.getfloat("PAPERSET_BACKOFF_MAX_S"),
-            jitter=settings.getfloat("PAPERSET_BACKOFF_JITTER"),
-            max_wait_s=settings.getfloat("PAPERSET_MAX_WAIT_S"),
-            retries=settings.getint("PAPERSET_THROTTLE_RETRIES"),
-        )
+        budgets = {"api": settings.getint("PAPERSET_BUDGET_API"), "page": settings.getint("PAPERSET_BUDGET_PAGES")}
+        config = cls(budgets=budgets, **read_settings(cls, settings))
         if config.window_s <= 0 or min(config.budgets.values()) < 0 or config.jitter < 0 or config.retries < 0:
             raise ValueError(f"bad politeness settings: {config}")
         return config
