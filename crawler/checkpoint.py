@@ -1,7 +1,7 @@
 """Knowing when a request is done, for crash-safe resume and for acknowledging shared-queue work.
 
 A request is done when its callback (or errback) has returned and every item it gave has left the
-item pipelines. `Progress` then tells its listeners: the spool records it in its ledger at the next
+item pipelines. `DoneTracker` then tells its listeners: the spool records it in its ledger at the next
 flush (so a ledger line never names a request whose entries are not on disk), and a Redis worker
 acknowledges it. Scrapy's own `JOBDIR` is not used for this: its disk queue and seen-requests file
 are only consistent after a graceful stop, and a run killed with SIGKILL must resume as well.
@@ -17,16 +17,17 @@ import base64
 import functools
 import logging
 import pickle
-import weakref
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from scrapy.utils.request import request_from_dict
 
 from crawler.coverage import INCOMPLETE, SETTLED
-from spool.ledger import ledger_record
+from spool.ledger import LEDGER, ledger_record, read_ledger, read_settled
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ UNFINISHED = "paperset_unfinished"
 REDO = "paperset_redo"
 
 
-class Progress:
+class DoneTracker:
     """Counts, per request in progress, its items still in the pipelines (and, with `track_children`,
     its new requests not yet in the scheduler's queue); tells listeners `(request, children, ok)` when
     none is left. `ok` is false when an item failed in a pipeline (counted `paperset/items/error`)."""
@@ -55,6 +56,10 @@ class Progress:
             crawler.signals.connect(self.item_left, signal=signal)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.child_settled, signal=signals.request_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DoneTracker:
+        return cls(crawler)
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -120,18 +125,18 @@ class Progress:
             listener(request, children, ok)
 
 
-_PROGRESS: weakref.WeakKeyDictionary[Crawler, Progress] = weakref.WeakKeyDictionary()
-
-
-def progress_for(crawler: Crawler) -> Progress:
-    """The crawler's one Progress, shared by the spider and the components that listen to it."""
-    if crawler not in _PROGRESS:
-        _PROGRESS[crawler] = Progress(crawler)
-    return _PROGRESS[crawler]
+def tracker_for(crawler: Crawler) -> DoneTracker:
+    """The crawler's one DoneTracker (an extension), shared by the spider and the components that listen
+    to it; a clear error when the extension is not enabled."""
+    tracker = crawler.get_extension(DoneTracker)
+    if tracker is None:
+        raise RuntimeError("knowing when requests are done needs the extension crawler.checkpoint.DoneTracker "
+                           "in EXTENSIONS (crawler/settings.py lists it)")
+    return tracker
 
 
 def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterator[Any]]:
-    """Wraps a spider callback or errback so that Progress learns its items, its new requests, and
+    """Wraps a spider callback or errback so that DoneTracker learns its items, its new requests, and
     when it is over (also when it raises: the error is Scrapy's to report, the request is over). A
     request marked UNFINISHED is skipped and never over."""
 
@@ -140,9 +145,9 @@ def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterat
         request: Request = result.request
         if request.meta.get(UNFINISHED):
             return
-        progress = progress_for(self.crawler)
+        progress = tracker_for(self.crawler)
         children: list[Request] = []
-        # Per item only a count goes up (Progress.item_started inlined: a page has a hundred entries).
+        # Per item only a count goes up (DoneTracker.item_started inlined: a page has a hundred entries).
         pending, key, redo = progress.pending, id(request), request.meta.get(REDO)
         try:
             for out in method(self, result, *args, **kwargs) or ():
@@ -211,3 +216,28 @@ def resume_frontier(crawler: Crawler, seeds: Iterable[Request],
     if crawler.stats is not None:
         crawler.stats.set_value("paperset/resume/skipped_requests", skipped)
 
+
+
+def resume_ledger(settings: BaseSettings) -> Path | None:
+    """The spool's ledger (`PAPERSET_SPOOL`) when the crawl continues it (`PAPERSET_RESUME`); None when
+    the crawl starts afresh (not resuming, or nothing done yet)."""
+    ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
+    return ledger if settings.getbool("PAPERSET_RESUME") and ledger.exists() else None
+
+
+def resumed_outcomes(settings: BaseSettings) -> list[list[Any]] | None:
+    """The listing outcomes a resumed crawl's ledger has settled; None when the crawl starts afresh."""
+    ledger = resume_ledger(settings)
+    return None if ledger is None else read_settled(ledger)
+
+
+def resume_requests(crawler: Crawler, seeds: Iterable[Request]) -> Iterator[Request]:
+    """The requests a crawl makes: with a ledger to continue, those whose outcome is not on disk
+    (`resume_frontier`); else the seeds."""
+    ledger = resume_ledger(crawler.settings)
+    if ledger is None:
+        yield from seeds
+        return
+    done = read_ledger(ledger)
+    logger.info("resuming: %d requests already done (%s)", len(done), ledger)
+    yield from resume_frontier(crawler, seeds, done)

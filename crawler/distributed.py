@@ -20,19 +20,13 @@ import socket
 import uuid
 from typing import Any
 
-from itemadapter import ItemAdapter
-from scrapy import Request, Spider, signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy import Request, Spider
 from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from scrapy_redis.scheduler import Scheduler
-from twisted.internet import task
 
-from crawler.checkpoint import REDO, progress_for
+from crawler.checkpoint import REDO, DoneTracker, tracker_for
 from crawler.coverage import INCOMPLETE
-from crawler.items import PaperEntry
-from spool.writer import entry_record
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +121,11 @@ class ClaimingQueue(FifoQueue):
     those in progress; at most CLAIM_BATCH_MAX): the engine asks for that many in a row. Those not yet
     handed to it wait here, claimed (a worker that dies loses none of them)."""
 
-    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
+    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None,
+                 tracker: DoneTracker | None = None) -> None:
         super().__init__(server, spider, key, serializer)
+        # The crawler's DoneTracker; one of its own for a crawler that never starts (the coordinator seeds).
+        self.tracker = tracker or tracker_for(spider.crawler)
         settings = spider.crawler.settings
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
         self.claims_key, self.workers_key = names["claims:"] + self.worker, names["workers"]
@@ -146,7 +143,7 @@ class ClaimingQueue(FifoQueue):
         if claim:
             pipe.hdel(self.claims_key, claim)
         pipe.execute()
-        progress_for(self.spider.crawler).child_settled(request)
+        self.tracker.child_settled(request)
 
     def push_unseen(self, request: Request, dupefilter_key: str, fingerprint: str) -> bool:
         """`push` of a request whose fingerprint (empty: not filtered) was not yet seen, and the
@@ -157,7 +154,7 @@ class ClaimingQueue(FifoQueue):
         if not pushed:
             return False
         request.meta.pop(CLAIM_META, None)
-        progress_for(self.spider.crawler).child_settled(request)
+        self.tracker.child_settled(request)
         return True
 
     def room(self) -> int:
@@ -247,116 +244,3 @@ def workers_alive(server: Any, name: str) -> bool:
     names = keys(name)
     members = [names["alive:"] + m.decode() for m in server.smembers(names["workers"])]
     return bool(members) and server.exists(*members) > 0
-
-
-def entry_json(item: Any) -> str:
-    """An entry as a spool line, so that the coordinator writes it to the spool as it comes."""
-    return entry_record(item.__dict__ if type(item) is PaperEntry else ItemAdapter(item).asdict())
-
-
-class WorkerEntriesPipeline:
-    """A worker's last step: every entry, as a spool line, waits in its WorkerCoordination until a
-    request is done, then goes to the run's `items` list in the same round trip that releases the claim
-    (entries are in Redis before their request's claim is given up). Settings: `PAPERSET_REDIS_NAME`."""
-
-    def __init__(self, coordination: WorkerCoordination) -> None:
-        self.lines = coordination.lines
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WorkerEntriesPipeline:
-        coordination = crawler.get_extension(WorkerCoordination)
-        if coordination is None:
-            raise NotConfigured("a worker's entries need the WorkerCoordination extension")
-        return cls(coordination)
-
-    def process_item(self, item: Any) -> Any:
-        self.lines.append(entry_json(item))
-        return item
-
-
-class WorkerCoordination:
-    """A worker's side of the run: heartbeat, acknowledging done requests (their claims), keeping the
-    spider open while other workers may still queue work, and its stats into Redis at the end.
-
-    Settings: `PAPERSET_REDIS_NAME` (empty: not a worker), `PAPERSET_WORKER_ID`, `REDIS_URL`.
-    """
-
-    def __init__(self, crawler: Crawler, server: Any, name: str, worker: str) -> None:
-        self.crawler, self.server, self.name, self.worker = crawler, server, name, worker
-        self.keys = keys(name)
-        self.beat = task.LoopingCall(self.heartbeat)
-        # Spool lines of entries through the pipelines, not yet in Redis (WorkerEntriesPipeline).
-        self.lines: list[str] = []
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> WorkerCoordination:
-        name = crawler.settings.get("PAPERSET_REDIS_NAME")
-        if not name:
-            raise NotConfigured
-        from scrapy_redis import connection
-
-        ext = cls(crawler, connection.from_settings(crawler.settings), name, crawler.settings.get("PAPERSET_WORKER_ID"))
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
-        progress = progress_for(crawler)
-        progress.track_children = True  # a claim is released only once its new requests are queued
-        progress.subscribe(ext.request_done)
-        return ext
-
-    def request_dropped(self, request: Request, **_: Any) -> None:
-        """A claimed request the scheduler dropped (a redirect to a page already seen) is over."""
-        claim = request.meta.pop(CLAIM_META, None)
-        if claim:
-            self.server.hdel(self.keys["claims:"] + self.worker, claim)
-
-    def heartbeat(self) -> None:
-        self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
-
-    def spider_opened(self, spider: Spider) -> None:
-        spider.coverage_sink = coverage_sink(self.server, self.name)  # type: ignore[attr-defined]
-        self.server.sadd(self.keys["workers"], self.worker)
-        self.heartbeat()
-        self.beat.start(HEARTBEAT_S, now=False)
-
-    def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
-        # Released even when an item failed (counted in Redis at once, so that the run publishes
-        # nothing even if this worker dies before it reports its stats): asking again would fail again
-        # and keep the queue from draining. One round trip: its entries first, then the claim.
-        pipe = self.server.pipeline(transaction=False)
-        self._push_lines(pipe)
-        if not ok:
-            pipe.incr(self.keys["errors"])
-        claim = request.meta.get(CLAIM_META)
-        if claim:
-            pipe.hdel(self.keys["claims:"] + self.worker, claim)
-        pipe.execute()
-
-    def _push_lines(self, pipe: Any) -> None:
-        if self.lines:
-            pipe.rpush(self.keys["items"], *self.lines)
-            self.lines.clear()
-
-    def flush(self) -> None:
-        """Entries not yet in Redis (of a request not done yet) go now."""
-        if self.lines:
-            pipe = self.server.pipeline(transaction=False)
-            self._push_lines(pipe)
-            pipe.execute()
-
-    def spider_idle(self, spider: Spider) -> None:
-        self.flush()
-        progress_for(self.crawler).sweep()
-        release_dead(self.server, self.name)
-        if not drained(self.server, self.name):
-            raise DontCloseSpider
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        self.flush()
-        if self.beat.running:
-            self.beat.stop()
-        assert self.crawler.stats is not None
-        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, int | float)}
-        self.server.hset(self.keys["stats"], self.worker, json.dumps({"reason": reason, "stats": stats}))
-        self.server.delete(self.keys["alive:"] + self.worker)

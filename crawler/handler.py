@@ -30,7 +30,10 @@ from twisted.internet import error as net
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawler.hosts import on_site
-from crawler.politeness import RateGate, TooLongWait, gate_for, give_up, header_map, request_kind
+from crawler.politeness.extension import gate_for
+from crawler.politeness.gate import RateGate, TooLongWait
+from crawler.politeness.headers import header_map, request_kind
+from crawler.politeness.middleware import give_up
 
 if TYPE_CHECKING:
     from playwright.async_api import Request as PlaywrightRequest
@@ -139,7 +142,7 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
             raise
         self.failures_in_a_row = 0
         self.answered.add(host)
-        self.gate.observe(host, response.status, header_map(response))
+        await self.gate.learn(host, response.status, header_map(response))
         return response
 
     def connection_failed(self, request: Request) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -12,8 +11,6 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
-
-logger = logging.getLogger(__name__)
 
 
 class Rejected(DropItem):
@@ -52,16 +49,15 @@ class RejectsLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RejectsLog:
-        if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED", True):
+        if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED"):
             raise NotConfigured
         path = crawler.settings.get("PAPERSET_REJECTS") or None
         redis_list = None
         if crawler.settings.get("PAPERSET_REDIS_NAME"):
-            from scrapy_redis import connection
-
             from crawler.distributed import keys
+            from crawler.redis_client import redis_for
 
-            redis_list = (connection.from_settings(crawler.settings),
+            redis_list = (redis_for(crawler.settings),
                           keys(crawler.settings["PAPERSET_REDIS_NAME"])["rejects"])
         log = cls(crawler, Path(path) if path else None, redis_list)
         crawler.signals.connect(log.item_dropped, signal=signals.item_dropped)

@@ -31,8 +31,8 @@ RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
     "crawler.hosts.OnlySiteMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.politeness.RobotsTxtMiddleware": 100,
-    "crawler.politeness.RetryAfterMiddleware": 560,
+    "crawler.politeness.middleware.RobotsTxtMiddleware": 100,
+    "crawler.politeness.middleware.RetryAfterMiddleware": 560,
 }
 # Hosts besides the base URL's that requests may go to (the site's known mirrors; URLs or host[:port],
 # comma-separated); a redirect anywhere else is not followed.
@@ -112,8 +112,11 @@ PAPERSET_NORMALIZE_ENABLED = True
 PAPERSET_VALIDATE_ENABLED = True
 PAPERSET_DEDUPE_ENABLED = True
 PAPERSET_REJECTS_ENABLED = True
-# The rejects log (every dropped entry kept with its reason).
+# Per-crawler shared objects, found with crawler.get_extension: when each request is done (resume, shared
+# queue acknowledgements) and the rate gate; and the rejects log (every dropped entry kept with its reason).
 EXTENSIONS = {
+    "crawler.checkpoint.DoneTracker": 50,
+    "crawler.politeness.extension.PolitenessGate": 60,
     "crawler.rejects.RejectsLog": 100,
 }
 # A live progress bar on stderr (the CLI turns it on when stdout and stderr are terminals, without --json;

@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.settings import Settings
 
 from crawler.listings import Listing
-from crawler.politeness import PolitenessConfig
+from crawler.politeness.config import PolitenessConfig
 
 # Entries a listing has, as reported for the live site (site notes): ~30 a day, ~105 a week or month.
 EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trending": 50}
@@ -38,9 +38,9 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     """The plan: every expected request in order, counts per kind (with `details`, one API call per
     expected paper), chunks per window, least duration."""
     config = PolitenessConfig.from_settings(settings)
-    fetch = fetch or settings.get("PAPERSET_FETCH", "auto")
+    fetch = fetch or settings.get("PAPERSET_FETCH")
     base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
-    size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
+    size = settings.getint("PAPERSET_API_PAGE_SIZE")
     requests: list[dict[str, str]] = []
     for listing in listings:
         for kind, url in listing_requests(listing, fetch, size, base):

@@ -94,7 +94,7 @@ class LiveProgress:
     def refresh(self) -> None:
         if self.bar is None or self.crawler.stats is None:
             return
-        from crawler.politeness import gate_for
+        from crawler.politeness.extension import gate_for
 
         gate = gate_for(self.crawler)
         f = figures(self.crawler.stats.get_stats(), self.queued(), wait_left(gate, gate.clock()))

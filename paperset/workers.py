@@ -18,6 +18,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import MemoryStatsCollector
 
+from crawler.checkpoint import DoneTracker
 from crawler.coverage import STAT, STATUSES
 from crawler.distributed import (
     HEARTBEAT_TTL_S,
@@ -45,8 +46,8 @@ def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, A
     names = keys(name)
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines.pop("crawler.pipelines.spool.SpoolPipeline", None)
-    pipelines["crawler.distributed.WorkerEntriesPipeline"] = 800
-    extensions = {**settings.getdict("EXTENSIONS"), "crawler.distributed.WorkerCoordination": 200}
+    pipelines["crawler.worker_coordination.WorkerEntriesPipeline"] = 800
+    extensions = {**settings.getdict("EXTENSIONS"), "crawler.worker_coordination.WorkerCoordination": 200}
     local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
     return {
         **{k: v for k, v in plan_settings.items() if k not in local},
@@ -97,7 +98,7 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
     crawler.stats = MemoryStatsCollector(crawler)  # this crawler never starts; seeding may count
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
     spider.coverage_sink = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
-    queue = ClaimingQueue(server, spider, keys(name)["requests"])
+    queue = ClaimingQueue(server, spider, keys(name)["requests"], tracker=DoneTracker(crawler))
     seeds = spider.seed_requests()
     for request in seeds:
         queue.push(request)

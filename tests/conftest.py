@@ -66,6 +66,21 @@ def slow_paperset(seconds: float) -> list[str]:
     return [str(ROOT / ".venv/bin/python"), "-m", "tests.slow_steps", str(seconds)]
 
 
+def project_settings_dict(**overrides: object) -> dict:
+    """crawler/settings.py's settings (every PAPERSET_ default lives there, components read them with no
+    default of their own) with `overrides`: for crawlers built by `get_crawler` in component tests."""
+    from crawler import settings as project
+
+    return {**{name: getattr(project, name) for name in dir(project) if name.isupper()}, **overrides}
+
+
+def project_crawler(spidercls: type | None = None, **overrides: object):
+    """A crawler with the project's settings and `overrides` (Scrapy's get_crawler loads no project)."""
+    from scrapy.utils.test import get_crawler
+
+    return get_crawler(spidercls, settings_dict=project_settings_dict(**overrides))
+
+
 def run_paperset(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the `paperset` console script of this checkout's venv; fail the test with its output on error."""
     result = subprocess.run([str(ROOT / ".venv/bin/paperset"), *args], capture_output=True, text=True,

@@ -7,13 +7,13 @@ from scrapy import Request
 from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.checkpoint import Progress
+from crawler.checkpoint import DoneTracker
 
 
-def progress(track_children: bool) -> tuple[Progress, list[tuple[str, list[str], bool]]]:
+def progress(track_children: bool) -> tuple[DoneTracker, list[tuple[str, list[str], bool]]]:
     crawler = get_crawler(settings_dict={"REMOTE_CONTROL_ENABLED": False})
     crawler.stats.open_spider()
-    tracker = Progress(crawler)
+    tracker = DoneTracker(crawler)
     tracker.track_children = track_children
     done: list[tuple[str, list[str], bool]] = []
     tracker.subscribe(lambda request, children, ok: done.append((request.url, [c.url for c in children], ok)))
@@ -57,3 +57,26 @@ def test_children_dropped_without_a_signal_are_settled_by_the_idle_sweep() -> No
     assert tracker.parent_of == {} and tracker.pending == {}
     assert tracker.crawler.stats.get_value("paperset/progress/children_dropped") == 1
     assert tracker.sweep() == 0
+
+
+def test_resume_requests_continue_the_spools_ledger_only_when_resuming(tmp_path) -> None:
+    import json
+
+    from crawler.checkpoint import fingerprint, resume_requests, resumed_outcomes
+    from spool.ledger import LEDGER
+
+    seeds = [Request("http://x/a"), Request("http://x/b")]
+    crawler = get_crawler(settings_dict={"REMOTE_CONTROL_ENABLED": False, "PAPERSET_SPOOL": str(tmp_path)})
+    crawler.spider = crawler._create_spider("s")
+    # Not resuming, no ledger: every seed, nothing settled.
+    assert resumed_outcomes(crawler.settings) is None
+    assert [r.url for r in resume_requests(crawler, seeds)] == ["http://x/a", "http://x/b"]
+    (tmp_path / LEDGER).write_text(json.dumps({"fp": fingerprint(crawler, seeds[0]), "children": [],
+                                               "settled": ["day", "2025-02-03", "complete", None]}) + "\n")
+    # A ledger but no PAPERSET_RESUME: a fresh crawl all the same.
+    assert [r.url for r in resume_requests(crawler, seeds)] == ["http://x/a", "http://x/b"]
+    resuming = get_crawler(settings_dict={"REMOTE_CONTROL_ENABLED": False, "PAPERSET_SPOOL": str(tmp_path),
+                                          "PAPERSET_RESUME": True})
+    resuming.spider = resuming._create_spider("s")
+    assert resumed_outcomes(resuming.settings) == [["day", "2025-02-03", "complete", None]]
+    assert [r.url for r in resume_requests(resuming, seeds)] == ["http://x/b"]

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
 from crawler.items import PaperEntry
 from crawler.pipelines.dedupe_exact import ExactDedupePipeline
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.pipelines.validate import ValidatePipeline
 from crawler.rejects import Rejected, RejectsLog
+
+from .conftest import project_crawler
 
 
 def good(**changes) -> PaperEntry:
@@ -30,7 +31,7 @@ def good(**changes) -> PaperEntry:
 
 @pytest.fixture
 def chain(tmp_path: Path):
-    crawler = get_crawler(settings_dict={"PAPERSET_REJECTS": str(tmp_path / "rejects.jsonl")})
+    crawler = project_crawler(PAPERSET_REJECTS=str(tmp_path / "rejects.jsonl"))
     crawler.stats.open_spider()
     steps = [NormalizePipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler),
              ExactDedupePipeline.from_crawler(crawler)]

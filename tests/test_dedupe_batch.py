@@ -7,12 +7,12 @@ import asyncio
 import gzip
 import json
 
-from scrapy.utils.test import get_crawler
-
 from crawler.items import PaperEntry
 from crawler.pipelines.dedupe_exact import ExactDedupePipeline
 from crawler.pipelines.dedupe_near import NearDedupePipeline
 from crawler.pipelines.normalize import NormalizePipeline
+
+from .conftest import project_crawler
 
 
 def entries(corpus_path) -> list[PaperEntry]:
@@ -28,7 +28,7 @@ def entries(corpus_path) -> list[PaperEntry]:
 
 
 def chain(tmp_path, name: str):
-    crawler = get_crawler(settings_dict={"PAPERSET_DEDUPE_STORE": str(tmp_path / name)})
+    crawler = project_crawler(PAPERSET_DEDUPE_STORE=str(tmp_path / name))
     crawler.stats.open_spider()
     before = [NormalizePipeline.from_crawler(crawler), ExactDedupePipeline.from_crawler(crawler)]
     near = NearDedupePipeline.from_crawler(crawler)

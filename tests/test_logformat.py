@@ -7,16 +7,17 @@ import logging
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
 
 from crawler.items import PaperEntry
 from crawler.logformat import QuietLogFormatter
 from crawler.spiders.hf_papers import HfPapersSpider
 
+from .conftest import project_crawler
+
 
 @pytest.mark.parametrize(("level", "quiet"), [("INFO", True), ("WARNING", True), ("DEBUG", False)])
 def test_scraped_and_crawled_records_only_at_debug(level: str, quiet: bool) -> None:
-    crawler = get_crawler(HfPapersSpider, settings_dict={"LOG_LEVEL": level, "PAPERSET_BASE_URL": "http://127.0.0.1"})
+    crawler = project_crawler(HfPapersSpider, LOG_LEVEL=level, PAPERSET_BASE_URL="http://127.0.0.1")
     formatter = QuietLogFormatter.from_crawler(crawler)
     spider = HfPapersSpider.from_crawler(crawler, day="2025-02-03")
     response = HtmlResponse("http://127.0.0.1/x", body=b"", request=Request("http://127.0.0.1/x"))

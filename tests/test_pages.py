@@ -114,3 +114,19 @@ def test_extraction_never_raises_on_arbitrary_text(text: str) -> None:
         hydration_props(Selector(text=f"<p>{text}</p>"), "DailyPapers")
     except HydrationError as exc:
         assert exc.reason == "no_hydration"
+
+
+def test_an_unreadable_api_answer_is_an_api_error_not_a_page_error() -> None:
+    from crawler.pages.hf import ApiAnswerError, ExtractionError, parse_api_listing, parse_api_paper
+
+    reasons = []
+    for call in (lambda: parse_api_listing("{not json", url="u", kind="day", key="k"),
+                 lambda: parse_api_listing('{"a": 1}', url="u", kind="day", key="k"),
+                 lambda: parse_api_paper("[]", url="u")):
+        try:
+            call()
+        except ApiAnswerError as exc:
+            assert not isinstance(exc, HydrationError)
+            assert isinstance(exc, ExtractionError)
+            reasons.append(exc.reason)
+    assert reasons == ["bad_json", "unknown_shape", "unknown_shape"]

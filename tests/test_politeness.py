@@ -17,7 +17,7 @@ from crawler.politeness import (
 )
 from crawler.replica.server import ReplicaServer
 
-from .conftest import last_json, read_jsonl, run_paperset
+from .conftest import last_json, project_settings_dict, read_jsonl, run_paperset
 
 
 class Clock:
@@ -101,7 +101,7 @@ def test_bad_settings_are_refused() -> None:
     from scrapy.settings import Settings
 
     with pytest.raises(ValueError, match="bad politeness settings"):
-        PolitenessConfig.from_settings(Settings({"PAPERSET_BUDGET_PAGES": -1}))
+        PolitenessConfig.from_settings(Settings(project_settings_dict(PAPERSET_BUDGET_PAGES=-1)))
 
 
 def test_crawl_waits_out_429_then_completes_and_sends_nothing_inside_the_wait(replica, tmp_path) -> None:
@@ -172,7 +172,7 @@ def test_a_booking_overtaken_by_a_429_is_made_again_so_no_window_exceeds_the_bud
     async def sleep(seconds: float) -> None:
         clock.now += seconds
 
-    monkeypatch.setattr("crawler.politeness.asyncio.sleep", sleep)
+    monkeypatch.setattr("crawler.politeness.gate.asyncio.sleep", sleep)
 
     async def request() -> None:
         await rate.wait("h", "page")

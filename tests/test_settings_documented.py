@@ -69,6 +69,14 @@ def test_scrapy_crawl_with_spider_arguments(replica, tmp_path) -> None:
     assert {e["fetch_path"] for e in entries} == {"page"}
 
 
+def test_no_paperset_setting_is_read_with_a_default_of_its_own() -> None:
+    """Defaults live in crawler/settings.py only: `settings.getint("PAPERSET_X", 50)` repeats one."""
+    inline = re.compile(r"\.get(?:int|float|bool|list|dict)?\(\s*\"(PAPERSET_[A-Z0-9_]+)\"\s*,")
+    found = sorted(f"{path.relative_to(ROOT)}: {name}" for path in (ROOT / "crawler").rglob("*.py")
+                   for name in inline.findall(path.read_text(encoding="utf-8")))
+    assert found == []
+
+
 def _settings_doc():
     import importlib.util
     import sys

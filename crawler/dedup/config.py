@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from crawler import settings as defaults
+
 # Candidates are confirmed by estimated Jaccard, so a false positive of the bands only costs a comparison
 # while a false negative loses a near copy: weigh misses 9 to 1.
 WEIGHTS = (0.1, 0.9)
@@ -40,12 +42,12 @@ class DedupeConfig:
     PAPERSET_DEDUPE_THRESHOLD, PAPERSET_DEDUPE_BANDS, PAPERSET_DEDUPE_ROWS, PAPERSET_DEDUPE_SEED."""
 
     shingle: str = "word"
-    shingle_size: int = 5
-    num_perm: int = 128
-    threshold: float = 0.7
-    bands: int | None = None
-    rows: int | None = None
-    seed: int = 1
+    shingle_size: int = defaults.PAPERSET_DEDUPE_SHINGLE_SIZE
+    num_perm: int = defaults.PAPERSET_DEDUPE_NUM_PERM
+    threshold: float = defaults.PAPERSET_DEDUPE_THRESHOLD
+    bands: int | None = defaults.PAPERSET_DEDUPE_BANDS
+    rows: int | None = defaults.PAPERSET_DEDUPE_ROWS
+    seed: int = defaults.PAPERSET_DEDUPE_SEED
     scheme: str = "affine32"
 
     def __post_init__(self) -> None:
@@ -74,7 +76,8 @@ class DedupeConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> DedupeConfig:
-        """Read PAPERSET_DEDUPE_* from Scrapy settings (or a plain dict); bad values raise ValueError."""
+        """Read PAPERSET_DEDUPE_* from Scrapy settings (or a plain dict: what it lacks keeps crawler/settings.py's
+        default); bad values raise ValueError."""
         get = settings.get
         def number(name: str, kind: type, default: Any) -> Any:
             value = get(f"PAPERSET_DEDUPE_{name}")
@@ -88,8 +91,8 @@ class DedupeConfig:
             shingle_size=number("SHINGLE_SIZE", int, cls.shingle_size),
             num_perm=number("NUM_PERM", int, cls.num_perm),
             threshold=number("THRESHOLD", float, cls.threshold),
-            bands=number("BANDS", int, None),
-            rows=number("ROWS", int, None),
+            bands=number("BANDS", int, cls.bands),
+            rows=number("ROWS", int, cls.rows),
             seed=number("SEED", int, cls.seed),
         )
 

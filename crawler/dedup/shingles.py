@@ -47,14 +47,6 @@ class ShingleHasher:
         self._pow = np.ones(1, dtype=np.uint32)
         self._inv = np.ones(1, dtype=np.uint32)
 
-    def words(self, text: str) -> list[str]:
-        """The words of a text, as the hashes see them (for baselines and debugging)."""
-        data = np.frombuffer(text.lower().encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        flags = _WORD_BYTE[data]
-        edges = np.flatnonzero(np.diff(np.concatenate(([False], flags, [False])).astype(np.int8)))
-        raw = text.lower().encode("utf-8", "surrogatepass")
-        return [raw[s:e].decode("utf-8", "replace") for s, e in zip(edges[::2], edges[1::2], strict=True)]
-
     def _tables(self, length: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self._pow) < length + 1:
             size = max(length + 1, 2 * len(self._pow))

@@ -113,12 +113,21 @@ def entry_from_api_item(
     )
 
 
-class HydrationError(ValueError):
-    """The hydration element is missing (`no_hydration`) or its JSON is broken (`bad_json`)."""
+class ExtractionError(ValueError):
+    """A page or an API answer that could not be read; `reason` names why (a stats key part)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class HydrationError(ExtractionError):
+    """A page's hydration element is missing (`no_hydration`), its JSON is broken (`bad_json`), or its
+    props are not the shape we know (`unknown_shape`)."""
+
+
+class ApiAnswerError(ExtractionError):
+    """An API answer is not JSON (`bad_json`) or not the list or paper we know (`unknown_shape`)."""
 
 
 def hydration_props(selector: Selector, target: str) -> dict[str, Any]:
@@ -259,17 +268,17 @@ def parse_paper_page(html: str | Selector, *, url: str) -> PaperEntry:
 def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int = 0) -> list[PaperEntry]:
     """Entries of one `/api/daily_papers` or `/api/papers/search` answer (a JSON list of items).
 
-    Raises HydrationError (`bad_json`, `unknown_shape`) when the answer is not such a list.
+    Raises ApiAnswerError (`bad_json`, `unknown_shape`) when the answer is not such a list.
     """
     try:
         items = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise HydrationError("bad_json") from None
+        raise ApiAnswerError("bad_json") from None
     if not isinstance(items, list) or not all(
         isinstance(i, dict) and isinstance(i.get("paper", i), dict) and (i.get("title") or i.get("paper"))
         for i in items
     ):
-        raise HydrationError("unknown_shape")
+        raise ApiAnswerError("unknown_shape")
     return [entry_from_api_item(item, kind=kind, key=key, rank=offset + i, source_url=url)
             for i, item in enumerate(items)]
 
@@ -279,7 +288,7 @@ def parse_api_paper(text: str, *, url: str) -> PaperEntry:
     try:
         paper = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise HydrationError("bad_json") from None
+        raise ApiAnswerError("bad_json") from None
     if not isinstance(paper, dict) or not paper.get("id"):
-        raise HydrationError("unknown_shape")
+        raise ApiAnswerError("unknown_shape")
     return entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url)

@@ -40,7 +40,7 @@ class ExactDedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExactDedupePipeline:
-        if not crawler.settings.getbool("PAPERSET_DEDUPE_ENABLED", True):
+        if not crawler.settings.getbool("PAPERSET_DEDUPE_ENABLED"):
             raise NotConfigured
         assert crawler.stats is not None
         return cls(crawler.stats)

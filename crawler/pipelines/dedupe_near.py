@@ -4,7 +4,6 @@ paper they copy, links near copies that have different ids (both kept)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,6 @@ from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import Match, NearDupIndex, open_index
 from crawler.items import PaperEntry
 from spool.reader import read_entries
-
-logger = logging.getLogger(__name__)
-
 
 Outcome = tuple[str, str | None, float | None]
 # An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.
@@ -63,7 +59,7 @@ class NearDedupePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:
         settings = crawler.settings
-        if not settings.getbool("PAPERSET_DEDUPE_ENABLED", True):
+        if not settings.getbool("PAPERSET_DEDUPE_ENABLED"):
             raise NotConfigured
         config = DedupeConfig.from_settings(settings)
         store = settings.get("PAPERSET_DEDUPE_STORE") or "memory"

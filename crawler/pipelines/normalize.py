@@ -92,7 +92,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        if not crawler.settings.getbool("PAPERSET_NORMALIZE_ENABLED", True):
+        if not crawler.settings.getbool("PAPERSET_NORMALIZE_ENABLED"):
             raise NotConfigured
         assert crawler.stats is not None
         return cls(crawler.stats)

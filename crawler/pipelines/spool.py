@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.checkpoint import ledger_line, progress_for
+from crawler.checkpoint import ledger_line, tracker_for
 from crawler.dedup.config import DedupeConfig
 from crawler.items import PaperEntry
 from crawler.listings import Listing
@@ -54,10 +54,10 @@ class SpoolPipeline:
         folder = crawler.settings.get("PAPERSET_SPOOL")
         if not folder:
             raise NotConfigured
-        pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY", 100))
+        pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"))
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
-        progress_for(crawler).subscribe(pipeline.request_done)
+        tracker_for(crawler).subscribe(pipeline.request_done)
         return pipeline
 
     def request_done(self, request: Request, children: list[Request], ok: bool) -> None:

@@ -19,6 +19,7 @@ from crawler.items import PaperEntry
 from crawler.normalize import canonical_arxiv_id
 from crawler.pipelines.normalize import DATE_FIELDS
 from crawler.rejects import Rejected
+from crawler.setting_fields import read_settings, setting
 from spool.schema import ENTRY, NON_NEGATIVE, entry_value_problem, int_bounds
 
 COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank", "arxiv_version")
@@ -68,17 +69,13 @@ class Limits:
     """Bounds an entry must keep. Settings: PAPERSET_MAX_TITLE_CHARS, PAPERSET_MAX_ABSTRACT_CHARS,
     PAPERSET_MAX_FUTURE_DAYS (how far past the crawl's clock a date may lie)."""
 
-    max_title_chars: int = 1_000
-    max_abstract_chars: int = 20_000
-    max_future_days: int = 2
+    max_title_chars: int = setting("PAPERSET_MAX_TITLE_CHARS")
+    max_abstract_chars: int = setting("PAPERSET_MAX_ABSTRACT_CHARS")
+    max_future_days: int = setting("PAPERSET_MAX_FUTURE_DAYS")
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
-        limits = cls(
-            max_title_chars=settings.getint("PAPERSET_MAX_TITLE_CHARS", cls.max_title_chars),
-            max_abstract_chars=settings.getint("PAPERSET_MAX_ABSTRACT_CHARS", cls.max_abstract_chars),
-            max_future_days=settings.getint("PAPERSET_MAX_FUTURE_DAYS", cls.max_future_days),
-        )
+        limits = cls(**read_settings(cls, settings))
         if min(limits.max_title_chars, limits.max_abstract_chars, limits.max_future_days) < 1:
             raise ValueError(f"PAPERSET_MAX_* settings must be positive: {limits}")
         return limits
@@ -136,7 +133,7 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        if not crawler.settings.getbool("PAPERSET_VALIDATE_ENABLED", True):
+        if not crawler.settings.getbool("PAPERSET_VALIDATE_ENABLED"):
             raise NotConfigured
         return cls(Limits.from_settings(crawler.settings))
 

@@ -6,17 +6,15 @@ import argparse
 import json
 import logging
 import re
-import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from crawler.replica.build import DATA_DIR
+from crawler.replica.handler import handler_for
 from crawler.replica.render import render_dynamic, render_listing, render_paper
 from crawler.replica.site import ReplicaSite, paginate
 
@@ -101,7 +99,7 @@ class ReplicaServer:
         self.robots: str | None = None
         self._count = 0
         self._lock = threading.Lock()
-        self._httpd = _Server((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -248,71 +246,6 @@ class ReplicaServer:
         else:
             return 404, JSON, b'{"error":"Not Found"}'
         return 200, JSON, json.dumps(paginate(items, limit, page)).encode()
-
-
-class _Discard:
-    """A write end that drops everything: after a reset, the handler's final flush has nowhere to go."""
-
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            arrived = time.monotonic()
-            if server.delay_s:
-                time.sleep(server.delay_s)
-            fault = server.fault_for(self.path) if server.faults else None
-            if fault is not None and fault.action == "reset":
-                server.log(self.path, 0, arrived)
-                self.reset()
-                return
-            if fault is not None and fault.action == "stall":
-                time.sleep(fault.seconds)
-            limited = server.throttled(parts.path)
-            if limited is not None:
-                status, headers, body = 429, limited, b"rate limited"
-            elif fault is not None and fault.action == "status":
-                status, headers, body = fault.status, {"Content-Type": "text/plain"}, f"fault {fault.status}".encode()
-            elif fault is not None and fault.action == "redirect":
-                status, headers, body = fault.status if 300 <= fault.status < 400 else 302, \
-                    {"Location": fault.location}, b""
-            else:
-                status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
-                if fault is not None and fault.action == "replace":
-                    body = body.replace(fault.old, fault.new)
-            server.log(self.path, status, arrived)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if fault is not None and fault.action == "truncate":
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.reset()
-                return
-            self.wfile.write(body)
-
-        def reset(self) -> None:
-            """Drop the connection with a TCP reset (SO_LINGER 0), nothing more sent."""
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
-            self.wfile = _Discard()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("replica: " + format, *args)
-
-    return Handler
 
 
 def main() -> None:

@@ -6,38 +6,29 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from crawler.browser import LOAD_ALL_SCRIPT
-from crawler.checkpoint import resume_frontier, tracked
+from crawler.checkpoint import resume_requests, resumed_outcomes, tracked
 from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED, STAT, STATUSES, Coverage, failure_reason
-from crawler.hosts import allowed_netlocs, check_base_url, on_site, split_credentials
+from crawler.hosts import allowed_netlocs, check_base_url, split_credentials
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
 from crawler.pages.hf import (
-    HydrationError,
+    ApiAnswerError,
     parse_api_listing,
-    parse_api_paper,
-    parse_listing,
-    parse_paper_page,
 )
-from spool.ledger import LEDGER, read_ledger, read_settled
+from crawler.spiders.details import PaperDetails
+from crawler.spiders.page_path import PagePath
 
 logger = logging.getLogger(__name__)
 
 FETCH_MODES = ("auto", "api", "page", "browser")
-_REDIRECTS = [301, 302, 303, 307, 308]
-# A listing page redirected more often than this (to itself, or around a cycle) is a redirect loop.
-MAX_PAGE_REDIRECTS = 3
-_HOPS = "paperset_redirects"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -45,7 +36,7 @@ def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
 
 
-class HfPapersSpider(scrapy.Spider):
+class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
@@ -107,14 +98,14 @@ class HfPapersSpider(scrapy.Spider):
             spider.http_user, spider.http_pass = user, password or ""
             spider.http_auth_domain = urlparse(spider.base_url).hostname
         spider.allowed_netlocs = allowed_netlocs(spider.base_url, settings.getlist("PAPERSET_ALLOWED_HOSTS"))
-        spider.url_limit = settings.getint("URLLENGTH_LIMIT", 2083)
-        spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH", "auto")
+        spider.url_limit = settings.getint("URLLENGTH_LIMIT")
+        spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH")
         if spider.fetch not in FETCH_MODES:
             raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
-        spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE", 50)
-        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS", 400),
-                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS", 150),
-                               "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS", 3000)}
+        spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE")
+        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
+                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),
+                               "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS")}
         return spider
 
     def _inc(self, key: str) -> None:
@@ -165,19 +156,16 @@ class HfPapersSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.worker:
             return
-        settings = self.crawler.settings
-        ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
-        if settings.getbool("PAPERSET_RESUME") and ledger.exists():
-            done = read_ledger(ledger)
-            for kind, key, status, reason in read_settled(ledger):
-                self.coverage.settle(Listing(kind, key), status, reason)
-            logger.info("resuming: %d requests already done (%s)", len(done), ledger)
-            for request in resume_frontier(self.crawler, self.seed_requests(), done):
-                if request.callback == self.parse_detail:
-                    self.detailed.add(request.cb_kwargs["paper_id"])
+        settled = resumed_outcomes(self.crawler.settings)
+        if settled is None:
+            for request in self.seed_requests():
                 yield request
             return
-        for request in self.seed_requests():
+        for kind, key, status, reason in settled:
+            self.coverage.settle(Listing(kind, key), status, reason)
+        for request in resume_requests(self.crawler, self.seed_requests()):
+            if request.callback == self.parse_detail:
+                self.detailed.add(request.cb_kwargs["paper_id"])
             yield request
 
     # --- requests, one kind per path ---------------------------------------------------------
@@ -195,29 +183,18 @@ class HfPapersSpider(scrapy.Spider):
                               cb_kwargs={"listing": listing, "page": page},
                               meta={"handle_httpstatus_all": True, "dont_redirect": True})
 
-    def page_request(self, listing: Listing, url: str, hops: int = 0) -> scrapy.Request:
-        # Redirects are handled here, not followed blindly: the site answers a day with no papers by
-        # redirecting to the latest day, whose papers must not be filed under the asked day.
-        return scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
-                              cb_kwargs={"listing": listing}, dont_filter=True,
-                              meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS, _HOPS: hops})
-
-    def browser_request(self, listing: Listing) -> scrapy.Request:
-        load_all = PageMethod("evaluate", LOAD_ALL_SCRIPT, self.browser_args)
-        return scrapy.Request(self.base_url + listing.page_path(), callback=self.parse_browser,
-                              errback=self.browser_failed, cb_kwargs={"listing": listing}, dont_filter=True,
-                              meta={"playwright": True, "playwright_page_methods": [load_all]})
-
     # --- callbacks -------------------------------------------------------------------------------
 
     @tracked
     def parse_api(self, response: Response, listing: Listing, page: int) -> Iterator[Any]:
         try:
             if response.status != 200:
-                raise HydrationError(f"http_{response.status}")
+                yield from self.api_fallback(response.request, listing, page, f"http_{response.status}",
+                                             response.url)
+                return
             entries = parse_api_listing(response.text, url=response.url, kind=listing.kind, key=listing.key,
                                         offset=page * self.api_page_size)
-        except HydrationError as exc:
+        except ApiAnswerError as exc:
             yield from self.api_fallback(response.request, listing, page, exc.reason, response.url)
             return
         if page == 0:
@@ -254,70 +231,6 @@ class HfPapersSpider(scrapy.Spider):
             self.settle(request, listing, INCOMPLETE, f"api: {reason}")
 
     @tracked
-    def parse_page(self, response: Response, listing: Listing) -> Iterator[Any]:
-        if 300 <= response.status < 400:
-            location = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
-            if not on_site(location, self.allowed_netlocs):
-                self._inc("paperset/redirects/offsite")
-                self.settle(response.request, listing, INCOMPLETE, "offsite_redirect")
-                return
-            if urlparse(location).path.rstrip("/").endswith(listing.key):
-                hops = response.request.meta.get(_HOPS, 0) + 1
-                if location == response.url or hops > MAX_PAGE_REDIRECTS:
-                    self._inc("paperset/redirects/loop")
-                    self.settle(response.request, listing, INCOMPLETE, "redirect_loop")
-                    return
-                yield self.page_request(listing, location, hops)
-                return
-            self._inc("paperset/listings/no_papers")
-            self.settle(response.request, listing, EMPTY, "no_papers")
-            logger.info("%s %s has no papers: the site redirects to %s", listing.kind, listing.key, location)
-            return
-        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
-        for reason in page.problems:
-            self._inc(f"paperset/pages/{reason}")
-        if listing.kind == "day" and page.page_key and page.page_key != listing.key:
-            self._inc("paperset/listings/no_papers")
-            self.settle(response.request, listing, EMPTY, "no_papers")
-            logger.info("day %s has no papers: the page shows %s", listing.key, page.page_key)
-            return
-        if not page.entries:
-            if self.fetch == "auto":
-                logger.info("no data in %s; rendering it in the browser", response.url)
-                yield self.browser_request(listing)
-            else:
-                logger.warning("%s: no entries (%s)", response.url, ", ".join(page.problems))
-                self.settle(response.request, listing, INCOMPLETE, "no_entries")
-            return
-        if page.problems:
-            logger.warning("%s: %s (read %d entries from the cards)", response.url, ", ".join(page.problems),
-                           len(page.entries))
-        self._inc(f"paperset/listings/{page.source}")
-        self._inc("paperset/fetch/page")
-        self.settle(response.request, listing, COMPLETE)
-        yield from self.emit(page.entries, "page")
-
-    @tracked
-    def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
-        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
-        if not page.entries:
-            self._inc("paperset/browser/no_entries")
-            logger.warning("%s: no entries even in the browser", response.url)
-            self.settle(response.request, listing, INCOMPLETE, "no_entries")
-            return
-        self._inc("paperset/fetch/browser")
-        self.settle(response.request, listing, COMPLETE)
-        yield from self.emit(page.entries, "browser")
-
-    @tracked
-    def browser_failed(self, failure: Failure) -> Iterator[Any]:
-        self._inc(f"paperset/browser/{failure.type.__name__.lower()}")
-        request = failure.request  # type: ignore[attr-defined]
-        logger.error("browser failed on %s: %s", request.url, failure.value)
-        self.settle(request, request.cb_kwargs["listing"], INCOMPLETE, f"browser: {failure_reason(failure)}")
-        yield from ()
-
-    @tracked
     def request_failed(self, failure: Failure) -> Iterator[Any]:
         """A page or paper request that failed for good (after retries, or refused by robots.txt)."""
         self._inc(f"paperset/failed/{failure.type.__name__.lower()}")
@@ -337,31 +250,3 @@ class HfPapersSpider(scrapy.Spider):
                 self.detailed.add(entry.paper_id)
                 yield self.detail_request(entry.paper_id)
 
-    # --- paper pages (--details) -----------------------------------------------------------------
-
-    def detail_request(self, paper_id: str, *, page: bool = False) -> scrapy.Request:
-        if self.fetch in ("auto", "api") and not page:
-            return scrapy.Request(f"{self.base_url}/api/papers/{paper_id}", callback=self.parse_detail,
-                                  errback=self.request_failed, cb_kwargs={"paper_id": paper_id, "api": True},
-                                  meta={"handle_httpstatus_all": True})
-        return scrapy.Request(f"{self.base_url}/papers/{paper_id}", callback=self.parse_detail,
-                              errback=self.request_failed, cb_kwargs={"paper_id": paper_id, "api": False})
-
-    @tracked
-    def parse_detail(self, response: Response, paper_id: str, api: bool) -> Iterator[Any]:
-        try:
-            if response.status != 200:
-                raise HydrationError(f"http_{response.status}")
-            if api:
-                entry = parse_api_paper(response.text, url=response.url)
-            else:
-                entry = parse_paper_page(response.text, url=response.url)
-        except HydrationError as exc:
-            self._inc(f"paperset/details/{exc.reason}")
-            if api and self.fetch == "auto":
-                yield self.detail_request(paper_id, page=True)
-            return
-        self._inc(f"paperset/details/{'api' if api else 'page'}")
-        entry.crawled_at = datetime.now(UTC).isoformat()
-        entry.fetch_path = "api" if api else "page"
-        yield entry

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scrapy.utils.test import get_crawler
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import open_index
@@ -22,7 +21,7 @@ from crawler.pipelines.dedupe_exact import ExactDedupePipeline
 from crawler.pipelines.dedupe_near import NearDedupePipeline
 from crawler.pipelines.normalize import NormalizePipeline
 
-from ..conftest import redis_server
+from ..conftest import project_crawler, redis_server
 
 
 def corpus(corpus_path) -> dict[str, dict]:
@@ -48,7 +47,7 @@ def test_the_real_near_copies_are_found_and_unrelated_papers_are_not(corpus_path
 
 @pytest.fixture
 def steps(tmp_path):
-    crawler = get_crawler(settings_dict={"PAPERSET_DEDUPE_STORE": str(tmp_path / "index")})
+    crawler = project_crawler(PAPERSET_DEDUPE_STORE=str(tmp_path / "index"))
     crawler.stats.open_spider()
     chain = [NormalizePipeline.from_crawler(crawler), ExactDedupePipeline.from_crawler(crawler),
              NearDedupePipeline.from_crawler(crawler)]

@@ -1,0 +1,43 @@
+"""The politeness settings, read and checked once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from scrapy.settings import BaseSettings
+
+from crawler import settings as defaults
+from crawler.setting_fields import read_settings, setting
+
+
+@dataclass(frozen=True)
+class PolitenessConfig:
+    """The politeness settings, read and checked once: budgets (0 = none) per window, backoff, jitter."""
+
+    window_s: float = setting("PAPERSET_BUDGET_WINDOW_S")
+    budgets: Mapping[str, int] = field(default_factory=lambda: {"api": defaults.PAPERSET_BUDGET_API,
+                                                                "page": defaults.PAPERSET_BUDGET_PAGES})
+    backoff_base_s: float = setting("PAPERSET_BACKOFF_BASE_S")
+    backoff_max_s: float = setting("PAPERSET_BACKOFF_MAX_S")
+    jitter: float = setting("PAPERSET_BACKOFF_JITTER")
+    max_wait_s: float = setting("PAPERSET_MAX_WAIT_S")
+    retries: int = setting("PAPERSET_THROTTLE_RETRIES")
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
+        """Read from the crawl's settings, which hold crawler/settings.py's defaults."""
+        budgets = {"api": settings.getint("PAPERSET_BUDGET_API"), "page": settings.getint("PAPERSET_BUDGET_PAGES")}
+        config = cls(budgets=budgets, **read_settings(cls, settings))
+        if config.window_s <= 0 or min(config.budgets.values()) < 0 or config.jitter < 0 or config.retries < 0:
+            raise ValueError(f"bad politeness settings: {config}")
+        return config
+
+    def duration_s(self, counts: Mapping[str, int]) -> float:
+        """The least time `counts` requests of each kind take under the budgets (the slowest kind)."""
+        longest = 0.0
+        for kind, count in counts.items():
+            budget = self.budgets.get(kind, 0)
+            if budget and count > budget:
+                longest = max(longest, ((count - 1) // budget) * self.window_s)
+        return longest

@@ -1,0 +1,81 @@
+"""The gate shared by every worker of a distributed run: bookings and closings live in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from crawler.politeness.config import PolitenessConfig
+from crawler.politeness.gate import Booking, RateGate
+
+_T = TypeVar("_T")
+
+# Book a start for one request in a budget shared by processes: the same rule as RateGate.reserve, on
+# the Redis server's clock, in a sorted set of booked start times. ARGV: budget, window, a unique tag,
+# the earliest start allowed.
+_SHARED_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local budget, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local at = math.max(now, tonumber(ARGV[4]))
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 then at = math.max(at, tonumber(last[2])) end
+local count = redis.call('ZCARD', KEYS[1])
+if count >= budget then
+  local kth = redis.call('ZRANGE', KEYS[1], -budget, -budget, 'WITHSCORES')
+  at = math.max(at, tonumber(kth[2]) + window)
+end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(at - now + window) + 1)
+return tostring(at)
+"""
+_SHARED_CLOSE = """
+local later = tonumber(ARGV[1])
+local before = tonumber(redis.call('GET', KEYS[1]) or '0')
+if later > before then redis.call('SET', KEYS[1], ARGV[1], 'EX', math.ceil(tonumber(ARGV[2])) + 1) end
+return 1
+"""
+
+
+class SharedRateGate(RateGate):
+    """The gate of every worker of a distributed run at once: budget bookings and hosts' closing times
+    live in Redis (`<prefix>budget:<kind>`, `<prefix>closed:<host>`), on the Redis server's clock, so
+    that N workers together keep the one budget and all wait out a 429 any of them received."""
+
+    def __init__(self, config: PolitenessConfig, server: Any, prefix: str, rng: random.Random | None = None) -> None:
+        seconds, micros = server.time()
+        # The Redis server's clock, read once: a monotonic clock set to it, so that reading the time
+        # costs no round trip (the offset is off by half a round trip at most).
+        offset = seconds + micros / 1_000_000 - time.monotonic()
+        super().__init__(config, clock=lambda: time.monotonic() + offset, rng=rng)
+        self.server, self.prefix = server, prefix
+        self._reserve = server.register_script(_SHARED_RESERVE)
+        self._close = server.register_script(_SHARED_CLOSE)
+
+    async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
+        """Each step waits for a Redis round trip: in a thread, so that the reactor goes on meanwhile."""
+        return await asyncio.to_thread(call, *args)
+
+    def reserve(self, kind: str, floor: float = 0.0) -> Booking:
+        budget = self.config.budgets.get(kind, 0)
+        if not budget:
+            return Booking(kind, max(self.clock(), floor))
+        tag = uuid.uuid4().hex
+        at = self._reserve(keys=[f"{self.prefix}budget:{kind}"], args=[budget, self.config.window_s, tag, floor])
+        return Booking(kind, float(at), tag)
+
+    def cancel(self, booking: Booking) -> None:
+        if booking.tag:
+            self.server.zrem(f"{self.prefix}budget:{booking.kind}", booking.tag)
+
+    def closed_until(self, host: str) -> float:
+        value = self.server.get(f"{self.prefix}closed:{host}")
+        return float(value) if value is not None else 0.0
+
+    def close_until(self, host: str, until: float) -> None:
+        self._close(keys=[f"{self.prefix}closed:{host}"], args=[repr(until), until - self.clock()])

@@ -1,0 +1,115 @@
+"""The spider's page and browser paths: a listing's HTML page (hydration JSON, else cards), its
+redirects, and rendering it in Chromium when the page has no data."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+import scrapy
+from scrapy.http import Response
+from scrapy_playwright.page import PageMethod
+from twisted.python.failure import Failure
+
+from crawler.browser import LOAD_ALL_SCRIPT
+from crawler.checkpoint import tracked
+from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, failure_reason
+from crawler.hosts import on_site
+from crawler.listings import Listing
+from crawler.pages.hf import parse_listing
+
+logger = logging.getLogger(__name__)
+
+_REDIRECTS = [301, 302, 303, 307, 308]
+# A listing page redirected more often than this (to itself, or around a cycle) is a redirect loop.
+MAX_PAGE_REDIRECTS = 3
+_HOPS = "paperset_redirects"
+
+
+class PagePath:
+    """Requests and callbacks of the page and browser paths, mixed into HfPapersSpider (which gives
+    `base_url`, `fetch`, `browser_args`, `allowed_netlocs`, `settle`, `emit`, `_inc`, `request_failed`)."""
+
+    base_url: str
+    fetch: str
+    browser_args: dict[str, int]
+    allowed_netlocs: Any
+
+    def page_request(self, listing: Listing, url: str, hops: int = 0) -> scrapy.Request:
+        # Redirects are handled here, not followed blindly: the site answers a day with no papers by
+        # redirecting to the latest day, whose papers must not be filed under the asked day.
+        return scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
+                              cb_kwargs={"listing": listing}, dont_filter=True,
+                              meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS, _HOPS: hops})
+
+    def browser_request(self, listing: Listing) -> scrapy.Request:
+        load_all = PageMethod("evaluate", LOAD_ALL_SCRIPT, self.browser_args)
+        return scrapy.Request(self.base_url + listing.page_path(), callback=self.parse_browser,
+                              errback=self.browser_failed, cb_kwargs={"listing": listing}, dont_filter=True,
+                              meta={"playwright": True, "playwright_page_methods": [load_all]})
+
+    @tracked
+    def parse_page(self, response: Response, listing: Listing) -> Iterator[Any]:
+        if 300 <= response.status < 400:
+            location = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
+            if not on_site(location, self.allowed_netlocs):
+                self._inc("paperset/redirects/offsite")
+                self.settle(response.request, listing, INCOMPLETE, "offsite_redirect")
+                return
+            if urlparse(location).path.rstrip("/").endswith(listing.key):
+                hops = response.request.meta.get(_HOPS, 0) + 1
+                if location == response.url or hops > MAX_PAGE_REDIRECTS:
+                    self._inc("paperset/redirects/loop")
+                    self.settle(response.request, listing, INCOMPLETE, "redirect_loop")
+                    return
+                yield self.page_request(listing, location, hops)
+                return
+            self._inc("paperset/listings/no_papers")
+            self.settle(response.request, listing, EMPTY, "no_papers")
+            logger.info("%s %s has no papers: the site redirects to %s", listing.kind, listing.key, location)
+            return
+        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
+        for reason in page.problems:
+            self._inc(f"paperset/pages/{reason}")
+        if listing.kind == "day" and page.page_key and page.page_key != listing.key:
+            self._inc("paperset/listings/no_papers")
+            self.settle(response.request, listing, EMPTY, "no_papers")
+            logger.info("day %s has no papers: the page shows %s", listing.key, page.page_key)
+            return
+        if not page.entries:
+            if self.fetch == "auto":
+                logger.info("no data in %s; rendering it in the browser", response.url)
+                yield self.browser_request(listing)
+            else:
+                logger.warning("%s: no entries (%s)", response.url, ", ".join(page.problems))
+                self.settle(response.request, listing, INCOMPLETE, "no_entries")
+            return
+        if page.problems:
+            logger.warning("%s: %s (read %d entries from the cards)", response.url, ", ".join(page.problems),
+                           len(page.entries))
+        self._inc(f"paperset/listings/{page.source}")
+        self._inc("paperset/fetch/page")
+        self.settle(response.request, listing, COMPLETE)
+        yield from self.emit(page.entries, "page")
+
+    @tracked
+    def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
+        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
+        if not page.entries:
+            self._inc("paperset/browser/no_entries")
+            logger.warning("%s: no entries even in the browser", response.url)
+            self.settle(response.request, listing, INCOMPLETE, "no_entries")
+            return
+        self._inc("paperset/fetch/browser")
+        self.settle(response.request, listing, COMPLETE)
+        yield from self.emit(page.entries, "browser")
+
+    @tracked
+    def browser_failed(self, failure: Failure) -> Iterator[Any]:
+        self._inc(f"paperset/browser/{failure.type.__name__.lower()}")
+        request = failure.request  # type: ignore[attr-defined]
+        logger.error("browser failed on %s: %s", request.url, failure.value)
+        self.settle(request, request.cb_kwargs["listing"], INCOMPLETE, f"browser: {failure_reason(failure)}")
+        yield from ()

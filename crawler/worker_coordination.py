@@ -1,0 +1,140 @@
+"""A worker's side of a distributed run, as Scrapy components: the coordination extension (heartbeat,
+claims acknowledged when their requests are done, stats into Redis) and the entries pipeline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from twisted.internet import task
+
+from crawler.checkpoint import tracker_for
+from crawler.distributed import (
+    CLAIM_META,
+    HEARTBEAT_S,
+    HEARTBEAT_TTL_S,
+    coverage_sink,
+    drained,
+    keys,
+    release_dead,
+)
+from crawler.items import PaperEntry
+from crawler.redis_client import redis_for
+from spool.writer import entry_record
+
+
+def entry_json(item: Any) -> str:
+    """An entry as a spool line, so that the coordinator writes it to the spool as it comes."""
+    return entry_record(item.__dict__ if type(item) is PaperEntry else ItemAdapter(item).asdict())
+
+
+class WorkerEntriesPipeline:
+    """A worker's last step: every entry, as a spool line, waits in its WorkerCoordination until a
+    request is done, then goes to the run's `items` list in the same round trip that releases the claim
+    (entries are in Redis before their request's claim is given up). Settings: `PAPERSET_REDIS_NAME`."""
+
+    def __init__(self, coordination: WorkerCoordination) -> None:
+        self.lines = coordination.lines
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerEntriesPipeline:
+        coordination = crawler.get_extension(WorkerCoordination)
+        if coordination is None:
+            raise NotConfigured("a worker's entries need the WorkerCoordination extension")
+        return cls(coordination)
+
+    def process_item(self, item: Any) -> Any:
+        self.lines.append(entry_json(item))
+        return item
+
+
+class WorkerCoordination:
+    """A worker's side of the run: heartbeat, acknowledging done requests (their claims), keeping the
+    spider open while other workers may still queue work, and its stats into Redis at the end.
+
+    Settings: `PAPERSET_REDIS_NAME` (empty: not a worker), `PAPERSET_WORKER_ID`, `REDIS_URL`.
+    """
+
+    def __init__(self, crawler: Crawler, server: Any, name: str, worker: str) -> None:
+        self.crawler, self.server, self.name, self.worker = crawler, server, name, worker
+        self.keys = keys(name)
+        self.beat = task.LoopingCall(self.heartbeat)
+        # Spool lines of entries through the pipelines, not yet in Redis (WorkerEntriesPipeline).
+        self.lines: list[str] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WorkerCoordination:
+        name = crawler.settings.get("PAPERSET_REDIS_NAME")
+        if not name:
+            raise NotConfigured
+        ext = cls(crawler, redis_for(crawler.settings), name, crawler.settings.get("PAPERSET_WORKER_ID"))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
+        return ext
+
+    def request_dropped(self, request: Request, **_: Any) -> None:
+        """A claimed request the scheduler dropped (a redirect to a page already seen) is over."""
+        claim = request.meta.pop(CLAIM_META, None)
+        if claim:
+            self.server.hdel(self.keys["claims:"] + self.worker, claim)
+
+    def heartbeat(self) -> None:
+        self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
+
+    def spider_opened(self, spider: Spider) -> None:
+        # Extensions are found only once all are made: DoneTracker is subscribed to here, before any
+        # request starts.
+        tracker = tracker_for(self.crawler)
+        tracker.track_children = True  # a claim is released only once its new requests are queued
+        tracker.subscribe(self.request_done)
+        spider.coverage_sink = coverage_sink(self.server, self.name)  # type: ignore[attr-defined]
+        self.server.sadd(self.keys["workers"], self.worker)
+        self.heartbeat()
+        self.beat.start(HEARTBEAT_S, now=False)
+
+    def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
+        # Released even when an item failed (counted in Redis at once, so that the run publishes
+        # nothing even if this worker dies before it reports its stats): asking again would fail again
+        # and keep the queue from draining. One round trip: its entries first, then the claim.
+        pipe = self.server.pipeline(transaction=False)
+        self._push_lines(pipe)
+        if not ok:
+            pipe.incr(self.keys["errors"])
+        claim = request.meta.get(CLAIM_META)
+        if claim:
+            pipe.hdel(self.keys["claims:"] + self.worker, claim)
+        pipe.execute()
+
+    def _push_lines(self, pipe: Any) -> None:
+        if self.lines:
+            pipe.rpush(self.keys["items"], *self.lines)
+            self.lines.clear()
+
+    def flush(self) -> None:
+        """Entries not yet in Redis (of a request not done yet) go now."""
+        if self.lines:
+            pipe = self.server.pipeline(transaction=False)
+            self._push_lines(pipe)
+            pipe.execute()
+
+    def spider_idle(self, spider: Spider) -> None:
+        self.flush()
+        tracker_for(self.crawler).sweep()
+        release_dead(self.server, self.name)
+        if not drained(self.server, self.name):
+            raise DontCloseSpider
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.flush()
+        if self.beat.running:
+            self.beat.stop()
+        assert self.crawler.stats is not None
+        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, int | float)}
+        self.server.hset(self.keys["stats"], self.worker, json.dumps({"reason": reason, "stats": stats}))
+        self.server.delete(self.keys["alive:"] + self.worker)
