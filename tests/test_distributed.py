@@ -17,7 +17,7 @@ import pytest
 from crawler.replica.build import build_large
 from crawler.replica.server import ReplicaServer
 
-from .conftest import last_json, redis_server, run_paperset, snapshot_rows
+from .conftest import last_json, project_settings_dict, redis_server, run_paperset, snapshot_rows
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 PASSWORD = "s3cret-Pa55word"  # noqa: S105 - a test server's
@@ -261,7 +261,7 @@ def test_the_schedulers_seen_check_and_push_are_one_step(tmp_path) -> None:
     with redis_server(tmp_path) as url:
         server = redis.Redis.from_url(url)
         names = keys("t")
-        crawler = get_crawler(Spider, {**worker_settings(url, "t", "w1", {}), "LOG_LEVEL": "ERROR"})
+        crawler = get_crawler(Spider, project_settings_dict(**worker_settings(url, "t", "w1", {}), LOG_LEVEL="ERROR"))
         crawler.spider = crawler._create_spider("s")
         scheduler = ClaimingScheduler.from_crawler(crawler)
         scheduler.open(crawler.spider)
