@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler import settings as defaults
 from packager.build import dataset_path, no_space, package
 from packager.changes import compare
 from packager.errors import BadTarget, PackagerError
@@ -140,7 +141,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     pkg.add_argument("--out", type=Path, required=True, help="root folder of the datasets")
     pkg.add_argument("--name", required=True, help="the dataset's name (its folder under --out)")
     pkg.add_argument("--allow-partial", action="store_true", help="package an unfinished (killed) crawl's spool")
-    pkg.add_argument("--recrawl-days", type=int, default=7, help="days whose counters are provisional (7)")
+    pkg.add_argument("--recrawl-days", type=int, default=defaults.PAPERSET_RECRAWL_DAYS,
+                     help=f"days whose counters are provisional (setting PAPERSET_RECRAWL_DAYS, "
+                          f"{defaults.PAPERSET_RECRAWL_DAYS})")
     pkg.add_argument("--json", action="store_true", help="last line: the result as JSON")
     pkg.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="wait this long for a run or package holding the dataset (default: exit 4 at once)")
