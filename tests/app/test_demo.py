@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .conftest import run_paperset
+from ..conftest import run_paperset
 
 
 def test_demo_crawls_every_listing_kind_and_publishes_a_snapshot(tmp_path) -> None:

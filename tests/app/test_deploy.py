@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
 DEAD_SITE = "http://127.0.0.1:1"

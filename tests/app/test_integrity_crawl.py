@@ -14,7 +14,7 @@ import pytest
 from crawler.replica.server import ReplicaServer
 from paperset.outcome import KEYS
 
-from .conftest import ROOT, run_paperset
+from ..conftest import ROOT, run_paperset
 
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1")
 

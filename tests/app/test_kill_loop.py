@@ -16,7 +16,7 @@ import pytest
 from crawler.replica.server import ReplicaServer
 from packager.manifest import problems
 
-from .conftest import ROOT, last_json, run_paperset, snapshot_rows
+from ..conftest import ROOT, last_json, run_paperset, snapshot_rows
 
 pytestmark = pytest.mark.slow
 KILLS = 24

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from crawler.replica.server import ReplicaServer
 
-from .conftest import last_json, run_paperset
+from ..conftest import last_json, run_paperset
 
 
 def test_plan_chunks_a_backfill_by_the_page_budget_and_fetches_nothing(tmp_path) -> None:

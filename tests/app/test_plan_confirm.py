@@ -9,7 +9,7 @@ from scrapy.utils.project import get_project_settings
 from crawler.listings import plan_listings
 from paperset.plan import CONFIRM_OVER_S, PlanTooLarge, confirm, human_duration, make_plan
 
-from .conftest import last_json, run_paperset
+from ..conftest import last_json, run_paperset
 
 TEN_YEARS = "2015-01-01:2024-12-31"
 REFUSAL = ("this run would make about 3653 requests and take at least 40 min under the request budgets; "

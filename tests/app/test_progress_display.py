@@ -19,7 +19,7 @@ import pytest
 from crawler.replica.server import ReplicaServer
 from paperset.progress_display import figures, postfix, wait_left, wanted
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 FRAME = re.compile(r"crawling (\d+)/(\d+) requests \|.*?\| (\d\d:\d\d) \| queued (\d+), failed (\d+) \| "
                    r"entries (\d+) \((\d+) dropped\), papers (\d+) \| throttle waits (\d+)(?: \(waiting ([\d.]+) s\))?")

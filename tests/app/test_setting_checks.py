@@ -7,7 +7,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.setting_checks import SettingError, check_settings
 
-from .conftest import run_paperset
+from ..conftest import run_paperset
 
 BAD = [
     ("DOWNLOAD_TIMEOUT=abc", "setting DOWNLOAD_TIMEOUT = 'abc': expected a number"),

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 PROBE = """
 import json, sys

@@ -11,7 +11,7 @@ import pytest
 from crawler.normalize import canonical_timestamp, canonical_url, clean_list, clean_text
 from crawler.replica.build import DATA_DIR
 
-from .conftest import read_jsonl, run_paperset
+from ..conftest import read_jsonl, run_paperset
 
 
 def source_rows() -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 from crawler.replica.seeds import load_seeds
 from crawler.replica.server import ReplicaServer
 
-from .conftest import ROOT, read_jsonl, run_paperset
+from ..conftest import ROOT, read_jsonl, run_paperset
 
 SEEDS = load_seeds(ROOT / "crawler/replica/data/seeds")
 

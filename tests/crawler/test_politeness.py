@@ -17,7 +17,7 @@ from crawler.politeness import (
 )
 from crawler.replica.server import ReplicaServer
 
-from .conftest import last_json, read_jsonl, run_paperset
+from ..conftest import last_json, read_jsonl, run_paperset
 
 
 class Clock:
@@ -144,7 +144,7 @@ def test_workers_share_one_budget_and_one_wait_through_redis(tmp_path) -> None:
 
     from crawler.politeness import SharedRateGate
 
-    from .conftest import redis_server
+    from ..conftest import redis_server
 
     with redis_server(tmp_path) as url:
         config = PolitenessConfig(window_s=30, budgets={"api": 3, "page": 0}, jitter=0.0)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crawler.replica.server import ReplicaServer
 
-from .conftest import ROOT, last_json, read_jsonl, run_paperset, snapshot_rows
+from ..conftest import ROOT, last_json, read_jsonl, run_paperset, snapshot_rows
 
 
 def run_args(server: ReplicaServer, root: Path) -> list[str]:

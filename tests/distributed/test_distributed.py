@@ -17,7 +17,7 @@ import pytest
 from crawler.replica.build import build_large
 from crawler.replica.server import ReplicaServer
 
-from .conftest import last_json, redis_server, run_paperset, snapshot_rows
+from ..conftest import last_json, redis_server, run_paperset, snapshot_rows
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 PASSWORD = "s3cret-Pa55word"  # noqa: S105 - a test server's
@@ -150,7 +150,7 @@ def test_remote_workers_join_a_run_that_waits_for_them(tmp_path) -> None:
 
 
 def remote_run(tmp_path: Path, replica: ReplicaServer) -> None:
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     days = "2025-02-03:2025-02-14"
     base = ["run", "--base-url", replica.base_url, "--range", days, "--fetch", "api", "--json",
@@ -177,7 +177,7 @@ def remote_run(tmp_path: Path, replica: ReplicaServer) -> None:
 
 
 def test_a_worker_without_a_run_to_join_says_so(tmp_path) -> None:
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     with redis_server(tmp_path, password=PASSWORD) as url:
         result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "worker", "--name", "nothing", "--wait", "0.5",
@@ -232,7 +232,7 @@ def test_a_distributed_run_with_an_incomplete_listing_publishes_nothing(tmp_path
 def test_the_environment_url_alone_does_not_make_a_run_distributed(tmp_path, replica) -> None:
     """$PAPERSET_REDIS_URL set for the workers' sake (here: nothing listens there) leaves a run without
     --workers in one process; with --workers it is used."""
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     env = {**os.environ, "PAPERSET_REDIS_URL": "redis://127.0.0.1:9/0"}
     base = [str(ROOT / ".venv/bin/paperset"), "run", "--base-url", replica.base_url, "--day", "2025-02-03",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
 
 
 @pytest.fixture

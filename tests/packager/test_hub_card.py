@@ -18,8 +18,8 @@ from packager.changes import CHANGES
 from packager.schema import OBSERVATIONS, PAPERS
 
 from ..conftest import ROOT, corpus_spool, last_json, run_paperset
+from .conftest import TOKEN, paperset
 from .hub_standin import HubStandIn
-from .test_hub import TOKEN, paperset
 
 SECRET_DIR = "/home/operator/private-jobs"
 

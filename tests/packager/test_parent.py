@@ -10,7 +10,7 @@ from pathlib import Path
 from packager.manifest import problems
 
 from ..conftest import last_json
-from .test_failures import make_spool, package, published
+from .conftest import make_spool, package, published
 
 
 def two_versions(tmp_path: Path, corpus_path: Path) -> tuple[Path, str, str]:

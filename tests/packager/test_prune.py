@@ -17,7 +17,7 @@ from paperset.crawl import CrawlJob
 from paperset.run import open_run
 
 from ..conftest import last_json, run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
 
 
 def listing(dataset: Path) -> tuple[list[str], list[str]]:

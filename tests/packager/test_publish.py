@@ -5,7 +5,7 @@ from __future__ import annotations
 from packager.manifest import problems
 
 from ..conftest import run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
 
 
 def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, corpus_path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
 
 
 def files_under(folder: Path) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 
 from crawler.fixture_cases import extract_case, find_cases
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 CASES = find_cases(ROOT / "fixtures")
 
@@ -23,7 +23,7 @@ def test_fixture_case(case) -> None:
 
 
 def test_fixture_save_records_a_case_that_replays(replica, tmp_path) -> None:
-    from .conftest import run_paperset
+    from ..conftest import run_paperset
 
     url = f"{replica.base_url}/papers/week/2025-W07"
     result = run_paperset("fixture", "save", url, "--name", "week-07", "--fixtures", str(tmp_path))

@@ -17,7 +17,7 @@ from crawler.pages.hf import (
     parse_paper_page,
 )
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 
 def test_real_2024_08_01_listing_gives_its_13_papers_in_page_order() -> None:

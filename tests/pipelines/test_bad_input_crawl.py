@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from crawler.replica.server import ReplicaServer
 
-from .conftest import read_jsonl, run_paperset
+from ..conftest import read_jsonl, run_paperset
 
 DAY = "2025-02-05"
 

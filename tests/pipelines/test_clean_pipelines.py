@@ -2,52 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
-from crawler.items import PaperEntry
-from crawler.pipelines.dedupe_exact import ExactDedupePipeline
-from crawler.pipelines.normalize import NormalizePipeline
-from crawler.pipelines.validate import ValidatePipeline
-from crawler.rejects import Rejected, RejectsLog
-
-
-def good(**changes) -> PaperEntry:
-    entry = PaperEntry(paper_id="2409.12568v2", title="A  title", abstract="An abstract.",
-                       authors=[" Ada Lovelace "], published_at="2024-09-19T00:00:00.000Z", upvotes=3,
-                       num_comments=0, listing_kind="day", listing_key="2024-09-20", rank=0,
-                       source_url="http://127.0.0.1/papers/date/2024-09-20",
-                       crawled_at="2024-09-20T10:00:00+00:00")
-    for name, value in changes.items():
-        setattr(entry, name, value)
-    return entry
-
-
-@pytest.fixture
-def chain(tmp_path: Path):
-    crawler = get_crawler(settings_dict={"PAPERSET_REJECTS": str(tmp_path / "rejects.jsonl")})
-    crawler.stats.open_spider()
-    steps = [NormalizePipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler),
-             ExactDedupePipeline.from_crawler(crawler)]
-    log = RejectsLog.from_crawler(crawler)
-
-    def run(entry: PaperEntry) -> PaperEntry | str:
-        try:
-            for step in steps:
-                entry = step.process_item(entry)
-        except DropItem as exc:
-            log.item_dropped(entry, None, exc)
-            return exc.reason if isinstance(exc, Rejected) else "other"
-        return entry
-
-    run.crawler = crawler
-    run.rejects = lambda: [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
-    return run
+from ..conftest import good
 
 
 def test_good_entry_is_normalized(chain) -> None:

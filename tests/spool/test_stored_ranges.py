@@ -16,7 +16,7 @@ from packager.schema import OBSERVATIONS, PAPERS
 from spool.schema import ENTRY, entry_value_problem, int_bounds
 from spool.writer import SpoolWriter
 
-from .test_clean_pipelines import chain, good  # noqa: F401 (a fixture)
+from ..conftest import good
 
 INT_FIELDS = [f.name for f in ENTRY if pa.types.is_integer(f.type)]
 
@@ -39,12 +39,12 @@ def test_the_snapshot_stores_each_entry_field_with_the_entrys_type() -> None:
     ({"similarity": float("inf")}, "bad_type", "similarity = inf is not a finite number"),
     ({"listing_kind": 5}, "bad_type", "listing_kind is int, not text"),
 ])
-def test_a_value_that_cannot_be_stored_is_rejected_with_a_reason(chain, changes, reason, detail) -> None:  # noqa: F811
+def test_a_value_that_cannot_be_stored_is_rejected_with_a_reason(chain, changes, reason, detail) -> None:
     assert chain(good(**changes)) == reason
     assert chain.rejects()[-1]["detail"] == f"{reason}: {detail}"
 
 
-def test_every_value_validation_accepts_can_be_packaged(tmp_path: Path, chain) -> None:  # noqa: F811
+def test_every_value_validation_accepts_can_be_packaged(tmp_path: Path, chain) -> None:
     # The largest value of each integer field passes validation and is stored as is.
     top = {name: int_bounds(ENTRY.field(name).type)[1] for name in INT_FIELDS}
     entry = chain(good(**{**top, "paper_id": f"2409.12568v{top['arxiv_version']}"}))
