@@ -134,7 +134,7 @@ def test_details_fall_back_to_the_paper_page(server, tmp_path) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("server", [{"dynamic": True}], indirect=True)
 def test_fixture_save_render_records_the_rendered_page(server, tmp_path) -> None:
-    from crawler.fixture_cases import extract_case, find_cases
+    from ..fixture_cases import extract_case, find_cases
 
     url = f"{server.base_url}/papers?q=pre-trained"
     result = run_paperset("fixture", "save", url, "--name", "dynamic-search", "--render", "--fixtures", str(tmp_path))

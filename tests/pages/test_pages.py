@@ -19,10 +19,13 @@ from crawler.pages.hf import (
 
 from ..conftest import FIXTURES
 
+LISTING_2024 = FIXTURES / "cases" / "listing_page" / "listing-2024-08-01"
+PAPER_PAGE = FIXTURES / "cases" / "paper_page" / "paper-2509.24002-prettified"
+
 
 def test_real_2024_08_01_listing_gives_its_13_papers_in_page_order() -> None:
-    html = (FIXTURES / "listing-2024-08-01" / "page.html").read_text(encoding="utf-8")
-    expected = json.loads((FIXTURES / "listing-2024-08-01" / "independent-ids.json").read_text())
+    html = (LISTING_2024 / "page.html").read_text(encoding="utf-8")
+    expected = json.loads((LISTING_2024 / "independent-ids.json").read_text())
     page = parse_listing(html, url="https://huggingface.co/papers?date=2024-08-01", kind="day", key="2024-08-01")
     assert page.source == "hydration"
     assert page.problems == []
@@ -34,7 +37,7 @@ def test_real_2024_08_01_listing_gives_its_13_papers_in_page_order() -> None:
 
 
 def test_cards_and_hydration_agree_on_the_real_listing() -> None:
-    html = (FIXTURES / "listing-2024-08-01" / "page.html").read_text(encoding="utf-8")
+    html = (LISTING_2024 / "page.html").read_text(encoding="utf-8")
     from_json = parse_listing(html, url="u", kind="day", key="2024-08-01").entries
     from_cards = parse_cards(Selector(text=html), url="u", kind="day", key="2024-08-01")
     assert [(c.paper_id, c.upvotes, c.num_comments) for c in from_cards] == [
@@ -45,7 +48,7 @@ def test_cards_and_hydration_agree_on_the_real_listing() -> None:
 
 
 def test_prettified_paper_page_single_quoted_props() -> None:
-    html = (FIXTURES / "paper-2509.24002-prettified" / "page.html").read_text(encoding="utf-8")
+    html = (PAPER_PAGE / "page.html").read_text(encoding="utf-8")
     entry = parse_paper_page(html, url="https://huggingface.co/papers/2509.24002")
     assert (entry.paper_id, entry.upvotes, entry.github_stars, entry.num_comments) == ("2509.24002", 118, 182, 2)
     assert entry.github_repo == "https://github.com/eval-sys/mcpmark"
