@@ -95,7 +95,7 @@ def test_a_full_api_page_asks_for_the_next_page(tmp_path) -> None:
     # The day's 3 items (saved with limit=50) are also its whole first page of 3: a full page.
     out = call(spider, request, respond(request, fixture, same_url=False))
     *entries, follow = out
-    assert as_expected(entries) == fixture.expected()["entries"]
+    assert as_expected(entries) == [{**e, "source_url": request.url} for e in fixture.expected()["entries"]]
     assert isinstance(follow, Request)
     assert follow.url == f"{SITE}/api/daily_papers?date=2025-05-15&limit=3&p=1"
     assert (follow.callback, follow.errback) == (spider.parse_api, spider.api_failed)
