@@ -4,6 +4,7 @@ killed with SIGKILL mid-crawl; the Redis password appears nowhere in what the ru
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -58,16 +59,16 @@ def single(large, tmp_path_factory):
     return result, api_pages
 
 
-def kill_one_worker_when(server: ReplicaServer, after: int, killed: list[int]) -> None:
-    """Wait until the replica has answered `after` requests, then SIGKILL the first local worker."""
-    deadline = time.monotonic() + 300
+def kill_one_worker_when(server: ReplicaServer, after: int, root: Path, killed: list[int]) -> None:
+    """Wait until the replica has answered `after` requests, then SIGKILL the first local worker, by the PID
+    the run's `workers.json` reports (never a process found by name: other runs may share the machine)."""
+    deadline = time.monotonic() + 300  # a guard against a run that never gets there, not a timing
     while len(server.timed) < after and time.monotonic() < deadline:
         time.sleep(0.01)
-    out = subprocess.run(["pgrep", "-f", "paperset.cli worker"], capture_output=True, text=True).stdout.split()
-    if out:
-        pid = int(sorted(out)[0])
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
+    [workers] = list(root.glob("*/.runs/*/workers.json"))
+    pid = json.loads(workers.read_text())[0]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    killed.append(pid)
 
 
 @pytest.mark.parametrize("kill", [False, True], ids=["three-workers", "one-killed"])
@@ -80,7 +81,8 @@ def test_three_workers_publish_the_single_process_snapshot(large, single, tmp_pa
     watcher = None
     with redis_server(tmp_path, password=PASSWORD) as url:
         if kill:
-            watcher = threading.Thread(target=kill_one_worker_when, args=(server, api_pages // 3, killed))
+            watcher = threading.Thread(target=kill_one_worker_when,
+                                       args=(server, api_pages // 3, tmp_path / "out", killed), daemon=True)
             watcher.start()
         env_args = [*args_for(server, index, tmp_path / "out"), "--redis", url, "--workers", "3"]
         many = outcome(run_paperset(*env_args, timeout=900))
@@ -99,6 +101,10 @@ def test_three_workers_publish_the_single_process_snapshot(large, single, tmp_pa
     run_dir = Path(crawl["run"])
     logs = sorted(run_dir.glob("worker-*.log"))
     assert len(logs) == 3 + int(kill)  # a killed worker is replaced
+    started = json.loads((run_dir / "workers.json").read_text())
+    assert [(w["worker_id"], w["log"]) for w in started] == [
+        (f"{run_dir.name}-w{i}", f"worker-{i}.log") for i in range(3 + int(kill))]
+    assert len({w["pid"] for w in started}) == 3 + int(kill) and killed == [w["pid"] for w in started][:int(kill)]
     # Nothing lost, nothing twice: every API page the replica has was answered, and at most the
     # requests in flight in the killed worker were asked again.
     asked = [path for _, path, status in server.timed if path.startswith("/api/") and status == 200]
