@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from ..conftest import run_paperset
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def test_demo_crawls_every_listing_kind_and_publishes_a_snapshot(tmp_path) -> None:

@@ -19,6 +19,8 @@ import yaml
 
 from ..conftest import ROOT
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 DEPLOY = ROOT / "deploy"
 DEAD_SITE = "http://127.0.0.1:1"
 

@@ -16,6 +16,8 @@ from paperset.outcome import KEYS
 
 from ..conftest import ROOT, run_paperset
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1")
 
 

@@ -3,9 +3,13 @@ time they take, without a single request to the site."""
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.replica.server import ReplicaServer
 
 from ..conftest import last_json, run_paperset
+
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
 
 
 def test_plan_chunks_a_backfill_by_the_page_budget_and_fetches_nothing(tmp_path) -> None:

@@ -21,6 +21,8 @@ from paperset.progress_display import figures, postfix, wait_left, wanted
 
 from ..conftest import ROOT
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 FRAME = re.compile(r"crawling (\d+)/(\d+) requests \|.*?\| (\d\d:\d\d) \| queued (\d+), failed (\d+) \| "
                    r"entries (\d+) \((\d+) dropped\), papers (\d+) \| throttle waits (\d+)(?: \(waiting ([\d.]+) s\))?")
 

@@ -40,6 +40,7 @@ def test_the_project_defaults_pass() -> None:
     assert settings.getfloat("DOWNLOAD_TIMEOUT") == 2.5
 
 
+@pytest.mark.slow  # six `paperset` processes
 @pytest.mark.parametrize(("setting", "message"), BAD[:3])
 @pytest.mark.parametrize("command", ["run", "crawl"])
 def test_the_cli_exits_2_naming_the_setting_and_creates_nothing(tmp_path, setting, message, command) -> None:

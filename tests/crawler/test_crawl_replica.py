@@ -13,6 +13,8 @@ from crawler.replica.build import DATA_DIR
 
 from ..conftest import read_jsonl, run_paperset
 
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
+
 
 def source_rows() -> list[dict[str, Any]]:
     days = set(json.loads((DATA_DIR / "index.json").read_text())["days"])

@@ -12,6 +12,8 @@ from crawler.replica.server import ReplicaServer
 
 from ..conftest import ROOT, read_jsonl, run_paperset
 
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
+
 SEEDS = load_seeds(ROOT / "crawler/replica/data/seeds")
 
 

@@ -104,6 +104,7 @@ def test_bad_settings_are_refused() -> None:
         PolitenessConfig.from_settings(Settings({"PAPERSET_BUDGET_PAGES": -1}))
 
 
+@pytest.mark.slow  # a real crawl that waits out a 429
 def test_crawl_waits_out_429_then_completes_and_sends_nothing_inside_the_wait(replica, tmp_path) -> None:
     days = replica.index["days"][:12]
     with ReplicaServer() as server:

@@ -10,9 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from crawler.replica.server import ReplicaServer
 
 from ..conftest import ROOT, last_json, read_jsonl, run_paperset, snapshot_rows
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def run_args(server: ReplicaServer, root: Path) -> list[str]:

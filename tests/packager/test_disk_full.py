@@ -13,6 +13,8 @@ import pytest
 from ..conftest import run_paperset
 from .conftest import make_spool
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:

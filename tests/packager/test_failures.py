@@ -18,6 +18,8 @@ from packager.manifest import problems
 from ..conftest import ROOT, run_paperset
 from .conftest import make_spool, package, published
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 
 def test_a_truncated_spool_is_refused_and_nothing_is_published(tmp_path, corpus_path) -> None:
     spool = make_spool(tmp_path / "spool", corpus_path)

@@ -13,6 +13,8 @@ from ..conftest import ROOT
 from .conftest import TOKEN, make_spool, paperset
 from .hub_standin import HubStandIn
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 REPO = "someone/papers"
 TARGET = f"hf://datasets/{REPO}"
 

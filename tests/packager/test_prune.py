@@ -19,6 +19,8 @@ from paperset.run import open_run
 from ..conftest import last_json, run_paperset
 from .conftest import make_spool
 
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
+
 
 def listing(dataset: Path) -> tuple[list[str], list[str]]:
     """(visible entries of the dataset folder, its run folders)."""

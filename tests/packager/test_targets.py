@@ -10,6 +10,8 @@ import pytest
 from ..conftest import run_paperset
 from .conftest import make_spool
 
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
+
 
 def files_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
