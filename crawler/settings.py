@@ -6,11 +6,14 @@ BOT_NAME = "paperset"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# --- paperset settings (each listed in the README with its default) -----------------------------
+# --- the site ----------------------------------------------------------------------------------
+# The site to crawl (`--base-url` wins): http or https with a host; only its host is ever contacted.
 PAPERSET_BASE_URL = "https://huggingface.co"
+# Who runs the crawler, put into the User-Agent (also from the environment variable of that name).
 PAPERSET_CONTACT = "https://github.com/paperset/paperset"
 
 # --- politeness ---------------------------------------------------------------------------------
+# Identify, obey robots.txt, few requests at a time, and slow down when the site does.
 USER_AGENT = f"paperset/0.1 (+{PAPERSET_CONTACT})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
@@ -38,13 +41,16 @@ PAPERSET_ALLOWED_HOSTS: list[str] = []
 PAPERSET_UNREACHABLE_AFTER = 4
 # Until a host has answered once, a request to it waits at most this long (seconds; 0: DOWNLOAD_TIMEOUT).
 PAPERSET_FIRST_CONTACT_TIMEOUT_S = 5.0
-# Request budgets per window, from the site's published limits for anonymous clients (500 API calls
-# and 100 page loads per 5 minutes) with a 10% margin; 0 turns a budget off.
+# Request budgets: the window (seconds), then the API calls and the page loads (pages, robots.txt,
+# browser navigations) allowed per window, from the site's published limits for anonymous clients (500
+# and 100 per 5 minutes) with a 10% margin; 0 turns a budget off.
 PAPERSET_BUDGET_WINDOW_S = 300
 PAPERSET_BUDGET_API = 450
 PAPERSET_BUDGET_PAGES = 90
-# Waiting out 429/503: Retry-After first, then the RateLimit reset, else base * 2^n up to the max, each
-# lengthened by up to JITTER (a fraction); a wait longer than MAX_WAIT stops the crawl (rate_limited).
+# Waiting out 429/503: Retry-After first, then the RateLimit reset, else BASE * 2^(n-1) seconds for the
+# n-th in a row up to MAX, each lengthened by up to JITTER (a fraction); a wait longer than MAX_WAIT
+# stops the crawl (rate_limited: nothing published, the next run resumes); one request is asked again
+# at most THROTTLE_RETRIES times.
 PAPERSET_BACKOFF_BASE_S = 2.0
 PAPERSET_BACKOFF_MAX_S = 300.0
 PAPERSET_BACKOFF_JITTER = 0.1
@@ -52,6 +58,7 @@ PAPERSET_MAX_WAIT_S = 900.0
 PAPERSET_THROTTLE_RETRIES = 8
 
 # --- safety and hygiene -------------------------------------------------------------------------
+# No local control servers (Scrapy 2.19's RemoteControl runs code it is sent), no cookies.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 COOKIES_ENABLED = False
@@ -63,8 +70,21 @@ LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"
 # CONCURRENT_ITEMS tasks per response however few items the response has; an API page has 50 entries.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 CONCURRENT_ITEMS = 50
+# `paperset crawl --out` writes UTF-8, not \u escapes.
 FEED_EXPORT_ENCODING = "utf-8"
 
+# --- the spool and runs --------------------------------------------------------------------------
+# The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
+PAPERSET_SPOOL = ""
+# Entries (and done requests) written between two flushes to disk: what a killed crawl can lose at most.
+PAPERSET_SPOOL_FLUSH_EVERY = 100
+# Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
+PAPERSET_RESUME = False
+# Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
+# within them are `provisional`.
+PAPERSET_RECRAWL_DAYS = 7
+
+# --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
 # Normalize before validating, so that validation judges what will be stored (a title of control
 # characters only is empty once cleaned).
 ITEM_PIPELINES = {
@@ -74,19 +94,12 @@ ITEM_PIPELINES = {
     "crawler.pipelines.dedupe_near.NearDedupePipeline": 400,
     "crawler.pipelines.spool.SpoolPipeline": 800,
 }
-# The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
-PAPERSET_SPOOL = ""
-PAPERSET_SPOOL_FLUSH_EVERY = 100
-# Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
-PAPERSET_RESUME = False
-# Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
-# within them are `provisional`.
-PAPERSET_RECRAWL_DAYS = 7
 # The near-duplicate index: `memory`, a folder (kept across runs: tomorrow's crawl knows today's
 # papers), or `redis://host:port/db` (shared by several crawl processes). `paperset crawl --out F`
 # keeps it in a `dedupe-index` folder beside F.
 PAPERSET_DEDUPE_STORE = "memory"
-# MinHash LSH parameters (crawler/dedup/config.py says why these defaults).
+# MinHash LSH parameters: words per shingle, permutations, the estimated Jaccard similarity at or above
+# which two entries are near copies, and the permutations' seed (docs/dedupe.md says why these defaults).
 PAPERSET_DEDUPE_SHINGLE_SIZE = 5
 PAPERSET_DEDUPE_NUM_PERM = 128
 PAPERSET_DEDUPE_THRESHOLD = 0.7
@@ -94,11 +107,12 @@ PAPERSET_DEDUPE_SEED = 1
 # LSH bands and rows; None: derived from the threshold (20 x 6 at 0.7). Give both or neither.
 PAPERSET_DEDUPE_BANDS = None
 PAPERSET_DEDUPE_ROWS = None
-# Pipeline switches: each step can be turned off with -s PAPERSET_<STEP>_ENABLED=False.
+# Pipeline switches: each step (and the rejects log) can be turned off with -s PAPERSET_<STEP>_ENABLED=False.
 PAPERSET_NORMALIZE_ENABLED = True
 PAPERSET_VALIDATE_ENABLED = True
 PAPERSET_DEDUPE_ENABLED = True
 PAPERSET_REJECTS_ENABLED = True
+# The rejects log (every dropped entry kept with its reason).
 EXTENSIONS = {
     "crawler.rejects.RejectsLog": 100,
 }
@@ -107,6 +121,8 @@ EXTENSIONS = {
 PAPERSET_PROGRESS = False
 # Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
 PAPERSET_REJECTS = "rejects.jsonl"
+# Validation: longer titles and abstracts are rejected (title_too_long, abstract_too_long; the longest
+# real abstract is 1,923 characters), and dates later than now plus this many days (bad_date).
 PAPERSET_MAX_TITLE_CHARS = 1_000
 PAPERSET_MAX_ABSTRACT_CHARS = 20_000
 PAPERSET_MAX_FUTURE_DAYS = 2

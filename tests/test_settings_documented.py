@@ -67,3 +67,33 @@ def test_scrapy_crawl_with_spider_arguments(replica, tmp_path) -> None:
     expected = len(replica.site.items("day", "2025-02-03")) + len(replica.site.items("day", "2025-02-04"))
     assert len(entries) == expected
     assert {e["fetch_path"] for e in entries} == {"page"}
+
+
+def _settings_doc():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("settings_doc", ROOT / "scripts" / "settings_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["settings_doc"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_settings_is_generated_from_the_settings_module() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "settings_doc.py"), "--check"], capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert (out.returncode, out.stderr) == (0, "")
+
+
+def test_settings_doc_names_a_new_setting_and_refuses_one_without_a_comment() -> None:
+    doc = _settings_doc()
+    source = (ROOT / "crawler" / "settings.py").read_text(encoding="utf-8")
+    assert doc.undocumented(source + "\nPAPERSET_NEW = 3\n") == ["PAPERSET_NEW"]
+    text = doc.render(source + "\n# --- more ---\n# A new one.\nPAPERSET_NEW = 3\nPAPERSET_NEWER = 'x'\n")
+    assert "## More\n\n| setting | default | meaning |\n|---|---|---|\n| `PAPERSET_NEW` | `3` | A new one. |\n" \
+           "| `PAPERSET_NEWER` | `'x'` | with the one above |\n" in text
+    assert text != (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
