@@ -65,10 +65,9 @@ def meta_for_url(url: str) -> tuple[str, dict[str, Any]]:
     query = parse_qs(parts.query)
     if segments[:1] == ["api"]:
         return _api_meta(segments, query, url)
-    if "q" in query:
-        return "listing_page", {"page_type": "listing", "listing_kind": "search", "listing_key": query["q"][0]}
-    if "date" in query:
-        return "listing_page", {"page_type": "listing", "listing_kind": "day", "listing_key": query["date"][0]}
+    for param, kind in (("q", "search"), ("date", "day")):
+        if param in query:
+            return "listing_page", {"page_type": "listing", "listing_kind": kind, "listing_key": query[param][0]}
     if len(segments) == 3 and segments[0] == "papers" and segments[1] in ("date", "week", "month"):
         kind = "day" if segments[1] == "date" else segments[1]
         return "listing_page", {"page_type": "listing", "listing_kind": kind, "listing_key": segments[2]}
@@ -90,7 +89,8 @@ def _api_meta(segments: list[str], query: dict[str, list[str]], url: str) -> tup
         for param, kind in (("date", "day"), ("week", "week"), ("month", "month")):
             if param in query:
                 return "api_listing", {"listing_kind": kind, "listing_key": query[param][0], "offset": offset}
-    if len(segments) == 3 and segments[:2] == ["api", "papers"] and paper_id_from_href(f"/papers/{segments[2]}"):
+    is_paper = len(segments) == 3 and paper_id_from_href(f"/papers/{segments[2]}")
+    if segments[:2] == ["api", "papers"] and is_paper:
         return "api_paper", {}
     raise ValueError(f"not a Hugging Face Papers API listing or paper URL: {url}")
 

@@ -1,4 +1,4 @@
-"""`paperset fixture save URL --name NAME`: record a page or API answer as a new fixture case for the tests."""
+"""`paperset fixture save URL --name NAME`: record a page or an API answer as a new fixture case."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     fixture = sub.add_parser("fixture", help="record pages as fixture cases")
     actions = fixture.add_subparsers(dest="fixture_command", required=True)
-    save = actions.add_parser("save", help="save a page or API answer into a new case folder under fixtures/cases/")
+    save = actions.add_parser("save", help="save a page or API answer as a case folder under fixtures/cases/")
     save.add_argument("url")
     save.add_argument("--name", required=True, help="the case folder's name")
     save.add_argument("--render", action="store_true", help="render the page in Chromium first")

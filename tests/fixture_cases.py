@@ -1,4 +1,4 @@
-"""The tests' loader of fixture cases: every `cases/<extractor>/<name>/` folder with a meta.json is one case."""
+"""The tests' loader of fixture cases: each `cases/<extractor>/<name>/` folder with a meta.json is a case."""
 
 from __future__ import annotations
 

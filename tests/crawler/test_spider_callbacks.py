@@ -77,8 +77,8 @@ def test_the_api_listing_callback_gives_the_answer_entries_and_settles_the_day(t
     spider = make_spider(tmp_path)
     fixture = case("api_listing", "day-2025-05-15")
     [request] = spider.seed_requests()
-    assert request.callback == spider.parse_api and request.cb_kwargs == {"listing": Listing("day", "2025-05-15"),
-                                                                          "page": 0}
+    assert request.callback == spider.parse_api
+    assert request.cb_kwargs == {"listing": Listing("day", "2025-05-15"), "page": 0}
     out = call(spider, request, respond(request, fixture))
     assert all(isinstance(e, PaperEntry) for e in out)
     assert as_expected(out) == fixture.expected()["entries"]
@@ -151,8 +151,8 @@ def test_the_listing_page_callback_gives_the_page_entries(tmp_path) -> None:
     assert as_expected(out) == fixture.expected()["entries"] and len(out) == 7
     assert {e.fetch_path for e in out} == {"page"}
     assert request.meta[SETTLED] == ["day", "2025-03-03", COMPLETE, None]
-    assert (stat(spider, "paperset/fetch/page"), stat(spider, f"paperset/listings/{fixture.expected()['source']}")) \
-        == (1, 1)
+    source = fixture.expected()["source"]
+    assert (stat(spider, "paperset/fetch/page"), stat(spider, f"paperset/listings/{source}")) == (1, 1)
 
 
 @pytest.mark.parametrize(("extractor", "name", "api"), [("paper_page", "paper-2509.24002-prettified", False),
@@ -173,8 +173,10 @@ def test_a_bad_api_paper_answer_asks_for_the_paper_page(tmp_path) -> None:
     spider = make_spider(tmp_path)
     request = spider.detail_request("2502.07985")
     fixture = case("api_paper", "2502.07985-few-fields")
-    broken = TextResponse(url=request.url, status=200, body=b"<html>busy</html>", encoding="utf-8", request=request)
+    broken = TextResponse(url=request.url, status=200, body=b"<html>busy</html>", encoding="utf-8",
+                          request=request)
     [page] = call(spider, request, broken)
-    assert page.url == f"{SITE}/papers/2502.07985" and page.cb_kwargs == {"paper_id": "2502.07985", "api": False}
+    assert page.url == f"{SITE}/papers/2502.07985"
+    assert page.cb_kwargs == {"paper_id": "2502.07985", "api": False}
     assert stat(spider, "paperset/details/bad_json") == 1
     assert fixture.meta["url"] == request.url

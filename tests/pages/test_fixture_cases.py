@@ -49,7 +49,8 @@ def test_fixture_save_records_an_api_answer_as_an_api_case(replica, tmp_path) ->
     assert result.returncode == 0, result.stderr
     [case] = find_cases(tmp_path)
     assert case.name == "api_listing/day-p1" and (case.path / "answer.json").is_file()
-    assert (case.meta["listing_kind"], case.meta["listing_key"], case.meta["offset"]) == ("day", "2025-03-03", 5)
+    meta = case.meta
+    assert (meta["listing_kind"], meta["listing_key"], meta["offset"]) == ("day", "2025-03-03", 5)
     expected = case.expected()
     items = replica.site.items("day", "2025-03-03")[5:10]
     assert [(e["paper_id"], e["rank"]) for e in expected["entries"]] == [
