@@ -1,11 +1,12 @@
-# paperset: `make demo` runs the whole product offline on the bundled replica; `make test` runs the tests.
+# paperset: `make demo` runs the whole product offline on the bundled replica; `make test` runs the tests
+# (`make test-fast`: all but the slow, browser and Redis ones, for the edit loop; docs/testing.md).
 # Both set everything up first (idempotent and quiet when there is nothing to do).
 
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test test-fast bench clean
 
 setup: $(STAMP)
 	@scripts/ensure-system.sh $(VENV)/bin/python
@@ -22,6 +23,9 @@ demo: setup
 
 test: setup
 	@$(VENV)/bin/python -m pytest
+
+test-fast: setup
+	@$(VENV)/bin/python -m pytest -q -m "not slow and not browser and not redis"
 
 bench: setup
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done

@@ -1,8 +1,9 @@
-"""`paperset fixture save URL --name NAME`: record a page as a new fixture case for the spider tests."""
+"""`paperset fixture save URL --name NAME`: record a page or an API answer as a new fixture case."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import urllib.request
 from datetime import UTC, datetime
@@ -31,20 +32,20 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
     else:
         body, headers = fetch_page(args.url)
     try:
-        case = save_case(args.fixtures, args.name, args.url, body, headers=headers, rendered=args.render,
+        folder = save_case(args.fixtures, args.name, args.url, body, headers=headers, rendered=args.render,
                          captured_at=datetime.now(UTC).isoformat(timespec="seconds"))
     except (ValueError, FileExistsError) as exc:
         print(f"paperset fixture save: {exc}", file=sys.stderr)
         return 2
-    entries = len(case.expected()["entries"])
-    print(f"saved {case.path} ({entries} entries in expected.json: review it, then commit the folder)")
+    entries = len(json.loads((folder / "expected.json").read_text(encoding="utf-8"))["entries"])
+    print(f"saved {folder} ({entries} entries in expected.json: review it, then commit the folder)")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     fixture = sub.add_parser("fixture", help="record pages as fixture cases")
     actions = fixture.add_subparsers(dest="fixture_command", required=True)
-    save = actions.add_parser("save", help="save a page into a new case folder under fixtures/")
+    save = actions.add_parser("save", help="save a page or API answer as a case folder under fixtures/cases/")
     save.add_argument("url")
     save.add_argument("--name", required=True, help="the case folder's name")
     save.add_argument("--render", action="store_true", help="render the page in Chromium first")

@@ -33,10 +33,13 @@ from crawler.distributed import (
 )
 from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
 from spool.redact import redact
+from spool.writer import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
 REDIS_ENV = "PAPERSET_REDIS_URL"
+# In the run folder: the local workers started so far (worker id, PID, log file), replaced ones included.
+WORKERS_FILE = "workers.json"
 POLL_S = 0.3
 
 
@@ -171,6 +174,10 @@ class Coordinator:
             [sys.executable, "-m", "paperset.cli", "worker", "--name", self.name, "--worker-id",
              f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
             env=env, stdout=subprocess.DEVNULL, stderr=(self.run_dir / f"worker-{index}.err").open("wb")))
+        # Which process is which local worker, for an operator (or a test) to signal one by its PID.
+        write_json_atomic(self.run_dir / WORKERS_FILE, [
+            {"worker_id": f"{self.run_dir.name}-w{i}", "pid": proc.pid, "log": f"worker-{i}.log"}
+            for i, proc in enumerate(self.procs)])
 
     def run(self) -> dict[str, Any]:
         from crawler.pipelines.spool import spool_meta

@@ -156,3 +156,48 @@ def redis_server(folder: Path, password: str | None = None) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def good(**changes):
+    """A valid PaperEntry as the spider yields it (raw, before normalization), with `changes` applied."""
+    from crawler.items import PaperEntry
+
+    entry = PaperEntry(paper_id="2409.12568v2", title="A  title", abstract="An abstract.",
+                       authors=[" Ada Lovelace "], published_at="2024-09-19T00:00:00.000Z", upvotes=3,
+                       num_comments=0, listing_kind="day", listing_key="2024-09-20", rank=0,
+                       source_url="http://127.0.0.1/papers/date/2024-09-20",
+                       crawled_at="2024-09-20T10:00:00+00:00")
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    return entry
+
+
+@pytest.fixture
+def chain(tmp_path: Path):
+    """The cleaning pipelines (normalize, validate, exact dedupe) of one crawler as a function: entry in,
+    cleaned entry or the drop reason out; `.rejects()` reads the rejects log."""
+    from scrapy.exceptions import DropItem
+
+    from crawler.pipelines.dedupe_exact import ExactDedupePipeline
+    from crawler.pipelines.normalize import NormalizePipeline
+    from crawler.pipelines.validate import ValidatePipeline
+    from crawler.rejects import Rejected, RejectsLog
+
+    crawler = project_crawler(PAPERSET_REJECTS=str(tmp_path / "rejects.jsonl"))
+    crawler.stats.open_spider()
+    steps = [NormalizePipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler),
+             ExactDedupePipeline.from_crawler(crawler)]
+    log = RejectsLog.from_crawler(crawler)
+
+    def run(entry):
+        try:
+            for step in steps:
+                entry = step.process_item(entry)
+        except DropItem as exc:
+            log.item_dropped(entry, None, exc)
+            return exc.reason if isinstance(exc, Rejected) else "other"
+        return entry
+
+    run.crawler = crawler
+    run.rejects = lambda: [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    return run

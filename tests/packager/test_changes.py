@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from packager.manifest import problems
 from packager.schema import CHANGES
 
 from ..conftest import corpus_spool, last_json, run_paperset
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def spool(folder: Path, corpus_path: Path, count: int, bump: dict[str, int] | None = None) -> Path:

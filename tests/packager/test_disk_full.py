@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 @pytest.fixture

@@ -14,19 +14,10 @@ import pytest
 
 from packager.manifest import problems
 
-from ..conftest import ROOT, corpus_spool, run_paperset, slow_paperset
+from ..conftest import ROOT, slow_paperset
+from .conftest import make_spool, package, published
 
-
-def make_spool(folder: Path, corpus_path: Path, count: int = 300, *, finish: bool = True) -> Path:
-    """A spool of real API items, as the crawl would write them (normalization aside)."""
-    return corpus_spool(folder, corpus_path, count, finish=finish)
-
-def package(spool: Path, root: Path, name: str = "ds", *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_paperset("package", "--spool", str(spool), "--out", str(root), "--name", name, *extra)
-
-
-def published(root: Path) -> list[str]:
-    return sorted(p.name for p in (root / "ds").iterdir() if not p.name.startswith(".")) if (root / "ds").exists() else []
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def test_a_truncated_spool_is_refused_and_nothing_is_published(tmp_path, corpus_path) -> None:

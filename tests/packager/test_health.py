@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from crawler.replica.server import ReplicaServer
 from packager.health import Health, check
 
 from ..conftest import run_paperset
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def run(server: ReplicaServer, root: Path, *extra: str):

@@ -4,32 +4,19 @@ one commit that replaces the files exactly, the parent check, the tag, pull then
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from ..conftest import ROOT
+from .conftest import TOKEN, make_spool, paperset
 from .hub_standin import HubStandIn
-from .test_failures import make_spool
 
-TOKEN = "hf_standin_secret_0123456789"
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 REPO = "someone/papers"
 TARGET = f"hf://datasets/{REPO}"
-
-
-def paperset(hub: HubStandIn | None, home: Path, *args: str, token: str | None = TOKEN,
-             endpoint: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
-               HF_ENDPOINT=endpoint or (hub.endpoint if hub else "http://127.0.0.1:9"))
-    if token:
-        env["HF_TOKEN"] = token
-    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), *args], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT, env=env)
-    assert TOKEN not in result.stdout + result.stderr
-    return result
 
 
 def version_of(root: Path, name: str = "ds") -> Path:

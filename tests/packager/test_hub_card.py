@@ -12,13 +12,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from packager import card
 from packager.schema import CHANGES, OBSERVATIONS, PAPERS
 
 from ..conftest import ROOT, corpus_spool, last_json, run_paperset
+from .conftest import TOKEN, paperset
 from .hub_standin import HubStandIn
-from .test_hub import TOKEN, paperset
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 SECRET_DIR = "/home/operator/private-jobs"
 

@@ -8,10 +8,13 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from spool.writer import SpoolWriter
 
 from ..conftest import last_json, run_paperset
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def test_every_record_set_loads_through_mlcroissant(tmp_path, corpus_path) -> None:

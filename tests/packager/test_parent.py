@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from packager.manifest import problems
 
 from ..conftest import last_json
-from .test_failures import make_spool, package, published
+from .conftest import make_spool, package, published
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def two_versions(tmp_path: Path, corpus_path: Path) -> tuple[Path, str, str]:

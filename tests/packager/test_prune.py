@@ -17,7 +17,9 @@ from paperset.crawl import CrawlJob
 from paperset.run import open_run
 
 from ..conftest import last_json, run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
+
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
 
 
 def listing(dataset: Path) -> tuple[list[str], list[str]]:

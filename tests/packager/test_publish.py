@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from packager.manifest import problems
 
 from ..conftest import run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
+
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 
 def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, corpus_path) -> None:

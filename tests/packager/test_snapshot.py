@@ -16,6 +16,8 @@ from crawler.replica.server import ReplicaServer
 
 from ..conftest import run_paperset
 
+pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
+
 DAYS = "2025-02-03:2025-02-07"
 
 

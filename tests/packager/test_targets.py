@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_paperset
-from .test_failures import make_spool
+from .conftest import make_spool
+
+pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
 
 
 def files_under(folder: Path) -> list[str]:

@@ -1,0 +1,51 @@
+"""Bad `-s NAME=VALUE` settings are exit 2 naming the setting, before anything is created or fetched."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.utils.project import get_project_settings
+
+from crawler.setting_checks import SettingError, check_settings
+
+from ..conftest import run_paperset
+
+BAD = [
+    ("DOWNLOAD_TIMEOUT=abc", "setting DOWNLOAD_TIMEOUT = 'abc': expected a number"),
+    ("PAPERSET_FETCH=bogus", "setting PAPERSET_FETCH = 'bogus': expected one of auto, api, page, browser"),
+    ("PAPERSET_BUDGET_API=-1", "setting PAPERSET_BUDGET_API = '-1': must be 0 or more"),
+    ("PAPERSET_DEDUPE_THRESHOLD=1.5", "setting PAPERSET_DEDUPE_THRESHOLD = '1.5': must be at most 1.0"),
+    ("CONCURRENT_REQUESTS=0", "setting CONCURRENT_REQUESTS = '0': must be above 0"),
+    ("ROBOTSTXT_OBEY=maybe", "setting ROBOTSTXT_OBEY = 'maybe': expected true or false"),
+    ("PAPERSET_NORMALIZE_ENABLED=perhaps", "setting PAPERSET_NORMALIZE_ENABLED = 'perhaps': expected true or false"),
+]
+
+
+@pytest.mark.parametrize(("setting", "message"), BAD)
+def test_a_bad_setting_is_named(setting, message) -> None:
+    settings = get_project_settings()
+    name, value = setting.split("=")
+    settings.set(name, value, priority="cmdline")
+    with pytest.raises(SettingError) as caught:
+        check_settings(settings)
+    assert str(caught.value).startswith(message)
+
+
+def test_the_project_defaults_pass() -> None:
+    check_settings(get_project_settings())
+    settings = get_project_settings()
+    settings.setdict({"DOWNLOAD_DELAY": "0.5", "PAPERSET_BUDGET_API": "0", "PAPERSET_FETCH": "page",
+                      "DOWNLOAD_TIMEOUT": "2.5", "ROBOTSTXT_OBEY": "False", "PAPERSET_NORMALIZE_ENABLED": "False",
+                      "PAPERSET_WORKER_ID": "host-1", "PAPERSET_REDIS_NAME": "ds"}, priority="cmdline")
+    check_settings(settings)
+    assert settings.getfloat("DOWNLOAD_TIMEOUT") == 2.5
+
+
+@pytest.mark.slow  # six `paperset` processes
+@pytest.mark.parametrize(("setting", "message"), BAD[:3])
+@pytest.mark.parametrize("command", ["run", "crawl"])
+def test_the_cli_exits_2_naming_the_setting_and_creates_nothing(tmp_path, setting, message, command) -> None:
+    target = ["--out", str(tmp_path / "root")] if command == "run" else ["--out", str(tmp_path / "d" / "x.jsonl")]
+    result = run_paperset(command, "--day", "2025-02-03", "--base-url", "http://127.0.0.1:9", "-s", setting, *target)
+    assert result.returncode == 2
+    assert result.stderr == f"paperset {command}: {message}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,38 @@
+"""Helpers shared by the packager tests: spools of the corpus slice, `paperset package`, the Hub runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from ..conftest import ROOT, corpus_spool, run_paperset
+from .hub_standin import HubStandIn
+
+# The token the Hub stand-in accepts; no command may ever print it.
+TOKEN = "hf_standin_secret_0123456789"
+
+
+def make_spool(folder: Path, corpus_path: Path, count: int = 300, *, finish: bool = True) -> Path:
+    """A spool of real API items, as the crawl would write them (normalization aside)."""
+    return corpus_spool(folder, corpus_path, count, finish=finish)
+
+def package(spool: Path, root: Path, name: str = "ds", *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_paperset("package", "--spool", str(spool), "--out", str(root), "--name", name, *extra)
+
+
+def published(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "ds").iterdir() if not p.name.startswith(".")) if (root / "ds").exists() else []
+
+
+def paperset(hub: HubStandIn | None, home: Path, *args: str, token: str | None = TOKEN,
+             endpoint: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1",
+               HF_ENDPOINT=endpoint or (hub.endpoint if hub else "http://127.0.0.1:9"))
+    if token:
+        env["HF_TOKEN"] = token
+    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), *args], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT, env=env)
+    assert TOKEN not in result.stdout + result.stderr
+    return result

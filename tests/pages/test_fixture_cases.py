@@ -1,0 +1,81 @@
+"""Every case folder under fixtures/cases/ is a test: extraction must give exactly its expected.json."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import ROOT
+from ..fixture_cases import extract_case, find_cases
+
+CASES = find_cases(ROOT / "fixtures")
+
+
+def test_the_required_cases_are_there() -> None:
+    names = {case.name for case in CASES}
+    assert {"listing_page/listing-2024-08-01", "paper_page/paper-2509.24002-prettified",
+            "listing_page/listing-2024-08-01-broken-json", "listing_page/listing-2024-08-01-no-hydration",
+            "listing_page/listing-2025-03-03"} <= names
+    assert {case.extractor for case in CASES} == {"listing_page", "paper_page", "api_listing", "api_paper"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_fixture_case(case) -> None:
+    assert extract_case(case) == case.expected()
+
+
+def test_fixture_save_records_a_case_that_replays(replica, tmp_path) -> None:
+    from ..conftest import run_paperset
+
+    url = f"{replica.base_url}/papers/week/2025-W07"
+    result = run_paperset("fixture", "save", url, "--name", "week-07", "--fixtures", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    [case] = find_cases(tmp_path)
+    assert case.name == "listing_page/week-07"
+    assert case.meta["listing_kind"] == "week" and case.meta["listing_key"] == "2025-W07"
+    assert case.meta["rendered"] is False and case.meta["url"] == url
+    expected = case.expected()
+    assert [e["paper_id"] for e in expected["entries"]] == [
+        i["paper"]["id"] for i in replica.site.items("week", "2025-W07")]
+    assert extract_case(case) == expected
+    again = run_paperset("fixture", "save", url, "--name", "week-07", "--fixtures", str(tmp_path))
+    assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_fixture_save_records_an_api_answer_as_an_api_case(replica, tmp_path) -> None:
+    from ..conftest import run_paperset
+
+    url = f"{replica.base_url}/api/daily_papers?date=2025-03-03&limit=5&p=1"
+    result = run_paperset("fixture", "save", url, "--name", "day-p1", "--fixtures", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    [case] = find_cases(tmp_path)
+    assert case.name == "api_listing/day-p1" and (case.path / "answer.json").is_file()
+    meta = case.meta
+    assert (meta["listing_kind"], meta["listing_key"], meta["offset"]) == ("day", "2025-03-03", 5)
+    expected = case.expected()
+    items = replica.site.items("day", "2025-03-03")[5:10]
+    assert [(e["paper_id"], e["rank"]) for e in expected["entries"]] == [
+        (item["paper"]["id"], 5 + i) for i, item in enumerate(items)]
+    assert extract_case(case) == expected
+
+
+@pytest.mark.parametrize(("url", "extractor", "shown"), [
+    ("https://huggingface.co/papers/date/2025-03-03", "listing_page",
+     {"page_type": "listing", "listing_kind": "day", "listing_key": "2025-03-03"}),
+    ("https://huggingface.co/papers/2509.24002", "paper_page", {"page_type": "paper"}),
+    ("https://huggingface.co/api/daily_papers?week=2025-W07&limit=50&p=2", "api_listing",
+     {"listing_kind": "week", "listing_key": "2025-W07", "offset": 100}),
+    ("https://huggingface.co/api/papers/search?q=pre-training", "api_listing",
+     {"listing_kind": "search", "listing_key": "pre-training", "offset": 0}),
+    ("https://huggingface.co/api/papers/2509.24002", "api_paper", {}),
+])
+def test_a_url_says_which_extractor_its_case_is_for(url, extractor, shown) -> None:
+    from crawler.fixture_cases import meta_for_url
+
+    assert meta_for_url(url) == (extractor, shown)
+
+
+def test_an_api_url_that_is_no_listing_nor_paper_is_refused() -> None:
+    from crawler.fixture_cases import meta_for_url
+
+    with pytest.raises(ValueError, match="not a Hugging Face Papers API listing or paper URL"):
+        meta_for_url("https://huggingface.co/api/models")
