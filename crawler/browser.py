@@ -82,6 +82,8 @@ def render_page(url: str, *, max_rounds: int = 200, wait_ms: int = 150) -> tuple
             page.route("**/*", lambda route: route.abort() if should_abort_request(route.request)
                        else route.continue_())
             response = page.goto(url, wait_until="load")
+            if response is not None and response.status >= 400:
+                raise OSError(f"HTTP Error {response.status}: {response.status_text}")
             page.evaluate(LOAD_ALL_SCRIPT, {"maxRounds": max_rounds, "waitMs": wait_ms, "quietMs": 3000})
             headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
             return page.content(), headers

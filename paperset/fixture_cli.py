@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,15 +23,21 @@ def fetch_page(url: str, timeout: float = 30) -> tuple[str, dict[str, str]]:
 
 
 def cmd_fixture_save(args: argparse.Namespace) -> int:
+    """Fetch (or render) the URL and save it as a case: 0 saved, 1 the URL could not be fetched (nothing
+    saved), 2 a bad URL or name, or the case exists."""
     if not args.url.startswith(("http://", "https://")):
         print(f"paperset fixture save: not an http(s) URL: {args.url}", file=sys.stderr)
         return 2
-    if args.render:
-        from crawler.browser import render_page
+    try:
+        if args.render:
+            from crawler.browser import render_page
 
-        body, headers = render_page(args.url)
-    else:
-        body, headers = fetch_page(args.url)
+            body, headers = render_page(args.url)
+        else:
+            body, headers = fetch_page(args.url)
+    except (urllib.error.URLError, OSError) as exc:  # HTTPError is a URLError; timeouts are OSErrors
+        print(f"paperset fixture save: could not fetch {args.url}: {exc}; nothing saved", file=sys.stderr)
+        return 1
     try:
         folder = save_case(args.fixtures, args.name, args.url, body, headers=headers, rendered=args.render,
                          captured_at=datetime.now(UTC).isoformat(timespec="seconds"))

@@ -79,3 +79,15 @@ def test_an_api_url_that_is_no_listing_nor_paper_is_refused() -> None:
 
     with pytest.raises(ValueError, match="not a Hugging Face Papers API listing or paper URL"):
         meta_for_url("https://huggingface.co/api/models")
+
+
+@pytest.mark.parametrize("render", [False, pytest.param(True, marks=pytest.mark.browser)], ids=["fetched", "rendered"])
+def test_fixture_save_of_a_missing_page_is_one_line_and_saves_nothing(replica, tmp_path, render) -> None:
+    from ..conftest import run_paperset
+
+    url = f"{replica.base_url}/papers/nothing-here"
+    result = run_paperset("fixture", "save", url, "--name", "gone", "--fixtures", str(tmp_path),
+                          *(["--render"] if render else []))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"paperset fixture save: could not fetch {url}: HTTP Error 404: Not Found; nothing saved\n"
+    assert list(tmp_path.iterdir()) == []
