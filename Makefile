@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 setup: $(STAMP)
 	@scripts/ensure-system.sh $(VENV)/bin/python
@@ -26,6 +26,9 @@ test: setup
 
 test-fast: setup
 	@$(VENV)/bin/python -m pytest -q -m "not slow and not browser and not redis"
+
+lint: setup
+	@$(VENV)/bin/ruff check .
 
 bench: setup
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python $$script || exit 1; done

@@ -20,7 +20,7 @@ def machine() -> dict[str, Any]:
     for name in ("scrapy", "scrapy-playwright", "playwright", "datasketch", "pyarrow", "numpy"):
         try:
             packages[name] = version(name)
-        except Exception:
+        except Exception:  # noqa: S112 - a package that is not installed is left out of the record
             continue
     return {"platform": platform.platform(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine(), "packages": packages}

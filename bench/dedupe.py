@@ -269,7 +269,8 @@ def main() -> None:
                  "fresh process reading its texts from a file as it goes; every figure measured on every "
                  "entry (nothing extrapolated). entries/s is per CPU second of the process (one core: the "
                  f"machine is shared; {args.jobs} children at a time), wall-clock rates beside it. "
-                 "index MB = peak RSS minus the RSS before the first entry. ours also confirms candidates by estimated Jaccard and keeps clusters; "
+                 "index MB = peak RSS minus the RSS before the first entry. ours also confirms candidates by "
+                 "estimated Jaccard and keeps clusters; "
                  "datasketch and rensa only query and insert. rensa: RMinHash per text + RMinHashLSH with the "
                  f"same 20 x 6 bands over 120 permutations (it needs num_perm divisible by the bands; rensa "
                  f"{rensa_version()})"})

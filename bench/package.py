@@ -58,7 +58,8 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
         from packager.build import package
 
         result = package([spool], out, "bench")
-        assert result.changed and result.observations == count
+        assert result.changed
+        assert result.observations == count
     elif name == "from_pylist":
         entries = list(read_entries(spool))
         table = pa.Table.from_pylist([{k: e.get(k) for k in ("paper_key", "paper_id", "title", "abstract",

@@ -237,7 +237,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         _write_version(tmp, version, release, stats, diff, dedupe_index, steps)
         steps.step(STEPS[5])
         mark_publishing(dataset, version)
-        os.rename(tmp, dataset / version)
+        Path(tmp).rename(dataset / version)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         clear_publishing(dataset)

@@ -167,7 +167,8 @@ def _last_day(papers: pa.Table) -> pa.Array:
     is_day = pc.equal(pc.struct_field(flat, "kind"), "day")
     days = pa.table({"row": pc.filter(parents, is_day), "day": pc.filter(pc.struct_field(flat, "key"), is_day)})
     latest = days.group_by("row").aggregate([("day", "max")])
-    position = pc.index_in(pa.array(range(papers.num_rows), pa.int64()), value_set=latest.column("row").cast(pa.int64()))
+    rows = pa.array(range(papers.num_rows), pa.int64())
+    position = pc.index_in(rows, value_set=latest.column("row").cast(pa.int64()))
     return pc.take(latest.column("day_max"), position)
 
 

@@ -218,7 +218,7 @@ def _pull(api: Any, repo_id: str, target: str, dataset: Path, revision: str, cac
             found = problems(tmp)
             if found:
                 raise PackagerError(f"the copy of {version} from {target} does not verify: {found}")
-            os.rename(tmp, final)
+            Path(tmp).rename(final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     before = (dataset / LATEST).read_text(encoding="utf-8").strip() if (dataset / LATEST).exists() else None

@@ -42,7 +42,7 @@ def write_latest(folder: Path, version: str) -> None:
     """Point `folder/LATEST` at `version` atomically (a temporary file renamed over it, synced first)."""
     pointer = folder / f".{LATEST}.tmp-{os.getpid()}"
     _write_synced(pointer, version)
-    os.replace(pointer, folder / LATEST)
+    pointer.replace(folder / LATEST)
 
 
 def versions(dataset: Path) -> list[str]:

@@ -1,5 +1,6 @@
-"""Pruning a dataset (`paperset prune ROOT/NAME --keep N`): remove old versions and old run folders of a dataset, never the
-version `LATEST` points at (the parent the next run folds onto) nor the newest run (which it may resume)."""
+"""Pruning a dataset (`paperset prune ROOT/NAME --keep N`): remove old versions and old run folders of a
+dataset, never the version `LATEST` points at (the parent the next run folds onto) nor the newest run
+(which it may resume)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def publish_to_folder(version_dir: Path, target: Path) -> Path:
     else:
         tmp = target / f".tmp-{version_dir.name}-{os.getpid()}"
         shutil.copytree(version_dir, tmp)
-        os.rename(tmp, final)
+        tmp.rename(final)
     write_latest(target, version_dir.name)
     return final
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -25,8 +24,6 @@ from paperset.run import crawl_and_package
 from paperset.run_command import add_run_arguments, cmd_run, print_run
 from paperset.summary import format_summary, summarize
 from spool.redact import redact
-
-logger = logging.getLogger(__name__)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:

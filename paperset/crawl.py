@@ -16,8 +16,6 @@ from crawler.dedup.index import check_store
 from crawler.listings import Listing, plan_listings
 from crawler.setting_checks import check_settings
 
-logger = logging.getLogger(__name__)
-
 SETTINGS_MODULE = "crawler.settings"
 CONTACT_ENV = "PAPERSET_CONTACT"
 # The live progress bar, on when PAPERSET_PROGRESS is (the CLI turns it on for a terminal).

@@ -16,7 +16,8 @@ from paperset import __version__
 
 def fetch_page(url: str, timeout: float = 30) -> tuple[str, dict[str, str]]:
     """The page's text and response headers, fetched plainly (no JavaScript)."""
-    request = urllib.request.Request(url, headers={"User-Agent": f"paperset/{__version__} fixture-save"})
+    request = urllib.request.Request(  # noqa: S310 - the command refuses all but http(s) URLs
+        url, headers={"User-Agent": f"paperset/{__version__} fixture-save"})
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) URLs only
         charset = response.headers.get_content_charset() or "utf-8"
         return response.read().decode(charset, "replace"), {k.lower(): v for k, v in response.headers.items()}

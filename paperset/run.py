@@ -105,11 +105,7 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    job.settings = {**job.settings, "PAPERSET_SPOOL": str(run_dir / "spool"),
-                    "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
-                    "PAPERSET_DEDUPE_STORE": redis or str(index),
-                    "PAPERSET_RESUME": resumed, "LOG_FILE": str(run_dir / "crawl.log"),
-                    "LOG_FILE_APPEND": True}
+    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
     started = time.monotonic()
     if redis:
         from paperset.workers import Coordinator
@@ -145,6 +141,13 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
         return _incomplete(run_dir, crawl, missing, len(coverage))
     return publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
                        recrawl_days=recrawl_days, index=None if redis else index)
+
+
+def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:
+    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log."""
+    return {"PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
+            "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
+            "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}
 
 
 def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: dict[str, Any],

@@ -170,7 +170,7 @@ class Coordinator:
         index = len(self.procs)
         log = self.run_dir / f"worker-{index}.log"
         env = {**os.environ, REDIS_ENV: self.url}
-        self.procs.append(subprocess.Popen(
+        self.procs.append(subprocess.Popen(  # noqa: S603 - this interpreter running paperset itself
             [sys.executable, "-m", "paperset.cli", "worker", "--name", self.name, "--worker-id",
              f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
             env=env, stdout=subprocess.DEVNULL, stderr=(self.run_dir / f"worker-{index}.err").open("wb")))

@@ -93,7 +93,10 @@ def cell(text: str) -> str:
 
 def rows(groups: list[Group]) -> list[str]:
     """One table row per setting; the later settings of a group point to the comment they share."""
-    return [f"| `{name}` | `{cell(default)}` | {cell(g.comment) if i == 0 else ('with the one above' if g.comment else '')} |"
+    def meaning(group: Group, i: int) -> str:
+        return cell(group.comment) if i == 0 else ("with the one above" if group.comment else "")
+
+    return [f"| `{name}` | `{cell(default)}` | {meaning(g, i)} |"
             for g in groups for i, (name, default) in enumerate(zip(g.names, g.defaults, strict=True))]
 
 

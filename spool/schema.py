@@ -13,8 +13,8 @@ import pyarrow as pa
 SCHEMA = "paperset.spool/1"
 TS = pa.timestamp("ms", tz="UTC")
 
-# A spool entry, as the crawl writes it and the packager reads it. Validation (crawler/pipelines/validate.py) accepts a value only
-# when `entry_value_problem` finds none, so whatever it lets through can be stored.
+# A spool entry, as the crawl writes it and the packager reads it. Validation (crawler/pipelines/validate.py)
+# accepts a value only when `entry_value_problem` finds none, so whatever it lets through can be stored.
 ENTRY = pa.schema([
     ("paper_key", pa.string()), ("paper_id", pa.string()), ("arxiv_version", pa.int32()),
     ("content_key", pa.string()), ("title", pa.string()), ("abstract", pa.string()),

@@ -50,7 +50,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
     """Write `data` as indented JSON to `path` through a temporary file and a rename: never half-written."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 class SpoolWriter:

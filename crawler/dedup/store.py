@@ -84,7 +84,7 @@ def save_state(path: Path, state: IndexState) -> Path:
                 _write_array(archive, "signatures", state.signatures, (len(state.keys), width), np.dtype(np.uint32))
             raw.flush()
             os.fsync(raw.fileno())
-        os.replace(tmp, target)
+        Path(tmp).replace(target)
     finally:
         tmp.unlink(missing_ok=True)
     return target

@@ -87,7 +87,8 @@ class SpoolPipeline:
 
     def no_space(self) -> None:
         """A full disk stops the crawl once, with the spool named (every later item would fail alike)."""
-        assert self.crawler.stats is not None and self.crawler.engine is not None
+        assert self.crawler.stats is not None
+        assert self.crawler.engine is not None
         if self.crawler.stats.get_value("paperset/spool/no_space"):
             return
         self.crawler.stats.set_value("paperset/spool/no_space", 1)

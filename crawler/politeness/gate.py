@@ -35,7 +35,7 @@ class RateGate:
 
     def __init__(self, config: PolitenessConfig, clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None) -> None:
-        self.config, self.clock, self.rng = config, clock, rng or random.Random()
+        self.config, self.clock, self.rng = config, clock, rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.starts: dict[str, list[float]] = {}
         self.not_before: dict[str, float] = {}
         self.strikes: dict[str, int] = {}

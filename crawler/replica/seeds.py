@@ -1,4 +1,5 @@
-"""Search result pages rendered to text (bundled in `crawler/replica/data/seeds/`) read back as (title, abstract) pairs."""
+"""Search result pages rendered to text (bundled in `crawler/replica/data/seeds/`) read back as (title,
+abstract) pairs."""
 
 from __future__ import annotations
 

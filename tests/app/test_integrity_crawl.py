@@ -61,7 +61,7 @@ def test_replica_faults_switch_on_and_off_and_leave_the_normal_answer_untouched(
         server.add_fault(r"date=2025-02-03", "replace", old=b'"title"', new=b'"TITLE"', times=1)
         assert b'"TITLE"' in get(url)[1] and get(url) == normal
         server.add_fault(r"date=2025-02-03", "truncate", times=1)
-        with pytest.raises(Exception, match="IncompleteRead|Connection|reset"):
+        with pytest.raises(Exception, match=r"IncompleteRead|Connection|reset"):
             urllib.request.urlopen(url, timeout=10).read()  # noqa: S310
         server.add_fault(r"date=2025-02-03", "reset", times=1)
         with pytest.raises((ConnectionError, urllib.error.URLError)):

@@ -40,7 +40,7 @@ def test_details_count_one_call_per_expected_paper_and_yes_goes_on() -> None:
     confirm(month, yes=False)
     year = make_plan(plan_listings(ranges=["2024-01-01:2024-12-31"]), settings, details=True)
     assert year["counts"]["api"] == 366 + 366 * 30
-    with pytest.raises(PlanTooLarge, match="^this run would make about 11346 requests and take at least 2 h 5 min "):
+    with pytest.raises(PlanTooLarge, match=r"^this run would make about 11346 requests and take at least 2 h 5 min "):
         confirm(year, yes=False)
     confirm(year, yes=True)
     settings.set("PAPERSET_BUDGET_API", 0)  # budgets off: no estimate, no question

@@ -104,7 +104,8 @@ def test_week_and_month_listings(replica, tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     entries = read_jsonl(out)
     for kind, key in (("week", "2025-W06"), ("week", "2025-W10"), ("month", "2025-02")):
-        got = sorted((e["rank"], e["paper_id"]) for e in entries if (e["listing_kind"], e["listing_key"]) == (kind, key))
+        got = sorted((e["rank"], e["paper_id"]) for e in entries
+                     if (e["listing_kind"], e["listing_key"]) == (kind, key))
         want = list(enumerate(item["paper"]["id"] for item in replica.site.items(kind, key)))
         assert got == want and len(got) > 40
 

@@ -114,7 +114,7 @@ def test_trending_server_rendered(server, tmp_path) -> None:
 
 
 def test_details_fetch_each_paper_once_api_first(server, tmp_path) -> None:
-    entries, summary = crawl(server, tmp_path, "--day", "2025-03-03", "--day", "2025-03-04", "--details")
+    entries, _summary = crawl(server, tmp_path, "--day", "2025-03-03", "--day", "2025-03-04", "--details")
     listed = {e["paper_id"] for e in entries if e["listing_kind"] == "day"}
     details = [e for e in entries if e["listing_kind"] == "paper"]
     assert sorted(e["paper_id"] for e in details) == sorted(listed)

@@ -21,7 +21,7 @@ from crawler.replica.server import ReplicaServer
 from ..conftest import last_json, project_settings_dict, redis_server, run_paperset, snapshot_rows
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-PASSWORD = "s3cret-Pa55word"  # noqa: S105 - a test server's
+PASSWORD = "s3cret-Pa55word"
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +95,11 @@ def test_three_workers_publish_the_single_process_snapshot(large, single, tmp_pa
     assert (many["papers"], many["observations"]) == (one["papers"], one["observations"])
     assert many["papers"] == index["papers"]
     # The real near copies of 2025 were found across workers and named alike.
-    assert [(r["paper_key"], r["cluster_id"]) for r in snapshot_rows(Path(many["path"]))["papers"]
-            if r["cluster_id"]] == [(r["paper_key"], r["cluster_id"]) for r in snapshot_rows(Path(one["path"]))["papers"]
-                                    if r["cluster_id"]]
+    def clusters(outcome: dict) -> list[tuple[str, str]]:
+        return [(r["paper_key"], r["cluster_id"]) for r in snapshot_rows(Path(outcome["path"]))["papers"]
+                if r["cluster_id"]]
+
+    assert clusters(many) == clusters(one)
     run_dir = Path(crawl["run"])
     logs = sorted(run_dir.glob("worker-*.log"))
     assert len(logs) == 3 + int(kill)  # a killed worker is replaced

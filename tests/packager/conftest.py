@@ -22,7 +22,10 @@ def package(spool: Path, root: Path, name: str = "ds", *extra: str) -> subproces
 
 
 def published(root: Path) -> list[str]:
-    return sorted(p.name for p in (root / "ds").iterdir() if not p.name.startswith(".")) if (root / "ds").exists() else []
+    """The published version folders of ROOT/ds (none when it does not exist)."""
+    if not (root / "ds").exists():
+        return []
+    return sorted(p.name for p in (root / "ds").iterdir() if not p.name.startswith("."))
 
 
 def paperset(hub: HubStandIn | None, home: Path, *args: str, token: str | None = TOKEN,

@@ -53,4 +53,5 @@ def test_every_version_carries_its_changes_and_diff_json_agrees(tmp_path, corpus
     back = json.loads(run_paperset("diff", str(second), str(first), "--json").stdout)
     assert back["removed"] == added and back["added"] == [] and back["changed"] == {moved: ["upvotes"]}
     text = run_paperset("diff", str(first), str(second))
-    assert text.stdout.startswith(f"# Changes in {second.name}\n\nAgainst {first.name}: 10 added, 0 removed, 1 changed.")
+    assert text.stdout.startswith(
+        f"# Changes in {second.name}\n\nAgainst {first.name}: 10 added, 0 removed, 1 changed.")

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a t
 
 def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, corpus_path) -> None:
     spool = make_spool(tmp_path / "spool", corpus_path, 50)
-    assert run_paperset("package", "--spool", str(spool), "--out", str(tmp_path / "out"), "--name", "ds").returncode == 0
+    packaged = run_paperset("package", "--spool", str(spool), "--out", str(tmp_path / "out"), "--name", "ds")
+    assert packaged.returncode == 0
     version = (tmp_path / "out" / "ds" / "LATEST").read_text().strip()
     version_dir = tmp_path / "out" / "ds" / version
     result = run_paperset("publish", str(version_dir), "--to", str(tmp_path / "mirror"))

@@ -47,7 +47,7 @@ def published(tmp_path_factory):
 
 
 def test_the_second_run_over_the_same_data_publishes_nothing(published) -> None:
-    root, first, again, _, _ = published
+    _root, first, again, _, _ = published
     assert first["changed"] and first["version"] and first["verified"]
     assert again["changed"] is False and again["version"] is None and again["parent"] == first["version"]
     expected_papers = sum(1 for d in ("2025-02-03", "2025-02-04", "2025-02-05", "2025-02-06", "2025-02-07")
@@ -113,7 +113,7 @@ def test_croissant_validates(published) -> None:
 
 
 def test_verify_and_diff(published) -> None:
-    root, first, _, third, moved = published
+    _root, first, _, third, _moved = published
     ok = run_paperset("verify", third["path"])
     assert ok.returncode == 0 and ok.stdout.strip().endswith("verified")
     diff = run_paperset("diff", first["path"], third["path"])

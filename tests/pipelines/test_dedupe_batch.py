@@ -44,7 +44,8 @@ def chain(tmp_path, name: str):
 
 
 def outcome(entry: PaperEntry) -> tuple:
-    return entry.paper_id, entry.paper_key, entry.cluster_id, None if entry.similarity is None else round(entry.similarity, 6)
+    similarity = None if entry.similarity is None else round(entry.similarity, 6)
+    return entry.paper_id, entry.paper_key, entry.cluster_id, similarity
 
 
 def test_entries_arriving_together_go_to_the_index_in_one_call(tmp_path, corpus_path) -> None:
