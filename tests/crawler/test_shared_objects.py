@@ -54,7 +54,7 @@ def test_one_redis_client_per_server() -> None:
 
 @pytest.mark.redis
 def test_the_shared_gate_waits_for_redis_in_a_thread(tmp_path) -> None:
-    from .conftest import redis_server
+    from ..conftest import redis_server
 
     with redis_server(tmp_path) as url:
         config = PolitenessConfig(window_s=30, budgets={"api": 1, "page": 0}, jitter=0.0)
