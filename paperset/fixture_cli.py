@@ -8,7 +8,6 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.fixture_cases import save_case
 from paperset import __version__
 
 
@@ -21,6 +20,8 @@ def fetch_page(url: str, timeout: float = 30) -> tuple[str, dict[str, str]]:
 
 
 def cmd_fixture_save(args: argparse.Namespace) -> int:
+    from crawler.fixture_cases import save_case  # the page parsers: not for every command
+
     if not args.url.startswith(("http://", "https://")):
         print(f"paperset fixture save: not an http(s) URL: {args.url}", file=sys.stderr)
         return 2

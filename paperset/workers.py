@@ -31,12 +31,12 @@ from crawler.distributed import (
     worker_id,
     workers_alive,
 )
+from paperset.args import REDIS_ENV
 from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
 from spool.redact import redact
 
 logger = logging.getLogger(__name__)
 
-REDIS_ENV = "PAPERSET_REDIS_URL"
 POLL_S = 0.3
 
 
