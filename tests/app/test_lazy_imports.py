@@ -49,12 +49,12 @@ def files_of(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_verify_and_help_import_no_crawler_redis_chart_or_packager_builder(tmp_path, corpus_path) -> None:
+def test_verify_imports_no_crawler_redis_chart_or_packager_builder(tmp_path, corpus_path) -> None:
     from packager.build import package
 
     spool = corpus_spool(tmp_path / "spool", corpus_path, 20)
     result = package([spool], tmp_path / "out", "ds", now=datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
-    assert run_main(["verify", result.path]) == {"code": 0, "imported": []}
+    assert run_main(["verify", str(result.path)]) == {"code": 0, "imported": []}
     assert run_main(["verify", str(tmp_path)]) == {"code": 1, "imported": []}  # no manifest: a problem
 
 
@@ -115,3 +115,11 @@ def test_switched_off_scrapy_components_are_left_out_and_come_back_when_switched
     on = crawl_settings(CrawlJob(settings={"REMOTE_CONTROL_ENABLED": "True", "COOKIES_ENABLED": "True"}))
     assert on.getwithbase("EXTENSIONS")[remote] == 0
     assert on.getwithbase("DOWNLOADER_MIDDLEWARES")[cookies] == 700
+
+
+def test_building_the_parser_imports_none_of_the_heavy_modules() -> None:
+    probe = ("import json, sys; from paperset.cli import build_parser; build_parser(); "
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r})))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.strip() == "[]"
