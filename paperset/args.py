@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from paperset.crawl import CrawlJob
-from paperset.progress_display import wanted as progress_wanted
+if TYPE_CHECKING:  # imported when a job is made: building the parser imports no Scrapy
+    from paperset.crawl import CrawlJob
+
+# The Redis URL of a distributed run, when `--redis` is not given (also how local workers get it).
+REDIS_ENV = "PAPERSET_REDIS_URL"
 
 
 def setting_arg(text: str) -> tuple[str, str]:
@@ -44,6 +49,9 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 
 def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
     """The crawl the listing flags and `-s` settings ask for, writing to `out`."""
+    from paperset.crawl import CrawlJob
+    from paperset.progress_display import wanted as progress_wanted
+
     return CrawlJob(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                         searches=args.search, trending=args.trending, details=args.details,
                         fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
@@ -64,11 +72,17 @@ def redis_url(args: argparse.Namespace) -> str | None:
     """`--redis`, else $PAPERSET_REDIS_URL (a password is better kept out of the process list). For
     `run`, the environment counts only with `--workers`: a variable set for the workers' sake does not
     turn every run into a distributed one."""
-    from paperset.workers import REDIS_ENV
-
     url = getattr(args, "redis", None)
     if url is None and getattr(args, "workers", 0) is not None:
         url = os.environ.get(REDIS_ENV)
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"not a Redis URL: {url.split('@')[-1]!r}")
     return url
+
+
+def redis_errors() -> tuple[type[Exception], ...]:
+    """What `except` catches as a Redis failure: RedisError once redis-py is loaded (only then can one be
+    raised), else nothing, so that a run without Redis never imports redis-py (its exceptions module
+    imports the whole client)."""
+    module = sys.modules.get("redis.exceptions")
+    return (module.RedisError,) if module is not None else ()

@@ -10,24 +10,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from crawler.dedup.index import IndexUnreadable
 from crawler.listings import plan_listings
 from paperset import __version__
 from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
-from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.dataset_cli import register as register_dataset
 from paperset.fixture_cli import register as register_fixture
-from paperset.progress_display import wanted as progress_wanted
-from paperset.run import crawl_and_package
 from paperset.run_command import add_run_arguments, cmd_run, print_run
 from paperset.summary import format_summary, summarize
 from spool.redact import redact
 
+# Scrapy, the near-dup index (numpy), Redis and the packager are imported by the commands that use them:
+# `paperset verify` or `--help` pays for none of them (tests/app/test_lazy_imports.py).
+
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl listings and write accepted entries as JSON lines to --out."""
+    from crawler.dedup.index import IndexUnreadable
+    from paperset.crawl import crawl_settings, run_crawl
+
     job = crawl_job(args, args.out)
     try:
         check_base_url_arg(args)
@@ -67,6 +67,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """One crawl worker of a distributed run: takes requests from the shared Redis queue until drained."""
+    from redis.exceptions import RedisError
+
     from paperset.workers import run_worker
 
     try:
@@ -90,6 +92,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the bundled replica on loopback, crawl every listing kind it has, and print a summary."""
     from crawler.replica.server import ReplicaServer
+    from paperset.crawl import CrawlJob
+    from paperset.pandas_probe import skip_pandas_probe
+    from paperset.progress_display import wanted as progress_wanted
+    from paperset.run import crawl_and_package
+
+    skip_pandas_probe()
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)

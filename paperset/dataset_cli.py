@@ -8,23 +8,26 @@ import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from crawler import settings as defaults
-from packager.build import dataset_path, no_space, package
-from packager.changes import compare
 from packager.errors import BadTarget, PackagerError
-from packager.lock import DatasetLocked, dataset_lock
-from packager.manifest import problems
-from packager.prune import prune
-from packager.schema import PAPERS
-from spool.reader import SpoolError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# Each command imports what it uses: `paperset verify` loads the manifest check, not the packager's
+# build steps (jinja2, the fold's compute kernels) nor the crawl (tests/app/test_lazy_imports.py).
 
 
 def cmd_package(args: argparse.Namespace) -> int:
     """Package spools into the next version, holding the dataset's lock (the one `paperset run` takes)."""
+    from packager.build import dataset_path, no_space, package
+    from packager.lock import DatasetLocked, dataset_lock
+    from paperset.pandas_probe import skip_pandas_probe
+    from spool.reader import SpoolError
+
+    skip_pandas_probe()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.raiseExceptions = False  # a full disk is reported once below, not by every log call
     try:
@@ -58,6 +61,8 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from packager.manifest import problems
+
     found = problems(args.version_dir)
     for problem in found:
         print(f"{args.version_dir}: {problem}")
@@ -68,11 +73,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def read_papers(folder: Path) -> pa.Table | None:
     """A version's papers table, or None when it has none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from packager.schema import PAPERS
+
     parts = sorted((folder / "papers").glob("part-*.parquet"))
     return pa.concat_tables([pq.read_table(p, schema=PAPERS) for p in parts]) if parts else None
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from packager.changes import compare
+
     tables = []
     for folder in (args.a, args.b):
         table = read_papers(folder)
@@ -177,6 +189,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     """Remove all but the newest versions and run folders of a dataset."""
+    from packager.lock import DatasetLocked
+    from packager.prune import prune
+
     try:
         result = prune(args.dataset, args.keep, dry_run=args.dry_run)
     except ValueError as exc:

@@ -10,7 +10,6 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.fixture_cases import save_case
 from paperset import __version__
 
 
@@ -26,6 +25,8 @@ def fetch_page(url: str, timeout: float = 30) -> tuple[str, dict[str, str]]:
 def cmd_fixture_save(args: argparse.Namespace) -> int:
     """Fetch (or render) the URL and save it as a case: 0 saved, 1 the URL could not be fetched (nothing
     saved), 2 a bad URL or name, or the case exists."""
+    from crawler.fixture_cases import save_case  # the page parsers: not for every command
+
     if not args.url.startswith(("http://", "https://")):
         print(f"paperset fixture save: not an http(s) URL: {args.url}", file=sys.stderr)
         return 2

@@ -10,13 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from crawler.dedup.index import IndexUnreadable
 from crawler.listings import plan_listings
-from paperset.args import check_base_url_arg, crawl_job, redis_url
-from paperset.crawl import crawl_settings
-from paperset.run import crawl_and_package
+from paperset.args import check_base_url_arg, crawl_job, redis_errors, redis_url
 from paperset.summary import format_summary
 from spool.redact import redact
 
@@ -62,6 +57,7 @@ def _stopped_early(kind: str, message: str, as_json: bool) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Crawl, clean, package, verify: the command a scheduler runs."""
+    from crawler.dedup.index import IndexUnreadable
     from packager.build import dataset_path
     from packager.errors import PackagerError
     from packager.lock import DatasetLocked, dataset_lock
@@ -78,7 +74,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         if args.plan:
             return print_plan(args, listings)
+        from paperset.crawl import crawl_settings
+        from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
+        from paperset.run import crawl_and_package
+
+        skip_pandas_probe()
 
         confirm(make_plan(listings, crawl_settings(crawl_job(args, None)), fetch=args.fetch,
                           base_url=args.base_url, details=args.details), yes=args.yes)
@@ -101,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     except (PackagerError, SpoolError) as exc:
         return _stopped_early("failed", f"{redact(str(exc))}; nothing was published", args.json)
-    except RedisError as exc:
+    except redis_errors() as exc:
         return _stopped_early("failed", f"Redis at {redact(redis_url(args) or '')} failed ({exc}); nothing was "
                               "published", args.json)
     return print_run(outcome, args.json)
@@ -111,6 +112,8 @@ def apply_recent(args: argparse.Namespace) -> None:
     """Resolve `--recrawl-days` (default: setting PAPERSET_RECRAWL_DAYS) and turn `--recent` into the
     range of the last that many days, today (UTC) included."""
     from datetime import timedelta
+
+    from paperset.crawl import crawl_settings
 
     if args.recrawl_days is None:
         args.recrawl_days = crawl_settings(crawl_job(args, None)).getint("PAPERSET_RECRAWL_DAYS")
@@ -123,6 +126,7 @@ def apply_recent(args: argparse.Namespace) -> None:
 
 def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
     """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
+    from paperset.crawl import crawl_settings
     from paperset.plan import format_plan, make_plan
 
     plan = make_plan(listings, crawl_settings(crawl_job(args, None)), fetch=args.fetch,

@@ -31,13 +31,13 @@ from crawler.distributed import (
     worker_id,
     workers_alive,
 )
+from paperset.args import REDIS_ENV
 from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
 from spool.redact import redact
 from spool.writer import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
-REDIS_ENV = "PAPERSET_REDIS_URL"
 # In the run folder: the local workers started so far (worker id, PID, log file), replaced ones included.
 WORKERS_FILE = "workers.json"
 POLL_S = 0.3

@@ -1,5 +1,6 @@
-"""croissant.json built with mlcroissant: every record set loads through mlcroissant, list columns as
-repeated fields and sub-fields, with the counts and a sample row of the Parquet tables."""
+"""croissant.json (written as mlcroissant writes it, packager/croissant.py): every record set loads
+through mlcroissant, list columns as repeated fields and sub-fields, with the counts and a sample row of
+the Parquet tables."""
 
 from __future__ import annotations
 

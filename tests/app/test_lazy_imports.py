@@ -1,0 +1,125 @@
+"""Start-up: each command imports what it uses. `paperset verify` loads no crawler, Redis, chart or packager
+build steps; a `paperset run` without Redis imports neither redis-py nor pandas, mlcroissant, aiohttp or
+tldextract (Scrapy's switched-off remote control and cookies); pyarrow's pandas probe, skipped, leaves the
+snapshot's bytes as they were."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..conftest import ROOT, corpus_spool
+
+# Top-level modules a command may pay for only when it needs them.
+HEAVY = ("scrapy", "twisted", "redis", "scrapy_redis", "matplotlib", "pandas", "mlcroissant", "networkx",
+         "rdflib", "jinja2", "huggingface_hub", "aiohttp", "tldextract", "requests", "playwright")
+MAIN = """
+import json, sys
+from paperset.cli import main
+code = main(json.loads(sys.argv[1]))
+heavy = json.loads(sys.argv[2])
+print(json.dumps({"code": code, "imported": sorted({m.split(".")[0] for m in sys.modules} & set(heavy))}))
+"""
+PACKAGE = """
+import sys
+from datetime import datetime
+from pathlib import Path
+if sys.argv[1] == "probe-skipped":
+    from paperset.pandas_probe import skip_pandas_probe
+    skip_pandas_probe()
+else:
+    import pandas
+from packager.build import package
+package([Path(sys.argv[2])], Path(sys.argv[3]), "ds", now=datetime.fromisoformat(sys.argv[4]))
+print(sorted(m for m in ("pandas",) if m in sys.modules))
+"""
+
+
+def run_main(argv: list[str], heavy: tuple[str, ...] = HEAVY) -> dict:
+    """`paperset.cli.main(argv)` in a fresh interpreter: its exit code and the HEAVY modules it imported."""
+    out = subprocess.run([sys.executable, "-c", MAIN, json.dumps(argv), json.dumps(heavy)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_verify_imports_no_crawler_redis_chart_or_packager_builder(tmp_path, corpus_path) -> None:
+    from packager.build import package
+
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 20)
+    result = package([spool], tmp_path / "out", "ds", now=datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
+    assert run_main(["verify", str(result.path)]) == {"code": 0, "imported": []}
+    assert run_main(["verify", str(tmp_path)]) == {"code": 1, "imported": []}  # no manifest: a problem
+
+
+def test_a_run_without_redis_imports_only_the_chart_of_the_heavy_modules(tmp_path, replica) -> None:
+    day = replica.index["days"][0]
+    found = run_main(["run", "--base-url", replica.base_url, "--day", day, "--out", str(tmp_path / "out"),
+                      "--json", "-s", "AUTOTHROTTLE_ENABLED=False"],
+                     ("redis", "scrapy_redis", "pandas", "mlcroissant", "networkx", "rdflib", "aiohttp",
+                      "tldextract", "requests", "playwright", "matplotlib", "scrapy"))
+    assert found == {"code": 0, "imported": ["matplotlib", "scrapy"]}
+    version = next(p for p in (tmp_path / "out" / "hf-papers").iterdir() if p.name[0].isdigit())
+    assert (version / "croissant.json").is_file()
+    assert (version / "papers_per_day.png").is_file()
+
+
+def test_skipping_pyarrows_pandas_probe_leaves_every_snapshot_byte_unchanged(tmp_path, corpus_path) -> None:
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 60)
+    now = "2026-12-01T03:04:05+00:00"
+    for how in ("probe-skipped", "pandas-imported"):
+        out = subprocess.run([sys.executable, "-c", PACKAGE, how, str(spool), str(tmp_path / how), now],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+        assert out.stdout.strip() == ("[]" if how == "probe-skipped" else "['pandas']")
+    skipped = files_of(tmp_path / "probe-skipped" / "ds")
+    imported = files_of(tmp_path / "pandas-imported" / "ds")
+    assert "2026.12.01/papers/part-00000.parquet" in skipped
+    assert "2026.12.01/croissant.json" in skipped
+    assert skipped.keys() == imported.keys()
+    assert [name for name in skipped if skipped[name] != imported[name]] == []
+
+
+def test_pyarrow_still_reads_pandas_objects_once_pandas_is_asked_for() -> None:
+    probe = ("import sys; from paperset.pandas_probe import skip_pandas_probe; skip_pandas_probe(); "
+             "import pyarrow as pa; print('pandas' in sys.modules); "
+             "frame = pa.table({'a': [1, 2]}).to_pandas(); "
+             "print(pa.Table.from_pandas(frame).column('a').to_pylist(), pa.array(frame['a']).type)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.split("\n")[:2] == ["False", "[1, 2] int64"]
+
+
+def test_redis_errors_are_caught_once_redis_py_is_loaded_and_nothing_before() -> None:
+    probe = ("from paperset.args import redis_errors; print(redis_errors()); "
+             "import redis.exceptions; print([e.__name__ for e in redis_errors()])")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.split("\n")[:2] == ["()", "['RedisError']"]
+
+
+def test_switched_off_scrapy_components_are_left_out_and_come_back_when_switched_on() -> None:
+    from paperset.crawl import CrawlJob, crawl_settings
+
+    remote, cookies = "scrapy.extensions.remote_control.RemoteControl", \
+        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+    off = crawl_settings(CrawlJob())
+    assert remote not in off.getwithbase("EXTENSIONS")
+    assert cookies not in off.getwithbase("DOWNLOADER_MIDDLEWARES")
+    assert "scrapy.extensions.telnet.TelnetConsole" in off.getwithbase("EXTENSIONS")  # only those two
+    on = crawl_settings(CrawlJob(settings={"REMOTE_CONTROL_ENABLED": "True", "COOKIES_ENABLED": "True"}))
+    assert on.getwithbase("EXTENSIONS")[remote] == 0
+    assert on.getwithbase("DOWNLOADER_MIDDLEWARES")[cookies] == 700
+
+
+def test_building_the_parser_imports_none_of_the_heavy_modules() -> None:
+    probe = ("import json, sys; from paperset.cli import build_parser; build_parser(); "
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r})))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.strip() == "[]"
