@@ -76,7 +76,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 # --- the spool and runs --------------------------------------------------------------------------
 # The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
 PAPERSET_SPOOL = ""
-# Entries (and done requests) written between two flushes to disk: what a killed crawl can lose at most.
+# Entries (and done requests) written between two flushes to disk, each fsynced in a background thread,
+# one at a time: what a crash of the machine can lose at most is twice this (a killed crawl refetches it).
 PAPERSET_SPOOL_FLUSH_EVERY = 100
 # Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
 PAPERSET_RESUME = False
