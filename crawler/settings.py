@@ -86,6 +86,9 @@ PAPERSET_RESUME = False
 PAPERSET_RECRAWL_DAYS = 7
 
 # --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
+# Scrapy's item pipeline manager, telling the DoneTracker (crawler/checkpoint.py) when each item has left
+# the pipelines without a per-item signal receiver.
+ITEM_PROCESSOR = "crawler.items_left.ItemsLeftPipelineManager"
 # Normalize before validating, so that validation judges what will be stored (a title of control
 # characters only is empty once cleaned).
 ITEM_PIPELINES = {
