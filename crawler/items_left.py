@@ -7,12 +7,15 @@ pipeline chain, it costs a dict lookup, and the signals carry only Scrapy's own 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy.exceptions import DropItem
 from scrapy.pipelines import ItemPipelineManager
 
 from crawler.checkpoint import DoneTracker
+
+logger = logging.getLogger(__name__)
 
 
 class ItemsLeftPipelineManager(ItemPipelineManager):
@@ -34,10 +37,19 @@ class ItemsLeftPipelineManager(ItemPipelineManager):
         try:
             output = await super().process_item_async(item)
         except DropItem:
-            tracker.item_out(item, ok=True)
+            _tell(tracker, item, ok=True)
             raise
         except Exception:
-            tracker.item_out(item, ok=False)
+            _tell(tracker, item, ok=False)
             raise
-        tracker.item_out(item, ok=True)
+        _tell(tracker, item, ok=True)
         return output
+
+
+def _tell(tracker: DoneTracker, item: Any, *, ok: bool) -> None:
+    """As a signal receiver's error would be, a listener's error (the spool's ledger on a full disk) is
+    logged, not made the item's: the item has left the pipelines either way."""
+    try:
+        tracker.item_out(item, ok=ok)
+    except Exception:
+        logger.exception("the DoneTracker failed on an item leaving the pipelines")

@@ -86,3 +86,16 @@ def test_with_scrapys_own_processor_the_tracker_listens_to_the_signals() -> None
     assert list(tracker.pending.values()) == [1]
     assert listens(tracker)
     assert done == []
+
+
+def test_a_listener_error_is_logged_not_made_the_items(caplog) -> None:
+    tracker, done, items = crawl_items("crawler.items_left.ItemsLeftPipelineManager", "keep")
+
+    def full(request: Any, children: Any, ok: bool) -> None:
+        raise OSError(28, "No space left on device")
+
+    tracker.listeners.insert(0, full)
+    manager = ItemsLeftPipelineManager.from_crawler(tracker.crawler)
+    assert asyncio.run(manager.process_item_async(items[0])) == items[0]
+    assert "the DoneTracker failed on an item leaving the pipelines" in caplog.text
+    assert tracker.owners == {}
