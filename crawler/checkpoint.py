@@ -24,6 +24,7 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
 from crawler.coverage import INCOMPLETE, SETTLED
@@ -52,9 +53,15 @@ class DoneTracker:
         self.failed: set[int] = set()
         self.finished: dict[int, tuple[Request, list[Request]]] = {}
         self.listeners: list[Listener] = []
-        for signal in (signals.item_scraped, signals.item_dropped):
-            crawler.signals.connect(self.item_left, signal=signal)
-        crawler.signals.connect(self.item_error, signal=signals.item_error)
+        # The items in the pipelines, by id, with their request's key: the item processor
+        # (crawler/items_left.py) tells `item_out` when each leaves, without a signal per item.
+        self.owners: dict[int, int] = {}
+        self.told_by_processor = bool(getattr(load_object(crawler.settings["ITEM_PROCESSOR"]),
+                                              "tells_done_tracker", False))
+        if not self.told_by_processor:
+            for signal in (signals.item_scraped, signals.item_dropped):
+                crawler.signals.connect(self.item_left, signal=signal)
+            crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.child_settled, signal=signals.request_dropped)
 
     @classmethod
@@ -88,6 +95,19 @@ class DoneTracker:
         if request is None:
             return
         key = id(request)
+        if key in self.pending:
+            self.pending[key] -= 1
+            self._check(key)
+
+    def item_out(self, item: Any, *, ok: bool) -> None:
+        """An item left the pipelines: passed or dropped (ok), or failed in one."""
+        key = self.owners.pop(id(item), None)
+        if key is None:
+            return
+        if not ok:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("paperset/items/error")
+            self.failed.add(key)
         if key in self.pending:
             self.pending[key] -= 1
             self._check(key)
@@ -149,6 +169,7 @@ def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterat
         children: list[Request] = []
         # Per item only a count goes up (DoneTracker.item_started inlined: a page has a hundred entries).
         pending, key, redo = progress.pending, id(request), request.meta.get(REDO)
+        owners = progress.owners if progress.told_by_processor else None
         try:
             for out in method(self, result, *args, **kwargs) or ():
                 if isinstance(out, Request):
@@ -160,6 +181,8 @@ def tracked(method: Callable[..., Iterable[Any] | None]) -> Callable[..., Iterat
                     progress.child_started(request, out)
                 else:
                     pending[key] = pending.get(key, 0) + 1
+                    if owners is not None:
+                        owners[id(out)] = key
                 yield out
         finally:
             progress.output_done(request, children)

@@ -33,9 +33,13 @@ def clean_text(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
-    if value.isascii() and "&" not in value:
-        # Fast path, same result: ASCII without `&` has no entity to decode and is already NFC.
-        text = " ".join((value if value.isprintable() else _UNWANTED.sub("", value)).split())
+    if "&" not in value and value.isprintable() and (value.isascii() or unicodedata.is_normalized("NFC", value)):
+        # Fast path, same result: no entity, nothing unwanted (no unwanted character is printable), already
+        # NFC (ASCII is); the only whitespace a printable text holds is the space.
+        text = value if "  " not in value and value[:1] != " " and value[-1:] != " " else " ".join(value.split())
+    elif value.isascii() and "&" not in value:
+        # ASCII without `&` has no entity to decode and is already NFC.
+        text = " ".join(_UNWANTED.sub("", value).split())
     else:
         text = _UNWANTED.sub("", value)
         while True:
@@ -51,9 +55,27 @@ def clean_text(value: Any) -> Any:
     return text or None
 
 
+def left_as_is(texts: list[str] | tuple[str, ...]) -> bool:
+    """True only if clean_text leaves every one of these strings as it is: one test over their join (printable,
+    NFC, no `&`, no empty item, single inner spaces, no mirror host), made for lists of names. False may
+    be wrong (a `|` in a name), True never is."""
+    joined = "|".join(texts)
+    if not joined or not joined.isprintable() or "&" in joined or "  " in joined:
+        return False
+    if "| " in joined or " |" in joined or "||" in joined or joined[0] in " |" or joined[-1] in " |":
+        return False
+    if joined.isascii():
+        lowered = joined.lower()
+        return "huggingface.host" not in lowered and "hf-mirror.com" not in lowered
+    # `|` is a starter that composes with nothing and no host matches across it: the join's answers are
+    # its items'.
+    return unicodedata.is_normalized("NFC", joined) and _MIRROR_IN_TEXT.search(joined) is None
+
+
 def has_unwanted_characters(value: Any) -> bool:
     """Whether text holds control characters, lone surrogates or noncharacters (which cleaning removes)."""
-    return isinstance(value, str) and _UNWANTED.search(value) is not None
+    # No unwanted character is printable: printable text (most) needs no regex scan.
+    return isinstance(value, str) and not value.isprintable() and _UNWANTED.search(value) is not None
 
 
 def canonical_arxiv_id(value: Any) -> tuple[str, int | None] | None:
@@ -75,6 +97,25 @@ def canonical_url(value: Any, *, base: str = f"https://{CANONICAL_HOST}") -> str
     text = clean_text(value)
     if not isinstance(text, str) or " " in text:
         return None
+    if _plain_https(text):
+        return text
+    return _rebuilt_url(text, base)
+
+
+def _plain_https(text: str) -> bool:
+    """True only for a cleaned URL that canonical_url gives back as it is: `https://host/path`, ASCII, a
+    lower-case host with a dot (not a mirror), no port, user, query, fragment or brackets. (A thumbnail
+    or project link is mostly so; urlsplit and urlencode cost more than the rest of an entry's cleaning.)"""
+    if not text.startswith("https://") or not text.isascii() or "?" in text or "#" in text:
+        return False
+    slash = text.find("/", 8)
+    host = text[8:slash]
+    return (slash > 8 and "." in host and host == host.lower() and host not in MIRROR_HOSTS
+            and not any(c in host for c in ":@[]\\"))
+
+
+def _rebuilt_url(text: str, base: str) -> str | None:
+    """canonical_url's work on cleaned text without spaces: resolved, split, its parts canonical, joined."""
     if text.startswith("/") and not text.startswith("//"):
         text = urljoin(base, text)
     elif text.startswith("//"):

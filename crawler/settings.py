@@ -76,7 +76,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 # --- the spool and runs --------------------------------------------------------------------------
 # The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
 PAPERSET_SPOOL = ""
-# Entries (and done requests) written between two flushes to disk: what a killed crawl can lose at most.
+# Entries (and done requests) written between two flushes to disk, each fsynced in a background thread,
+# one at a time: what a crash of the machine can lose at most is twice this (a killed crawl refetches it).
 PAPERSET_SPOOL_FLUSH_EVERY = 100
 # Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
 PAPERSET_RESUME = False
@@ -85,6 +86,9 @@ PAPERSET_RESUME = False
 PAPERSET_RECRAWL_DAYS = 7
 
 # --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
+# Scrapy's item pipeline manager, telling the DoneTracker (crawler/checkpoint.py) when each item has left
+# the pipelines without a per-item signal receiver.
+ITEM_PROCESSOR = "crawler.items_left.ItemsLeftPipelineManager"
 # Normalize before validating, so that validation judges what will be stored (a title of control
 # characters only is empty once cleaned).
 ITEM_PIPELINES = {

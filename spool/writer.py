@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +22,7 @@ from spool.ledger import LEDGER
 from spool.reader import read_meta
 from spool.schema import ENTRY_FIELDS, SCHEMA
 
+WRITE_BUFFER = 1 << 20
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # made once: json.dumps makes one per call
 
 
@@ -75,6 +77,10 @@ class SpoolWriter:
         self.ledger: IO[str] | None = None
         self.done_lines: list[str] = []
         self.pending = 0
+        # The fsyncs run in one background thread, in order, so the crawl does not wait on the disk; the
+        # ledger is appended (and fsynced) by that thread only after the entries before it are fsynced.
+        self.syncer: ThreadPoolExecutor | None = None
+        self.syncing: Future[None] | None = None
 
     def _open(self) -> IO[str]:
         # The size is looked at only after a flush (tell() on a text file is slow): a part may pass
@@ -82,7 +88,10 @@ class SpoolWriter:
         if self.file is None or (self.pending == 0 and self.file.tell() >= self.part_bytes):
             if self.file is not None:
                 self.file.close()
-            self.file = (self.folder / "entries" / f"part-{self.part:05d}.jsonl").open("a", encoding="utf-8")
+            # A buffer that holds a flush's worth of lines: written to the kernel in one call at the
+            # flush, after the last fsync is over, not in 8 KB pieces that wait on the fsync in flight.
+            self.file = (self.folder / "entries" / f"part-{self.part:05d}.jsonl").open(
+                "a", encoding="utf-8", buffering=WRITE_BUFFER)
             self.part += 1
         return self.file
 
@@ -94,29 +103,59 @@ class SpoolWriter:
         self._open().write(record + "\n")
         self.pending += 1
         if self.pending >= self.flush_every:
-            self.flush()
+            self.flush_behind()
 
     def done(self, line: str) -> None:
         """Record a done request in the ledger at the next flush, after its entries are on disk."""
         self.done_lines.append(line)
         if len(self.done_lines) >= self.flush_every:
-            self.flush()
+            self.flush_behind()
 
-    def flush(self) -> None:
+    def flush_behind(self) -> None:
+        """Hand the written entries to the kernel now, and fsync them, then append and fsync the done
+        requests' ledger lines, in the background thread. At most one flush is in flight: a second waits
+        for the first (and raises what it raised, e.g. ENOSPC)."""
+        self.wait()
+        fd = None
         if self.file is not None:
             self.file.flush()
-            os.fsync(self.file.fileno())
-        if self.done_lines:
+            fd = os.dup(self.file.fileno())  # the thread's own: the part may be closed (rolled) meanwhile
+        lines, self.done_lines, self.pending = self.done_lines, [], 0
+        if self.syncer is None:
+            self.syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-fsync")
+        self.syncing = self.syncer.submit(self._sync, fd, lines)
+
+    def _sync(self, fd: int | None, lines: list[str]) -> None:
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        if lines:
             if self.ledger is None:
                 self.ledger = (self.folder / LEDGER).open("a", encoding="utf-8")
-            self.ledger.write("".join(self.done_lines))
+            self.ledger.write("".join(lines))
             self.ledger.flush()
             os.fsync(self.ledger.fileno())
-            self.done_lines = []
-        self.pending = 0
+
+    def wait(self) -> None:
+        """Wait for the flush in flight, if any; raises what it raised."""
+        syncing, self.syncing = self.syncing, None
+        if syncing is not None:
+            syncing.result()
+
+    def flush(self) -> None:
+        """Entries and ledger lines written so far on disk (fsynced) when this returns."""
+        self.flush_behind()
+        self.wait()
 
     def close(self, stats: dict[str, Any] | None = None, **extra: Any) -> None:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            if self.syncer is not None:
+                self.syncer.shutdown(wait=True)
+                self.syncer = None
         for handle in (self.file, self.ledger):
             if handle is not None:
                 handle.close()

@@ -134,3 +134,30 @@ def test_clean_text_fast_paths_give_the_reference_result(text: str) -> None:
                                  "long s: huggingface.ho\u017ft"])
 def test_clean_text_fast_paths_examples(raw: str) -> None:
     assert clean_text(raw) == _clean_text_reference(raw)
+
+
+_URL_SOUP = st.text(alphabet=st.sampled_from(list("htps:/.aAZ0-_~%?#&=@[]\\;|é ")), max_size=40)
+
+
+@settings(max_examples=800)
+@given(st.builds(lambda host, path: f"https://{host}/{path}", _URL_SOUP, _URL_SOUP) | _URL_SOUP
+       | st.sampled_from(["https://hf-mirror.com/x", "https://Example.com/x", "https://a.b:8443/x",
+                          "https://u@a.b/x", "https://a.b/x?utm_source=y", "https://a.b/", "https://a.b"]))
+def test_url_fast_path_gives_the_reference_result(text: str) -> None:
+    from crawler.normalize import _rebuilt_url
+
+    cleaned = clean_text(text)
+    reference = None if not isinstance(cleaned, str) or " " in cleaned else _rebuilt_url(cleaned, "https://huggingface.co")
+    assert canonical_url(text) == reference
+
+
+@settings(max_examples=800)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab |&\t\x00é.HF-MIRROR.COMhuggingface.host")), max_size=12),
+                max_size=5)
+       | st.lists(st.sampled_from(["Jian Hu", "A. B", " x", "y ", "", "a  b", "a|b", "hf-mirror.com"]), max_size=4))
+def test_a_list_left_as_is_is_what_cleaning_each_name_gives(names: list[str]) -> None:
+    from crawler.normalize import left_as_is
+
+    if left_as_is(names):
+        assert [clean_text(name) for name in names] == names
+    assert left_as_is(["Jian Hu", "A. B. Smith"])
