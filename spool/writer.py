@@ -104,7 +104,8 @@ class SpoolWriter:
 
     def write_record(self, record: str) -> None:
         """One entry already serialized by `entry_record` (a distributed run's workers send them so)."""
-        self._raise_failed()
+        if self.failed is not None:  # (inlined: once per entry)
+            raise self.failed
         self._open().write(record + "\n")
         self.pending += 1
         if self.pending >= self.flush_every:
