@@ -70,10 +70,15 @@ def should_abort_request(request: PlaywrightRequest) -> bool:
     return request.resource_type in ABORTED_RESOURCES
 
 
+class PageNotLoaded(OSError):
+    """A page Chromium could not load: what `paperset fixture save --render` reports in one line."""
+
+
 def render_page(url: str, *, max_rounds: int = 200, wait_ms: int = 150) -> tuple[str, dict[str, str]]:
     """The page's HTML after its scripts ran and every "load more" was loaded, and the response headers
-    (for `paperset fixture save --render`)."""
-    from playwright.sync_api import sync_playwright
+    (for `paperset fixture save --render`).
+    Raises PageNotLoaded when the page does not load (refused, timed out, an HTTP error status)."""
+    from playwright.sync_api import Error, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**launch_options())
@@ -81,10 +86,13 @@ def render_page(url: str, *, max_rounds: int = 200, wait_ms: int = 150) -> tuple
             page = browser.new_page()
             page.route("**/*", lambda route: route.abort() if should_abort_request(route.request)
                        else route.continue_())
-            response = page.goto(url, wait_until="load")
-            if response is not None and response.status >= 400:
-                raise OSError(f"HTTP Error {response.status}: {response.status_text}")
-            page.evaluate(LOAD_ALL_SCRIPT, {"maxRounds": max_rounds, "waitMs": wait_ms, "quietMs": 3000})
+            try:
+                response = page.goto(url, wait_until="load")
+                if response is not None and response.status >= 400:
+                    raise PageNotLoaded(f"HTTP Error {response.status}: {response.status_text}")
+                page.evaluate(LOAD_ALL_SCRIPT, {"maxRounds": max_rounds, "waitMs": wait_ms, "quietMs": 3000})
+            except Error as exc:  # Playwright's message is its first line; the call log follows
+                raise PageNotLoaded(str(exc.message).splitlines()[0]) from None
             headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
             return page.content(), headers
         finally:

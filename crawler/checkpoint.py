@@ -100,13 +100,15 @@ class DoneTracker:
             self._check(key)
 
     def item_out(self, item: Any, *, ok: bool) -> None:
-        """An item left the pipelines: passed or dropped (ok), or failed in one."""
+        """An item left the pipelines: passed or dropped (ok), or failed in one (counted, as every item
+        error is, whether or not a tracked callback made it)."""
+        if not ok:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("paperset/items/error")
         key = self.owners.pop(id(item), None)
         if key is None:
             return
         if not ok:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("paperset/items/error")
             self.failed.add(key)
         if key in self.pending:
             self.pending[key] -= 1

@@ -77,7 +77,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 # The run's spool folder for the packager (`paperset run` sets it); empty: no spool.
 PAPERSET_SPOOL = ""
 # Entries (and done requests) written between two flushes to disk, each fsynced in a background thread,
-# one at a time: what a crash of the machine can lose at most is twice this (a killed crawl refetches it).
+# one at a time: what a crash of the machine can lose at most is twice this (a killed crawl refetches it;
+# a distributed run is not resumed: a killed coordinator fails its run). After a failed fsync nothing more
+# is written to the ledger and the spool is never marked finished.
 PAPERSET_SPOOL_FLUSH_EVERY = 100
 # Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
 PAPERSET_RESUME = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import urllib.error
@@ -37,7 +38,9 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
             body, headers = render_page(args.url)
         else:
             body, headers = fetch_page(args.url)
-    except (urllib.error.URLError, OSError) as exc:  # HTTPError is a URLError; timeouts are OSErrors
+    # HTTPError is a URLError; timeouts and a page Chromium could not load are OSErrors; a cut answer or
+    # a bad URL an HTTPException.
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         print(f"paperset fixture save: could not fetch {args.url}: {exc}; nothing saved", file=sys.stderr)
         return 1
     try:

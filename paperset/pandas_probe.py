@@ -4,8 +4,10 @@ The first time pyarrow converts Python values (`pa.array`, `pa.scalar`, a comput
 scalar) it imports pandas, about a quarter of a second, only to ask whether the values are pandas objects;
 it asks once per process. paperset hands pyarrow no pandas objects, so its packaging commands let that one
 question find no pandas. pyarrow's explicit pandas functions (`to_pandas`, `Table.from_pandas`) still import
-pandas when called, and then recognise pandas objects again; a process that imported pandas already is left
-as it is. The output does not change: the snapshot files are byte-identical either way
+pandas when called, and only after such a call does pyarrow recognise pandas objects again (before it,
+`pa.array(a_series)` reads a Series as a plain sequence: missing values as NaN, not null); so this is for
+the command processes, never for library use. A process that imported pandas already is left as it is.
+The output does not change: the snapshot files are byte-identical either way
 (tests/app/test_lazy_imports.py)."""
 
 from __future__ import annotations

@@ -81,6 +81,10 @@ class SpoolWriter:
         # ledger is appended (and fsynced) by that thread only after the entries before it are fsynced.
         self.syncer: ThreadPoolExecutor | None = None
         self.syncing: Future[None] | None = None
+        # A failed flush (EIO, ENOSPC) for good: the entries it held may not be on disk, so no later
+        # ledger line may be written (a request's entries can span two flushes), every later write,
+        # flush and close raise it, and the spool is never marked finished.
+        self.failed: BaseException | None = None
 
     def _open(self) -> IO[str]:
         # The size is looked at only after a flush (tell() on a text file is slow): a part may pass
@@ -100,6 +104,8 @@ class SpoolWriter:
 
     def write_record(self, record: str) -> None:
         """One entry already serialized by `entry_record` (a distributed run's workers send them so)."""
+        if self.failed is not None:  # (inlined: once per entry)
+            raise self.failed
         self._open().write(record + "\n")
         self.pending += 1
         if self.pending >= self.flush_every:
@@ -107,6 +113,7 @@ class SpoolWriter:
 
     def done(self, line: str) -> None:
         """Record a done request in the ledger at the next flush, after its entries are on disk."""
+        self._raise_failed()
         self.done_lines.append(line)
         if len(self.done_lines) >= self.flush_every:
             self.flush_behind()
@@ -139,10 +146,19 @@ class SpoolWriter:
             os.fsync(self.ledger.fileno())
 
     def wait(self) -> None:
-        """Wait for the flush in flight, if any; raises what it raised."""
+        """Wait for the flush in flight, if any; raises what it raised, and so does every later call."""
         syncing, self.syncing = self.syncing, None
         if syncing is not None:
-            syncing.result()
+            try:
+                syncing.result()
+            except BaseException as exc:
+                self.failed = exc
+                raise
+        self._raise_failed()
+
+    def _raise_failed(self) -> None:
+        if self.failed is not None:
+            raise self.failed
 
     def flush(self) -> None:
         """Entries and ledger lines written so far on disk (fsynced) when this returns."""

@@ -86,13 +86,16 @@ def test_skipping_pyarrows_pandas_probe_leaves_every_snapshot_byte_unchanged(tmp
 
 
 def test_pyarrow_still_reads_pandas_objects_once_pandas_is_asked_for() -> None:
+    """The documented price (docs/startup.md): until pyarrow's pandas functions ran, a Series handed to
+    `pa.array` is a plain sequence (its missing value NaN, not null); after one ran, pyarrow knows pandas."""
     probe = ("import sys; from paperset.pandas_probe import skip_pandas_probe; skip_pandas_probe(); "
              "import pyarrow as pa; print('pandas' in sys.modules); "
-             "frame = pa.table({'a': [1, 2]}).to_pandas(); "
+             "import pandas as pd; series = pd.Series([1.0, None]); print(pa.array(series).null_count); "
+             "frame = pa.table({'a': [1, 2]}).to_pandas(); print(pa.array(series).null_count); "
              "print(pa.Table.from_pandas(frame).column('a').to_pylist(), pa.array(frame['a']).type)")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          check=True)
-    assert out.stdout.split("\n")[:2] == ["False", "[1, 2] int64"]
+    assert out.stdout.split("\n")[:4] == ["False", "0", "1", "[1, 2] int64"]
 
 
 def test_redis_errors_are_caught_once_redis_py_is_loaded_and_nothing_before() -> None:

@@ -99,3 +99,13 @@ def test_a_listener_error_is_logged_not_made_the_items(caplog) -> None:
     assert asyncio.run(manager.process_item_async(items[0])) == items[0]
     assert "the DoneTracker failed on an item leaving the pipelines" in caplog.text
     assert tracker.owners == {}
+
+
+def test_an_item_no_tracked_callback_made_still_counts_when_it_fails() -> None:
+    """As with Scrapy's item_error signal, every failed item is counted, also one from an untracked callback."""
+    tracker, done, _ = crawl_items("crawler.items_left.ItemsLeftPipelineManager", "")
+    manager = ItemsLeftPipelineManager.from_crawler(tracker.crawler)
+    with pytest.raises(ValueError, match="failed"):
+        asyncio.run(manager.process_item_async({"what": "fail"}))
+    assert tracker.crawler.stats.get_value("paperset/items/error") == 1
+    assert (done, tracker.failed) == ([], set())

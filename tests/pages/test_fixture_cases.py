@@ -91,3 +91,21 @@ def test_fixture_save_of_a_missing_page_is_one_line_and_saves_nothing(replica, t
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"paperset fixture save: could not fetch {url}: HTTP Error 404: Not Found; nothing saved\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("render", [False, pytest.param(True, marks=pytest.mark.browser)], ids=["fetched", "rendered"])
+def test_fixture_save_of_a_refused_connection_is_one_line_and_saves_nothing(tmp_path, render) -> None:
+    import socket
+
+    from ..conftest import run_paperset
+
+    with socket.socket() as unused:  # a loopback port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/papers/date/2025-03-03"
+    result = run_paperset("fixture", "save", url, "--name", "gone", "--fixtures", str(tmp_path),
+                          *(["--render"] if render else []))
+    assert (result.returncode, result.stdout, result.stderr.count("\n")) == (1, "", 1)
+    assert result.stderr.startswith(f"paperset fixture save: could not fetch {url}: ")
+    assert result.stderr.endswith("; nothing saved\n")
+    assert "refused" in result.stderr.lower()
+    assert list(tmp_path.iterdir()) == []

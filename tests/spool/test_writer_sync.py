@@ -67,3 +67,31 @@ def test_flush_returns_with_everything_synced_and_a_failed_sync_is_raised(tmp_pa
         writer.close()
     # ...and the ledger never names the request whose entries were not synced.
     assert read_ledger(tmp_path / LEDGER) == {"a": []}
+
+
+def test_after_a_failed_sync_nothing_more_is_written_to_the_ledger_and_the_spool_stays_unfinished(
+        tmp_path: Path, fsyncs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One fsync fails (EIO), the disk then recovers: a request whose first entries were in the failed
+    flush and its ledger line in the next must not be named, and the spool must not be finished."""
+    writer = SpoolWriter(tmp_path, {"run_id": "r"}, flush_every=100)
+    working = os.fsync
+    failures = iter([OSError(5, "Input/output error")])
+
+    def once(fd: int) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        working(fd)
+
+    writer.write_record('{"n": 1}')  # the first entry of request "a"
+    monkeypatch.setattr(os, "fsync", once)
+    writer.flush_behind()
+    with pytest.raises(OSError, match="Input/output"):
+        writer.wait()
+    monkeypatch.setattr(os, "fsync", working)  # the disk works again
+    for step in (lambda: writer.write_record('{"n": 2}'), lambda: writer.done('{"fp": "a", "children": []}\n'),
+                 writer.flush, writer.close):
+        with pytest.raises(OSError, match="Input/output"):
+            step()
+    assert not (tmp_path / LEDGER).exists()
+    assert json.loads((tmp_path / "meta.json").read_text())["finished_at"] is None
