@@ -182,12 +182,17 @@ def test_shared_gate_without_a_budget_books_in_memory_and_reads_the_closing_on_t
         config = PolitenessConfig(window_s=30, budgets={"api": 2, "page": 0}, jitter=0.0)
         gate = SharedRateGate(config, client, "paperset:t:")
         steps: list[tuple[str, bool]] = []
+        def traced(name: str):
+            step = getattr(gate, name)
+
+            def call(*args):
+                steps.append((name, threading.current_thread() is threading.main_thread()))
+                return step(*args)
+            call.__func__ = getattr(SharedRateGate, name)  # type: ignore[attr-defined]
+            return call
+
         for name in ("reserve", "closed_until"):
-            def traced(*args, _step=getattr(gate, name), _name=name):
-                steps.append((_name, threading.current_thread() is threading.main_thread()))
-                return _step(*args)
-            traced.__func__ = getattr(SharedRateGate, name)  # type: ignore[attr-defined]
-            setattr(gate, name, traced)
+            setattr(gate, name, traced(name))
 
         async def waits() -> list[float]:
             return [await gate.wait("h", "page"), await gate.wait("h", "api")]
