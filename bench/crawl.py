@@ -243,11 +243,16 @@ def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[
         sub.mkdir(exist_ok=True)
         with redis_server(sub) as url:
             client = redis.Redis.from_url(url)
-            before = client.info("cpu")
+            before, calls_before = client.info("cpu"), client.info("commandstats")
             figures = paperset_run(server, folder / f"dist-{n}", listings, extra,
                                    ["--redis", url, "--workers", str(n)])
-            after = client.info("cpu")
+            after, calls_after = client.info("cpu"), client.info("commandstats")
         figures.pop("urls")
+        # Redis commands per page (a script's inner calls counted too), the busiest first.
+        calls = {name.removeprefix("cmdstat_"): stat["calls"] - calls_before.get(name, {}).get("calls", 0)
+                 for name, stat in calls_after.items()}
+        figures["redis_calls_per_page"] = {name: round(count / figures["pages"], 2) for name, count in
+                                           sorted(calls.items(), key=lambda kv: -kv[1]) if count}
         figures["redis_cpu_s"] = sum(after[k] - before[k] for k in ("used_cpu_sys", "used_cpu_user"))
         figures["cpu_s"] += figures["redis_cpu_s"]
         results[f"{n} worker{'s' if n > 1 else ''}"] = figures

@@ -35,9 +35,17 @@ HEARTBEAT_S = 1.0
 HEARTBEAT_TTL_S = 15
 CLAIM_META = "paperset_claim"
 
-# Pop up to ARGV[2] of the queue's oldest requests and record each as claimed by this worker (claim ids
-# ARGV[1]:0, ARGV[1]:1, ...), in one step.
+# Settle what the worker owes for requests done (see Outbox: ARGV[4] spool lines onto KEYS[4], then
+# ARGV[5] claims released, ARGV[6] failed requests counted in KEYS[5]; lines and claims follow in ARGV),
+# then pop up to ARGV[2] of the queue's oldest requests and record each as claimed by this worker (claim
+# ids ARGV[1]:0, ARGV[1]:1, ...), in one step.
 _POP_CLAIM = """
+local lines, claims = tonumber(ARGV[4]), tonumber(ARGV[5])
+for first = 7, 6 + lines, 500 do
+  redis.call('RPUSH', KEYS[4], unpack(ARGV, first, math.min(first + 499, 6 + lines)))
+end
+for i = 7 + lines, 6 + lines + claims do redis.call('HDEL', KEYS[2], ARGV[i]) end
+if tonumber(ARGV[6]) > 0 then redis.call('INCRBY', KEYS[5], ARGV[6]) end
 local taken = {}
 for i = 1, tonumber(ARGV[2]) do
   local data = redis.call('RPOP', KEYS[1])
@@ -113,6 +121,50 @@ def worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+class Outbox:
+    """What a worker owes Redis for requests done: their entries' spool lines, their claims to release and
+    how many failed. Sent with the worker's next claim (one script: entries pushed before their claims are
+    released, atomically) or by `flush`; a worker killed first loses them with the claims still held, so
+    the requests are redone."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.claims: list[str] = []
+        self.errors = 0
+
+    def args(self) -> list[Any]:
+        """The pop script's ARGV[4:] for what is owed; the outbox is empty after."""
+        args = [len(self.lines), len(self.claims), self.errors, *self.lines, *self.claims]
+        self.lines.clear()  # in place: WorkerEntriesPipeline appends to this list
+        self.claims.clear()
+        self.errors = 0
+        return args
+
+    def flush(self, server: Any, names: dict[str, str], worker: str) -> None:
+        """Send what is owed now, in one round trip (entries first, then the claims)."""
+        if not (self.lines or self.claims or self.errors):
+            return
+        pipe = server.pipeline(transaction=False)
+        if self.lines:
+            pipe.rpush(names["items"], *self.lines)
+        if self.errors:
+            pipe.incrby(names["errors"], self.errors)
+        if self.claims:
+            pipe.hdel(names["claims:"] + worker, *self.claims)
+        self.lines.clear()
+        self.claims.clear()
+        self.errors = 0
+        pipe.execute()
+
+
+def outbox_for(crawler: Any) -> Outbox:
+    """The crawler's one Outbox, shared by its ClaimingQueue and WorkerCoordination."""
+    outbox = getattr(crawler, "_paperset_outbox", None)
+    if outbox is None:
+        outbox = crawler._paperset_outbox = Outbox()
+    return outbox
+
+
 class ClaimingQueue(FifoQueue):
     """scrapy-redis's FIFO queue whose `pop` claims the request for this worker until it is done
     (see `WorkerCoordination`); a claimed request that comes back (a retry) gives up its claim.
@@ -129,6 +181,8 @@ class ClaimingQueue(FifoQueue):
         settings = spider.crawler.settings
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
         self.claims_key, self.workers_key = names["claims:"] + self.worker, names["workers"]
+        self.items_key, self.errors_key = names["items"], names["errors"]
+        self.outbox = outbox_for(spider.crawler)
         self._pop_claim = server.register_script(_POP_CLAIM)
         self._seen_push = server.register_script(_SEEN_PUSH)
         self.taken: list[tuple[str, bytes]] = []
@@ -168,8 +222,9 @@ class ClaimingQueue(FifoQueue):
     def pop(self, timeout: int = 0) -> Request | None:
         if not self.taken:
             prefix = uuid.uuid4().hex
-            found = self._pop_claim(keys=[self.key, self.claims_key, self.workers_key],
-                                    args=[prefix, self.room(), self.worker])
+            found = self._pop_claim(keys=[self.key, self.claims_key, self.workers_key, self.items_key,
+                                          self.errors_key],
+                                    args=[prefix, self.room(), self.worker, *self.outbox.args()])
             self.taken = [(f"{prefix}:{n}", data) for n, data in enumerate(found)][::-1]
             if not self.taken:
                 return None

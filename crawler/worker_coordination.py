@@ -20,6 +20,7 @@ from crawler.distributed import (
     coverage_sink,
     drained,
     keys,
+    outbox_for,
     release_dead,
 )
 from crawler.items import PaperEntry
@@ -33,7 +34,7 @@ def entry_json(item: Any) -> str:
 
 
 class WorkerEntriesPipeline:
-    """A worker's last step: every entry, as a spool line, waits in its WorkerCoordination until a
+    """A worker's last step: every entry, as a spool line, waits in the worker's Outbox until its
     request is done, then goes to the run's `items` list in the same round trip that releases the claim
     (entries are in Redis before their request's claim is given up). Settings: `PAPERSET_REDIS_NAME`."""
 
@@ -63,8 +64,10 @@ class WorkerCoordination:
         self.crawler, self.server, self.name, self.worker = crawler, server, name, worker
         self.keys = keys(name)
         self.beat = task.LoopingCall(self.heartbeat)
-        # Spool lines of entries through the pipelines, not yet in Redis (WorkerEntriesPipeline).
-        self.lines: list[str] = []
+        # Spool lines of entries through the pipelines (WorkerEntriesPipeline), claims of requests done
+        # and failures, not yet in Redis: sent with the next claim, or at the latest by the heartbeat.
+        self.outbox = outbox_for(crawler)
+        self.lines = self.outbox.lines
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerCoordination:
@@ -85,6 +88,7 @@ class WorkerCoordination:
             self.server.hdel(self.keys["claims:"] + self.worker, claim)
 
     def heartbeat(self) -> None:
+        self.flush()
         self.server.set(self.keys["alive:"] + self.worker, "1", ex=HEARTBEAT_TTL_S)
 
     def spider_opened(self, spider: Spider) -> None:
@@ -99,33 +103,23 @@ class WorkerCoordination:
         self.beat.start(HEARTBEAT_S, now=False)
 
     def request_done(self, request: Request, children: list[Request], ok: bool) -> None:
-        # Released even when an item failed (counted in Redis at once, so that the run publishes
-        # nothing even if this worker dies before it reports its stats): asking again would fail again
-        # and keep the queue from draining. One round trip: its entries first, then the claim.
-        pipe = self.server.pipeline(transaction=False)
-        self._push_lines(pipe)
+        # Released even when an item failed (counted in Redis with the release, so that the run
+        # publishes nothing even if this worker dies before it reports its stats): asking again would
+        # fail again and keep the queue from draining. Its entries and claim go with the next claim.
+        outbox = self.outbox
         if not ok:
-            pipe.incr(self.keys["errors"])
+            outbox.errors += 1
         claim = request.meta.get(CLAIM_META)
         if claim:
-            pipe.hdel(self.keys["claims:"] + self.worker, claim)
-        pipe.execute()
-
-    def _push_lines(self, pipe: Any) -> None:
-        if self.lines:
-            pipe.rpush(self.keys["items"], *self.lines)
-            self.lines.clear()
+            outbox.claims.append(claim)
 
     def flush(self) -> None:
-        """Entries not yet in Redis (of a request not done yet) go now."""
-        if self.lines:
-            pipe = self.server.pipeline(transaction=False)
-            self._push_lines(pipe)
-            pipe.execute()
+        """What the worker owes (entries, released claims, failures) goes now."""
+        self.outbox.flush(self.server, self.keys, self.worker)
 
     def spider_idle(self, spider: Spider) -> None:
-        self.flush()
         tracker_for(self.crawler).sweep()
+        self.flush()
         release_dead(self.server, self.name)
         if not drained(self.server, self.name):
             raise DontCloseSpider

@@ -58,7 +58,15 @@ class SharedRateGate(RateGate):
         self._close = server.register_script(_SHARED_CLOSE)
 
     async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
-        """Each step waits for a Redis round trip: in a thread, so that the reactor goes on meanwhile."""
+        """A step that waits for a Redis script or write runs in a thread, so that the reactor goes on
+        meanwhile. Run at once: a step that touches only memory (the booking of a kind without a budget,
+        its cancelling) and the read of a host's closing (one GET, short like the scheduler's own
+        calls on the reactor; a thread hop per request cost more CPU than the round trip)."""
+        func = getattr(call, "__func__", None)
+        if func is SharedRateGate.closed_until or (
+                func is SharedRateGate.reserve and not self.config.budgets.get(args[0], 0)) or (
+                func is SharedRateGate.cancel and not args[0].tag):
+            return call(*args)
         return await asyncio.to_thread(call, *args)
 
     def reserve(self, kind: str, floor: float = 0.0) -> Booking:

@@ -164,6 +164,44 @@ def test_workers_share_one_budget_and_one_wait_through_redis(tmp_path) -> None:
         assert 19 < one.closed_until("h") - one.clock() <= 20
 
 
+@pytest.mark.redis
+def test_shared_gate_without_a_budget_books_in_memory_and_reads_the_closing_on_the_loop(tmp_path) -> None:
+    """Budgets off: a request's wait costs one GET on the calling thread and no thread hop; a kind with
+    a budget still books in Redis from a thread."""
+    import asyncio
+    import threading
+
+    import redis
+
+    from crawler.politeness import SharedRateGate
+
+    from ..conftest import redis_server
+
+    with redis_server(tmp_path) as url:
+        client = redis.Redis.from_url(url)
+        config = PolitenessConfig(window_s=30, budgets={"api": 2, "page": 0}, jitter=0.0)
+        gate = SharedRateGate(config, client, "paperset:t:")
+        steps: list[tuple[str, bool]] = []
+        def traced(name: str):
+            step = getattr(gate, name)
+
+            def call(*args):
+                steps.append((name, threading.current_thread() is threading.main_thread()))
+                return step(*args)
+            call.__func__ = getattr(SharedRateGate, name)  # type: ignore[attr-defined]
+            return call
+
+        for name in ("reserve", "closed_until"):
+            setattr(gate, name, traced(name))
+
+        async def waits() -> list[float]:
+            return [await gate.wait("h", "page"), await gate.wait("h", "api")]
+
+        assert asyncio.run(waits()) == [0.0, 0.0]
+        assert steps == [("reserve", True), ("closed_until", True), ("reserve", False), ("closed_until", True)]
+        assert client.zcard("paperset:t:budget:page") == 0 and client.zcard("paperset:t:budget:api") == 1
+
+
 def test_a_booking_overtaken_by_a_429_is_made_again_so_no_window_exceeds_the_budget(monkeypatch) -> None:
     import asyncio
 
