@@ -20,10 +20,10 @@ from crawler.distributed import (
     coverage_sink,
     drained,
     keys,
-    outbox_for,
     release_dead,
 )
 from crawler.items import PaperEntry
+from crawler.outbox import outbox_for
 from crawler.redis_client import redis_for
 from spool.writer import entry_record
 

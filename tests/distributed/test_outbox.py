@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.distributed import _POP_CLAIM, Outbox, keys
+from crawler.distributed import _POP_CLAIM, keys
+from crawler.outbox import Outbox
 
 from ..conftest import redis_server
 
