@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The four parts of the code (README's map): the packages the house tests read.
+PARTS = ("crawler", "packager", "spool", "paperset")
 FIXTURES = ROOT / "fixtures"
 # A slice of the real API corpus (every 2025 item plus the known near copies): 3,942 items.
 CORPUS = FIXTURES / "corpus" / "api-daily-papers.jsonl.gz"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("crawler", "packager", "spool", "paperset")
+from .conftest import PARTS, ROOT
+
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 

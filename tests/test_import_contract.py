@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("crawler", "packager", "spool", "paperset")
+from .conftest import PARTS, ROOT
+
 THIRD_PARTY_SCRAPY = ("scrapy", "scrapy_playwright", "scrapy_redis", "twisted", "itemadapter", "playwright")
 
 

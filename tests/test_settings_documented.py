@@ -6,7 +6,7 @@ import re
 
 from crawler import settings
 
-from .conftest import ROOT, run_paperset
+from .conftest import PARTS, ROOT, run_paperset
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # The reference the README links to: every setting is documented there.
@@ -72,7 +72,7 @@ def test_scrapy_crawl_with_spider_arguments(replica, tmp_path) -> None:
 def test_no_paperset_setting_is_read_with_a_default_of_its_own() -> None:
     """Defaults live in crawler/settings.py only: `settings.getint("PAPERSET_X", 50)` repeats one."""
     inline = re.compile(r"\.get(?:int|float|bool|list|dict)?\(\s*\"(PAPERSET_[A-Z0-9_]+)\"\s*,")
-    code = [path for part in ("crawler", "paperset", "packager", "spool") for path in (ROOT / part).rglob("*.py")]
+    code = [path for part in PARTS for path in (ROOT / part).rglob("*.py")]
     found = sorted(f"{path.relative_to(ROOT)}: {name}" for path in code
                    for name in inline.findall(path.read_text(encoding="utf-8")))
     assert found == []

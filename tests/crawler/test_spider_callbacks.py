@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
-from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED
@@ -18,7 +17,7 @@ from crawler.items import PaperEntry
 from crawler.listings import Listing
 from crawler.spiders.hf_papers import HfPapersSpider
 
-from ..conftest import FIXTURES
+from ..conftest import FIXTURES, project_settings_dict
 from ..fixture_cases import FixtureCase
 
 SITE = "https://huggingface.co"
@@ -31,12 +30,8 @@ def case(extractor: str, name: str) -> FixtureCase:
 def make_spider(tmp_path: Path, **settings: Any) -> HfPapersSpider:
     """The spider of a crawler built with the project's settings (so every extension the project has, the
     progress ledger included, is there), its base URL the real site's, as the fixture URLs are."""
-    project = Settings()
-    project.setmodule("crawler.settings")
-    values = project.copy_to_dict()
-    values.pop("TWISTED_REACTOR")  # the reactor this test process has (get_crawler's), not a crawl's
-    crawler = get_crawler(HfPapersSpider, {**values, "PAPERSET_REJECTS": str(tmp_path / "r.jsonl"),
-                                           "PAPERSET_BASE_URL": SITE, **settings})
+    values = project_settings_dict(PAPERSET_REJECTS=str(tmp_path / "r.jsonl"), PAPERSET_BASE_URL=SITE, **settings)
+    crawler = get_crawler(HfPapersSpider, values)
     spider = HfPapersSpider.from_crawler(crawler, day="2025-05-15")
     crawler.spider = spider
     assert crawler.stats is not None
