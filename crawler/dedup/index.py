@@ -204,7 +204,7 @@ def open_index(config: DedupeConfig, store: str) -> NearDupIndex | RedisNearDupI
     if store in ("", "memory"):
         return NearDupIndex(config)
     if store.startswith(("redis://", "rediss://")):
-        # Imported here: datasketch's Redis LSH imports scipy, which a run without Redis does not need.
+        # Imported here: redis-py, which a run without Redis does not need.
         from crawler.dedup.redis_index import RedisNearDupIndex
 
         return RedisNearDupIndex.connect(config, store)

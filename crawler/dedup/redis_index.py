@@ -1,6 +1,6 @@
-"""The near-dup index shared by processes through Redis: datasketch's Redis-backed MinHashLSH (its key
-layout, so datasketch itself can read and write the same index), with each entry's band writes and
-lookups sent as one pipeline (`redis_lsh.py`), and signatures and cluster ids in two Redis hashes."""
+"""The near-dup index shared by processes through Redis: in datasketch's Redis-backed MinHashLSH layout
+(so datasketch itself can read and write the same index), with each batch's band writes and lookups sent
+as one script (`redis_lsh.py`), and signatures and cluster ids in two Redis hashes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.match import Match
 from crawler.dedup.minhash import BatchMinHasher, estimated_jaccard
-from crawler.dedup.redis_lsh import PipelinedRedisLSH
+from crawler.dedup.redis_lsh import PipelinedRedisLSH, RedisLayout
 from crawler.dedup.shingles import ShingleHasher
 
 REDIS_BASENAME = b"paperset-dedupe"
@@ -36,13 +35,13 @@ class RedisHash:
 class RedisNearDupIndex:
     """Insert-then-query near-duplicate detection in a Redis index shared by every process of a run."""
 
-    def __init__(self, config: DedupeConfig, lsh: MinHashLSH, client: Any, basename: bytes) -> None:
-        self.config, self.lsh = config, lsh
+    def __init__(self, config: DedupeConfig, client: Any, basename: bytes) -> None:
+        self.config = config
         self.signatures = RedisHash(client, basename + b"_sigs")
         self.clusters = RedisHash(client, basename + b"_clusters")
         self.shingler = ShingleHasher(config.shingle_size)
         self.hasher = BatchMinHasher(config.num_perm, config.seed)
-        self.pipelined = PipelinedRedisLSH(lsh, client)
+        self.pipelined = PipelinedRedisLSH(RedisLayout(basename, *config.params), client)
 
     @classmethod
     def connect(cls, config: DedupeConfig, store: str) -> RedisNearDupIndex:
@@ -53,12 +52,10 @@ class RedisNearDupIndex:
         basename = REDIS_BASENAME + b"-" + repr(sorted(config.to_dict().items())).encode().hex()[:16].encode()
         connection = {"host": url.hostname or "127.0.0.1", "port": url.port or 6379,
                       "db": int((url.path or "/0").strip("/") or 0), "password": url.password}
-        lsh = MinHashLSH(num_perm=config.num_perm, params=config.params,
-                         storage_config={"type": "redis", "basename": basename, "redis": connection})
-        return cls(config, lsh, redis.Redis(**connection), basename)
+        return cls(config, redis.Redis(**connection), basename)
 
     def contains(self, key: str) -> bool:
-        return key in self.lsh
+        return self.pipelined.contains(key)
 
     def contains_many(self, keys: list[str]) -> list[bool]:
         """`contains` of each key in one round trip (the near-dedupe step asks for a batch at once)."""
@@ -69,7 +66,7 @@ class RedisNearDupIndex:
         return None if value is None else value.decode()
 
     def __len__(self) -> int:
-        return self.lsh.keys.size()
+        return len(self.pipelined)
 
     def query_insert_batch(self, keys: list[str], texts: list[str]) -> list[Match | None]:
         """As NearDupIndex.query_insert_batch; among equally similar matches the smallest key wins (Redis

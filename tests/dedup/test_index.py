@@ -126,7 +126,8 @@ for line in gzip.open(corpus, "rt"):
     papers[paper["id"]] = f"{clean_text(paper['title'])} {clean_text(paper['summary'])}"
 index = open_index(DedupeConfig(), url)
 [match] = index.query_insert_batch([mine], [papers[mine]])
-print(json.dumps({"match": match and match.key, "sees_other": index.contains(other)}))
+print(json.dumps({"match": match and match.key, "sees_other": index.contains(other),
+                  "imported": sorted({"datasketch", "scipy"} & set(sys.modules))}))
 """
 
 
@@ -139,9 +140,10 @@ def test_two_processes_share_one_redis_index(redis_url, corpus_path) -> None:
                              capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
         return json.loads(out.stdout)
 
-    assert insert("2507.02592", "2509.13305") == {"match": None, "sees_other": False}
-    assert insert("2509.13305", "2507.02592") == {"match": "2507.02592", "sees_other": True}
-    assert insert("2407.21783", "2509.13305") == {"match": None, "sees_other": True}
+    # Neither datasketch nor scipy is imported: the layout is written by redis_lsh.py (0.4 s a worker).
+    assert insert("2507.02592", "2509.13305") == {"match": None, "sees_other": False, "imported": []}
+    assert insert("2509.13305", "2507.02592") == {"match": "2507.02592", "sees_other": True, "imported": []}
+    assert insert("2407.21783", "2509.13305") == {"match": None, "sees_other": True, "imported": []}
 
 
 @pytest.mark.redis
@@ -151,7 +153,7 @@ def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, 
     from datasketch import MinHashLSH
 
     from crawler.dedup.minhash import BatchMinHasher
-    from crawler.dedup.redis_lsh import PipelinedRedisLSH
+    from crawler.dedup.redis_lsh import PipelinedRedisLSH, RedisLayout
     from crawler.dedup.shingles import ShingleHasher
 
     with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
@@ -164,16 +166,17 @@ def test_pipelined_redis_lsh_reads_and_writes_datasketchs_own_layout(redis_url, 
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
     storage = {"type": "redis", "basename": b"pipelined-test", "redis": {"host": "127.0.0.1", "port": port}}
     lsh = MinHashLSH(num_perm=config.num_perm, params=config.params, storage_config=storage)
-    fast = PipelinedRedisLSH(lsh, redis.Redis(port=port))
+    fast = PipelinedRedisLSH(RedisLayout(b"pipelined-test", *config.params), redis.Redis(port=port))
     for n, (key, lean) in enumerate(zip(keys, leans, strict=True)):
         if n % 2:
-            fast.insert_query(key, lean, insert=True)
+            fast.insert_query(key, lean.hashvalues, insert=True)
         else:
             lsh.insert(key, lean, check_duplication=False)
     assert all(key in lsh and fast.contains(key) for key in keys)
     assert not fast.contains("2099.00001")
+    assert len(fast) == lsh.keys.size() == len(keys)
     for key, lean in zip(keys, leans, strict=True):
-        assert sorted(fast.insert_query(key, lean, insert=False)) == sorted(lsh.query(lean))
+        assert sorted(fast.insert_query(key, lean.hashvalues, insert=False)) == sorted(lsh.query(lean))
         assert key in lsh.query(lean)
 
 
@@ -202,7 +205,8 @@ def test_the_known_optima_the_shipped_defaults_use_are_datasketchs() -> None:
 
 @pytest.mark.redis
 def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> None:
-    """redis_lsh.py writes datasketch's private Redis layout itself: this pins it for the pinned version."""
+    """redis_lsh.py writes datasketch's private Redis layout itself: this pins it for the pinned version,
+    and RedisLayout's names and band bytes are those of datasketch's own MinHashLSH."""
     import pickle
     import struct
     from importlib.metadata import version
@@ -211,6 +215,7 @@ def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> N
     from datasketch import MinHashLSH
 
     from crawler.dedup.minhash import BatchMinHasher
+    from crawler.dedup.redis_lsh import RedisLayout
 
     assert version("datasketch") == "2.0.0", "re-check redis_lsh.py against the new datasketch, then this test"
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
@@ -230,6 +235,10 @@ def test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s(redis_url) -> N
     for table, band in zip(tables, bands, strict=True):
         assert client.hgetall(table) == {band: table + band}
         assert client.smembers(table + band) == {key}
+    layout = RedisLayout(b"pin", 20, 6)
+    assert layout.keys_name == lsh.keys._name and layout.tables == [t._name for t in lsh.hashtables]
+    assert layout.band_bytes(signature) == [lsh._H(signature[a:b]) for a, b in lsh.hashranges] == bands
+    assert layout.stored_key("2507.02592") == key and layout.key_of(key) == "2507.02592"
 
 
 @pytest.mark.redis
