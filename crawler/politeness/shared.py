@@ -13,6 +13,9 @@ from crawler.politeness.config import PolitenessConfig
 from crawler.politeness.gate import Booking, RateGate
 
 _T = TypeVar("_T")
+# How long a worker trusts a host's closing time it read from Redis: another worker's 429 reaches it at
+# most this much later (its own at once). Read once per request, it cost a round trip per page.
+CLOSING_FRESH_S = 0.1
 
 # Book a start for one request in a budget shared by processes: the same rule as RateGate.reserve, on
 # the Redis server's clock, in a sorted set of booked start times. ARGV: budget, window, a unique tag,
@@ -45,9 +48,11 @@ return 1
 class SharedRateGate(RateGate):
     """The gate of every worker of a distributed run at once: budget bookings and hosts' closing times
     live in Redis (`<prefix>budget:<kind>`, `<prefix>closed:<host>`), on the Redis server's clock, so
-    that N workers together keep the one budget and all wait out a 429 any of them received."""
+    that N workers together keep the one budget and all wait out a 429 any of them received (a closing
+    read from Redis is kept for `fresh_s`: another worker's 429 is seen that much later at most)."""
 
-    def __init__(self, config: PolitenessConfig, server: Any, prefix: str, rng: random.Random | None = None) -> None:
+    def __init__(self, config: PolitenessConfig, server: Any, prefix: str, rng: random.Random | None = None,
+                 fresh_s: float = CLOSING_FRESH_S) -> None:
         seconds, micros = server.time()
         # The Redis server's clock, read once: a monotonic clock set to it, so that reading the time
         # costs no round trip (the offset is off by half a round trip at most).
@@ -56,12 +61,14 @@ class SharedRateGate(RateGate):
         self.server, self.prefix = server, prefix
         self._reserve = server.register_script(_SHARED_RESERVE)
         self._close = server.register_script(_SHARED_CLOSE)
+        self.fresh_s = fresh_s
+        self.closings: dict[str, tuple[float, float]] = {}  # host: (closed until, read at), both on self.clock
 
     async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
         """A step that waits for a Redis script or write runs in a thread, so that the reactor goes on
         meanwhile. Run at once: a step that touches only memory (the booking of a kind without a budget,
-        its cancelling) and the read of a host's closing (one GET, short like the scheduler's own
-        calls on the reactor; a thread hop per request cost more CPU than the round trip)."""
+        its cancelling) and the read of a host's closing (one GET every `fresh_s` at most, short like
+        the scheduler's own calls on the reactor; a thread hop per request cost more CPU than the round trip)."""
         func = getattr(call, "__func__", None)
         if func is SharedRateGate.closed_until or (
                 func is SharedRateGate.reserve and not self.config.budgets.get(args[0], 0)) or (
@@ -82,8 +89,17 @@ class SharedRateGate(RateGate):
             self.server.zrem(f"{self.prefix}budget:{booking.kind}", booking.tag)
 
     def closed_until(self, host: str) -> float:
+        now = self.clock()
+        known = self.closings.get(host)
+        if known is not None and now - known[1] < self.fresh_s:
+            return known[0]
         value = self.server.get(f"{self.prefix}closed:{host}")
-        return float(value) if value is not None else 0.0
+        until = float(value) if value is not None else 0.0
+        self.closings[host] = (until, now)
+        return until
 
     def close_until(self, host: str, until: float) -> None:
         self._close(keys=[f"{self.prefix}closed:{host}"], args=[repr(until), until - self.clock()])
+        known = self.closings.get(host)
+        if known is not None and until > known[0]:
+            self.closings[host] = (until, known[1])

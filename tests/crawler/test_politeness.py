@@ -165,6 +165,39 @@ def test_workers_share_one_budget_and_one_wait_through_redis(tmp_path) -> None:
 
 
 @pytest.mark.redis
+def test_a_closing_read_from_redis_is_kept_for_fresh_s_and_a_workers_own_429_counts_at_once(tmp_path) -> None:
+    """A host's closing costs one GET per `fresh_s` per worker, not one per request: another worker's 429
+    is seen up to `fresh_s` later, the worker's own at once."""
+    import redis
+
+    from crawler.politeness import SharedRateGate
+
+    from ..conftest import redis_server
+
+    with redis_server(tmp_path) as url:
+        client = redis.Redis.from_url(url)
+        config = PolitenessConfig(window_s=30, budgets={"api": 0, "page": 0}, jitter=0.0)
+        one = SharedRateGate(config, redis.Redis.from_url(url), "paperset:t:")
+        two = SharedRateGate(config, redis.Redis.from_url(url), "paperset:t:", fresh_s=3600)
+
+        def gets() -> int:
+            return client.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+
+        assert two.closed_until("h") == 0.0 and two.closed_until("mine") == 0.0
+        one.observe("h", 429, {"retry-after": "20"})
+        before = gets()
+        assert [two.closed_until("h") for _ in range(50)] == [0.0] * 50  # kept: not asked again
+        assert gets() == before
+        two.observe("mine", 429, {"retry-after": "5"})
+        before = gets()
+        assert 4 < two.closed_until("mine") - two.clock() <= 5  # its own 429: at once, from memory
+        assert gets() == before
+        two.fresh_s = 0.0  # the window over: read again
+        assert 19 < two.closed_until("h") - two.clock() <= 20
+        assert gets() == before + 1
+
+
+@pytest.mark.redis
 def test_shared_gate_without_a_budget_books_in_memory_and_reads_the_closing_on_the_loop(tmp_path) -> None:
     """Budgets off: a request's wait costs one GET on the calling thread and no thread hop; a kind with
     a budget still books in Redis from a thread."""
