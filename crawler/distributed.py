@@ -36,27 +36,6 @@ HEARTBEAT_S = 1.0
 HEARTBEAT_TTL_S = 15
 CLAIM_META = "paperset_claim"
 
-# Settle what the worker owes for requests done (see Outbox: ARGV[4] spool lines onto KEYS[4], then
-# ARGV[5] claims released, ARGV[6] failed requests counted in KEYS[5]; lines and claims follow in ARGV),
-# then pop up to ARGV[2] of the queue's oldest requests and record each as claimed by this worker (claim
-# ids ARGV[1]:0, ARGV[1]:1, ...), in one step.
-_POP_CLAIM = """
-local lines, claims = tonumber(ARGV[4]), tonumber(ARGV[5])
-for first = 7, 6 + lines, 500 do
-  redis.call('RPUSH', KEYS[4], unpack(ARGV, first, math.min(first + 499, 6 + lines)))
-end
-for i = 7 + lines, 6 + lines + claims do redis.call('HDEL', KEYS[2], ARGV[i]) end
-if tonumber(ARGV[6]) > 0 then redis.call('INCRBY', KEYS[5], ARGV[6]) end
-local taken = {}
-for i = 1, tonumber(ARGV[2]) do
-  local data = redis.call('RPOP', KEYS[1])
-  if not data then break end
-  redis.call('HSET', KEYS[2], ARGV[1] .. ':' .. (i - 1), data)
-  taken[i] = data
-end
-if #taken > 0 then redis.call('SADD', KEYS[3], ARGV[3]) end
-return taken
-"""
 # Requests a worker claims in one round trip at most; it claims no more than its downloader has room
 # for (the engine takes that many at once), so no request waits in one worker's hands while another
 # worker is idle.
@@ -68,16 +47,6 @@ if redis.call('LLEN', KEYS[1]) > 0 then return 0 end
 for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('HLEN', ARGV[1] .. worker) > 0 then return 0 end
 end
-return 1
-"""
-
-# A new request's seen-check and queueing in one step: its fingerprint into the dupefilter's set (ARGV[1];
-# empty: not filtered) and, only if it was not there, the request onto the queue, its claim (ARGV[3], if
-# it came back claimed) released. KEYS: the dupefilter, the queue, the worker's claims. 1: queued.
-_SEEN_PUSH = """
-if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('LPUSH', KEYS[2], ARGV[2])
-if ARGV[3] ~= '' then redis.call('HDEL', KEYS[3], ARGV[3]) end
 return 1
 """
 
@@ -137,15 +106,13 @@ class ClaimingQueue(FifoQueue):
         self.tracker = tracker or tracker_for(spider.crawler)
         settings = spider.crawler.settings
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
-        self.claims_key, self.workers_key = names["claims:"] + self.worker, names["workers"]
-        self.items_key, self.errors_key = names["items"], names["errors"]
+        self.claims_key = names["claims:"] + self.worker
+        self.names = names
         self.outbox = outbox_for(spider.crawler)
-        self._pop_claim = server.register_script(_POP_CLAIM)
-        self._seen_push = server.register_script(_SEEN_PUSH)
         self.taken: list[tuple[str, bytes]] = []
 
     def __len__(self) -> int:
-        return len(self.taken) + super().__len__()
+        return len(self.taken) + len(self.outbox) + super().__len__()
 
     def push(self, request: Request) -> None:
         claim = request.meta.pop(CLAIM_META, None)
@@ -156,32 +123,29 @@ class ClaimingQueue(FifoQueue):
         pipe.execute()
         self.tracker.child_settled(request)
 
-    def push_unseen(self, request: Request, dupefilter_key: str, fingerprint: str) -> bool:
-        """`push` of a request whose fingerprint (empty: not filtered) was not yet seen, and the
-        seen-check, in one round trip; False (nothing done) for a duplicate."""
-        claim = request.meta.get(CLAIM_META) or ""
-        pushed = self._seen_push(keys=[dupefilter_key, self.key, self.claims_key],
-                                 args=[fingerprint, self._encode_request(request), claim])
-        if not pushed:
-            return False
-        request.meta.pop(CLAIM_META, None)
+    def push_later(self, request: Request, fingerprint: str) -> None:
+        """Queue a new request with the worker's next claim or flush (see Outbox), its seen-check (by
+        `fingerprint`; empty: not filtered) done there: a duplicate is then not queued, and the Outbox
+        tells its `dropped`. The request counts as settled for its parent now: the parent's claim is
+        released in the same step that queues it, never before."""
+        claim = request.meta.pop(CLAIM_META, None) or ""
+        self.outbox.push(request, fingerprint, self._encode_request(request), claim)
         self.tracker.child_settled(request)
-        return True
 
     def room(self) -> int:
         """How many requests the engine will take now: the downloader's free slots (1 to CLAIM_BATCH_MAX)."""
-        engine = self.spider.crawler.engine
-        downloader = getattr(engine, "downloader", None)
-        if downloader is None or downloader.total_concurrency <= 0:
+        try:
+            downloader = self.spider.crawler.engine.downloader
+        except RuntimeError:  # no engine: a crawler that never starts (a test popping by hand)
+            return 1
+        if downloader.total_concurrency <= 0:
             return 1
         return max(1, min(CLAIM_BATCH_MAX, downloader.total_concurrency - len(downloader.active)))
 
     def pop(self, timeout: int = 0) -> Request | None:
         if not self.taken:
             prefix = uuid.uuid4().hex
-            found = self._pop_claim(keys=[self.key, self.claims_key, self.workers_key, self.items_key,
-                                          self.errors_key],
-                                    args=[prefix, self.room(), self.worker, *self.outbox.args()])
+            found = self.outbox.send(self.server, self.names, self.worker, prefix, self.room())
             self.taken = [(f"{prefix}:{n}", data) for n, data in enumerate(found)][::-1]
             if not self.taken:
                 return None
@@ -192,20 +156,31 @@ class ClaimingQueue(FifoQueue):
 
 
 class ClaimingScheduler(Scheduler):
-    """scrapy-redis's scheduler with a ClaimingQueue, whose seen-check and queueing of a new request are one
-    round trip instead of two (the dupefilter's SADD, then the push)."""
+    """scrapy-redis's scheduler with a ClaimingQueue, whose new requests go to Redis with the worker's next
+    claim (their seen-check there too) instead of two round trips each (the dupefilter's SADD, then the
+    push). A duplicate is found then: it is logged and counted as the dupefilter does, after the fact."""
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        if isinstance(self.queue, ClaimingQueue):
+            self.queue.outbox.dropped = self.dropped
 
     def enqueue_request(self, request: Request) -> bool:
         queue = self.queue
         if not isinstance(queue, ClaimingQueue):
             return bool(super().enqueue_request(request))
-        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        if not queue.push_unseen(request, self.df.key, fingerprint):
-            self.df.log(request, self.spider)
-            return False
+        queue.push_later(request, "" if request.dont_filter else self.df.request_fingerprint(request))
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def dropped(self, request: Request) -> None:
+        """A new request the dupefilter had seen: not queued after all (counted as Scrapy's own dupefilter
+        counts one)."""
+        self.df.log(request, self.spider)
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", -1)
+            self.stats.inc_value("dupefilter/filtered")
 
 
 def release_dead(server: Any, name: str) -> int:

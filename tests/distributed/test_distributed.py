@@ -256,14 +256,15 @@ def test_the_environment_url_alone_does_not_make_a_run_distributed(tmp_path, rep
     assert many.stderr.rstrip().endswith("nothing was published")
 
 
-def test_the_schedulers_seen_check_and_push_are_one_step(tmp_path) -> None:
-    """A new request is queued (its claim released), a duplicate is not (its claim kept for the
-    request_dropped handler), a dont_filter one always is; one script call each."""
+def test_the_schedulers_new_requests_go_with_the_next_claim_and_duplicates_are_counted(tmp_path) -> None:
+    """Enqueuing costs no round trip: the requests go to Redis with the next claim, which takes them back;
+    a duplicate is not queued (its claim released), a dont_filter one always is, and the dupefilter's
+    and the scheduler's stats count what happened."""
     import redis
     from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler
 
-    from crawler.distributed import _SEEN_PUSH, CLAIM_META, ClaimingScheduler, keys
+    from crawler.distributed import CLAIM_META, ClaimingScheduler, keys
     from paperset.workers import worker_settings
 
     with redis_server(tmp_path) as url:
@@ -276,15 +277,19 @@ def test_the_schedulers_seen_check_and_push_are_one_step(tmp_path) -> None:
         server.hset(names["claims:"] + "w1", mapping={"c1": b"x", "c2": b"y"})
         first = Request("http://127.0.0.1/a", meta={CLAIM_META: "c1"})
         again = Request("http://127.0.0.1/a", meta={CLAIM_META: "c2"})
-        server.script_load(_SEEN_PUSH)
         server.config_resetstat()
         assert scheduler.enqueue_request(first) is True
-        assert scheduler.enqueue_request(again) is False
+        assert scheduler.enqueue_request(again) is True  # known for a duplicate only with the next claim
         assert scheduler.enqueue_request(Request("http://127.0.0.1/a", dont_filter=True)) is True
-        assert server.llen(names["requests"]) == 2
+        assert CLAIM_META not in first.meta and CLAIM_META not in again.meta
+        assert set(server.info("commandstats")) == {"cmdstat_config|resetstat"}  # no round trip yet
+        assert server.llen(names["requests"]) == 0
+        assert scheduler.has_pending_requests()
+        taken = [scheduler.next_request(), scheduler.next_request(), scheduler.next_request()]
+        assert [r and r.url for r in taken] == ["http://127.0.0.1/a", "http://127.0.0.1/a", None]
         assert server.scard(names["dupefilter"]) == 1
-        assert CLAIM_META not in first.meta and again.meta[CLAIM_META] == "c2"
-        assert server.hkeys(names["claims:"] + "w1") == [b"c2"]
-        calls = {k: v["calls"] for k, v in server.info("commandstats").items()}
-        assert calls["cmdstat_evalsha"] == 3
+        assert sorted(server.hvals(names["claims:"] + "w1")) == sorted(
+            server.hget(names["claims:"] + "w1", r.meta[CLAIM_META]) for r in taken[:2])  # c1, c2 released
+        assert len(server.hkeys(names["claims:"] + "w1")) == 2
         assert crawler.stats.get_value("scheduler/enqueued/redis") == 2
+        assert crawler.stats.get_value("dupefilter/filtered") == 1
