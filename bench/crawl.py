@@ -227,39 +227,65 @@ def startup(server: Any, folder: Path, rounds: int, index: dict[str, Any]) -> di
             "all_run_s": [round(s, 2) for s in runs], "all_verify_s": [round(s, 2) for s in verifies]}
 
 
-def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[int]) -> dict[str, Any]:
-    """CPU seconds per page: one process, then 1..N workers (coordinator, workers and Redis summed)."""
+def distributed_run(server: Any, folder: Path, listings: list[str], extra: dict[str, Any], workers: int
+                    ) -> dict[str, Any]:
+    """One distributed run through a fresh redis-server: its figures, Redis's CPU added to the processes'."""
     import redis
 
     from tests.conftest import redis_server
 
+    sub = folder / f"redis-{workers}"
+    sub.mkdir(exist_ok=True)
+    with redis_server(sub) as url:
+        client = redis.Redis.from_url(url)
+        before, calls_before = client.info("cpu"), client.info("commandstats")
+        figures = paperset_run(server, folder / f"dist-{workers}", listings, extra,
+                               ["--redis", url, "--workers", str(workers)])
+        after, calls_after = client.info("cpu"), client.info("commandstats")
+    figures.pop("urls")
+    # Redis commands per page (a script's inner calls counted too), the busiest first.
+    calls = {name.removeprefix("cmdstat_"): stat["calls"] - calls_before.get(name, {}).get("calls", 0)
+             for name, stat in calls_after.items()}
+    figures["redis_calls_per_page"] = {name: round(count / figures["pages"], 2) for name, count in
+                                       sorted(calls.items(), key=lambda kv: -kv[1]) if count}
+    figures["redis_cpu_s"] = sum(after[k] - before[k] for k in ("used_cpu_sys", "used_cpu_user"))
+    figures["cpu_s"] += figures["redis_cpu_s"]
+    return figures
+
+
+def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[int], rounds: int
+                ) -> dict[str, Any]:
+    """CPU seconds per page: one process, then 1..N workers (coordinator, workers and Redis summed), in
+    interleaved rounds; each figure the median of its rounds, each ratio the median of the rounds' ratios
+    (a round's runs follow each other, so they share the machine's state of the moment)."""
     listings = listing_args(index)
     extra = {"PAPERSET_API_PAGE_SIZE": 5}
-    single = paperset_run(server, folder / "dist-single", listings, extra)
-    single.pop("urls")
-    results: dict[str, Any] = {"single process": single}
-    for n in workers:
-        sub = folder / f"redis-{n}"
-        sub.mkdir(exist_ok=True)
-        with redis_server(sub) as url:
-            client = redis.Redis.from_url(url)
-            before, calls_before = client.info("cpu"), client.info("commandstats")
-            figures = paperset_run(server, folder / f"dist-{n}", listings, extra,
-                                   ["--redis", url, "--workers", str(n)])
-            after, calls_after = client.info("cpu"), client.info("commandstats")
-        figures.pop("urls")
-        # Redis commands per page (a script's inner calls counted too), the busiest first.
-        calls = {name.removeprefix("cmdstat_"): stat["calls"] - calls_before.get(name, {}).get("calls", 0)
-                 for name, stat in calls_after.items()}
-        figures["redis_calls_per_page"] = {name: round(count / figures["pages"], 2) for name, count in
-                                           sorted(calls.items(), key=lambda kv: -kv[1]) if count}
-        figures["redis_cpu_s"] = sum(after[k] - before[k] for k in ("used_cpu_sys", "used_cpu_user"))
-        figures["cpu_s"] += figures["redis_cpu_s"]
-        results[f"{n} worker{'s' if n > 1 else ''}"] = figures
-    for figures in results.values():
-        figures["cpu_ms_per_page"] = round(1000 * figures["cpu_s"] / figures["pages"], 2)
-        figures["pages_per_s"] = round(figures["pages"] / figures["seconds"], 1)
-        figures["cpu_vs_single"] = round(figures["cpu_ms_per_page"] / single["cpu_ms_per_page"], 2)
+    names = ["single process", *(f"{n} worker{'s' if n > 1 else ''}" for n in workers)]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for n in range(rounds):
+        single = paperset_run(server, folder / "dist-single", listings, extra)
+        single.pop("urls")
+        runs["single process"].append(single)
+        for count, name in zip(workers, names[1:], strict=True):
+            runs[name].append(distributed_run(server, folder, listings, extra, count))
+        for figures in (r[-1] for r in runs.values()):
+            figures["cpu_ms_per_page"] = 1000 * figures["cpu_s"] / figures["pages"]
+            figures["cpu_vs_single"] = figures["cpu_ms_per_page"] / single["cpu_ms_per_page"]
+        print(f"  distributed round {n + 1}: " + ", ".join(
+            f"{name} {r[-1]['cpu_ms_per_page']:.2f} CPU ms/page" for name, r in runs.items()), flush=True)
+    results: dict[str, Any] = {}
+    for name, figures in runs.items():
+        last = figures[-1]
+        results[name] = {
+            "pages": last["pages"], "entries": last["entries"], "papers": last["papers"], "rounds": rounds,
+            **{key: median(figures, key) for key in ("seconds", "cpu_s", "crawl_seconds", "cpu_ms_per_page",
+                                                     "cpu_vs_single")},
+            "all_cpu_ms_per_page": [round(f["cpu_ms_per_page"], 2) for f in figures],
+            "all_cpu_vs_single": [round(f["cpu_vs_single"], 2) for f in figures]}
+        if "redis_cpu_s" in last:
+            results[name]["redis_cpu_s"] = median(figures, "redis_cpu_s")
+            results[name]["redis_calls_per_page"] = last["redis_calls_per_page"]
+        results[name]["pages_per_s"] = round(last["pages"] / results[name]["seconds"], 1)
     return results
 
 
@@ -309,7 +335,8 @@ def main() -> None:
             if "startup" in only:
                 figures["startup"] = startup(server, tmp, args.rounds, index)
             if "distributed" in only:
-                figures["distributed"] = distributed(server, tmp, index, [int(w) for w in args.workers.split(",")])
+                figures["distributed"] = distributed(server, tmp, index, [int(w) for w in args.workers.split(",")],
+                                                    args.rounds)
     print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "+s", "CPU s", "bare CPU s",
                  "CPU ratio", "entries/s", "bare entries/s"],
                 [[name, r["pages"], r["entries"], r["paperset_s"], r["bare_s"], f"{r['ratio']:.2f}x",

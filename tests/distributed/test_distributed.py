@@ -293,3 +293,61 @@ def test_the_schedulers_new_requests_go_with_the_next_claim_and_duplicates_are_c
         assert len(server.hkeys(names["claims:"] + "w1")) == 2
         assert crawler.stats.get_value("scheduler/enqueued/redis") == 2
         assert crawler.stats.get_value("dupefilter/filtered") == 1
+
+
+def test_a_claim_takes_the_downloaders_room_and_claim_ahead_more_and_encodes_as_scrapy_redis(tmp_path,
+                                                                                           monkeypatch) -> None:
+    """One claim takes the downloader's free slots plus CLAIM_AHEAD (at most CLAIM_BATCH_MAX), the rest held
+    claimed; requests are encoded byte for byte as scrapy-redis encodes them, a callback bound after the
+    queue opened included."""
+    import inspect
+    from types import MethodType, SimpleNamespace
+
+    import redis
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+    from scrapy_redis.queue import FifoQueue
+
+    from crawler.distributed import CLAIM_AHEAD, CLAIM_BATCH_MAX, ClaimingScheduler, keys
+    from crawler.spiders.hf_papers import HfPapersSpider
+    from paperset.workers import worker_settings
+
+    with redis_server(tmp_path) as url:
+        server = redis.Redis.from_url(url)
+        names = keys("t")
+        crawler = get_crawler(HfPapersSpider, project_settings_dict(**worker_settings(url, "t", "w1", {}),
+                                                                    LOG_LEVEL="ERROR"))
+        crawler.spider = crawler._create_spider(day="2025-01-06")
+        scheduler = ClaimingScheduler.from_crawler(crawler)
+        scheduler.open(crawler.spider)
+        queue = scheduler.queue
+        spider = crawler.spider
+        spider.late = MethodType(lambda self, response: None, spider)
+        made = [Request(f"http://127.0.0.1/{n}", callback=spider.parse_api, errback=spider.api_failed,
+                        cb_kwargs={"n": n}, meta={"k": n}) for n in range(10)]
+        made.append(Request("http://127.0.0.1/late", callback=spider.late))
+        scanned: list[bool] = []  # for each listing of members Scrapy's to_dict makes: was it the spider's?
+        listing = inspect.getmembers
+        monkeypatch.setattr(inspect, "getmembers",
+                            lambda obj, *a, **k: scanned.append(obj is spider) or listing(obj, *a, **k))
+        for request in made:
+            encoded = queue._encode_request(request)
+            assert scanned.count(True) == (request.url.endswith("late"))  # Scrapy's own search: the late one only
+            scanned.clear()
+            assert encoded == FifoQueue._encode_request(queue, request)
+            scanned.clear()
+            queue.push(request)
+        assert CLAIM_AHEAD == 4 and CLAIM_BATCH_MAX == 8
+        active = set(range(7))
+        crawler.engine = SimpleNamespace(downloader=SimpleNamespace(total_concurrency=8, active=active))
+        first = scheduler.next_request()
+        assert first.url == "http://127.0.0.1/0" and first.callback == spider.parse_api
+        assert first.cb_kwargs == {"n": 0} and first.errback == spider.api_failed
+        assert server.hlen(names["claims:"] + "w1") == 1 + CLAIM_AHEAD  # one free slot, four ahead
+        assert server.llen(names["requests"]) == 11 - 5
+        for _ in range(4):
+            scheduler.next_request()
+        active.clear()  # all eight free: eight at most
+        assert scheduler.next_request().url == "http://127.0.0.1/5"
+        assert server.hlen(names["claims:"] + "w1") == 5 + 6 and server.llen(names["requests"]) == 0
+        assert [scheduler.next_request().url for _ in range(5)][-1] == "http://127.0.0.1/late"
