@@ -142,6 +142,11 @@ class ClaimingQueue(FifoQueue):
         pipe.execute()
         self.tracker.child_settled(request)
 
+    def push_seeds(self, requests: list[Request]) -> None:
+        """Queue a run's first requests (unclaimed, not seen-checked), in order, in one round trip."""
+        if requests:
+            self.server.lpush(self.key, *(self._encode_request(request) for request in requests))
+
     def push_later(self, request: Request, fingerprint: str) -> None:
         """Queue a new request with the worker's next claim or flush (see Outbox), its seen-check (by
         `fingerprint`; empty: not filtered) done there: a duplicate is then not queued, and the Outbox

@@ -103,8 +103,7 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
     spider.coverage_sink = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
     queue = ClaimingQueue(server, spider, keys(name)["requests"], tracker=DoneTracker(crawler))
     seeds = spider.seed_requests()
-    for request in seeds:
-        queue.push(request)
+    queue.push_seeds(seeds)
     return len(seeds)
 
 

@@ -351,3 +351,20 @@ def test_a_claim_takes_the_downloaders_room_and_claim_ahead_more_and_encodes_as_
         assert scheduler.next_request().url == "http://127.0.0.1/5"
         assert server.hlen(names["claims:"] + "w1") == 5 + 6 and server.llen(names["requests"]) == 0
         assert [scheduler.next_request().url for _ in range(5)][-1] == "http://127.0.0.1/late"
+
+
+def test_a_runs_first_requests_are_queued_in_one_round_trip_in_order(tmp_path) -> None:
+    import redis
+    from scrapy_redis import picklecompat
+
+    from crawler.distributed import keys
+    from paperset.workers import seed
+
+    with redis_server(tmp_path) as url:
+        server = redis.Redis.from_url(url)
+        server.config_resetstat()
+        days = [f"2025-01-{d:02d}" for d in range(6, 16)]
+        assert seed(server, url, "t", {"day": days, "base_url": "http://127.0.0.1:9"}, {}) == 10
+        assert server.info("commandstats")["cmdstat_lpush"]["calls"] == 1
+        queued = [picklecompat.loads(data)["url"] for data in reversed(server.lrange(keys("t")["requests"], 0, -1))]
+        assert [u.split("date=")[1].split("&")[0] for u in queued] == days
