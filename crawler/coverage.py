@@ -21,6 +21,10 @@ STATUSES = (COMPLETE, EMPTY, INCOMPLETE)
 # request.meta key: the (status, reason) this request settled its listing with.
 SETTLED = "paperset_settled"
 STAT = "paperset/coverage"
+# The finish reason of a crawl given up because the site could not be reached (crawler/handler.py); here,
+# not in the handler, so that a command reading it (the coordinator of a distributed run) does not import
+# the download handlers.
+UNREACHABLE = "site_unreachable"
 
 
 def label(listing: Listing) -> str:

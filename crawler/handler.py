@@ -29,6 +29,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import error as net
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.coverage import UNREACHABLE
 from crawler.hosts import on_site
 from crawler.politeness.extension import gate_for
 from crawler.politeness.gate import RateGate, TooLongWait
@@ -46,7 +47,6 @@ CONNECTION_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, Dow
                      DownloadFailedError, ResponseDataLossError, net.ConnectError, net.ConnectionRefusedError,
                      net.DNSLookupError, net.TCPTimedOutError, net.TimeoutError, net.ConnectionLost,
                      ResponseNeverReceived, ResponseFailed, TimeoutError, ConnectionError)
-UNREACHABLE = "site_unreachable"
 
 
 def browser_handler(crawler: Crawler) -> ScrapyPlaywrightDownloadHandler:

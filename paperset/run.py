@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.coverage import STAT, describe, incomplete
-from crawler.handler import UNREACHABLE
+from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize

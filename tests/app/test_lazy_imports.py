@@ -126,3 +126,14 @@ def test_building_the_parser_imports_none_of_the_heavy_modules() -> None:
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_coordinator_of_a_distributed_run_loads_no_download_handler() -> None:
+    """The coordinator seeds and drains; it downloads nothing, so it does not pay for Scrapy's HTTP/TLS
+    handlers (0.1 s)."""
+    code = ("import sys, json; import paperset.run, paperset.workers; print(json.dumps(sorted(m for m in "
+            "('crawler.handler', 'scrapy.core.downloader.handlers.http11', 'scrapy.core.downloader.tls') "
+            "if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert json.loads(out.stdout) == []
