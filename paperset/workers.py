@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import MemoryStatsCollector
@@ -35,6 +32,9 @@ from paperset.args import REDIS_ENV
 from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
 from spool.redact import redact
 from spool.writer import write_json_atomic
+
+if TYPE_CHECKING:
+    from paperset.local_worker import WorkerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class Coordinator:
         self.job, self.url, self.name, self.workers, self.run_dir = job, url, name, workers, run_dir
         self.server = redis.Redis.from_url(url)
         self.keys = keys(name)
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.procs: list[WorkerProcess] = []
         self.restarts = 0
         # How long remote workers may all be silent while work is left (`--workers 0`).
         self.grace_s = 2.0 * HEARTBEAT_TTL_S
@@ -168,11 +168,11 @@ class Coordinator:
     def start_worker(self) -> None:
         index = len(self.procs)
         log = self.run_dir / f"worker-{index}.log"
-        env = {**os.environ, REDIS_ENV: self.url}
-        self.procs.append(subprocess.Popen(  # noqa: S603 - this interpreter running paperset itself
-            [sys.executable, "-m", "paperset.cli", "worker", "--name", self.name, "--worker-id",
-             f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
-            env=env, stdout=subprocess.DEVNULL, stderr=(self.run_dir / f"worker-{index}.err").open("wb")))
+        from paperset.local_worker import start_local_worker
+
+        self.procs.append(start_local_worker(
+            ["worker", "--name", self.name, "--worker-id", f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
+            {REDIS_ENV: self.url}, self.run_dir / f"worker-{index}.err"))
         # Which process is which local worker, for an operator (or a test) to signal one by its PID.
         write_json_atomic(self.run_dir / WORKERS_FILE, [
             {"worker_id": f"{self.run_dir.name}-w{i}", "pid": proc.pid, "log": f"worker-{i}.log"}
