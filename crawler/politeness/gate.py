@@ -8,12 +8,9 @@ import time
 from bisect import insort
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from crawler.politeness.config import PolitenessConfig
 from crawler.politeness.headers import THROTTLED, parse_ratelimit, parse_retry_after
-
-_T = TypeVar("_T")
 
 
 class TooLongWait(Exception):
@@ -63,32 +60,41 @@ class RateGate:
         """Sleep until the request may start; the seconds waited. A booking overtaken by a closing of
         the host is given up and made again after it, so that the budget counts when requests really
         start. A wait longer than `max_wait_s` raises TooLongWait (the booking is given up)."""
-        booking, waited = await self.blocking(self.reserve, kind), 0.0
+        booking, waited = await self.areserve(kind), 0.0
         while True:
-            closed = await self.blocking(self.closed_until, host)
+            closed = await self.aclosed_until(host)
             if closed > booking.at:
-                await self.blocking(self.cancel, booking)
-                booking = await self.blocking(self.reserve, kind, closed)
+                await self.acancel(booking)
+                booking = await self.areserve(kind, closed)
             delay = booking.at - self.clock()
             if delay <= 0:
                 return waited
             if delay > self.config.max_wait_s:
-                await self.blocking(self.cancel, booking)
+                await self.acancel(booking)
                 raise TooLongWait(f"{host} may be asked again in {delay:.0f} s, more than PAPERSET_MAX_WAIT_S")
             await asyncio.sleep(delay)
             waited += delay
 
-    async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
-        """Run one of the gate's steps from async code: at once here, where the steps only touch memory
-        (SharedRateGate runs them in a thread: they wait for Redis)."""
-        return call(*args)
+    # The steps as `wait` and `learn` run them from the event loop: at once here, where they only touch
+    # memory; a gate whose steps wait for I/O (SharedRateGate: Redis) overrides them.
+    async def areserve(self, kind: str, floor: float = 0.0) -> Booking:
+        return self.reserve(kind, floor)
+
+    async def acancel(self, booking: Booking) -> None:
+        self.cancel(booking)
+
+    async def aclosed_until(self, host: str) -> float:
+        return self.closed_until(host)
+
+    async def aclose_until(self, host: str, until: float) -> None:
+        self.close_until(host, until)
 
     async def learn(self, host: str, status: int, headers: Mapping[str, str]) -> float:
         """`observe` from async code (the download handler): the closing of the host is stored through
-        `blocking`."""
+        `aclose_until`."""
         delay = self.wait_asked(host, status, headers)
         if delay > 0:
-            await self.blocking(self.close_until, host, self.clock() + delay)
+            await self.aclose_until(host, self.clock() + delay)
         return delay
 
     def observe(self, host: str, status: int, headers: Mapping[str, str]) -> float:

@@ -6,13 +6,11 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from crawler.politeness.config import PolitenessConfig
 from crawler.politeness.gate import Booking, RateGate
 
-_T = TypeVar("_T")
 # How long a worker trusts a host's closing time it read from Redis: another worker's 429 reaches it at
 # most this much later (its own at once). Read once per request, it cost a round trip per page.
 CLOSING_FRESH_S = 0.1
@@ -64,17 +62,25 @@ class SharedRateGate(RateGate):
         self.fresh_s = fresh_s
         self.closings: dict[str, tuple[float, float]] = {}  # host: (closed until, read at), both on self.clock
 
-    async def blocking(self, call: Callable[..., _T], *args: Any) -> _T:
-        """A step that waits for a Redis script or write runs in a thread, so that the reactor goes on
-        meanwhile. Run at once: a step that touches only memory (the booking of a kind without a budget,
-        its cancelling) and the read of a host's closing (one GET every `fresh_s` at most, short like
-        the scheduler's own calls on the reactor; a thread hop per request cost more CPU than the round trip)."""
-        func = getattr(call, "__func__", None)
-        if func is SharedRateGate.closed_until or (
-                func is SharedRateGate.reserve and not self.config.budgets.get(args[0], 0)) or (
-                func is SharedRateGate.cancel and not args[0].tag):
-            return call(*args)
-        return await asyncio.to_thread(call, *args)
+    # From the event loop, a step that waits for a Redis script or write runs in a thread, so that the
+    # reactor goes on meanwhile; one that touches only memory (the booking of a kind without a budget, its
+    # cancelling) runs at once, and so does the read of a host's closing (one GET every `fresh_s` at most,
+    # short like the scheduler's own calls on the reactor; a thread hop per request cost more CPU than the
+    # round trip).
+    async def areserve(self, kind: str, floor: float = 0.0) -> Booking:
+        if not self.config.budgets.get(kind, 0):
+            return self.reserve(kind, floor)
+        return await asyncio.to_thread(self.reserve, kind, floor)
+
+    async def acancel(self, booking: Booking) -> None:
+        if booking.tag:
+            await asyncio.to_thread(self.cancel, booking)
+
+    async def aclosed_until(self, host: str) -> float:
+        return self.closed_until(host)
+
+    async def aclose_until(self, host: str, until: float) -> None:
+        await asyncio.to_thread(self.close_until, host, until)
 
     def reserve(self, kind: str, floor: float = 0.0) -> Booking:
         budget = self.config.budgets.get(kind, 0)

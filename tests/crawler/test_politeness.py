@@ -221,7 +221,6 @@ def test_shared_gate_without_a_budget_books_in_memory_and_reads_the_closing_on_t
             def call(*args):
                 steps.append((name, threading.current_thread() is threading.main_thread()))
                 return step(*args)
-            call.__func__ = getattr(SharedRateGate, name)  # type: ignore[attr-defined]
             return call
 
         for name in ("reserve", "closed_until"):

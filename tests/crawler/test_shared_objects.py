@@ -60,15 +60,25 @@ def test_the_shared_gate_waits_for_redis_in_a_thread(tmp_path) -> None:
         config = PolitenessConfig(window_s=30, budgets={"api": 1, "page": 0}, jitter=0.0)
         gate = SharedRateGate(config, redis_for(Settings({"REDIS_URL": url})), "paperset:t:")
 
-        async def steps() -> tuple[int, float, float]:
-            where = await gate.blocking(threading.get_ident)
+        threads: list[int] = []
+
+        def booked_where(gate: RateGate) -> None:
+            reserve = gate.reserve
+            gate.reserve = lambda *args: threads.append(threading.get_ident()) or reserve(*args)  # type: ignore[method-assign]
+
+        booked_where(gate)
+
+        async def steps() -> tuple[float, float]:
             waited = await gate.wait("h", "api")
             asked = await gate.learn("h", 429, {"retry-after": "20"})
-            return where, waited, asked
+            return waited, asked
 
-        where, waited, asked = asyncio.run(steps())
-        assert where != threading.get_ident()
+        waited, asked = asyncio.run(steps())
+        assert len(threads) == 1 and threads[0] != threading.get_ident()  # the Redis booking: in a thread
         assert (waited, asked) == (0.0, 20.0)
         assert 19 < gate.closed_until("h") - gate.clock() <= 20
         # The local gate stays in the event loop's thread (its steps only touch memory).
-        assert asyncio.run(RateGate(config).blocking(threading.get_ident)) == threading.get_ident()
+        local = RateGate(config)
+        booked_where(local)
+        assert asyncio.run(local.wait("h", "api")) == 0.0
+        assert threads[1:] == [threading.get_ident()]
