@@ -113,7 +113,9 @@ PAPERSET_DEDUPE_SEED = 1
 # LSH bands and rows; None: derived from the threshold (20 x 6 at 0.7). Give both or neither.
 PAPERSET_DEDUPE_BANDS = None
 PAPERSET_DEDUPE_ROWS = None
-# Pipeline switches: each step (and the rejects log) can be turned off with -s PAPERSET_<STEP>_ENABLED=False.
+# Pipeline switches: each step (and the rejects log) can be turned off with -s PAPERSET_<STEP>_ENABLED=False;
+# `paperset run` refuses NORMALIZE and DEDUPE off (exit 2, before fetching: the packager needs their fields
+# and keys), `paperset crawl` takes them.
 PAPERSET_NORMALIZE_ENABLED = True
 PAPERSET_VALIDATE_ENABLED = True
 PAPERSET_DEDUPE_ENABLED = True

@@ -18,7 +18,20 @@ from paperset.summary import summarize
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
+# Pipeline steps a published run cannot do without: the packager reads the fields the normalize step
+# writes (times, ids) and groups entries by the keys the dedupe step sets.
+PUBLISH_NEEDS = ("PAPERSET_NORMALIZE_ENABLED", "PAPERSET_DEDUPE_ENABLED")
 
+
+
+def check_publishable(settings: Any) -> None:
+    """A run's settings keep the steps the packager needs (ValueError naming those turned off, before
+    anything is fetched: a crawl that could never be published is not started)."""
+    off = [name for name in PUBLISH_NEEDS if not settings.getbool(name)]
+    if off:
+        raise ValueError(f"{' and '.join(f'{name}=False' for name in off)}: a run publishes a snapshot, and the "
+                         "packager needs every entry normalized and keyed by those steps; to see entries "
+                         "without them, use paperset crawl --out")
 
 def redact_logs() -> None:
     """Make every log record of this process carry URLs without their passwords (message and arguments),

@@ -77,12 +77,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         from paperset.crawl import crawl_settings
         from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
-        from paperset.run import crawl_and_package
+        from paperset.run import check_publishable, crawl_and_package
 
         skip_pandas_probe()
 
-        confirm(make_plan(listings, crawl_settings(crawl_job(args, None)), fetch=args.fetch,
-                          base_url=args.base_url, details=args.details), yes=args.yes)
+        settings = crawl_settings(crawl_job(args, None))
+        check_publishable(settings)
+        confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
+                yes=args.yes)
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):

@@ -49,3 +49,21 @@ def test_the_cli_exits_2_naming_the_setting_and_creates_nothing(tmp_path, settin
     assert result.returncode == 2
     assert result.stderr == f"paperset {command}: {message}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow  # two `paperset` processes
+@pytest.mark.parametrize("off", [["PAPERSET_DEDUPE_ENABLED"],
+                                 ["PAPERSET_NORMALIZE_ENABLED", "PAPERSET_DEDUPE_ENABLED"]])
+def test_a_run_without_the_steps_the_packager_needs_is_refused_before_fetching(tmp_path, off) -> None:
+    """Normalize or dedupe off: a run could never publish (the packager needs their fields and keys), so it
+    is not started; before, it crawled and then failed in the packager."""
+    switches = [arg for name in off for arg in ("-s", f"{name}=False")]
+    result = run_paperset("run", "--day", "2025-02-03", "--base-url", "http://127.0.0.1:9", *switches,
+                          "--out", str(tmp_path / "root"))
+    assert result.returncode == 2
+    named = " and ".join(f"{name}=False" for name in ["PAPERSET_NORMALIZE_ENABLED", "PAPERSET_DEDUPE_ENABLED"]
+                         if name in off)
+    assert result.stderr == (f"paperset run: {named}: a run publishes a snapshot, and the packager needs every "
+                             "entry normalized and keyed by those steps; to see entries without them, use "
+                             "paperset crawl --out\n")
+    assert list(tmp_path.iterdir()) == []
