@@ -115,7 +115,6 @@ class ClaimingQueue(FifoQueue):
         self.tracker = tracker or tracker_for(spider.crawler)
         settings = spider.crawler.settings
         names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
-        self.claims_key = names["claims:"] + self.worker
         self.names = names
         self.outbox = outbox_for(spider.crawler)
         self.taken: list[tuple[str, bytes]] = []
@@ -132,15 +131,6 @@ class ClaimingQueue(FifoQueue):
 
     def __len__(self) -> int:
         return len(self.taken) + len(self.outbox) + super().__len__()
-
-    def push(self, request: Request) -> None:
-        claim = request.meta.pop(CLAIM_META, None)
-        pipe = self.server.pipeline()
-        pipe.lpush(self.key, self._encode_request(request))
-        if claim:
-            pipe.hdel(self.claims_key, claim)
-        pipe.execute()
-        self.tracker.child_settled(request)
 
     def push_seeds(self, requests: list[Request]) -> None:
         """Queue a run's first requests (unclaimed, not seen-checked), in order, in one round trip."""

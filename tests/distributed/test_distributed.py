@@ -336,7 +336,7 @@ def test_a_claim_takes_the_downloaders_room_and_claim_ahead_more_and_encodes_as_
             scanned.clear()
             assert encoded == FifoQueue._encode_request(queue, request)
             scanned.clear()
-            queue.push(request)
+        queue.push_seeds(made)
         assert CLAIM_AHEAD == 4 and CLAIM_BATCH_MAX == 8
         active = set(range(7))
         crawler.engine = SimpleNamespace(downloader=SimpleNamespace(total_concurrency=8, active=active))
