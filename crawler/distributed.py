@@ -149,10 +149,7 @@ class ClaimingQueue(FifoQueue):
     def room(self) -> int:
         """How many requests to claim now: the downloader's free slots and CLAIM_AHEAD more (at most
         CLAIM_BATCH_MAX)."""
-        try:
-            downloader = self.spider.crawler.engine.downloader
-        except RuntimeError:  # no engine: a crawler that never starts (a test popping by hand)
-            return 1
+        downloader = self.spider.crawler.engine.downloader
         if downloader.total_concurrency <= 0:
             return 1
         return max(1, min(CLAIM_BATCH_MAX, downloader.total_concurrency - len(downloader.active) + CLAIM_AHEAD))

@@ -62,44 +62,41 @@ class Outbox:
         self.lines: list[str] = []
         self.claims: list[str] = []
         self.errors = 0
-        self.pushes: list[Any] = []  # fingerprint, encoded request, claim; three values per request
-        self.pushed: list[Any] = []  # the requests themselves, for `dropped`
+        self.pushes: list[tuple[Any, str, bytes, str]] = []  # request, fingerprint, encoded request, claim
         self.dropped: Callable[[Any], None] = lambda request: None
         self.scripts: dict[int, Any] = {}
 
     def __len__(self) -> int:
         """New requests waiting to be queued."""
-        return len(self.pushed)
+        return len(self.pushes)
 
     def push(self, request: Any, fingerprint: str, data: bytes, claim: str) -> None:
-        self.pushes += (fingerprint, data, claim)
-        self.pushed.append(request)
+        self.pushes.append((request, fingerprint, data, claim))
 
     def args(self) -> list[Any]:
         """The script's ARGV[4:] for what is owed; the outbox is empty after."""
-        args = [len(self.lines), len(self.claims), self.errors, len(self.pushes) // 3, *self.lines, *self.claims,
-                *self.pushes]
+        args = [len(self.lines), len(self.claims), self.errors, len(self.pushes), *self.lines, *self.claims,
+                *(value for _, *values in self.pushes for value in values)]
         self.lines.clear()  # in place: WorkerEntriesPipeline appends to this list
         self.claims.clear()
-        self.pushes.clear()
-        self.pushed = []
+        self.pushes = []
         self.errors = 0
         return args
 
     def send(self, server: Any, names: dict[str, str], worker: str, prefix: str = "", room: int = 0) -> list[bytes]:
         """Settle what is owed and claim up to `room` requests (ids `prefix:0`, ...), in one round trip;
         the requests claimed."""
-        if not (room or self.lines or self.claims or self.errors or self.pushed):
+        if not (room or self.lines or self.claims or self.errors or self.pushes):
             return []
         script = self.scripts.get(id(server))
         if script is None:
             script = self.scripts[id(server)] = server.register_script(SETTLE_AND_CLAIM)
-        pushed = self.pushed
+        pushed = self.pushes
         dropped, taken = script(keys=[names["requests"], names["claims:"] + worker, names["workers"],
                                       names["items"], names["errors"], names["dupefilter"]],
                                 args=[prefix, room, worker, *self.args()])
         for n in dropped:
-            self.dropped(pushed[n])
+            self.dropped(pushed[n][0])
         return taken
 
     def flush(self, server: Any, names: dict[str, str], worker: str) -> None:

@@ -260,6 +260,8 @@ def test_the_schedulers_new_requests_go_with_the_next_claim_and_duplicates_are_c
     """Enqueuing costs no round trip: the requests go to Redis with the next claim, which takes them back;
     a duplicate is not queued (its claim released), a dont_filter one always is, and the dupefilter's
     and the scheduler's stats count what happened."""
+    from types import SimpleNamespace
+
     import redis
     from scrapy import Request, Spider
     from scrapy.utils.test import get_crawler
@@ -285,6 +287,8 @@ def test_the_schedulers_new_requests_go_with_the_next_claim_and_duplicates_are_c
         assert set(server.info("commandstats")) == {"cmdstat_config|resetstat"}  # no round trip yet
         assert server.llen(names["requests"]) == 0
         assert scheduler.has_pending_requests()
+        # A downloader with one free slot of 8 (the claim takes it and CLAIM_AHEAD more).
+        crawler.engine = SimpleNamespace(downloader=SimpleNamespace(total_concurrency=8, active=set(range(7))))
         taken = [scheduler.next_request(), scheduler.next_request(), scheduler.next_request()]
         assert [r and r.url for r in taken] == ["http://127.0.0.1/a", "http://127.0.0.1/a", None]
         assert server.scard(names["dupefilter"]) == 1

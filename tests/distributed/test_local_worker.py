@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from paperset.local_worker import CAN_FORK, ForkedWorker, start_local_worker
+from paperset.local_worker import ForkedWorker, start_local_worker
 
 
 @pytest.mark.parametrize("fork", [True, False])
@@ -25,8 +25,3 @@ def test_a_local_worker_runs_the_command_either_way_alike(tmp_path, fork) -> Non
     proc.returncode = 0  # the coordinator marks a replaced worker so
     assert proc.poll() == 0
 
-
-def test_workers_fork_on_linux() -> None:
-    import sys
-
-    assert CAN_FORK is (sys.platform == "linux")
