@@ -1,6 +1,6 @@
 """Starting a local worker of a distributed run (`paperset worker ...` on this machine). On Linux it is a
 forked child of the coordinator: it starts with the modules the coordinator has already imported (Scrapy,
-Twisted, redis-py, numpy) instead of a new interpreter importing them again, 0.4 CPU s a worker. Elsewhere
+Twisted, redis-py, numpy) instead of a new interpreter importing them again (bench/README.md). Elsewhere
 (macOS and Windows, where forking a process that has imported such libraries is unsafe) it is a new
 interpreter. Either way it runs the command as the command line would, stdout to /dev/null, stderr to a file
 in the run folder, and the coordinator sees it as a `subprocess.Popen` (pid, poll, a settable returncode)."""

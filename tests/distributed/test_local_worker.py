@@ -25,3 +25,37 @@ def test_a_local_worker_runs_the_command_either_way_alike(tmp_path, fork) -> Non
     proc.returncode = 0  # the coordinator marks a replaced worker so
     assert proc.poll() == 0
 
+
+
+PARENT = """
+import sys
+from pathlib import Path
+from paperset.local_worker import start_local_worker
+proc = start_local_worker(["worker", "--name", "t", "--wait", "60"], {"PAPERSET_REDIS_URL": sys.argv[1]},
+                          Path(sys.argv[2]))
+print(proc.pid, flush=True)
+"""
+
+
+@pytest.mark.redis
+def test_a_forked_worker_does_not_outlive_the_coordinator_that_exits(tmp_path) -> None:
+    """A worker waiting for a run (60 s) is stopped when the process that forked it exits."""
+    import os
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT, redis_server
+
+    with redis_server(tmp_path) as url:
+        out = subprocess.run([sys.executable, "-c", PARENT, url, str(tmp_path / "w.err")], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60, check=True)
+        pid = int(out.stdout)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
