@@ -16,15 +16,15 @@ from typing import Any
 
 from packager.build import check_target
 from packager.errors import PackagerError
-from packager.manifest import MANIFEST, problems
+from packager.manifest import HUB_ADDED_FILES, MANIFEST, hub_added, problems
 from packager.parent import LATEST, write_latest
 
 PREFIX = "hf://datasets/"
 # The Hub's rule for a name part (huggingface_hub.utils.validate_repo_id): letters, digits, '-', '_', '.',
 # no leading or trailing '-'/'.', no '--' or '..', at most 96 characters.
 _PART = re.compile(r"^(?!.*(--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
-# Files the Hub keeps that are not part of a version: never deleted, never pulled.
-HUB_ONLY = frozenset({".gitattributes"})
+# Files the Hub keeps that are not part of a version: never deleted, never pulled, never uploaded.
+HUB_ONLY = HUB_ADDED_FILES
 
 
 def parse_target(target: str) -> str:
@@ -94,9 +94,10 @@ def hub_state(api: Any, repo_id: str, cache: Path, revision: str = "main") -> Hu
 
 
 def local_files(version_dir: Path) -> dict[str, int]:
-    """Every file of the version folder (the manifest included), by path in the repository."""
-    return {p.relative_to(version_dir).as_posix(): p.stat().st_size
-            for p in sorted(version_dir.rglob("*")) if p.is_file()}
+    """Every file of the version folder (the manifest included, the files the Hub adds not), by path in
+    the repository."""
+    return {name: p.stat().st_size for p in sorted(version_dir.rglob("*"))
+            if p.is_file() and not hub_added(name := p.relative_to(version_dir).as_posix())}
 
 
 def parent_problem(state: HubState, version: str, parent: str | None) -> str | None:

@@ -16,6 +16,18 @@ from packager.schema import TABLES, fingerprint
 from spool.redact import redact
 
 MANIFEST = "manifest.json"
+# What a copy downloaded from the Hub holds besides the version (docs/hub.md, "Files the Hub adds"): the
+# Hub's `.gitattributes` (every repository has one) and the `.cache/huggingface/` folder in which
+# huggingface_hub keeps its bookkeeping of a download into a folder (`snapshot_download(local_dir=...)`).
+# Both only at the folder's root and by exact name; never checked, never published, never deleted.
+HUB_ADDED_FILES = frozenset({".gitattributes"})
+HUB_ADDED_FOLDER = ".cache/huggingface/"
+
+
+def hub_added(name: str) -> bool:
+    """Whether `name` (a path relative to a version folder, '/'-separated) is a file the Hub or its
+    download client adds, not part of the version."""
+    return name in HUB_ADDED_FILES or name.startswith(HUB_ADDED_FOLDER)
 
 
 def sha256(path: Path) -> str:
@@ -82,16 +94,17 @@ def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def problems(folder: Path) -> list[str]:
-    """What is wrong with a version folder: missing, changed or extra files, unreadable Parquet, row
-    counts that differ from the manifest. Empty when it verifies."""
+    """What is wrong with a version folder: missing, changed or extra files (but for the files the Hub
+    adds, `hub_added`, when the manifest does not list them), unreadable Parquet, row counts that differ
+    from the manifest. Empty when it verifies."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         return [f"manifest.json unreadable: {exc}"]
     found = []
     listed = manifest.get("files", {})
-    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}
-    for name in sorted(present - listed.keys()):
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+    for name in sorted(name for name in present - listed.keys() if not hub_added(name)):
         found.append(f"{name}: not in the manifest")
     for name, expected in sorted(listed.items()):
         path = folder / name

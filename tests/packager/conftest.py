@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from ..conftest import ROOT, corpus_spool, run_paperset
 from .hub_standin import HubStandIn
@@ -39,3 +42,31 @@ def paperset(hub: HubStandIn | None, home: Path, *args: str, token: str | None =
                             timeout=300, cwd=ROOT, env=env)
     assert TOKEN not in result.stdout + result.stderr
     return result
+
+
+def version_of(root: Path, name: str = "ds") -> Path:
+    return root / name / (root / name / "LATEST").read_text().strip()
+
+
+def build(tmp_path: Path, corpus_path: Path, name: str, count: int, root: Path | None = None) -> Path:
+    """Package a spool of the corpus's first `count` items as the next version of ROOT/ds."""
+    spool = make_spool(tmp_path / f"spool-{name}", corpus_path, count)
+    root = root or tmp_path / "out"
+    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "package", "--spool", str(spool), "--out", str(root),
+                             "--name", "ds"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return version_of(root)
+
+
+def files_of(version: Path) -> dict[str, bytes]:
+    return {p.relative_to(version).as_posix(): p.read_bytes() for p in version.rglob("*") if p.is_file()}
+
+
+def posts(hub: HubStandIn, what: str) -> list[dict]:
+    return [r for r in hub.requests if r["method"] == "POST" and f"/{what}" in r["path"]]
+
+
+@pytest.fixture
+def hub() -> Iterator[HubStandIn]:
+    with HubStandIn(TOKEN) as server:
+        yield server

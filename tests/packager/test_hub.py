@@ -5,46 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from ..conftest import ROOT
-from .conftest import TOKEN, make_spool, paperset
-from .hub_standin import HubStandIn
+from .conftest import build, files_of, make_spool, paperset, posts, version_of
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
 REPO = "someone/papers"
 TARGET = f"hf://datasets/{REPO}"
-
-
-def version_of(root: Path, name: str = "ds") -> Path:
-    return root / name / (root / name / "LATEST").read_text().strip()
-
-
-def build(tmp_path: Path, corpus_path: Path, name: str, count: int, root: Path | None = None) -> Path:
-    """Package a spool of the corpus's first `count` items as the next version of ROOT/ds."""
-    spool = make_spool(tmp_path / f"spool-{name}", corpus_path, count)
-    root = root or tmp_path / "out"
-    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "package", "--spool", str(spool), "--out", str(root),
-                             "--name", "ds"], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return version_of(root)
-
-
-def files_of(version: Path) -> dict[str, bytes]:
-    return {p.relative_to(version).as_posix(): p.read_bytes() for p in version.rglob("*") if p.is_file()}
-
-
-def posts(hub: HubStandIn, what: str) -> list[dict]:
-    return [r for r in hub.requests if r["method"] == "POST" and f"/{what}" in r["path"]]
-
-
-@pytest.fixture
-def hub():
-    with HubStandIn(TOKEN) as server:
-        yield server
 
 
 def test_bad_repo_ids_are_refused_before_anything(tmp_path, corpus_path, hub) -> None:
