@@ -1,23 +1,21 @@
 """The Hugging Face Hub side of a dataset: `publish` replaces a dataset repository's files with one
-version in one commit (stale files deleted, refused unless the Hub holds this version's parent) and
-tags it; `pull` brings a published version back as the local parent. huggingface_hub does the HTTP."""
+version in one commit (stale files deleted, refused unless the Hub holds this version's parent, refused
+when the Hub holds another dataset under this version's name) and tags it; reading what the Hub holds
+(shared with `pull`, packager/hub_pull.py). huggingface_hub does the HTTP."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import tempfile
-import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packager.build import check_target
 from packager.errors import PackagerError
-from packager.manifest import HUB_ADDED_FILES, MANIFEST, hub_added, problems
-from packager.parent import LATEST, write_latest
+from packager.manifest import HUB_ADDED_FILES, MANIFEST, hub_added, problems, sha256
+from packager.parent import LATEST
 
 PREFIX = "hf://datasets/"
 # The Hub's rule for a name part (huggingface_hub.utils.validate_repo_id): letters, digits, '-', '_', '.',
@@ -38,12 +36,12 @@ def parse_target(target: str) -> str:
     return "/".join(parts)
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _hub_errors() -> tuple[type[BaseException], ...]:
+def hub_errors() -> tuple[type[BaseException], ...]:
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError
 
@@ -60,19 +58,21 @@ class HubState:
     version: str | None = None
     private: bool | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    manifest_sha: str | None = None  # sha256 of main's manifest.json
+    parent: str | None = None  # the parent its manifest names
 
     @property
     def empty(self) -> bool:
         return not (self.files.keys() - HUB_ONLY)
 
 
-def _api(token: str | None = None) -> Any:
+def api_client(token: str | None = None) -> Any:
     from huggingface_hub import HfApi
 
     return HfApi(token=token)
 
 
-def _download(api: Any, repo_id: str, path: str, sha: str, cache: Path) -> Path:
+def download_file(api: Any, repo_id: str, path: str, sha: str, cache: Path) -> Path:
     return Path(api.hf_hub_download(repo_id, path, repo_type="dataset", revision=sha, cache_dir=str(cache)))
 
 
@@ -86,11 +86,29 @@ def hub_state(api: Any, repo_id: str, cache: Path, revision: str = "main") -> Hu
         return HubState(exists=False)
     files = {f.path: f.size for f in api.list_repo_tree(repo_id, repo_type="dataset", revision=info.sha,
                                                         recursive=True) if hasattr(f, "size")}
-    version = None
+    version = digest = parent = None
     if MANIFEST in files:
-        version = json.loads(_download(api, repo_id, MANIFEST, info.sha, cache).read_text(encoding="utf-8"))["version"]
+        path = download_file(api, repo_id, MANIFEST, info.sha, cache)
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        version, parent, digest = manifest["version"], manifest.get("parent"), sha256(path)
     tags = {t.name: t.target_commit for t in api.list_repo_refs(repo_id, repo_type="dataset").tags}
-    return HubState(exists=True, sha=info.sha, files=files, version=version, private=info.private, tags=tags)
+    return HubState(exists=True, sha=info.sha, files=files, version=version, private=info.private, tags=tags,
+                    manifest_sha=digest, parent=parent)
+
+
+def held_manifest(api: Any, repo_id: str, state: HubState, version: str, cache: Path) -> str | None:
+    """The sha256 of the manifest the Hub holds under the name `version` (on main, or at the commit its
+    tag names); None when it holds no such name."""
+    from huggingface_hub.errors import EntryNotFoundError
+
+    if state.version == version:
+        return state.manifest_sha
+    if version not in state.tags:
+        return None
+    try:
+        return sha256(download_file(api, repo_id, MANIFEST, state.tags[version], cache))
+    except EntryNotFoundError:
+        return "none (no manifest.json)"
 
 
 def local_files(version_dir: Path) -> dict[str, int]:
@@ -100,9 +118,13 @@ def local_files(version_dir: Path) -> dict[str, int]:
             if p.is_file() and not hub_added(name := p.relative_to(version_dir).as_posix())}
 
 
-def parent_problem(state: HubState, version: str, parent: str | None) -> str | None:
-    """Why publishing `version` (whose parent is `parent`) over `state` would damage the dataset, or None."""
+def parent_problem(state: HubState, version: str, parent: str | None, replaces: str | None = None) -> str | None:
+    """Why publishing `version` (whose parent is `parent`) over `state` would damage the dataset, or None.
+    `replaces` (--as-new-version): the version name this one is renamed from; a Hub holding that name
+    with the same parent holds a sibling of this version, which it may replace."""
     if not state.exists or state.empty:
+        return None
+    if replaces is not None and state.version == replaces and state.parent == parent:
         return None
     if state.version is None:
         return "the repository holds files but no paperset manifest.json (--force replaces them)"
@@ -112,9 +134,11 @@ def parent_problem(state: HubState, version: str, parent: str | None) -> str | N
             f": publishing would replace a dataset this version does not continue (pull it first, or --force)")
 
 
-def publish(version_dir: Path, target: str, *, upload: bool, force: bool = False, private: bool = False) -> list[str]:
+def publish(version_dir: Path, target: str, *, upload: bool, force: bool = False, private: bool = False,
+            as_new_version: bool = False) -> list[str]:
     """Publish (or, without `upload`, say how it would publish) a verified version to the Hub; the lines to
-    print. PackagerError with one line when it cannot or must not."""
+    print. PackagerError with one line when it cannot or must not. `as_new_version`: when the Hub holds
+    another dataset under this version's name, publish a renamed copy (packager/rename.py) instead."""
     repo_id = parse_target(target)
     found = problems(version_dir)
     if found:
@@ -126,44 +150,48 @@ def publish(version_dir: Path, target: str, *, upload: bool, force: bool = False
     token = get_token()
     if upload and not token:
         raise PackagerError("no Hugging Face token: set HF_TOKEN or log in with `hf auth login`")
-    api = _api(token)
+    api = api_client(token)
     with tempfile.TemporaryDirectory(prefix="paperset-hub-") as cache:
         try:
             return _publish(api, repo_id, target, version_dir, version, parent, Path(cache),
-                            upload=upload, force=force, private=private)
-        except _hub_errors() as exc:
-            raise PackagerError(f"the Hub at {api.endpoint} answered: {_one_line(exc)}") from None
+                            upload=upload, force=force, private=private, as_new_version=as_new_version)
+        except hub_errors() as exc:
+            raise PackagerError(f"the Hub at {api.endpoint} answered: {one_line(exc)}") from None
 
 
 def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: str, parent: str | None,
-             cache: Path, *, upload: bool, force: bool, private: bool) -> list[str]:
+             cache: Path, *, upload: bool, force: bool, private: bool, as_new_version: bool = False,
+             replaces: str | None = None) -> list[str]:
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     state = hub_state(api, repo_id, cache)
     mine = local_files(version_dir)
     stale = sorted(state.files.keys() - mine.keys() - HUB_ONLY)
     message = f"paperset {version}"
-    if state.version == version:
+    ours, held = sha256(version_dir / MANIFEST), held_manifest(api, repo_id, state, version, cache)
+    if state.version == version and held == ours:
         if upload:
             api.create_tag(repo_id, tag=version, revision=state.sha, repo_type="dataset", exist_ok=True)
         return [f"{target} already holds {version} (commit {state.sha}): nothing to upload"]
     if private and state.exists and state.private is False:
         raise PackagerError(f"refused: {target} exists and is public; --private only makes a new repository private "
                             "(change its visibility on the Hub)")
-    problem = parent_problem(state, version, parent)
+    problem = parent_problem(state, version, parent, replaces)
+    if held is not None and held != ours:
+        clash = (f"the Hub holds a different {version} (manifest sha256 {held}) than {version_dir} (manifest sha256 "
+                 f"{ours})")
+        if as_new_version:
+            return _publish_renamed(api, repo_id, target, version_dir, state, clash, cache, upload=upload,
+                                    force=force, private=private)
+        if not force and (problem is None or state.version == version):
+            raise PackagerError(f"refused: {clash}: a version name stands for one dataset (--as-new-version "
+                                "publishes this one under the next free name, --force replaces it)")
     if problem is None and version in state.tags:
         problem = f"the tag {version} already exists on the Hub (commit {state.tags[version]}) (--force moves it)"
     if problem and not force:
         raise PackagerError(f"refused: {problem}")
-    held = (f"the Hub holds {state.version or 'no version'} (commit {state.sha})" if state.exists
-            else "the repository does not exist yet: it would be created" + (" (private)" if private else ""))
     if not upload:
-        lines = [f"would upload {version_dir} to {target} ({message}); pass --upload to do it", f"  {held}"]
-        lines += [f"  add     {path}  {size:,} bytes" for path, size in mine.items()]
-        lines += [f"  delete  {path}  {state.files[path]:,} bytes" for path in stale]
-        lines.append(f"  {len(mine)} files, {sum(mine.values()):,} bytes; {len(stale)} deleted; then tag {version}"
-                     + (" (forced over the parent check)" if problem else ""))
-        return lines
+        return _dry_run(state, version_dir, target, version, mine, stale, forced=bool(problem), private=private)
     if not state.exists:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         state = hub_state(api, repo_id, cache)
@@ -181,50 +209,45 @@ def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: st
             f"{len(stale)} deleted" + (", forced over the parent check" if problem else "")]
 
 
-def pull(target: str, root: Path, name: str | None = None, revision: str | None = None) -> list[str]:
-    """Download a published version (main, or a tag/commit) into ROOT/NAME/<version>, check it against its
-    manifest, make it LATEST and restore the dedupe index from it; the lines to print."""
+def _dry_run(state: HubState, version_dir: Path, target: str, version: str, mine: dict[str, int], stale: list[str],
+             *, forced: bool, private: bool) -> list[str]:
+    """What publishing would do: what the Hub holds, every file added (with its size) or deleted, the tag."""
+    held = (f"the Hub holds {state.version or 'no version'} (commit {state.sha})" if state.exists
+            else "the repository does not exist yet: it would be created" + (" (private)" if private else ""))
+    lines = [f"would upload {version_dir} to {target} (paperset {version}); pass --upload to do it", f"  {held}"]
+    lines += [f"  add     {path}  {size:,} bytes" for path, size in mine.items()]
+    lines += [f"  delete  {path}  {state.files[path]:,} bytes" for path in stale]
+    return [*lines, f"  {len(mine)} files, {sum(mine.values()):,} bytes; {len(stale)} deleted; then tag {version}"
+            + (" (forced over the parent check)" if forced else "")]
+
+
+def _dataset_lock(folder: Path) -> AbstractContextManager[None]:
+    """The dataset's lock when `folder` is a dataset (it has LATEST), else nothing to hold."""
     from packager.lock import dataset_lock
 
-    repo_id = parse_target(target)
-    dataset = check_target(root, name or repo_id.split("/")[1])
-    api = _api()
-    with dataset_lock(dataset), tempfile.TemporaryDirectory(prefix="paperset-hub-") as cache:
-        try:
-            return _pull(api, repo_id, target, dataset, revision or "main", Path(cache))
-        except _hub_errors() as exc:
-            raise PackagerError(f"the Hub at {api.endpoint} answered: {_one_line(exc)}") from None
+    return dataset_lock(folder) if (folder / LATEST).is_file() else nullcontext()
 
 
-def _pull(api: Any, repo_id: str, target: str, dataset: Path, revision: str, cache: Path) -> list[str]:
-    state = hub_state(api, repo_id, cache, revision)
-    if not state.exists:
-        raise PackagerError(f"{target} does not exist (or the token cannot read it)")
-    if state.version is None or state.sha is None:
-        raise PackagerError(f"{target} at {revision} holds no paperset manifest.json")
-    version = state.version
-    final = dataset / version
-    if final.exists():
-        found = problems(final)
-        if found:
-            raise PackagerError(f"{final} exists and does not verify: {found}")
-    else:
-        manifest = json.loads(_download(api, repo_id, MANIFEST, state.sha, cache).read_text(encoding="utf-8"))
-        tmp = dataset / f".tmp-pull-{os.getpid()}-{time.monotonic_ns()}"
-        try:
-            for path in [MANIFEST, *manifest.get("files", {})]:
-                destination = tmp / path
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(_download(api, repo_id, path, state.sha, cache), destination)
-            found = problems(tmp)
-            if found:
-                raise PackagerError(f"the copy of {version} from {target} does not verify: {found}")
-            Path(tmp).rename(final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    before = (dataset / LATEST).read_text(encoding="utf-8").strip() if (dataset / LATEST).exists() else None
-    write_latest(dataset, version)
-    lines = [f"pulled {version} from {target} (commit {state.sha}) into {final}; LATEST was {before or 'unset'}"]
-    if (final / "dedupe-index").is_dir():
-        lines.append(f"the next run starts from its near-dup index {final / 'dedupe-index'}")
-    return lines
+def _publish_renamed(api: Any, repo_id: str, target: str, version_dir: Path, state: HubState, clash: str,
+                     cache: Path, *, upload: bool, force: bool, private: bool) -> list[str]:
+    """--as-new-version: publish a renamed copy of the version (written beside it; a dry run writes it in
+    a temporary folder) under the next name the Hub and the folder do not hold; LATEST follows."""
+    from packager import rename
+
+    manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+    folder, version, parent = version_dir.resolve().parent, manifest["version"], manifest.get("parent")
+    taken = {*state.tags, state.version or "", *(p.name for p in folder.iterdir())}
+    with _dataset_lock(folder) if upload else nullcontext():
+        copy = rename.earlier_copy(folder, sha256(version_dir / MANIFEST))
+        new = copy.name if copy else rename.next_free_name(version, taken)
+        if copy is None and upload:
+            copy = rename.renamed_copy(version_dir, new, folder)
+    head = f"{clash}: " + ("published" if upload else "would publish it") + f" as {new}, a renamed copy {folder / new}"
+    with tempfile.TemporaryDirectory(prefix="paperset-rename-") as scratch:
+        lines = _publish(api, repo_id, target, copy or rename.renamed_copy(version_dir, new, Path(scratch)), new,
+                         parent, cache, upload=upload, force=force, private=private, replaces=version)
+    if not upload:
+        return [head, *lines[1:]]
+    with _dataset_lock(folder):
+        moved = rename.adopt(folder, version, new)
+    return [head, *lines] + ([f"{folder / LATEST} now names {new}"] if moved else [])

@@ -8,13 +8,14 @@ import shutil
 from pathlib import Path
 
 from packager.errors import PackagerError
-from packager.manifest import problems
+from packager.manifest import MANIFEST, problems, sha256
 from packager.parent import write_latest
 
 
 def publish_to_folder(version_dir: Path, target: Path) -> Path:
     """Copy the version under `target/<version>` (through a hidden temporary folder and a rename), then
-    point `target/LATEST` at it. An existing copy of the same version is checked, never overwritten."""
+    point `target/LATEST` at it. An existing copy of the same version is checked, never overwritten; one
+    of another dataset under the same name (another manifest) is a refusal."""
     found = problems(version_dir)
     if found:
         raise PackagerError(f"{version_dir} does not verify: {found}")
@@ -23,6 +24,10 @@ def publish_to_folder(version_dir: Path, target: Path) -> Path:
     if final.exists():
         if problems(final):
             raise PackagerError(f"{final} exists and does not verify: {problems(final)}")
+        theirs, ours = sha256(final / MANIFEST), sha256(version_dir / MANIFEST)
+        if theirs != ours:
+            raise PackagerError(f"refused: {final} holds a different {final.name} (manifest sha256 {theirs}) than "
+                                f"{version_dir} (manifest sha256 {ours})")
     else:
         tmp = target / f".tmp-{version_dir.name}-{os.getpid()}"
         shutil.copytree(version_dir, tmp)

@@ -116,7 +116,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
                 print(f"paperset publish: {exc}", file=sys.stderr)
                 return 2
             print("\n".join(hub.publish(args.version_dir, target, upload=args.upload, force=args.force,
-                                        private=args.private)))
+                                        private=args.private, as_new_version=args.as_new_version)))
         else:
             print(f"published {publish_to_folder(args.version_dir, Path(target))}")
     except PackagerError as exc:
@@ -130,7 +130,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from packager import hub
+    from packager import hub, hub_pull
     from packager.lock import DatasetLocked
 
     try:
@@ -139,7 +139,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
         print(f"paperset pull: {exc}", file=sys.stderr)
         return 2
     try:
-        print("\n".join(hub.pull(args.source, args.out, args.name, args.revision)))
+        print("\n".join(hub_pull.pull(args.source, args.out, args.name, args.revision)))
     except (PackagerError, DatasetLocked) as exc:
         print(f"paperset pull: {exc}", file=sys.stderr)
         return 1
@@ -169,8 +169,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     pub.add_argument("--to", help="the same as TARGET (kept for scripts)")
     pub.add_argument("--upload", action="store_true", help="really upload to the Hub (HF_TOKEN); else a dry run")
     pub.add_argument("--force", action="store_true",
-                     help="upload even when the Hub does not hold this version's parent")
+                     help="upload even when the Hub does not hold this version's parent (or holds another "
+                          "dataset under this version's name: it is replaced, the tag moved)")
     pub.add_argument("--private", action="store_true", help="create the Hub repository private")
+    pub.add_argument("--as-new-version", action="store_true",
+                     help="when the Hub holds another dataset under this version's name, publish a renamed copy "
+                          "under the next free name (else refused, exit 1)")
     pub.set_defaults(handler=cmd_publish)
     pull = sub.add_parser("pull", help="bring a version published on the Hub back as the local LATEST")
     pull.add_argument("source", help="hf://datasets/OWNER/NAME")
