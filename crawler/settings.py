@@ -9,12 +9,14 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # --- the site ----------------------------------------------------------------------------------
 # The site to crawl (`--base-url` wins): http or https with a host; only its host is ever contacted.
 PAPERSET_BASE_URL = "https://huggingface.co"
-# Who runs the crawler, put into the User-Agent (also from the environment variable of that name).
-PAPERSET_CONTACT = "https://github.com/paperset/paperset"
+# Who runs the crawler: a URL or mailto: where the site's operators reach you, put into the User-Agent
+# (also from the environment variable of that name). Empty: the project's home if its installed metadata
+# names one ([project.urls]), else none; a crawl of a site not on this machine then warns.
+PAPERSET_CONTACT = ""
 
 # --- politeness ---------------------------------------------------------------------------------
 # Identify, obey robots.txt, few requests at a time, and slow down when the site does.
-USER_AGENT = f"paperset/0.1 (+{PAPERSET_CONTACT})"
+USER_AGENT = "paperset/0.1"  # the contact is added by paperset.contact
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from packager import manifest
 from packager.schema import OBSERVATIONS, PAPERS
+from spool.identity import project_home
 
 if TYPE_CHECKING:
     from packager.changes import ChangeLog
@@ -226,7 +227,7 @@ def context(name: str, version: str, parent: str | None, stats: FoldStats, metas
         return {k[len(prefix):]: v for k, v in sorted(totals.items()) if k.startswith(prefix)}
 
     return {
-        "name": name, "version": version, "parent": parent, "created_at": created_at,
+        "name": name, "version": version, "parent": parent, "created_at": created_at, "home": project_home(),
         "forced": [escape_md(reason) for reason in forced],
         "rows": {"papers": stats.papers, "observations": stats.observations},
         "size_category": size_category(stats.papers),

@@ -26,6 +26,7 @@ from spool.redact import redact
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl listings and write accepted entries as JSON lines to --out."""
     from crawler.dedup.index import IndexUnreadable
+    from paperset.contact import warn_without_contact
     from paperset.crawl import crawl_settings, run_crawl
 
     job = crawl_job(args, args.out)
@@ -33,7 +34,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         check_base_url_arg(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
-        crawl_settings(job)  # every setting's type and range checked before anything runs
+        settings = crawl_settings(job)  # every setting's type and range checked before anything runs
     except ValueError as exc:
         print(f"paperset crawl: {redact(str(exc))}", file=sys.stderr)
         return 2
@@ -41,6 +42,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
               file=sys.stderr)
         return 2
+    warn_without_contact("crawl", settings, args.base_url)
     started = time.monotonic()
     try:
         stats = run_crawl(job)

@@ -45,12 +45,13 @@ def project_settings() -> Settings:
 
 
 def with_contact(settings: Settings) -> None:
-    """Put the configured PAPERSET_CONTACT into the default User-Agent (an explicit USER_AGENT wins)."""
-    from crawler import settings as defaults
+    """Put the configured PAPERSET_CONTACT (else the project's home, if any) into the default User-Agent
+    (an explicit USER_AGENT wins)."""
+    from paperset.contact import user_agent
+    from spool.identity import project_home
 
     if settings.getpriority("USER_AGENT") == SETTINGS_PRIORITIES["project"]:
-        agent = defaults.USER_AGENT.replace(defaults.PAPERSET_CONTACT, settings.get("PAPERSET_CONTACT"))
-        settings.set("USER_AGENT", agent, priority="project")
+        settings.set("USER_AGENT", user_agent(settings.get("PAPERSET_CONTACT"), project_home()), priority="project")
 
 
 @dataclass

@@ -74,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         if args.plan:
             return print_plan(args, listings)
+        from paperset.contact import warn_without_contact
         from paperset.crawl import crawl_settings
         from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
@@ -90,6 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.workers is not None and not redis_url(args):
             print("paperset run: --workers needs --redis URL (or PAPERSET_REDIS_URL)", file=sys.stderr)
             return 2
+        warn_without_contact("run", settings, args.base_url)
         with dataset_lock(dataset_path(args.out, args.name), wait=args.wait):
             outcome = crawl_and_package(crawl_job(args, None), args.out, args.name,
                                         recrawl_days=args.recrawl_days, force=args.force,

@@ -33,7 +33,7 @@ Read from the environment, not from Scrapy settings:
 
 | variable | default | meaning |
 |---|---|---|
-| `PAPERSET_CONTACT` | unset | the contact put into the `User-Agent` (a scheduler's environment is where an operator puts it; `-s PAPERSET_CONTACT=...` wins) |
+| `PAPERSET_CONTACT` | unset | the contact put into the `User-Agent` (a scheduler's environment is where an operator puts it; `-s PAPERSET_CONTACT=...` wins); unset, `paperset crawl` and `paperset run` of a site not on this machine warn once |
 | `PAPERSET_CHROMIUM` | unset | the Chromium executable to use (else `chromium` on the PATH, else Playwright's own download) |
 | `PAPERSET_REDIS_URL` | unset | the Redis of `worker`, and of `run --workers N`, when `--redis` is not given (keeps a password out of the process list); without `--redis` or `--workers` a run stays in one process |
 """
