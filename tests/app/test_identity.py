@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,39 @@ def test_a_crawl_of_a_site_not_on_this_machine_warns_once(tmp_path) -> None:
     local = paperset("crawl", "--base-url", "http://127.0.0.1:1", "--day", "2024-01-01", "--out",
                      str(tmp_path / "c.jsonl"))
     assert local.returncode == 1 and "operator contact" not in local.stderr
+    run = paperset("run", "--base-url", base, "--day", "2024-01-01", "--out", str(tmp_path / "data"), "--name", "ds",
+                   "--yes")
+    assert run.returncode == 1
+    assert [line for line in run.stderr.splitlines() if "operator contact" in line] == [
+        f"paperset run: {WARNING.format(base=base)}"]
+
+
+def agents_seen(tmp_path: Path, home_in_metadata: Path | None) -> set[str]:
+    """The User-Agents of a crawl's requests, as a server on loopback receives them (it answers 404)."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("User-Agent", ""))
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        paperset("crawl", "--base-url", f"http://127.0.0.1:{server.server_address[1]}", "--day", "2024-01-01",
+                 "--out", str(tmp_path / "crawl.jsonl"), home_in_metadata=home_in_metadata)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen
+    return set(seen)
+
+
+def test_the_user_agent_names_the_home_only_when_the_metadata_does(tmp_path) -> None:
+    assert agents_seen(tmp_path / "plain", None) == {"paperset/0.1"}
+    assert agents_seen(tmp_path / "homed", tmp_path / "meta") == {f"paperset/0.1 (+{HOME})"}
