@@ -14,7 +14,7 @@ from typing import Any
 from packager.build import check_target
 from packager.errors import PackagerError
 from packager.hub import api_client, download_file, hub_errors, hub_state, one_line, parse_target
-from packager.manifest import MANIFEST, problems
+from packager.manifest import MANIFEST, problems, sha256
 from packager.parent import LATEST, write_latest
 
 
@@ -45,6 +45,10 @@ def _pull(api: Any, repo_id: str, target: str, dataset: Path, revision: str, cac
         found = problems(final)
         if found:
             raise PackagerError(f"{final} exists and does not verify: {found}")
+        if sha256(final / MANIFEST) != state.manifest_sha:
+            raise PackagerError(f"refused: {final} holds a different {version} (manifest sha256 "
+                                f"{sha256(final / MANIFEST)}) than {target} at {revision} (manifest sha256 "
+                                f"{state.manifest_sha}): nothing pulled")
     else:
         manifest = json.loads(download_file(api, repo_id, MANIFEST, state.sha, cache).read_text(encoding="utf-8"))
         tmp = dataset / f".tmp-pull-{os.getpid()}-{time.monotonic_ns()}"

@@ -88,9 +88,9 @@ def record(folder: Path, *, version: str, parent: str | None, created_at: str, r
 
 
 def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
-    """sha256 and size of every file under the folder except the manifest itself."""
-    return {str(p.relative_to(folder)): {"sha256": sha256(p), "bytes": p.stat().st_size}
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+    """sha256 and size of every file under the folder except the manifest itself (at its root)."""
+    files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in files.items() if name != MANIFEST}
 
 
 def problems(folder: Path) -> list[str]:

@@ -46,6 +46,14 @@ def test_another_dataset_under_the_name_on_main_is_refused(tmp_path, corpus_path
         assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", refusal(first, other))
     assert len(repo.commits) == 2 and repo.tags == {first.name: repo.head.sha}
     assert len(posts(hub, "commit/")) == 1
+    # Nor does a pull keep a local version of that name with another manifest while saying it pulled.
+    before, kept = (other.parent / "LATEST").read_text(), files_of(other)
+    pulled = paperset(hub, home, "pull", TARGET, "--out", str(other.parent.parent), "--name", "ds")
+    assert (pulled.returncode, pulled.stdout) == (1, "")
+    assert pulled.stderr == (f"paperset pull: refused: {other} holds a different {other.name} (manifest sha256 "
+                             f"{sha256(other / 'manifest.json')}) than {TARGET} at main (manifest sha256 "
+                             f"{sha256(first / 'manifest.json')}): nothing pulled\n")
+    assert (other.parent / "LATEST").read_text() == before and files_of(other) == kept
     # --force replaces it (as it moves a tag): the Hub then holds the other dataset under that name.
     forced = paperset(hub, home, "publish", str(other), TARGET, "--upload", "--force")
     assert forced.returncode == 0, forced.stderr
