@@ -50,7 +50,7 @@ def handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
                 status, headers, body = fault.status, {"Content-Type": "text/plain"}, f"fault {fault.status}".encode()
             elif fault is not None and fault.action == "redirect":
                 status, headers, body = fault.status if 300 <= fault.status < 400 else 302, \
-                    {"Location": fault.location}, b""
+                    {"Location": fault.location or self.path}, b""
             else:
                 status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
                 if fault is not None and fault.action == "replace":

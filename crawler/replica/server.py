@@ -41,7 +41,8 @@ class Fault:
     Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
     reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
     `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
-    relative location stays on this server), `replace` (the normal answer with `old` replaced by `new`
+    relative location stays on this server; no location: the request's own path and query, a page
+    redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
     in its body: poisoned items).
     """
 

@@ -1,0 +1,96 @@
+"""The fault suite, round two (#23): listings of every kind settled by one rule, a slow or resetting API
+that is not a dead site, garbage-typed values counted. Each a whole `paperset run` on the fault replica."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crawler.replica.server import ReplicaServer
+
+from ..conftest import run_paperset
+
+pytestmark = pytest.mark.slow  # whole `paperset` runs against the replica, seconds each (docs/testing.md)
+
+FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1")
+EVERY_KIND = ("--day", "2025-02-03", "--week", "2025-W06", "--month", "2025-02", "--search", "Seeker",
+              "--trending")
+
+
+def run(server: ReplicaServer, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_paperset("run", "--base-url", server.base_url, "--out", str(root), "--json", *FAST, *args)
+
+
+def outcome(result: subprocess.CompletedProcess[str]) -> dict:
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    record = json.loads(lines[0])
+    assert record["exit_code"] == result.returncode
+    return record
+
+
+def coverage(record: dict) -> dict[str, tuple[str, str | None]]:
+    return {r["kind"]: (r["status"], r["reason"]) for r in record["crawl"]["coverage"]}
+
+
+def published(root: Path) -> list[str]:
+    folder = root / "hf-papers"
+    return sorted(p.name for p in folder.iterdir() if p.name[0].isdigit()) if folder.is_dir() else []
+
+
+# --- one settling rule for every kind ------------------------------------------------------------
+
+@pytest.mark.parametrize("fetch", ["auto", "page"])
+def test_pages_redirecting_to_themselves_leave_every_kind_incomplete(tmp_path, fetch) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/", "status", status=404)
+        server.add_fault(r"^/papers(\?q=|/week/|/month/|/trending)", "redirect")  # to itself
+        result = run(server, tmp_path, *EVERY_KIND, "--fetch", fetch)
+    record = outcome(result)
+    assert result.returncode == 5 and record["outcome"] == "incomplete", result.stderr[-2000:]
+    assert coverage(record) == {"day": ("complete", None), "week": ("incomplete", "redirect_loop"),
+                                "month": ("incomplete", "redirect_loop"), "search": ("incomplete", "redirect_loop"),
+                                "trending": ("incomplete", "redirect_loop")}
+    assert published(tmp_path) == []
+
+
+def test_pages_sent_to_the_latest_day_are_empty_only_for_periods(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/", "status", status=404)
+        latest = f"/papers/date/{server.site.latest_day}"
+        server.add_fault(r"^/papers(\?q=|/week/|/month/|/trending)", "redirect", location=latest)
+        result = run(server, tmp_path, *EVERY_KIND, "--fetch", "page")
+    record = outcome(result)
+    assert result.returncode == 5 and record["outcome"] == "incomplete", result.stderr[-2000:]
+    assert coverage(record) == {"day": ("complete", None), "week": ("empty", "no_papers"),
+                                "month": ("empty", "no_papers"), "search": ("incomplete", "unexpected_redirect"),
+                                "trending": ("incomplete", "unexpected_redirect")}
+
+
+def test_empty_api_answers_are_each_kinds_nothing_here(tmp_path) -> None:
+    with ReplicaServer() as server:
+        result = run(server, tmp_path, "--day", "2025-02-03", "--week", "2024-W06", "--month", "2024-02",
+                     "--search", "no paper has this phrase", "--fetch", "api")
+    record = outcome(result)
+    assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
+    assert coverage(record) == {"day": ("complete", None), "week": ("empty", "no_papers"),
+                                "month": ("empty", "no_papers"), "search": ("empty", "no_results")}
+    assert record["crawl"]["listings"] == {"no_papers": 2, "no_results": 1}
+
+
+@pytest.mark.browser
+def test_the_browser_path_settles_by_the_same_rule(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/papers\?q=", "redirect")  # to itself: Chromium gives up on the loop
+        # 2025-02-15 has no papers: the site sends its page to the latest day, which the browser follows.
+        result = run(server, tmp_path, "--day", "2025-02-15", "--day", "2025-02-03", "--search", "Seeker",
+                     "--fetch", "browser")
+    record = outcome(result)
+    assert result.returncode == 5 and record["outcome"] == "incomplete", result.stderr[-2000:]
+    settled = {r["key"]: (r["status"], r["reason"]) for r in record["crawl"]["coverage"]}
+    assert settled == {"2025-02-03": ("complete", None), "2025-02-15": ("empty", "no_papers"),
+                       "Seeker": ("incomplete", "browser: " + settled["Seeker"][1].removeprefix("browser: "))}
+    assert published(tmp_path) == []
