@@ -66,7 +66,21 @@ def handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.reset()
                 return
+            if fault is not None and fault.action == "trickle":
+                self.trickle(body, fault.seconds or 0.5)
+                return
             self.wfile.write(body)
+
+        def trickle(self, body: bytes, every: float) -> None:
+            """Send the body one byte every `every` seconds, until done or the client hangs up."""
+            for i in range(len(body)):
+                try:
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    self.close_connection = True
+                    return
+                time.sleep(every)
 
         def reset(self) -> None:
             """Drop the connection with a TCP reset (SO_LINGER 0), nothing more sent."""

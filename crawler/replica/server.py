@@ -30,7 +30,7 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 _KINDS = {"date": "day", "week": "week", "month": "month"}
 
 
-FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace")
+FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle")
 
 
 @dataclass
@@ -43,7 +43,8 @@ class Fault:
     `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
     relative location stays on this server; no location: the request's own path and query, a page
     redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
-    in its body: poisoned items).
+    in its body: poisoned items), `trickle` (the headers at once, then the body one byte every `seconds`,
+    0.5 when not given: a slow answer, not a dead site).
     """
 
     pattern: str

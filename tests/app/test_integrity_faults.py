@@ -4,6 +4,7 @@ that is not a dead site, garbage-typed values counted. Each a whole `paperset ru
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -94,3 +95,51 @@ def test_the_browser_path_settles_by_the_same_rule(tmp_path) -> None:
     assert settled == {"2025-02-03": ("complete", None), "2025-02-15": ("empty", "no_papers"),
                        "Seeker": ("incomplete", "browser: " + settled["Seeker"][1].removeprefix("browser: "))}
     assert published(tmp_path) == []
+
+
+# --- a slow or resetting API is not a dead site ---------------------------------------------------
+
+SLOW = ("--range", "2025-02-03:2025-02-07", "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=3")
+
+
+@pytest.mark.parametrize(("fetch", "code", "settled", "paths"), [
+    ("auto", 0, ("complete", None), {"api": 4, "page": 1}),
+    ("api", 5, ("incomplete", "api: downloadtimeouterror"), {"api": 4}),
+])
+def test_one_trickling_api_answer_ends_only_its_listing(tmp_path, fetch, code, settled, paths) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/daily_papers\?date=2025-02-04&", "trickle", seconds=0.5)
+        result = run(server, tmp_path, *SLOW, "--fetch", fetch)
+        trickled = [p for _, p, _ in server.requests if p.startswith("/api/daily_papers?date=2025-02-04&")]
+    record = outcome(result)
+    assert result.returncode == code, result.stderr[-2000:]
+    assert record["crawl"]["finish_reason"] == "finished"
+    assert {r["key"]: (r["status"], r["reason"]) for r in record["crawl"]["coverage"]}["2025-02-04"] == settled
+    assert record["crawl"]["fetch_paths"] == paths
+    # Not asked again: a second ask would trickle as slowly.
+    assert len(trickled) == 1
+    meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
+    assert meta["stats"]["paperset/body/failed"] == 1 and "paperset/connection/failures" not in meta["stats"]
+
+
+@pytest.mark.parametrize("action", ["truncate", "reset"])
+def test_every_api_answer_reset_falls_back_to_the_pages(tmp_path, action) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/", action)  # truncate: mid-body; reset: before any header
+        result = run(server, tmp_path, *SLOW)
+    record = outcome(result)
+    assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
+    assert record["crawl"]["fetch_paths"] == {"page": 5}
+    assert {r["status"] for r in record["crawl"]["coverage"]} == {"complete"}
+    assert record["papers"] == 47  # 2025-02-03 to 2025-02-07, as without the fault
+
+
+def test_a_site_dying_after_it_answered_still_fails_as_unreachable(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/(api|papers)", "reset")  # robots.txt answers, nothing else does
+        result = run(server, tmp_path, *SLOW)
+    record = outcome(result)
+    assert result.returncode == 1 and record["crawl"]["finish_reason"] == "site_unreachable"
+    # Every API request failed (retries too), then the pages: more than PAPERSET_UNREACHABLE_AFTER in a row.
+    assert re.search(r"is unreachable: \d+ connections failed in a row: nothing published$", record["reasons"][0])
+    assert record["crawl"]["fetch_paths"] == {} and published(tmp_path) == []
