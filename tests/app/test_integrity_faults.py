@@ -143,3 +143,38 @@ def test_a_site_dying_after_it_answered_still_fails_as_unreachable(tmp_path) -> 
     # Every API request failed (retries too), then the pages: more than PAPERSET_UNREACHABLE_AFTER in a row.
     assert re.search(r"is unreachable: \d+ connections failed in a row: nothing published$", record["reasons"][0])
     assert record["crawl"]["fetch_paths"] == {} and published(tmp_path) == []
+
+
+# --- garbage-typed values: one policy, counted by field and reason ---------------------------------
+
+GARBLED = [{"paper.upvotes": True}, {"numComments": 3.5}, {"paper.authors": "Ada Lovelace, Alan Turing"},
+           {"paper.organization": ["Org A", "Org B"]}, {"paper.upvotes": "12", "numComments": 2.0},
+           {"paper.title": 12, "title": 12}, {"paper.upvotes": -3}]
+
+
+@pytest.mark.parametrize("fetch", ["api", "page"])
+def test_garbage_typed_values_are_nulled_or_rejected_and_counted_by_field(tmp_path, fetch) -> None:
+    day = "2025-02-07"
+    with ReplicaServer() as server:
+        ids = [row["paper"]["id"] for row in server.site.listings["day", day]]
+        server.add_fault(rf"^(/api/daily_papers\?date={day}&|/papers/date/{day}$)", "garble", items=GARBLED)
+        result = run(server, tmp_path, "--day", day, "--fetch", fetch)
+    record = outcome(result)
+    assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
+    bad = {"upvotes/bool": 1, "num_comments/fraction": 1, "authors/not_a_list": 1, "organization/not_text": 1,
+           "title/not_text": 1, "upvotes/negative": 1}
+    assert record["crawl"]["bad_values"] == dict(sorted(bad.items()))
+    assert record["crawl"]["dropped"] == {"bad_count": 1, "bad_type": 1}
+    assert record["papers"] == len(ids) - 2
+    state = json.loads((Path(record["crawl"]["run"]) / "run.json").read_text())
+    assert (state["bad_values"], state["dropped"]) == (record["crawl"]["bad_values"], record["crawl"]["dropped"])
+    rejects = [json.loads(line) for line in (Path(record["crawl"]["run"]) / "rejects.jsonl").read_text().splitlines()]
+    assert sorted((r["entry"]["paper_id"], r["reason"]) for r in rejects) == sorted(
+        [(ids[5], "bad_type"), (ids[6], "bad_count")])
+    assert "bad values      " in result.stderr
+    import pyarrow.parquet as pq
+
+    papers = {row["paper_id"]: row for row in pq.read_table(Path(record["path"]) / "papers").to_pylist()}
+    assert papers[ids[0]]["upvotes"] is None and papers[ids[1]]["num_comments"] is None
+    assert papers[ids[2]]["authors"] is None and papers[ids[3]]["organization"] is None
+    assert (papers[ids[4]]["upvotes"], papers[ids[4]]["num_comments"]) == (12, 2)
