@@ -105,15 +105,20 @@ def judge(listing: Listing, answer: Answer) -> tuple[str, str | None]:
 class Coverage:
     """The outcome of every listing asked for: `settle` records one (the first complete or empty
     outcome wins over a later failure of a duplicate request; an incomplete one is replaced when the
-    listing later completes)."""
+    listing later completes). A listing found during the crawl (a paper's `details`) is reported once
+    settled: the spider settles a paper's details only when they end incomplete."""
 
     def __init__(self, listings: Iterable[Listing]) -> None:
         self.listings = list(listings)
+        self.planned = set(self.listings)
         self.outcomes: dict[Listing, tuple[str, str | None]] = {}
 
     def settle(self, listing: Listing, status: str, reason: str | None = None) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown listing status {status!r}")
+        if listing not in self.planned:
+            self.planned.add(listing)
+            self.listings.append(listing)
         before = self.outcomes.get(listing)
         if before is not None and before[0] != INCOMPLETE and status == INCOMPLETE:
             return

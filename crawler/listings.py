@@ -22,7 +22,8 @@ EMPTY_ANSWER = {"day": "no_papers", "week": "no_papers", "month": "no_papers", "
 @dataclass(frozen=True, order=True)
 class Listing:
     """One listing to crawl: `kind` is day, week, month, search or trending; `key` is its date, ISO
-    week, month, query, or `trending`."""
+    week, month, query, or `trending`. A paper's details (`--details`) are the listing `details` keyed
+    by the paper id: settled by the same rule, reported when they end incomplete."""
 
     kind: str
     key: str
@@ -33,6 +34,8 @@ class Listing:
             return f"/papers?q={quote(self.key)}"
         if self.kind == "trending":
             return "/papers/trending"
+        if self.kind == "details":
+            return f"/papers/{self.key}"
         return f"/papers/{'date' if self.kind == 'day' else self.kind}/{self.key}"
 
     @property
@@ -70,6 +73,8 @@ class Listing:
             return f"/api/papers/search?q={quote(self.key)}"
         if self.kind == "trending":
             return None
+        if self.kind == "details":
+            return f"/api/papers/{self.key}"
         param = "date" if self.kind == "day" else self.kind
         return f"/api/daily_papers?{param}={self.key}"
 

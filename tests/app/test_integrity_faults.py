@@ -178,3 +178,28 @@ def test_garbage_typed_values_are_nulled_or_rejected_and_counted_by_field(tmp_pa
     assert papers[ids[0]]["upvotes"] is None and papers[ids[1]]["num_comments"] is None
     assert papers[ids[2]]["authors"] is None and papers[ids[3]]["organization"] is None
     assert (papers[ids[4]]["upvotes"], papers[ids[4]]["num_comments"]) == (12, 2)
+
+
+# --- details: settled by the same rule --------------------------------------------------------------
+
+def test_paper_details_that_never_come_leave_the_run_incomplete_and_the_next_run_asks_only_them(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/papers/\d", "status", status=404)
+        server.add_fault(r"^/papers/\d{4}\.\d+$", "redirect")  # each paper page redirects to itself
+        first = run(server, tmp_path, "--day", "2025-02-03", "--details")
+        assert published(tmp_path) == []
+        server.faults.clear()
+        seen = len(server.requests)
+        second = run(server, tmp_path, "--day", "2025-02-03", "--details")
+        again = sorted(path for _, path, _ in server.requests[seen:])
+    record = outcome(first)
+    assert first.returncode == 5 and record["outcome"] == "incomplete", first.stderr[-2000:]
+    assert record["crawl"]["coverage"][0] == {"kind": "day", "key": "2025-02-03", "status": "complete",
+                                              "reason": None}
+    missing = record["crawl"]["coverage"][1:]
+    assert len(missing) == 4 and {(r["kind"], r["status"], r["reason"]) for r in missing} == {
+        ("details", "incomplete", "redirect_loop")}
+    record = outcome(second)
+    assert second.returncode == 0 and record["outcome"] == "published", second.stderr[-2000:]
+    # Only the paper pages left incomplete (their API answers were done: a 404 that led to the page).
+    assert again == sorted(["/robots.txt", *(f"/papers/{r['key']}" for r in missing)])

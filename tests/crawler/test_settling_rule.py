@@ -68,3 +68,13 @@ def test_the_same_listing_in_the_spellings_the_site_uses() -> None:
     assert not day.shown_at(f"{SITE}/papers/date/2025-02-06")
     assert search.shown_at(f"{SITE}/papers?q=Seeker+agents") and search.shown_at(f"{SITE}/papers?q=Seeker%20agents")
     assert not search.shown_at(f"{SITE}/papers?q=Seeker") and not search.shown_at(f"{SITE}/papers")
+
+
+def test_a_papers_details_page_is_judged_by_the_same_rule() -> None:
+    details = Listing("details", "2502.00001")
+    url = SITE + details.page_path()
+    assert url == f"{SITE}/papers/2502.00001" and details.api_path() == "/api/papers/2502.00001"
+    assert judge(details, Answer(url, location=url)) == (INCOMPLETE, "redirect_loop")
+    assert judge(details, Answer(url, location=url + "/")) == (FOLLOW, None)
+    assert judge(details, Answer(url, location=f"{SITE}/papers/date/2026-08-21")) == \
+        (INCOMPLETE, "unexpected_redirect")
