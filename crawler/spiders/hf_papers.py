@@ -258,7 +258,8 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
             entry.crawled_at = crawled_at
             entry.fetch_path = path
             yield entry
-            if self.details and entry.paper_id and entry.paper_id not in self.detailed:
+            # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.)
+            if self.details and type(entry.paper_id) is str and entry.paper_id and entry.paper_id not in self.detailed:
                 self.detailed.add(entry.paper_id)
                 yield self.detail_request(entry.paper_id)
 

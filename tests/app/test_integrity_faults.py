@@ -149,7 +149,7 @@ def test_a_site_dying_after_it_answered_still_fails_as_unreachable(tmp_path) -> 
 
 GARBLED = [{"paper.upvotes": True}, {"numComments": 3.5}, {"paper.authors": "Ada Lovelace, Alan Turing"},
            {"paper.organization": ["Org A", "Org B"]}, {"paper.upvotes": "12", "numComments": 2.0},
-           {"paper.title": 12, "title": 12}, {"paper.upvotes": -3}]
+           {"paper.title": 12, "title": 12}, {"paper.upvotes": -3}, {"paper.id": 2502.1}]
 
 
 @pytest.mark.parametrize("fetch", ["api", "page"])
@@ -162,15 +162,15 @@ def test_garbage_typed_values_are_nulled_or_rejected_and_counted_by_field(tmp_pa
     record = outcome(result)
     assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
     bad = {"upvotes/bool": 1, "num_comments/fraction": 1, "authors/not_a_list": 1, "organization/not_text": 1,
-           "title/not_text": 1, "upvotes/negative": 1}
+           "title/not_text": 1, "upvotes/negative": 1, "paper_id/not_text": 1}
     assert record["crawl"]["bad_values"] == dict(sorted(bad.items()))
-    assert record["crawl"]["dropped"] == {"bad_count": 1, "bad_type": 1}
-    assert record["papers"] == len(ids) - 2
+    assert record["crawl"]["dropped"] == {"bad_count": 1, "bad_type": 2}
+    assert record["papers"] == len(ids) - 3
     state = json.loads((Path(record["crawl"]["run"]) / "run.json").read_text())
     assert (state["bad_values"], state["dropped"]) == (record["crawl"]["bad_values"], record["crawl"]["dropped"])
     rejects = [json.loads(line) for line in (Path(record["crawl"]["run"]) / "rejects.jsonl").read_text().splitlines()]
-    assert sorted((r["entry"]["paper_id"], r["reason"]) for r in rejects) == sorted(
-        [(ids[5], "bad_type"), (ids[6], "bad_count")])
+    assert sorted((str(r["entry"]["paper_id"]), r["reason"]) for r in rejects) == sorted(
+        [(ids[5], "bad_type"), (ids[6], "bad_count"), ("2502.1", "bad_type")])
     assert "bad values      " in result.stderr
     import pyarrow.parquet as pq
 
@@ -178,6 +178,17 @@ def test_garbage_typed_values_are_nulled_or_rejected_and_counted_by_field(tmp_pa
     assert papers[ids[0]]["upvotes"] is None and papers[ids[1]]["num_comments"] is None
     assert papers[ids[2]]["authors"] is None and papers[ids[3]]["organization"] is None
     assert (papers[ids[4]]["upvotes"], papers[ids[4]]["num_comments"]) == (12, 2)
+
+
+def test_an_id_of_the_wrong_type_is_rejected_not_asked_for_with_details(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/daily_papers\?date=2025-02-03&", "garble", items=[{"paper.id": ["2502.1"]}])
+        result = run(server, tmp_path, "--day", "2025-02-03", "--details")
+        details = [p for _, p, _ in server.requests if p.startswith("/api/papers/")]
+    record = outcome(result)
+    assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
+    assert (record["crawl"]["bad_values"], record["crawl"]["dropped"]) == ({"paper_id/not_text": 1}, {"bad_type": 1})
+    assert len(details) == 3 and record["papers"] == 3
 
 
 # --- details: settled by the same rule --------------------------------------------------------------
