@@ -73,8 +73,9 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
     (api, page) for every request sent. A request counts as a connection failure only when no response
     headers came (refused, unresolved, reset or timed out before an answer); a body cut, reset or
     outlasting `DOWNLOAD_TIMEOUT` after its headers is that request's failure (`paperset/body/failed`),
-    and a body timeout is not asked again. After `PAPERSET_UNREACHABLE_AFTER` connection failures in a
-    row with no answer between them, the crawl stops with finish reason `site_unreachable`
+    and a body timeout is not asked again. After connection failures of `PAPERSET_UNREACHABLE_AFTER`
+    different requests in a row (a retry is the same request: one stalling listing is not a dead site),
+    with no answer between them, the crawl stops with finish reason `site_unreachable`
     (`paperset/connection/failures` counts them), unless the host has answered in this run and only one
     kind of request (api, page) failed while the crawl uses both: the other kind is asked then (auto's
     fallback), and the count goes on from there. Until a host first answers, a request to it waits at
@@ -89,7 +90,8 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
         self.gate: RateGate = gate_for(crawler)
         self.crawler, self.stats = crawler, crawler.stats
         self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER")
-        self.failures_in_a_row = 0
+        # The requests (URLs: a retry is the same one) and kinds of request that failed since the last answer.
+        self.failed_urls: set[str] = set()
         self.failed_kinds: set[str] = set()
         self.stopping = False
         crawler.signals.connect(self._headers_came, signal=signals.headers_received)
@@ -167,7 +169,7 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
         request.meta[_HEADERS_CAME] = True
 
     def site_answered(self, host: str) -> None:
-        self.failures_in_a_row = 0
+        self.failed_urls.clear()
         self.failed_kinds.clear()
         self.answered.add(host)
 
@@ -178,15 +180,16 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
     def connection_failed(self, request: Request, host: str, kind: str) -> None:
         assert self.stats is not None
         self.stats.inc_value("paperset/connection/failures")
-        self.failures_in_a_row += 1
+        self.failed_urls.add(request.url)
         self.failed_kinds.add(kind)
         if host in self.answered and not self._kinds_used() <= self.failed_kinds:
             return  # one route failing on a site that answers: its fallback is asked next
-        if self.unreachable_after and self.failures_in_a_row >= self.unreachable_after and not self.stopping:
+        failed = len(self.failed_urls)
+        if self.unreachable_after and failed >= self.unreachable_after and not self.stopping:
             self.stopping = True
             logger.error("%d connections in a row to %s failed (PAPERSET_UNREACHABLE_AFTER): the site is "
-                         "unreachable; stopping the crawl", self.failures_in_a_row, urlsplit(request.url).hostname)
-            self.stats.set_value("paperset/connection/failed_in_a_row", self.failures_in_a_row)
+                         "unreachable; stopping the crawl", failed, urlsplit(request.url).hostname)
+            self.stats.set_value("paperset/connection/failed_in_a_row", failed)
             assert self.crawler.engine is not None
             if self.crawler.engine.spider is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNREACHABLE))

@@ -41,8 +41,9 @@ DOWNLOADER_MIDDLEWARES = {
 # Hosts besides the base URL's that requests may go to (the site's known mirrors; URLs or host[:port],
 # comma-separated); a redirect anywhere else is not followed.
 PAPERSET_ALLOWED_HOSTS: list[str] = []
-# A crawl stops as `site_unreachable` after this many connection failures in a row (no response headers, no
-# answer between); once the site has answered, only when both the API and the pages fail (auto).
+# A crawl stops as `site_unreachable` after connection failures (no response headers) of this many different
+# requests in a row, no answer between (a retry is the same request); once the site has answered, only when
+# both the API and the pages fail (auto).
 PAPERSET_UNREACHABLE_AFTER = 4
 # Until a host has answered once, a request to it waits at most this long (seconds; 0: DOWNLOAD_TIMEOUT).
 PAPERSET_FIRST_CONTACT_TIMEOUT_S = 5.0

@@ -122,6 +122,20 @@ def test_one_trickling_api_answer_ends_only_its_listing(tmp_path, fetch, code, s
     assert meta["stats"]["paperset/body/failed"] == 1 and "paperset/connection/failures" not in meta["stats"]
 
 
+def test_one_listing_stalling_before_its_headers_is_that_listing_not_a_dead_site(tmp_path) -> None:
+    with ReplicaServer() as server:
+        server.add_fault(r"^/api/daily_papers\?date=2025-02-04&", "stall", seconds=4)
+        result = run(server, tmp_path, "--range", "2025-02-03:2025-02-07", "--fetch", "api",
+                     "-s", "DOWNLOAD_TIMEOUT=1", "-s", "PAPERSET_UNREACHABLE_AFTER=2")  # 2 attempts (RETRY_TIMES=1)
+    record = outcome(result)
+    assert result.returncode == 5 and record["crawl"]["finish_reason"] == "finished", result.stderr[-2000:]
+    assert record["crawl"]["coverage"][1] == {"kind": "day", "key": "2025-02-04", "status": "incomplete",
+                                              "reason": "api: downloadtimeouterror"}
+    meta = json.loads((Path(record["crawl"]["run"]) / "spool" / "meta.json").read_text())
+    # Asked again (no header came: it may have been a passing stall), and both failures counted.
+    assert meta["stats"]["paperset/connection/failures"] == 2
+
+
 @pytest.mark.parametrize("action", ["truncate", "reset"])
 def test_every_api_answer_reset_falls_back_to_the_pages(tmp_path, action) -> None:
     with ReplicaServer() as server:
