@@ -64,7 +64,8 @@ class Answer:
     """What one answer on a listing's path said, as `judge` reads it. `asked` is the URL asked; `location`
     a redirect's target (absolute; `offsite` when on another host), `landed` where a client that follows
     redirects itself (the browser) ended; `shown` the period the page says it shows; `entries` how many it
-    gave; `api` whether it is the first page of an API answer; `hops` redirects followed before it."""
+    gave; `api` whether it is the first page of an API answer; `hops` redirects followed before it.
+    `offsite`: the redirect, or where the browser landed, is not on the site (nor an http(s) page)."""
 
     asked: str
     entries: int = 0
@@ -81,9 +82,9 @@ def judge(listing: Listing, answer: Answer) -> tuple[str, str | None]:
     same listing. An answer without entries that is not the kind's "nothing here" is (INCOMPLETE,
     `no_entries`): a path with another path after it (auto: page, then browser) asks that one instead."""
     nothing_here = EMPTY_ANSWER.get(listing.kind)
+    if answer.offsite:
+        return INCOMPLETE, "offsite_redirect"
     if answer.location is not None:
-        if answer.offsite:
-            return INCOMPLETE, "offsite_redirect"
         if answer.location == answer.asked:
             return INCOMPLETE, "redirect_loop"
         if listing.shown_at(answer.location):

@@ -97,8 +97,9 @@ class PagePath:
     @tracked
     def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
         page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
-        status, reason = judge(listing, Answer(response.request.url, entries=len(page.entries),
-                                               landed=response.url, shown=page.page_key))
+        status, reason = judge(listing, Answer(response.request.url, entries=len(page.entries), landed=response.url,
+                                               offsite=not on_site(response.url, self.allowed_netlocs),
+                                               shown=page.page_key))
         if status != COMPLETE:
             if reason == "no_entries":
                 self._inc("paperset/browser/no_entries")

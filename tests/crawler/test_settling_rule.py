@@ -27,6 +27,9 @@ def test_a_page_redirecting_to_itself_is_a_loop_for_every_kind(listing) -> None:
     assert judge(listing, Answer(other, location=url, hops=MAX_PAGE_REDIRECTS)) == (INCOMPLETE, "redirect_loop")
     assert judge(listing, Answer(url, location="https://elsewhere.example/x", offsite=True)) == \
         (INCOMPLETE, "offsite_redirect")
+    # The browser ending on another host or an error page is no "nothing here" either.
+    assert judge(listing, Answer(url, entries=3, landed="chrome-error://chromewebdata/", offsite=True)) == \
+        (INCOMPLETE, "offsite_redirect")
 
 
 @pytest.mark.parametrize(("listing", "sent_away", "api_empty"), [
