@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
@@ -41,8 +42,11 @@ if TYPE_CHECKING:
     from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 logger = logging.getLogger(__name__)
+# request.meta key: this attempt's response headers came (set by the headers_received signal).
+_HEADERS_CAME = "paperset_headers_came"
 
-# Failures that say nothing reached the site (or nothing came back): a run of them means it is down.
+# Failures that say nothing reached the site (or nothing came back): a run of them, with no response headers,
+# means it is down. The same failures after the headers came (a body cut, reset or too slow) do not count.
 CONNECTION_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, DownloadTimeoutError,
                      DownloadFailedError, ResponseDataLossError, net.ConnectError, net.ConnectionRefusedError,
                      net.DNSLookupError, net.TCPTimedOutError, net.TimeoutError, net.ConnectionLost,
@@ -66,9 +70,15 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
     """Waits on the crawler's RateGate, downloads, and tells the gate what the site answered.
 
     Counts `paperset/throttle/waits` and `paperset/throttle/waited_s`, and `paperset/requests/<kind>`
-    (api, page) for every request sent. After `PAPERSET_UNREACHABLE_AFTER` connection failures in a
-    row with no answer between them, the crawl stops with finish reason `site_unreachable`
-    (`paperset/connection/failures` counts them); until a host first answers, a request to it waits at
+    (api, page) for every request sent. A request counts as a connection failure only when no response
+    headers came (refused, unresolved, reset or timed out before an answer); a body cut, reset or
+    outlasting `DOWNLOAD_TIMEOUT` after its headers is that request's failure (`paperset/body/failed`),
+    and a body timeout is not asked again. After connection failures of `PAPERSET_UNREACHABLE_AFTER`
+    different requests in a row (a retry is the same request: one stalling listing is not a dead site),
+    with no answer between them, the crawl stops with finish reason `site_unreachable`
+    (`paperset/connection/failures` counts them), unless the host has answered in this run and only one
+    kind of request (api, page) failed while the crawl uses both: the other kind is asked then (auto's
+    fallback), and the count goes on from there. Until a host first answers, a request to it waits at
     most `PAPERSET_FIRST_CONTACT_TIMEOUT_S` (a host that swallows connections fails in seconds, not
     after `DOWNLOAD_TIMEOUT` times every retry). Browser pages may fetch only from the site's hosts
     (`paperset/browser/offsite_blocked` counts what was blocked). Settings: scrapy-playwright's
@@ -80,7 +90,11 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
         self.gate: RateGate = gate_for(crawler)
         self.crawler, self.stats = crawler, crawler.stats
         self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER")
-        self.failures_in_a_row = 0
+        # The requests (URLs: a retry is the same one) and kinds of request that failed since the last answer.
+        self.failed_urls: set[str] = set()
+        self.failed_kinds: set[str] = set()
+        self.stopping = False
+        crawler.signals.connect(self._headers_came, signal=signals.headers_received)
         self.first_contact_timeout = crawler.settings.getfloat("PAPERSET_FIRST_CONTACT_TIMEOUT_S")
         self.answered: set[str] = set()
         self.browser: ScrapyPlaywrightDownloadHandler | None = None
@@ -132,27 +146,50 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
         if host not in self.answered and self.first_contact_timeout > 0 and not browser:
             timeout = request.meta.get("download_timeout") or self.first_contact_timeout
             request.meta["download_timeout"] = min(float(timeout), self.first_contact_timeout)
+        request.meta.pop(_HEADERS_CAME, None)  # a retry is a copy of the request
         try:
             if browser:
                 response = await (await self._browser()).download_request(request)
             else:
                 response = await super().download_request(request)
-        except CONNECTION_ERRORS:
-            self.connection_failed(request)
+        except CONNECTION_ERRORS as exc:
+            if not request.meta.get(_HEADERS_CAME):
+                self.connection_failed(request, host, kind)
+                raise
+            self.site_answered(host)
+            self.stats.inc_value("paperset/body/failed")
+            if isinstance(exc, DownloadTimeoutError | TimeoutError | net.TimeoutError):
+                request.meta["dont_retry"] = True  # asked again, it would trickle as slowly
             raise
-        self.failures_in_a_row = 0
-        self.answered.add(host)
+        self.site_answered(host)
         await self.gate.learn(host, response.status, header_map(response))
         return response
 
-    def connection_failed(self, request: Request) -> None:
+    def _headers_came(self, request: Request, **kwargs: Any) -> None:
+        request.meta[_HEADERS_CAME] = True
+
+    def site_answered(self, host: str) -> None:
+        self.failed_urls.clear()
+        self.failed_kinds.clear()
+        self.answered.add(host)
+
+    def _kinds_used(self) -> set[str]:
+        fetch = getattr(self.crawler.spider, "fetch", "auto")
+        return {"api", "page"} if fetch == "auto" else {"api" if fetch == "api" else "page"}
+
+    def connection_failed(self, request: Request, host: str, kind: str) -> None:
         assert self.stats is not None
         self.stats.inc_value("paperset/connection/failures")
-        self.failures_in_a_row += 1
-        if self.unreachable_after and self.failures_in_a_row == self.unreachable_after:
+        self.failed_urls.add(request.url)
+        self.failed_kinds.add(kind)
+        if host in self.answered and not self._kinds_used() <= self.failed_kinds:
+            return  # one route failing on a site that answers: its fallback is asked next
+        failed = len(self.failed_urls)
+        if self.unreachable_after and failed >= self.unreachable_after and not self.stopping:
+            self.stopping = True
             logger.error("%d connections in a row to %s failed (PAPERSET_UNREACHABLE_AFTER): the site is "
-                         "unreachable; stopping the crawl", self.failures_in_a_row, urlsplit(request.url).hostname)
-            self.stats.set_value("paperset/connection/failed_in_a_row", self.failures_in_a_row)
+                         "unreachable; stopping the crawl", failed, urlsplit(request.url).hostname)
+            self.stats.set_value("paperset/connection/failed_in_a_row", failed)
             assert self.crawler.engine is not None
             if self.crawler.engine.spider is not None:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNREACHABLE))

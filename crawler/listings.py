@@ -6,18 +6,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # A backfill longer than this is almost certainly a typo in the range.
 MAX_RANGE_DAYS = 3660
+# The kinds whose key is a period of time. The site's "nothing here" for a period: the API answers `[]`, the
+# page redirects to (or shows) another period (the latest day). For a search: the API answers `[]`.
+# Trending has no such answer: nothing there is a fault. crawler.coverage.judge reads these.
+PERIODS = ("day", "week", "month")
+EMPTY_ANSWER = {"day": "no_papers", "week": "no_papers", "month": "no_papers", "search": "no_results"}
 
 
 @dataclass(frozen=True, order=True)
 class Listing:
     """One listing to crawl: `kind` is day, week, month, search or trending; `key` is its date, ISO
-    week, month, query, or `trending`."""
+    week, month, query, or `trending`. A paper's details (`--details`) are the listing `details` keyed
+    by the paper id: settled by the same rule, reported when they end incomplete."""
 
     kind: str
     key: str
@@ -28,7 +34,38 @@ class Listing:
             return f"/papers?q={quote(self.key)}"
         if self.kind == "trending":
             return "/papers/trending"
+        if self.kind == "details":
+            return f"/papers/{self.key}"
         return f"/papers/{'date' if self.kind == 'day' else self.kind}/{self.key}"
+
+    @property
+    def period(self) -> bool:
+        """Whether the key is a period of time (day, week, month)."""
+        return self.kind in PERIODS
+
+    def shown_at(self, url: str) -> bool:
+        """Whether `url` is this listing's page, in any spelling the site uses (a trailing slash, the 2024
+        `/papers?date=`): a redirect there is the same listing, a redirect elsewhere is not."""
+        parts = urlsplit(url)
+        path, query = parts.path.rstrip("/"), parse_qs(parts.query)
+        if self.kind == "search":
+            return path.endswith("/papers") and query.get("q") == [self.key]
+        if self.kind == "trending":
+            return path.endswith("/papers/trending")
+        return path.endswith(f"/{self.key}") or (self.kind == "day" and query.get("date") == [self.key])
+
+    def covers(self, shown: str) -> bool:
+        """Whether a page that says it shows the period `shown` (a day, week or month) shows this listing:
+        the same key, or (a week, a month) a day inside it."""
+        if shown == self.key:
+            return True
+        try:
+            day = date.fromisoformat(shown[:10])
+        except ValueError:
+            return False
+        if self.kind == "week":
+            return f"{day.isocalendar()[0]:04d}-W{day.isocalendar()[1]:02d}" == self.key
+        return self.kind == "month" and shown[:7] == self.key
 
     def api_path(self) -> str | None:
         """The public JSON API path that serves the same listing; None where there is none (trending)."""
@@ -36,6 +73,8 @@ class Listing:
             return f"/api/papers/search?q={quote(self.key)}"
         if self.kind == "trending":
             return None
+        if self.kind == "details":
+            return f"/api/papers/{self.key}"
         param = "date" if self.kind == "day" else self.kind
         return f"/api/daily_papers?{param}={self.key}"
 

@@ -14,12 +14,15 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 
 class Rejected(DropItem):
-    """An entry dropped for a named reason (`missing_title`, `bad_date`, ...) with a human detail."""
+    """An entry dropped for a named reason (`missing_title`, `bad_date`, ...) with a human detail; when a
+    field's value is why, `field` and `problem` name them (counted `paperset/bad_values/<field>/<problem>`)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, field: str | None = None, problem: str | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason, log_level="INFO")
         self.reason = reason
         self.detail = detail
+        self.field = field
+        self.problem = problem
 
 
 def _jsonable(value: Any) -> Any:
@@ -35,7 +38,8 @@ def _jsonable(value: Any) -> Any:
 
 class RejectsLog:
     """Writes every dropped item, whole, with its reason and source URL, to a JSON-lines file, and
-    counts `paperset/dropped/<reason>`. Listens to `item_dropped`, so no pipeline can drop silently.
+    counts `paperset/dropped/<reason>` (and `paperset/bad_values/<field>/<problem>` when a field's value was
+    why). Listens to `item_dropped`, so no pipeline can drop silently.
 
     Settings: `PAPERSET_REJECTS` (the file; empty disables the file, not the counting). A worker of a
     distributed run (`PAPERSET_REDIS_NAME` set) pushes the lines to the run's Redis list instead.
@@ -68,6 +72,8 @@ class RejectsLog:
         reason = exception.reason if isinstance(exception, Rejected) else "other"
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"paperset/dropped/{reason}")
+        if isinstance(exception, Rejected) and exception.field:
+            self.crawler.stats.inc_value(f"paperset/bad_values/{exception.field}/{exception.problem or reason}")
         if self.path is None and self.redis_list is None:
             return
         entry = ItemAdapter(item).asdict()

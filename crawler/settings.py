@@ -24,9 +24,13 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# Each attempt of a request, headers and whole body, ends after DOWNLOAD_TIMEOUT seconds; one that failed is
+# asked up to RETRY_TIMES more times, except a body that trickled past the timeout after its headers: its
+# listing's path ends at once (auto reads the page, else the listing is incomplete), and, as any failure after
+# the headers came, it does not count towards PAPERSET_UNREACHABLE_AFTER.
+DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3
 # 429 and 503 are waited out by crawler.politeness (Retry-After, RateLimit headers, backoff with jitter).
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
@@ -39,7 +43,9 @@ DOWNLOADER_MIDDLEWARES = {
 # Hosts besides the base URL's that requests may go to (the site's known mirrors; URLs or host[:port],
 # comma-separated); a redirect anywhere else is not followed.
 PAPERSET_ALLOWED_HOSTS: list[str] = []
-# A crawl stops as `site_unreachable` after this many connection failures in a row (no answer between).
+# A crawl stops as `site_unreachable` after connection failures (no response headers) of this many different
+# requests in a row, no answer between (a retry is the same request); once the site has answered, only when
+# both the API and the pages fail (auto).
 PAPERSET_UNREACHABLE_AFTER = 4
 # Until a host has answered once, a request to it waits at most this long (seconds; 0: DOWNLOAD_TIMEOUT).
 PAPERSET_FIRST_CONTACT_TIMEOUT_S = 5.0

@@ -95,6 +95,13 @@ def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
                                              "updated_at": datetime.now(UTC).isoformat(), **extra})
 
 
+def note_run(run_dir: Path, **facts: Any) -> None:
+    """Add facts to `run.json` and keep its status: what the crawl's cleaning met (entries dropped by
+    reason, bad values by field and reason), whatever the run's outcome."""
+    state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    set_run_status(run_dir, state["status"], **facts)
+
+
 def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
                       force: bool = False, resume: bool = True, redis: str | None = None,
                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
@@ -128,6 +135,7 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
+    note_run(run_dir, dropped=crawl["dropped"], bad_values=crawl["bad_values"])
     missing = incomplete(coverage)
     stopped = crawl_verdict(job, run_dir, stats, crawl, again="start the run again" if redis else
                             "the next run with the same arguments resumes it")

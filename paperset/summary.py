@@ -12,6 +12,9 @@ _PREFIXES = {
     "fetch_paths": "paperset/fetch/",
     "dedupe": "paperset/dedupe/",
     "repaired": "paperset/repaired/",
+    # Values that did not convert without loss, `<field>/<reason>`: kept null, or the entry rejected (in
+    # `dropped`) for a field it cannot be without (crawler/values.py).
+    "bad_values": "paperset/bad_values/",
 }
 
 
@@ -67,7 +70,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     if listings:
         lines.append(f"listings        {listings}")
     for label, name in (("fetched by", "fetch_paths"), ("page problems", "page_problems"),
-                        ("dedupe", "dedupe"), ("repaired", "repaired")):
+                        ("dedupe", "dedupe"), ("repaired", "repaired"), ("bad values", "bad_values")):
         text = ", ".join(f"{k} {v}" for k, v in summary[name].items())
         if text:
             lines.append(f"{label:<15} {text}")

@@ -10,13 +10,13 @@ from typing import Any
 from parsel import Selector
 
 from crawler.items import PaperEntry
+from crawler.values import BadValue, to_count
 
 # Path segments under /papers/ that are listings, not paper ids.
 _NOT_PAPER_IDS = frozenset({"date", "week", "month", "trending", "submit"})
 _PAPER_LINK = re.compile(r"/papers/([^/?#\s]+)/?(?:[?#].*)?$")
-_INT = re.compile(r"-?\d[\d,]*")
 # The upvote box holds a count, or "-" for papers never on Daily Papers.
-_UPVOTE_BOX = re.compile(r"^\s*(?:\d[\d,]*|-)\s*$")
+_UPVOTE_BOX = re.compile(r"^\s*(?:\d[\d.,]*|-)\s*$")
 # A card text block at least this long (characters) is taken for an abstract; shorter ones are
 # labels, counts, dates and names.
 _MIN_ABSTRACT_CHARS = 80
@@ -44,32 +44,34 @@ def _none_if_empty(value: Any) -> Any:
     return value
 
 
-def _org_name(value: Any) -> str | None:
+def _org_name(value: Any) -> Any:
+    """An organization's name from its object; any other value as it is (the normalizer judges it:
+    crawler.values)."""
     if isinstance(value, dict):
         return _none_if_empty(value.get("name") or value.get("fullname"))
-    if isinstance(value, str):
-        return _none_if_empty(value)
-    return None
+    return _none_if_empty(value)
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
+def _card_count(text: str | None) -> Any:
+    """A card's count text as a number when it is one (`1,234`), else the text itself, for the normalizer
+    to count as a bad value (crawler.values); no text is None."""
+    text = (text or "").strip()
+    if not text:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        match = _INT.search(value)
-        if match:
-            return int(match.group(0).replace(",", ""))
-    return None
+    try:
+        return to_count(text)
+    except BadValue:
+        return text
 
 
-def _authors(paper: dict[str, Any]) -> list[str] | None:
+def _authors(paper: dict[str, Any]) -> Any:
+    """The names of a paper's author objects (empty names dropped); a value that is not a list as it is,
+    for the normalizer to judge (crawler.values)."""
     authors = paper.get("authors")
     if not isinstance(authors, list):
-        return None
+        return _none_if_empty(authors)
     names = [a.get("name") if isinstance(a, dict) else a for a in authors]
-    return _none_if_empty([n for n in names if isinstance(n, str) and n])
+    return _none_if_empty([n for n in names if n is not None and n != ""])
 
 
 def entry_from_api_item(
@@ -97,10 +99,10 @@ def entry_from_api_item(
         authors=_authors(paper),
         published_at=pick("publishedAt"),
         submitted_on_daily_at=pick("submittedOnDailyAt"),
-        upvotes=_int_or_none(paper.get("upvotes")),
-        num_comments=_int_or_none(item.get("numComments")),
+        upvotes=paper.get("upvotes"),
+        num_comments=item.get("numComments"),
         github_repo=pick("githubRepo"),
-        github_stars=_int_or_none(paper.get("githubStars")),
+        github_stars=paper.get("githubStars"),
         project_page=pick("projectPage"),
         ai_keywords=_none_if_empty(paper.get("ai_keywords")),
         ai_summary=pick("ai_summary"),
@@ -236,8 +238,8 @@ def parse_cards(selector: Selector, *, url: str, kind: str, key: str) -> list[Pa
                 paper_id=paper_id,
                 title=title,
                 abstract=longest if len(longest) >= _MIN_ABSTRACT_CHARS else None,
-                upvotes=_int_or_none(upvote_text),
-                num_comments=_int_or_none(comments_text),
+                upvotes=_card_count(None if upvote_text is None or upvote_text.strip() == "-" else upvote_text),
+                num_comments=_card_count(comments_text),
                 listing_kind=kind,
                 listing_key=key,
                 rank=len(entries),

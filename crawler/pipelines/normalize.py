@@ -19,11 +19,19 @@ from crawler.normalize import (
     has_unwanted_characters,
     left_as_is,
 )
+from crawler.rejects import Rejected
+from crawler.values import REQUIRED, BadValue, to_count, to_text, to_text_list
 
 TEXT_FIELDS = ("title", "abstract", "ai_summary", "organization")
 LIST_FIELDS = ("authors", "ai_keywords")
 URL_FIELDS = ("github_repo", "project_page", "thumbnail")
 DATE_FIELDS = ("published_at", "submitted_on_daily_at", "crawled_at")
+COUNT_FIELDS = ("upvotes", "num_comments", "github_stars")
+# Each field the normalizer handles, with the conversion its raw value must pass (crawler.values): the
+# exact type passes untouched (most values), anything else converts only when nothing is lost.
+CONVERSIONS = (*((name, str, to_text) for name in ("paper_id", *TEXT_FIELDS)),
+               *((name, list, to_text_list) for name in LIST_FIELDS),
+               *((name, int, to_count) for name in COUNT_FIELDS))
 # Known papers are seen again and again (days, weeks, months, searches): the same raw text is cleaned
 # once. Bounded: at most ~20 MB of abstracts held.
 CACHE_SIZE = 1 << 13
@@ -83,11 +91,15 @@ def _clean_each(values: Any) -> tuple[list[Any], bool]:
 
 
 class NormalizePipeline:
-    """Puts each entry in canonical form; never drops (validation comes next and judges the result).
+    """Puts each entry in canonical form; validation comes next and judges the result.
 
-    Values that cannot be made canonical are left as they are for validation to reject, except a
-    malformed link, which becomes None (`paperset/repaired/bad_url`). Removed control characters are
-    counted (`paperset/repaired/control_chars`). Settings: `PAPERSET_NORMALIZE_ENABLED`.
+    Every value first converts to its field's type only when nothing is lost (crawler.values: "12" and
+    12.0 are 12; True, 3.5, a string of authors, a list for an organization are not): a value that does
+    not is counted `paperset/bad_values/<field>/<reason>` and rejects the entry (`bad_type`) when the field
+    is one it cannot be without (title, paper_id, abstract), else the field is kept null. So is a link
+    that is not a URL (also `paperset/repaired/bad_url`) and a date that is not one (`not_a_date`).
+    Removed control characters are counted (`paperset/repaired/control_chars`). Settings:
+    `PAPERSET_NORMALIZE_ENABLED`.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -100,9 +112,28 @@ class NormalizePipeline:
         assert crawler.stats is not None
         return cls(crawler.stats)
 
+    def bad_value(self, entry: Any, name: str, reason: str, value: Any) -> None:
+        """Count a value that did not convert; reject the entry for a field it cannot be without, else
+        keep the field null."""
+        if name in REQUIRED:
+            raise Rejected("bad_type", f"{name}: {reason} ({value!r})"[:300], field=name, problem=reason)
+        self.stats.inc_value(f"paperset/bad_values/{name}/{reason}")
+        entry[name] = None
+
+    def convert(self, entry: Any) -> None:
+        for name, exact, conversion in CONVERSIONS:
+            value = entry.get(name)
+            if value is None or (type(value) is exact and exact is not list):
+                continue
+            try:
+                entry[name] = conversion(value)
+            except BadValue as exc:
+                self.bad_value(entry, name, exc.reason, value)
+
     def process_item(self, item: Any) -> Any:
         # Our own dataclass is changed through its __dict__: no adapter round trip per field.
         entry: Any = item.__dict__ if type(item) is PaperEntry else ItemAdapter(item)
+        self.convert(entry)
         unwanted = False
         for name in TEXT_FIELDS:
             value = entry.get(name)
@@ -121,9 +152,14 @@ class NormalizePipeline:
             entry[name] = _url(raw) if isinstance(raw, str) else canonical_url(raw)
             if raw is not None and entry[name] is None:
                 self.stats.inc_value("paperset/repaired/bad_url")
+                self.stats.inc_value(f"paperset/bad_values/{name}/not_a_url")
         for name in DATE_FIELDS:
             raw = entry.get(name)
-            entry[name] = (_timestamp(raw) if isinstance(raw, str) else canonical_timestamp(raw)) or raw
+            if raw is None:
+                continue
+            entry[name] = _timestamp(raw) if isinstance(raw, str) else canonical_timestamp(raw)
+            if entry[name] is None:
+                self.bad_value(entry, name, "not_a_date", raw)
         raw_id = entry.get("paper_id")
         parsed = _arxiv_id(raw_id) if type(raw_id) is str else canonical_arxiv_id(raw_id)
         if parsed is not None:

@@ -86,17 +86,19 @@ def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
     title, abstract, paper_id = entry.get("title"), entry.get("abstract"), entry.get("paper_id")
     for name in ("title", "abstract", "paper_id", "ai_summary", "organization"):
         if entry.get(name) is not None and not isinstance(entry.get(name), str):
-            raise Rejected("bad_type", f"{name} is {type(entry.get(name)).__name__}")
+            raise Rejected("bad_type", f"{name} is {type(entry.get(name)).__name__}", field=name, problem="not_text")
     if not title:
         raise Rejected("missing_title")
     if paper_id is None and not abstract:
         raise Rejected("missing_id_and_abstract")
     if len(title) > limits.max_title_chars:
-        raise Rejected("title_too_long", f"{len(title)} > {limits.max_title_chars} characters")
+        raise Rejected("title_too_long", f"{len(title)} > {limits.max_title_chars} characters", field="title",
+                       problem="too_long")
     if abstract is not None and len(abstract) > limits.max_abstract_chars:
-        raise Rejected("abstract_too_long", f"{len(abstract)} > {limits.max_abstract_chars} characters")
+        raise Rejected("abstract_too_long", f"{len(abstract)} > {limits.max_abstract_chars} characters",
+                       field="abstract", problem="too_long")
     if paper_id is not None and not _is_arxiv_id(paper_id):
-        raise Rejected("bad_paper_id", f"{paper_id!r} is not an arXiv id")
+        raise Rejected("bad_paper_id", f"{paper_id!r} is not an arXiv id", field="paper_id", problem="not_an_arxiv_id")
     for name, ok in SCHEMA_CHECKS:
         # The spool schema says what can be stored (type and range): nothing accepted here fails packaging.
         value = entry.get(name)
@@ -105,11 +107,7 @@ def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
         problem = entry_value_problem(name, value)
         if problem is None:
             continue
-        if name not in COUNT_FIELDS:
-            raise Rejected("bad_type", problem)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise Rejected("bad_count", f"{name} = {value!r}")
-        raise Rejected("out_of_range", problem)
+        raise _schema_rejection(name, value, problem)
     latest = now + timedelta(days=limits.max_future_days)
     for name in DATE_FIELDS:
         value = entry.get(name)
@@ -117,9 +115,21 @@ def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
             continue
         moment = _moment(value) if isinstance(value, str) else None
         if moment is None:
-            raise Rejected("bad_date", f"{name} = {value!r} is not a date")
+            raise Rejected("bad_date", f"{name} = {value!r} is not a date", field=name, problem="not_a_date")
         if moment.tzinfo is None or not EARLIEST <= moment <= latest:
-            raise Rejected("bad_date", f"{name} = {value} is outside {EARLIEST.date()}..{latest.date()}")
+            raise Rejected("bad_date", f"{name} = {value} is outside {EARLIEST.date()}..{latest.date()}", field=name,
+                           problem="out_of_range")
+
+
+def _schema_rejection(name: str, value: Any, problem: str) -> Rejected:
+    """Why a value the spool schema cannot store rejects its entry: a count that is not one (`bad_count`),
+    one past its type's range (`out_of_range`), any other type (`bad_type`)."""
+    if name not in COUNT_FIELDS:
+        return Rejected("bad_type", problem, field=name, problem="bad_type")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        kind = "negative" if isinstance(value, int) and not isinstance(value, bool) else "not_a_number"
+        return Rejected("bad_count", f"{name} = {value!r}", field=name, problem=kind)
+    return Rejected("out_of_range", problem, field=name, problem="out_of_range")
 
 
 class ValidatePipeline:

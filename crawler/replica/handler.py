@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.replica.garble import garble
+
 if TYPE_CHECKING:
-    from crawler.replica.server import ReplicaServer
+    from crawler.replica.server import Fault, ReplicaServer
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +31,41 @@ class _Discard:
         pass
 
 
+def answer(server: ReplicaServer, fault: Fault | None, path: str,
+           headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a request, its fault applied: rate limiting first, then a fault that
+    replaces the answer (status, redirect), else the site's answer, changed by a fault that changes it."""
+    parts = urlsplit(path)
+    limited = server.throttled(parts.path)
+    if limited is not None:
+        return 429, limited, b"rate limited"
+    if fault is not None and fault.action == "status":
+        return fault.status, {"Content-Type": "text/plain"}, f"fault {fault.status}".encode()
+    if fault is not None and fault.action == "redirect":
+        return fault.status if 300 <= fault.status < 400 else 302, {"Location": fault.location or path}, b""
+    status, answer_headers, body = server.respond(parts.path, parse_qs(parts.query), headers)
+    if fault is not None and fault.action == "replace":
+        body = body.replace(fault.old, fault.new)
+    elif fault is not None and fault.action == "garble":
+        body = garble(body, fault.items)
+    return status, answer_headers, body
+
+
+def trickle(out: Any, body: bytes, every: float) -> bool:
+    """Send the body one byte every `every` seconds; False when the client hung up first."""
+    for i in range(len(body)):
+        try:
+            out.write(body[i:i + 1])
+            out.flush()
+        except OSError:
+            return False
+        time.sleep(every)
+    return True
+
+
 def handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            parts = urlsplit(self.path)
             arrived = time.monotonic()
             if server.delay_s:
                 time.sleep(server.delay_s)
@@ -43,18 +76,7 @@ def handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
                 return
             if fault is not None and fault.action == "stall":
                 time.sleep(fault.seconds)
-            limited = server.throttled(parts.path)
-            if limited is not None:
-                status, headers, body = 429, limited, b"rate limited"
-            elif fault is not None and fault.action == "status":
-                status, headers, body = fault.status, {"Content-Type": "text/plain"}, f"fault {fault.status}".encode()
-            elif fault is not None and fault.action == "redirect":
-                status, headers, body = fault.status if 300 <= fault.status < 400 else 302, \
-                    {"Location": fault.location}, b""
-            else:
-                status, headers, body = server.respond(parts.path, parse_qs(parts.query), dict(self.headers))
-                if fault is not None and fault.action == "replace":
-                    body = body.replace(fault.old, fault.new)
+            status, headers, body = answer(server, fault, self.path, dict(self.headers))
             server.log(self.path, status, arrived)
             self.send_response(status)
             for name, value in headers.items():
@@ -65,6 +87,9 @@ def handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.reset()
+                return
+            if fault is not None and fault.action == "trickle":
+                self.close_connection = not trickle(self.wfile, body, fault.seconds or 0.5)
                 return
             self.wfile.write(body)
 

@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 _KINDS = {"date": "day", "week": "week", "month": "month"}
 
 
-FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace")
+FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle", "garble")
 
 
 @dataclass
@@ -41,8 +41,12 @@ class Fault:
     Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
     reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
     `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
-    relative location stays on this server), `replace` (the normal answer with `old` replaced by `new`
-    in its body: poisoned items).
+    relative location stays on this server; no location: the request's own path and query, a page
+    redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
+    in its body: poisoned items), `trickle` (the headers at once, then the body one byte every `seconds`,
+    0.5 when not given: a slow answer, not a dead site), `garble` (the answer's items, in an API list or a
+    page's hydration props, with `items[i]` applied to item i: `{"paper.upvotes": True}` sets that value,
+    the wrong type where the site's is expected; crawler/replica/garble.py).
     """
 
     pattern: str
@@ -53,6 +57,7 @@ class Fault:
     seconds: float = 0.0
     old: bytes = b""
     new: bytes = b""
+    items: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.action not in FAULT_ACTIONS:

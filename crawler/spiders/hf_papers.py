@@ -15,7 +15,18 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.checkpoint import resume_requests, resumed_outcomes, tracked
-from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED, STAT, STATUSES, Coverage, failure_reason
+from crawler.coverage import (
+    COMPLETE,
+    EMPTY,
+    INCOMPLETE,
+    SETTLED,
+    STAT,
+    STATUSES,
+    Answer,
+    Coverage,
+    failure_reason,
+    judge,
+)
 from crawler.hosts import allowed_netlocs, check_base_url, split_credentials
 from crawler.items import PaperEntry
 from crawler.listings import Listing, plan_listings
@@ -198,9 +209,10 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
             yield from self.api_fallback(response.request, listing, page, exc.reason, response.url)
             return
         if page == 0:
-            if not entries and listing.kind == "day":
-                self._inc("paperset/listings/no_papers")
-                self.settle(response.request, listing, EMPTY, "no_papers")
+            status, reason = judge(listing, Answer(response.url, entries=len(entries), api=True))
+            if status == EMPTY:
+                self._inc(f"paperset/listings/{reason}")
+                self.settle(response.request, listing, EMPTY, reason)
                 return
             self._inc("paperset/fetch/api")
         yield from self.emit(entries, "api")
@@ -246,7 +258,8 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
             entry.crawled_at = crawled_at
             entry.fetch_path = path
             yield entry
-            if self.details and entry.paper_id and entry.paper_id not in self.detailed:
+            # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.)
+            if self.details and type(entry.paper_id) is str and entry.paper_id and entry.paper_id not in self.detailed:
                 self.detailed.add(entry.paper_id)
                 yield self.detail_request(entry.paper_id)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
@@ -15,7 +15,7 @@ from twisted.python.failure import Failure
 
 from crawler.browser import LOAD_ALL_SCRIPT
 from crawler.checkpoint import tracked
-from crawler.coverage import COMPLETE, EMPTY, INCOMPLETE, failure_reason
+from crawler.coverage import COMPLETE, EMPTY, FOLLOW, INCOMPLETE, Answer, failure_reason, judge
 from crawler.hosts import on_site
 from crawler.listings import Listing
 from crawler.pages.hf import parse_listing
@@ -23,9 +23,10 @@ from crawler.pages.hf import parse_listing
 logger = logging.getLogger(__name__)
 
 _REDIRECTS = [301, 302, 303, 307, 308]
-# A listing page redirected more often than this (to itself, or around a cycle) is a redirect loop.
-MAX_PAGE_REDIRECTS = 3
 _HOPS = "paperset_redirects"
+# The stat a listing settled by its page counts (kept from before the rule was shared: dashboards read them).
+_STAT = {"redirect_loop": "paperset/redirects/loop", "offsite_redirect": "paperset/redirects/offsite",
+         "unexpected_redirect": "paperset/redirects/unexpected"}
 
 
 class PagePath:
@@ -52,39 +53,29 @@ class PagePath:
 
     @tracked
     def parse_page(self, response: Response, listing: Listing) -> Iterator[Any]:
+        hops = response.request.meta.get(_HOPS, 0)
         if 300 <= response.status < 400:
             location = urljoin(response.url, response.headers.get("Location", b"").decode("latin-1"))
-            if not on_site(location, self.allowed_netlocs):
-                self._inc("paperset/redirects/offsite")
-                self.settle(response.request, listing, INCOMPLETE, "offsite_redirect")
-                return
-            if urlparse(location).path.rstrip("/").endswith(listing.key):
-                hops = response.request.meta.get(_HOPS, 0) + 1
-                if location == response.url or hops > MAX_PAGE_REDIRECTS:
-                    self._inc("paperset/redirects/loop")
-                    self.settle(response.request, listing, INCOMPLETE, "redirect_loop")
-                    return
-                yield self.page_request(listing, location, hops)
-                return
-            self._inc("paperset/listings/no_papers")
-            self.settle(response.request, listing, EMPTY, "no_papers")
-            logger.info("%s %s has no papers: the site redirects to %s", listing.kind, listing.key, location)
+            answer = Answer(response.url, location=location, offsite=not on_site(location, self.allowed_netlocs),
+                            hops=hops)
+            status, reason = judge(listing, answer)
+            if status == FOLLOW:
+                yield self.page_request(listing, location, hops + 1)
+            else:
+                self.settle_page(response, listing, status, reason, location)
             return
         page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
-        for reason in page.problems:
-            self._inc(f"paperset/pages/{reason}")
-        if listing.kind == "day" and page.page_key and page.page_key != listing.key:
-            self._inc("paperset/listings/no_papers")
-            self.settle(response.request, listing, EMPTY, "no_papers")
-            logger.info("day %s has no papers: the page shows %s", listing.key, page.page_key)
+        for problem in page.problems:
+            self._inc(f"paperset/pages/{problem}")
+        status, reason = judge(listing, Answer(response.url, entries=len(page.entries), shown=page.page_key))
+        if status == INCOMPLETE and reason == "no_entries" and self.fetch == "auto":
+            logger.info("no data in %s; rendering it in the browser", response.url)
+            yield self.browser_request(listing)
             return
-        if not page.entries:
-            if self.fetch == "auto":
-                logger.info("no data in %s; rendering it in the browser", response.url)
-                yield self.browser_request(listing)
-            else:
+        if status != COMPLETE:
+            if reason == "no_entries":
                 logger.warning("%s: no entries (%s)", response.url, ", ".join(page.problems))
-                self.settle(response.request, listing, INCOMPLETE, "no_entries")
+            self.settle_page(response, listing, status, reason, page.page_key)
             return
         if page.problems:
             logger.warning("%s: %s (read %d entries from the cards)", response.url, ", ".join(page.problems),
@@ -94,13 +85,26 @@ class PagePath:
         self.settle(response.request, listing, COMPLETE)
         yield from self.emit(page.entries, "page")
 
+    def settle_page(self, response: Response, listing: Listing, status: str, reason: str | None,
+                    seen: str | None) -> None:
+        """Settle a listing its page (or browser page) did not complete, counting why."""
+        if reason != "no_entries":  # counted as a page problem (paperset/pages/, paperset/browser/)
+            self._inc(_STAT.get(str(reason), f"paperset/listings/{reason}"))
+        if status == EMPTY:
+            logger.info("%s %s has no papers: the site shows %s", listing.kind, listing.key, seen)
+        self.settle(response.request, listing, status, reason)
+
     @tracked
     def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
         page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
-        if not page.entries:
-            self._inc("paperset/browser/no_entries")
-            logger.warning("%s: no entries even in the browser", response.url)
-            self.settle(response.request, listing, INCOMPLETE, "no_entries")
+        status, reason = judge(listing, Answer(response.request.url, entries=len(page.entries), landed=response.url,
+                                               offsite=not on_site(response.url, self.allowed_netlocs),
+                                               shown=page.page_key))
+        if status != COMPLETE:
+            if reason == "no_entries":
+                self._inc("paperset/browser/no_entries")
+                logger.warning("%s: no entries even in the browser", response.url)
+            self.settle_page(response, listing, status, reason, page.page_key or response.url)
             return
         self._inc("paperset/fetch/browser")
         self.settle(response.request, listing, COMPLETE)

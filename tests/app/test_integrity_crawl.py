@@ -191,8 +191,11 @@ def test_redirects_to_another_host_are_never_followed(tmp_path) -> None:
     record = outcome(listing)
     assert listing.returncode == 5 and "day 2025-02-05 (offsite_redirect)" in record["reasons"][0]
     record = outcome(details)
-    assert details.returncode == 0, details.stderr[-2000:]
+    # The listing came; the details asked for did not (--fetch api: no page to fall back to).
+    assert details.returncode == 5, details.stderr[-2000:]
     assert record["crawl"]["coverage"][0]["status"] == "complete"
+    assert {(r["kind"], r["status"], r["reason"]) for r in record["crawl"]["coverage"][1:]} == {
+        ("details", "incomplete", "api: http_302")}
 
 
 def test_robots_disallow_all_means_no_request_but_robots_txt(tmp_path) -> None:

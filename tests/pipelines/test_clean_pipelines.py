@@ -27,13 +27,14 @@ NEXT_YEAR = f"{datetime.now(UTC).year + 1}-06-01T00:00:00Z"
     ({"abstract": "x" * 10_000_000}, "abstract_too_long"),
     ({"published_at": "1900-01-01T00:00:00Z"}, "bad_date"),
     ({"published_at": NEXT_YEAR}, "bad_date"),
-    ({"published_at": "last tuesday"}, "bad_date"),
     ({"upvotes": -1}, "bad_count"),
-    ({"num_comments": "7"}, "bad_count"),
+    ({"num_comments": "-7"}, "bad_count"),
     ({"paper_id": "my-paper"}, "bad_paper_id"),
     ({"paper_id": None, "abstract": None}, "missing_id_and_abstract"),
     ({"title": 12}, "bad_type"),
-    ({"authors": "Ada Lovelace"}, "bad_type"),
+    ({"title": ["A", "title"]}, "bad_type"),
+    ({"abstract": {"text": "An abstract."}}, "bad_type"),
+    ({"paper_id": 2409.12568}, "bad_type"),
 ])
 def test_bad_input_is_rejected_with_a_reason_and_a_rejects_line(chain, changes, reason) -> None:
     assert chain(good(**changes)) == reason
@@ -83,4 +84,73 @@ def test_a_known_papers_author_list_is_cleaned_once_but_each_entry_gets_its_own_
     assert chain(good(authors=list(authors))).authors == ["Ada Lovelace", "Alan Turing", "Ada Lovelace"]
     assert chain.crawler.stats.get_value("paperset/repaired/control_chars") == 3
     assert chain(good(authors=["", " "])).authors is None
-    assert chain(good(authors=["Ada", 7])) == "bad_type"  # not all text: left as it is for validation
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("upvotes", True, "bool"),
+    ("num_comments", 3.5, "fraction"),
+    ("num_comments", "3.5", "fraction"),
+    ("github_stars", "many", "not_a_number"),
+    ("upvotes", float("nan"), "not_a_number"),
+    ("upvotes", [3], "not_a_number"),
+    ("authors", "Ada Lovelace, Alan Turing", "not_a_list"),
+    ("authors", ["Ada", 7], "not_text"),
+    ("ai_keywords", {"a": 1}, "not_a_list"),
+    ("organization", ["Org A", "Org B"], "not_text"),
+    ("ai_summary", 5, "not_text"),
+    ("published_at", "last tuesday", "not_a_date"),
+    ("submitted_on_daily_at", 1727000000, "not_a_date"),
+    ("project_page", ["https://a.example"], "not_a_url"),
+])
+def test_a_value_that_does_not_convert_without_loss_is_kept_null_and_counted(chain, field, value, reason) -> None:
+    entry = chain(good(**{field: value}))
+    assert getattr(entry, field) is None and entry.title == "A title"
+    stats = chain.crawler.stats.get_stats()
+    assert {k: v for k, v in stats.items() if k.startswith("paperset/bad_values/")} == \
+        {f"paperset/bad_values/{field}/{reason}": 1}
+
+
+@pytest.mark.parametrize(("changes", "reason", "problem"), [
+    ({"title": 12}, "bad_type", "title/not_text"),
+    ({"paper_id": ["2409.12568"]}, "bad_type", "paper_id/not_text"),
+    ({"abstract": 3.5}, "bad_type", "abstract/not_text"),
+    ({"upvotes": -3}, "bad_count", "upvotes/negative"),
+    ({"published_at": "1900-01-01T00:00:00Z"}, "bad_date", "published_at/out_of_range"),
+])
+def test_a_rejected_value_is_counted_by_field_too(chain, changes, reason, problem) -> None:
+    assert chain(good(**changes)) == reason
+    stats = chain.crawler.stats.get_stats()
+    assert {k: v for k, v in stats.items() if k.startswith("paperset/bad_values/")} == \
+        {f"paperset/bad_values/{problem}": 1}
+
+
+@pytest.mark.parametrize(("field", "value", "converted"), [
+    ("upvotes", "12", 12), ("upvotes", 12.0, 12), ("num_comments", " 1,234 ", 1234), ("github_stars", 0, 0),
+])
+def test_a_value_that_converts_without_loss_is_converted_and_not_counted(chain, field, value, converted) -> None:
+    entry = chain(good(**{field: value}))
+    assert getattr(entry, field) == converted and type(getattr(entry, field)) is int
+    assert not [k for k in chain.crawler.stats.get_stats() if k.startswith("paperset/bad_values/")]
+
+
+def test_card_counts_that_are_not_numbers_are_kept_null_and_counted(chain) -> None:
+    """The cards path meets the same policy: a card's count text converts only when it is a count."""
+    import re
+
+    from parsel import Selector
+
+    from crawler.pages.hf import parse_cards
+
+    from ..conftest import FIXTURES
+
+    page = (FIXTURES / "cases/listing_page/listing-2024-08-01-no-hydration/page.html").read_text(encoding="utf-8")
+    page = page.replace('leading-none">94<', 'leading-none">9.4<', 1)
+    page = re.sub(r'(#community".*?</svg>)\s*5\s*<', r"\1five<", page, count=1, flags=re.S)
+    first, second = parse_cards(Selector(text=page), url="https://huggingface.co/papers?date=2024-08-01",
+                                kind="day", key="2024-08-01")[:2]
+    assert (first.upvotes, first.num_comments, second.upvotes) == ("9.4", "five", 24)
+    entry = chain(first)
+    assert (entry.upvotes, entry.num_comments, entry.title) == (None, None, "The Llama 3 Herd of Models")
+    stats = chain.crawler.stats.get_stats()
+    assert {k: v for k, v in stats.items() if k.startswith("paperset/bad_values/")} == {
+        "paperset/bad_values/num_comments/not_a_number": 1, "paperset/bad_values/upvotes/fraction": 1}
