@@ -1,0 +1,104 @@
+"""Recording a crawl: a downloader middleware next to the download handler (so it sees each response as
+received: before decompression, retries, redirects and robots.txt rules act on it) stamps the time it was
+received on the request (`received.RECEIVED`) and, with `PAPERSET_ARCHIVE` set, appends the exchange to
+that gzip WARC file. Each exchange (response + request record, two complete gzip members) goes to the
+file in one `write` before the response moves on, so a crawl killed at any moment leaves a readable
+archive holding every response any callback saw (and so every request the spool's ledger names)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from crawler.archive.received import RECEIVED, REPLAYED
+from crawler.archive.record import exchange_records, warcinfo_record
+
+logger = logging.getLogger(__name__)
+
+# The recorder's place among DOWNLOADER_MIDDLEWARES: after every built-in one (the highest is 900), next
+# to the download handler.
+ORDER = 990
+
+
+def unique_path(path: Path, suffix: str = "") -> Path:
+    """`path` (with `-suffix` before `.warc.gz`), or `-2`, `-3`, ... when taken (a resumed run, a worker
+    started again): an archive file is never appended to after its writer stopped."""
+    stem = path.name.removesuffix(".warc.gz") + (f"-{suffix}" if suffix else "")
+    candidate, n = path.with_name(f"{stem}.warc.gz"), 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{stem}-{n}.warc.gz")
+    return candidate
+
+
+class ArchiveRecorder:
+    """Stamps every live response's receipt time; records the exchange when `PAPERSET_ARCHIVE` names a
+    file (a worker of a distributed run writes `<name>-<worker>.warc.gz`). Stats: `paperset/archive/records`
+    (exchanges), `paperset/archive/bytes`, `paperset/archive/write_s` (time spent building and writing)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler, self.stats = crawler, crawler.stats
+        self.fd: int | None = None
+        self.path: Path | None = None
+        self.since_sync = 0
+        self.syncer: ThreadPoolExecutor | None = None
+        target = crawler.settings.get("PAPERSET_ARCHIVE") or ""
+        if target and not crawler.settings.getlist("PAPERSET_REPLAY"):
+            self.path = unique_path(Path(target), crawler.settings.get("PAPERSET_WORKER_ID") or "")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            os.write(self.fd, warcinfo_record(self.path.name))
+            crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+            self.sync_every = crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY") or 100
+            logger.info("recording every response in %s", self.path)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveRecorder:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if REPLAYED in response.flags:
+            return response
+        received = datetime.now(UTC)
+        request.meta[RECEIVED] = received.isoformat()
+        if self.fd is None:
+            return response
+        started = time.perf_counter()
+        fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()  # type: ignore[union-attr]
+        data = exchange_records(request, response, received, fingerprint=fingerprint,
+                                rendered=bool(request.meta.get("playwright")))
+        os.write(self.fd, data)
+        assert self.stats is not None
+        self.stats.inc_value("paperset/archive/records")
+        self.stats.inc_value("paperset/archive/bytes", len(data))
+        self.stats.inc_value("paperset/archive/write_s", time.perf_counter() - started)
+        self.since_sync += 1
+        if self.since_sync >= self.sync_every:
+            self._sync_behind()
+        return response
+
+    def _sync_behind(self) -> None:
+        """fsync the archive in a background thread (a machine crash loses at most the records since)."""
+        self.since_sync = 0
+        if self.syncer is None:
+            self.syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-fsync")
+        self.syncer.submit(os.fsync, self.fd)  # type: ignore[arg-type]
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.fd is None:
+            return
+        if self.syncer is not None:
+            self.syncer.shutdown(wait=True)
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = None
+        assert self.stats is not None
+        self.stats.set_value("paperset/archive/path", str(self.path))
