@@ -95,9 +95,19 @@ def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
                                              "updated_at": datetime.now(UTC).isoformat(), **extra})
 
 
-def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
-                      force: bool = False, resume: bool = True, redis: str | None = None,
-                      workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
+def crawl_and_package(job: CrawlJob, root: Path, name: str, **options: Any) -> dict[str, Any]:
+    """`_crawl_and_package`, its outcome naming the run's web archives (`archive`: paths, docs/archive.md)."""
+    from paperset.archives import archives_of
+
+    outcome = _crawl_and_package(job, root, name, **options)
+    run = (outcome.get("crawl") or {}).get("run")
+    outcome["archive"] = [str(p) for p in archives_of(Path(run).parent.parent, Path(run).name)] if run else []
+    return outcome
+
+
+def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
+                       force: bool = False, resume: bool = True, redis: str | None = None,
+                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     Each run crawls with its own copy of the near-dup index, taken from the latest version (so each run
@@ -118,6 +128,10 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
     job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
+    if not job.settings.get("PAPERSET_REPLAY"):
+        from paperset.archives import run_archive
+
+        job.settings["PAPERSET_ARCHIVE"] = str(run_archive(run_dir))
     started = time.monotonic()
     if redis:
         from paperset.workers import Coordinator

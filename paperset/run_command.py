@@ -66,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         check_base_url_arg(args)
         apply_recent(args)
+        apply_from_archive(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
         if not listings:
@@ -126,6 +127,16 @@ def apply_recent(args: argparse.Namespace) -> None:
         args.range = [*args.range, f"{today - timedelta(days=args.recrawl_days - 1)}:{today}"]
 
 
+def apply_from_archive(args: argparse.Namespace) -> None:
+    """`--from-archive PATH ...`: answer every request from those archives (setting PAPERSET_REPLAY), asking
+    the site they recorded unless --base-url says otherwise."""
+    if args.from_archive:
+        from paperset.archives import replay_settings
+
+        settings, args.base_url = replay_settings(args.from_archive, args.base_url)
+        args.settings = [*args.settings, *settings]
+
+
 def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
     """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
     from paperset.crawl import crawl_settings
@@ -167,5 +178,8 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--allow-partial", action="store_true",
                      help="publish even when some listings are incomplete (they are named in the manifest and "
                           "card; default: exit 5, nothing published)")
+    run.add_argument("--from-archive", action="append", default=[], type=Path, metavar="PATH",
+                     help="answer every request from this web archive (WARC; repeatable, in order), no network: "
+                          "re-extracts a recorded run (a request it lacks leaves its listing incomplete)")
     run.add_argument("--no-resume", action="store_true",
                      help="start afresh even when the last run of the same arguments was killed mid-crawl")

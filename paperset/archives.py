@@ -1,0 +1,59 @@
+"""Where a run's web archives live and how a run is pointed at them (docs/archive.md): one gzip WARC per
+crawl process under ROOT/NAME/archive/, named by the run (`<run>.warc.gz`; a resumed run's next crawl
+`<run>-2.warc.gz`; a worker of a distributed run `<run>-<worker>.warc.gz`), and the checks of
+`--from-archive` before a replay starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ARCHIVE_DIR = "archive"
+SUFFIX = ".warc.gz"
+
+
+def archive_dir(dataset: Path) -> Path:
+    return dataset / ARCHIVE_DIR
+
+
+def run_archive(run_dir: Path) -> Path:
+    """The archive a run's crawl records to: ROOT/NAME/archive/<run>.warc.gz (run_dir is ROOT/NAME/.runs/<run>)."""
+    return archive_dir(run_dir.parent.parent) / f"{run_dir.name}{SUFFIX}"
+
+
+def archives_of(dataset: Path, run: str) -> list[Path]:
+    """Every archive the run `run` recorded (its resumed crawls and workers included), in name order."""
+    folder = archive_dir(dataset)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.name == f"{run}{SUFFIX}" or (p.name.startswith(f"{run}-") and p.name.endswith(SUFFIX)))
+
+
+def recorded_origin(path: Path) -> str:
+    """The site an archive recorded (`scheme://host[:port]` of its first response): a replay asks the same
+    URLs. ValueError when the file is not a readable WARC or holds no response."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response":
+                    parts = urlsplit(record.rec_headers.get_header("WARC-Target-URI"))
+                    return f"{parts.scheme}://{parts.netloc}"
+    except (OSError, ArchiveLoadFailed) as exc:
+        raise ValueError(f"--from-archive {path}: not a readable web archive ({exc})") from None
+    raise ValueError(f"--from-archive {path}: holds no response")
+
+
+def replay_settings(paths: list[Path], base_url: str | None) -> tuple[list[tuple[str, object]], str]:
+    """The `-s` settings of a replay of `paths`, and the base URL to ask (the one given, else the site the
+    first archive recorded). ValueError (exit 2) for a missing or unreadable archive."""
+    for path in paths:
+        if not path.is_file():
+            raise ValueError(f"--from-archive {path}: no such file")
+        origin = recorded_origin(path)
+        base_url = base_url or origin
+    assert base_url is not None
+    return [("PAPERSET_REPLAY", [str(p.resolve()) for p in paths])], base_url
