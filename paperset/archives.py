@@ -57,3 +57,29 @@ def replay_settings(paths: list[Path], base_url: str | None) -> tuple[list[tuple
         base_url = base_url or origin
     assert base_url is not None
     return [("PAPERSET_REPLAY", [str(p.resolve()) for p in paths])], base_url
+
+
+def recorded_answer(paths: list[Path], url: str, *, rendered: bool) -> tuple[str, dict[str, str], str, str]:
+    """The last answer the archives recorded for GET `url` (as the browser rendered it, with `rendered`):
+    its text (decoded: de-chunked, decompressed, its charset), headers (lower-case names), WARC-Date and
+    where it is (`PATH#record-id`). LookupError when no archive holds one."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.archive.record import RENDERED, archive_url
+
+    wanted, found = archive_url(url), None
+    for path in paths:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                fields = record.rec_headers
+                if (record.rec_type == "response" and fields.get_header("WARC-Target-URI") == wanted
+                        and (fields.get_header(RENDERED) == "browser") == rendered):
+                    http = record.http_headers
+                    headers = {k.lower(): v for k, v in http.headers}
+                    charset = headers.get("content-type", "").partition("charset=")[2].split(";")[0].strip()
+                    text = record.content_stream().read().decode(charset or "utf-8", "replace")
+                    found = (text, headers, fields.get_header("WARC-Date"),
+                             f"{path}#{fields.get_header('WARC-Record-ID')}")
+    if found is None:
+        raise LookupError(f"no {'rendered ' if rendered else ''}answer to {wanted} in {', '.join(map(str, paths))}")
+    return found

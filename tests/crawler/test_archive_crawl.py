@@ -167,3 +167,30 @@ def test_the_browser_path_is_recorded_as_rendered_and_replays(tmp_path) -> None:
     assert replayed["crawl"]["fetch_paths"] == {"browser": 1}
     assert tables(Path(replayed["path"])) == tables(Path(recorded["path"]))
     assert json.loads(json.dumps(replayed["papers"])) == recorded["papers"] > 0
+
+
+def test_a_fixture_case_is_cut_from_an_archive_as_fetching_would_save_it(tmp_path) -> None:
+    with ReplicaServer() as server:
+        day = server.index["days"][0]
+        url = f"{server.base_url}/api/daily_papers?date={day}&limit=50&p=0"
+        live = run_paperset("run", "--day", day, *FAST, "--base-url", server.base_url, "--out", str(tmp_path), "--json")
+        fetched = run_paperset("fixture", "save", url, "--name", "fetched", "--fixtures", str(tmp_path / "f"))
+    assert (live.returncode, fetched.returncode) == (0, 0), live.stderr[-2000:] + fetched.stderr
+    (archive,) = last_json(live.stdout)["archive"]
+    cut = run_paperset("fixture", "save", url, "--name", "cut", "--from-archive", archive,
+                       "--fixtures", str(tmp_path / "f"))
+    assert cut.returncode == 0, cut.stderr
+    cases = tmp_path / "f" / "cases" / "api_listing"
+    for name in ("answer.json", "expected.json"):
+        assert (cases / "cut" / name).read_text() == (cases / "fetched" / name).read_text()
+    entries = json.loads((cases / "cut" / "expected.json").read_text())["entries"]
+    assert [e["paper_id"] for e in entries] == [item["paper"]["id"] for item in server.site.items("day", day)]
+    meta = json.loads((cases / "cut" / "meta.json").read_text())
+    (recorded,) = [fields for uri, fields in responses(Path(archive)) if uri == url]
+    assert meta["captured_at"] == recorded["WARC-Date"]
+    assert meta["provenance"].endswith(f"{archive}#{recorded['WARC-Record-ID']}")
+    gone = run_paperset("fixture", "save", url.replace("p=0", "p=1"), "--name", "gone", "--from-archive", archive,
+                        "--fixtures", str(tmp_path / "f"))
+    assert (gone.returncode, gone.stderr) == (1, f"paperset fixture save: no answer to {url.replace('p=0', 'p=1')} "
+                                                 f"in {archive}; nothing saved\n")
+    assert sorted(p.name for p in cases.iterdir()) == ["cut", "fetched"]
