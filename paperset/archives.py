@@ -1,33 +1,11 @@
-"""Where a run's web archives live and how a run is pointed at them (docs/archive.md): one gzip WARC per
-crawl process under ROOT/NAME/archive/, named by the run (`<run>.warc.gz`; a resumed run's next crawl
-`<run>-2.warc.gz`; a worker of a distributed run `<run>-<worker>.warc.gz`), and the checks of
-`--from-archive` before a replay starts."""
+"""The application's side of web archives (docs/archive.md; where they live: spool/archives.py): the checks
+of `paperset run --from-archive` before a replay starts, and the recorded answer `paperset fixture save
+--from-archive` cuts a case from."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlsplit
-
-ARCHIVE_DIR = "archive"
-SUFFIX = ".warc.gz"
-
-
-def archive_dir(dataset: Path) -> Path:
-    return dataset / ARCHIVE_DIR
-
-
-def run_archive(run_dir: Path) -> Path:
-    """The archive a run's crawl records to: ROOT/NAME/archive/<run>.warc.gz (run_dir is ROOT/NAME/.runs/<run>)."""
-    return archive_dir(run_dir.parent.parent) / f"{run_dir.name}{SUFFIX}"
-
-
-def archives_of(dataset: Path, run: str) -> list[Path]:
-    """Every archive the run `run` recorded (its resumed crawls and workers included), in name order."""
-    folder = archive_dir(dataset)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir()
-                  if p.name == f"{run}{SUFFIX}" or (p.name.startswith(f"{run}-") and p.name.endswith(SUFFIX)))
 
 
 def recorded_origin(path: Path) -> str:

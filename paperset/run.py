@@ -97,7 +97,7 @@ def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
 
 def crawl_and_package(job: CrawlJob, root: Path, name: str, **options: Any) -> dict[str, Any]:
     """`_crawl_and_package`, its outcome naming the run's web archives (`archive`: paths, docs/archive.md)."""
-    from paperset.archives import archives_of
+    from spool.archives import archives_of
 
     outcome = _crawl_and_package(job, root, name, **options)
     run = (outcome.get("crawl") or {}).get("run")
@@ -129,7 +129,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     index = run_index(dataset, run_dir, resumed)
     job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
     if not job.settings.get("PAPERSET_REPLAY"):
-        from paperset.archives import run_archive
+        from spool.archives import run_archive
 
         job.settings["PAPERSET_ARCHIVE"] = str(run_archive(run_dir))
     started = time.monotonic()
