@@ -128,7 +128,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
     job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
-    if not job.settings.get("PAPERSET_REPLAY"):
+    if not job.settings.get("PAPERSET_REPLAY") and "PAPERSET_ARCHIVE" not in job.settings:  # -s ...= : none
         from spool.archives import run_archive
 
         job.settings["PAPERSET_ARCHIVE"] = str(run_archive(run_dir))
