@@ -5,7 +5,18 @@ of `paperset run --from-archive` before a replay starts, and the recorded answer
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from spool.archives import run_archive
+
+
+def archive_setting(settings: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """`PAPERSET_ARCHIVE` for a run's crawl: its archive file, unless the run replays archives (it records
+    none) or the setting was given (`-s PAPERSET_ARCHIVE=` turns recording off)."""
+    if settings.get("PAPERSET_REPLAY") or "PAPERSET_ARCHIVE" in settings:
+        return {}
+    return {"PAPERSET_ARCHIVE": str(run_archive(run_dir))}
 
 
 def recorded_origin(path: Path) -> str:

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
+from paperset.archives import archive_setting
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
+from spool.archives import archives_of
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
@@ -97,8 +99,6 @@ def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
 
 def crawl_and_package(job: CrawlJob, root: Path, name: str, **options: Any) -> dict[str, Any]:
     """`_crawl_and_package`, its outcome naming the run's web archives (`archive`: paths, docs/archive.md)."""
-    from spool.archives import archives_of
-
     outcome = _crawl_and_package(job, root, name, **options)
     run = (outcome.get("crawl") or {}).get("run")
     outcome["archive"] = [str(p) for p in archives_of(Path(run).parent.parent, Path(run).name)] if run else []
@@ -127,11 +127,8 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
-    if not job.settings.get("PAPERSET_REPLAY") and "PAPERSET_ARCHIVE" not in job.settings:  # -s ...= : none
-        from spool.archives import run_archive
-
-        job.settings["PAPERSET_ARCHIVE"] = str(run_archive(run_dir))
+    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed),
+                    **archive_setting(job.settings, run_dir)}
     started = time.monotonic()
     if redis:
         from paperset.workers import Coordinator
