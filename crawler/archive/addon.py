@@ -12,7 +12,8 @@ from crawler.archive.recorder import ORDER
 RECORDER = "crawler.archive.recorder.ArchiveRecorder"
 STAMP = "crawler.archive.received.ReceivedAtMiddleware"
 REPLAY_HANDLER = "crawler.archive.replay.ReplayDownloadHandler"
-# The stamp runs closest to the spider (its output first), so it sees every entry a callback gave.
+# Spider output passes the middlewares in decreasing order: the stamp, lowest, sees each entry last, as
+# it leaves for the item pipelines.
 STAMP_ORDER = 10
 # A replay's settings: no waiting (no site is contacted); its concurrency is the recorded crawl's.
 REPLAY_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "PAPERSET_BUDGET_API": 0,

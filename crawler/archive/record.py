@@ -23,6 +23,7 @@ WARC_VERSION = "1.1"
 RENDERED = "Paperset-Rendered"  # "browser": the body is the page as Chromium rendered it, not as served
 FINGERPRINT = "Paperset-Request-Fingerprint"  # the request's Scrapy fingerprint, as the spool's ledger names it
 BODY_SHA1 = "Paperset-Request-Body-SHA1"  # on the request record: what a POST sent (the replay key)
+RESPONSE_URL = "Paperset-Response-URL"  # where the answer came from, when not the URL asked (the browser followed)
 # Headers the body as recorded no longer matches: it is kept de-chunked (its length is recomputed), and a
 # rendered page is the browser's DOM (no longer compressed).
 _DROPPED = frozenset({"transfer-encoding", "content-length"})
@@ -71,6 +72,8 @@ def exchange_records(request: Request, response: Response, received: datetime, *
     fields = {"WARC-Date": date, FINGERPRINT: fingerprint}
     if rendered:
         fields[RENDERED] = "browser"
+    if response.url != request.url:
+        fields[RESPONSE_URL] = archive_url(response.url)
     ip = response.ip_address
     if ip is not None:
         fields["WARC-IP-Address"] = str(ip)

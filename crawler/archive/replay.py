@@ -23,7 +23,7 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.archive.received import RECEIVED, REPLAYED
-from crawler.archive.record import BODY_SHA1, RENDERED, archive_url, body_key, parse_warc_date
+from crawler.archive.record import BODY_SHA1, RENDERED, RESPONSE_URL, archive_url, body_key, parse_warc_date
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +98,13 @@ def load_response(answer: Answer, request: Request) -> tuple[Response, str]:
         body = record.raw_stream.read()
         date = record.rec_headers.get_header("WARC-Date")
         rendered = record.rec_headers.get_header(RENDERED) == "browser"
+        url = record.rec_headers.get_header(RESPONSE_URL) or request.url
         http = record.http_headers
     headers = Headers([(k, v) for k, v in http.headers])
     status = int(http.get_statuscode())
-    cls: Any = HtmlResponse if rendered else responsetypes.from_args(headers=headers, url=request.url, body=body)
+    cls: Any = HtmlResponse if rendered else responsetypes.from_args(headers=headers, url=url, body=body)
     flags = [REPLAYED, "playwright"] if rendered else [REPLAYED]
-    response = cls(url=request.url, status=status, headers=headers, body=body, flags=flags, request=request,
+    response = cls(url=url, status=status, headers=headers, body=body, flags=flags, request=request,
                    protocol=http.protocol)
     return response, date
 

@@ -66,7 +66,7 @@ def test_replay_answers_in_recorded_order_keeps_browser_and_plain_apart_and_know
     browser = Request(url, meta={"playwright": True})
     first = TextResponse(url, status=500, body=b"busy", request=plain)
     second = HtmlResponse(url, status=200, body=b"<html>served</html>", request=plain)
-    rendered = HtmlResponse(url, status=200, body=b"<html>rendered</html>", request=browser,
+    rendered = HtmlResponse(f"{url}&tab=all", status=200, body=b"<html>rendered</html>", request=browser,
                             headers={"Content-Encoding": "gzip"})
     index = ArchiveIndex([write(tmp_path / "a.warc.gz", (plain, first, False), (plain, second, False),
                                 (browser, rendered, True))])
@@ -77,6 +77,7 @@ def test_replay_answers_in_recorded_order_keeps_browser_and_plain_apart_and_know
     answer, date = load_response(index.next_answer(request_key(browser)), browser)
     assert (answer.body, answer.flags, answer.headers.get("Content-Encoding")) == (
         b"<html>rendered</html>", ["replayed", "playwright"], None)  # the DOM, no longer compressed
+    assert answer.url == f"{url}&tab=all"  # where the browser ended up
     assert date == "2026-03-04T05:06:07.891011Z"
     assert index.next_answer(request_key(Request("http://h/papers?q=y"))) is None
     assert index.next_answer(request_key(Request(url, method="POST", body=b"a=1"))) is None
