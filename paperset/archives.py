@@ -54,7 +54,7 @@ def recorded_answer(paths: list[Path], url: str, *, rendered: bool) -> tuple[str
     where it is (`PATH#record-id`). LookupError when no archive holds one."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from crawler.archive.record import RENDERED, archive_url
+    from crawler.archive.record import BROWSER_PAGE, RENDERED, archive_url
 
     wanted, found = archive_url(url), None
     for path in paths:
@@ -62,7 +62,8 @@ def recorded_answer(paths: list[Path], url: str, *, rendered: bool) -> tuple[str
             for record in ArchiveIterator(stream):
                 fields = record.rec_headers
                 if (record.rec_type == "response" and fields.get_header("WARC-Target-URI") == wanted
-                        and (fields.get_header(RENDERED) == "browser") == rendered):
+                        and (fields.get_header(RENDERED) == "browser") == rendered
+                        and not fields.get_header(BROWSER_PAGE)):
                     http = record.http_headers
                     headers = {k.lower(): v for k, v in http.headers}
                     charset = headers.get("content-type", "").partition("charset=")[2].split(";")[0].strip()

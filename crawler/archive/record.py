@@ -23,6 +23,7 @@ WARC_VERSION = "1.1"
 RENDERED = "Paperset-Rendered"  # "browser": the body is the page as Chromium rendered it, not as served
 FINGERPRINT = "Paperset-Request-Fingerprint"  # the request's Scrapy fingerprint, as the spool's ledger names it
 BODY_SHA1 = "Paperset-Request-Body-SHA1"  # on the request record: what a POST sent (the replay key)
+BROWSER_PAGE = "Paperset-Browser-Page"  # a response Chromium received while rendering that page (not replayed)
 RESPONSE_URL = "Paperset-Response-URL"  # where the answer came from, when not the URL asked (the browser followed)
 # Headers the body as recorded no longer matches: it is kept de-chunked (its length is recomputed), and a
 # rendered page is the browser's DOM (no longer compressed).
@@ -61,17 +62,23 @@ def _gzip_member(data: bytes) -> bytes:
 
 
 def exchange_records(request: Request, response: Response, received: datetime, *, fingerprint: str,
-                     rendered: bool) -> bytes:
+                     rendered: bool, browser_page: str | None = None) -> bytes:
     """The response and request records of one exchange, each a complete gzip member, as one bytes
-    (written by one write: both are in the file, or neither)."""
+    (written by one write: both are in the file, or neither). `browser_page`: the exchange was Chromium's,
+    rendering that page (its body came decoded)."""
     writer = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
     url, date = archive_url(request.url), warc_date(received)
     status = f"{response.status} {_reason(response.status)}"
-    http = StatusAndHeaders(status, _headers(response.headers, _DROPPED_RENDERED if rendered else _DROPPED),
+    decoded = rendered or browser_page is not None
+    http = StatusAndHeaders(status, _headers(response.headers, _DROPPED_RENDERED if decoded else _DROPPED),
                             protocol=response.protocol or "HTTP/1.1")
-    fields = {"WARC-Date": date, FINGERPRINT: fingerprint}
+    fields = {"WARC-Date": date}
+    if fingerprint:
+        fields[FINGERPRINT] = fingerprint
     if rendered:
         fields[RENDERED] = "browser"
+    if browser_page is not None:
+        fields[BROWSER_PAGE] = archive_url(browser_page)
     if response.url != request.url:
         fields[RESPONSE_URL] = archive_url(response.url)
     ip = response.ip_address

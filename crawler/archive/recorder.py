@@ -7,15 +7,19 @@ archive holding every response any callback saw (and so every request the spool'
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Request as ScrapyRequest
 from scrapy.http import Response
 
 from crawler.archive.received import RECEIVED, REPLAYED
@@ -26,6 +30,17 @@ logger = logging.getLogger(__name__)
 # The recorder's place among DOWNLOADER_MIDDLEWARES: after every built-in one (the highest is 900), next
 # to the download handler.
 ORDER = 990
+# The recording recorders of this process, by key: a browser request's page event handler names its
+# recorder by key (a partial of a module function and strings: the request stays picklable for the ledger).
+_RECORDERS: dict[str, ArchiveRecorder] = {}
+HANDLERS = "playwright_page_event_handlers"
+
+
+async def record_browser_response(key: str, page: str, answer: Any) -> None:
+    """scrapy-playwright's `response` page event: record what Chromium received while rendering `page`."""
+    recorder = _RECORDERS.get(key)
+    if recorder is not None:
+        await recorder.record_browser(page, answer)
 
 
 def unique_path(path: Path, suffix: str = "") -> Path:
@@ -56,6 +71,8 @@ class ArchiveRecorder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
             os.write(self.fd, warcinfo_record(self.path.name))
+            self.key = uuid.uuid4().hex
+            _RECORDERS[self.key] = self
             crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
             self.sync_every = crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY") or 100
             logger.info("recording every response in %s", self.path)
@@ -64,7 +81,36 @@ class ArchiveRecorder:
     def from_crawler(cls, crawler: Crawler) -> ArchiveRecorder:
         return cls(crawler)
 
+    def process_request(self, request: Request) -> None:
+        """A browser request records what Chromium receives while rendering it (its scripts, its API calls)."""
+        if self.fd is not None and request.meta.get("playwright"):
+            handler = functools.partial(record_browser_response, self.key, request.url)
+            request.meta[HANDLERS] = {**(request.meta.get(HANDLERS) or {}), "response": handler}
+
+    async def record_browser(self, page: str, answer: Any) -> None:
+        """Record one response Chromium received (`Paperset-Browser-Page`: the page it rendered); one that
+        cannot be read any more (the page closed first) is counted `paperset/archive/browser_missed`."""
+        assert self.stats is not None
+        try:
+            body = await answer.body()
+            asked = answer.request
+            request = ScrapyRequest(answer.url, method=asked.method, headers=await asked.all_headers(),
+                                    body=asked.post_data_buffer or b"")
+            response = Response(answer.url, status=answer.status, headers=await answer.all_headers(), body=body)
+        except Exception:  # Playwright's errors (a closed page, a redirect without body)
+            self.stats.inc_value("paperset/archive/browser_missed")
+            return
+        if self.fd is None:
+            return
+        data = exchange_records(request, response, datetime.now(UTC), fingerprint="", rendered=False,
+                                browser_page=page)
+        os.write(self.fd, data)
+        self.stats.inc_value("paperset/archive/browser_records")
+        self.stats.inc_value("paperset/archive/bytes", len(data))
+
     def process_response(self, request: Request, response: Response) -> Response:
+        if HANDLERS in request.meta and self.fd is not None:
+            del request.meta[HANDLERS]  # its handler stays attached to the page; the request needs it no more
         if REPLAYED in response.flags:
             return response
         received = datetime.now(UTC)
@@ -100,5 +146,6 @@ class ArchiveRecorder:
         os.fsync(self.fd)
         os.close(self.fd)
         self.fd = None
+        _RECORDERS.pop(self.key, None)
         assert self.stats is not None
         self.stats.set_value("paperset/archive/path", str(self.path))

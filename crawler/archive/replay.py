@@ -1,7 +1,8 @@
 """Replay: a crawl answered from web archives, with no network. `ReplayDownloadHandler` takes the place of
 the http and https download handlers (the add-on puts it there when `PAPERSET_REPLAY` names archives), so
 every downloader middleware (robots.txt, retries, decompression, redirects) acts on a recorded response as
-on a live one. A request is looked up by method, URL (redacted as recorded), request body and whether it
+on a live one (what Chromium fetched while rendering a page is in the archive, but not replayed: the
+rendered page is). A request is looked up by method, URL (redacted as recorded), request body and whether it
 asked for the browser; a URL answered several times (a retried 500, a page asked again) is answered in the
 recorded order, its last answer repeated after that. A request no archive answers fails (`NotInArchive`,
 reason `not_in_archive`): its listing is incomplete, never a silent gap. Each answer carries its recorded
@@ -23,7 +24,15 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.archive.received import RECEIVED, REPLAYED
-from crawler.archive.record import BODY_SHA1, RENDERED, RESPONSE_URL, archive_url, body_key, parse_warc_date
+from crawler.archive.record import (
+    BODY_SHA1,
+    BROWSER_PAGE,
+    RENDERED,
+    RESPONSE_URL,
+    archive_url,
+    body_key,
+    parse_warc_date,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +75,7 @@ class ArchiveIndex:
             records = ArchiveIterator(stream)
             for record in records:
                 headers = record.rec_headers
-                if record.rec_type == "response":
+                if record.rec_type == "response" and not headers.get_header(BROWSER_PAGE):
                     rid = headers.get_header("WARC-Record-ID")
                     responses[rid] = (headers.get_header("WARC-Target-URI"), headers.get_header(RENDERED) == "browser",
                                       Answer(path, records.get_record_offset()))

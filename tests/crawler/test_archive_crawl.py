@@ -156,10 +156,17 @@ def test_the_browser_path_is_recorded_as_rendered_and_replays(tmp_path) -> None:
     with ReplicaServer(dynamic=True) as server:
         args = ["--search", "pretraining", "--fetch", "browser", *FAST]
         live = run_paperset("run", *args, "--base-url", server.base_url, "--out", str(tmp_path / "live"), "--json")
+        seen = Counter(path for _, path, _ in server.requests)
     assert live.returncode == 0, live.stderr[-3000:]
     recorded = last_json(live.stdout)
-    pages = [(uri, fields) for uri, fields in responses(Path(recorded["archive"][0])) if "/papers?q=" in uri]
-    assert [fields.get("Paperset-Rendered") for _, fields in pages] == ["browser"]
+    archived = responses(Path(recorded["archive"][0]))
+    page = f"{server.base_url}/papers?q=pretraining"
+    # Everything Chromium received rendering the page (the page as served first), and the page as rendered:
+    # its script and the API answers the script asked for are kept, not replayed; the rendered page is.
+    assert [fields.get("Paperset-Rendered") for uri, fields in archived if uri == page] == [None, "browser"]
+    browser = [target(uri) for uri, fields in archived if fields.get("Paperset-Browser-Page") == page]
+    assert sum("/api/papers/search" in path for path in browser) >= 2
+    assert Counter(target(uri) for uri, fields in archived if "Paperset-Rendered" not in fields) == seen
     replay = run_paperset("run", *args, "--from-archive", recorded["archive"][0], "--out", str(tmp_path / "replay"),
                           "--json")
     assert replay.returncode == 0, replay.stderr[-3000:]
