@@ -29,7 +29,8 @@ RESPONSE_URL = "Paperset-Response-URL"  # where the answer came from, when not t
 # rendered page is the browser's DOM (no longer compressed).
 _DROPPED = frozenset({"transfer-encoding", "content-length"})
 _DROPPED_RENDERED = _DROPPED | {"content-encoding"}
-# zlib level of each gzip member: 6 compresses JSON and HTML within a few percent of 9, several times faster.
+# zlib level of each gzip member: on the replica's answers 6 is 0.7% larger than 9 for 25% less CPU
+# (docs/archive.md).
 GZIP_LEVEL = 6
 
 
