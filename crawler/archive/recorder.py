@@ -54,6 +54,17 @@ def unique_path(path: Path, suffix: str = "") -> Path:
     return candidate
 
 
+def open_new(target: Path, suffix: str) -> tuple[Path, int]:
+    """A new archive file (never one another process made in the meantime: O_EXCL), open for appending."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        path = unique_path(target, suffix)
+        try:
+            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        except FileExistsError:
+            continue
+
+
 class ArchiveRecorder:
     """Stamps every live response's receipt time; records the exchange when `PAPERSET_ARCHIVE` names a
     file (a worker of a distributed run writes `<name>-<worker>.warc.gz`). Stats: `paperset/archive/records`
@@ -67,9 +78,7 @@ class ArchiveRecorder:
         self.syncer: ThreadPoolExecutor | None = None
         target = crawler.settings.get("PAPERSET_ARCHIVE") or ""
         if target and not crawler.settings.getlist("PAPERSET_REPLAY"):
-            self.path = unique_path(Path(target), crawler.settings.get("PAPERSET_WORKER_ID") or "")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            self.path, self.fd = open_new(Path(target), crawler.settings.get("PAPERSET_WORKER_ID") or "")
             os.write(self.fd, warcinfo_record(self.path.name))
             self.key = uuid.uuid4().hex
             _RECORDERS[self.key] = self
