@@ -19,9 +19,9 @@ def archive_setting(settings: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     return {"PAPERSET_ARCHIVE": str(run_archive(run_dir))}
 
 
-def recorded_origin(path: Path) -> str:
-    """The site an archive recorded (`scheme://host[:port]` of its first response): a replay asks the same
-    URLs. ValueError when the file is not a readable WARC or holds no response."""
+def recorded_origin(path: Path) -> str | None:
+    """The site an archive recorded (`scheme://host[:port]` of its first response; None: it holds none, e.g.
+    a worker that got no request). ValueError when the file is not a readable WARC."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
@@ -33,18 +33,19 @@ def recorded_origin(path: Path) -> str:
                     return f"{parts.scheme}://{parts.netloc}"
     except (OSError, ArchiveLoadFailed) as exc:
         raise ValueError(f"--from-archive {path}: not a readable web archive ({exc})") from None
-    raise ValueError(f"--from-archive {path}: holds no response")
+    return None
 
 
 def replay_settings(paths: list[Path], base_url: str | None) -> tuple[list[tuple[str, object]], str]:
     """The `-s` settings of a replay of `paths`, and the base URL to ask (the one given, else the site the
-    first archive recorded). ValueError (exit 2) for a missing or unreadable archive."""
+    first archive with a response recorded). ValueError (exit 2) for a missing or unreadable archive."""
     for path in paths:
         if not path.is_file():
             raise ValueError(f"--from-archive {path}: no such file")
         origin = recorded_origin(path)
         base_url = base_url or origin
-    assert base_url is not None
+    if base_url is None:
+        raise ValueError("--from-archive: no archive holds a response; give --base-url")
     return [("PAPERSET_REPLAY", [str(p.resolve()) for p in paths])], base_url
 
 

@@ -46,7 +46,9 @@ async def record_browser_response(key: str, page: str, answer: Any) -> None:
 def unique_path(path: Path, suffix: str = "") -> Path:
     """`path` (with `-suffix` before `.warc.gz`), or `-2`, `-3`, ... when taken (a resumed run, a worker
     started again): an archive file is never appended to after its writer stopped."""
-    stem = path.name.removesuffix(".warc.gz") + (f"-{suffix}" if suffix else "")
+    stem = path.name.removesuffix(".warc.gz")
+    if suffix:  # a worker's id may begin with the run's name already
+        stem = suffix if suffix.startswith(f"{stem}-") else f"{stem}-{suffix}"
     candidate, n = path.with_name(f"{stem}.warc.gz"), 1
     while candidate.exists():
         n += 1

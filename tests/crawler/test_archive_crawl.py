@@ -201,3 +201,26 @@ def test_a_fixture_case_is_cut_from_an_archive_as_fetching_would_save_it(tmp_pat
     assert (gone.returncode, gone.stderr) == (1, f"paperset fixture save: no answer to {url.replace('p=0', 'p=1')} "
                                                  f"in {archive}; nothing saved\n")
     assert sorted(p.name for p in cases.iterdir()) == ["cut", "fetched"]
+
+
+@pytest.mark.redis
+def test_a_distributed_run_records_one_archive_per_worker_and_replays_from_them_all(tmp_path) -> None:
+    from ..conftest import redis_server
+
+    with ReplicaServer() as server, redis_server(tmp_path) as url:
+        days = server.index["days"]
+        args = ["--range", f"{days[0]}:{days[5]}", "--fetch", "api", "-s", "PAPERSET_API_PAGE_SIZE=5", *FAST]
+        live = run_paperset("run", *args, "--base-url", server.base_url, "--out", str(tmp_path / "live"), "--json",
+                            "--redis", url, "--workers", "2", timeout=240)
+        seen = Counter(path for _, path, _ in server.requests)
+    assert live.returncode == 0, live.stderr[-3000:]
+    recorded = last_json(live.stdout)
+    run = Path(recorded["crawl"]["run"]).name
+    archives = [Path(p) for p in recorded["archive"]]
+    assert len(archives) == 2 and all(p.name.startswith(f"{run}-") for p in archives)
+    # Each worker fetched robots.txt itself; together they hold an answer to every request the site saw.
+    assert sum((Counter(target(uri) for uri, _ in responses(p)) for p in archives), Counter()) == seen
+    replay = run_paperset("run", *args, "--from-archive", str(archives[0]), "--from-archive", str(archives[1]),
+                          "--out", str(tmp_path / "replay"), "--json")
+    assert replay.returncode == 0, replay.stderr[-3000:]
+    assert tables(Path(last_json(replay.stdout)["path"])) == tables(Path(recorded["path"]))
