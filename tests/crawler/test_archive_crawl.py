@@ -68,6 +68,8 @@ def test_a_replayed_run_gives_the_same_tables_row_for_row_with_the_site_stopped(
     run = Path(recorded["crawl"]["run"]).name
     archive = tmp_path / "live" / "hf-papers" / "archive" / f"{run}.warc.gz"
     assert recorded["archive"] == [str(archive)]
+    # The archive is beside the version, never in it: `paperset publish` copies or uploads the version only.
+    assert [p for p in Path(recorded["path"]).rglob("*") if "warc" in p.name] == []
     # Every request the site answered has its response in the archive, retries and robots.txt included.
     assert Counter(target(uri) for uri, _ in responses(archive)) == seen
     assert seen[f"/api/daily_papers?date={days[1]}&limit=20&p=0"] == 2
