@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = crawl_settings(crawl_job(args, None))
         check_publishable(settings)
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
-                yes=args.yes)
+                yes=args.yes or bool(args.from_archive))  # a replay owes the site no time
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
