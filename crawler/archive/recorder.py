@@ -1,17 +1,20 @@
 """Recording a crawl: a downloader middleware next to the download handler (so it sees each response as
 received: before decompression, retries, redirects and robots.txt rules act on it) stamps the time it was
 received on the request (`received.RECEIVED`) and, with `PAPERSET_ARCHIVE` set, appends the exchange to
-that gzip WARC file. Each exchange (response + request record, two complete gzip members) goes to the
-file in one `write` before the response moves on, so a crawl killed at any moment leaves a readable
-archive holding every response any callback saw (and so every request the spool's ledger names)."""
+that gzip WARC file. Each exchange (response + request record, two complete gzip members) is built in a
+writer thread and goes to the file in one `write` before the response moves on, so a crawl killed at any
+moment leaves a readable archive holding every response any callback saw (and so every request of the
+spool's ledger that the site answered)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,7 +73,8 @@ def open_new(target: Path, suffix: str) -> tuple[Path, int]:
 class ArchiveRecorder:
     """Stamps every live response's receipt time; records the exchange when `PAPERSET_ARCHIVE` names a
     file (a worker of a distributed run writes `<name>-<worker>.warc.gz`). Stats: `paperset/archive/records`
-    (exchanges), `paperset/archive/bytes`, `paperset/archive/write_s` (time spent building and writing)."""
+    (exchanges), `paperset/archive/bytes`, `paperset/archive/write_s` (the writer thread's time building and
+    writing them)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler, self.stats = crawler, crawler.stats
@@ -82,6 +86,8 @@ class ArchiveRecorder:
         if target and not crawler.settings.getlist("PAPERSET_REPLAY"):
             self.path, self.fd = open_new(Path(target), crawler.settings.get("PAPERSET_WORKER_ID") or "")
             os.write(self.fd, warcinfo_record(self.path.name))
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
+            self.write_s = 0.0
             self.key = uuid.uuid4().hex
             _RECORDERS[self.key] = self
             crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -113,13 +119,12 @@ class ArchiveRecorder:
             return
         if self.fd is None:
             return
-        data = exchange_records(request, response, datetime.now(UTC), fingerprint="", rendered=False,
-                                browser_page=page)
-        os.write(self.fd, data)
+        size = await self._write(functools.partial(exchange_records, request, response, datetime.now(UTC),
+                                                   fingerprint="", rendered=False, browser_page=page))
         self.stats.inc_value("paperset/archive/browser_records")
-        self.stats.inc_value("paperset/archive/bytes", len(data))
+        self.stats.inc_value("paperset/archive/bytes", size)
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         if HANDLERS in request.meta and self.fd is not None:
             del request.meta[HANDLERS]  # its handler stays attached to the page; the request needs it no more
         if REPLAYED in response.flags:
@@ -128,19 +133,29 @@ class ArchiveRecorder:
         request.meta[RECEIVED] = received.isoformat()
         if self.fd is None:
             return response
-        started = time.perf_counter()
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()  # type: ignore[union-attr]
-        data = exchange_records(request, response, received, fingerprint=fingerprint,
-                                rendered=bool(request.meta.get("playwright")))
-        os.write(self.fd, data)
+        size = await self._write(functools.partial(exchange_records, request, response, received,
+                                                   fingerprint=fingerprint,
+                                                   rendered=bool(request.meta.get("playwright"))))
         assert self.stats is not None
         self.stats.inc_value("paperset/archive/records")
-        self.stats.inc_value("paperset/archive/bytes", len(data))
-        self.stats.inc_value("paperset/archive/write_s", time.perf_counter() - started)
+        self.stats.inc_value("paperset/archive/bytes", size)
         self.since_sync += 1
         if self.since_sync >= self.sync_every:
             self._sync_behind()
         return response
+
+    async def _write(self, build: Callable[[], bytes]) -> int:
+        """Build and write records in the writer thread (compressing a page takes milliseconds: the crawl
+        thread goes on meanwhile); the response waits until they are in the file. Their size."""
+        return await asyncio.get_running_loop().run_in_executor(self.writer, self._build_and_write, build)
+
+    def _build_and_write(self, build: Callable[[], bytes]) -> int:
+        started = time.perf_counter()
+        data = build()
+        os.write(self.fd, data)  # type: ignore[arg-type]
+        self.write_s += time.perf_counter() - started
+        return len(data)
 
     def _sync_behind(self) -> None:
         """fsync the archive in a background thread (a machine crash loses at most the records since)."""
@@ -152,8 +167,11 @@ class ArchiveRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.fd is None:
             return
+        self.writer.shutdown(wait=True)
         if self.syncer is not None:
             self.syncer.shutdown(wait=True)
+        assert self.stats is not None
+        self.stats.set_value("paperset/archive/write_s", round(self.write_s, 6))
         os.fsync(self.fd)
         os.close(self.fd)
         self.fd = None
