@@ -2,11 +2,13 @@
 the http and https download handlers (the add-on puts it there when `PAPERSET_REPLAY` names archives), so
 every downloader middleware (robots.txt, retries, decompression, redirects) acts on a recorded response as
 on a live one (what Chromium fetched while rendering a page is in the archive, but not replayed: the
-rendered page is). A request is looked up by method, URL (redacted as recorded), request body and whether it
-asked for the browser; a URL answered several times (a retried 500, a page asked again) is answered in the
-recorded order, its last answer repeated after that. A request no archive answers fails (`NotInArchive`,
-reason `not_in_archive`): its listing is incomplete, never a silent gap. Each answer carries its recorded
-time (`WARC-Date`), which becomes the entries' `crawled_at` (crawler/archive/received.py)."""
+rendered page is). A request is looked up by method, URL (redacted as recorded), request body and whether
+it asked for the browser; a URL answered several times (a retried 500, a page asked again) is answered in
+the recorded order, its last answer repeated after that; a request several archives answered gets the last
+archive's answers (a resumed run's second crawl asked again what its first had not finished). A request
+no archive answers fails (`NotInArchive`, reason `not_in_archive`): its listing is incomplete, never a
+silent gap. Each answer carries its recorded time (`WARC-Date`), which becomes the entries' `crawled_at`
+(crawler/archive/received.py)."""
 
 from __future__ import annotations
 
@@ -59,7 +61,8 @@ def request_key(request: Request) -> Key:
 
 
 class ArchiveIndex:
-    """The answers of every response record in `paths`, by request key, in archive then file order."""
+    """The answers of every response record in `paths`, by request key, in file order; for a request
+    several archives answered, the last archive's answers."""
 
     def __init__(self, paths: list[Path]) -> None:
         self.answers: dict[Key, list[Answer]] = defaultdict(list)
@@ -84,10 +87,14 @@ class ArchiveIndex:
                     method = (record.http_headers.protocol if record.http_headers else "GET") or "GET"
                     asked[headers.get_header("WARC-Concurrent-To")] = (method.upper(),
                                                                        headers.get_header(BODY_SHA1) or "")
+        found: dict[Key, list[Answer]] = defaultdict(list)
         for rid in order:
             url, rendered, answer = responses[rid]
             method, body = asked.get(rid, ("GET", ""))
-            self.answers[(method, url, body, rendered)].append(answer)
+            found[(method, url, body, rendered)].append(answer)
+        # A later archive's answers to a request replace an earlier one's: a resumed run asks again only
+        # what its killed crawl had not finished, and what it then received is what its tables hold.
+        self.answers.update(found)
 
     def next_answer(self, key: Key) -> Answer | None:
         """The next recorded answer to this request (the last one again once all were served), or None."""
