@@ -90,3 +90,14 @@ def test_replay_finds_a_request_whose_url_had_a_secret_under_its_redacted_url(tm
     answer = index.next_answer(request_key(Request(secret)))
     assert answer is not None and load_response(answer, request)[0].body == b"ok"
     assert b"pw" not in gzip.decompress((tmp_path / "a.warc.gz").read_bytes())
+
+
+def test_a_later_archive_answers_a_request_an_earlier_one_also_answered(tmp_path) -> None:
+    url = "http://h/api/daily_papers?date=2025-02-03&limit=50&p=0"
+    asked, other = Request(url), Request("http://h/robots.txt")
+    killed = write(tmp_path / "run.warc.gz", (asked, TextResponse(url, body=b"[1]", request=asked), False),
+                   (other, TextResponse(other.url, body=b"User-agent: *", request=other), False))
+    resumed = write(tmp_path / "run-2.warc.gz", (asked, TextResponse(url, body=b"[2]", request=asked), False))
+    index = ArchiveIndex([killed, resumed])
+    assert [load_response(index.next_answer(request_key(r)), r)[0].body for r in (asked, asked, other)] == [
+        b"[2]", b"[2]", b"User-agent: *"]
