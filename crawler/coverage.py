@@ -47,6 +47,9 @@ def failure_reason(failure: Failure) -> str:
     from scrapy.exceptions import IgnoreRequest
     from scrapy.spidermiddlewares.httperror import HttpError
 
+    own = getattr(failure.value, "paperset_reason", None)  # our own failures name theirs (not_in_archive)
+    if isinstance(own, str):
+        return own
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
     if failure.check(IgnoreRequest):

@@ -96,7 +96,7 @@ def _api_meta(segments: list[str], query: dict[str, list[str]], url: str) -> tup
 
 
 def save_case(root: Path, name: str, url: str, body: str, *, headers: dict[str, str], rendered: bool,
-              captured_at: str) -> Path:
+              captured_at: str, provenance: str | None = None) -> Path:
     """Write a new case folder `root/cases/<extractor>/<name>` (refusing to overwrite one) with the input,
     its meta and expected.json; return the folder."""
     if not name or "/" in name or name.startswith("."):
@@ -106,7 +106,7 @@ def save_case(root: Path, name: str, url: str, body: str, *, headers: dict[str, 
     folder.mkdir(parents=True, exist_ok=False)
     (folder / INPUT_FILES[extractor]).write_text(body, encoding="utf-8")
     meta = {"url": url, **shown, "captured_at": captured_at, "rendered": rendered, "headers": headers,
-            "provenance": f"saved by `paperset fixture save` from {url}"}
+            "provenance": provenance or f"saved by `paperset fixture save` from {url}"}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     expected = extract(extractor, body, meta)
     (folder / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n",

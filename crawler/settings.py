@@ -89,6 +89,15 @@ PAPERSET_SPOOL = ""
 # a distributed run is not resumed: a killed coordinator fails its run). After a failed fsync nothing more
 # is written to the ledger and the spool is never marked finished.
 PAPERSET_SPOOL_FLUSH_EVERY = 100
+# The web archive (docs/archive.md): the gzip WARC file every response is recorded to, with its request
+# (`paperset run` sets ROOT/NAME/archive/<run>.warc.gz; a taken name gets -2, -3, ...); empty: none.
+PAPERSET_ARCHIVE = ""
+# Web archives (WARC files) that answer every request instead of the network (`paperset run --from-archive`);
+# a request none of them answers fails (not_in_archive: its listing is incomplete); empty: the network.
+PAPERSET_REPLAY: list[str] = []
+# Scrapy add-ons: the web archive's (crawler/archive/addon.py) adds the recorder, the receipt time of each
+# response on its entries, and with PAPERSET_REPLAY the replaying download handler.
+ADDONS = {"crawler.archive.addon.WebArchive": 0}
 # Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
 PAPERSET_RESUME = False
 # Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed

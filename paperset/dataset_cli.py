@@ -197,7 +197,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from packager.prune import prune
 
     try:
-        result = prune(args.dataset, args.keep, dry_run=args.dry_run)
+        result = prune(args.dataset, args.keep, dry_run=args.dry_run, keep_archives=args.keep_archives)
     except ValueError as exc:
         print(f"paperset prune: {exc}", file=sys.stderr)
         return 2
@@ -206,7 +206,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         return 4
     verb = "would remove" if args.dry_run else "removed"
     print(f"{verb} {len(result.removed_versions)} versions {result.removed_versions} and "
-          f"{len(result.removed_runs)} run folders; kept versions {result.kept_versions}",
+          f"{len(result.removed_runs)} run folders ({len(result.removed_archives)} web archives with them); kept "
+          f"versions {result.kept_versions}",
           file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps({**asdict(result), "dry_run": args.dry_run}, sort_keys=True))
@@ -220,5 +221,8 @@ def register_prune(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--keep", type=int, required=True, metavar="N",
                         help="keep the N newest versions (and LATEST's, always) and the N newest run folders")
     parser.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
+    parser.add_argument("--keep-archives", action="store_true",
+                        help="keep the web archives (archive/<run>*.warc.gz) of the run folders removed "
+                             "(default: they go with their run)")
     parser.add_argument("--json", action="store_true", help="the kept and removed folders as one JSON line")
     parser.set_defaults(handler=cmd_prune)

@@ -1,4 +1,5 @@
-"""`paperset fixture save URL --name NAME`: record a page or an API answer as a new fixture case."""
+"""`paperset fixture save URL --name NAME`: record a page or an API answer as a new fixture case, fetched
+now or cut from a web archive (`--from-archive`, docs/archive.md)."""
 
 from __future__ import annotations
 
@@ -31,13 +32,22 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         print(f"paperset fixture save: not an http(s) URL: {args.url}", file=sys.stderr)
         return 2
+    captured_at, provenance = datetime.now(UTC).isoformat(timespec="seconds"), None
     try:
-        if args.render:
+        if args.from_archive:
+            from paperset.archives import recorded_answer
+
+            body, headers, captured_at, where = recorded_answer(args.from_archive, args.url, rendered=args.render)
+            provenance = f"cut by `paperset fixture save --from-archive` from the web archive {where}"
+        elif args.render:
             from crawler.browser import render_page
 
             body, headers = render_page(args.url)
         else:
             body, headers = fetch_page(args.url)
+    except (LookupError, ValueError) as exc:  # not in the archive, or not a web archive
+        print(f"paperset fixture save: {exc}; nothing saved", file=sys.stderr)
+        return 1
     # HTTPError is a URLError; timeouts and a page Chromium could not load are OSErrors; a cut answer or
     # a bad URL an HTTPException.
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -45,7 +55,7 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
         return 1
     try:
         folder = save_case(args.fixtures, args.name, args.url, body, headers=headers, rendered=args.render,
-                         captured_at=datetime.now(UTC).isoformat(timespec="seconds"))
+                           captured_at=captured_at, provenance=provenance)
     except (ValueError, FileExistsError) as exc:
         print(f"paperset fixture save: {exc}", file=sys.stderr)
         return 2
@@ -61,5 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     save.add_argument("url")
     save.add_argument("--name", required=True, help="the case folder's name")
     save.add_argument("--render", action="store_true", help="render the page in Chromium first")
+    save.add_argument("--from-archive", action="append", default=[], type=Path, metavar="PATH",
+                      help="cut the case from this web archive (a run's WARC; repeatable): the last answer it "
+                           "recorded for URL (with --render, as the browser rendered it), no fetch")
     save.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="fixtures folder (default fixtures)")
     save.set_defaults(handler=cmd_fixture_save)

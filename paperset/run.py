@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
+from paperset.archives import archive_setting
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
+from spool.archives import archives_of
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
@@ -102,9 +104,17 @@ def note_run(run_dir: Path, **facts: Any) -> None:
     set_run_status(run_dir, state["status"], **facts)
 
 
-def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
-                      force: bool = False, resume: bool = True, redis: str | None = None,
-                      workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
+def crawl_and_package(job: CrawlJob, root: Path, name: str, **options: Any) -> dict[str, Any]:
+    """`_crawl_and_package`, its outcome naming the run's web archives (`archive`: paths, docs/archive.md)."""
+    outcome = _crawl_and_package(job, root, name, **options)
+    run = (outcome.get("crawl") or {}).get("run")
+    outcome["archive"] = [str(p) for p in archives_of(Path(run).parent.parent, Path(run).name)] if run else []
+    return outcome
+
+
+def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
+                       force: bool = False, resume: bool = True, redis: str | None = None,
+                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     Each run crawls with its own copy of the near-dup index, taken from the latest version (so each run
@@ -124,7 +134,8 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
+    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed),
+                    **archive_setting(job.settings, run_dir)}
     started = time.monotonic()
     if redis:
         from paperset.workers import Coordinator

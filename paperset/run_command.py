@@ -66,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         check_base_url_arg(args)
         apply_recent(args)
+        apply_from_archive(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
         if not listings:
@@ -85,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = crawl_settings(crawl_job(args, None))
         check_publishable(settings)
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
-                yes=args.yes)
+                yes=args.yes or bool(args.from_archive))  # a replay owes the site no time
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
@@ -126,6 +127,16 @@ def apply_recent(args: argparse.Namespace) -> None:
     if args.recent:
         today = datetime.now(UTC).date()
         args.range = [*args.range, f"{today - timedelta(days=args.recrawl_days - 1)}:{today}"]
+
+
+def apply_from_archive(args: argparse.Namespace) -> None:
+    """`--from-archive PATH ...`: answer every request from those archives (setting PAPERSET_REPLAY), asking
+    the site they recorded unless --base-url says otherwise."""
+    if args.from_archive:
+        from paperset.archives import replay_settings
+
+        settings, args.base_url = replay_settings(args.from_archive, args.base_url)
+        args.settings = [*args.settings, *settings]
 
 
 def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
@@ -169,5 +180,8 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--allow-partial", action="store_true",
                      help="publish even when some listings are incomplete (they are named in the manifest and "
                           "card; default: exit 5, nothing published)")
+    run.add_argument("--from-archive", action="append", default=[], type=Path, metavar="PATH",
+                     help="answer every request from this web archive (WARC; repeatable, in order), no network: "
+                          "re-extracts a recorded run (a request it lacks leaves its listing incomplete)")
     run.add_argument("--no-resume", action="store_true",
                      help="start afresh even when the last run of the same arguments was killed mid-crawl")

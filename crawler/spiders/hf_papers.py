@@ -107,7 +107,8 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         spider.base_url = base_url.rstrip("/")
         if user is not None:
             spider.http_user, spider.http_pass = user, password or ""
-            spider.http_auth_domain = urlparse(spider.base_url).hostname
+            # The netloc (with its port): Scrapy compares it with each request's netloc, port included.
+            spider.http_auth_domain = urlparse(spider.base_url).netloc
         spider.allowed_netlocs = allowed_netlocs(spider.base_url, settings.getlist("PAPERSET_ALLOWED_HOSTS"))
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
         spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH")

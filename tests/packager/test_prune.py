@@ -106,3 +106,21 @@ def test_version_order_is_numeric(tmp_path: Path) -> None:
     result = plan_prune(tmp_path, 2)
     assert result.removed_versions == ["2025.12.31", "2026.01.02"]
     assert result.kept_versions == ["2026.01.02.9", "2026.01.02.10"]
+
+
+@pytest.mark.parametrize("keep_archives", [False, True], ids=["archives-go-with-their-run", "--keep-archives"])
+def test_the_web_archives_of_a_pruned_run_go_with_it_unless_kept(dataset: Path, keep_archives: bool) -> None:
+    _, runs = listing(dataset)
+    folder = dataset / "archive"
+    folder.mkdir()
+    names = [f"{runs[0]}.warc.gz", f"{runs[0]}-2.warc.gz", f"{runs[0]}-w1.warc.gz", f"{runs[1]}.warc.gz",
+             f"{runs[2]}.warc.gz", "20250101T000000000000Z.warc.gz"]  # the last one's run is long gone
+    for name in names:
+        (folder / name).write_bytes(b"")
+    result = run_paperset("prune", str(dataset), "--keep", "2", "--json",
+                          *(["--keep-archives"] if keep_archives else []))
+    assert result.returncode == 0, result.stderr
+    gone = [] if keep_archives else names[:3]
+    assert last_json(result.stdout)["removed_archives"] == gone
+    assert sorted(p.name for p in folder.iterdir()) == sorted(set(names) - set(gone))
+    assert listing(dataset)[0] == ["2026.01.02.2", "2026.01.03", LATEST, "archive"]
