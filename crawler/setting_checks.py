@@ -10,6 +10,7 @@ from typing import Any
 from scrapy.settings import Settings, default_settings
 
 import crawler.settings as project
+from crawler.errors import SettingError
 from crawler.spiders.hf_papers import FETCH_MODES
 
 # Read with getfloat although their default is a whole number.
@@ -32,10 +33,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "PAPERSET_FETCH": FETCH_MODES,
     "LOG_LEVEL": ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
 }
-
-
-class SettingError(ValueError):
-    """A setting whose value cannot be used: names it, what it is and what is expected."""
 
 
 def defaults() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packager.build import latest
+from packager.errors import BadArgument
 from packager.lock import dataset_lock
 from packager.parent import versions
 
@@ -35,7 +36,7 @@ def plan_prune(dataset: Path, keep: int) -> PruneResult:
     """Which folders go: all but the `keep` newest versions and the `keep` newest runs; `LATEST`'s version
     is always kept (it may be older than others after a roll-back)."""
     if keep < 1:
-        raise ValueError(f"--keep must be at least 1, not {keep}")
+        raise BadArgument(f"--keep must be at least 1, not {keep}")
     names = versions(dataset)
     kept = set(names[-keep:])
     pointer = latest(dataset)
@@ -49,8 +50,10 @@ def plan_prune(dataset: Path, keep: int) -> PruneResult:
 
 def prune(dataset: Path, keep: int, *, dry_run: bool = False) -> PruneResult:
     """Remove what `plan_prune` says, holding the dataset's lock (a run writing it raises DatasetLocked)."""
+    if keep < 1:
+        raise BadArgument(f"--keep must be at least 1, not {keep}")
     if not dataset.is_dir():
-        raise ValueError(f"{dataset} is not a dataset folder")
+        raise BadArgument(f"{dataset} is not a dataset folder")
     with dataset_lock(dataset):
         result = plan_prune(dataset, keep)
         if not dry_run:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +80,18 @@ def redis_url(args: argparse.Namespace) -> str | None:
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"not a Redis URL: {url.split('@')[-1]!r}")
     return url
+
+
+@contextmanager
+def redis_named(url: str | None) -> Iterator[None]:
+    """A Redis failure in the block becomes one that names the server (its password redacted)."""
+    try:
+        yield
+    except redis_errors() as exc:
+        from paperset.exits import PapersetError
+        from spool.redact import redact
+
+        raise PapersetError(f"Redis at {redact(url or '')} failed ({exc})") from exc
 
 
 def redis_errors() -> tuple[type[Exception], ...]:

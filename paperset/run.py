@@ -9,12 +9,15 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
@@ -97,7 +100,8 @@ def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
 
 def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
                       force: bool = False, resume: bool = True, redis: str | None = None,
-                      workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
+                      workers: int = 0, allow_partial: bool = False,
+                      settings: Settings | None = None) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     Each run crawls with its own copy of the near-dup index, taken from the latest version (so each run
@@ -112,19 +116,15 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     from packager.build import check_target
 
     redact_logs()
+    settings = settings if settings is not None else crawl_settings(job)
     if recrawl_days is None:
-        recrawl_days = crawl_settings(job).getint("PAPERSET_RECRAWL_DAYS")
+        recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
     started = time.monotonic()
-    if redis:
-        from paperset.workers import Coordinator
-
-        stats = Coordinator(job, redis, name, workers, run_dir).run()
-    else:
-        stats = run_crawl(job)
+    stats = crawl_run(job, settings, run_settings(run_dir, redis or str(index), resumed), redis=redis, name=name,
+                      workers=workers, run_dir=run_dir)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
@@ -153,6 +153,18 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
         return _incomplete(run_dir, crawl, missing, len(coverage))
     return publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
                        recrawl_days=recrawl_days, index=None if redis else index)
+
+
+def crawl_run(job: CrawlJob, settings: Settings, pointers: dict[str, Any], *, redis: str | None, name: str,
+              workers: int, run_dir: Path) -> dict[str, Any]:
+    """The crawl of a run, pointed at its run folder, in this process or distributed; its stats."""
+    job.settings = {**job.settings, **pointers}
+    settings.setdict(pointers, priority="cmdline")
+    if redis:
+        from paperset.workers import Coordinator
+
+        return Coordinator(job, redis, name, workers, run_dir, settings).run()
+    return run_crawl(job, settings=settings)
 
 
 def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:
