@@ -15,6 +15,7 @@ import pytest
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import open_index
+from crawler.errors import SettingError
 from crawler.items import PaperEntry
 from crawler.normalize import clean_text
 from crawler.pipelines.dedupe_exact import ExactDedupePipeline
@@ -95,7 +96,7 @@ def test_the_index_lasts_across_runs_and_refuses_another_config(tmp_path, corpus
     assert tomorrow.contains("2507.02592")
     [match] = tomorrow.query_insert_batch(["2509.13305"], [text(papers["2509.13305"])])
     assert match is not None and match.key == "2507.02592"
-    with pytest.raises(ValueError, match="was built with"):
+    with pytest.raises(SettingError, match="was built with"):
         open_index(DedupeConfig(threshold=0.8), store)
 
 
