@@ -65,9 +65,15 @@ def check_base_url_arg(args: argparse.Namespace) -> None:
     ValueError (rc 2) before anything runs."""
     from crawler.hosts import check_base_url
 
-    url = args.base_url or dict(args.settings).get("PAPERSET_BASE_URL")
+    if args.base_url is not None:
+        check_base_url(args.base_url)
+        return
+    url = dict(args.settings).get("PAPERSET_BASE_URL")
     if url is not None:
-        check_base_url(url)
+        try:
+            check_base_url(url)
+        except ValueError as exc:
+            raise ValueError(f"setting PAPERSET_BASE_URL: {exc}") from None
 
 
 def redis_url(args: argparse.Namespace) -> str | None:
