@@ -8,7 +8,6 @@ checks its arguments (`checking()`), never an operational failure."""
 
 from __future__ import annotations
 
-import errno
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from enum import IntEnum
 
 from crawler.errors import CrawlerError, SettingError
 from packager.errors import BadArgument, DatasetLocked, PackagerError
-from spool.errors import SpoolError
+from spool.errors import SpoolError, no_space
 from spool.redact import redact
 
 
@@ -74,12 +73,6 @@ def checking() -> Iterator[None]:
         raise BadInput(str(exc)) from exc
 
 
-def no_space(exc: BaseException) -> bool:
-    """A full disk (Python's ENOSPC/EDQUOT, or Arrow's IO error that only says so in words)."""
-    return isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT)
-                                         or "No space left on device" in str(exc))
-
-
 def _redis_error() -> tuple[type[BaseException], ...]:
     # Only once redis-py is loaded can one be raised (importing it costs the whole client).
     module = sys.modules.get("redis.exceptions")
@@ -105,7 +98,7 @@ def classify(exc: BaseException) -> tuple[str, str, bool]:
     are `failed` too, and the caller shows their traceback."""
     if no_space(exc):
         where = getattr(exc, "filename", None)
-        return "failed", f"no space left on the device{f' writing {where}' if where else ''}", True
+        return "failed", f"no space left {f'writing {where}' if where else 'on the device'}", True
     for kind, outcome in TABLE:
         if isinstance(exc, kind):
             return outcome, redact(str(exc)), True

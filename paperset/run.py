@@ -3,6 +3,7 @@ crawl (in this process, or distributed through Redis), the health gate, packagin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -15,6 +16,7 @@ from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
+from spool.errors import NO_SPACE_STAT
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -178,6 +180,10 @@ def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: di
                   *, again: str) -> dict[str, Any] | None:
     """The outcome of a crawl that cannot be published whatever its listings say (the site unreachable, the
     crawl stopped early, entries that failed in the pipelines), or None."""
+    if stats.get(NO_SPACE_STAT):
+        with contextlib.suppress(OSError):  # the disk is full: run.json may keep "crawling" (resumed alike)
+            set_run_status(run_dir, "failed")
+        return _stopped("failed", crawl, [f"no space left writing {stats[NO_SPACE_STAT]}: nothing published; {again}"])
     if crawl["finish_reason"] == UNREACHABLE:
         set_run_status(run_dir, "failed")
         return _stopped("failed", crawl, [f"the site {job.base_url or 'asked for'} is unreachable: "
