@@ -17,6 +17,7 @@ from paperset.dataset_cli import register as register_dataset
 from paperset.exits import BadInput, Exit, checking, help_epilog
 from paperset.fixture_cli import register as register_fixture
 from paperset.outcome import report_failure
+from paperset.proctitle import hide_secrets
 from paperset.run_command import add_run_arguments, cmd_run, print_run
 from paperset.summary import format_summary, summarize
 
@@ -119,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="a crawl worker of a distributed run (shared Redis queue)")
     worker.add_argument("--redis", default=None, metavar="URL",
-                        help="redis://[:password@]host:port/db (default: $PAPERSET_REDIS_URL)")
+                        help="redis://[:password@]host:port/db (default: $PAPERSET_REDIS_URL, the way to give a "
+                             "password: the environment is not in the process list)")
     worker.add_argument("--name", default="hf-papers", help="the dataset whose run to join (default hf-papers)")
     worker.add_argument("--worker-id", default=None, help="this worker's name (default host-pid-random)")
     worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
@@ -153,6 +155,7 @@ def with_exit_codes(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `paperset` console script: the command's exit code, or the one its exception
     means (paperset/exits.py), with one line on stderr and, with --json, the outcome line."""
+    hide_secrets()  # before anything else: a password given in a URL leaves the process list at once
     args = build_parser().parse_args(argv)
     handler: Any = args.handler
     try:

@@ -130,7 +130,8 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--yes", action="store_true",
                      help="go on with a run expected to take more than 30 min under the request budgets (see --plan)")
     run.add_argument("--redis", default=None, metavar="URL",
-                     help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
+                     help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given; "
+                          "give a password there: a URL here is shown as redis://***@host in the process list)")
     run.add_argument("--workers", type=int, default=None, metavar="N",
                      help="with --redis (or $PAPERSET_REDIS_URL): start N local workers (0: wait for remote "
                           "`paperset worker`s; without --workers, 0)")

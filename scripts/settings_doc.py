@@ -43,7 +43,7 @@ Read from the environment, not from Scrapy settings:
 |---|---|---|
 | `PAPERSET_CONTACT` | unset | the contact put into the `User-Agent` (a scheduler's environment is where an operator puts it; `-s PAPERSET_CONTACT=...` wins) |
 | `PAPERSET_CHROMIUM` | unset | the Chromium executable to use (else `chromium` on the PATH, else Playwright's own download) |
-| `PAPERSET_REDIS_URL` | unset | the Redis of `worker`, and of `run --workers N`, when `--redis` is not given (keeps a password out of the process list); without `--redis` or `--workers` a run stays in one process |
+| `PAPERSET_REDIS_URL` | unset | the Redis of `worker`, and of `run --workers N`, when `--redis` is not given: the way to give a password (the environment is not in the process list; a `--redis` URL is shown as `redis://***@host` there, docs/distributed.md); without `--redis` or `--workers` a run stays in one process |
 """
 
 
