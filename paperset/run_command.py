@@ -12,7 +12,7 @@ from typing import Any
 
 from crawler.listings import plan_listings
 from paperset.args import check_base_url_arg, crawl_job, redis_named, redis_url
-from paperset.exits import BadInput, checking
+from paperset.exits import BadInput, Exit, checking
 from paperset.summary import format_summary
 
 
@@ -107,7 +107,7 @@ def print_plan(args: argparse.Namespace, listings: list[Any], settings: Any) -> 
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
                          sort_keys=True))
-    return 0
+    return Exit.OK
 
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
