@@ -33,9 +33,13 @@ class Exit(IntEnum):
 
 @dataclass(frozen=True)
 class ExitRow:
+    """One exit code: the outcomes (`outcome` of the --json line) that give it, what it means, and the
+    document that says more (linked from README.md)."""
+
     code: Exit
     outcomes: tuple[str, ...]
     meaning: str
+    doc: str | None = None
 
 
 EXITS = (
@@ -44,8 +48,8 @@ EXITS = (
             "disk, packaging, verifying or Redis failed"),
     ExitRow(Exit.BAD_INPUT, ("bad_input",), "nothing done: bad arguments or settings, one line on stderr "
             "naming them, before anything is fetched or created"),
-    ExitRow(Exit.GATE_TRIPPED, ("gate_tripped",), "nothing published: the health gate tripped "
-            "([docs/health-gate.md](docs/health-gate.md); `--force` publishes)"),
+    ExitRow(Exit.GATE_TRIPPED, ("gate_tripped",), "nothing published: the health gate tripped (`--force` publishes)",
+            "docs/health-gate.md"),
     ExitRow(Exit.LOCKED, ("locked",), "nothing done: another run holds the dataset (`--wait SECONDS` waits)"),
     ExitRow(Exit.INCOMPLETE, ("incomplete",), "nothing published: a listing is incomplete; the next run fetches "
             "only what is missing (`--allow-partial` publishes, naming the missing listings in the manifest and card)"),
@@ -67,9 +71,7 @@ def checking() -> Iterator[None]:
     """A command's checks of its input: a ValueError raised in the block is bad input (BadInput)."""
     try:
         yield
-    except ValueError as exc:
-        if isinstance(exc, PapersetError | CrawlerError | PackagerError | SpoolError):
-            raise
+    except ValueError as exc:  # none of the layers' own errors is one
         raise BadInput(str(exc)) from exc
 
 
@@ -113,13 +115,13 @@ def help_epilog() -> str:
     """The exit codes, for every command's --help."""
     lines = ["exit codes:"]
     for row in EXITS:
-        meaning = row.meaning.replace("`", "").replace("([docs/health-gate.md](docs/health-gate.md); ", "(")
-        lines.append(f"  {int(row.code)}  {'/'.join(row.outcomes):<20} {meaning}")
+        lines.append(f"  {int(row.code)}  {'/'.join(row.outcomes):<20} {row.meaning.replace('`', '')}")
     return "\n".join(lines)
 
 
 def markdown_table() -> str:
     """The exit codes as README.md's table (tests/app/test_exit_codes.py holds them equal)."""
     rows = ["| outcome | exit | meaning |", "|---|---|---|"]
-    rows += [f"| {' / '.join(f'`{o}`' for o in row.outcomes)} | {int(row.code)} | {row.meaning} |" for row in EXITS]
+    rows += [f"| {' / '.join(f'`{o}`' for o in row.outcomes)} | {int(row.code)} | {row.meaning}"
+             f"{f' ([{row.doc}]({row.doc}))' if row.doc else ''} |" for row in EXITS]
     return "\n".join(rows)
