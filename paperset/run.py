@@ -38,6 +38,18 @@ def check_publishable(settings: Any) -> None:
                          "packager needs every entry normalized and keyed by those steps; to see entries "
                          "without them, use paperset crawl --out")
 
+def check_parent_index(dataset: Path, settings: Any) -> None:
+    """Before anything is made: the latest version's near-dup index (the one a new run starts from) was
+    built with the run's PAPERSET_DEDUPE_* settings (SettingError naming them) and can be read."""
+    from crawler.dedup.config import DedupeConfig
+    from crawler.dedup.index import check_store
+    from packager.build import latest
+
+    parent = latest(dataset) if dataset.is_dir() else None
+    if parent is not None and settings.getbool("PAPERSET_DEDUPE_ENABLED"):
+        check_store(DedupeConfig.from_settings(settings), str(dataset / parent / "dedupe-index"))
+
+
 def redact_logs() -> None:
     """Make every log record of this process carry URLs without their passwords (message and arguments),
     so that no log line, Scrapy's "Overridden settings" included, writes a secret. Installed once."""

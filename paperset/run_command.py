@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return print_plan(args, listings, settings)
         from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
-        from paperset.run import check_publishable
+        from paperset.run import check_parent_index, check_publishable
 
         skip_pandas_probe()
         check_publishable(settings)
@@ -73,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.workers is not None and not redis_url(args):
             raise BadInput("--workers needs --redis URL (or PAPERSET_REDIS_URL)")
         dataset = dataset_path(args.out, args.name)
+        check_parent_index(dataset, settings)
     from paperset.run import crawl_and_package
 
     job = crawl_job(args, None)  # with the days --recent added

@@ -180,9 +180,12 @@ class NearDupIndex:
 
 
 def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
-    if saved is not None and saved != config.to_dict():
-        raise SettingError(f"the index in {path} was built with {saved}, not {config.to_dict()}: "
-                         "use the same PAPERSET_DEDUPE_* settings or a new index folder")
+    now = config.to_dict()
+    if saved is not None and saved != now:
+        named = ", ".join(f"PAPERSET_DEDUPE_{k.upper()} = {now.get(k)!r} (the index's: {saved.get(k)!r})"
+                          for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k))
+        raise SettingError(f"the index in {path} was built with {saved}, not {now}: settings {named}; "
+                           "use the same PAPERSET_DEDUPE_* settings or a new index folder")
 
 
 def load_index(config: DedupeConfig, path: Path) -> NearDupIndex:

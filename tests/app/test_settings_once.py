@@ -4,6 +4,7 @@ site and before any folder or file is made; and a run builds its settings once."
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -12,7 +13,7 @@ from crawler import settings as defaults
 from crawler.setting_fields import SPECS, Spec, parse
 from paperset.cli import main
 
-from ..conftest import ROOT
+from ..conftest import ROOT, run_paperset
 
 FREE_TEXT = {name for name, spec in SPECS.items() if spec.kind in (str, list) and not spec.choices}
 
@@ -95,3 +96,23 @@ def test_a_run_builds_its_settings_once(tmp_path, replica) -> None:
                             capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr.strip().splitlines()[-1] == "settings built 1 times"
+
+
+@pytest.mark.slow  # two runs of one day of the replica
+def test_settings_the_parent_index_was_not_built_with_are_refused_before_anything(tmp_path, replica) -> None:
+    """A valid threshold, but not the one the latest version's near-dup index was built with: exit 2
+    naming the setting, before the run makes its folder or asks the site anything (before: after both)."""
+    root = tmp_path / "root"
+    first = run_paperset("run", "--base-url", replica.base_url, "--day", "2025-02-03", "--out", str(root), "--name",
+                         "ds")
+    assert first.returncode == 0, first.stderr
+    runs = sorted((root / "ds" / ".runs").iterdir())
+    before = len(replica.requests)
+    second = run_paperset("run", "--base-url", replica.base_url, "--day", "2025-02-04", "--out", str(root), "--name",
+                          "ds", "-s", "PAPERSET_DEDUPE_THRESHOLD=0.8", "--json")
+    assert second.returncode == 2
+    [line] = second.stderr.splitlines()
+    assert line.startswith(f"paperset run: the index in {root / 'ds'}/") and "/dedupe-index was built" in line
+    assert "PAPERSET_DEDUPE_THRESHOLD = 0.8 (the index's: 0.7)" in line
+    assert json.loads(second.stdout)["outcome"] == "bad_input"
+    assert sorted((root / "ds" / ".runs").iterdir()) == runs and len(replica.requests) == before
