@@ -46,8 +46,9 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None,
                         help="the site to crawl (default: setting PAPERSET_BASE_URL, https://huggingface.co)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], type=setting_arg,
-                        metavar="NAME=VALUE", help="override a Scrapy or paperset setting (repeatable); each is checked "
-                        "against its declared type and range before anything runs (docs/settings.md)")
+                        metavar="NAME=VALUE",
+                        help="override a Scrapy or paperset setting (repeatable); each is checked against its "
+                             "declared type and range before anything runs (docs/settings.md)")
 
 
 def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
