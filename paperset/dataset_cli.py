@@ -40,7 +40,8 @@ def cmd_package(args: argparse.Namespace) -> int:
     else:
         print(f"nothing changed since {result.parent}: no new version")
     if args.json:
-        print(json.dumps(result.to_dict(), sort_keys=True))
+        outcome = "published" if result.changed else "unchanged"
+        print(json.dumps({**result.to_dict(), "outcome": outcome, "exit_code": int(Exit.OK)}, sort_keys=True))
     return Exit.OK
 
 

@@ -15,7 +15,7 @@ import pytest
 from paperset.cli import build_parser, main
 from paperset.exits import EXITS, OUTCOMES, Exit, classify, help_epilog, markdown_table
 
-from ..conftest import ROOT, run_paperset
+from ..conftest import ROOT, corpus_spool, run_paperset
 
 DOWN = "http://127.0.0.1:9"
 
@@ -115,3 +115,14 @@ def test_the_readme_and_every_help_show_the_one_table() -> None:
     subs = next(a for a in parser._actions if a.dest == "command").choices
     for name, sub in subs.items():
         assert sub.format_help().endswith(help_epilog() + "\n"), name
+
+
+def test_package_json_says_its_outcome_too(tmp_path, corpus_path, capsys) -> None:
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 30)
+    argv = ["package", "--spool", str(spool), "--out", str(tmp_path / "root"), "--name", "ds", "--json"]
+    assert main(argv) == Exit.OK
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (first["outcome"], first["exit_code"], first["changed"]) == ("published", 0, True)
+    assert main(argv) == Exit.OK
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (again["outcome"], again["exit_code"], again["changed"]) == ("unchanged", 0, False)
