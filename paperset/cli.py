@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Any = args.handler
     try:
         return int(handler(args))
-    except Exception as exc:
+    except (Exception, KeyboardInterrupt) as exc:  # every failure: its exit code and its outcome line
         command = " ".join(filter(None, (args.command, getattr(args, "fixture_command", None))))
         return report_failure(command, exc, as_json=bool(getattr(args, "json", False)))
 

@@ -98,6 +98,8 @@ TABLE: tuple[tuple[type[BaseException], str], ...] = (
 def classify(exc: BaseException) -> tuple[str, str, bool]:
     """(outcome, one-line message, known): what an exception means for a command. Unknown ones (a bug)
     are `failed` too, and the caller shows their traceback."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "failed", "interrupted", True
     if no_space(exc):
         where = getattr(exc, "filename", None)
         return "failed", f"no space left {f'writing {where}' if where else 'on the device'}", True

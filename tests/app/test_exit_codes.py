@@ -105,6 +105,7 @@ def test_operational_failures_are_not_value_errors() -> None:
         assert not issubclass(root, ValueError)
     # A ValueError escaping an operation (a bug, or Arrow's ArrowInvalid) is a failure, not bad input.
     assert classify(ValueError("deep in the packager"))[:2] == ("failed", "unexpected ValueError: deep in the packager")
+    assert classify(KeyboardInterrupt()) == ("failed", "interrupted", True)
 
 
 def test_the_readme_and_every_help_show_the_one_table() -> None:
