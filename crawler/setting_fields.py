@@ -6,8 +6,11 @@ docs/settings.md (scripts/settings_doc.py) and the frozen configs (`setting(name
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler import settings as defaults
 from crawler.errors import SettingError
@@ -29,6 +32,9 @@ class Spec:
     below: bool = False
     choices: tuple[str, ...] = ()
     nullable: bool = False
+    # For text and lists: what is wrong with a value (None: nothing), and what is expected.
+    check: Callable[[Any], str | None] | None = None
+    expected: str = ""
 
     def describe(self) -> str:
         """The type and range, as docs/settings.md shows them."""
@@ -36,11 +42,43 @@ class Spec:
                 dict: "JSON object"}[self.kind]
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.expected:
+            return self.expected
         if self.low is not None or self.high is not None:
             left = "" if self.low is None else f"{self.low:g} {'<' if self.above else '<='} "
             right = "" if self.high is None else f" {'<' if self.below else '<='} {self.high:g}"
             text += f", {left}x{right}"
         return text + (", or None" if self.nullable else "")
+
+
+def url_problem(url: str) -> str | None:
+    """What keeps `url` from being a site's URL (http or https, a host, a numeric port, no query or
+    fragment), or None."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return "not http(s)://host[:port]"
+    return None
+
+
+def _hosts_problem(value: Any) -> str | None:
+    entries = value.split(",") if isinstance(value, str) else list(value)
+    for entry in (str(e).strip() for e in entries):
+        if entry and url_problem(entry if "://" in entry else f"https://{entry}"):
+            return entry
+    return None
+
+
+def _matching(pattern: str) -> Callable[[Any], str | None]:
+    return lambda value: None if re.fullmatch(pattern, str(value)) else "no match"
+
+
+def _store_problem(value: Any) -> str | None:
+    text = str(value)
+    return "unknown scheme" if "://" in text and not text.startswith(("redis://", "rediss://", "unix://")) else None
 
 
 def _n(kind: type, low: float | None = 0, high: float | None = None, **more: Any) -> Spec:
@@ -55,7 +93,9 @@ TEXT = Spec(str)
 
 SPECS: dict[str, Spec] = {
     # the site and politeness
-    "PAPERSET_BASE_URL": TEXT, "PAPERSET_CONTACT": TEXT, "PAPERSET_ALLOWED_HOSTS": Spec(list),
+    "PAPERSET_BASE_URL": Spec(str, check=lambda v: url_problem(str(v)), expected="an http(s)://host[:port] URL"),
+    "PAPERSET_CONTACT": Spec(str, check=_matching(r"[^\x00-\x1f\x7f]*"), expected="text without control characters"),
+    "PAPERSET_ALLOWED_HOSTS": Spec(list, check=_hosts_problem, expected="hosts or http(s) URLs, comma-separated"),
     "PAPERSET_UNREACHABLE_AFTER": POSITIVE_INT, "PAPERSET_FIRST_CONTACT_TIMEOUT_S": SECONDS,
     "PAPERSET_BUDGET_WINDOW_S": _n(float, 0, above=True), "PAPERSET_BUDGET_API": COUNT,
     "PAPERSET_BUDGET_PAGES": COUNT, "PAPERSET_BACKOFF_BASE_S": SECONDS, "PAPERSET_BACKOFF_MAX_S": SECONDS,
@@ -65,7 +105,8 @@ SPECS: dict[str, Spec] = {
     "PAPERSET_SPOOL": TEXT, "PAPERSET_SPOOL_FLUSH_EVERY": POSITIVE_INT, "PAPERSET_RESUME": SWITCH,
     "PAPERSET_RECRAWL_DAYS": POSITIVE_INT,
     # cleaning
-    "PAPERSET_DEDUPE_STORE": TEXT, "PAPERSET_DEDUPE_SHINGLE_SIZE": _n(int, 1, 20),
+    "PAPERSET_DEDUPE_STORE": Spec(str, check=_store_problem, expected="memory, a folder or redis://host:port/db"),
+    "PAPERSET_DEDUPE_SHINGLE_SIZE": _n(int, 1, 20),
     "PAPERSET_DEDUPE_NUM_PERM": _n(int, 16, 1024), "PAPERSET_DEDUPE_THRESHOLD": _n(float, 0, 1, above=True, below=True),
     "PAPERSET_DEDUPE_SEED": COUNT, "PAPERSET_DEDUPE_BANDS": _n(int, 1, nullable=True),
     "PAPERSET_DEDUPE_ROWS": _n(int, 1, nullable=True), "PAPERSET_NORMALIZE_ENABLED": SWITCH,
@@ -77,7 +118,8 @@ SPECS: dict[str, Spec] = {
     "PAPERSET_BROWSER_WAIT_MS": COUNT, "PAPERSET_BROWSER_QUIET_MS": COUNT,
     "PAPERSET_API_PAGE_SIZE": _n(int, 1, 100),
     # distributed runs
-    "PAPERSET_REDIS_NAME": TEXT, "PAPERSET_WORKER_ID": TEXT,
+    "PAPERSET_REDIS_NAME": Spec(str, check=_matching(r"[A-Za-z0-9._-]*"), expected="letters, digits, '.', '_', '-'"),
+    "PAPERSET_WORKER_ID": Spec(str, check=_matching(r"[A-Za-z0-9._-]*"), expected="letters, digits, '.', '_', '-'"),
     # Scrapy's own, as paperset relies on them
     "CONCURRENT_REQUESTS": POSITIVE_INT, "CONCURRENT_REQUESTS_PER_DOMAIN": POSITIVE_INT,
     "CONCURRENT_ITEMS": POSITIVE_INT, "DOWNLOAD_TIMEOUT": _n(float, 0, above=True), "DOWNLOAD_DELAY": SECONDS,
@@ -128,6 +170,8 @@ def parse(name: str, raw: Any) -> Any:
     value = _typed(name, spec, raw)
     if spec.choices and str(value).lower() not in {c.lower() for c in spec.choices}:
         raise SettingError(f"setting {name} = {raw!r}: expected one of {', '.join(spec.choices)}")
+    if spec.check is not None and spec.check(value) is not None:
+        raise SettingError(f"setting {name} = {raw!r}: expected {spec.describe()}")
     if spec.kind in (int, float):
         low_bad = spec.low is not None and (value <= spec.low if spec.above else value < spec.low)
         high_bad = spec.high is not None and (value >= spec.high if spec.below else value > spec.high)

@@ -63,19 +63,12 @@ def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
 
 
 def check_base_url_arg(args: argparse.Namespace) -> None:
-    """`--base-url` (or the setting PAPERSET_BASE_URL given with -s) must be an http(s) URL with a host:
-    ValueError (rc 2) before anything runs."""
+    """`--base-url` must be an http(s) URL with a host: ValueError (rc 2) before anything runs (the setting
+    PAPERSET_BASE_URL given with -s is checked with every setting, crawler/setting_fields.py)."""
     from crawler.hosts import check_base_url
 
     if args.base_url is not None:
         check_base_url(args.base_url)
-        return
-    url = dict(args.settings).get("PAPERSET_BASE_URL")
-    if url is not None:
-        try:
-            check_base_url(url)
-        except ValueError as exc:
-            raise ValueError(f"setting PAPERSET_BASE_URL: {exc}") from None
 
 
 def redis_url(args: argparse.Namespace) -> str | None:

@@ -15,15 +15,22 @@ from paperset.cli import main
 
 from ..conftest import ROOT, run_paperset
 
-FREE_TEXT = {name for name, spec in SPECS.items() if spec.kind in (str, list) and not spec.choices}
+FREE_TEXT = {name for name, spec in SPECS.items()
+             if spec.kind in (str, list) and not spec.choices and spec.check is None}
+# Text a setting's own check refuses.
+BAD_TEXT = {"PAPERSET_BASE_URL": "ftp://127.0.0.1/", "PAPERSET_CONTACT": "ops\x01@example.org",
+            "PAPERSET_ALLOWED_HOSTS": "mirror.example.org,h:x", "PAPERSET_DEDUPE_STORE": "ftp://127.0.0.1/idx",
+            "PAPERSET_REDIS_NAME": "a b", "PAPERSET_WORKER_ID": "w/1"}
 
 
-def bad_values(spec: Spec) -> list[str]:
+def bad_values(name: str, spec: Spec) -> list[str]:
     """Values the spec refuses: just past each bound, a word for a number or a switch, an unknown choice."""
     if spec.kind is bool:
         return ["maybe"]
     if spec.choices:
         return ["bogus"]
+    if spec.check is not None:
+        return [BAD_TEXT[name]]
     found = ["abc"]
     if spec.low is not None:
         found.append(f"{spec.low:g}" if spec.above else f"{spec.low - (1 if spec.kind is int else 0.5):g}")
@@ -35,7 +42,7 @@ def bad_values(spec: Spec) -> list[str]:
 
 
 CASES = [(name, value) for name, spec in sorted(SPECS.items()) if name not in FREE_TEXT
-         for value in bad_values(spec)]
+         for value in bad_values(name, spec)]
 
 
 def test_every_paperset_setting_is_declared() -> None:
