@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from paperset.exits import PapersetError, redis_errors
 
 if TYPE_CHECKING:  # imported when a job is made: building the parser imports no Scrapy
     from paperset.crawl import CrawlJob
@@ -89,15 +90,6 @@ def redis_named(url: str | None) -> Iterator[None]:
     try:
         yield
     except redis_errors() as exc:
-        from paperset.exits import PapersetError
         from spool.redact import redact
 
         raise PapersetError(f"Redis at {redact(url or '')} failed ({exc})") from exc
-
-
-def redis_errors() -> tuple[type[Exception], ...]:
-    """What `except` catches as a Redis failure: RedisError once redis-py is loaded (only then can one be
-    raised), else nothing, so that a run without Redis never imports redis-py (its exceptions module
-    imports the whole client)."""
-    module = sys.modules.get("redis.exceptions")
-    return (module.RedisError,) if module is not None else ()

@@ -75,8 +75,10 @@ def checking() -> Iterator[None]:
         raise BadInput(str(exc)) from exc
 
 
-def _redis_error() -> tuple[type[BaseException], ...]:
-    # Only once redis-py is loaded can one be raised (importing it costs the whole client).
+def redis_errors() -> tuple[type[BaseException], ...]:
+    """What `except` catches as a Redis failure: RedisError once redis-py is loaded (only then can one be
+    raised), else nothing, so that a command without Redis never imports redis-py (its exceptions module
+    imports the whole client)."""
     module = sys.modules.get("redis.exceptions")
     return (module.RedisError,) if module is not None else ()
 
@@ -106,7 +108,7 @@ def classify(exc: BaseException) -> tuple[str, str, bool]:
     for kind, outcome in TABLE:
         if isinstance(exc, kind):
             return outcome, redact(str(exc)), True
-    if isinstance(exc, _redis_error()):
+    if isinstance(exc, redis_errors()):
         return "failed", f"Redis failed ({redact(str(exc))})", True
     if isinstance(exc, OSError):
         return "failed", redact(f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"), True
