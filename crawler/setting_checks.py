@@ -1,5 +1,7 @@
-"""Every known setting's type and range, checked once before anything runs: a bad `-s NAME=VALUE` is a
-clear error naming the setting (SettingError, exit 2), not a traceback in the middle of a crawl."""
+"""The one check of a crawl's settings, before anything runs: every setting of crawler/setting_fields.py's
+table parsed and range-checked from its declaration, the settings that go together checked together, and
+Scrapy's other settings by the type of their default. A bad `-s NAME=VALUE` is one clear error naming the
+setting (SettingError, exit 2), not a traceback or a failed crawl later."""
 
 from __future__ import annotations
 
@@ -10,32 +12,12 @@ from typing import Any
 from scrapy.settings import Settings, default_settings
 
 import crawler.settings as project
-from crawler.spiders.hf_papers import FETCH_MODES
+from crawler.errors import SettingError
+from crawler.setting_fields import SPECS, parse
 
-# Read with getfloat although their default is a whole number.
-_SECONDS = re.compile(r"(DELAY|TIMEOUT|INTERVAL|_SECONDS|_S|_MS)$")
 _SWITCH = re.compile(r"^PAPERSET_[A-Z_]+_ENABLED$")
-# Whole numbers Scrapy itself reads that may be negative (priorities).
-SIGNED = frozenset({"DEPTH_PRIORITY", "REDIRECT_PRIORITY_ADJUST", "RETRY_PRIORITY_ADJUST",
-                    "DOWNLOAD_SLOTS"})
-# Must be above 0, not only 0 or more.
-POSITIVE = frozenset({
-    "DOWNLOAD_TIMEOUT", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "PAPERSET_BUDGET_WINDOW_S",
-    "PAPERSET_API_PAGE_SIZE", "PAPERSET_SPOOL_FLUSH_EVERY", "PAPERSET_RECRAWL_DAYS",
-    "PAPERSET_DEDUPE_SHINGLE_SIZE", "PAPERSET_DEDUPE_NUM_PERM", "PAPERSET_MAX_TITLE_CHARS",
-    "PAPERSET_MAX_ABSTRACT_CHARS", "PAPERSET_MAX_FUTURE_DAYS", "PAPERSET_BROWSER_MAX_ROUNDS",
-    "PLAYWRIGHT_MAX_CONTEXTS", "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", "AUTOTHROTTLE_TARGET_CONCURRENCY",
-})
-# Upper bounds (inclusive): fractions, and what the site accepts.
-AT_MOST = {"PAPERSET_DEDUPE_THRESHOLD": 1.0, "PAPERSET_BACKOFF_JITTER": 1.0, "PAPERSET_API_PAGE_SIZE": 100}
-CHOICES: dict[str, tuple[str, ...]] = {
-    "PAPERSET_FETCH": FETCH_MODES,
-    "LOG_LEVEL": ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"),
-}
 
-
-class SettingError(ValueError):
-    """A setting whose value cannot be used: names it, what it is and what is expected."""
+__all__ = ["SettingError", "check_settings", "defaults"]
 
 
 def defaults() -> dict[str, Any]:
@@ -45,12 +27,10 @@ def defaults() -> dict[str, Any]:
     return known
 
 
-def _reader(name: str, default: Any, settings: Settings) -> tuple[Callable[[str], Any], str] | None:
-    """The typed getter for a setting, from its default's type, and what it expects; None: untyped."""
+def _reader(default: Any, settings: Settings) -> tuple[Callable[[str], Any], str] | None:
+    """For a Scrapy setting paperset does not declare: the typed getter its default's type asks for."""
     if isinstance(default, bool):
         return settings.getbool, "true or false"
-    if isinstance(default, int) and not _SECONDS.search(name):
-        return settings.getint, "a whole number"
     if isinstance(default, int | float):
         return settings.getfloat, "a number"
     if isinstance(default, dict):
@@ -61,41 +41,31 @@ def _reader(name: str, default: Any, settings: Settings) -> tuple[Callable[[str]
 
 
 def check_settings(settings: Settings) -> None:
-    """Raise SettingError for the first known setting whose value has the wrong type or range. Known:
-    those with a default (Scrapy's or the project's) and the `PAPERSET_<PART>_ENABLED` switches (true or
-    false). Other names pass unchecked: components may read settings they set themselves (workers)."""
+    """Raise SettingError for the first setting whose value has the wrong type or range: the declared ones
+    (crawler/setting_fields.py), the `PAPERSET_<PART>_ENABLED` switches, and Scrapy's others given by hand;
+    then the ones that go together (the near-dup index's bands and rows). Names nobody declared pass
+    unchecked: components may read settings they set themselves (workers)."""
+    for name in SPECS:
+        parse(name, settings.get(name))
     known = defaults()
-    known.update({k: True for k in settings.attributes if _SWITCH.match(k) and k not in known})
-    for name, default in known.items():
-        # Scrapy's own defaults at their own priority are right by definition (and reading the
-        # deprecated ones would warn).
-        if settings.getpriority(name) in (None, 0) and name not in vars(project):
-            continue
-        raw = settings.get(name)
-        if raw is None:
-            continue
-        reader = _reader(name, default, settings)
-        if reader is not None:
-            getter, expected = reader
+    for name in settings.attributes:
+        if name in SPECS or settings.getpriority(name) in (None, 0):
+            continue  # Scrapy's own defaults at their own priority are right by definition
+        if name.startswith("PAPERSET_") and not _SWITCH.match(name):
+            raise SettingError(f"setting {name}: no such setting (docs/settings.md lists them)")
+        if _SWITCH.match(name) and str(settings.get(name)).strip().lower() not in ("0", "1", "true", "false"):
+            raise SettingError(f"setting {name} = {settings.get(name)!r}: expected true or false")
+        found = _reader(known[name], settings) if name in known else None
+        if found is not None and settings.get(name) is not None:
+            getter, expected = found
             try:
-                value = getter(name)
+                getter(name)
             except (TypeError, ValueError):
-                raise SettingError(f"setting {name} = {raw!r}: expected {expected}") from None
-            _check_range(name, value, raw)
-        if name in CHOICES and str(raw).upper() not in {c.upper() for c in CHOICES[name]}:
-            raise SettingError(f"setting {name} = {raw!r}: expected one of {', '.join(CHOICES[name])}")
+                raise SettingError(f"setting {name} = {settings.get(name)!r}: expected {expected}") from None
+    _check_together(settings)
 
 
-def _check_range(name: str, value: Any, raw: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return
-    if value != value or value in (float("inf"), float("-inf")):
-        raise SettingError(f"setting {name} = {raw!r}: expected a finite number")
-    paperset = name.startswith("PAPERSET_")
-    if name in POSITIVE and value <= 0:
-        raise SettingError(f"setting {name} = {raw!r}: must be above 0")
-    if (paperset or (name not in SIGNED and name in vars(project))) and value < 0:
-        raise SettingError(f"setting {name} = {raw!r}: must be 0 or more")
-    if name in AT_MOST and value > AT_MOST[name]:
-        raise SettingError(f"setting {name} = {raw!r}: must be at most {AT_MOST[name]}")
+def _check_together(settings: Settings) -> None:
+    from crawler.dedup.config import DedupeConfig
 
+    DedupeConfig.from_settings(settings)  # bands and rows go together, and fit in the permutations

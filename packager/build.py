@@ -3,7 +3,6 @@ rename it into place, then move the `LATEST` pointer. A published version is nev
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import TABLES
+from spool.errors import no_space
 from spool.reader import read_meta
 from spool.writer import write_json_atomic
 
@@ -252,7 +252,3 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
                          stats.new_observations, diff.added, diff.removed, diff.changed)
 
 
-def no_space(exc: BaseException) -> bool:
-    """Whether an error is a full disk (Python's ENOSPC, or Arrow's IO error that only says so in words)."""
-    return isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT)
-                                         or "No space left on device" in str(exc))

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from packager.errors import DatasetLocked
 
-class DatasetLocked(RuntimeError):
-    """Another process holds the dataset's lock."""
+__all__ = ["DatasetLocked", "dataset_lock"]
 
 
 @contextmanager

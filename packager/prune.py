@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packager.build import latest
+from packager.errors import BadArgument
 from packager.lock import dataset_lock
 from packager.parent import versions
 from spool.archives import archive_dir, archives_of
@@ -40,7 +41,7 @@ def plan_prune(dataset: Path, keep: int, *, keep_archives: bool = False) -> Prun
     archives, unless `keep_archives`); `LATEST`'s version is always kept (it may be older than others after
     a roll-back)."""
     if keep < 1:
-        raise ValueError(f"--keep must be at least 1, not {keep}")
+        raise BadArgument(f"--keep must be at least 1, not {keep}")
     names = versions(dataset)
     kept = set(names[-keep:])
     pointer = latest(dataset)
@@ -55,8 +56,10 @@ def plan_prune(dataset: Path, keep: int, *, keep_archives: bool = False) -> Prun
 
 def prune(dataset: Path, keep: int, *, dry_run: bool = False, keep_archives: bool = False) -> PruneResult:
     """Remove what `plan_prune` says, holding the dataset's lock (a run writing it raises DatasetLocked)."""
+    if keep < 1:
+        raise BadArgument(f"--keep must be at least 1, not {keep}")
     if not dataset.is_dir():
-        raise ValueError(f"{dataset} is not a dataset folder")
+        raise BadArgument(f"{dataset} is not a dataset folder")
     with dataset_lock(dataset):
         result = plan_prune(dataset, keep, keep_archives=keep_archives)
         if not dry_run:

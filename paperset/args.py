@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from paperset.exits import PapersetError, redis_errors
 
 if TYPE_CHECKING:  # imported when a job is made: building the parser imports no Scrapy
     from paperset.crawl import CrawlJob
@@ -44,7 +47,9 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None,
                         help="the site to crawl (default: setting PAPERSET_BASE_URL, https://huggingface.co)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], type=setting_arg,
-                        metavar="NAME=VALUE", help="override a Scrapy or paperset setting (repeatable)")
+                        metavar="NAME=VALUE",
+                        help="override a Scrapy or paperset setting (repeatable); each is checked against its "
+                             "declared type and range before anything runs (docs/settings.md)")
 
 
 def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
@@ -59,13 +64,12 @@ def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
 
 
 def check_base_url_arg(args: argparse.Namespace) -> None:
-    """`--base-url` (or the setting PAPERSET_BASE_URL given with -s) must be an http(s) URL with a host:
-    ValueError (rc 2) before anything runs."""
+    """`--base-url` must be an http(s) URL with a host: ValueError (rc 2) before anything runs (the setting
+    PAPERSET_BASE_URL given with -s is checked with every setting, crawler/setting_fields.py)."""
     from crawler.hosts import check_base_url
 
-    url = args.base_url or dict(args.settings).get("PAPERSET_BASE_URL")
-    if url is not None:
-        check_base_url(url)
+    if args.base_url is not None:
+        check_base_url(args.base_url)
 
 
 def redis_url(args: argparse.Namespace) -> str | None:
@@ -80,9 +84,12 @@ def redis_url(args: argparse.Namespace) -> str | None:
     return url
 
 
-def redis_errors() -> tuple[type[Exception], ...]:
-    """What `except` catches as a Redis failure: RedisError once redis-py is loaded (only then can one be
-    raised), else nothing, so that a run without Redis never imports redis-py (its exceptions module
-    imports the whole client)."""
-    module = sys.modules.get("redis.exceptions")
-    return (module.RedisError,) if module is not None else ()
+@contextmanager
+def redis_named(url: str | None) -> Iterator[None]:
+    """A Redis failure in the block becomes one that names the server (its password redacted)."""
+    try:
+        yield
+    except redis_errors() as exc:
+        from spool.redact import redact
+
+        raise PapersetError(f"Redis at {redact(url or '')} failed ({exc})") from exc

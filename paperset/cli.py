@@ -12,12 +12,14 @@ from typing import Any
 
 from crawler.listings import plan_listings
 from paperset import __version__
-from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
+from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_named, redis_url
 from paperset.dataset_cli import register as register_dataset
+from paperset.exits import BadInput, Exit, checking, help_epilog
 from paperset.fixture_cli import register as register_fixture
+from paperset.outcome import report_failure
+from paperset.proctitle import hide_secrets
 from paperset.run_command import add_run_arguments, cmd_run, print_run
 from paperset.summary import format_summary, summarize
-from spool.redact import redact
 
 # Scrapy, the near-dup index (numpy), Redis and the packager are imported by the commands that use them:
 # `paperset verify` or `--help` pays for none of them (tests/app/test_lazy_imports.py).
@@ -25,83 +27,63 @@ from spool.redact import redact
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl listings and write accepted entries as JSON lines to --out."""
-    from crawler.dedup.index import IndexUnreadable
     from paperset.contact import warn_without_contact
     from paperset.crawl import crawl_settings, run_crawl
 
     job = crawl_job(args, args.out)
-    try:
+    with checking():
         check_base_url_arg(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
+        if not listings:
+            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search or --trending")
         settings = crawl_settings(job)  # every setting's type and range checked before anything runs
-    except ValueError as exc:
-        print(f"paperset crawl: {redact(str(exc))}", file=sys.stderr)
-        return 2
-    if not listings:
-        print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
-              file=sys.stderr)
-        return 2
     warn_without_contact("crawl", settings, args.base_url)
     started = time.monotonic()
-    try:
-        stats = run_crawl(job)
-    except IndexUnreadable as exc:
-        print(f"paperset crawl: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:  # settings the near-dup index refuses
-        print(f"paperset crawl: {exc}", file=sys.stderr)
-        return 2
+    stats = run_crawl(job, settings=settings)
     summary = summarize(stats, elapsed=time.monotonic() - started, out=args.out)
     print(format_summary(summary))
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     if summary["finish_reason"] != "finished":
-        return 1
+        return Exit.FAILED
     from crawler.coverage import describe, incomplete
 
     missing = incomplete(summary["coverage"])
     if missing:
         print(f"paperset crawl: incomplete: {describe(missing)}", file=sys.stderr)
-        return 5
-    return 0
+        return Exit.INCOMPLETE
+    return Exit.OK
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """One crawl worker of a distributed run: takes requests from the shared Redis queue until drained."""
-    from redis.exceptions import RedisError
-
     from paperset.workers import run_worker
 
-    try:
+    with checking():
         url = redis_url(args)
         if not url:
-            print("paperset worker: give --redis URL or set PAPERSET_REDIS_URL", file=sys.stderr)
-            return 2
+            raise BadInput("give --redis URL or set PAPERSET_REDIS_URL")
+    with redis_named(url):
         stats = run_worker(url, args.name, worker=args.worker_id, wait_s=args.wait, log_file=args.log_file)
-    except (ValueError, TimeoutError) as exc:
-        print(f"paperset worker: {exc}", file=sys.stderr)
-        return 2
-    except RedisError as exc:
-        print(f"paperset worker: Redis at {redact(url or '')} failed ({exc})", file=sys.stderr)
-        return 1
     summary = summarize(stats, elapsed=0.0, out=None)
     print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
           f"({summary['finish_reason']})")
-    return 0 if summary["finish_reason"] == "finished" else 1
+    return Exit.OK if summary["finish_reason"] == "finished" else Exit.FAILED
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the bundled replica on loopback, crawl every listing kind it has, and print a summary."""
     from crawler.replica.server import ReplicaServer
+    from packager.build import dataset_path
     from paperset.crawl import CrawlJob
     from paperset.pandas_probe import skip_pandas_probe
     from paperset.progress_display import wanted as progress_wanted
     from paperset.run import crawl_and_package
 
     skip_pandas_probe()
-
     out_dir: Path = args.out
+    dataset_path(out_dir / "datasets", "hf-papers")  # a bad --out is bad input (2) before the replica starts
     out_dir.mkdir(parents=True, exist_ok=True)
     with ReplicaServer() as server:
         index = server.index
@@ -140,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="a crawl worker of a distributed run (shared Redis queue)")
     worker.add_argument("--redis", default=None, metavar="URL",
-                        help="redis://[:password@]host:port/db (default: $PAPERSET_REDIS_URL)")
+                        help="redis://[:password@]host:port/db (default: $PAPERSET_REDIS_URL, the way to give a "
+                             "password: the environment is not in the process list)")
     worker.add_argument("--name", default="hf-papers", help="the dataset whose run to join (default hf-papers)")
     worker.add_argument("--worker-id", default=None, help="this worker's name (default host-pid-random)")
     worker.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
@@ -157,14 +140,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_fixture(sub)
     register_dataset(sub)
+    with_exit_codes(parser)
     return parser
 
 
+def with_exit_codes(parser: argparse.ArgumentParser) -> None:
+    """Every command's --help ends with the exit codes (paperset/exits.py), subcommands' too."""
+    parser.epilog = help_epilog()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                with_exit_codes(child)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `paperset` console script."""
+    """Entry point of the `paperset` console script: the command's exit code, or the one its exception
+    means (paperset/exits.py), with one line on stderr and, with --json, the outcome line."""
+    hide_secrets()  # before anything else: a password given in a URL leaves the process list at once
     args = build_parser().parse_args(argv)
     handler: Any = args.handler
-    return int(handler(args))
+    try:
+        return int(handler(args))
+    except (Exception, KeyboardInterrupt) as exc:  # every failure: its exit code and its outcome line
+        command = " ".join(filter(None, (args.command, getattr(args, "fixture_command", None))))
+        return report_failure(command, exc, as_json=bool(getattr(args, "json", False)))
 
 
 if __name__ == "__main__":

@@ -128,12 +128,15 @@ def unlist_switched_off(settings: Settings) -> None:
                          priority=settings.getpriority(name) or "default")
 
 
-def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Crawl as asked (or with these spider arguments), block until done, and return the crawl's stats.
+def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
+              settings: Settings | None = None) -> dict[str, Any]:
+    """Crawl as asked (or with these spider arguments) with the job's settings (built by crawl_settings,
+    once: pass them when the caller has them), block until done, and return the crawl's stats.
     An unreadable near-dup index raises IndexUnreadable before anything is crawled."""
     # A log file on a full disk must not print a traceback for every record (the error is reported once).
     logging.raiseExceptions = False
-    settings = crawl_settings(job)
+    if settings is None:
+        settings = crawl_settings(job)
     if settings.getbool("PAPERSET_DEDUPE_ENABLED"):
         check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory")
     process = CrawlerProcess(settings)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import settings as defaults
-from packager.errors import BadTarget, PackagerError
+from paperset.exits import BadInput, Exit, checking
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -21,43 +21,28 @@ if TYPE_CHECKING:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    """Package spools into the next version, holding the dataset's lock (the one `paperset run` takes)."""
-    from packager.build import dataset_path, no_space, package
-    from packager.lock import DatasetLocked, dataset_lock
+    """Package spools into the next version, holding the dataset's lock (the one `paperset run` takes).
+    Failures are reported by paperset/cli.py's `main` from the table of paperset/exits.py."""
+    from packager.build import dataset_path, package
+    from packager.lock import dataset_lock
     from paperset.pandas_probe import skip_pandas_probe
-    from spool.reader import SpoolError
 
     skip_pandas_probe()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.raiseExceptions = False  # a full disk is reported once below, not by every log call
-    try:
-        dataset = dataset_path(args.out, args.name)
-        with dataset_lock(dataset, wait=args.wait):
-            result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
-                             recrawl_days=args.recrawl_days)
-    except BadTarget as exc:
-        print(f"paperset package: {exc}", file=sys.stderr)
-        return 2
-    except DatasetLocked as exc:
-        print(f"paperset package: {exc}", file=sys.stderr)
-        return 4
-    except (PackagerError, SpoolError) as exc:
-        print(f"paperset package: {exc}; nothing was published", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        if not no_space(exc):
-            raise
-        print(f"paperset package: no space left writing {exc.filename or args.out}; nothing was published",
-              file=sys.stderr)
-        return 1
+    dataset = dataset_path(args.out, args.name)
+    with dataset_lock(dataset, wait=args.wait):
+        result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
+                         recrawl_days=args.recrawl_days)
     if result.changed:
         print(f"published {result.version} at {result.path}: {result.papers} papers, "
               f"{result.observations} observations ({result.added} added, {result.changed_papers} changed)")
     else:
         print(f"nothing changed since {result.parent}: no new version")
     if args.json:
-        print(json.dumps(result.to_dict(), sort_keys=True))
-    return 0
+        outcome = "published" if result.changed else "unchanged"
+        print(json.dumps({**result.to_dict(), "outcome": outcome, "exit_code": int(Exit.OK)}, sort_keys=True))
+    return Exit.OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -68,7 +53,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"{args.version_dir}: {problem}")
     if not found:
         print(f"{args.version_dir}: verified")
-    return 1 if found else 0
+    if found:
+        print(f"paperset verify: {args.version_dir} does not verify ({len(found)} problems)", file=sys.stderr)
+        return Exit.FAILED
+    return Exit.OK
 
 
 def read_papers(folder: Path) -> pa.Table | None:
@@ -89,15 +77,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
     for folder in (args.a, args.b):
         table = read_papers(folder)
         if table is None:
-            print(f"paperset diff: {folder} has no papers table", file=sys.stderr)
-            return 2
+            raise BadInput(f"{folder} has no papers table")
         tables.append({row["paper_key"]: row for row in table.to_pylist()})
     found = compare(tables[0], tables[1])
     if args.json:
         print(json.dumps({"from": args.a.name, "to": args.b.name, **found.to_dict()}, sort_keys=True))
     else:
         print(found.to_markdown(args.a.name, args.b.name))
-    return 0
+    return Exit.OK
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -105,45 +92,26 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from packager.publish import publish_to_folder
 
     target = args.target or args.to
-    if not target or (args.target and args.to):
-        print("paperset publish: give the target once: a folder or hf://datasets/OWNER/NAME", file=sys.stderr)
-        return 2
-    try:
+    with checking():
+        if not target or (args.target and args.to):
+            raise BadInput("give the target once: a folder or hf://datasets/OWNER/NAME")
         if target.startswith("hf://"):
-            try:
-                hub.parse_target(target)
-            except ValueError as exc:
-                print(f"paperset publish: {exc}", file=sys.stderr)
-                return 2
-            print("\n".join(hub.publish(args.version_dir, target, upload=args.upload, force=args.force,
-                                        private=args.private, as_new_version=args.as_new_version)))
-        else:
-            print(f"published {publish_to_folder(args.version_dir, Path(target))}")
-    except PackagerError as exc:
-        print(f"paperset publish: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # the Hub's HTTP errors and a full or unwritable target folder
-        print(f"paperset publish: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-              file=sys.stderr)
-        return 1
-    return 0
+            hub.parse_target(target)
+    if target.startswith("hf://"):
+        print("\n".join(hub.publish(args.version_dir, target, upload=args.upload, force=args.force,
+                                    private=args.private, as_new_version=args.as_new_version)))
+    else:
+        print(f"published {publish_to_folder(args.version_dir, Path(target))}")
+    return Exit.OK
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
     from packager import hub, hub_pull
-    from packager.lock import DatasetLocked
 
-    try:
+    with checking():
         hub.parse_target(args.source)
-    except ValueError as exc:
-        print(f"paperset pull: {exc}", file=sys.stderr)
-        return 2
-    try:
-        print("\n".join(hub_pull.pull(args.source, args.out, args.name, args.revision)))
-    except (PackagerError, DatasetLocked) as exc:
-        print(f"paperset pull: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    print("\n".join(hub_pull.pull(args.source, args.out, args.name, args.revision)))
+    return Exit.OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -193,17 +161,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     """Remove all but the newest versions and run folders of a dataset."""
-    from packager.lock import DatasetLocked
     from packager.prune import prune
 
-    try:
-        result = prune(args.dataset, args.keep, dry_run=args.dry_run, keep_archives=args.keep_archives)
-    except ValueError as exc:
-        print(f"paperset prune: {exc}", file=sys.stderr)
-        return 2
-    except DatasetLocked as exc:
-        print(f"paperset prune: {exc}", file=sys.stderr)
-        return 4
+    result = prune(args.dataset, args.keep, dry_run=args.dry_run, keep_archives=args.keep_archives)
     verb = "would remove" if args.dry_run else "removed"
     print(f"{verb} {len(result.removed_versions)} versions {result.removed_versions} and "
           f"{len(result.removed_runs)} run folders ({len(result.removed_archives)} web archives with them); kept "
@@ -211,7 +171,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
           file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps({**asdict(result), "dry_run": args.dry_run}, sort_keys=True))
-    return 0
+    return Exit.OK
 
 
 def register_prune(sub: argparse._SubParsersAction) -> None:

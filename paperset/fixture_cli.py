@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 from paperset import __version__
+from paperset.exits import BadInput, Exit, PapersetError, checking
 
 
 def fetch_page(url: str, timeout: float = 30) -> tuple[str, dict[str, str]]:
@@ -30,8 +30,7 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
     from crawler.fixture_cases import save_case  # the page parsers: not for every command
 
     if not args.url.startswith(("http://", "https://")):
-        print(f"paperset fixture save: not an http(s) URL: {args.url}", file=sys.stderr)
-        return 2
+        raise BadInput(f"not an http(s) URL: {args.url}")
     captured_at, provenance = datetime.now(UTC).isoformat(timespec="seconds"), None
     try:
         if args.from_archive:
@@ -51,17 +50,16 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
     # HTTPError is a URLError; timeouts and a page Chromium could not load are OSErrors; a cut answer or
     # a bad URL an HTTPException.
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        print(f"paperset fixture save: could not fetch {args.url}: {exc}; nothing saved", file=sys.stderr)
-        return 1
+        raise PapersetError(f"could not fetch {args.url}: {exc}; nothing saved") from exc
     try:
-        folder = save_case(args.fixtures, args.name, args.url, body, headers=headers, rendered=args.render,
-                           captured_at=captured_at, provenance=provenance)
-    except (ValueError, FileExistsError) as exc:
-        print(f"paperset fixture save: {exc}", file=sys.stderr)
-        return 2
+        with checking():
+            folder = save_case(args.fixtures, args.name, args.url, body, headers=headers, rendered=args.render,
+                               captured_at=captured_at, provenance=provenance)
+    except FileExistsError as exc:
+        raise BadInput(str(exc)) from exc
     entries = len(json.loads((folder / "expected.json").read_text(encoding="utf-8"))["entries"])
     print(f"saved {folder} ({entries} entries in expected.json: review it, then commit the folder)")
-    return 0
+    return Exit.OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -31,6 +31,9 @@ def _forked(argv: list[str], env: dict[str, str], err: str) -> None:
     """The forked child: stdout and stderr as a subprocess's, the coordinator's logging handlers dropped
     (the worker logs to its own file), then the command; its exit code is the child's."""
     os.environ.update(env)
+    from paperset.proctitle import name_worker
+
+    name_worker(argv)
     with Path(os.devnull).open("wb") as null, Path(err).open("ab") as errors:
         os.dup2(null.fileno(), 1)
         os.dup2(errors.fileno(), 2)

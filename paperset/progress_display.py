@@ -17,9 +17,10 @@ from paperset.summary import summarize
 REFRESH_S = 0.5
 
 
-def wanted(as_json: bool, streams: tuple[TextIO, ...] = (sys.stdout, sys.stderr)) -> bool:
-    """Show progress only to a person: both stdout and stderr are terminals and no `--json` was asked."""
-    return not as_json and all(stream.isatty() for stream in streams)
+def wanted(as_json: bool, streams: tuple[TextIO, ...] | None = None) -> bool:
+    """Show progress only to a person: both stdout and stderr (the current ones) are terminals and no
+    `--json` was asked."""
+    return not as_json and all(stream.isatty() for stream in streams or (sys.stdout, sys.stderr))
 
 
 def wait_left(gate: Any, now: float) -> float:

@@ -3,13 +3,14 @@ crawl (in this process, or distributed through Redis), the health gate, packagin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.archives import archive_setting
@@ -17,6 +18,10 @@ from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
 from spool.archives import archives_of
+from spool.errors import NO_SPACE_STAT
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
@@ -34,6 +39,18 @@ def check_publishable(settings: Any) -> None:
         raise ValueError(f"{' and '.join(f'{name}=False' for name in off)}: a run publishes a snapshot, and the "
                          "packager needs every entry normalized and keyed by those steps; to see entries "
                          "without them, use paperset crawl --out")
+
+def check_parent_index(dataset: Path, settings: Any) -> None:
+    """Before anything is made: the latest version's near-dup index (the one a new run starts from) was
+    built with the run's PAPERSET_DEDUPE_* settings (SettingError naming them) and can be read."""
+    from crawler.dedup.config import DedupeConfig
+    from crawler.dedup.index import check_store
+    from packager.build import latest
+
+    parent = latest(dataset) if dataset.is_dir() else None
+    if parent is not None and settings.getbool("PAPERSET_DEDUPE_ENABLED"):
+        check_store(DedupeConfig.from_settings(settings), str(dataset / parent / "dedupe-index"))
+
 
 def redact_logs() -> None:
     """Make every log record of this process carry URLs without their passwords (message and arguments),
@@ -114,7 +131,8 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, **options: Any) -> d
 
 def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int | None = None,
                        force: bool = False, resume: bool = True, redis: str | None = None,
-                       workers: int = 0, allow_partial: bool = False) -> dict[str, Any]:
+                       workers: int = 0, allow_partial: bool = False,
+                       settings: Settings | None = None) -> dict[str, Any]:
     """Crawl into the run's spool of ROOT/NAME, then package and verify the next version.
 
     Each run crawls with its own copy of the near-dup index, taken from the latest version (so each run
@@ -129,20 +147,16 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     from packager.build import check_target
 
     redact_logs()
+    settings = settings if settings is not None else crawl_settings(job)
     if recrawl_days is None:
-        recrawl_days = crawl_settings(job).getint("PAPERSET_RECRAWL_DAYS")
+        recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed),
-                    **archive_setting(job.settings, run_dir)}
     started = time.monotonic()
-    if redis:
-        from paperset.workers import Coordinator
-
-        stats = Coordinator(job, redis, name, workers, run_dir).run()
-    else:
-        stats = run_crawl(job)
+    pointers = {**run_settings(run_dir, redis or str(index), resumed), **archive_setting(job.settings, run_dir)}
+    stats = crawl_run(job, settings, pointers, redis=redis, name=name,
+                      workers=workers, run_dir=run_dir)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
@@ -174,6 +188,18 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
                        recrawl_days=recrawl_days, index=None if redis else index)
 
 
+def crawl_run(job: CrawlJob, settings: Settings, pointers: dict[str, Any], *, redis: str | None, name: str,
+              workers: int, run_dir: Path) -> dict[str, Any]:
+    """The crawl of a run, pointed at its run folder, in this process or distributed; its stats."""
+    job.settings = {**job.settings, **pointers}
+    settings.setdict(pointers, priority="cmdline")
+    if redis:
+        from paperset.workers import Coordinator
+
+        return Coordinator(job, redis, name, workers, run_dir, settings).run()
+    return run_crawl(job, settings=settings)
+
+
 def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:
     """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log."""
     return {"PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
@@ -185,6 +211,10 @@ def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: di
                   *, again: str) -> dict[str, Any] | None:
     """The outcome of a crawl that cannot be published whatever its listings say (the site unreachable, the
     crawl stopped early, entries that failed in the pipelines), or None."""
+    if stats.get(NO_SPACE_STAT):
+        with contextlib.suppress(OSError):  # the disk is full: run.json may keep "crawling" (resumed alike)
+            set_run_status(run_dir, "failed")
+        return _stopped("failed", crawl, [f"no space left writing {stats[NO_SPACE_STAT]}: nothing published; {again}"])
     if crawl["finish_reason"] == UNREACHABLE:
         set_run_status(run_dir, "failed")
         return _stopped("failed", crawl, [f"the site {job.base_url or 'asked for'} is unreachable: "

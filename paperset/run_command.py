@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler.listings import plan_listings
-from paperset.args import check_base_url_arg, crawl_job, redis_errors, redis_url
+from paperset.args import check_base_url_arg, crawl_job, redis_named, redis_url
+from paperset.exits import BadInput, Exit, checking
 from paperset.summary import format_summary
-from spool.redact import redact
 
 
 def print_run(outcome: dict[str, Any], as_json: bool) -> int:
@@ -43,87 +43,59 @@ def print_run(outcome: dict[str, Any], as_json: bool) -> int:
     return int(outcome["exit_code"])
 
 
-def _stopped_early(kind: str, message: str, as_json: bool) -> int:
-    """A run that ended before crawling (locked, a packager or Redis failure): the message on stderr, and
-    with --json the outcome line."""
-    from paperset.outcome import outcome_record
-
-    print(f"paperset run: {message}", file=sys.stderr)
-    record = outcome_record(kind, reasons=[message], error=message)
-    if as_json:
-        print(json.dumps(record, sort_keys=True, default=str), flush=True)
-    return int(record["exit_code"])
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    """Crawl, clean, package, verify: the command a scheduler runs."""
-    from crawler.dedup.index import IndexUnreadable
+    """Crawl, clean, package, verify: the command a scheduler runs. Its failures are reported by
+    paperset/cli.py's `main` from the table of paperset/exits.py."""
     from packager.build import dataset_path
-    from packager.errors import PackagerError
-    from packager.lock import DatasetLocked, dataset_lock
-    from spool.reader import SpoolError
+    from packager.lock import dataset_lock
+    from paperset.crawl import crawl_settings
 
-    try:
+    with checking():
         check_base_url_arg(args)
-        apply_recent(args)
         apply_from_archive(args)
+        settings = crawl_settings(crawl_job(args, None))  # the one build of the run's settings, checked first
+        apply_recent(args, settings)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
         if not listings:
-            print("paperset run: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
-                  file=sys.stderr)
-            return 2
+            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search or --trending")
         if args.plan:
-            return print_plan(args, listings)
+            return print_plan(args, listings, settings)
         from paperset.contact import warn_without_contact
-        from paperset.crawl import crawl_settings
         from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
-        from paperset.run import check_publishable, crawl_and_package
+        from paperset.run import check_parent_index, check_publishable
 
         skip_pandas_probe()
-
-        settings = crawl_settings(crawl_job(args, None))
         check_publishable(settings)
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
                 yes=args.yes or bool(args.from_archive))  # a replay owes the site no time
         if args.workers is not None and args.workers < 0:
-            raise ValueError(f"--workers must be 0 or more, not {args.workers}")
+            raise BadInput(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
-            print("paperset run: --workers needs --redis URL (or PAPERSET_REDIS_URL)", file=sys.stderr)
-            return 2
+            raise BadInput("--workers needs --redis URL (or PAPERSET_REDIS_URL)")
+        dataset = dataset_path(args.out, args.name)
+        check_parent_index(dataset, settings)
         warn_without_contact("run", settings, args.base_url)
-        with dataset_lock(dataset_path(args.out, args.name), wait=args.wait):
-            outcome = crawl_and_package(crawl_job(args, None), args.out, args.name,
-                                        recrawl_days=args.recrawl_days, force=args.force,
-                                        resume=not args.no_resume, redis=redis_url(args),
-                                        workers=args.workers or 0, allow_partial=args.allow_partial)
-    except DatasetLocked as exc:
-        return _stopped_early("locked", str(exc), args.json)
-    except IndexUnreadable as exc:
-        return _stopped_early("failed", f"{redact(str(exc))}; nothing was published", args.json)
-    except ValueError as exc:
-        print(f"paperset run: {redact(str(exc))}", file=sys.stderr)
-        return 2
-    except (PackagerError, SpoolError) as exc:
-        return _stopped_early("failed", f"{redact(str(exc))}; nothing was published", args.json)
-    except redis_errors() as exc:
-        return _stopped_early("failed", f"Redis at {redact(redis_url(args) or '')} failed ({exc}); nothing was "
-                              "published", args.json)
+    from paperset.run import crawl_and_package
+
+    job = crawl_job(args, None)  # with the days --recent added
+    with redis_named(redis_url(args)), dataset_lock(dataset, wait=args.wait):
+        outcome = crawl_and_package(job, args.out, args.name, recrawl_days=args.recrawl_days, force=args.force,
+                                    resume=not args.no_resume, redis=redis_url(args), workers=args.workers or 0,
+                                    allow_partial=args.allow_partial, settings=settings)
     return print_run(outcome, args.json)
 
 
-def apply_recent(args: argparse.Namespace) -> None:
+def apply_recent(args: argparse.Namespace, settings: Any) -> None:
     """Resolve `--recrawl-days` (default: setting PAPERSET_RECRAWL_DAYS) and turn `--recent` into the
     range of the last that many days, today (UTC) included."""
     from datetime import timedelta
 
-    from paperset.crawl import crawl_settings
-
     if args.recrawl_days is None:
-        args.recrawl_days = crawl_settings(crawl_job(args, None)).getint("PAPERSET_RECRAWL_DAYS")
+        args.recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
     if args.recrawl_days < 1:
-        raise ValueError(f"--recrawl-days must be at least 1, not {args.recrawl_days}")
+        raise BadInput(f"--recrawl-days must be at least 1, not {args.recrawl_days}")
     if args.recent:
         today = datetime.now(UTC).date()
         args.range = [*args.range, f"{today - timedelta(days=args.recrawl_days - 1)}:{today}"]
@@ -139,18 +111,17 @@ def apply_from_archive(args: argparse.Namespace) -> None:
         args.settings = [*args.settings, *settings]
 
 
-def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
+def print_plan(args: argparse.Namespace, listings: list[Any], settings: Any) -> int:
     """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
-    from paperset.crawl import crawl_settings
     from paperset.plan import format_plan, make_plan
 
-    plan = make_plan(listings, crawl_settings(crawl_job(args, None)), fetch=args.fetch,
+    plan = make_plan(listings, settings, fetch=args.fetch,
                      base_url=args.base_url, details=args.details)
     print(format_plan(plan))
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
                          sort_keys=True))
-    return 0
+    return Exit.OK
 
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -173,7 +144,8 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--yes", action="store_true",
                      help="go on with a run expected to take more than 30 min under the request budgets (see --plan)")
     run.add_argument("--redis", default=None, metavar="URL",
-                     help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given)")
+                     help="distribute the crawl through Redis (default: $PAPERSET_REDIS_URL when --workers is given; "
+                          "give a password there: a URL here is shown as redis://***@host in the process list)")
     run.add_argument("--workers", type=int, default=None, metavar="N",
                      help="with --redis (or $PAPERSET_REDIS_URL): start N local workers (0: wait for remote "
                           "`paperset worker`s; without --workers, 0)")

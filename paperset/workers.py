@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler
+from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.checkpoint import DoneTracker
@@ -30,6 +31,7 @@ from crawler.distributed import (
 )
 from paperset.args import REDIS_ENV
 from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
+from paperset.exits import BadInput
 from spool.redact import redact
 from spool.writer import write_json_atomic
 
@@ -81,7 +83,7 @@ def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float 
     deadline = time.monotonic() + wait_s
     while (raw := server.get(keys(name)["plan"])) is None:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no run of {name!r} in {redact(url)} after {wait_s:.0f} s")
+            raise BadInput(f"no run of {name!r} in {redact(url)} after {wait_s:.0f} s")
         time.sleep(POLL_S)
     plan = json.loads(raw)
     worker = worker or worker_id()
@@ -144,10 +146,12 @@ class Coordinator:
     """Runs one distributed crawl of `job` into `run_dir/spool` with `workers` local workers
     (0: only remote ones, started elsewhere with `paperset worker --name NAME`)."""
 
-    def __init__(self, job: CrawlJob, url: str, name: str, workers: int, run_dir: Path) -> None:
+    def __init__(self, job: CrawlJob, url: str, name: str, workers: int, run_dir: Path,
+                 settings: Settings | None = None) -> None:
         import redis
 
         self.job, self.url, self.name, self.workers, self.run_dir = job, url, name, workers, run_dir
+        self.settings = settings if settings is not None else crawl_settings(job)
         self.server = redis.Redis.from_url(url)
         self.keys = keys(name)
         self.procs: list[WorkerProcess] = []
@@ -184,7 +188,7 @@ class Coordinator:
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         seeds = self.publish_plan()
-        settings = crawl_settings(self.job)
+        settings = self.settings
         meta = spool_meta(settings, run_id=self.run_dir.name,
                           base_url=self.job.base_url or settings.get("PAPERSET_BASE_URL"),
                           listings=self.job.listings(), workers=self.workers, redis=redact(self.url))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Write docs/settings.md from crawler/settings.py: every setting with its default and the comment above
-it, so the reference cannot drift from the defaults. `--check` exits 1 when the file is stale (a test
+"""Write docs/settings.md from crawler/settings.py and crawler/setting_fields.py: every setting with its
+default, the comment above it, and its declared type and range (what `-s` is checked against), so the
+reference cannot drift from the defaults or the checks. `--check` exits 1 when the file is stale (a test
 runs it); without it the file is rewritten."""
 
 from __future__ import annotations
@@ -12,18 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere: the project's own packages first
+    sys.path.insert(0, str(ROOT))
+
+from crawler.setting_fields import SPECS  # noqa: E402 - after the path is set
+
 SETTINGS = ROOT / "crawler" / "settings.py"
 DOC = ROOT / "docs" / "settings.md"
 
 HEADER = """\
 # Settings
 
-<!-- Generated from crawler/settings.py by scripts/settings_doc.py: edit the comments there, then run
+<!-- Generated from crawler/settings.py (defaults, comments) and crawler/setting_fields.py (types and
+     ranges) by scripts/settings_doc.py: edit them, then run
      `python scripts/settings_doc.py`. tests/test_settings_documented.py fails when this file is stale. -->
 
 Every default lives in `crawler/settings.py` and nowhere else; paperset's own settings are prefixed
 `PAPERSET_`. Give any of them to a command with `-s NAME=VALUE` (checked for type and range before
-anything runs), or set them in your own Scrapy settings module.
+anything runs: a value outside its type and range is exit 2 naming the setting), or set them in your own
+Scrapy settings module.
 """
 
 ENVIRONMENT = """\
@@ -35,7 +43,7 @@ Read from the environment, not from Scrapy settings:
 |---|---|---|
 | `PAPERSET_CONTACT` | unset | the contact put into the `User-Agent` (a scheduler's environment is where an operator puts it; `-s PAPERSET_CONTACT=...` wins); unset, `paperset crawl` and `paperset run` of a site not on this machine warn once |
 | `PAPERSET_CHROMIUM` | unset | the Chromium executable to use (else `chromium` on the PATH, else Playwright's own download) |
-| `PAPERSET_REDIS_URL` | unset | the Redis of `worker`, and of `run --workers N`, when `--redis` is not given (keeps a password out of the process list); without `--redis` or `--workers` a run stays in one process |
+| `PAPERSET_REDIS_URL` | unset | the Redis of `worker`, and of `run --workers N`, when `--redis` is not given: the way to give a password (the environment is not in the process list; a `--redis` URL is shown as `redis://***@host` there, docs/distributed.md); without `--redis` or `--workers` a run stays in one process |
 """
 
 
@@ -96,7 +104,8 @@ def rows(groups: list[Group]) -> list[str]:
     def meaning(group: Group, i: int) -> str:
         return cell(group.comment) if i == 0 else ("with the one above" if group.comment else "")
 
-    return [f"| `{name}` | `{cell(default)}` | {meaning(g, i)} |"
+    return [f"| `{name}` | `{cell(default)}` | {cell(SPECS[name].describe()) if name in SPECS else ''} | "
+            f"{meaning(g, i)} |"
             for g in groups for i, (name, default) in enumerate(zip(g.names, g.defaults, strict=True))]
 
 
@@ -108,12 +117,12 @@ def render(source: str | None = None) -> str:
         scrapy = [g for g in section.groups if not g.names[0].startswith("PAPERSET_")]
         parts.append(f"## {section.title[:1].upper()}{section.title[1:]}\n")
         if ours:
-            parts.append("| setting | default | meaning |\n|---|---|---|")
+            parts.append("| setting | default | type and range | meaning |\n|---|---|---|---|")
             parts.extend(rows(ours))
             parts.append("")
         if scrapy:
             parts.append("Scrapy's own settings, as paperset sets them:\n")
-            parts.append("| setting | value | why |\n|---|---|---|")
+            parts.append("| setting | value | type and range | why |\n|---|---|---|---|")
             parts.extend(rows(scrapy))
             parts.append("")
     parts.append(ENVIRONMENT)

@@ -12,11 +12,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.json as pj
 
+from spool.errors import SpoolError
 from spool.schema import ENTRY, SCHEMA
 
-
-class SpoolError(ValueError):
-    """A spool that cannot be packaged as it is (unknown schema, cut line, unfinished)."""
+__all__ = ["SpoolError", "read_entries", "read_meta", "spool_parts", "spool_tables"]
 
 
 def read_meta(folder: Path) -> dict[str, Any]:

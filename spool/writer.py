@@ -51,8 +51,12 @@ def cut_partial_line(path: Path) -> None:
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write `data` as indented JSON to `path` through a temporary file and a rename: never half-written."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)  # nothing half-written left beside it
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 class SpoolWriter:

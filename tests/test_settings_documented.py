@@ -103,6 +103,6 @@ def test_settings_doc_names_a_new_setting_and_refuses_one_without_a_comment() ->
     source = (ROOT / "crawler" / "settings.py").read_text(encoding="utf-8")
     assert doc.undocumented(source + "\nPAPERSET_NEW = 3\n") == ["PAPERSET_NEW"]
     text = doc.render(source + "\n# --- more ---\n# A new one.\nPAPERSET_NEW = 3\nPAPERSET_NEWER = 'x'\n")
-    assert "## More\n\n| setting | default | meaning |\n|---|---|---|\n| `PAPERSET_NEW` | `3` | A new one. |\n" \
-           "| `PAPERSET_NEWER` | `'x'` | with the one above |\n" in text
+    assert "## More\n\n| setting | default | type and range | meaning |\n|---|---|---|---|\n" \
+           "| `PAPERSET_NEW` | `3` |  | A new one. |\n| `PAPERSET_NEWER` | `'x'` |  | with the one above |\n" in text
     assert text != (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")

@@ -10,11 +10,12 @@ Jaccard keeps precision.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-from crawler import settings as defaults
+from crawler.errors import SettingError
+from crawler.setting_fields import read_settings, setting
 
 # Candidates are confirmed by estimated Jaccard, so a false positive of the bands only costs a comparison
 # while a false negative loses a near copy: weigh misses 9 to 1.
@@ -38,33 +39,28 @@ def optimal_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class DedupeConfig:
-    """MinHash LSH parameters. Settings: PAPERSET_DEDUPE_SHINGLE_SIZE, PAPERSET_DEDUPE_NUM_PERM,
-    PAPERSET_DEDUPE_THRESHOLD, PAPERSET_DEDUPE_BANDS, PAPERSET_DEDUPE_ROWS, PAPERSET_DEDUPE_SEED."""
+    """MinHash LSH parameters, each field a setting of crawler/setting_fields.py (its type and range are
+    declared there): PAPERSET_DEDUPE_SHINGLE_SIZE, _NUM_PERM, _THRESHOLD, _BANDS, _ROWS, _SEED."""
 
     shingle: str = "word"
-    shingle_size: int = defaults.PAPERSET_DEDUPE_SHINGLE_SIZE
-    num_perm: int = defaults.PAPERSET_DEDUPE_NUM_PERM
-    threshold: float = defaults.PAPERSET_DEDUPE_THRESHOLD
-    bands: int | None = defaults.PAPERSET_DEDUPE_BANDS
-    rows: int | None = defaults.PAPERSET_DEDUPE_ROWS
-    seed: int = defaults.PAPERSET_DEDUPE_SEED
+    shingle_size: int = setting("PAPERSET_DEDUPE_SHINGLE_SIZE")
+    num_perm: int = setting("PAPERSET_DEDUPE_NUM_PERM")
+    threshold: float = setting("PAPERSET_DEDUPE_THRESHOLD")
+    bands: int | None = setting("PAPERSET_DEDUPE_BANDS")
+    rows: int | None = setting("PAPERSET_DEDUPE_ROWS")
+    seed: int = setting("PAPERSET_DEDUPE_SEED")
     scheme: str = "affine32"
 
     def __post_init__(self) -> None:
         if self.shingle != "word":
-            raise ValueError(f"only word shingles are supported, not {self.shingle!r}")
-        if not 1 <= self.shingle_size <= 20:
-            raise ValueError(f"shingle size must be 1..20, not {self.shingle_size}")
-        if not 16 <= self.num_perm <= 1024:
-            raise ValueError(f"num_perm must be 16..1024, not {self.num_perm}")
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {self.threshold}")
+            raise SettingError(f"only word shingles are supported, not {self.shingle!r}")
+        read_settings(type(self), {item.metadata["setting"]: getattr(self, item.name) for item in fields(self)
+                                   if "setting" in item.metadata})  # each field's own range
         if (self.bands is None) != (self.rows is None):
-            raise ValueError("give both bands and rows, or neither")
+            raise SettingError("settings PAPERSET_DEDUPE_BANDS and PAPERSET_DEDUPE_ROWS: give both or neither")
         if self.bands is not None and self.rows is not None and self.bands * self.rows > self.num_perm:
-            raise ValueError(f"bands x rows ({self.bands} x {self.rows}) exceeds num_perm {self.num_perm}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, not {self.seed}")
+            raise SettingError(f"settings PAPERSET_DEDUPE_BANDS x PAPERSET_DEDUPE_ROWS ({self.bands} x {self.rows}) "
+                               f"exceed PAPERSET_DEDUPE_NUM_PERM {self.num_perm}")
 
     @property
     def params(self) -> tuple[int, int]:
@@ -77,24 +73,10 @@ class DedupeConfig:
     @classmethod
     def from_settings(cls, settings: Any) -> DedupeConfig:
         """Read PAPERSET_DEDUPE_* from Scrapy settings (or a plain dict: what it lacks keeps crawler/settings.py's
-        default); bad values raise ValueError."""
-        get = settings.get
-        def number(name: str, kind: type, default: Any) -> Any:
-            value = get(f"PAPERSET_DEDUPE_{name}")
-            if value in (None, ""):
-                return default
-            try:
-                return kind(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"PAPERSET_DEDUPE_{name} must be a {kind.__name__}, not {value!r}") from None
-        return cls(
-            shingle_size=number("SHINGLE_SIZE", int, cls.shingle_size),
-            num_perm=number("NUM_PERM", int, cls.num_perm),
-            threshold=number("THRESHOLD", float, cls.threshold),
-            bands=number("BANDS", int, cls.bands),
-            rows=number("ROWS", int, cls.rows),
-            seed=number("SEED", int, cls.seed),
-        )
+        default); a bad value raises SettingError naming it."""
+        given = {item.metadata["setting"]: item.default for item in fields(cls) if "setting" in item.metadata}
+        given.update({name: settings.get(name) for name in given if settings.get(name) not in (None, "")})
+        return cls(**read_settings(cls, given))
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as written into every output, with the effective bands and rows."""

@@ -16,6 +16,7 @@ from crawler.dedup.match import Match
 from crawler.dedup.minhash import BatchMinHasher
 from crawler.dedup.shingles import ShingleHasher
 from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, check_state, load_state, save_state
+from crawler.errors import SettingError
 
 if TYPE_CHECKING:
     from crawler.dedup.redis_index import RedisNearDupIndex
@@ -179,9 +180,12 @@ class NearDupIndex:
 
 
 def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
-    if saved is not None and saved != config.to_dict():
-        raise ValueError(f"the index in {path} was built with {saved}, not {config.to_dict()}: "
-                         "use the same PAPERSET_DEDUPE_* settings or a new index folder")
+    now = config.to_dict()
+    if saved is not None and saved != now:
+        named = ", ".join(f"PAPERSET_DEDUPE_{k.upper()} = {now.get(k)!r} (the index's: {saved.get(k)!r})"
+                          for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k))
+        raise SettingError(f"the index in {path} was built with {saved}, not {now}: settings {named}; "
+                           "use the same PAPERSET_DEDUPE_* settings or a new index folder")
 
 
 def load_index(config: DedupeConfig, path: Path) -> NearDupIndex:
@@ -194,7 +198,7 @@ def load_index(config: DedupeConfig, path: Path) -> NearDupIndex:
 
 def check_store(config: DedupeConfig, store: str) -> None:
     """Before a crawl: a folder store's index is readable and of this configuration (IndexUnreadable or
-    ValueError otherwise), so a bad index is one clear error instead of a crawl that cannot start."""
+    SettingError otherwise), so a bad index is one clear error instead of a crawl that cannot start."""
     if store not in ("", "memory") and not store.startswith(("redis://", "rediss://")):
         _same_config(Path(store), check_state(Path(store)), config)
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from crawler.errors import IndexUnreadable
+
 INDEX_FILE = "near-dup-index.npz"
 OLD_INDEX_FILE = "near-dup-index.pkl"
 FORMAT = "paperset-near-dup-index"
@@ -30,10 +32,6 @@ VERSION = 1
 WAY_OUT = ("restore the folder from the dedupe-index/ copy in the newest published version of the dataset "
            "(ROOT/NAME/<version>/dedupe-index), or delete it to start an empty index (near copies of "
            "papers indexed before are then not linked)")
-
-
-class IndexUnreadable(ValueError):
-    """A near-dup index folder that cannot be read; the message names the file and the way out."""
 
 
 @dataclass

@@ -4,6 +4,7 @@ paper they copy, links near copies that have different ids (both kept)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,10 @@ from scrapy.statscollectors import StatsCollector
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import Match, NearDupIndex, open_index
 from crawler.items import PaperEntry
+from spool.errors import NO_SPACE_STAT, no_space
 from spool.reader import read_entries
+
+logger = logging.getLogger(__name__)
 
 Outcome = tuple[str, str | None, float | None]
 # An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.
@@ -166,4 +170,10 @@ class NearDedupePipeline:
         return key, self.index.cluster_of(match.key) or match.key, match.similarity
 
     def spider_closed(self, spider: Any) -> None:
-        self.index.close()
+        try:
+            self.index.close()
+        except OSError as exc:  # a full disk: the run fails naming the file (its stat), never half-saved
+            if not no_space(exc):
+                raise
+            logger.error("no space left writing %s", exc.filename)
+            self.stats.set_value(NO_SPACE_STAT, str(exc.filename))

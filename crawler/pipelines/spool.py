@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import uuid
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from crawler.checkpoint import ledger_line, tracker_for
 from crawler.dedup.config import DedupeConfig
 from crawler.items import PaperEntry
 from crawler.listings import Listing
+from spool.errors import NO_SPACE_STAT, no_space
 from spool.redact import redact
 from spool.writer import SpoolWriter
 
@@ -69,33 +69,40 @@ class SpoolPipeline:
         settings = self.crawler.settings
         meta = spool_meta(settings, run_id=uuid.uuid4().hex, base_url=getattr(spider, "base_url", None),
                           listings=getattr(spider, "listings", []))
-        self.writer = SpoolWriter(self.folder, meta, flush_every=self.flush_every,
-                                  resume=settings.getbool("PAPERSET_RESUME"))
+        try:
+            self.writer = SpoolWriter(self.folder, meta, flush_every=self.flush_every,
+                                      resume=settings.getbool("PAPERSET_RESUME"))
+        except OSError as exc:  # meta.json could not be made: no spool, the crawl stops at once
+            if not no_space(exc):
+                raise
+            self.no_space(exc.filename or self.folder)
 
     def process_item(self, item: Any) -> Any:
-        assert self.writer is not None
+        if self.writer is None:  # the spool could not be made (a full disk): the crawl is stopping
+            raise DropItem("no spool to write to", log_level="DEBUG")
         try:
             # Our own dataclass is read through its __dict__ (entry_record only reads the fields): no
             # adapter round trip and no deep copy per entry.
             self.writer.write(item.__dict__ if type(item) is PaperEntry else ItemAdapter(item).asdict())
         except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if not no_space(exc):
                 raise
-            self.no_space()
+            self.no_space(self.folder)
             raise DropItem("no space left on the device", log_level="DEBUG") from None
         return item
 
-    def no_space(self) -> None:
-        """A full disk stops the crawl once, with the spool named (every later item would fail alike)."""
+    def no_space(self, where: Path | str) -> None:
+        """A full disk stops the crawl once, with the file or spool named (every later item would fail
+        alike); the path goes into the stat NO_SPACE_STAT, which fails the run."""
         assert self.crawler.stats is not None
         assert self.crawler.engine is not None
         if self.crawler.stats.get_value("paperset/spool/no_space"):
             return
         self.crawler.stats.set_value("paperset/spool/no_space", 1)
-        logger.error("no space left writing %s: stopping the crawl", self.folder)
+        self.crawler.stats.set_value(NO_SPACE_STAT, str(where))
+        logger.error("no space left writing %s: stopping the crawl", where)
         if self.crawler.engine.spider is not None:
-            deferred_from_coro(self.crawler.engine.close_spider_async(
-                reason=f"no space left writing {self.folder}"))
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=f"no space left writing {where}"))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.writer is not None:
@@ -103,7 +110,8 @@ class SpoolPipeline:
             try:
                 self.writer.close(self.crawler.stats.get_stats(), finish_reason=reason)
             except OSError as exc:
-                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                if not no_space(exc):
                     raise
                 # meta.json keeps finished_at null: the packager refuses the spool, a rerun resumes it.
-                logger.error("no space left writing %s", self.folder)
+                logger.error("no space left writing %s", exc.filename or self.folder)
+                self.crawler.stats.set_value(NO_SPACE_STAT, str(exc.filename or self.folder))

@@ -75,10 +75,7 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
-        limits = cls(**read_settings(cls, settings))
-        if min(limits.max_title_chars, limits.max_abstract_chars, limits.max_future_days) < 1:
-            raise ValueError(f"PAPERSET_MAX_* settings must be positive: {limits}")
-        return limits
+        return cls(**read_settings(cls, settings))  # each parsed and range-checked (SettingError)
 
 
 def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from scrapy.settings import BaseSettings
 
 from crawler import settings as defaults
-from crawler.setting_fields import read_settings, setting
+from crawler.setting_fields import parse, read_settings, setting
 
 
 @dataclass(frozen=True)
@@ -26,12 +26,11 @@ class PolitenessConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
-        """Read from the crawl's settings, which hold crawler/settings.py's defaults."""
-        budgets = {"api": settings.getint("PAPERSET_BUDGET_API"), "page": settings.getint("PAPERSET_BUDGET_PAGES")}
-        config = cls(budgets=budgets, **read_settings(cls, settings))
-        if config.window_s <= 0 or min(config.budgets.values()) < 0 or config.jitter < 0 or config.retries < 0:
-            raise ValueError(f"bad politeness settings: {config}")
-        return config
+        """Read from the crawl's settings, which hold crawler/settings.py's defaults; each value parsed and
+        range-checked from its declaration (SettingError)."""
+        budgets = {"api": parse("PAPERSET_BUDGET_API", settings.get("PAPERSET_BUDGET_API")),
+                   "page": parse("PAPERSET_BUDGET_PAGES", settings.get("PAPERSET_BUDGET_PAGES"))}
+        return cls(budgets=budgets, **read_settings(cls, settings))
 
     def duration_s(self, counts: Mapping[str, int]) -> float:
         """The least time `counts` requests of each kind take under the budgets (the slowest kind)."""

@@ -34,12 +34,12 @@ from crawler.pages.hf import (
     ApiAnswerError,
     parse_api_listing,
 )
+from crawler.setting_fields import FETCH_MODES, parse
 from crawler.spiders.details import PaperDetails
 from crawler.spiders.page_path import PagePath
 
 logger = logging.getLogger(__name__)
 
-FETCH_MODES = ("auto", "api", "page", "browser")
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -111,9 +111,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
             spider.http_auth_domain = urlparse(spider.base_url).netloc
         spider.allowed_netlocs = allowed_netlocs(spider.base_url, settings.getlist("PAPERSET_ALLOWED_HOSTS"))
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
-        spider.fetch = spider.fetch_arg or settings.get("PAPERSET_FETCH")
-        if spider.fetch not in FETCH_MODES:
-            raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
+        spider.fetch = spider.fetch_arg or parse("PAPERSET_FETCH", settings.get("PAPERSET_FETCH"))
         spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE")
         spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
                                "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),

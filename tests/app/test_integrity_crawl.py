@@ -164,8 +164,11 @@ def test_a_dead_host_fails_fast_and_never_publishes(tmp_path) -> None:
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/", "file:///etc/passwd#", "not a url", "http://", "http://h:x/"])
 def test_only_http_and_https_base_urls(tmp_path, url) -> None:
     result = run_paperset("run", "--base-url", url, "--day", "2025-02-03", "--out", str(tmp_path / "o"), "--json")
-    assert result.returncode == 2 and result.stdout == ""
+    assert result.returncode == 2
     assert result.stderr.startswith("paperset run: ") and len(result.stderr.strip().splitlines()) == 1
+    # --json: the outcome line even for bad input (#23), the stderr line as its error
+    line = json.loads(result.stdout)
+    assert (line["outcome"], line["exit_code"], line["error"]) == ("bad_input", 2, result.stderr.strip()[14:])
     assert not (tmp_path / "o").exists()
 
 

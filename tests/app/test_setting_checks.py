@@ -10,11 +10,11 @@ from crawler.setting_checks import SettingError, check_settings
 from ..conftest import run_paperset
 
 BAD = [
-    ("DOWNLOAD_TIMEOUT=abc", "setting DOWNLOAD_TIMEOUT = 'abc': expected a number"),
+    ("DOWNLOAD_TIMEOUT=abc", "setting DOWNLOAD_TIMEOUT = 'abc': expected number, 0 < x"),
     ("PAPERSET_FETCH=bogus", "setting PAPERSET_FETCH = 'bogus': expected one of auto, api, page, browser"),
-    ("PAPERSET_BUDGET_API=-1", "setting PAPERSET_BUDGET_API = '-1': must be 0 or more"),
-    ("PAPERSET_DEDUPE_THRESHOLD=1.5", "setting PAPERSET_DEDUPE_THRESHOLD = '1.5': must be at most 1.0"),
-    ("CONCURRENT_REQUESTS=0", "setting CONCURRENT_REQUESTS = '0': must be above 0"),
+    ("PAPERSET_BUDGET_API=-1", "setting PAPERSET_BUDGET_API = '-1': expected whole number, 0 <= x"),
+    ("PAPERSET_DEDUPE_THRESHOLD=1.5", "setting PAPERSET_DEDUPE_THRESHOLD = '1.5': expected number, 0 < x < 1"),
+    ("CONCURRENT_REQUESTS=0", "setting CONCURRENT_REQUESTS = '0': expected whole number, 1 <= x"),
     ("ROBOTSTXT_OBEY=maybe", "setting ROBOTSTXT_OBEY = 'maybe': expected true or false"),
     ("PAPERSET_NORMALIZE_ENABLED=perhaps", "setting PAPERSET_NORMALIZE_ENABLED = 'perhaps': expected true or false"),
 ]

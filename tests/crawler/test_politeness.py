@@ -100,7 +100,9 @@ def test_request_kind_and_planned_duration() -> None:
 def test_bad_settings_are_refused() -> None:
     from scrapy.settings import Settings
 
-    with pytest.raises(ValueError, match="bad politeness settings"):
+    from crawler.errors import SettingError
+
+    with pytest.raises(SettingError, match="setting PAPERSET_BUDGET_PAGES = -1: expected whole number, 0 <= x"):
         PolitenessConfig.from_settings(Settings(project_settings_dict(PAPERSET_BUDGET_PAGES=-1)))
 
 

@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import inspect
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import open_index
+from crawler.errors import SettingError
 from crawler.items import PaperEntry
 from crawler.normalize import clean_text
 from crawler.pipelines.dedupe_exact import ExactDedupePipeline
@@ -95,16 +97,17 @@ def test_the_index_lasts_across_runs_and_refuses_another_config(tmp_path, corpus
     assert tomorrow.contains("2507.02592")
     [match] = tomorrow.query_insert_batch(["2509.13305"], [text(papers["2509.13305"])])
     assert match is not None and match.key == "2507.02592"
-    with pytest.raises(ValueError, match="was built with"):
+    with pytest.raises(SettingError, match="was built with"):
         open_index(DedupeConfig(threshold=0.8), store)
 
 
 def test_bad_settings_are_refused_up_front() -> None:
-    with pytest.raises(ValueError, match="THRESHOLD must be a float"):
+    with pytest.raises(SettingError, match="setting PAPERSET_DEDUPE_THRESHOLD = 'high': expected number"):
         DedupeConfig.from_settings({"PAPERSET_DEDUPE_THRESHOLD": "high"})
-    with pytest.raises(ValueError, match="threshold must be between"):
+    expected = "setting PAPERSET_DEDUPE_THRESHOLD = '1.5': expected number, 0 < x < 1"
+    with pytest.raises(SettingError, match=re.escape(expected)):
         DedupeConfig.from_settings({"PAPERSET_DEDUPE_THRESHOLD": "1.5"})
-    with pytest.raises(ValueError, match="both bands and rows"):
+    with pytest.raises(SettingError, match="PAPERSET_DEDUPE_ROWS: give both or neither"):
         DedupeConfig(bands=4)
 
 
