@@ -45,8 +45,7 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
         else:
             body, headers = fetch_page(args.url)
     except (LookupError, ValueError) as exc:  # not in the archive, or not a web archive
-        print(f"paperset fixture save: {exc}; nothing saved", file=sys.stderr)
-        return 1
+        raise PapersetError(f"{exc}; nothing saved") from exc
     # HTTPError is a URLError; timeouts and a page Chromium could not load are OSErrors; a cut answer or
     # a bad URL an HTTPException.
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
