@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from paperset.contact import warn_without_contact
         from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
-        from paperset.run import check_parent_index, check_publishable
+        from paperset.run_checks import check_parent_index, check_publishable
 
         skip_pandas_probe()
         check_publishable(settings)
