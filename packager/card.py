@@ -18,7 +18,7 @@ from packager.schema import OBSERVATIONS, PAPERS
 
 if TYPE_CHECKING:
     from packager.changes import ChangeLog
-    from packager.fold import FoldStats
+    from packager.stats import FoldStats
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -120,7 +120,7 @@ def features(schema: pa.Schema) -> list[dict[str, Any]]:
             inner = kind.value_type
             return {"list": [{"name": f.name, **one(f.type)} for f in inner]} if pa.types.is_struct(inner) \
                 else {"list": one(inner)["dtype"]}
-        return {"dtype": {"bool": "bool", "double": "float64"}.get(str(kind), str(kind))}
+        return {"dtype": {"bool": "bool", "double": "float64", "date32[day]": "date32"}.get(str(kind), str(kind))}
 
     return [{"name": f.name, **one(f.type)} for f in schema]
 

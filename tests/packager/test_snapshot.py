@@ -61,7 +61,7 @@ def test_a_changed_site_gives_a_version_whose_changes_name_exactly_that(publishe
     assert (third["added"], third["changed_papers"], third["removed"]) == (1, 1, 0)
     changes = (Path(third["path"]) / "CHANGES.md").read_text()
     assert "## Added\n\n- `2502.20730`\n" in changes
-    assert f"## Changed\n\n- `{moved}`: upvotes\n" in changes
+    assert f"## Changed\n\n- `{moved}`: upvotes, last_seen_at\n" in changes
     assert (root / "papers" / "LATEST").read_text().strip() == third["version"]
 
 

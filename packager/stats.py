@@ -1,0 +1,85 @@
+"""The figures a version's card gives, gathered while folding (unit by unit) and from the written Parquet
+(column by column): papers per Daily Papers day, by population, by listing kind; each column's fill rate
+and distinct count."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+
+@dataclass
+class FoldStats:
+    """What the card and the result need, gathered bucket by bucket."""
+
+    papers: int = 0
+    observations: int = 0
+    new_observations: int = 0
+    provisional: int = 0
+    not_provisional: int = 0
+    clustered: int = 0
+    # papers per daily_date (each paper once); papers without one, by population
+    per_day: Counter[str] = field(default_factory=Counter)
+    undated: Counter[str] = field(default_factory=Counter)
+    populations: Counter[str] = field(default_factory=Counter)
+    keyless: int = 0
+    relations: Counter[str] = field(default_factory=Counter)
+    # papers seen at least once on a listing of each kind; observations by kind
+    listing_kinds: Counter[str] = field(default_factory=Counter)
+    observation_kinds: Counter[str] = field(default_factory=Counter)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _counts(array: pa.Array | pa.ChunkedArray) -> dict[str, int]:
+    return {str(item["values"]): item["counts"] for item in pc.value_counts(array).to_pylist()
+            if item["values"] is not None}
+
+
+def count(stats: FoldStats, papers: pa.Table, observations: pa.Table) -> None:
+    """Add a unit's papers and observations to the card's figures."""
+    stats.papers += papers.num_rows
+    stats.observations += observations.num_rows
+    stats.provisional += pc.sum(papers.column("provisional").cast(pa.int64())).as_py() or 0
+    stats.not_provisional += pc.sum(pc.invert(papers.column("provisional")).cast(pa.int64())).as_py() or 0
+    stats.clustered += papers.num_rows - papers.column("cluster_id").null_count
+    stats.keyless += pc.sum(papers.column("keyless").cast(pa.int64())).as_py() or 0
+    stats.populations.update(_counts(papers.column("population")))
+    stats.relations.update(_counts(papers.column("cluster_relation")))
+    stats.per_day.update(_counts(pc.cast(papers.column("daily_date"), pa.string())))
+    undated = papers.filter(pc.is_null(papers.column("daily_date")))
+    stats.undated.update(_counts(undated.column("population")))
+    listings = papers.column("listings").combine_chunks()
+    kinds = pa.table({"row": pc.list_parent_indices(listings),
+                      "kind": pc.struct_field(pc.list_flatten(listings), "kind")})
+    stats.listing_kinds.update(_counts(kinds.group_by(["row", "kind"], use_threads=False).aggregate([])
+                                       .column("kind")))
+    stats.observation_kinds.update(_counts(observations.column("listing_kind")))
+    if len(stats.sample) < 10:
+        stats.sample += papers.select(["paper_key", "title"]).slice(0, 10 - len(stats.sample)).to_pylist()
+
+
+def column_stats(folder: Path, schema: pa.Schema) -> list[dict[str, Any]]:
+    """Per column of a written table: rows filled (not null; a list: not empty) and distinct values (a
+    list column: of its elements, the listings: of their keys), read one column at a time."""
+    parts = sorted(folder.glob("*.parquet"))
+    out = []
+    for f in schema:
+        column = pa.chunked_array([pq.read_table(p, columns=[f.name], schema=schema).column(0) for p in parts],
+                                  f.type) if parts else pa.chunked_array([], f.type)
+        filled = len(column) - column.null_count
+        values = column
+        if pa.types.is_list(f.type):
+            filled = int(pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0)
+            values = pc.list_flatten(column)
+            if pa.types.is_struct(f.type.value_type):
+                inner = f.type.value_type
+                values = pc.struct_field(values, "key" if inner.get_field_index("key") >= 0 else inner.field(0).name)
+        distinct = int(pc.count_distinct(values).as_py()) if len(values) else 0
+        out.append({"name": f.name, "filled": filled, "rows": len(column), "distinct": distinct})
+    return out
