@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packager import card, changes, manifest
+from packager import card, card_facts, changes, manifest
 from packager.croissant import croissant
 from packager.errors import BadTarget, PackagerError
 from packager.fold import fold
@@ -98,6 +98,7 @@ class Release:
     recrawl_days: int
     health: dict[str, Any] | None
     forced: list[str]
+    lineage: list[dict[str, Any]]
 
 
 def latest_health(dataset: Path) -> dict[str, Any] | None:
@@ -178,6 +179,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     context = card.context(release.name, version, release.parent, stats, release.metas, diff,
                            release.recrawl_days, release.created_at, release.forced)
     context["example"] = card.example_row(tmp / "papers")
+    context.update(card.facts(tmp, stats, release.metas, release.recrawl_days, release.lineage))
     front = card.front_matter(release.name, context["size_category"], tmp, TABLES)
     (tmp / "README.md").write_text(card.render(context, front), encoding="utf-8")
     diff.write_markdown(tmp / "CHANGES.md", release.parent, version)
@@ -193,7 +195,8 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows}
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
-        recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas))
+        recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
+        lineage=release.lineage))
     progress.step(STEPS[4])
     found = manifest.problems(tmp)
     if found:
@@ -225,7 +228,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     steps.step(STEPS[0])
     parent_dir = dataset / parent if parent else None
     release = Release(name, parent, now.isoformat(timespec="seconds"), [read_meta(s) for s in spools],
-                      recrawl_days, health, forced or [])
+                      recrawl_days, health, forced or [], card_facts.lineage(parent_dir))
     tmp = dataset / f".tmp-{os.getpid()}-{time.monotonic_ns()}"
     try:
         tmp.mkdir()

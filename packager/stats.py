@@ -70,8 +70,9 @@ def column_stats(folder: Path, schema: pa.Schema) -> list[dict[str, Any]]:
     parts = sorted(folder.glob("*.parquet"))
     out = []
     for f in schema:
-        column = pa.chunked_array([pq.read_table(p, columns=[f.name], schema=schema).column(0) for p in parts],
-                                  f.type) if parts else pa.chunked_array([], f.type)
+        column = pa.chunked_array([chunk for p in parts
+                                   for chunk in pq.read_table(p, columns=[f.name], schema=schema).column(0).chunks],
+                                  f.type)
         filled = len(column) - column.null_count
         values = column
         if pa.types.is_list(f.type):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -141,3 +142,38 @@ def test_flags_and_dates_come_from_the_listings_own_dates(nights) -> None:
     dated_search = next(p for p in papers if p["paper_key"] == "2507.02592")  # dated by submittedOnDailyAt
     assert (dated_search["daily_date"], dated_search["provisional"]) == (date(2025, 7, 4), True)
     assert sum(by_population.values()) == made[-1]["papers"]
+
+
+def test_the_card_tells_the_truth(nights) -> None:
+    dataset, made = nights
+    last = made[-1]
+    card = (dataset / last["version"] / "README.md").read_text()
+    papers = rows(dataset / last["version"], "papers")
+    # the lineage: every earlier version with a link to its card, each with its run on the replica
+    for parent in made[:-1]:
+        assert f"| [`{parent['version']}`](../{parent['version']}/README.md) | `" in card
+    base = json.loads((dataset / last["version"] / "manifest.json").read_text())["runs"][0]["base_url"]
+    assert base.startswith("http://127.0.0.1:") and f"| `PAPERSET_BASE_URL` | {base} |" in card
+    assert "https://huggingface.co'" not in card and "PAPERSET_BASE_URL: " not in card
+    # fill rates and distinct counts read from the data
+    total = len(papers)
+    for column in ("organization", "github_stars", "daily_date", "provisional"):
+        filled = sum(1 for p in papers if p[column] is not None)
+        distinct = len({p[column] for p in papers if p[column] is not None})
+        assert f"| `{column}` | " in card
+        line = next(ln for ln in card.splitlines() if ln.startswith(f"| `{column}` | "))
+        assert f"| {filled} ({100 * filled / total:.1f}%) | {distinct} |" in line
+    # the per-day table's total plus the papers it leaves out (named) is the header's count
+    day_total = int(re.search(r"\| \*\*total\*\* \| \*\*(\d+)\*\* \|", card).group(1))
+    assert day_total == sum(1 for p in papers if p["daily_date"] is not None)
+    assert f"{last['papers']} papers, {last['observations']} observations." in card
+    flat = " ".join(card.split())
+    undated_daily = sum(1 for p in papers if p["daily_date"] is None and p["population"] == "daily")
+    assert (f"The other {total - day_total} of the {total} have no `daily_date`: {undated_daily} daily papers seen "
+            "only on a week, month or trending listing") in flat and "; 1 search_only papers" in flat
+    assert re.search(rf"\| \*\*all\*\* \| \*\*{total}\*\* \|", card)
+    flags = [p["provisional"] for p in papers]
+    assert (f"True for {flags.count(True)} papers (their counters will change), false for {flags.count(False)}, "
+            f"null for {flags.count(None)}.") in flat
+    assert "OWNER" not in card.split("## Citation")[1] and "@misc{hf_daily_papers," in card
+    assert "arXiv's non-exclusive distribution licence" in card and 'dtype_backend="pyarrow"' in card

@@ -93,7 +93,7 @@ def test_the_cards_snippets_run(published) -> None:
     version = Path(published[3]["path"])
     card = (version / "README.md").read_text()
     snippets = [s for s in re.findall(r"```python\n(.*?)```", card, re.S) if "OWNER/" not in s]  # Hub: test_hub_card
-    assert len(snippets) == 4
+    assert len(snippets) == 5
     for snippet in snippets:
         subprocess.run([sys.executable, "-c", snippet], cwd=version, check=True, capture_output=True, timeout=120)
     front = card.split("---")[1]
