@@ -177,3 +177,20 @@ def test_the_card_tells_the_truth(nights) -> None:
             f"null for {flags.count(None)}.") in flat
     assert "OWNER" not in card.split("## Citation")[1] and "@misc{hf_daily_papers," in card
     assert "arXiv's non-exclusive distribution licence" in card and 'dtype_backend="pyarrow"' in card
+
+
+def test_diff_takes_version_names_of_a_dataset(nights, tmp_path) -> None:
+    dataset, made = nights
+    first, last = made[0]["version"], made[-1]["version"]
+    by_folder = run_paperset("diff", str(dataset / first), str(dataset / last), "--json")
+    by_name = run_paperset("diff", "--dataset", str(dataset), first, last, "--json")
+    mixed = run_paperset("diff", str(dataset / first), last, "--json")  # a name of the folder's dataset
+    assert by_folder.returncode == by_name.returncode == mixed.returncode == 0, by_name.stderr
+    assert json.loads(by_name.stdout) == json.loads(by_folder.stdout) == json.loads(mixed.stdout)
+    assert json.loads(by_name.stdout)["from"] == first and json.loads(by_name.stdout)["to"] == last
+    lost = run_paperset("diff", first, last)  # neither a folder nor a name of the current folder's dataset
+    assert lost.returncode == 2 and lost.stderr.startswith(f"paperset diff: {first} is neither a version folder")
+    wrong = run_paperset("diff", "--dataset", str(dataset), first, "2001.01.01")
+    assert wrong.returncode == 2 and f"(versions: ..., {', '.join(m['version'] for m in made[-5:])})" in wrong.stderr
+    help_text = " ".join(run_paperset("diff", "--help").stdout.split())
+    assert "A the older version: a folder or a version name" in help_text
