@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import Counter
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from crawler.replica.server import ReplicaServer
 from packager.schema import CHANGES, PAPERS
 
-from ..conftest import run_paperset
+from ..conftest import ROOT, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, a dozen times (docs/testing.md)
 
@@ -194,3 +195,41 @@ def test_diff_takes_version_names_of_a_dataset(nights, tmp_path) -> None:
     assert wrong.returncode == 2 and f"(versions: ..., {', '.join(m['version'] for m in made[-5:])})" in wrong.stderr
     help_text = " ".join(run_paperset("diff", "--help").stdout.split())
     assert "A the older version: a folder or a version name" in help_text
+
+
+def doc_queries() -> list[str]:
+    """The sql blocks of docs/dataset.md, in order."""
+    return re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "dataset.md").read_text(encoding="utf-8"), re.S)
+
+
+def test_the_seven_questions_of_docs_dataset_add_up(nights, monkeypatch) -> None:
+    dataset, made = nights
+    last, middle = made[-1]["version"], made[3]["version"]
+    monkeypatch.chdir(dataset / last)
+    papers = rows(dataset / last, "papers")
+    top, trajectory, people, lag, code, changed, as_of = doc_queries()
+    moved = next(p for p in papers if p["paper_id"] and p["upvotes"] and any(
+        c["paper_key"] == p["paper_key"] and "upvotes" in c["fields"] for c in rows(dataset / last, "changes")))
+    dated = [p for p in papers if p["daily_date"] is not None and not p["keyless"]]
+    for month, paper_id, _, upvotes in duckdb.sql(top).fetchall():
+        in_month = [p for p in dated if p["daily_date"].strftime("%Y-%m") == month]
+        assert paper_id in {p["paper_id"] for p in in_month} and upvotes <= max(p["upvotes"] for p in in_month)
+    assert {m for m, *_ in duckdb.sql(top).fetchall()} == {p["daily_date"].strftime("%Y-%m") for p in dated}
+    points = duckdb.sql(trajectory.replace("2503.01785", moved["paper_id"])).fetchall()
+    assert len(points) >= 2 and points[-1][1] == moved["upvotes"] and points == sorted(points)
+    authors = Counter(a for p in papers if not p["keyless"] for a in p["authors"] or [])
+    found = duckdb.sql(people).fetchall()
+    assert [(n, c) for k, n, c in found if k == "author"] == sorted(authors.items(), key=lambda i: (-i[1], i[0]))[:10]
+    days = sorted((p["daily_date"] - p["published_at"].date()).days for p in papers
+                  if p["daily_date"] and p["published_at"])
+    assert duckdb.sql(lag).fetchall()[0][0] == len(days) and duckdb.sql(lag).fetchall()[0][2] == days[-1]
+    months = duckdb.sql(code).fetchall()
+    assert sum(m[1] for m in months) == len(dated)
+    assert sum(m[2] for m in months) == sum(1 for p in dated if p["github_full_name"])
+    parent = {p["paper_key"]: p for p in rows(dataset / made[-2]["version"], "papers")}
+    now = {p["paper_key"]: p for p in papers}
+    moves = duckdb.sql(changed).fetchall()
+    assert moves and all(parent[k]["upvotes"] == b and now[k]["upvotes"] == a for k, b, a in moves)
+    count, keys = duckdb.sql(as_of.replace("2026.12.06.03", middle)).fetchall()[0]
+    then = pq.read_table(dataset / middle / "observations")
+    assert (count, keys) == (then.num_rows, len(set(then.column("paper_key").to_pylist())))
