@@ -64,23 +64,46 @@ def count(stats: FoldStats, papers: pa.Table, observations: pa.Table) -> None:
         stats.sample += papers.select(["paper_key", "title"]).slice(0, 10 - len(stats.sample)).to_pylist()
 
 
+# Most bytes of distinct values kept per column while counting them: past it the card gives a lower bound
+# (at least N), so that a column of unique long texts (abstracts) does not cost its size in memory.
+DISTINCT_BYTES = 64 << 20
+BATCH_ROWS = 50_000
+
+
+def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
+    """What a column's distinct count counts: its values; a list's elements; the listings' keys."""
+    if not pa.types.is_list(kind):
+        return column
+    values = pc.list_flatten(column)
+    if pa.types.is_struct(kind.value_type):
+        inner = kind.value_type
+        values = pc.struct_field(values, "key" if inner.get_field_index("key") >= 0 else inner.field(0).name)
+    return values
+
+
+def _column(parts: list[Path], f: pa.Field) -> dict[str, Any]:
+    """One column's rows, rows filled (not null; a list: not empty) and distinct values, batch by batch."""
+    rows = filled = 0
+    seen: pa.Array | None = None
+    capped = False
+    for part in parts:
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH_ROWS, columns=[f.name]):
+            column = batch.column(0)
+            rows += len(column)
+            if pa.types.is_list(f.type):
+                filled += int(pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0)
+            else:
+                filled += len(column) - column.null_count
+            if not capped:
+                values = pc.unique(pc.drop_null(_values(column, f.type)))
+                seen = values if seen is None else pc.unique(pa.concat_arrays([seen, values.cast(seen.type)]))
+                capped = seen.nbytes > DISTINCT_BYTES
+    return {"name": f.name, "rows": rows, "filled": filled, "distinct": len(seen) if seen is not None else 0,
+            "at_least": capped}
+
+
 def column_stats(folder: Path, schema: pa.Schema) -> list[dict[str, Any]]:
-    """Per column of a written table: rows filled (not null; a list: not empty) and distinct values (a
-    list column: of its elements, the listings: of their keys), read one column at a time."""
+    """Per column of a written table: rows, rows filled and distinct values (`at_least`: a lower bound, the
+    distinct values passed DISTINCT_BYTES), read one column at a time, in batches."""
     parts = sorted(folder.glob("*.parquet"))
-    out = []
-    for f in schema:
-        column = pa.chunked_array([chunk for p in parts
-                                   for chunk in pq.read_table(p, columns=[f.name], schema=schema).column(0).chunks],
-                                  f.type)
-        filled = len(column) - column.null_count
-        values = column
-        if pa.types.is_list(f.type):
-            filled = int(pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0)
-            values = pc.list_flatten(column)
-            if pa.types.is_struct(f.type.value_type):
-                inner = f.type.value_type
-                values = pc.struct_field(values, "key" if inner.get_field_index("key") >= 0 else inner.field(0).name)
-        distinct = int(pc.count_distinct(values).as_py()) if len(values) else 0
-        out.append({"name": f.name, "filled": filled, "rows": len(column), "distinct": distinct})
-    return out
+    return [_column(parts, f) for f in schema]

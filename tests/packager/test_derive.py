@@ -53,3 +53,22 @@ def test_population_daily_date_and_provisional_follow_the_rules() -> None:
                                                      "indexed_only"]
     assert derive.cluster_relation(papers).to_pylist() == ["related"] * 4 + ["possible_copy", "related"]
     assert "arxiv_version" not in PAPERS.names  # the source never gives one: not a papers column
+
+
+def test_column_stats_count_fills_and_distinct_values_within_a_memory_bound(tmp_path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    from packager import stats
+
+    schema = pa.schema([("text", pa.string()), ("tags", pa.list_(pa.string()))])
+    table = pa.table({"text": ["a", "b", None, "a", "c" * 100] * 3,
+                      "tags": [["x", "y"], [], None, ["x"], ["z"]] * 3}, schema=schema)
+    (tmp_path / "t").mkdir()
+    pq.write_table(table.slice(0, 7), tmp_path / "t" / "part-00000.parquet")
+    pq.write_table(table.slice(7), tmp_path / "t" / "part-00001.parquet")
+    assert stats.column_stats(tmp_path / "t", schema) == [
+        {"name": "text", "rows": 15, "filled": 12, "distinct": 3, "at_least": False},
+        {"name": "tags", "rows": 15, "filled": 9, "distinct": 3, "at_least": False}]
+    monkeypatch.setattr(stats, "DISTINCT_BYTES", 50)
+    monkeypatch.setattr(stats, "BATCH_ROWS", 2)
+    assert stats.column_stats(tmp_path / "t", schema)[0]["at_least"] is True
