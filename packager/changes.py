@@ -27,6 +27,7 @@ from packager.parts import PartWriter
 from packager.schema import CHANGES, CHANGES_SORT, PAPERS
 
 SECTIONS = ("Added", "Removed", "Changed")
+CHANGE_ROWS = 8192  # rows of a row group of the changes table
 COMPARE_ROWS = 2048  # rows of both versions turned into Python objects at once by compare_tables
 
 
@@ -90,7 +91,9 @@ class ChangeLog:
         self.counts = dict.fromkeys(SECTIONS, 0)
         self.files: dict[str, IO[str]] = {s: (folder / f"{s.lower()}.md").open("w", encoding="utf-8")
                                           for s in SECTIONS}
-        self.writer = PartWriter(parquet, CHANGES) if parquet is not None else None
+        # Row groups of CHANGE_ROWS: the writer buffers a row group of full rows (a first version's changes
+        # hold every paper), beside the papers' own writer.
+        self.writer = PartWriter(parquet, CHANGES, row_group=CHANGE_ROWS) if parquet is not None else None
         self.rows = 0
 
     @property

@@ -67,7 +67,8 @@ def count(stats: FoldStats, papers: pa.Table, observations: pa.Table) -> None:
 # Most bytes of distinct values kept per column while counting them: past it the card gives a lower bound
 # (at least N), so that a column of unique long texts (abstracts) does not cost its size in memory.
 DISTINCT_BYTES = 64 << 20
-BATCH_ROWS = 50_000
+BATCH_ROWS = 8_192
+MERGE_BYTES = 1 << 20  # unique values gathered before the first merge
 
 
 def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
@@ -81,11 +82,40 @@ def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
     return values
 
 
+class _Distinct:
+    """Distinct values gathered batch by batch: each batch's unique values kept aside and merged (unique
+    again) only when they have grown to the size of the merged set, so each value is re-hashed a few
+    times, not once per batch; stops growing past DISTINCT_BYTES (`capped`)."""
+
+    def __init__(self) -> None:
+        self.merged: pa.Array | None = None
+        self.pending: list[pa.Array] = []
+        self.capped = False
+
+    def add(self, values: pa.Array) -> None:
+        if self.capped:
+            return
+        self.pending.append(pc.unique(pc.drop_null(values)))
+        if sum(a.nbytes for a in self.pending) >= max(self.merged.nbytes if self.merged is not None else 0,
+                                                       MERGE_BYTES):
+            self.merge()
+            self.capped = self.merged is not None and self.merged.nbytes > DISTINCT_BYTES
+
+    def merge(self) -> None:
+        arrays = ([self.merged] if self.merged is not None else []) + self.pending
+        if arrays:
+            self.merged = pc.unique(pa.concat_arrays([a.cast(arrays[0].type) for a in arrays]))
+        self.pending = []
+
+    def count(self) -> int:
+        self.merge()
+        return len(self.merged) if self.merged is not None else 0
+
+
 def _column(parts: list[Path], f: pa.Field) -> dict[str, Any]:
     """One column's rows, rows filled (not null; a list: not empty) and distinct values, batch by batch."""
     rows = filled = 0
-    seen: pa.Array | None = None
-    capped = False
+    distinct = _Distinct()
     for part in parts:
         for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH_ROWS, columns=[f.name]):
             column = batch.column(0)
@@ -94,12 +124,8 @@ def _column(parts: list[Path], f: pa.Field) -> dict[str, Any]:
                 filled += int(pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0)
             else:
                 filled += len(column) - column.null_count
-            if not capped:
-                values = pc.unique(pc.drop_null(_values(column, f.type)))
-                seen = values if seen is None else pc.unique(pa.concat_arrays([seen, values.cast(seen.type)]))
-                capped = seen.nbytes > DISTINCT_BYTES
-    return {"name": f.name, "rows": rows, "filled": filled, "distinct": len(seen) if seen is not None else 0,
-            "at_least": capped}
+            distinct.add(_values(column, f.type))
+    return {"name": f.name, "rows": rows, "filled": filled, "distinct": distinct.count(), "at_least": distinct.capped}
 
 
 def column_stats(folder: Path, schema: pa.Schema) -> list[dict[str, Any]]:
