@@ -15,21 +15,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packager import card, changes, manifest
+from packager import card, card_facts, changes, manifest
 from packager.croissant import croissant
 from packager.errors import BadTarget, PackagerError
-from packager.fold import FoldStats, fold
+from packager.fold import fold
 from packager.parent import (
     LATEST,
+    SEQUENCE_DIGITS,
     ParentError,
     clear_publishing,
     mark_publishing,
     read_pointer,
     resolve_parent,
     version_order,
+    versions,
     write_latest,
 )
 from packager.schema import TABLES
+from packager.stats import FoldStats
 from spool.errors import no_space
 from spool.reader import read_meta
 from spool.writer import write_json_atomic
@@ -95,6 +98,7 @@ class Release:
     recrawl_days: int
     health: dict[str, Any] | None
     forced: list[str]
+    lineage: list[dict[str, Any]]
 
 
 def latest_health(dataset: Path) -> dict[str, Any] | None:
@@ -118,15 +122,19 @@ def latest(dataset: Path) -> str | None:
 
 
 def next_version(dataset: Path, today: str) -> str:
-    """`YYYY.MM.DD`, then `YYYY.MM.DD.2`, `.3`... for more versions the same day; always after LATEST
-    (a pulled parent may be the only local version of its day)."""
+    """`YYYY.MM.DD`, then `YYYY.MM.DD.02`, `.03`... `.99` for more versions the same day (zero-padded: the
+    names sort as text in the order they were made); always after LATEST (a pulled parent may be the only
+    local version of its day) and never the number of an existing folder (`.2` of an earlier release)."""
     base = today.replace("-", ".")
     parent = latest(dataset)
     after = version_order(parent) if parent else ()
-    n = 1
-    while (dataset / (name := base if n == 1 else f"{base}.{n}")).exists() or version_order(name) <= after:
-        n += 1
-    return name
+    taken = {version_order(v) for v in versions(dataset)}
+    for n in range(1, 10 ** SEQUENCE_DIGITS):
+        name = base if n == 1 else f"{base}.{n:0{SEQUENCE_DIGITS}d}"
+        if not (dataset / name).exists() and version_order(name) > after and version_order(name) not in taken:
+            return name
+    raise PackagerError(f"{dataset}: no version name left for {base} (at most {10 ** SEQUENCE_DIGITS - 1} a "
+                        "day); package again tomorrow")
 
 
 def dataset_path(root: Path, name: str) -> Path:
@@ -166,10 +174,12 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     """Everything of the version but its folded tables, into `tmp`, then checked against its manifest."""
     progress.step(STEPS[2])
     card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
-    change_rows = diff.write_parquet(tmp / "changes")
+    diff.close()
+    change_rows = diff.rows
     context = card.context(release.name, version, release.parent, stats, release.metas, diff,
                            release.recrawl_days, release.created_at, release.forced)
     context["example"] = card.example_row(tmp / "papers")
+    context.update(card.facts(tmp, stats, release.metas, release.recrawl_days, release.lineage))
     front = card.front_matter(release.name, context["size_category"], tmp, TABLES)
     (tmp / "README.md").write_text(card.render(context, front), encoding="utf-8")
     diff.write_markdown(tmp / "CHANGES.md", release.parent, version)
@@ -185,7 +195,8 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows}
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
-        recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas))
+        recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
+        lineage=release.lineage))
     progress.step(STEPS[4])
     found = manifest.problems(tmp)
     if found:
@@ -217,15 +228,17 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     steps.step(STEPS[0])
     parent_dir = dataset / parent if parent else None
     release = Release(name, parent, now.isoformat(timespec="seconds"), [read_meta(s) for s in spools],
-                      recrawl_days, health, forced or [])
+                      recrawl_days, health, forced or [], card_facts.lineage(parent_dir))
     tmp = dataset / f".tmp-{os.getpid()}-{time.monotonic_ns()}"
     try:
         tmp.mkdir()
         steps.step(STEPS[1])
         # Hidden inside the temporary version, removed once CHANGES.md is written.
-        diff = changes.ChangeLog(tmp / ".changes")
+        diff = changes.ChangeLog(tmp / ".changes", tmp / "changes")
+        # Named before folding: each new observation records the version that first held it.
+        version = next_version(dataset, now.date().isoformat())
         stats = fold(spools, parent_dir, tmp, diff, today=now.date(), recrawl_days=recrawl_days,
-                     allow_partial=allow_partial)
+                     version=version, allow_partial=allow_partial)
         diff.close()
         if parent and diff.empty and stats.new_observations == 0:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -233,7 +246,6 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             logger.info("nothing changed since %s: no new version", parent)
             return PackageResult(None, str(parent_dir), parent, False, stats.papers, stats.observations,
                                  0, 0, 0, 0)
-        version = next_version(dataset, now.date().isoformat())
         _write_version(tmp, version, release, stats, diff, dedupe_index, steps)
         steps.step(STEPS[5])
         mark_publishing(dataset, version)

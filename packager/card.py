@@ -14,12 +14,13 @@ import jinja2
 import pyarrow as pa
 
 from packager import manifest
+from packager.derive import RULES
 from packager.schema import OBSERVATIONS, PAPERS
 from spool.identity import project_home
 
 if TYPE_CHECKING:
     from packager.changes import ChangeLog
-    from packager.fold import FoldStats
+    from packager.stats import FoldStats
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -121,7 +122,7 @@ def features(schema: pa.Schema) -> list[dict[str, Any]]:
             inner = kind.value_type
             return {"list": [{"name": f.name, **one(f.type)} for f in inner]} if pa.types.is_struct(inner) \
                 else {"list": one(inner)["dtype"]}
-        return {"dtype": {"bool": "bool", "double": "float64"}.get(str(kind), str(kind))}
+        return {"dtype": {"bool": "bool", "double": "float64", "date32[day]": "date32"}.get(str(kind), str(kind))}
 
     return [{"name": f.name, **one(f.type)} for f in schema]
 
@@ -188,11 +189,37 @@ def dataset_url(name: str) -> str:
 
 
 def bibtex(name: str, version: str, year: str, url: str) -> str:
-    """A BibTeX entry for this version of the dataset."""
+    """A BibTeX entry for this version of the dataset (no URL while the owner is unknown: OWNER)."""
     key = re.sub(r"[^A-Za-z0-9]+", "_", f"{name}_{version}").strip("_")
+    where = "" if "/OWNER/" in url else f"  howpublished = {{\\url{{{url}}}}},\n"
     return (f"@misc{{{key},\n  title = {{{{{name}}}: Hugging Face Papers listings, version {version}}},\n"
             f"  author = {{{{paperset contributors}}}},\n  year = {{{year}}},\n  version = {{{version}}},\n"
-            f"  howpublished = {{\\url{{{url}}}}},\n  note = {{Packaged with paperset}}\n}}")
+            f"{where}  note = {{Packaged with paperset from Hugging Face Papers; the papers are on arXiv}}\n}}")
+
+
+# The source the data comes from, cited beside the dataset (each paper is cited by its own arXiv id).
+SOURCE_BIBTEX = ("@misc{hf_daily_papers,\n  title = {{Daily Papers}},\n  author = {{Hugging Face}},\n"
+                 "  howpublished = {\\url{https://huggingface.co/papers}},\n"
+                 "  note = {Listings, upvotes, comments and generated summaries of arXiv papers}\n}")
+
+
+def facts(version_dir: Path, stats: FoldStats, metas: list[dict], recrawl_days: int,
+          history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The card's tables read from the written version (fill rates, distinct counts) and the runs'
+    lineage and settings: added to `context` once papers/ and observations/ are written."""
+    from packager import card_facts
+    from packager.stats import column_stats
+
+    return {
+        "papers_schema": card_facts.column_rows(column_stats(version_dir / "papers", PAPERS), _described(PAPERS)),
+        "observations_schema": card_facts.column_rows(column_stats(version_dir / "observations", OBSERVATIONS),
+                                                      _described(OBSERVATIONS)),
+        "runs": [card_facts.run_summary(m) for m in metas],
+        "lineage": history[:card_facts.LINEAGE_SHOWN], "lineage_more": max(0, len(history) - card_facts.LINEAGE_SHOWN),
+        "settings_rows": [(n, escape_md(v)) for n, v in card_facts.settings_rows(metas, recrawl_days)],
+        "undated": card_facts.undated_sentence(stats), "counts": card_facts.counts(stats),
+        "source_bibtex": SOURCE_BIBTEX, "rules": RULES,
+    }
 
 
 def render(context: dict[str, Any], front: str) -> str:
@@ -223,8 +250,9 @@ def context(name: str, version: str, parent: str | None, stats: FoldStats, metas
     days = sorted(stats.per_day.items())
     totals = _run_totals(metas)
 
-    def group(prefix: str) -> dict[str, int]:
-        return {k[len(prefix):]: v for k, v in sorted(totals.items()) if k.startswith(prefix)}
+    def group(prefix: str) -> str:
+        found = {k[len(prefix):]: v for k, v in sorted(totals.items()) if k.startswith(prefix)}
+        return ", ".join(f"{k} {v}" for k, v in found.items()) or "none"
 
     return {
         "name": name, "version": version, "parent": parent, "created_at": created_at, "home": project_home(),
@@ -236,7 +264,7 @@ def context(name: str, version: str, parent: str | None, stats: FoldStats, metas
         "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
                   "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])}
                  for m in metas],
-        "fetch_paths": group("paperset/fetch/") or "none", "settings": manifest.public(
+        "fetch_paths": group("paperset/fetch/"), "settings": manifest.public(
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
         "clustered": stats.clustered, "per_day": days,
@@ -245,7 +273,8 @@ def context(name: str, version: str, parent: str | None, stats: FoldStats, metas
         "bibtex": bibtex(name, version, created_at[:4], dataset_url(name)),
         "changes_summary": f"{diff.added} added, {diff.removed} removed, {diff.changed} changed.",
         "provisional": stats.provisional, "recrawl_days": recrawl_days,
-        "rejected": sum(group("paperset/dropped/").values()), "code_version": manifest.code_version(),
+        "rejected": sum(v for k, v in totals.items() if k.startswith("paperset/dropped/")),
+        "code_version": manifest.code_version(),
         "sample": [{"key": escape_md(r["paper_key"]), "title": escape_md(r["title"])} for r in stats.sample],
         "missing": [escape_md(f"{r['kind']} {r['key']} ({r['reason']})")
                     for r in manifest.missing_listings(metas)],

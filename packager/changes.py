@@ -1,12 +1,18 @@
 """What changed between two versions' papers: added, removed, and changed (with the fields).
 
+Every column counts: applying version N's `changes` to version N-1 (drop the removed keys, put the rows
+of the added and changed ones in place) gives version N's papers row for row. The columns that used to
+move at every crawl no longer do: `last_seen_at` is the paper's latest observation (packager/fold.py).
+
 `Changes` holds them in memory (for `paperset diff`); `ChangeLog` writes them to files as the fold
 finds them, so a first version of a million papers costs a file of keys, not a million strings in
-memory, and a `changes/` Parquet table (one row a paper: added, removed, or changed with its fields)
-from compact Arrow columns. Both render the same CHANGES.md text."""
+memory, and the `changes/` Parquet table (one row a paper: added, removed, or changed with its fields,
+the paper's row in this version and the parent's values of the changed fields) unit by unit. Both render
+the same CHANGES.md text."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,11 +22,12 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from packager.conform import conform
+from packager.parts import PartWriter
 from packager.schema import CHANGES, CHANGES_SORT, PAPERS
 
-# Bookkeeping columns: they move with every crawl and say nothing about the paper itself.
-IGNORED = frozenset({"listings", "last_seen_at", "first_seen_at", "provisional"})
 SECTIONS = ("Added", "Removed", "Changed")
+CHANGE_ROWS = 8192  # rows of a row group of the changes table
 COMPARE_ROWS = 2048  # rows of both versions turned into Python objects at once by compare_tables
 
 
@@ -64,17 +71,30 @@ class Changes:
         return "".join(text)
 
 
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def before_json(was: dict[str, Any], fields: list[str]) -> str:
+    """The parent's values of the changed fields, as the `before` column holds them (JSON, times ISO)."""
+    return json.dumps({n: was[n] for n in fields}, default=_json_value, ensure_ascii=False, sort_keys=True)
+
+
 class ChangeLog:
     """Added, removed and changed papers appended to one file per section as they come (in key
-    order), with their counts; `write_markdown` streams CHANGES.md from them."""
+    order), with their counts; `write_markdown` streams CHANGES.md from them; the `changes/` table
+    is written to `parquet` (when given) as they come."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, parquet: Path | None = None) -> None:
         self.folder = folder
-        self.tables: list[pa.Table] = []
         folder.mkdir(parents=True, exist_ok=True)
         self.counts = dict.fromkeys(SECTIONS, 0)
         self.files: dict[str, IO[str]] = {s: (folder / f"{s.lower()}.md").open("w", encoding="utf-8")
                                           for s in SECTIONS}
+        # Row groups of CHANGE_ROWS: the writer buffers a row group of full rows (a first version's changes
+        # hold every paper), beside the papers' own writer.
+        self.writer = PartWriter(parquet, CHANGES, row_group=CHANGE_ROWS) if parquet is not None else None
+        self.rows = 0
 
     @property
     def added(self) -> int:
@@ -98,25 +118,19 @@ class ChangeLog:
             return
         self.files[section].writelines(changed_line(k, f) if section == "Changed" else key_line(k) for k, f in entries)
         self.counts[section] += len(entries)
-        keys, fields = zip(*entries, strict=True)
-        self.tables.append(pa.table({"paper_key": list(keys), "change": [section.lower()] * len(keys),
-                                     "fields": list(fields)}, schema=CHANGES))
 
-    def write_parquet(self, folder: Path) -> int:
-        """The `changes/` table, rows by paper_key; its row count."""
-        from packager.parts import PartWriter
-
-        writer = PartWriter(folder, CHANGES)
-        if self.tables:
-            writer.write(pa.concat_tables(self.tables).sort_by(CHANGES_SORT))
-        writer.close()
-        rows = sum(t.num_rows for t in self.tables)
-        self.tables = []
-        return rows
+    def write_rows(self, table: pa.Table) -> None:
+        """A unit's change rows (CHANGES), sorted by paper_key, into the `changes/` table."""
+        self.rows += table.num_rows
+        if self.writer is not None and table.num_rows:
+            self.writer.write(table.sort_by(CHANGES_SORT))
 
     def close(self) -> None:
         for file in self.files.values():
             file.close()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
     def write_markdown(self, path: Path, parent: str | None, version: str) -> None:
         """CHANGES.md, the same text `Changes.to_markdown` gives for the same lists."""
@@ -134,37 +148,50 @@ class ChangeLog:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def differing(was: dict[str, Any], row: dict[str, Any]) -> list[str]:
+    """The papers columns (paper_key aside) whose values differ between two rows of one paper."""
+    return [n for n in PAPERS.names if n != "paper_key" and was.get(n) != row.get(n)]
+
+
 def compare(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> Changes:
     """Papers keyed by paper_key, old against new."""
     changes = Changes(added=sorted(new.keys() - old.keys()), removed=sorted(old.keys() - new.keys()))
     for key in sorted(old.keys() & new.keys()):
-        fields = [name for name in new[key] if name not in IGNORED and old[key].get(name) != new[key].get(name)]
+        fields = differing(old[key], new[key])
         if fields:
             changes.changed[key] = fields
     return changes
+
+
+def _rows(rows: pa.Table, change: str, fields: list[list[str]], before: list[str | None]) -> pa.Table:
+    """Change rows: the papers' rows of this version with their change, fields and `before`."""
+    table = rows.append_column("change", pa.array([change] * rows.num_rows, pa.string()))
+    table = table.append_column("fields", pa.array(fields, pa.list_(pa.string())))
+    return conform(table.append_column("before", pa.array(before, pa.string())), CHANGES)
 
 
 def compare_tables(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> None:
     """Log the papers of `new` missing from `old` (added), those of `old` missing from `new` (removed),
     and, for those in both, the fields that differ (changed); `old` and `new` hold the same key range."""
     new_keys = new.column("paper_key")
-    if old is None or old.num_rows == 0:
-        changes.add("Added", [(k, []) for k in new_keys.to_pylist()])
-        return
-    old_keys = old.column("paper_key")
-    position = pc.index_in(new_keys, value_set=old_keys)
-    changes.add("Added", [(k, []) for k in new_keys.filter(pc.is_null(position)).to_pylist()])
-    gone = old_keys.filter(pc.invert(pc.is_in(old_keys, value_set=new_keys)))
-    changes.add("Removed", [(k, []) for k in sorted(gone.to_pylist())])
-    fields = [n for n in PAPERS.names if n not in IGNORED and n != "paper_key"]
+    old = old if old is not None else PAPERS.empty_table()
+    position = pc.index_in(new_keys, value_set=old.column("paper_key"))
+    added = new.filter(pc.is_null(position))
+    changes.add("Added", [(k, []) for k in added.column("paper_key").to_pylist()])
+    gone = sorted(old.column("paper_key").filter(pc.invert(pc.is_in(old.column("paper_key"),
+                                                                      value_set=new_keys))).to_pylist())
+    changes.add("Removed", [(k, []) for k in gone])
+    tables = [_rows(added, "added", [[]] * added.num_rows, [None] * added.num_rows),
+              _rows(pa.table({"paper_key": pa.array(gone, pa.string())}), "removed", [[]] * len(gone),
+                    [None] * len(gone))]
     both = pc.is_valid(position)
-    after = new.filter(both).select(["paper_key", *fields])
-    before = old.select(fields).take(position.filter(both))
+    after, before = new.filter(both), old.take(position.filter(both))
     for start in range(0, after.num_rows, COMPARE_ROWS):
-        lines: list[tuple[str, list[str]]] = []
-        rows = after.slice(start, COMPARE_ROWS).to_pylist()
-        for row, was in zip(rows, before.slice(start, COMPARE_ROWS).to_pylist(), strict=True):
-            differ = [n for n in fields if was[n] != row[n]]
-            if differ:
-                lines.append((row["paper_key"], differ))
-        changes.add("Changed", lines)
+        rows, was_rows = after.slice(start, COMPARE_ROWS), before.slice(start, COMPARE_ROWS)
+        found = [(n, differing(was, row), was) for n, (row, was)
+                 in enumerate(zip(rows.to_pylist(), was_rows.to_pylist(), strict=True))]
+        found = [f for f in found if f[1]]
+        changes.add("Changed", [(rows.column("paper_key")[n].as_py(), fields) for n, fields, _ in found])
+        picked = rows.take(pa.array([n for n, _, _ in found], pa.int64()))
+        tables.append(_rows(picked, "changed", [f for _, f, _ in found], [before_json(w, f) for _, f, w in found]))
+    changes.write_rows(pa.concat_tables(tables))

@@ -50,6 +50,8 @@ def _data_type(kind: pa.DataType) -> str:
         return "sc:Boolean"
     if pa.types.is_timestamp(kind):
         return "sc:DateTime"
+    if pa.types.is_date(kind):
+        return "sc:Date"
     raise ValueError(f"no Croissant type for {kind}")
 
 

@@ -10,11 +10,8 @@ the spools."""
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +21,8 @@ from packager.buckets import UNIT_ROWS, BucketFiles, arrow_pool
 from packager.changes import ChangeLog, compare_tables
 from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
+from packager.conform import conform
+from packager.derive import cluster_relation, daily_date, github_name, listing_dates, population, provisional
 from packager.parts import PartWriter
 from packager.schema import (
     LISTING,
@@ -34,25 +33,13 @@ from packager.schema import (
     PAPERS_SORT,
     TS,
 )
+from packager.stats import FoldStats, count
 from spool.reader import spool_tables
 from spool.schema import ENTRY
 
 # The entry fields a paper row takes from its sightings (its last non-null value of each): the papers
 # schema's fields that are entry fields, the key aside.
 DESCRIPTIVE = tuple(n for n in PAPERS.names if n in ENTRY.names and n != "paper_key")
-
-
-@dataclass
-class FoldStats:
-    """What the card and the result need, gathered bucket by bucket."""
-
-    papers: int = 0
-    observations: int = 0
-    new_observations: int = 0
-    provisional: int = 0
-    clustered: int = 0
-    per_day: Counter[str] = field(default_factory=Counter)
-    sample: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _first_sightings(table: pa.Table) -> pa.Table:
@@ -73,6 +60,7 @@ def _listings(grouped: pa.Table) -> pa.ListArray:
     kinds = grouped.column("l_kind_list").combine_chunks()
     parts = [pc.list_flatten(grouped.column(f"l_{n}_list").combine_chunks())
              for n in ("kind", "key", "rank", "seen")]
+    parts.append(listing_dates(parts[0], parts[1]))
     items = pa.StructArray.from_arrays(parts, fields=list(LISTING))
     valid = pc.is_valid(items.field("kind"))
     # Each paper's offset among the kept items: how many kept items come before its first slot.
@@ -139,18 +127,25 @@ def _merge_parent(new: pa.Table, parent: pa.Table | None) -> pa.Table:
     return _aggregate(expanded, "first_seen_at", "last_seen_at")
 
 
-def _observations(entries: pa.Table | None, parent: pa.Table | None) -> tuple[pa.Table, int]:
+def _observations(entries: pa.Table | None, parent: pa.Table | None, version: str) -> tuple[pa.Table, int]:
+    """The unit's observations: the parent's (conformed to OBSERVATIONS) and the entries' new ones, an
+    observation the parent holds kept once, with the version that first held it."""
     tables = []
     if parent is not None:
-        tables.append(parent.select(OBSERVATIONS.names).cast(OBSERVATIONS))
+        tables.append(parent)
     if entries is not None:
         new = entries.select(["paper_key", "paper_id", "crawled_at", "upvotes", "num_comments", "github_stars",
                               "listing_kind", "listing_key", "rank", "fetch_path"])
-        tables.append(new.rename_columns(OBSERVATIONS.names).cast(OBSERVATIONS))
+        new = new.rename_columns(["paper_key", "paper_id", "observed_at", "upvotes", "num_comments",
+                                  "github_stars", "listing_kind", "listing_key", "rank", "fetch_path"])
+        tables.append(conform(new, OBSERVATIONS, {"version": version}))
     if not tables:
         return OBSERVATIONS.empty_table(), 0
     before = parent.num_rows if parent is not None else 0
     both = pa.concat_tables(tables).sort_by([("observed_at", "ascending")])
+    # Derived from the key, for the parent's rows too (a parent written before the column has none).
+    dates = listing_dates(both.column("listing_kind").combine_chunks(), both.column("listing_key").combine_chunks())
+    both = both.set_column(both.schema.get_field_index("listing_date"), "listing_date", dates)
     others = [n for n in OBSERVATIONS.names if n not in OBSERVATION_IDENTITY]
     grouped = both.group_by(list(OBSERVATION_IDENTITY), use_threads=False, ).aggregate(
         [(n, "first", pc.ScalarAggregateOptions(skip_nulls=False)) for n in others])
@@ -159,25 +154,27 @@ def _observations(entries: pa.Table | None, parent: pa.Table | None) -> tuple[pa
     return out, out.num_rows - before
 
 
-def _last_day(papers: pa.Table) -> pa.Array:
-    """Per paper: the latest day listing it was on (ISO date text), null when none."""
-    listings = papers.column("listings").combine_chunks()
-    flat = pc.list_flatten(listings)
-    parents = pc.list_parent_indices(listings)
-    is_day = pc.equal(pc.struct_field(flat, "kind"), "day")
-    days = pa.table({"row": pc.filter(parents, is_day), "day": pc.filter(pc.struct_field(flat, "key"), is_day)})
-    latest = days.group_by("row").aggregate([("day", "max")])
-    rows = pa.array(range(papers.num_rows), pa.int64())
-    position = pc.index_in(rows, value_set=latest.column("row").cast(pa.int64()))
-    return pc.take(latest.column("day_max"), position)
+def _seen(papers: pa.Table, observations: pa.Table) -> pa.Table:
+    """first_seen_at and last_seen_at from the paper's observations: the first and the latest time a
+    crawl recorded something new of it (a re-crawl that saw nothing new moves neither)."""
+    times = observations.group_by("paper_key", use_threads=False).aggregate(
+        [("observed_at", "min"), ("observed_at", "max")])
+    where = pc.index_in(papers.column("paper_key"), value_set=times.column("paper_key"))
+    for name, column in (("first_seen_at", "observed_at_min"), ("last_seen_at", "observed_at_max")):
+        value = pc.coalesce(pc.take(times.column(column), where), papers.column(name))
+        papers = papers.set_column(papers.schema.get_field_index(name), name, value)
+    return papers
 
 
-def _finish(papers: pa.Table, clusters: pa.Table, horizon: str) -> pa.Table:
-    last_day = _last_day(papers)
-    seen_day = pc.strftime(papers.column("last_seen_at"), format="%Y-%m-%d")
-    provisional = pc.greater(pc.coalesce(last_day, seen_day), horizon)
+def _finish(papers: pa.Table, clusters: pa.Table, horizon: date) -> pa.Table:
+    """The folded rows with their derived columns (packager/derive.py), in the papers schema."""
     papers = apply_clusters(papers, clusters)
-    papers = papers.append_column("provisional", provisional)
+    papers = papers.append_column("daily_date", daily_date(papers))
+    derived = {"provisional": provisional(papers, horizon), "population": population(papers),
+               "keyless": pc.is_null(papers.column("paper_id")), "cluster_relation": cluster_relation(papers),
+               "github_full_name": github_name(papers.column("github_repo"))}
+    for name, column in derived.items():
+        papers = papers.append_column(name, column)
     return papers.select(PAPERS.names).cast(PAPERS).sort_by(PAPERS_SORT)
 
 
@@ -195,7 +192,8 @@ def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None
             folder = parent / ("papers" if kind == "papers" else "observations")
             for part in sorted(folder.glob("part-*.parquet")):
                 for batch in pq.ParquetFile(part).iter_batches(batch_size=8_192):
-                    table = pa.Table.from_batches([batch]).cast(schema)
+                    # A parent written under an earlier schema is read as the current one (conform.py).
+                    table = conform(pa.Table.from_batches([batch]), schema, {"version": parent.name})
                     if kind == "papers":
                         links.add(table)
                     buckets.add(kind, table)
@@ -203,53 +201,38 @@ def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None
 
 
 def _fold_papers(entries: pa.Table | None, old: pa.Table | None, clusters: pa.Table,
-                 horizon: str) -> pa.Table | None:
+                 observations: pa.Table, horizon: date) -> pa.Table | None:
     """A unit's papers: its entries folded into the parent's rows (a function of its own, so that the
     entries and intermediate tables are freed before the papers are buffered for writing)."""
+    columns = ["paper_key", *DESCRIPTIVE, "first_seen_at", "last_seen_at", "listings"]
     papers = _merge_parent(_papers_from_entries(entries), old) if entries is not None else old
     if papers is None:
         return None
-    return _finish(papers.select([n for n in PAPERS.names if n != "provisional"]), clusters, horizon)
-
-
-def _count(stats: FoldStats, papers: pa.Table) -> None:
-    """Add a unit's papers to the card's figures."""
-    stats.papers += papers.num_rows
-    stats.provisional += pc.sum(papers.column("provisional").cast(pa.int64())).as_py() or 0
-    stats.clustered += papers.num_rows - papers.column("cluster_id").null_count
-    listings = papers.column("listings").combine_chunks()
-    flat = pc.list_flatten(listings)
-    days = pa.table({"row": pc.list_parent_indices(listings), "kind": pc.struct_field(flat, "kind"),
-                     "day": pc.struct_field(flat, "key")}).filter(pc.field("kind") == "day")
-    distinct = days.group_by(["row", "day"], use_threads=False).aggregate([]).column("day")
-    for item in pc.value_counts(distinct).to_pylist():
-        stats.per_day[item["values"]] += item["counts"]
-    if len(stats.sample) < 10:
-        stats.sample += papers.select(["paper_key", "title"]).slice(0, 10 - len(stats.sample)).to_pylist()
+    return _finish(_seen(papers.select(columns), observations), clusters, horizon)
 
 
 def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog, *, today: date,
-         recrawl_days: int, allow_partial: bool = False) -> FoldStats:
-    """Write `out/papers` and `out/observations` from the parent version and the spools; log what
-    changed against the parent to `changes`."""
+         recrawl_days: int, version: str, allow_partial: bool = False) -> FoldStats:
+    """Write `out/papers` and `out/observations` (of version `version`) from the parent version and the
+    spools; log what changed against the parent to `changes`."""
     stats = FoldStats()
-    horizon = (today - timedelta(days=recrawl_days)).isoformat()
+    horizon = today - timedelta(days=recrawl_days)
     with arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
         buckets = BucketFiles(Path(tmp))
         clusters = _bucket_inputs(buckets, spools, parent, allow_partial)
         papers_out, obs_out = PartWriter(out / "papers", PAPERS), PartWriter(out / "observations", OBSERVATIONS)
         for unit in buckets.units(UNIT_ROWS):
-            observations, new_count = _observations(buckets.read("entries", unit), buckets.read("obs", unit))
+            observations, new_count = _observations(buckets.read("entries", unit), buckets.read("obs", unit),
+                                                    version)
             obs_out.write(observations)
-            stats.observations += observations.num_rows
             stats.new_observations += new_count
             old = buckets.read("papers", unit)
-            papers = _fold_papers(buckets.read("entries", unit), old, clusters, horizon)
+            papers = _fold_papers(buckets.read("entries", unit), old, clusters, observations, horizon)
             if papers is None:
                 continue
             papers_out.write(papers)
             compare_tables(changes, old, papers)
-            _count(stats, papers)
+            count(stats, papers, observations)
         papers_out.close()
         obs_out.close()
     return stats

@@ -74,8 +74,9 @@ def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
 
 def record(folder: Path, *, version: str, parent: str | None, created_at: str, rows: dict[str, int],
            recrawl_days: int, health: dict[str, Any] | None, forced: list[str],
-           metas: list[dict]) -> dict[str, Any]:
-    """The manifest of the version being built in `folder`, once every other file of it is written."""
+           metas: list[dict], lineage: list[dict] | None = None) -> dict[str, Any]:
+    """The manifest of the version being built in `folder`, once every other file of it is written;
+    `lineage`: the earlier versions whose data it holds, with their runs (newest first)."""
     return {
         "version": version, "parent": parent, "created_at": created_at, "rows": rows,
         "schema": {table: fingerprint(schema) for table, schema in TABLES.items()},
@@ -83,6 +84,7 @@ def record(folder: Path, *, version: str, parent: str | None, created_at: str, r
         "health": health, "forced_despite": forced, "missing_listings": missing_listings(metas),
         "runs": public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                 "listings", "settings", "dedupe")} for m in metas]),
+        "lineage": public(lineage or []),
         "files": file_entries(folder),
     }
 

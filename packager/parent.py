@@ -20,8 +20,11 @@ LATEST = "LATEST"
 # Names the version being renamed into place until LATEST names it: what tells a version orphaned by a
 # kill in that window from one LATEST was moved away from on purpose (a rollback).
 PUBLISHING = ".publishing"
-# What next_version names a version: YYYY.MM.DD, then .2, .3... the same day.
+# What next_version names a version: YYYY.MM.DD, then .02, .03... .99 the same day (zero-padded, so that
+# names sort as text in the order they were made); names of earlier releases (.2, .10) are still read.
 VERSION = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d{1,6})?$")
+# Digits of the same-day counter: at most 10**SEQUENCE_DIGITS - 1 versions a day.
+SEQUENCE_DIGITS = 2
 # The parent's folders the packager reads (with its manifest).
 READ_TABLES = ("papers", "observations")
 
@@ -52,7 +55,8 @@ def versions(dataset: Path) -> list[str]:
 
 
 def version_order(version: str) -> tuple[int, ...]:
-    """`2026.11.30` -> (2026, 11, 30, 1), `2026.11.30.2` -> (2026, 11, 30, 2): publishing order."""
+    """`2026.11.30` -> (2026, 11, 30, 1), `2026.11.30.02` (or the older `2026.11.30.2`) -> (2026, 11, 30,
+    2): publishing order, also of names of both forms mixed."""
     parts = [int(p) for p in version.split(".")]
     return (*parts[:3], parts[3] if len(parts) > 3 else 1)
 

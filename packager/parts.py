@@ -16,7 +16,8 @@ CDC: bool | dict[str, int] = {"min_chunk_size": 64 * 1024, "max_chunk_size": 256
 ROW_GROUP = 50_000
 # Dictionary encoding only where values repeat: a dictionary page holds every distinct value of the row
 # group, so on a column of unique values (keys, titles, abstracts) any new row rewrites it whole.
-DICTIONARY = ["arxiv_version", "github_stars", "organization", "provisional", "listing_kind", "listing_key",
+DICTIONARY = ["population", "cluster_relation", "version", "github_stars", "organization", "provisional",
+              "listing_kind", "listing_key",
               "fetch_path", "authors.list.element", "ai_keywords.list.element", "listings.list.element.kind",
               "listings.list.element.key"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packager.errors import PackagerError
 from packager.manifest import HUB_ADDED_FILES, HUB_ADDED_FOLDER, MANIFEST, file_entries, problems, sha256
-from packager.parent import LATEST, write_latest
+from packager.parent import LATEST, SEQUENCE_DIGITS, version_order, write_latest
 from spool.writer import write_json_atomic
 
 # The files of a version whose text names it (besides the manifest).
@@ -24,14 +24,20 @@ _SERIES = re.compile(r"^(\d{4}\.\d{2}\.\d{2})(?:\.(\d{1,6}))?$")
 
 
 def next_free_name(version: str, taken: Collection[str]) -> str:
-    """The next name of the version's day series not in `taken`: `2026.12.05` -> `2026.12.05.2`,
-    `2026.12.05.2` -> `2026.12.05.3` (so it sorts after the name it replaces); other names get `.2`, `.3`..."""
+    """The next name of the version's day series not in `taken`: `2026.12.05` -> `2026.12.05.02`,
+    `2026.12.05.02` (or the older `2026.12.05.2`) -> `2026.12.05.03`, zero-padded as packager/build.py's
+    `next_version` names them, so it sorts after the name it replaces; other names get `.2`, `.3`..."""
     match = _SERIES.match(version)
-    base, n = (match.group(1), int(match.group(2) or 1)) if match else (version, 1)
-    n += 1
-    while f"{base}.{n}" in taken:
+    if match is None:
+        n = 2
+        while f"{version}.{n}" in taken:
+            n += 1
+        return f"{version}.{n}"
+    orders = {version_order(name) for name in taken if _SERIES.match(name)}
+    n = int(match.group(2) or 1) + 1
+    while version_order(f"{match.group(1)}.{n}") in orders:
         n += 1
-    return f"{base}.{n}"
+    return f"{match.group(1)}.{n:0{SEQUENCE_DIGITS}d}"
 
 
 def rename_text(text: str, old: str, new: str) -> str:

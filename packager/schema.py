@@ -7,6 +7,7 @@ import hashlib
 
 import pyarrow as pa
 
+from packager.derive import RULES
 from spool.schema import ENTRY, TS
 
 
@@ -16,9 +17,11 @@ def _field(name: str, kind: pa.DataType, description: str, nullable: bool = True
 
 LISTING = pa.struct([
     _field("kind", pa.string(), "day, week, month, trending, search or paper"),
-    _field("key", pa.string(), "the listing's date, ISO week, month, query, or paper id"),
+    _field("key", pa.string(), "the listing as the site names it: a date, ISO week (2025-W10), month "
+                               "(2025-03), query, or paper id; text whatever the kind, see `date`"),
     _field("rank", pa.int32(), "0-based position on the listing"),
-    _field("seen_at", TS, "when the crawl saw it"),
+    _field("seen_at", TS, "when a crawl first saw the paper at this place (crawl time, not a listing date)"),
+    _field("date", pa.date32(), RULES["listing_date"]),
 ])
 
 
@@ -28,30 +31,40 @@ def _stored(name: str, description: str, nullable: bool = True) -> pa.Field:
 
 
 PAPERS = pa.schema([
-    _stored("paper_key", "the row's identity: the paper id, or ck: + content_key", False),
-    _stored("paper_id", "arXiv id (2409.12568, hep-th/9901001); null for entries seen without one"),
-    _stored("arxiv_version", "the vN suffix the id was seen with, if any"),
+    _stored("paper_key", "the row's identity: the paper id, or ck: + content_key for a keyless entry", False),
+    _stored("paper_id", "arXiv id (2409.12568, hep-th/9901001), without a version suffix (the source gives "
+                        "none); null for keyless entries"),
     _stored("content_key", "hash of the normalized title and abstract"),
     _stored("title", "title, normalized (NFC, whitespace collapsed)"),
-    _stored("abstract", "abstract, normalized"),
+    _stored("abstract", "abstract, normalized; its licence is the one the authors chose on arXiv"),
     _stored("authors", "author names in order"),
     _stored("published_at", "arXiv publication time (UTC)"),
-    _stored("submitted_on_daily_at", "when it was submitted to Daily Papers (UTC)"),
+    _stored("submitted_on_daily_at", "when it was submitted to Daily Papers (UTC), as the site gives it; "
+                                     "often missing before 2025-03"),
+    _field("daily_date", pa.date32(), RULES["daily_date"]),
     _stored("upvotes", "upvotes at the latest observation"),
     _stored("num_comments", "comments at the latest observation"),
     _stored("github_stars", "GitHub stars at the latest observation"),
-    _stored("github_repo", "GitHub repository URL"),
+    _stored("github_repo", "GitHub repository URL as the site gives it"),
+    _field("github_full_name", pa.string(), "the repository of github_repo as owner/name (lower case, no "
+                                            "trailing path): the column to join on"),
     _stored("project_page", "project page URL"),
     _stored("thumbnail", "thumbnail URL"),
     _stored("ai_keywords", "keywords the site generated"),
     _stored("ai_summary", "one-sentence summary the site generated"),
     _stored("organization", "the organization the paper is listed under"),
-    _field("first_seen_at", TS, "first observation"),
-    _field("last_seen_at", TS, "latest observation"),
+    _field("population", pa.string(), RULES["population"], False),
+    _field("keyless", pa.bool_(), "true for a ck: row: an entry seen without an arXiv id (no id, authors, "
+                                  "dates or upvotes as a rule)", False),
+    _field("first_seen_at", TS, "when a crawl first saw the paper (crawl time, not a listing date)"),
+    _field("last_seen_at", TS, "the paper's latest observation: the last crawl that saw something new (counters, "
+                               "listing or position); a re-crawl that sees nothing new does not move it"),
     _field("listings", pa.list_(LISTING), "every listing the paper was seen on"),
-    _stored("cluster_id", "near-duplicate cluster, named by its smallest paper_key, if any"),
+    _stored("cluster_id", "near-duplicate cluster, named by its smallest paper_key, if any; members are "
+                          "linked, not merged: see cluster_relation"),
     _stored("similarity", "highest estimated Jaccard similarity of its links to other members"),
-    _field("provisional", pa.bool_(), "true while counters still move (listed within the recrawl window)", False),
+    _field("cluster_relation", pa.string(), RULES["cluster_relation"]),
+    _field("provisional", pa.bool_(), RULES["provisional"]),
 ])
 
 OBSERVATIONS = pa.schema([
@@ -62,15 +75,24 @@ OBSERVATIONS = pa.schema([
     _stored("num_comments", "comments then"),
     _stored("github_stars", "GitHub stars then"),
     _stored("listing_kind", "where it was seen: day, week, month, trending, search, paper"),
-    _stored("listing_key", "the listing's date, week, month, query or paper id"),
+    _stored("listing_key", "the listing's date, week, month, query or paper id (text)"),
+    _field("listing_date", pa.date32(), RULES["listing_date"]),
     _stored("rank", "0-based position on that listing"),
     _stored("fetch_path", "api, page or browser"),
+    _field("version", pa.string(), "the version that first held this observation (the table is cumulative: "
+                                   "over many versions, keep the rows whose version is the folder's own)"),
 ])
 
+# The papers' columns a change row carries (the paper's row in this version), after its own three.
 CHANGES = pa.schema([
     _field("paper_key", pa.string(), "the paper (papers.paper_key)", False),
     _field("change", pa.string(), "added, removed or changed", False),
-    _field("fields", pa.list_(pa.string()), "the fields that changed (changed only)"),
+    _field("fields", pa.list_(pa.string()), "the papers columns whose value differs from the parent's "
+                                            "(changed only; every column counts)"),
+    *[f.with_nullable(True).with_metadata(
+        {"description": f"{(f.metadata or {}).get(b'description', b'').decode()} (this version's value; null "
+                        "for removed)"}) for f in PAPERS if f.name != "paper_key"],
+    _field("before", pa.string(), "JSON object: the parent's value of each changed field (changed only)"),
 ])
 
 # A version's tables, in the order the card, Croissant and the manifest list them.

@@ -60,30 +60,58 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def read_papers(folder: Path) -> pa.Table | None:
-    """A version's papers table, or None when it has none."""
+    """A version's papers table in the current schema (a version of an earlier schema conformed), or None
+    when it has none."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from packager.conform import conform
     from packager.schema import PAPERS
 
     parts = sorted((folder / "papers").glob("part-*.parquet"))
-    return pa.concat_tables([pq.read_table(p, schema=PAPERS) for p in parts]) if parts else None
+    return pa.concat_tables([conform(pq.read_table(p), PAPERS) for p in parts]) if parts else None
+
+
+def resolve_version(given: str, dataset: Path | None, other: str) -> Path:
+    """A version folder from what `paperset diff` was given: a folder path, or a version name of
+    `--dataset`, of the dataset the other argument's folder belongs to, or of the current folder."""
+    path = Path(given)
+    if (path / "papers").is_dir():
+        return path
+    candidates = [dataset] if dataset is not None else [Path(other).parent, Path.cwd()]
+    for folder in candidates:
+        if folder is not None and (folder / given / "papers").is_dir():
+            return folder / given
+    where = dataset or Path.cwd()
+    from packager.parent import versions
+
+    known = versions(where)
+    raise ValueError(f"{given} is neither a version folder nor a version of {where}"
+                     + (f" (versions: {'..., ' if len(known) > 5 else ''}{', '.join(known[-5:])})" if known
+                        else " (give --dataset ROOT/NAME)"))
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from packager.changes import compare
 
-    tables = []
-    for folder in (args.a, args.b):
+    tables, folders = [], []
+    for given, other in ((args.a, args.b), (args.b, args.a)):
+        try:
+            folder = resolve_version(given, args.dataset, other)
+        except ValueError as exc:
+            print(f"paperset diff: {exc}", file=sys.stderr)
+            return 2
         table = read_papers(folder)
         if table is None:
             raise BadInput(f"{folder} has no papers table")
+        folders.append(folder)
         tables.append({row["paper_key"]: row for row in table.to_pylist()})
     found = compare(tables[0], tables[1])
+    a, b = folders[0].name, folders[1].name
     if args.json:
-        print(json.dumps({"from": args.a.name, "to": args.b.name, **found.to_dict()}, sort_keys=True))
+        print(json.dumps({"from": a, "to": b, **found.to_dict()}, sort_keys=True))
     else:
-        print(found.to_markdown(args.a.name, args.b.name))
+        print(found.to_markdown(a, b))
     return Exit.OK
 
 
@@ -150,9 +178,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     pull.add_argument("--out", type=Path, required=True, help="root folder of the datasets")
     pull.add_argument("--name", help="the dataset's folder under --out (default: the repository's NAME)")
     pull.set_defaults(handler=cmd_pull)
-    diff = sub.add_parser("diff", help="what changed between two versions")
-    diff.add_argument("a", type=Path)
-    diff.add_argument("b", type=Path)
+    diff = sub.add_parser("diff", help="what changed between two versions (from A to B)",
+                          description="What changed from version A (the older) to version B (the newer): papers "
+                                      "added, removed and changed, with the columns that differ. A and B are "
+                                      "version folders (ROOT/NAME/2026.12.06) or version names (2026.12.06.03) "
+                                      "of --dataset, of the dataset the other one's folder is in, or of the "
+                                      "current folder.")
+    diff.add_argument("a", metavar="A", help="the older version: a folder or a version name")
+    diff.add_argument("b", metavar="B", help="the newer version: a folder or a version name")
+    diff.add_argument("--dataset", type=Path, metavar="ROOT/NAME",
+                      help="the dataset folder whose versions A and B name (default: the current folder)")
     diff.add_argument("--json", action="store_true",
                       help="one JSON object: added, removed, changed (paper_key -> fields), counts")
     diff.set_defaults(handler=cmd_diff)

@@ -28,7 +28,8 @@ def with_mlcroissant(name: str, version: str, description: str, tables: dict[str
 
     logging.getLogger("absl").setLevel(logging.ERROR)
     kinds = {"string": mlc.DataType.TEXT, "int": mlc.DataType.INTEGER, "double": mlc.DataType.FLOAT,
-             "float": mlc.DataType.FLOAT, "bool": mlc.DataType.BOOL, "timestamp": mlc.DataType.DATETIME}
+             "float": mlc.DataType.FLOAT, "bool": mlc.DataType.BOOL, "timestamp": mlc.DataType.DATETIME,
+             "date32": mlc.DataType.DATE}
 
     def data_type(kind: pa.DataType) -> Any:
         return next(v for k, v in kinds.items() if str(kind).startswith(k))

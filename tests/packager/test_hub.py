@@ -187,12 +187,12 @@ def test_the_next_version_comes_after_a_pulled_parent(tmp_path) -> None:
     assert next_version(pulled, "2026-11-30") == "2026.11.30"
     (pulled / "2026.11.30.2").mkdir()  # pulled: the only local version of its day
     (pulled / "LATEST").write_text("2026.11.30.2\n")
-    assert next_version(pulled, "2026-11-30") == "2026.11.30.3"
+    assert next_version(pulled, "2026-11-30") == "2026.11.30.03"  # zero-padded after an old-style name
     (older / "2026.11.29").mkdir(parents=True)
     (older / "LATEST").write_text("2026.11.29\n")
     assert next_version(older, "2026-11-30") == "2026.11.30"
     (older / "2026.11.30").mkdir()
-    assert next_version(older, "2026-11-30") == "2026.11.30.2"
+    assert next_version(older, "2026-11-30") == "2026.11.30.02"
 
 
 def test_a_commit_made_meanwhile_makes_the_hub_refuse(tmp_path, corpus_path, hub) -> None:

@@ -41,7 +41,7 @@ def test_every_record_set_loads_through_mlcroissant(tmp_path, corpus_path) -> No
     assert document["url"] == "https://huggingface.co/datasets/OWNER/ds" and document["version"] == version.name
     fields = {f["@id"]: f for rs in document["recordSet"] for f in rs["field"]}
     assert fields["papers/authors"]["repeated"] is True and fields["papers/ai_keywords"]["repeated"] is True
-    assert [s["name"] for s in fields["papers/listings"]["subField"]] == ["kind", "key", "rank", "seen_at"]
+    assert [s["name"] for s in fields["papers/listings"]["subField"]] == ["kind", "key", "rank", "seen_at", "date"]
     assert fields["observations/paper_key"]["references"] == {"field": {"@id": "papers/paper_key"}}
     assert {rs["@id"]: rs["key"] for rs in document["recordSet"]}["papers"] == {"@id": "papers/paper_key"}
 

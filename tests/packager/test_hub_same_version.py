@@ -68,7 +68,7 @@ def test_as_new_version_publishes_a_renamed_copy_the_next_run_continues(tmp_path
     repo = hub.repos[REPO]
     other = build(tmp_path, corpus_path, "b", 12, root=root)  # a sibling: also a first version
     original = files_of(other)
-    new = f"{other.name}.2"
+    new = f"{other.name}.02"
     head = (f"the Hub holds a different {other.name} (manifest sha256 {sha256(first / 'manifest.json')}) than {other} "
             f"(manifest sha256 {sha256(other / 'manifest.json')})")
     dry = paperset(hub, home, "publish", str(other), TARGET, "--as-new-version")
@@ -117,7 +117,7 @@ def test_as_new_version_publishes_a_renamed_copy_the_next_run_continues(tmp_path
 def test_as_new_version_keeps_the_parent_check(tmp_path, corpus_path, hub) -> None:
     home = tmp_path / "home"
     first = build(tmp_path, corpus_path, "a", 30)
-    second = build(tmp_path, corpus_path, "b", 40)  # same day: `first.name`.2, parent first
+    second = build(tmp_path, corpus_path, "b", 40)  # same day: `first.name`.02, parent first
     assert paperset(hub, home, "publish", str(first), TARGET, "--upload").returncode == 0
     assert paperset(hub, home, "publish", str(second), TARGET, "--upload").returncode == 0
     # A machine that lost its state: a first version named like the Hub's tag `first.name`.
@@ -126,13 +126,15 @@ def test_as_new_version_keeps_the_parent_check(tmp_path, corpus_path, hub) -> No
     refused = paperset(hub, home, "publish", str(fresh), TARGET, "--upload", "--as-new-version")
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.startswith(f"paperset publish: refused: the Hub holds version {second.name}, and "
-                                     f"{first.name}.3's parent is none (a first version)")
+                                     f"{first.name}.03's parent is none (a first version)")
     assert len(hub.repos[REPO].commits) == 3
 
 
 def test_renaming_names() -> None:
-    assert next_free_name("2026.12.05", {"2026.12.05.2"}) == "2026.12.05.3"
-    assert next_free_name("2026.12.05.2", set()) == "2026.12.05.3"
+    assert next_free_name("2026.12.05", {"2026.12.05.02"}) == "2026.12.05.03"
+    assert next_free_name("2026.12.05", {"2026.12.05.2"}) == "2026.12.05.03"  # an older release's name
+    assert next_free_name("2026.12.05.2", set()) == "2026.12.05.03"
+    assert next_free_name("2026.12.05", set()) == "2026.12.05.02"
     assert next_free_name("custom", {"custom.2"}) == "custom.3"
     text = ("# ds (2026.12.05)\nVersion `2026.12.05`, parent `2026.12.04`; not 2026.12.05.2 nor x2026.12.05 nor "
             "2026-12-05\n@misc{ds_2026_12_05,\n  version = {2026.12.05},\n")

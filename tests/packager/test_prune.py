@@ -48,9 +48,9 @@ def test_keep_two_leaves_exactly_the_newest_two(dataset: Path) -> None:
     assert result.stdout.count("\n") == 1
     report = last_json(result.stdout)
     assert report["removed_versions"] == ["2026.01.01", "2026.01.02"]
-    assert report["kept_versions"] == ["2026.01.02.2", "2026.01.03"]
+    assert report["kept_versions"] == ["2026.01.02.02", "2026.01.03"]
     assert report["removed_runs"] == runs[:1] and report["kept_runs"] == runs[1:]
-    assert listing(dataset) == (["2026.01.02.2", "2026.01.03", LATEST], runs[1:])
+    assert listing(dataset) == (["2026.01.02.02", "2026.01.03", LATEST], runs[1:])
     assert (dataset / LATEST).read_text(encoding="utf-8") == "2026.01.03\n"
 
 
@@ -78,7 +78,7 @@ def test_dry_run_removes_nothing(dataset: Path) -> None:
     before = listing(dataset)
     result = run_paperset("prune", str(dataset), "--keep", "1", "--dry-run", "--json")
     assert result.returncode == 0
-    assert last_json(result.stdout)["removed_versions"] == ["2026.01.01", "2026.01.02", "2026.01.02.2"]
+    assert last_json(result.stdout)["removed_versions"] == ["2026.01.01", "2026.01.02", "2026.01.02.02"]
     assert listing(dataset) == before
 
 
@@ -123,4 +123,27 @@ def test_the_web_archives_of_a_pruned_run_go_with_it_unless_kept(dataset: Path, 
     gone = [] if keep_archives else names[:3]
     assert last_json(result.stdout)["removed_archives"] == gone
     assert sorted(p.name for p in folder.iterdir()) == sorted(set(names) - set(gone))
-    assert listing(dataset)[0] == ["2026.01.02.2", "2026.01.03", LATEST, "archive"]
+    assert listing(dataset)[0] == ["2026.01.02.02", "2026.01.03", LATEST, "archive"]
+
+
+def test_names_of_both_forms_order_by_when_they_were_made(tmp_path: Path) -> None:
+    from packager.build import next_version
+
+    old = ["2026.01.02", "2026.01.02.2", "2026.01.02.9", "2026.01.02.10"]  # an earlier release's names
+    for name in old:
+        (tmp_path / name).mkdir()
+    (tmp_path / LATEST).write_text("2026.01.02.10\n", encoding="utf-8")
+    assert next_version(tmp_path, "2026-01-02") == "2026.01.02.11"
+    (tmp_path / "2026.01.02.11").mkdir()
+    (tmp_path / LATEST).write_text("2026.01.02.11\n", encoding="utf-8")
+    assert versions(tmp_path) == [*old, "2026.01.02.11"]
+    assert next_version(tmp_path, "2026-01-03") == "2026.01.03"
+    new = tmp_path / "new"
+    new.mkdir()
+    made = []
+    for _ in range(11):
+        made.append(next_version(new, "2026-01-03"))
+        (new / made[-1]).mkdir()
+        (new / LATEST).write_text(made[-1] + "\n", encoding="utf-8")
+    assert made[:3] == ["2026.01.03", "2026.01.03.02", "2026.01.03.03"] and made[-1] == "2026.01.03.11"
+    assert sorted(made) == made == versions(new)

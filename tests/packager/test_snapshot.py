@@ -61,7 +61,7 @@ def test_a_changed_site_gives_a_version_whose_changes_name_exactly_that(publishe
     assert (third["added"], third["changed_papers"], third["removed"]) == (1, 1, 0)
     changes = (Path(third["path"]) / "CHANGES.md").read_text()
     assert "## Added\n\n- `2502.20730`\n" in changes
-    assert f"## Changed\n\n- `{moved}`: upvotes\n" in changes
+    assert f"## Changed\n\n- `{moved}`: upvotes, last_seen_at\n" in changes
     assert (root / "papers" / "LATEST").read_text().strip() == third["version"]
 
 
@@ -93,7 +93,7 @@ def test_the_cards_snippets_run(published) -> None:
     version = Path(published[3]["path"])
     card = (version / "README.md").read_text()
     snippets = [s for s in re.findall(r"```python\n(.*?)```", card, re.S) if "OWNER/" not in s]  # Hub: test_hub_card
-    assert len(snippets) == 4
+    assert len(snippets) == 5
     for snippet in snippets:
         subprocess.run([sys.executable, "-c", snippet], cwd=version, check=True, capture_output=True, timeout=120)
     front = card.split("---")[1]

@@ -56,8 +56,9 @@ def test_every_value_validation_accepts_can_be_packaged(tmp_path: Path, chain) -
     writer.close({})
     result = package([tmp_path / "spool"], tmp_path / "out", "ds", now=datetime(2026, 1, 1, tzinfo=UTC))
     row = pq.read_table(Path(result.path) / "papers").to_pylist()[0]
-    assert {n: row[n] for n in ("arxiv_version", "upvotes", "num_comments", "github_stars")} == {
-        n: top[n] for n in ("arxiv_version", "upvotes", "num_comments", "github_stars")}
+    assert {n: row[n] for n in ("upvotes", "num_comments", "github_stars")} == {
+        n: top[n] for n in ("upvotes", "num_comments", "github_stars")}
+    assert "arxiv_version" not in row  # a spool field, not a papers column (the site gives no version)
     assert row["listings"][0]["rank"] == top["rank"]
     assert ValidatePipeline  # the step the chain runs
 
