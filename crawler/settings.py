@@ -94,6 +94,11 @@ PAPERSET_RESUME = False
 # Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
 # within them are `provisional`.
 PAPERSET_RECRAWL_DAYS = 7
+# The refresh sweep (paperset/sweep.py): papers of the parent version, least recently seen first, whose
+# counters `paperset run --recent` (or --sweep) asks again each night, one API call each. 400 and the
+# window's few listing calls fit one budget window (PAPERSET_BUDGET_API, 450 per 5 minutes, under the
+# site's 500): every paper is revisited within ceil(papers / this) nights; 0 turns the sweep off.
+PAPERSET_SWEEP_SIZE = 400
 
 # --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
 # Scrapy's item pipeline manager, telling the DoneTracker (crawler/checkpoint.py) when each item has left

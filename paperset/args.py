@@ -55,7 +55,7 @@ def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
     return CrawlJob(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                         searches=args.search, trending=args.trending, details=args.details,
                         fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
-                        progress=progress_wanted(args.json))
+                        progress=progress_wanted(args.json), sweep=list(getattr(args, "sweep_ids", [])))
 
 
 def check_base_url_arg(args: argparse.Namespace) -> None:

@@ -69,6 +69,8 @@ class CrawlJob:
     base_url: str | None = None
     out: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # The refresh sweep's paper ids (paperset/sweep.py), asked through the details path.
+    sweep: list[str] = field(default_factory=list)
     # Not a setting of the plan: a run killed on a terminal is resumed by the same run from cron.
     progress: bool = False
 
@@ -89,6 +91,8 @@ class CrawlJob:
         for name in ("trending", "details"):
             if getattr(self, name):
                 kwargs[name] = True
+        if self.sweep:
+            kwargs["sweep"] = ",".join(self.sweep)
         for name in ("fetch", "base_url"):
             if getattr(self, name):
                 kwargs[name] = getattr(self, name)

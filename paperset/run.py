@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
+from paperset import sweep
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
@@ -159,8 +160,9 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
                               + ": nothing published (--force publishes)")
     if missing and not allow_partial:
         return _incomplete(run_dir, crawl, missing, len(coverage))
-    return publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
-                       recrawl_days=recrawl_days, index=None if redis else index)
+    outcome = publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
+                          recrawl_days=recrawl_days, index=None if redis else index)
+    return sweep.recorded(dataset, job.sweep, coverage, outcome)
 
 
 def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from crawler.listings import plan_listings
 from paperset.args import check_base_url_arg, crawl_job, redis_errors, redis_url
 from paperset.summary import format_summary
+from paperset.sweep import apply_sweep, describe_period
 from spool.redact import redact
 
 
@@ -66,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         check_base_url_arg(args)
         apply_recent(args)
+        sweep = apply_sweep(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
         if not listings:
@@ -73,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         if args.plan:
-            return print_plan(args, listings)
+            return print_plan(args, listings, sweep)
         from paperset.contact import warn_without_contact
         from paperset.crawl import crawl_settings
         from paperset.pandas_probe import skip_pandas_probe
@@ -84,8 +86,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         settings = crawl_settings(crawl_job(args, None))
         check_publishable(settings)
-        confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
-                yes=args.yes)
+        confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
+                          sweep=len(args.sweep_ids)), yes=args.yes)
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
@@ -128,13 +130,15 @@ def apply_recent(args: argparse.Namespace) -> None:
         args.range = [*args.range, f"{today - timedelta(days=args.recrawl_days - 1)}:{today}"]
 
 
-def print_plan(args: argparse.Namespace, listings: list[Any]) -> int:
+def print_plan(args: argparse.Namespace, listings: list[Any], sweep: dict[str, Any] | None = None) -> int:
     """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
     from paperset.crawl import crawl_settings
     from paperset.plan import format_plan, make_plan
 
     plan = make_plan(listings, crawl_settings(crawl_job(args, None)), fetch=args.fetch,
-                     base_url=args.base_url, details=args.details)
+                     base_url=args.base_url, details=args.details, sweep=len(args.sweep_ids))
+    if sweep is not None:
+        plan["sweep_period"] = describe_period(sweep["papers"], sweep["size"])
     print(format_plan(plan))
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
@@ -151,6 +155,9 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
                           "(default: setting PAPERSET_RECRAWL_DAYS, 7)")
     run.add_argument("--recent", action="store_true",
                      help="crawl the last --recrawl-days days up to today (UTC): the rolling window of a nightly run")
+    run.add_argument("--sweep", action="store_true",
+                     help="also revisit the parent's least recently seen papers (PAPERSET_SWEEP_SIZE a night; "
+                          "--recent does this unless the size is 0)")
     run.add_argument("--json", action="store_true",
                      help="stdout: only the outcome as one JSON line (the summary goes to stderr)")
     run.add_argument("--force", action="store_true",

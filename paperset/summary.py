@@ -7,6 +7,8 @@ from typing import Any
 
 _PREFIXES = {
     "dropped": "paperset/dropped/",
+    # The refresh sweep (crawler/spiders/sweep.py): papers asked, failed (settled incomplete), already asked.
+    "sweep": "paperset/sweep/",
     "page_problems": "paperset/pages/",
     "listings": "paperset/listings/",
     "fetch_paths": "paperset/fetch/",

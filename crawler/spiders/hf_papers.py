@@ -36,6 +36,7 @@ from crawler.pages.hf import (
 )
 from crawler.spiders.details import PaperDetails
 from crawler.spiders.page_path import PagePath
+from crawler.spiders.sweep import SweepRequests, sweep_ids
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +48,13 @@ def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
 
 
-class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
+class HfPapersSpider(PagePath, PaperDetails, SweepRequests, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
     `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
-    page), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make no requests of its
+    page), `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `fetch` (auto, api,
+    page, browser), `base_url`, `worker` (true: make no requests of its
     own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
     `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
     `PAPERSET_ALLOWED_HOSTS`, `URLLENGTH_LIMIT`.
@@ -79,6 +81,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         fetch: str | None = None,
         base_url: str | None = None,
         worker: Any = False,
+        sweep: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -91,6 +94,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
+        self.sweep = sweep_ids(sweep)
         self.coverage = Coverage(self.listings)
         # In a distributed run, where each outcome also goes (crawler.distributed.coverage_sink).
         self.coverage_sink: Any = None
@@ -130,6 +134,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         if status == INCOMPLETE:
             logger.error("%s %s is incomplete: %s", listing.kind, listing.key[:80], reason)
         self.coverage.settle(listing, status, reason)
+        self.sweep_settled(listing, status)
         if self.coverage_sink is not None:
             self.coverage_sink(listing, status, reason)
 
@@ -145,7 +150,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
                                                        f"{self.url_limit})")
                 continue
             seeds.append(request)
-        return seeds
+        return seeds + self.sweep_requests()
 
     def closed(self, reason: str) -> None:
         """Put the coverage report in the stats (before the spool writes them into its meta.json). A
