@@ -99,6 +99,10 @@ PAPERSET_RECRAWL_DAYS = 7
 # window's few listing calls fit one budget window (PAPERSET_BUDGET_API, 450 per 5 minutes, under the
 # site's 500): every paper is revisited within ceil(papers / this) nights; 0 turns the sweep off.
 PAPERSET_SWEEP_SIZE = 400
+# `--all-papers` pages the site's list of every indexed paper (/api/papers?cursor=, PAPERSET_API_PAGE_SIZE
+# a page: 100, the site's most, makes the fewest calls): how many papers `--plan` expects there (an
+# estimate: the site does not say; Daily Papers alone held ~18,500 in 2026-10).
+PAPERSET_ALL_PAPERS_EXPECTED = 150_000
 
 # --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
 # Scrapy's item pipeline manager, telling the DoneTracker (crawler/checkpoint.py) when each item has left

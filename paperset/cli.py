@@ -38,8 +38,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"paperset crawl: {redact(str(exc))}", file=sys.stderr)
         return 2
-    if not listings:
-        print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
+    if not listings and not getattr(args, "all_papers", False):
+        print("paperset crawl: nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
+              "--all-papers",
               file=sys.stderr)
         return 2
     warn_without_contact("crawl", settings, args.base_url)

@@ -70,8 +70,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         sweep = apply_sweep(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
-        if not listings:
-            print("paperset run: nothing to crawl: give --day, --week, --month, --range, --search or --trending",
+        if not listings and not args.all_papers:
+            print("paperset run: nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
+                  "--all-papers",
                   file=sys.stderr)
             return 2
         if args.plan:
@@ -87,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = crawl_settings(crawl_job(args, None))
         check_publishable(settings)
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
-                          sweep=len(args.sweep_ids)), yes=args.yes)
+                          sweep=len(args.sweep_ids), all_papers=args.all_papers), yes=args.yes)
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):
@@ -136,7 +137,8 @@ def print_plan(args: argparse.Namespace, listings: list[Any], sweep: dict[str, A
     from paperset.plan import format_plan, make_plan
 
     plan = make_plan(listings, crawl_settings(crawl_job(args, None)), fetch=args.fetch,
-                     base_url=args.base_url, details=args.details, sweep=len(args.sweep_ids))
+                     base_url=args.base_url, details=args.details, sweep=len(args.sweep_ids),
+                     all_papers=args.all_papers)
     if sweep is not None:
         plan["sweep_period"] = describe_period(sweep["papers"], sweep["size"])
     print(format_plan(plan))

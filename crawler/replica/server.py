@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from crawler.replica import cursor
 from crawler.replica.build import DATA_DIR
 from crawler.replica.clock import items_at, paper_at
 from crawler.replica.handler import handler_for
@@ -105,6 +106,8 @@ class ReplicaServer:
         self.faults: list[Fault] = []
         self.robots: str | None = None
         self.night = 0
+        # Every indexed paper, for `/api/papers?cursor=` (crawler/replica/cursor.py).
+        self.every_paper = cursor.every_paper(self.site.rows)
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), handler_for(self))
@@ -235,6 +238,8 @@ class ReplicaServer:
         return 200, HTML, body.encode()
 
     def _api(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        if path == "/api/papers":
+            return cursor.page(self.every_paper, query, self.night, self.base_url)
         try:
             limit = int(query["limit"][0]) if "limit" in query else None
             page = max(int(query.get("p", ["0"])[0]), 0)

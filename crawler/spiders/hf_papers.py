@@ -34,6 +34,7 @@ from crawler.pages.hf import (
     ApiAnswerError,
     parse_api_listing,
 )
+from crawler.spiders.all_papers import ALL_PAPERS, AllPapers
 from crawler.spiders.details import PaperDetails
 from crawler.spiders.page_path import PagePath
 from crawler.spiders.sweep import SweepRequests, sweep_ids
@@ -48,12 +49,13 @@ def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
 
 
-class HfPapersSpider(PagePath, PaperDetails, SweepRequests, scrapy.Spider):
+class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
     `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
-    page), `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `fetch` (auto, api,
+    page), `all_papers` (true: also the paged list of every indexed paper, crawler/spiders/all_papers.py),
+    `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `fetch` (auto, api,
     page, browser), `base_url`, `worker` (true: make no requests of its
     own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
     `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
@@ -82,20 +84,23 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, scrapy.Spider):
         base_url: str | None = None,
         worker: Any = False,
         sweep: str | list[str] | None = None,
+        all_papers: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         searches = search.split(",") if isinstance(search, str) else search
         self.listings: list[Listing] = plan_listings(days=day, weeks=week, months=month, ranges=range,
                                                      searches=searches, trending=_flag(trending))
-        if not self.listings:
-            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending")
+        self.all_papers = _flag(all_papers)
+        if not self.listings and not self.all_papers:
+            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending, "
+                             "all_papers")
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
         self.sweep = sweep_ids(sweep)
-        self.coverage = Coverage(self.listings)
+        self.coverage = Coverage([*self.listings, *([ALL_PAPERS] if self.all_papers else [])])
         # In a distributed run, where each outcome also goes (crawler.distributed.coverage_sink).
         self.coverage_sink: Any = None
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
@@ -150,7 +155,7 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, scrapy.Spider):
                                                        f"{self.url_limit})")
                 continue
             seeds.append(request)
-        return seeds + self.sweep_requests()
+        return seeds + self.all_papers_requests() + self.sweep_requests()
 
     def closed(self, reason: str) -> None:
         """Put the coverage report in the stats (before the spool writes them into its meta.json). A
