@@ -103,6 +103,10 @@ PAPERSET_SWEEP_SIZE = 400
 # a page: 100, the site's most, makes the fewest calls): how many papers `--plan` expects there (an
 # estimate: the site does not say; Daily Papers alone held ~18,500 in 2026-10).
 PAPERSET_ALL_PAPERS_EXPECTED = 150_000
+# A paper's details (--details, the refresh sweep) from its page first, not its API answer: the page also
+# shows its upvoters (a preview) and its Daily Papers rank, at one page load each (PAPERSET_BUDGET_PAGES,
+# 90 per 5 minutes, against 450 API calls); a page that fails is not asked of the API.
+PAPERSET_DETAILS_FROM_PAGE = False
 
 # --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
 # Scrapy's item pipeline manager, telling the DoneTracker (crawler/checkpoint.py) when each item has left

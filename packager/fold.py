@@ -33,6 +33,7 @@ from packager.schema import (
     PAPERS,
     PAPERS_SORT,
     TS,
+    conform,
 )
 from spool.reader import spool_tables
 from spool.schema import ENTRY
@@ -195,7 +196,7 @@ def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None
             folder = parent / ("papers" if kind == "papers" else "observations")
             for part in sorted(folder.glob("part-*.parquet")):
                 for batch in pq.ParquetFile(part).iter_batches(batch_size=8_192):
-                    table = pa.Table.from_batches([batch]).cast(schema)
+                    table = conform(pa.Table.from_batches([batch]), schema)
                     if kind == "papers":
                         links.add(table)
                     buckets.add(kind, table)

@@ -46,6 +46,10 @@ PAPERS = pa.schema([
     _stored("ai_keywords", "keywords the site generated"),
     _stored("ai_summary", "one-sentence summary the site generated"),
     _stored("organization", "the organization the paper is listed under"),
+    _stored("upvoters", "user names the paper's page shows as upvoters at its latest page read (a preview, "
+                        "not all of `upvotes`); null unless the page was read (--details on the page path)"),
+    _stored("daily_paper_rank", "the paper's rank of its Daily Papers day as its page shows it (1 = top); "
+                                "null unless the page was read"),
     _field("first_seen_at", TS, "first observation"),
     _field("last_seen_at", TS, "latest observation"),
     _field("listings", pa.list_(LISTING), "every listing the paper was seen on"),
@@ -85,6 +89,14 @@ CHANGES_SORT = [("paper_key", "ascending")]
 # paper on the same listing position: re-crawling unchanged data adds nothing (and publishes nothing).
 OBSERVATION_IDENTITY = ("paper_key", "listing_kind", "listing_key", "rank", "upvotes", "num_comments",
                         "github_stars")
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A parent's table in this schema: the fields a parent written before they existed come as nulls."""
+    for name in schema.names:
+        if name not in table.column_names:
+            table = table.append_column(schema.field(name), pa.nulls(table.num_rows, schema.field(name).type))
+    return table.select(schema.names).cast(schema)
 
 
 def fingerprint(schema: pa.Schema) -> str:

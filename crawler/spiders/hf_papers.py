@@ -123,6 +123,7 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
         if spider.fetch not in FETCH_MODES:
             raise ValueError(f"PAPERSET_FETCH must be one of {', '.join(FETCH_MODES)}, not {spider.fetch!r}")
         spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE")
+        spider.details_from_page = settings.getbool("PAPERSET_DETAILS_FROM_PAGE")
         spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
                                "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),
                                "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS")}
