@@ -63,6 +63,11 @@ def test_every_paper_is_revisited_within_the_stated_period_with_the_sites_counte
         assert (f"sweep           {SIZE} API calls: every paper within {period} nights at {SIZE} calls a night "
                 f"({len(papers)} papers in the parent)") in plan.stdout
         assert last_json(plan.stdout)["counts"] == {"api": 1 + SIZE, "page": 0}
+        # A scheduled night (--recent) sweeps as well: its window's 7 days and the sweep's calls.
+        recent = run_paperset("run", "--base-url", server.base_url, "--recent", "--plan", "--out", str(tmp_path),
+                              *QUIET)
+        assert last_json(recent.stdout)["counts"] == {"api": 7 + SIZE, "page": 0}
+        assert f"every paper within {period} nights at {SIZE} calls a night" in recent.stdout
         seen = {pid: [0] for pid in papers}
         for n in range(1, 2 * period + 1):
             before = json.loads((dataset / SWEEP_FILE).read_text()) if (dataset / SWEEP_FILE).exists() else {}
