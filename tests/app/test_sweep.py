@@ -36,10 +36,12 @@ def latest_observations(dataset: Path) -> list[dict]:
     return pq.read_table(sorted((version / "observations").glob("part-*.parquet"))).to_pylist()
 
 
-def night(server: ReplicaServer, root: Path, day: str, n: int) -> tuple[int, dict]:
+def night(server: ReplicaServer, root: Path, day: str, n: int, *, said: list[str] | None = None) -> tuple[int, dict]:
     server.night = n
     result = run_paperset("run", "--base-url", server.base_url, "--day", day, "--sweep", "--no-resume",
                           "--out", str(root), *QUIET)
+    if said is not None:
+        said.append(result.stderr)
     return result.returncode, last_json(result.stdout)
 
 
@@ -107,8 +109,9 @@ def test_a_failed_sweep_lookup_exits_5_and_is_asked_first_the_next_night(tmp_pat
                        key=lambda pid: (latest_papers(dataset)[pid]["last_seen_at"], pid))
         target = order[SIZE - 1]
         server.add_fault(f"^/api/papers/{target}$", status=500)
-        code, outcome = night(server, tmp_path, days[3], 1)
-        assert code == 5
+        said: list[str] = []
+        code, outcome = night(server, tmp_path, days[3], 1, said=said)
+        assert code == 5 and f"sweep           asked {SIZE}, failed 1" in said[0]
         assert outcome["outcome"] == "incomplete"
         assert outcome["crawl"]["sweep"] == {"asked": SIZE, "failed": 1}
         assert [r["key"] for r in outcome["crawl"]["coverage"] if r["status"] == "incomplete"] == [target]
