@@ -32,21 +32,23 @@ class SweepRequests:
     """Mixed into HfPapersSpider (which gives `detail_request`, `detailed`, `_inc`)."""
 
     sweep: list[str]
-    sweep_left: set[str]
     detailed: set[str]
     detail_request: Any
     _inc: Any
 
     def sweep_settled(self, listing: Any, status: str) -> None:
-        """Count a swept paper's details that ended incomplete (once a paper)."""
-        if listing.kind == "details" and status == "incomplete" and listing.key in getattr(self, "sweep_left", ()):
-            self.sweep_left.discard(listing.key)
+        """Count a swept paper's details that ended incomplete (once a paper; a distributed run's worker
+        counts the papers it had)."""
+        if listing.kind != "details" or status != "incomplete" or listing.key not in self.sweep:
+            return
+        failed = self.__dict__.setdefault("sweep_failed", set())
+        if listing.key not in failed:
+            failed.add(listing.key)
             self._inc("paperset/sweep/failed")
 
     def sweep_requests(self) -> list[scrapy.Request]:
         """One details request per swept paper not already asked for."""
         out = []
-        self.sweep_left = set(self.sweep)
         for paper_id in self.sweep:
             self._inc("paperset/sweep/asked")
             if paper_id in self.detailed:
