@@ -105,6 +105,7 @@ SPECS: dict[str, Spec] = {
     "PAPERSET_SPOOL": TEXT, "PAPERSET_SPOOL_FLUSH_EVERY": POSITIVE_INT, "PAPERSET_RESUME": SWITCH,
     "PAPERSET_RECRAWL_DAYS": POSITIVE_INT, "PAPERSET_ARCHIVE": TEXT,
     "PAPERSET_REPLAY": Spec(list, expected="WARC file paths"),
+    "PAPERSET_SWEEP_SIZE": COUNT, "PAPERSET_ALL_PAPERS_EXPECTED": COUNT, "PAPERSET_DETAILS_FROM_PAGE": SWITCH,
     # cleaning
     "PAPERSET_DEDUPE_STORE": Spec(str, check=_store_problem, expected="memory, a folder or redis://host:port/db"),
     "PAPERSET_DEDUPE_SHINGLE_SIZE": _n(int, 1, 20),

@@ -103,6 +103,19 @@ PAPERSET_RESUME = False
 # Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
 # within them are `provisional`.
 PAPERSET_RECRAWL_DAYS = 7
+# The refresh sweep (paperset/sweep.py): papers of the parent version, least recently seen first, whose
+# counters `paperset run --recent` (or --sweep) asks again each night, one API call each. 400 and the
+# window's few listing calls fit one budget window (PAPERSET_BUDGET_API, 450 per 5 minutes, under the
+# site's 500): every paper is revisited within ceil(papers / this) nights; 0 turns the sweep off.
+PAPERSET_SWEEP_SIZE = 400
+# `--all-papers` pages the site's list of every indexed paper (/api/papers?cursor=, PAPERSET_API_PAGE_SIZE
+# a page: 100, the site's most, makes the fewest calls): how many papers `--plan` expects there (an
+# estimate: the site does not say; Daily Papers alone held ~18,500 in 2026-10).
+PAPERSET_ALL_PAPERS_EXPECTED = 150_000
+# A paper's details (--details, the refresh sweep) from its page first, not its API answer: the page also
+# shows its upvoters (a preview) and its Daily Papers rank, at one page load each (PAPERSET_BUDGET_PAGES,
+# 90 per 5 minutes, against 450 API calls); a page that fails is not asked of the API.
+PAPERSET_DETAILS_FROM_PAGE = False
 
 # --- cleaning: the pipelines, validation, the near-dup index, rejects -----------------------------
 # Scrapy's item pipeline manager, telling the DoneTracker (crawler/checkpoint.py) when each item has left

@@ -56,6 +56,10 @@ PAPERS = pa.schema([
     _field("population", pa.string(), RULES["population"], False),
     _field("keyless", pa.bool_(), "true for a ck: row: an entry seen without an arXiv id (no id, authors, "
                                   "dates or upvotes as a rule)", False),
+    _stored("upvoters", "user names the paper's page shows as upvoters at its latest page read (a preview, "
+                        "not all of `upvotes`); null unless the page was read (--details on the page path)"),
+    _stored("daily_paper_rank", "the paper's rank of its Daily Papers day as its page shows it (1 = top); "
+                                "null unless the page was read"),
     _field("first_seen_at", TS, "when a crawl first saw the paper (crawl time, not a listing date)"),
     _field("last_seen_at", TS, "the paper's latest observation: the last crawl that saw something new (counters, "
                                "listing or position); a re-crawl that sees nothing new does not move it"),

@@ -42,6 +42,9 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trending", action="store_true", help="the trending listing")
     parser.add_argument("--details", action="store_true",
                         help="also fetch every paper's page (API first) for what listings lack")
+    parser.add_argument("--all-papers", action="store_true",
+                        help="also page the site's list of every indexed paper (/api/papers?cursor=), Daily Papers "
+                             "or not; see --plan for its calls")
     parser.add_argument("--fetch", choices=("auto", "api", "page", "browser"), default=None,
                         help="how listings are fetched (default: setting PAPERSET_FETCH, auto)")
     parser.add_argument("--base-url", default=None,
@@ -59,8 +62,9 @@ def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
 
     return CrawlJob(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                         searches=args.search, trending=args.trending, details=args.details,
+                        all_papers=getattr(args, "all_papers", False),
                         fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
-                        progress=progress_wanted(args.json))
+                        progress=progress_wanted(args.json), sweep=list(getattr(args, "sweep_ids", [])))
 
 
 def check_base_url_arg(args: argparse.Namespace) -> None:

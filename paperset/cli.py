@@ -35,8 +35,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         check_base_url_arg(args)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
-        if not listings:
-            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search or --trending")
+        if not listings and not args.all_papers:
+            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
+                           "--all-papers")
         settings = crawl_settings(job)  # every setting's type and range checked before anything runs
     warn_without_contact("crawl", settings, args.base_url)
     started = time.monotonic()

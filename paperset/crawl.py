@@ -69,6 +69,10 @@ class CrawlJob:
     base_url: str | None = None
     out: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # The site's paged list of every indexed paper (crawler/spiders/all_papers.py).
+    all_papers: bool = False
+    # The refresh sweep's paper ids (paperset/sweep.py), asked through the details path.
+    sweep: list[str] = field(default_factory=list)
     # Not a setting of the plan: a run killed on a terminal is resumed by the same run from cron.
     progress: bool = False
 
@@ -86,9 +90,11 @@ class CrawlJob:
                 kwargs[name] = ",".join(values)
         if self.searches:
             kwargs["search"] = list(self.searches)
-        for name in ("trending", "details"):
+        for name in ("trending", "details", "all_papers"):
             if getattr(self, name):
                 kwargs[name] = True
+        if self.sweep:
+            kwargs["sweep"] = ",".join(self.sweep)
         for name in ("fetch", "base_url"):
             if getattr(self, name):
                 kwargs[name] = getattr(self, name)

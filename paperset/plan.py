@@ -34,9 +34,11 @@ def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str
 
 
 def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None = None,
-              base_url: str | None = None, details: bool = False) -> dict[str, Any]:
+              base_url: str | None = None, details: bool = False, sweep: int = 0,
+              all_papers: bool = False) -> dict[str, Any]:
     """The plan: every expected request in order, counts per kind (with `details`, one API call per
-    expected paper), chunks per window, least duration."""
+    expected paper; `sweep` API calls of the refresh sweep; with `all_papers`, the pages of every indexed
+    paper, PAPERSET_ALL_PAPERS_EXPECTED of them), chunks per window, least duration."""
     config = PolitenessConfig.from_settings(settings)
     fetch = fetch or settings.get("PAPERSET_FETCH")
     base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
@@ -45,14 +47,23 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     for listing in listings:
         for kind, url in listing_requests(listing, fetch, size, base):
             requests.append({"kind": kind, "url": url, "listing": f"{listing.kind} {listing.key}"})
+    every = all_papers_requests(settings.getint("PAPERSET_ALL_PAPERS_EXPECTED"), size, base) if all_papers else []
+    requests += every
     counts = {kind: sum(1 for r in requests if r["kind"] == kind) for kind in ("api", "page")}
     detail_calls = sum(EXPECTED_ENTRIES[listing.kind] for listing in listings) if details else 0
-    counts["api"] += detail_calls
+    counts["api"] += detail_calls + sweep
     return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
-            "details": detail_calls, "chunks": chunks(requests, config),
+            "details": detail_calls, "sweep": sweep, "all_papers": len(every), "chunks": chunks(requests, config),
             "least_duration_s": config.duration_s(counts), "confirm_over_s": CONFIRM_OVER_S,
             "note": "API pages are estimated from the site's usual listing sizes; --details adds one API call "
                     "per paper; a 429 adds the wait it asks for"}
+
+
+def all_papers_requests(expected: int, page_size: int, base_url: str) -> list[dict[str, str]]:
+    """The expected pages of `/api/papers` (the cursors are the site's: not known before)."""
+    pages = max(1, -(-expected // page_size))
+    return [{"kind": "api", "url": f"{base_url}/api/papers?{'cursor=…&' if n else ''}limit={page_size}",
+             "listing": "all papers"} for n in range(pages)]
 
 
 def chunks(requests: list[dict[str, str]], config: PolitenessConfig) -> list[dict[str, Any]]:
@@ -92,6 +103,11 @@ def format_plan(plan: dict[str, Any], *, show: int = 20) -> str:
                      f"({chunk['api']} API, {chunk['page']} pages)")
     if plan["details"]:
         lines.append(f"details         about {plan['details']} more API calls (one per expected paper)")
+    if plan.get("all_papers"):
+        lines.append(f"all papers      about {plan['all_papers']} API calls: PAPERSET_ALL_PAPERS_EXPECTED papers "
+                     "(an estimate) at PAPERSET_API_PAGE_SIZE a page")
+    if plan.get("sweep_period"):
+        lines.append(f"sweep           {plan['sweep']} API calls: {plan['sweep_period']}")
     lines.append(f"takes at least  {plan['least_duration_s']:.0f} s under the budgets "
                  f"({human_duration(plan['least_duration_s'])})")
     if too_large(plan):

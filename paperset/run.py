@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
+from paperset import sweep
 from paperset.archives import archive_setting
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.outcome import outcome_record
@@ -159,8 +160,9 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
                               + ": nothing published (--force publishes)")
     if missing and not allow_partial:
         return _incomplete(run_dir, crawl, missing, len(coverage))
-    return publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
-                       recrawl_days=recrawl_days, index=None if redis else index)
+    outcome = publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
+                          recrawl_days=recrawl_days, index=None if redis else index)
+    return sweep.recorded(dataset, job.sweep, coverage, outcome)
 
 
 def crawl_run(job: CrawlJob, settings: Settings, pointers: dict[str, Any], *, redis: str | None, name: str,

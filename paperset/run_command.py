@@ -14,6 +14,7 @@ from crawler.listings import plan_listings
 from paperset.args import check_base_url_arg, crawl_job, redis_named, redis_url
 from paperset.exits import BadInput, Exit, checking
 from paperset.summary import format_summary
+from paperset.sweep import apply_sweep, describe_period
 
 
 def print_run(outcome: dict[str, Any], as_json: bool) -> int:
@@ -55,12 +56,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         apply_from_archive(args)
         settings = crawl_settings(crawl_job(args, None))  # the one build of the run's settings, checked first
         apply_recent(args, settings)
+        sweep = apply_sweep(args, settings)
         listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                                  searches=args.search, trending=args.trending)
-        if not listings:
-            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search or --trending")
+        if not listings and not args.all_papers:
+            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
+                           "--all-papers")
         if args.plan:
-            return print_plan(args, listings, settings)
+            return print_plan(args, listings, settings, sweep)
         from paperset.contact import warn_without_contact
         from paperset.pandas_probe import skip_pandas_probe
         from paperset.plan import confirm, make_plan
@@ -68,7 +71,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         skip_pandas_probe()
         check_publishable(settings)
-        confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
+        confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
+                          sweep=len(args.sweep_ids), all_papers=args.all_papers),
                 yes=args.yes or bool(args.from_archive))  # a replay owes the site no time
         if args.workers is not None and args.workers < 0:
             raise BadInput(f"--workers must be 0 or more, not {args.workers}")
@@ -111,12 +115,15 @@ def apply_from_archive(args: argparse.Namespace) -> None:
         args.settings = [*args.settings, *settings]
 
 
-def print_plan(args: argparse.Namespace, listings: list[Any], settings: Any) -> int:
+def print_plan(args: argparse.Namespace, listings: list[Any], settings: Any,
+               sweep: dict[str, Any] | None = None) -> int:
     """`paperset run --plan`: the requests and the time they take under the budgets; nothing fetched."""
     from paperset.plan import format_plan, make_plan
 
-    plan = make_plan(listings, settings, fetch=args.fetch,
-                     base_url=args.base_url, details=args.details)
+    plan = make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
+                     sweep=len(args.sweep_ids), all_papers=args.all_papers)
+    if sweep is not None:
+        plan["sweep_period"] = describe_period(sweep["papers"], sweep["size"])
     print(format_plan(plan))
     if args.json:
         print(json.dumps({k: v for k, v in plan.items() if k != "requests"} | {"requests": len(plan["requests"])},
@@ -133,6 +140,9 @@ def add_run_arguments(run: argparse.ArgumentParser) -> None:
                           "(default: setting PAPERSET_RECRAWL_DAYS, 7)")
     run.add_argument("--recent", action="store_true",
                      help="crawl the last --recrawl-days days up to today (UTC): the rolling window of a nightly run")
+    run.add_argument("--sweep", action="store_true",
+                     help="also revisit the parent's least recently seen papers (PAPERSET_SWEEP_SIZE a night; "
+                          "--recent does this unless the size is 0)")
     run.add_argument("--json", action="store_true",
                      help="stdout: only the outcome as one JSON line (the summary goes to stderr)")
     run.add_argument("--force", action="store_true",

@@ -7,6 +7,8 @@ from typing import Any
 
 _PREFIXES = {
     "dropped": "paperset/dropped/",
+    # The refresh sweep (crawler/spiders/sweep.py): papers asked, failed (settled incomplete), already asked.
+    "sweep": "paperset/sweep/",
     "page_problems": "paperset/pages/",
     "listings": "paperset/listings/",
     "fetch_paths": "paperset/fetch/",
@@ -70,8 +72,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     if listings:
         lines.append(f"listings        {listings}")
     for label, name in (("fetched by", "fetch_paths"), ("page problems", "page_problems"),
-                        ("dedupe", "dedupe"), ("repaired", "repaired"), ("bad values", "bad_values")):
-        text = ", ".join(f"{k} {v}" for k, v in summary[name].items())
+                        ("dedupe", "dedupe"), ("repaired", "repaired"), ("bad values", "bad_values"),
+                        ("sweep", "sweep")):
+        text = ", ".join(f"{k} {v}" for k, v in summary.get(name, {}).items())
         if text:
             lines.append(f"{label:<15} {text}")
     missing = [r for r in summary.get("coverage") or [] if r["status"] == "incomplete"]

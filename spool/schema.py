@@ -25,11 +25,13 @@ ENTRY = pa.schema([
     ("listing_kind", pa.string()), ("listing_key", pa.string()), ("rank", pa.int32()),
     ("source_url", pa.string()), ("crawled_at", TS), ("fetch_path", pa.string()), ("cluster_id", pa.string()),
     ("similarity", pa.float64()),
+    # What only a paper's page shows (its `PaperContent` props), null from every other source.
+    ("upvoters", pa.list_(pa.string())), ("daily_paper_rank", pa.int32()),
 ])
 # The order of an entry's fields: a spool line's keys, the item's attributes.
 ENTRY_FIELDS: tuple[str, ...] = tuple(ENTRY.names)
 # Counts and positions: never below 0 (their upper bound is their Arrow type's).
-NON_NEGATIVE = frozenset({"arxiv_version", "upvotes", "num_comments", "github_stars", "rank"})
+NON_NEGATIVE = frozenset({"arxiv_version", "upvotes", "num_comments", "github_stars", "rank", "daily_paper_rank"})
 
 
 def int_bounds(kind: pa.DataType) -> tuple[int, int]:

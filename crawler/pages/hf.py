@@ -10,6 +10,7 @@ from typing import Any
 from parsel import Selector
 
 from crawler.items import PaperEntry
+from crawler.pages.paper_extras import page_extras
 from crawler.values import BadValue, to_count
 
 # Path segments under /papers/ that are listings, not paper ids.
@@ -263,6 +264,7 @@ def parse_paper_page(html: str | Selector, *, url: str) -> PaperEntry:
     entry = entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url)
     comments = props.get("comments")
     entry.num_comments = len(comments) if isinstance(comments, list) else None
+    entry.upvoters, entry.daily_paper_rank = page_extras(props)
     entry.organization = entry.organization or _org_name(props.get("submitterOrganization"))
     return entry
 

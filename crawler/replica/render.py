@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+# Upvoters a paper page lists (crawler/pages/paper_extras.py reads them).
+UPVOTERS_SHOWN = 12
+
 _SCRIPT = (Path(__file__).resolve().parent / "dynamic.js").read_text(encoding="utf-8")
 
 
@@ -71,8 +74,11 @@ def render_card(item: dict[str, Any], *, with_abstract: bool = False) -> str:
 
 def render_paper(paper: dict[str, Any], num_comments: int, rank: int | None) -> str:
     """A `/papers/ID` page: `PaperContent` props (comments as bare stubs: the corpus has only their count)."""
+    # The page lists some upvoters (a preview: the live page shows about a dozen of a paper's upvotes).
+    upvoters = [{"_id": f"u{i}", "user": f"upvoter-{i}", "type": "user"}
+                for i in range(min(int(paper.get("upvotes") or 0), UPVOTERS_SHOWN))]
     props = {"paper": paper, "comments": [{"id": f"c{i}"} for i in range(num_comments)],
-             "dailyPaperRank": rank, "canSubmit": False}
+             "dailyPaperRank": rank, "canSubmit": False, "upvoters": upvoters}
     upvote = {"upvotes": paper.get("upvotes"), "upvoted": False}
     return _page(f"Paper page - {paper.get('title', '')}", (
         f'<div class="SVELTE_HYDRATER contents" data-target="PaperContent" data-props="{_attr(props)}">'

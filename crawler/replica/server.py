@@ -13,7 +13,9 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from crawler.replica import cursor
 from crawler.replica.build import DATA_DIR
+from crawler.replica.clock import items_at, paper_at
 from crawler.replica.handler import handler_for
 from crawler.replica.render import render_dynamic, render_listing, render_paper
 from crawler.replica.site import ReplicaSite, paginate
@@ -87,6 +89,7 @@ class ReplicaServer:
     `delay_s` (seconds every answer takes, a slow site). `faults` (a list of `Fault`, first match
     wins; `add_fault` appends one) and `robots` (the robots.txt text, None: the site's own). `timed`
     logs (monotonic time, path with query, status) of every request; a reset logs status 0.
+    `night` (0: the corpus as committed) moves every paper's counters on (crawler/replica/clock.py).
     """
 
     def __init__(self, data_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0, *,
@@ -102,6 +105,9 @@ class ReplicaServer:
         self.delay_s = 0.0
         self.faults: list[Fault] = []
         self.robots: str | None = None
+        self.night = 0
+        # Every indexed paper, for `/api/papers?cursor=` (crawler/replica/cursor.py).
+        self.every_paper = cursor.every_paper(self.site.rows)
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), handler_for(self))
@@ -204,7 +210,8 @@ class ReplicaServer:
         match = _PAPER.match(path)
         if match and match.group(1) in self.site.papers:
             row = self.site.papers[match.group(1)]
-            return 200, HTML, render_paper(row["paper"], row["numComments"], row["_rank"] + 1).encode()
+            paper = paper_at(row["paper"], row["numComments"], self.night)
+            return 200, HTML, render_paper(paper, row["numComments"], row["_rank"] + 1).encode()
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _redirect_latest(self) -> tuple[int, dict[str, str], bytes]:
@@ -231,6 +238,8 @@ class ReplicaServer:
         return 200, HTML, body.encode()
 
     def _api(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        if path == "/api/papers":
+            return cursor.page(self.every_paper, query, self.night, self.base_url)
         try:
             limit = int(query["limit"][0]) if "limit" in query else None
             page = max(int(query.get("p", ["0"])[0]), 0)
@@ -247,10 +256,11 @@ class ReplicaServer:
         elif path == "/api/papers/trending":
             items = self.site.items("trending", "trending") or []
         elif _API_PAPER.match(path) and _API_PAPER.match(path).group(1) in self.site.papers:  # type: ignore[union-attr]
-            return 200, JSON, json.dumps(self.site.papers[path.rsplit("/", 1)[1]]["paper"]).encode()
+            row = self.site.papers[path.rsplit("/", 1)[1]]
+            return 200, JSON, json.dumps(paper_at(row["paper"], row["numComments"], self.night)).encode()
         else:
             return 404, JSON, b'{"error":"Not Found"}'
-        return 200, JSON, json.dumps(paginate(items, limit, page)).encode()
+        return 200, JSON, json.dumps(items_at(paginate(items, limit, page), self.night)).encode()
 
 
 def main() -> None:

@@ -25,7 +25,8 @@ _HOPS = "paperset_redirects"
 
 class PaperDetails:
     """Requests and callbacks of the details path, mixed into HfPapersSpider (which gives `base_url`,
-    `fetch`, `allowed_netlocs`, `settle`, `_inc`)."""
+    `fetch`, `allowed_netlocs`, `settle`, `_inc`; `details_from_page`: the setting PAPERSET_DETAILS_FROM_PAGE,
+    each paper's page asked first: its upvoters and dailyPaperRank, which the API lacks)."""
 
     base_url: str
     fetch: str
@@ -33,7 +34,7 @@ class PaperDetails:
 
     def detail_request(self, paper_id: str, *, page: bool = False, url: str | None = None,
                        hops: int = 0) -> scrapy.Request:
-        if self.fetch in ("auto", "api") and not page:
+        if self.fetch in ("auto", "api") and not page and not getattr(self, "details_from_page", False):
             return scrapy.Request(f"{self.base_url}/api/papers/{paper_id}", callback=self.parse_detail,
                                   errback=self.detail_errback, cb_kwargs={"paper_id": paper_id, "api": True},
                                   meta={"handle_httpstatus_all": True})

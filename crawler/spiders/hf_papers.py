@@ -35,8 +35,10 @@ from crawler.pages.hf import (
     parse_api_listing,
 )
 from crawler.setting_fields import FETCH_MODES, parse
+from crawler.spiders.all_papers import ALL_PAPERS, AllPapers
 from crawler.spiders.details import PaperDetails
 from crawler.spiders.page_path import PagePath
+from crawler.spiders.sweep import SweepRequests, sweep_ids
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +49,14 @@ def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
 
 
-class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
+class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
     `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
-    page), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make no requests of its
+    page), `all_papers` (true: also the paged list of every indexed paper, crawler/spiders/all_papers.py),
+    `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `fetch` (auto, api,
+    page, browser), `base_url`, `worker` (true: make no requests of its
     own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
     `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
     `PAPERSET_ALLOWED_HOSTS`, `URLLENGTH_LIMIT`.
@@ -79,19 +83,24 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         fetch: str | None = None,
         base_url: str | None = None,
         worker: Any = False,
+        sweep: str | list[str] | None = None,
+        all_papers: Any = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         searches = search.split(",") if isinstance(search, str) else search
         self.listings: list[Listing] = plan_listings(days=day, weeks=week, months=month, ranges=range,
                                                      searches=searches, trending=_flag(trending))
-        if not self.listings:
-            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending")
+        self.all_papers = _flag(all_papers)
+        if not self.listings and not self.all_papers:
+            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending, "
+                             "all_papers")
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
-        self.coverage = Coverage(self.listings)
+        self.sweep = sweep_ids(sweep)
+        self.coverage = Coverage([*self.listings, *([ALL_PAPERS] if self.all_papers else [])])
         # In a distributed run, where each outcome also goes (crawler.distributed.coverage_sink).
         self.coverage_sink: Any = None
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
@@ -113,6 +122,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
         spider.fetch = spider.fetch_arg or parse("PAPERSET_FETCH", settings.get("PAPERSET_FETCH"))
         spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE")
+        spider.details_from_page = settings.getbool("PAPERSET_DETAILS_FROM_PAGE")
         spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
                                "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),
                                "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS")}
@@ -129,6 +139,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         if status == INCOMPLETE:
             logger.error("%s %s is incomplete: %s", listing.kind, listing.key[:80], reason)
         self.coverage.settle(listing, status, reason)
+        self.sweep_settled(listing, status)
         if self.coverage_sink is not None:
             self.coverage_sink(listing, status, reason)
 
@@ -144,7 +155,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
                                                        f"{self.url_limit})")
                 continue
             seeds.append(request)
-        return seeds
+        return seeds + self.all_papers_requests() + self.sweep_requests()
 
     def closed(self, reason: str) -> None:
         """Put the coverage report in the stats (before the spool writes them into its meta.json). A

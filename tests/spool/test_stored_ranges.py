@@ -26,7 +26,7 @@ def test_the_snapshot_stores_each_entry_field_with_the_entrys_type() -> None:
         for field in schema:
             if field.name in ENTRY.names:
                 assert field.type == ENTRY.field(field.name).type, field.name
-    assert INT_FIELDS == ["arxiv_version", "upvotes", "num_comments", "github_stars", "rank"]
+    assert INT_FIELDS == ["arxiv_version", "upvotes", "num_comments", "github_stars", "rank", "daily_paper_rank"]
     assert int_bounds(pa.int32()) == (-(2**31), 2**31 - 1)
 
 

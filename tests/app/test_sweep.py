@@ -1,0 +1,125 @@
+"""The refresh sweep (paperset/sweep.py) over many nights of a replica whose clock moves the counters:
+every paper is revisited within the period the plan states, its upvotes then equal the site's, the
+swept counters land as observations, and a paper whose lookup failed makes the night exit 5 and is
+asked again first the next night."""
+
+from __future__ import annotations
+
+import json
+import math
+from itertools import pairwise
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from crawler.replica.clock import truth
+from crawler.replica.server import ReplicaServer
+from paperset.sweep import SWEEP_FILE
+
+from ..conftest import last_json, run_paperset
+
+pytestmark = pytest.mark.slow  # runs of `paperset`, seconds each (docs/testing.md)
+SIZE = 8
+QUIET = ["--fetch", "api", "--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_BUDGET_API=0",
+         "-s", "PAPERSET_BUDGET_PAGES=0", "-s", f"PAPERSET_SWEEP_SIZE={SIZE}"]
+
+
+def latest_papers(dataset: Path) -> dict[str, dict]:
+    version = dataset / (dataset / "LATEST").read_text().strip()
+    rows = pq.read_table(sorted((version / "papers").glob("part-*.parquet"))).to_pylist()
+    return {r["paper_id"]: r for r in rows}
+
+
+def latest_observations(dataset: Path) -> list[dict]:
+    version = dataset / (dataset / "LATEST").read_text().strip()
+    return pq.read_table(sorted((version / "observations").glob("part-*.parquet"))).to_pylist()
+
+
+def night(server: ReplicaServer, root: Path, day: str, n: int, *, said: list[str] | None = None) -> tuple[int, dict]:
+    server.night = n
+    result = run_paperset("run", "--base-url", server.base_url, "--day", day, "--sweep", "--no-resume",
+                          "--out", str(root), *QUIET)
+    if said is not None:
+        said.append(result.stderr)
+    return result.returncode, last_json(result.stdout)
+
+
+def swept_tonight(dataset: Path, before: dict[str, str]) -> set[str]:
+    after = json.loads((dataset / SWEEP_FILE).read_text())
+    return {pid for pid, at in after.items() if before.get(pid) != at}
+
+
+def test_every_paper_is_revisited_within_the_stated_period_with_the_sites_counters(tmp_path) -> None:
+    dataset = tmp_path / "hf-papers"
+    with ReplicaServer() as server:
+        days = server.index["days"]
+        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
+                             "--out", str(tmp_path), *QUIET)
+        assert first.returncode == 0, first.stderr
+        papers = latest_papers(dataset)
+        window = {i["paper"]["id"] for i in server.site.items("day", days[3])}
+        period = math.ceil(len(papers) / SIZE)
+        plan = run_paperset("run", "--base-url", server.base_url, "--day", days[3], "--sweep", "--plan",
+                            "--out", str(tmp_path), *QUIET)
+        assert (f"sweep           {SIZE} API calls: every paper within {period} nights at {SIZE} calls a night "
+                f"({len(papers)} papers in the parent)") in plan.stdout
+        assert last_json(plan.stdout)["counts"] == {"api": 1 + SIZE, "page": 0}
+        # A scheduled night (--recent) sweeps as well: its window's 7 days and the sweep's calls.
+        recent = run_paperset("run", "--base-url", server.base_url, "--recent", "--plan", "--out", str(tmp_path),
+                              *QUIET)
+        assert last_json(recent.stdout)["counts"] == {"api": 7 + SIZE, "page": 0}
+        assert f"every paper within {period} nights at {SIZE} calls a night" in recent.stdout
+        seen = {pid: [0] for pid in papers}
+        for n in range(1, 2 * period + 1):
+            before = json.loads((dataset / SWEEP_FILE).read_text()) if (dataset / SWEEP_FILE).exists() else {}
+            code, outcome = night(server, tmp_path, days[3], n)
+            assert code == 0, outcome
+            assert outcome["crawl"]["sweep"] == {"asked": SIZE}
+            swept = swept_tonight(dataset, before)
+            assert len(swept) == SIZE and not swept & window
+            now = latest_papers(dataset)
+            for pid in swept | window:
+                seen[pid].append(n)
+                row = server.site.papers[pid]
+                assert now[pid]["upvotes"] == truth(row["paper"], row["numComments"], n)["upvotes"], (pid, n)
+        gaps = {pid: max(b - a for a, b in pairwise(nights)) for pid, nights in seen.items()}
+        assert max(gaps.values()) <= period and all(len(nights) >= 3 for nights in seen.values())
+        # Swept counters are observations of the paper's own listing: one a sweep that found them moved.
+        swept_rows = [r for r in latest_observations(dataset) if r["listing_kind"] == "paper"]
+        for pid in set(papers) - window:
+            mine = sorted(r["upvotes"] for r in swept_rows if r["paper_id"] == pid)
+            row = server.site.papers[pid]
+            assert mine == sorted({truth(row["paper"], row["numComments"], n)["upvotes"] for n in seen[pid][1:]})
+
+
+def test_a_failed_sweep_lookup_exits_5_and_is_asked_first_the_next_night(tmp_path) -> None:
+    dataset = tmp_path / "hf-papers"
+    with ReplicaServer() as server:
+        days = server.index["days"]
+        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
+                             "--out", str(tmp_path), *QUIET)
+        assert first.returncode == 0, first.stderr
+        server.night = 1
+        plan = run_paperset("run", "--base-url", server.base_url, "--day", days[3], "--sweep", "--plan",
+                            "--out", str(tmp_path), *QUIET)
+        assert plan.returncode == 0
+        window = {i["paper"]["id"] for i in server.site.items("day", days[3])}
+        order = sorted((pid for pid in latest_papers(dataset) if pid not in window),
+                       key=lambda pid: (latest_papers(dataset)[pid]["last_seen_at"], pid))
+        target = order[SIZE - 1]
+        server.add_fault(f"^/api/papers/{target}$", status=500)
+        said: list[str] = []
+        code, outcome = night(server, tmp_path, days[3], 1, said=said)
+        assert code == 5 and f"sweep           asked {SIZE}, failed 1" in said[0]
+        assert outcome["outcome"] == "incomplete"
+        assert outcome["crawl"]["sweep"] == {"asked": SIZE, "failed": 1}
+        assert [r["key"] for r in outcome["crawl"]["coverage"] if r["status"] == "incomplete"] == [target]
+        assert not (dataset / SWEEP_FILE).exists()
+        server.faults.clear()
+        code, outcome = night(server, tmp_path, days[3], 2)
+        assert code == 0, outcome
+        swept = swept_tonight(dataset, {})
+        assert target in swept and len(swept) == SIZE
+        row = server.site.papers[target]
+        assert latest_papers(dataset)[target]["upvotes"] == truth(row["paper"], row["numComments"], 2)["upvotes"]
