@@ -15,6 +15,7 @@ from typing import Any
 
 from crawler.replica.build import DATA_DIR
 from crawler.replica.handler import handler_for
+from crawler.replica.links import LinkWorld, link_answer
 from crawler.replica.render import render_dynamic, render_listing, render_paper
 from crawler.replica.site import ReplicaSite, paginate
 
@@ -82,6 +83,7 @@ class ReplicaServer:
     crawlers while the pages still work); `dynamic` (True: search and trending pages carry no results
     in their HTML; a script fetches and renders them, more on scrolling and "Load more");
     `layout_changed` (True: a redesign: the hydration element renamed, cards restyled);
+    `night` (the Hub's clock: which links and repo counters the link endpoints serve, crawler/replica/links.py);
     `throttle_at` (request numbers, counted from 1 without robots.txt, at which the site starts
     answering 429 with `Retry-After: retry_after` to everything for `retry_after` seconds).
     `delay_s` (seconds every answer takes, a slow site). `faults` (a list of `Fault`, first match
@@ -102,6 +104,9 @@ class ReplicaServer:
         self.delay_s = 0.0
         self.faults: list[Fault] = []
         self.robots: str | None = None
+        # The Hub's clock (crawler/replica/links.py): night N's links and repo counters; tests move it.
+        self.night = 0
+        self.links = LinkWorld(heavy=tuple(sorted(self.site.papers)[:1]))
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), handler_for(self))
@@ -247,9 +252,12 @@ class ReplicaServer:
         elif path == "/api/papers/trending":
             items = self.site.items("trending", "trending") or []
         elif _API_PAPER.match(path) and _API_PAPER.match(path).group(1) in self.site.papers:  # type: ignore[union-attr]
-            return 200, JSON, json.dumps(self.site.papers[path.rsplit("/", 1)[1]]["paper"]).encode()
+            paper_id = path.rsplit("/", 1)[1]
+            paper = self.site.papers[paper_id]["paper"] | self.links.paper_fields(paper_id, self.night)
+            return 200, JSON, json.dumps(paper).encode()
         else:
-            return 404, JSON, b'{"error":"Not Found"}'
+            linked = link_answer(self.links, self.night, path, query, self.base_url)
+            return linked or (404, JSON, b'{"error":"Not Found"}')
         return 200, JSON, json.dumps(paginate(items, limit, page)).encode()
 
 
