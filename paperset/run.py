@@ -135,6 +135,7 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
+    crawl.update(links_counters(stats) if job.links else {})
     note_run(run_dir, dropped=crawl["dropped"], bad_values=crawl["bad_values"])
     missing = incomplete(coverage)
     stopped = crawl_verdict(job, run_dir, stats, crawl, again="start the run again" if redis else
@@ -161,6 +162,12 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
         return _incomplete(run_dir, crawl, missing, len(coverage))
     return publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
                        recrawl_days=recrawl_days, index=None if redis else index)
+
+
+def links_counters(stats: dict[str, Any]) -> dict[str, Any]:
+    """The Hub links' own counters (crawler/spiders/links.py), as the crawl summary's `links`."""
+    prefix = "paperset/links/"
+    return {"links": {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}}
 
 
 def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:

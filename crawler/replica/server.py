@@ -106,7 +106,7 @@ class ReplicaServer:
         self.robots: str | None = None
         # The Hub's clock (crawler/replica/links.py): night N's links and repo counters; tests move it.
         self.night = 0
-        self.links = LinkWorld(heavy=tuple(sorted(self.site.papers)[:1]))
+        self.links = LinkWorld(heavy=(self.site.listings["day", self.index["days"][0]][0]["paper"]["id"],))
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), handler_for(self))
@@ -265,8 +265,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the paperset replica of Hugging Face Papers.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--night", type=int, default=0, help="the Hub's clock: which night's links to serve")
     args = parser.parse_args()
     server = ReplicaServer(host=args.host, port=args.port)
+    server.night = args.night
     print(f"replica serving at {server.base_url} (Ctrl-C stops)", flush=True)
     try:
         server._httpd.serve_forever()
