@@ -73,6 +73,10 @@ PAPERSET_LINKS_MAX_CALLS = 1800
 # Where the links file goes (JSON lines, one per answer); empty: `links.jsonl` in the spool, or beside
 # `paperset crawl --out F` as F.links.jsonl.
 PAPERSET_LINKS_OUT = ""
+# A JSON list of paper ids whose links a `--links` crawl asks first, before any listing: `paperset run`
+# writes there the papers the latest version holds as unknown (`link_status`), so a lookup that failed
+# is retried the next night even when its paper left the crawled listings. Empty: none.
+PAPERSET_LINKS_RETRY = ""
 
 # --- safety and hygiene -------------------------------------------------------------------------
 # No local control servers (Scrapy 2.19's RemoteControl runs code it is sent), no cookies.

@@ -173,6 +173,11 @@ def fold_links(spools: list[Path], parent: Path | None, out: Path, now: datetime
     return result
 
 
+def unknown_papers(version: Path) -> list[str]:
+    """The papers whose links the version holds as unknown (their last lookup failed)."""
+    return sorted(row["paper_id"] for row in _read(version, "link_status") if row["status"] == "unknown")
+
+
 def write_table(folder: Path, name: str, rows: list[dict[str, Any]]) -> None:
     schema = LINK_TABLES[name]
     table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()

@@ -124,7 +124,7 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
-    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed)}
+    job.settings = {**job.settings, **run_settings(run_dir, redis or str(index), resumed, links=job.links)}
     started = time.monotonic()
     if redis:
         from paperset.workers import Coordinator
@@ -134,8 +134,8 @@ def crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: int
         stats = run_crawl(job)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
-    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
-    crawl.update(links_counters(stats) if job.links else {})
+    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage,
+                 **(links_counters(stats) if job.links else {}))
     note_run(run_dir, dropped=crawl["dropped"], bad_values=crawl["bad_values"])
     missing = incomplete(coverage)
     stopped = crawl_verdict(job, run_dir, stats, crawl, again="start the run again" if redis else
@@ -170,9 +170,23 @@ def links_counters(stats: dict[str, Any]) -> dict[str, Any]:
     return {"links": {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}}
 
 
-def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:
-    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log."""
-    return {"PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
+def links_retry(dataset: Path, run_dir: Path) -> dict[str, Any]:
+    """PAPERSET_LINKS_RETRY: the papers whose links the latest version holds as unknown, asked first."""
+    from packager.links import unknown_papers
+
+    version = latest_version(dataset)
+    ids = unknown_papers(dataset / version) if version else []
+    if not ids:
+        return {}
+    (run_dir / "links-retry.json").write_text(json.dumps(ids), encoding="utf-8")
+    return {"PAPERSET_LINKS_RETRY": str(run_dir / "links-retry.json")}
+
+
+def run_settings(run_dir: Path, dedupe_store: str, resumed: bool, *, links: bool = False) -> dict[str, Any]:
+    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log (and with
+    `links`, the papers whose links to ask first)."""
+    return {**(links_retry(run_dir.parent.parent, run_dir) if links else {}),
+            "PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
             "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
             "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}
 

@@ -140,8 +140,9 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, scrapy.Spider):
 
     def seed_requests(self) -> list[scrapy.Request]:
         """The first request of every listing; a listing whose URL is longer than URLLENGTH_LIMIT is
-        settled incomplete (`url_too_long`) instead of being dropped unseen by the middleware."""
-        seeds = []
+        settled incomplete (`url_too_long`) instead of being dropped unseen by the middleware. Links left
+        unknown by the last version come first."""
+        seeds = self.links_retry_requests()
         for listing in self.listings:
             request = self.first_request(listing)
             if self.url_limit and len(request.url) > self.url_limit:

@@ -98,6 +98,23 @@ class PaperLinks:
             self._links_file.close()
             self._links_file = None
 
+    def links_retry_requests(self) -> list[scrapy.Request]:
+        """The lookups of PAPERSET_LINKS_RETRY's papers (the last version's unknown links), first."""
+        path = self.crawler.settings.get("PAPERSET_LINKS_RETRY")
+        if not self.want_links or not path or not Path(path).exists():
+            return []
+        requests = []
+        for paper_id in json.loads(Path(path).read_text(encoding="utf-8")):
+            if paper_id not in self.detailed:  # type: ignore[attr-defined]
+                self.detailed.add(paper_id)  # type: ignore[attr-defined]
+                requests += self.lookups(paper_id)  # type: ignore[attr-defined]
+        self._inc_by("paperset/links/retried", len(requests))
+        return requests
+
+    def _inc_by(self, key: str, count: int) -> None:
+        if count:
+            self.crawler.stats.inc_value(key, count)
+
     def links_paper_request(self, paper_id: str) -> scrapy.Request:
         """The paper's API answer for its links alone (the details path asks the same URL when on)."""
         self.links_calls += 1

@@ -84,3 +84,26 @@ def test_details_and_links_share_one_api_answer(tmp_path: Path) -> None:
         totals = {r["paper_id"]: r["totals"] for r in records if r["part"] == "paper"}
         assert totals == {p: {k: len(server.links.repos(p, k, 0)) for k in KINDS} for p in _papers(server)}
         assert json.loads(json.dumps(totals))  # plain JSON numbers
+
+
+def test_a_published_unknown_is_asked_first_by_the_next_night_of_other_listings(tmp_path: Path) -> None:
+    with ReplicaServer() as server:
+        heavy = next(iter(server.links.heavy))
+        fault = server.add_fault(rf"^/api/papers/{heavy}$")
+        partial = last_json(run_paperset("run", "--base-url", server.base_url, "--out", str(tmp_path), "--json",
+                                         "--links", "--day", DAY, "--allow-partial", *FAST).stdout)
+        assert partial["outcome"] == "published" and partial["crawl"]["links"]["failed/http_500"] == 1
+        server.faults.remove(fault)
+        asked = len(server.requests)
+        night = last_json(run_paperset("run", "--base-url", server.base_url, "--out", str(tmp_path), "--json",
+                                       "--links", "--day", "2025-02-05", *FAST).stdout)
+        assert night["exit_code"] == 0 and night["crawl"]["links"]["retried"] == 1
+        first_api = next(p for _, p, _ in server.requests[asked:] if p.startswith("/api/"))
+        assert first_api == f"/api/papers/{heavy}"
+        db = duckdb.connect()
+        status = db.execute(f"SELECT status FROM read_parquet('{night['path']}/link_status/*.parquet') "
+                            "WHERE paper_id = ?", [heavy]).fetchall()
+        assert status == [("known",)]
+        spaces = db.execute(f"SELECT count(*) FROM read_parquet('{night['path']}/links/*.parquet') "
+                            "WHERE paper_id = ? AND repo_type = 'space'", [heavy]).fetchone()
+        assert spaces == (len(server.links.repos(heavy, "spaces", 0)),)
