@@ -141,9 +141,10 @@ class PaperLinks:
         except ValueError:
             yield from self.links_failed(response.request, paper_id, "bad_json")
             return
-        totals = {kind: data.get(TOTAL_KEYS[kind]) if isinstance(data, dict) else None for kind in KINDS}
-        previews = {kind: keep_entries(kind, data.get(PREVIEW_KEYS[kind])) if isinstance(data, dict) else None
-                    for kind in KINDS}
+        data = data if isinstance(data, dict) else {}
+        totals = {kind: data.get(TOTAL_KEYS[kind]) for kind in KINDS}
+        # A preview left out is an empty one (its total says whether to page); a malformed one is not.
+        previews = {kind: keep_entries(kind, data.get(PREVIEW_KEYS[kind], [])) for kind in KINDS}
         if any(type(t) is not int or t < 0 for t in totals.values()) or any(p is None for p in previews.values()):
             yield from self.links_failed(response.request, paper_id, "no_links_fields")
             return
