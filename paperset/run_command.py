@@ -86,6 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_publishable(settings)
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details),
                 yes=args.yes)
+        if args.links and redis_url(args):
+            raise ValueError("--links is not available in a distributed run (--redis) yet: nothing would keep "
+                             "the links its workers fetch")
         if args.workers is not None and args.workers < 0:
             raise ValueError(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):

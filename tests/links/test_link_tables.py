@@ -81,3 +81,11 @@ def test_the_docs_field_table_is_the_schemas() -> None:
     schemas = [(name, f.name, f.metadata[b"description"].decode()) for name in ("links", "collections",
                "link_totals", "repo_counters", "link_status") for f in LINK_TABLES[name]]
     assert documented[1:] == schemas
+
+
+def test_a_night_without_links_carries_the_tables_as_they_were(tmp_path: Path) -> None:
+    fold_links([spool(tmp_path / "s0", *paper("2501.00001", SPACES[:7]))], None, tmp_path / "v0", NIGHT)
+    carried = fold_links([], tmp_path / "v0", tmp_path / "v1", NIGHT + timedelta(days=1))
+    assert not carried.any_change and carried.rows["links"] == 7
+    assert {t: rows(tmp_path / "v1", t) for t in LINK_TABLES} == {t: rows(tmp_path / "v0", t) for t in LINK_TABLES}
+    assert fold_links([], None, tmp_path / "v2", NIGHT).rows == {} and not (tmp_path / "v2").exists()

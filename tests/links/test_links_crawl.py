@@ -107,3 +107,9 @@ def test_a_published_unknown_is_asked_first_by_the_next_night_of_other_listings(
         spaces = db.execute(f"SELECT count(*) FROM read_parquet('{night['path']}/links/*.parquet') "
                             "WHERE paper_id = ? AND repo_type = 'space'", [heavy]).fetchone()
         assert spaces == (len(server.links.repos(heavy, "spaces", 0)),)
+
+
+def test_links_in_a_distributed_run_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    result = run_paperset("run", "--day", DAY, "--links", "--redis", "redis://127.0.0.1:1/0", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--links is not available in a distributed run" in result.stderr
+    assert not (tmp_path / "hf-papers").exists() and list(tmp_path.iterdir()) == []
