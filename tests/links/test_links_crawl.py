@@ -113,3 +113,36 @@ def test_links_in_a_distributed_run_is_refused_before_anything_runs(tmp_path: Pa
     result = run_paperset("run", "--day", DAY, "--links", "--redis", "redis://127.0.0.1:1/0", "--out", str(tmp_path))
     assert result.returncode == 2 and "--links is not available in a distributed run" in result.stderr
     assert not (tmp_path / "hf-papers").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_run_killed_mid_lookups_resumes_to_every_link(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from ..conftest import ROOT
+
+    with ReplicaServer() as server:
+        heavy = next(iter(server.links.heavy))
+        server.add_fault(rf"^/api/spaces\?filter=arxiv(:|%3A){heavy}.*cursor=", "stall", seconds=5)
+        args = [str(ROOT / ".venv/bin/paperset"), "run", "--base-url", server.base_url, "--out", str(tmp_path),
+                "--json", "--links", "--day", DAY, *FAST, "-s", "PAPERSET_SPOOL_FLUSH_EVERY=1"]
+        process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not any("cursor=" in p for _, p, _ in server.requests) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the other lookups end; the stalled page holds the run
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        server.faults.clear()
+        asked = len(server.requests)
+        outcome = last_json(run_paperset(*args[1:]).stdout)
+        assert outcome["exit_code"] == 0 and outcome["crawl"]["resumed"] is True, outcome
+        again = [p for _, p, _ in server.requests[asked:] if p.startswith("/api/")]
+        assert again and all(heavy in p for p in again)
+        db = duckdb.connect()
+        got = db.execute(f"SELECT paper_id, repo_type, repo_id FROM read_parquet('{outcome['path']}/links/*.parquet') "
+                         "ORDER BY ALL").fetchall()
+        assert got == sorted((p, REPO_TYPES[k], r["id"]) for p in _papers(server) for k in KINDS
+                             for r in server.links.repos(p, k, 0))
