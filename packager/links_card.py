@@ -45,7 +45,7 @@ def chart(points: list[tuple[Any, tuple[int, int, int]]], path: Path) -> None:
     ax = fig.subplots()
     for i, (_, label) in enumerate(KINDS):
         ax.plot([p[0] for p in points], [p[1][i] for p in points], marker="o", label=label)
-    ax.set_ylabel("repos citing a paper")
+    ax.set_ylabel("sum of the papers' totals")
     ax.set_title("Links to the dataset's papers over time")
     ax.legend()
     ax.tick_params(axis="x", labelsize=7)
