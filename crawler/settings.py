@@ -65,6 +65,19 @@ PAPERSET_BACKOFF_JITTER = 0.1
 PAPERSET_MAX_WAIT_S = 900.0
 PAPERSET_THROTTLE_RETRIES = 8
 
+# Hub links (`--links`, crawler/spiders/links.py): at most this many link calls (paper answers and pages of
+# the filter and collection listings) a crawl, 0 for no cap; a paper whose pages would go past it is left
+# unknown (links_budget), the run incomplete, and the next run of the same plan asks it first. The default
+# is four windows of PAPERSET_BUDGET_API: a night's links take at most 20 minutes of the API budget.
+PAPERSET_LINKS_MAX_CALLS = 1800
+# Where the links file goes (JSON lines, one per answer); empty: `links.jsonl` in the spool, or beside
+# `paperset crawl --out F` as F.links.jsonl.
+PAPERSET_LINKS_OUT = ""
+# A JSON list of paper ids whose links a `--links` crawl asks first, before any listing: `paperset run`
+# writes there the papers the latest version holds as unknown (`link_status`), so a lookup that failed
+# is retried the next night even when its paper left the crawled listings. Empty: none.
+PAPERSET_LINKS_RETRY = ""
+
 # --- safety and hygiene -------------------------------------------------------------------------
 # No local control servers (Scrapy 2.19's RemoteControl runs code it is sent), no cookies.
 REMOTE_CONTROL_ENABLED = False

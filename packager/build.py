@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packager import card, card_facts, changes, manifest
+from packager import card, card_facts, changes, links_card, manifest
 from packager.croissant import croissant
 from packager.errors import BadTarget, PackagerError
 from packager.fold import fold
+from packager.links import LinkFold, fold_links
 from packager.parent import (
     LATEST,
     SEQUENCE_DIGITS,
@@ -170,7 +171,7 @@ def check_target(root: Path, name: str) -> Path:
 
 
 def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, diff: changes.ChangeLog,
-                   dedupe_index: Path | None, progress: PackagingProgress) -> None:
+                   dedupe_index: Path | None, progress: PackagingProgress, linked: LinkFold) -> None:
     """Everything of the version but its folded tables, into `tmp`, then checked against its manifest."""
     progress.step(STEPS[2])
     card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
@@ -181,7 +182,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     context["example"] = card.example_row(tmp / "papers")
     context.update(card.facts(tmp, stats, release.metas, release.recrawl_days, release.lineage))
     front = card.front_matter(release.name, context["size_category"], tmp, TABLES)
-    (tmp / "README.md").write_text(card.render(context, front), encoding="utf-8")
+    (tmp / "README.md").write_text(card.render(context, front) + links_card.section(tmp, linked), encoding="utf-8")
     diff.write_markdown(tmp / "CHANGES.md", release.parent, version)
     diff.remove()
     description = f"Hugging Face Papers listings packaged by paperset: {stats.papers} papers."
@@ -192,7 +193,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
         # Hidden files are a killed save's temporary files, not the index.
         shutil.copytree(dedupe_index, tmp / "dedupe-index", ignore=shutil.ignore_patterns(".*"))
     progress.step(STEPS[3])
-    rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows}
+    rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows, **linked.rows}
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
@@ -240,13 +241,14 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         stats = fold(spools, parent_dir, tmp, diff, today=now.date(), recrawl_days=recrawl_days,
                      version=version, allow_partial=allow_partial)
         diff.close()
-        if parent and diff.empty and stats.new_observations == 0:
+        linked = fold_links(spools, parent_dir, tmp, now)
+        if parent and diff.empty and stats.new_observations == 0 and not linked.any_change:
             shutil.rmtree(tmp, ignore_errors=True)
             steps.close()
             logger.info("nothing changed since %s: no new version", parent)
             return PackageResult(None, str(parent_dir), parent, False, stats.papers, stats.observations,
                                  0, 0, 0, 0)
-        _write_version(tmp, version, release, stats, diff, dedupe_index, steps)
+        _write_version(tmp, version, release, stats, diff, dedupe_index, steps, linked)
         steps.step(STEPS[5])
         mark_publishing(dataset, version)
         Path(tmp).rename(dataset / version)

@@ -45,6 +45,8 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all-papers", action="store_true",
                         help="also page the site's list of every indexed paper (/api/papers?cursor=), Daily Papers "
                              "or not; see --plan for its calls")
+    parser.add_argument("--links", action="store_true",
+                        help="also fetch every paper's Hub links: citing models, datasets, Spaces, collections")
     parser.add_argument("--fetch", choices=("auto", "api", "page", "browser"), default=None,
                         help="how listings are fetched (default: setting PAPERSET_FETCH, auto)")
     parser.add_argument("--base-url", default=None,
@@ -62,7 +64,7 @@ def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
 
     return CrawlJob(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
                         searches=args.search, trending=args.trending, details=args.details,
-                        all_papers=getattr(args, "all_papers", False),
+                        all_papers=getattr(args, "all_papers", False), links=args.links,
                         fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
                         progress=progress_wanted(args.json), sweep=list(getattr(args, "sweep_ids", [])))
 

@@ -65,6 +65,7 @@ class CrawlJob:
     searches: list[str] = field(default_factory=list)
     trending: bool = False
     details: bool = False
+    links: bool = False
     fetch: str | None = None
     base_url: str | None = None
     out: Path | None = None
@@ -90,7 +91,7 @@ class CrawlJob:
                 kwargs[name] = ",".join(values)
         if self.searches:
             kwargs["search"] = list(self.searches)
-        for name in ("trending", "details", "all_papers"):
+        for name in ("trending", "details", "all_papers", "links"):
             if getattr(self, name):
                 kwargs[name] = True
         if self.sweep:
@@ -115,6 +116,7 @@ def crawl_settings(job: CrawlJob) -> Settings:
         rejects = job.out.with_name(job.out.stem + ".rejects.jsonl")
         settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
         settings.set("PAPERSET_DEDUPE_STORE", str(job.out.parent / "dedupe-index"), priority="cmdline")
+        settings.set("PAPERSET_LINKS_OUT", str(job.out.with_name(job.out.stem + ".links.jsonl")), priority="cmdline")
     settings.setdict(job.settings, priority="cmdline")
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), PROGRESS_EXTENSION: 600},
                  priority=settings.getpriority("EXTENSIONS") or "project")

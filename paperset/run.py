@@ -16,6 +16,7 @@ from crawler.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset import sweep
 from paperset.archives import archive_setting
 from paperset.crawl import CrawlJob, crawl_settings, run_crawl
+from paperset.links import links_counters, links_retry
 from paperset.outcome import outcome_record
 from paperset.summary import summarize
 from spool.archives import archives_of
@@ -130,12 +131,14 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index = run_index(dataset, run_dir, resumed)
     started = time.monotonic()
-    pointers = {**run_settings(run_dir, redis or str(index), resumed), **archive_setting(job.settings, run_dir)}
+    pointers = {**run_settings(run_dir, redis or str(index), resumed, links=job.links),
+                **archive_setting(job.settings, run_dir)}
     stats = crawl_run(job, settings, pointers, redis=redis, name=name,
                       workers=workers, run_dir=run_dir)
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
-    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage)
+    crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage,
+                 **(links_counters(stats) if job.links else {}))
     note_run(run_dir, dropped=crawl["dropped"], bad_values=crawl["bad_values"])
     missing = incomplete(coverage)
     stopped = crawl_verdict(job, run_dir, stats, crawl, again="start the run again" if redis else
@@ -177,9 +180,11 @@ def crawl_run(job: CrawlJob, settings: Settings, pointers: dict[str, Any], *, re
     return run_crawl(job, settings=settings)
 
 
-def run_settings(run_dir: Path, dedupe_store: str, resumed: bool) -> dict[str, Any]:
-    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log."""
-    return {"PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
+def run_settings(run_dir: Path, dedupe_store: str, resumed: bool, *, links: bool = False) -> dict[str, Any]:
+    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log (and with
+    `links`, the papers whose links to ask first)."""
+    return {**(links_retry(run_dir.parent.parent, run_dir) if links else {}),
+            "PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
             "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
             "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}
 

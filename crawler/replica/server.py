@@ -17,6 +17,7 @@ from crawler.replica import cursor
 from crawler.replica.build import DATA_DIR
 from crawler.replica.clock import items_at, paper_at
 from crawler.replica.handler import handler_for
+from crawler.replica.links import LinkWorld, link_answer
 from crawler.replica.render import render_dynamic, render_listing, render_paper
 from crawler.replica.site import ReplicaSite, paginate
 
@@ -84,6 +85,7 @@ class ReplicaServer:
     crawlers while the pages still work); `dynamic` (True: search and trending pages carry no results
     in their HTML; a script fetches and renders them, more on scrolling and "Load more");
     `layout_changed` (True: a redesign: the hydration element renamed, cards restyled);
+    `night` (the Hub's clock: which links and repo counters the link endpoints serve, crawler/replica/links.py);
     `throttle_at` (request numbers, counted from 1 without robots.txt, at which the site starts
     answering 429 with `Retry-After: retry_after` to everything for `retry_after` seconds).
     `delay_s` (seconds every answer takes, a slow site). `faults` (a list of `Fault`, first match
@@ -105,9 +107,11 @@ class ReplicaServer:
         self.delay_s = 0.0
         self.faults: list[Fault] = []
         self.robots: str | None = None
+        # The clock (crawler/replica/clock.py, links.py): night N's counters, links and repo counters; tests move it.
         self.night = 0
         # Every indexed paper, for `/api/papers?cursor=` (crawler/replica/cursor.py).
         self.every_paper = cursor.every_paper(self.site.rows)
+        self.links = LinkWorld(heavy=(self.site.listings["day", self.index["days"][0]][0]["paper"]["id"],))
         self._count = 0
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), handler_for(self))
@@ -256,10 +260,14 @@ class ReplicaServer:
         elif path == "/api/papers/trending":
             items = self.site.items("trending", "trending") or []
         elif _API_PAPER.match(path) and _API_PAPER.match(path).group(1) in self.site.papers:  # type: ignore[union-attr]
-            row = self.site.papers[path.rsplit("/", 1)[1]]
-            return 200, JSON, json.dumps(paper_at(row["paper"], row["numComments"], self.night)).encode()
+            paper_id = path.rsplit("/", 1)[1]
+            row = self.site.papers[paper_id]
+            paper = paper_at(row["paper"], row["numComments"], self.night)
+            paper = paper | self.links.paper_fields(paper_id, self.night)
+            return 200, JSON, json.dumps(paper).encode()
         else:
-            return 404, JSON, b'{"error":"Not Found"}'
+            linked = link_answer(self.links, self.night, path, query, self.base_url)
+            return linked or (404, JSON, b'{"error":"Not Found"}')
         return 200, JSON, json.dumps(items_at(paginate(items, limit, page), self.night)).encode()
 
 
@@ -267,8 +275,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the paperset replica of Hugging Face Papers.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--night", type=int, default=0, help="the Hub's clock: which night's links to serve")
     args = parser.parse_args()
     server = ReplicaServer(host=args.host, port=args.port)
+    server.night = args.night
     print(f"replica serving at {server.base_url} (Ctrl-C stops)", flush=True)
     try:
         server._httpd.serve_forever()

@@ -18,6 +18,7 @@ from crawler.coverage import FOLLOW, INCOMPLETE, Answer, failure_reason, judge
 from crawler.hosts import on_site
 from crawler.listings import Listing
 from crawler.pages.hf import ExtractionError, parse_api_paper, parse_paper_page
+from crawler.spiders.links import LINKS_ONLY
 
 _REDIRECTS = [301, 302, 303, 307, 308]
 _HOPS = "paperset_redirects"
@@ -49,6 +50,11 @@ class PaperDetails:
         if not api and 300 <= response.status < 400:
             yield from self.detail_redirected(response, paper_id)
             return
+        if response.request.meta.get(LINKS_ONLY):
+            links: Any = self
+            yield from (links.links_from_paper(response, paper_id) if response.status == 200
+                        else links.links_failed(response.request, paper_id, f"http_{response.status}"))
+            return
         try:
             if response.status != 200:
                 yield from self.detail_failed(f"http_{response.status}", paper_id, api, response.request)
@@ -60,6 +66,8 @@ class PaperDetails:
         except ExtractionError as exc:  # an API answer's or a page's
             yield from self.detail_failed(exc.reason, paper_id, api, response.request)
             return
+        if api and self.want_links:  # type: ignore[attr-defined]
+            yield from self.links_from_paper(response, paper_id)  # type: ignore[attr-defined]
         self._inc(f"paperset/details/{'api' if api else 'page'}")
         entry.crawled_at = datetime.now(UTC).isoformat()
         entry.fetch_path = "api" if api else "page"
@@ -85,6 +93,10 @@ class PaperDetails:
                       request: scrapy.Request) -> Iterator[scrapy.Request]:
         """Count why a paper's details could not be read; from the API, ask the paper's page instead (auto),
         else settle the paper's details incomplete."""
+        if api and self.want_links:  # type: ignore[attr-defined]
+            yield from self.links_failed(request, paper_id, reason)  # type: ignore[attr-defined]
+        if request.meta.get(LINKS_ONLY):
+            return
         self._inc(f"paperset/details/{reason}")
         if api and self.fetch == "auto" and reason not in ("robots_txt", "offsite"):
             yield self.detail_request(paper_id, page=True)

@@ -37,6 +37,7 @@ from crawler.pages.hf import (
 from crawler.setting_fields import FETCH_MODES, parse
 from crawler.spiders.all_papers import ALL_PAPERS, AllPapers
 from crawler.spiders.details import PaperDetails
+from crawler.spiders.links import PaperLinks
 from crawler.spiders.page_path import PagePath
 from crawler.spiders.sweep import SweepRequests, sweep_ids
 
@@ -49,14 +50,15 @@ def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
 
 
-class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Spider):
+class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPapers, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
     Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
     `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
     page), `all_papers` (true: also the paged list of every indexed paper, crawler/spiders/all_papers.py),
-    `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `fetch` (auto, api,
-    page, browser), `base_url`, `worker` (true: make no requests of its
+    `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `links` (also every paper's
+    Hub links, crawler/spiders/links.py), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make
+    no requests of its
     own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
     `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
     `PAPERSET_ALLOWED_HOSTS`, `URLLENGTH_LIMIT`.
@@ -80,6 +82,7 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
         search: str | list[str] | None = None,
         trending: Any = False,
         details: Any = False,
+        links: Any = False,
         fetch: str | None = None,
         base_url: str | None = None,
         worker: Any = False,
@@ -98,6 +101,7 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
+        self.want_links = _flag(links)
         self.detailed: set[str] = set()
         self.sweep = sweep_ids(sweep)
         self.coverage = Coverage([*self.listings, *([ALL_PAPERS] if self.all_papers else [])])
@@ -126,6 +130,7 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
         spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
                                "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),
                                "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS")}
+        spider.links_setup()
         return spider
 
     def _inc(self, key: str) -> None:
@@ -145,8 +150,9 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
 
     def seed_requests(self) -> list[scrapy.Request]:
         """The first request of every listing; a listing whose URL is longer than URLLENGTH_LIMIT is
-        settled incomplete (`url_too_long`) instead of being dropped unseen by the middleware."""
-        seeds = []
+        settled incomplete (`url_too_long`) instead of being dropped unseen by the middleware. Links left
+        unknown by the last version come first."""
+        seeds = self.links_retry_requests()
         for listing in self.listings:
             request = self.first_request(listing)
             if self.url_limit and len(request.url) > self.url_limit:
@@ -168,6 +174,7 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
             # spider middleware: URL length, depth; the dupefilter).
             return "request_dropped" if reason == "finished" else f"crawl stopped ({reason})"
 
+        self.links_close()
         report = self.coverage.report(why)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value(STAT, report)
@@ -269,7 +276,18 @@ class HfPapersSpider(PagePath, PaperDetails, SweepRequests, AllPapers, scrapy.Sp
             entry.fetch_path = path
             yield entry
             # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.)
-            if self.details and type(entry.paper_id) is str and entry.paper_id and entry.paper_id not in self.detailed:
+            if (self.details or self.want_links) and type(entry.paper_id) is str and entry.paper_id \
+                    and entry.paper_id not in self.detailed:
                 self.detailed.add(entry.paper_id)
-                yield self.detail_request(entry.paper_id)
+                yield from self.lookups(entry.paper_id)
+
+    def lookups(self, paper_id: str) -> Iterator[scrapy.Request]:
+        """A new paper's details and links: one API answer serves both when both are on."""
+        detail = self.detail_request(paper_id) if self.details else None
+        if detail is not None:
+            yield detail
+        if self.want_links and (detail is None or detail.callback != self.parse_detail or not detail.cb_kwargs["api"]):
+            yield self.links_paper_request(paper_id)
+        elif self.want_links:
+            self.links_calls += 1
 
