@@ -41,5 +41,6 @@ def test_a_full_disk_fails_the_run_in_one_line(tmp_path, replica, pattern, named
     assert (outcome["outcome"], outcome["exit_code"], outcome["version"]) == ("failed", 1, None)
     assert outcome["error"] in line
     dataset = root / "ds"
-    assert sorted(p.name for p in dataset.iterdir()) == [".lock", ".runs"]
+    # No version and no LATEST; the run's folder and its web archive (what was fetched: docs/archive.md) stay.
+    assert sorted(p.name for p in dataset.iterdir() if p.name != "archive") == [".lock", ".runs"]
     assert [p for p in dataset.rglob("*.tmp-*")] == []
