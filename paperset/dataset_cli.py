@@ -54,7 +54,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not found:
         print(f"{args.version_dir}: verified")
     if found:
-        print(f"paperset verify: {args.version_dir} does not verify ({len(found)} problems)", file=sys.stderr)
+        print(f"paperset verify: {args.version_dir} does not verify ({len(found)} problem{'s' if len(found) != 1 else ''})", file=sys.stderr)
         return Exit.FAILED
     return Exit.OK
 

@@ -46,7 +46,7 @@ def test_package_on_a_full_disk_says_so_once(tmp_path, small_disk, corpus_path) 
     # A week fits in the spool; its packaging does not.
     (["--range", "2025-02-03:2025-02-09"], ".tmp-", "nothing was published"),
     # Every listing of the replica does not fit in the spool: the crawl stops at the first failed write.
-    (["--range", "2024-12-01:2025-03-31", "--trending"], ".runs/", "nothing published"),
+    (["--range", "2024-12-01:2025-03-31", "--trending"], ".runs/", "nothing was published"),
 ])
 def test_run_on_a_full_disk_stops_with_one_line(small_disk, replica, listings, where, nothing) -> None:
     result = run_paperset("run", "--base-url", replica.base_url, *listings, "--out", str(small_disk), "--name", "ds")

@@ -53,13 +53,14 @@ def test_a_snapshot_download_verifies_and_only_hub_files_are_ignored(tmp_path, c
         shutil.copytree(into, bad)
         (bad / extra).parent.mkdir(parents=True, exist_ok=True)
         (bad / extra).write_bytes(data)
-        assert verify(hub, home, bad) == (1, f"{bad}: {extra}: not in the manifest\n", ""), extra
+        assert verify(hub, home, bad) == (1, f"{bad}: {extra}: not in the manifest\n",
+                                          f"paperset verify: {bad} does not verify (1 problem)\n"), extra
         shutil.rmtree(bad)
     part = into / "papers/part-00000.parquet"
     data = part.read_bytes()
     part.write_bytes(data[:10] + bytes([data[10] ^ 1]) + data[11:])  # one bit, in a data page
     assert verify(hub, home, into) == (1, f"{into}: papers/part-00000.parquet: checksum or size differs from the "
-                                          "manifest\n", "")
+                                          "manifest\n", f"paperset verify: {into} does not verify (1 problem)\n")
 
 
 def test_publishing_a_downloaded_copy_sends_only_the_version(tmp_path, corpus_path, hub) -> None:
