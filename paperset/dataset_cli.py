@@ -54,7 +54,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not found:
         print(f"{args.version_dir}: verified")
     if found:
-        print(f"paperset verify: {args.version_dir} does not verify ({len(found)} problem{'s' if len(found) != 1 else ''})", file=sys.stderr)
+        problems = f"{len(found)} problem{'s' if len(found) != 1 else ''}"
+        print(f"paperset verify: {args.version_dir} does not verify ({problems})", file=sys.stderr)
         return Exit.FAILED
     return Exit.OK
 
