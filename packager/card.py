@@ -115,9 +115,11 @@ def chart(days: list[tuple[str, int]], path: Path) -> None:
 
 
 def features(schema: pa.Schema) -> list[dict[str, Any]]:
-    """The `datasets` features of a schema, in the card's YAML form (`dtype`, `list`)."""
+    """The `datasets` features of a schema, in the card's YAML form (`dtype`, `list`, `struct`)."""
 
     def one(kind: pa.DataType) -> dict[str, Any]:
+        if pa.types.is_struct(kind):
+            return {"struct": [{"name": f.name, **one(f.type)} for f in kind]}
         if pa.types.is_list(kind):
             inner = kind.value_type
             return {"list": [{"name": f.name, **one(f.type)} for f in inner]} if pa.types.is_struct(inner) \
