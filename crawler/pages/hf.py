@@ -13,6 +13,7 @@ from parsel import Selector
 from crawler.items import PaperEntry
 from crawler.pages.source import census, org_name, read_fields
 from crawler.values import BadValue, to_count
+from spool.fields import SOURCED
 
 # Path segments under /papers/ that are listings, not paper ids.
 _NOT_PAPER_IDS = frozenset({"date", "week", "month", "trending", "submit"})
@@ -22,6 +23,12 @@ _UPVOTE_BOX = re.compile(r"^\s*(?:\d[\d.,]*|-)\s*$")
 # A card text block at least this long (characters) is taken for an abstract; shorter ones are
 # labels, counts, dates and names.
 _MIN_ABSTRACT_CHARS = 80
+
+
+# The columns a card (the page without its hydration JSON) can carry; every other sourced column is null
+# on that path and counted (`paperset/not_on_path/cards/<column>`), never invented.
+ON_CARDS = ("paper_id", "title", "abstract", "upvotes", "num_comments")
+NOT_ON_CARDS = tuple(f.name for f in SOURCED if f.name not in ON_CARDS)
 
 
 @dataclass
