@@ -1,0 +1,143 @@
+"""Every field of the site's 2026 shapes lands in its column, on each fetch path (API, the page's hydration
+JSON, the browser-rendered page), crawled from the 2026 replica (real items of 2026-08-10..21); the key
+census counts what no column maps."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.normalize import canonical_timestamp, clean_text
+from crawler.replica.build import CORPUS_2026, DATA_2026, FIRST_2026, LAST_2026, read_corpus, write
+from crawler.replica.server import ReplicaServer
+
+from ..conftest import last_json, read_jsonl, run_paperset
+
+pytestmark = pytest.mark.slow  # real crawls of the replica
+
+DAY = "2026-08-21"
+# The user-reference keys and their columns, written out independently of spool/fields.py.
+USER_KEYS = {"_id": "id", "name": "name", "fullname": "fullname", "type": "type", "isPro": "is_pro",
+             "avatarUrl": "avatar_url", "user": "user", "isHf": "is_hf", "isHfAdmin": "is_hf_admin",
+             "isMod": "is_mod", "followerCount": "follower_count"}
+
+
+def source_items(day: str = DAY, data: Path = DATA_2026) -> list[dict[str, Any]]:
+    with gzip.open(data / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    return sorted((r for r in rows if r["_file_date"] == day), key=lambda r: r["_rank"])
+
+
+def text(value: Any) -> Any:
+    """Text as stored (cleaned: crawler/normalize.py); other values as they are."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def user(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if value is None else {USER_KEYS[k]: text(v) for k, v in value.items() if k in USER_KEYS}
+
+
+def author(a: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": a["_id"], "name": text(a["name"]), "hidden": a["hidden"]}
+    if "status" in a:
+        out.update(status=a["status"], status_last_changed_at=canonical_timestamp(a["statusLastChangedAt"]),
+                   user=user(a["user"]))
+    return out
+
+
+def expected_2026(row: dict[str, Any]) -> dict[str, Any]:
+    """What the source says of the 2026 columns of one daily item, field by field."""
+    paper = row["paper"]
+    org = paper.get("organization")
+    return {
+        "item_published_at": canonical_timestamp(row["publishedAt"]),
+        "published_at": canonical_timestamp(paper["publishedAt"]),
+        "discussion_id": paper["discussionId"],
+        "submitted_on_daily_by": user(paper["submittedOnDailyBy"]),
+        "submitted_by": user(row["submittedBy"]),
+        "author_details": [author(a) for a in paper["authors"]],
+        "media_urls": paper.get("mediaUrls"),
+        "ai_summary_model": paper.get("ai_summary_model"),
+        "github_repo_added_by": paper.get("githubRepoAddedBy"),
+        "is_author_participating": row["isAuthorParticipating"],
+        "withdrawn_at": None,
+        "organization_info": None if org is None else {"id": org["_id"], "name": org["name"],
+                                                       "fullname": text(org["fullname"]), **(
+                                                           {"avatar": org["avatar"]} if "avatar" in org else {})},
+        "organization": None if org is None else org["name"],
+        "paper_source": None,
+    }
+
+
+def crawl(server: ReplicaServer, tmp_path: Path, *args: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    out = tmp_path / "out.jsonl"
+    result = run_paperset("crawl", "--base-url", server.base_url, "--out", str(out), "--json",
+                          "-s", "AUTOTHROTTLE_ENABLED=False", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return read_jsonl(out), last_json(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def replica2026():
+    with ReplicaServer(DATA_2026) as server:
+        yield server
+
+
+def _strip_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("fetch", ["api", "page", pytest.param("browser", marks=pytest.mark.browser)])
+def test_every_2026_field_lands_in_its_column_on_each_path(replica2026, tmp_path, fetch) -> None:
+    rows = source_items()
+    entries, summary = crawl(replica2026, tmp_path, "--day", DAY, "--fetch", fetch)
+    assert summary["fetch_paths"] == {fetch: 1}
+    assert [e["paper_id"] for e in sorted(entries, key=lambda e: e["rank"])] == [r["paper"]["id"] for r in rows]
+    for entry, row in zip(sorted(entries, key=lambda e: e["rank"]), rows, strict=True):
+        expected = expected_2026(row)
+        got = {name: _strip_none(entry[name]) for name in expected}
+        assert got == expected, row["paper"]["id"]
+        assert entry["title"] == clean_text(row["paper"]["title"])
+    # The real answers carry nothing the table does not map (viewer-dependent keys aside); no path
+    # lost a column.
+    assert summary["unmapped_keys"] == {}
+    assert summary["not_on_path"] == {}
+    # Claimed authorships, submitters' follower counts and media are in this day's slice.
+    assert any(a.get("user") for e in entries for a in e["author_details"])
+    assert any(e["media_urls"] for e in entries)
+
+
+def test_the_cards_path_leaves_the_2026_columns_null_and_counts_them(tmp_path) -> None:
+    with ReplicaServer(DATA_2026) as server:  # the page without its hydration JSON: only the cards
+        server.add_fault("/papers/date/", "replace", old=b'data-target="DailyPapers"', new=b'data-target="Gone"')
+        entries, summary = crawl(server, tmp_path, "--day", DAY, "--fetch", "page")
+    assert len(entries) == len(source_items()) == 17
+    assert all(e["submitted_by"] is None and e["author_details"] is None for e in entries)
+    assert summary["not_on_path"]["cards/submitted_by"] == 17
+    assert summary["not_on_path"]["cards/discussion_id"] == 17
+    assert "cards/title" not in summary["not_on_path"]
+
+
+def test_the_key_census_counts_keys_no_column_maps_per_endpoint(tmp_path) -> None:
+    rows = [r for r in read_corpus(CORPUS_2026) if r["_file_date"] == DAY]
+    for row in rows:
+        row["sponsor"] = "acme"  # a new key on the daily item
+        row["paper"]["license"] = "cc-by"  # and on the paper object
+        row["submittedBy"]["badge"] = "gold"  # and inside a user reference
+        row["submittedBy"]["isUserFollowing"] = True  # viewer-dependent: not counted
+    write(rows, tmp_path / "data", FIRST_2026, LAST_2026, ())
+    with ReplicaServer(tmp_path / "data") as server:
+        _, api = crawl(server, tmp_path, "--day", DAY, "--fetch", "api")
+        _, page = crawl(server, tmp_path, "--day", DAY, "--fetch", "page")
+    assert api["unmapped_keys"] == {"api/listing/item.sponsor": 17, "api/listing/paper.license": 17,
+                                    "api/listing/item.submittedBy.badge": 17}
+    assert page["unmapped_keys"] == {"page/listing/item.sponsor": 17, "page/listing/paper.license": 17,
+                                     "page/listing/item.submittedBy.badge": 17}
