@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from crawler.listings import Listing
 from crawler.normalize import canonical_timestamp, canonical_url, clean_text
 from crawler.replica.build import CORPUS_2026, DATA_2026, FIRST_2026, LAST_2026, read_corpus, write
 from crawler.replica.server import ReplicaServer
@@ -241,3 +242,27 @@ def test_every_value_of_the_real_2026_items_is_in_the_dataset(replica2026, tmp_p
     assert (len(twice), total - kept) == (2, 30)
     assert before < total * 0.65  # the measure sees the difference
     assert outcome["crawl"]["unmapped_keys"] == {}
+
+
+def test_an_iso_week_53_is_fetched_as_its_seven_days(tmp_path) -> None:
+    """The API's week pattern stops at W52 (W53 is a 400): `--week 2026-W53` asks for its seven days."""
+    from datetime import date, timedelta
+
+    from crawler.listings import plan_listings
+
+    days = [date(2026, 12, 28) + timedelta(days=i) for i in range(7)]
+    assert plan_listings(weeks="2026-W53") == [Listing("day", d.isoformat()) for d in days]
+    # Real items of the week 2026-W34, re-dated to the weekdays of 2026-W53.
+    moved = {f"2026-08-{17 + i}": days[i].isoformat() for i in range(5)}
+    rows = [dict(r, _file_date=moved[r["_file_date"]]) for r in read_corpus(CORPUS_2026) if r["_file_date"] in moved]
+    write(rows, tmp_path / "data", days[0], days[-1], ())
+    with ReplicaServer(tmp_path / "data") as server:
+        assert server.respond("/api/daily_papers", {"week": ["2026-W53"]})[0] == 400
+        entries, summary = crawl(server, tmp_path, "--week", "2026-W53", "--fetch", "api")
+        asked = [path for _, path, _ in server.requests if path.startswith("/api/")]
+    assert not any("week=" in path for path in asked)
+    assert sorted({e["listing_key"] for e in entries}) == [d.isoformat() for d in days[:5]]
+    assert len(entries) == len(rows) == 110
+    assert {e["listing_kind"] for e in entries} == {"day"}
+    assert [(r["kind"], r["key"], r["status"]) for r in summary["coverage"]] == [
+        ("day", d.isoformat(), "complete" if d.weekday() < 5 else "empty") for d in days]
