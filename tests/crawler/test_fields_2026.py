@@ -145,13 +145,44 @@ def test_the_key_census_counts_keys_no_column_maps_per_endpoint(tmp_path) -> Non
         row["submittedBy"]["isUserFollowing"] = True  # viewer-dependent: not counted
     write(rows, tmp_path / "data", FIRST_2026, LAST_2026, ())
     with ReplicaServer(tmp_path / "data") as server:
-        _, api = crawl(server, tmp_path, "--day", DAY, "--fetch", "api")
         _, page = crawl(server, tmp_path, "--day", DAY, "--fetch", "page")
-    assert api["unmapped_keys"] == {"api/listing/item.sponsor": 17, "api/listing/paper.license": 17,
-                                    "api/listing/item.submittedBy.badge": 17}
+        result = run_paperset("run", "--base-url", server.base_url, "--day", DAY, "--fetch", "api", "--out",
+                              str(tmp_path / "root"), "--name", "ds", "--json", "-s", "AUTOTHROTTLE_ENABLED=False")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = last_json(result.stdout)
+    unmapped = {"api/listing/item.sponsor": 17, "api/listing/item.submittedBy.badge": 17,
+                "api/listing/paper.license": 17}
+    assert outcome["crawl"]["unmapped_keys"] == unmapped
+    assert json.loads((Path(outcome["crawl"]["run"]) / "run.json").read_text())["unmapped_keys"] == unmapped
+    card = " ".join(max((tmp_path / "root" / "ds").glob("20*")).joinpath("README.md").read_text().split())
+    assert ("Fields seen and not kept (keys the site sent that no column maps, by endpoint, with how often; the "
+            "runs' web archives hold them): api/listing/item.sponsor 17, api/listing/item.submittedBy.badge 17, "
+            "api/listing/paper.license 17.") in card
     assert page["unmapped_keys"] == {"page/listing/item.sponsor": 17, "page/listing/paper.license": 17,
                                      "page/listing/item.submittedBy.badge": 17}
 
+
+def test_the_paper_page_and_the_api_paper_fill_the_paper_objects_columns() -> None:
+    """`/papers/ID` (its PaperContent props) and `/api/papers/ID`: the paper object's columns, as on a
+    listing; the daily item's own (submitted_by, item_published_at, ...) are not on those pages: null."""
+    from crawler.pages.hf import parse_api_paper, parse_paper_page
+    from crawler.pipelines.normalize import NormalizePipeline
+    from crawler.replica.render import render_paper
+
+    class Stats:
+        def inc_value(self, key: str, count: int = 1) -> None:
+            raise AssertionError(key)  # nothing of the real answers is a bad value
+
+    def normalized_entry(entry: Any) -> dict[str, Any]:
+        return NormalizePipeline(Stats()).process_item(entry).to_dict()  # type: ignore[arg-type]
+
+    for row in source_items():
+        expected = {**expected_2026(row), "item_published_at": None, "submitted_by": None,
+                    "is_author_participating": None}
+        for entry in (parse_paper_page(render_paper(row["paper"], row["numComments"], 1), url="http://x/p"),
+                      parse_api_paper(json.dumps(row["paper"]), url="http://x/api")):
+            got = normalized_entry(entry)
+            assert {name: _strip_none(got[name]) for name in expected} == expected, row["paper"]["id"]
 
 def _leaves(value: Any, path: str = "") -> list[tuple[str, Any]]:
     """Every scalar of a JSON value with its path (`paper.authors[].user.fullname`); nulls and empty
