@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyarrow as pa
 
@@ -150,6 +151,7 @@ def in_table(table: str) -> tuple[Field, ...]:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@lru_cache(maxsize=1024)
 def column_name(key: str) -> str:
     """A source key's column name inside a struct: `_id` is `id`, `avatarUrl` is `avatar_url`."""
     return _CAMEL.sub("_", key.lstrip("_")).lower()

@@ -5,11 +5,13 @@ column maps. Values are taken as they are; the normalizer (crawler/pipelines/nor
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
 
-from spool.fields import SOURCED, VIEWER_DEPENDENT, Field, column_name, mapped_keys
+from spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
 
@@ -40,47 +42,58 @@ def nested(kind: pa.DataType, value: Any) -> Any:
     """A source object as the struct (or list of structs) `kind`: keys renamed to column names, keys the
     struct lacks left out (the census counts them), leaves as they are. A value of another shape is
     returned as it is, for the normalizer to count and drop."""
+    return _shaper(kind)(value)
+
+
+@cache
+def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
+    """`nested` for one type, made once (an author list is shaped for every entry)."""
     if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
-        if not isinstance(value, list):
-            return none_if_empty(value)
-        return none_if_empty([nested(kind.value_type, v) for v in value])
+        inner = _shaper(kind.value_type)
+
+        def shape_list(value: Any) -> Any:
+            return none_if_empty([inner(v) for v in value]) if isinstance(value, list) else none_if_empty(value)
+        return shape_list
     if pa.types.is_struct(kind):
-        if not isinstance(value, dict):
-            return none_if_empty(value)
-        names = {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
-        out = {}
-        for key, item in value.items():
-            name = column_name(key)
-            if name in names and item is not None:
-                out[name] = nested(names[name], item)
-        return out or None
-    return value
+        subs = {f.name: _shaper(f.type) if pa.types.is_struct(f.type) or pa.types.is_list(f.type) else None
+                for f in kind}
+
+        def shape_struct(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return none_if_empty(value)
+            out = {}
+            for key, item in value.items():
+                name = column_name(key)
+                if name in subs and item is not None:
+                    sub = subs[name]
+                    out[name] = item if sub is None else sub(item)
+            return out or None
+        return shape_struct
+    return lambda value: value
 
 
-def read_field(field: Field, paper: dict[str, Any], item: dict[str, Any]) -> Any:
-    """The first non-empty value of `field`'s source keys, shaped for its normalization."""
-    raw = None
-    for source in field.source:
-        where, key = source.split(".", 1)
-        if where == "wrapper" and item is paper:
-            continue
-        obj = paper if where == "paper" else item
-        if field.normalize == "org_name":
-            raw = org_name(obj.get(key))
-        elif field.normalize == "names":
-            raw = _names(obj.get(key))
-        else:
-            raw = none_if_empty(obj.get(key))
-        if raw is not None:
-            break
-    if field.normalize == "nested":
-        return nested(field.type, raw)
-    return raw
+# Each sourced column's sources, split once: (column, normalization, type, [(where, key), ...]).
+_READS = [(f.name, f.normalize, f.type, [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
 
 
 def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-    """Every sourced column of the table, read from `paper` inside `item` (the same dict for a bare paper)."""
-    return {f.name: read_field(f, paper, item) for f in SOURCED}
+    """Every sourced column of the table, read from `paper` inside `item` (the same dict for a bare paper):
+    the first non-empty value of its source keys, shaped for its normalization."""
+    bare = item is paper
+    out = {}
+    for name, normalize, kind, sources in _READS:
+        raw = None
+        for where, key in sources:
+            if where == "wrapper" and bare:
+                continue
+            value = (paper if where == "paper" else item).get(key)
+            if value is None or value == "" or value == []:
+                continue
+            raw = org_name(value) if normalize == "org_name" else _names(value) if normalize == "names" else value
+            if raw is not None:
+                break
+        out[name] = nested(kind, raw) if normalize == "nested" and raw is not None else raw
+    return out
 
 
 def _struct_of(where: str, key: str) -> pa.DataType | None:

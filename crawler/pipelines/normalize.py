@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -95,51 +96,71 @@ def _clean_each(values: Any) -> tuple[list[Any], bool]:
     return kept, unwanted
 
 
-def _leaf(kind: Any, value: Any) -> tuple[Any, str | None]:
-    """A nested object's leaf as `kind` (an Arrow type), or None and why not."""
+
+def _leaf_cleaner(kind: Any) -> Callable[[Any], tuple[Any, str | None]]:
+    """How a nested object's leaf of Arrow type `kind` is cleaned: (value, None), or (None, why not)."""
     if pa.types.is_boolean(kind):
-        return (value, None) if isinstance(value, bool) else (None, "not_a_bool")
+        return lambda v: (v, None) if isinstance(v, bool) else (None, "not_a_bool")
     if pa.types.is_integer(kind):
-        ok = type(value) is int and value >= 0
-        return (value, None) if ok else (None, "not_a_count")
+        return lambda v: (v, None) if type(v) is int and v >= 0 else (None, "not_a_count")
     if pa.types.is_timestamp(kind):
-        moment = canonical_timestamp(value)
-        return (moment, None) if moment is not None else (None, "not_a_date")
+        def moment(v: Any) -> tuple[Any, str | None]:
+            cleaned = _timestamp(v) if isinstance(v, str) else canonical_timestamp(v)
+            return (cleaned, None) if cleaned is not None else (None, "not_a_date")
+        return moment
     if pa.types.is_string(kind):
-        return (clean_text(value), None) if isinstance(value, str) else (None, "not_text")
-    return None, "unknown_type"
+        return lambda v: (_text(v)[0], None) if isinstance(v, str) else (None, "not_text")
+    return lambda v: (None, "unknown_type")
 
 
-def clean_nested(kind: Any, value: Any, where: str = "") -> tuple[Any, list[tuple[str, str]]]:
+Cleaner = Callable[[Any, str, list[tuple[str, str]]], Any]
+
+
+@cache
+def _cleaner(kind: Any) -> Cleaner:
+    """A nested value's cleaner for one Arrow type, made once: (value, where, problems) -> cleaned value,
+    each leaf or object of the wrong shape None and listed in problems as (`.leaf.path`, reason)."""
+    if pa.types.is_list(kind):
+        inner = _cleaner(kind.value_type)
+
+        def clean_list(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+            if not isinstance(value, list):
+                problems.append((where, "not_a_list"))
+                return None
+            return [inner(one, where, problems) for one in value] or None
+        return clean_list
+    if pa.types.is_struct(kind):
+        subs = [(f.name, _cleaner(f.type)) for f in kind]
+
+        def clean_struct(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+            if not isinstance(value, dict):
+                problems.append((where, "not_an_object"))
+                return None
+            out = {}
+            for name, sub in subs:
+                item = value.get(name)
+                if item is not None:
+                    cleaned = sub(item, f"{where}.{name}", problems)
+                    if cleaned is not None:
+                        out[name] = cleaned
+            return out or None
+        return clean_struct
+    leaf = _leaf_cleaner(kind)
+
+    def clean_leaf(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+        cleaned, reason = leaf(value)
+        if reason:
+            problems.append((where, reason))
+        return cleaned
+    return clean_leaf
+
+
+def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
     """A nested value (struct or list of structs, keys already column names: crawler/pages/source.py)
     with every leaf in canonical form; a leaf or object of the wrong shape is None, and each such place
     is listed as (`.leaf.path`, reason)."""
     problems: list[tuple[str, str]] = []
-    if pa.types.is_list(kind):
-        if not isinstance(value, list):
-            return None, [(where, "not_a_list")]
-        items = []
-        for one in value:
-            cleaned, more = clean_nested(kind.value_type, one, where)
-            problems += more
-            items.append(cleaned)
-        return items or None, problems
-    if pa.types.is_struct(kind):
-        if not isinstance(value, dict):
-            return None, [(where, "not_an_object")]
-        out = {}
-        for i in range(kind.num_fields):
-            sub = kind.field(i)
-            if value.get(sub.name) is None:
-                continue
-            cleaned, more = clean_nested(sub.type, value[sub.name], f"{where}.{sub.name}")
-            problems += more
-            if cleaned is not None:
-                out[sub.name] = cleaned
-        return out or None, problems
-    cleaned, reason = _leaf(kind, value)
-    return cleaned, [(where, reason)] if reason else []
-
+    return _cleaner(kind)(value, "", problems), problems
 
 class NormalizePipeline:
     """Puts each entry in canonical form; validation comes next and judges the result.
