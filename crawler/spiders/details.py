@@ -62,7 +62,7 @@ class PaperDetails:
             yield from self.detail_failed(exc.reason, paper_id, api, response.request)
             return
         self._inc(f"paperset/details/{'api' if api else 'page'}")
-        self.count_keys(f"{'api' if api else 'page'}/paper", unmapped)
+        self.count_keys("api/papers/ID" if api else "page/paper", unmapped)
         entry.crawled_at = datetime.now(UTC).isoformat()
         entry.fetch_path = "api" if api else "page"
         yield entry

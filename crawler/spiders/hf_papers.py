@@ -124,8 +124,9 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         self.crawler.stats.inc_value(key, count)
 
     def count_keys(self, endpoint: str, unmapped: Counter[str]) -> None:
-        """The key census (spool/fields.py): each key an answer of `endpoint` (`api/listing`, `page/paper`,
-        ...) carried that no column maps, counted `paperset/unmapped_keys/<endpoint>/<key path>`."""
+        """The key census (spool/fields.py): each key an answer of `endpoint` (`api/daily_papers`,
+        `api/papers/search`, `api/papers/ID`, `page/listing`, `page/paper`, `browser/listing`) carried that
+        no column maps, counted `paperset/unmapped_keys/<endpoint>/<key path>`."""
         for key, count in unmapped.items():
             self._inc(f"paperset/unmapped_keys/{endpoint}/{key}", count)
 
@@ -222,7 +223,7 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
                 self.settle(response.request, listing, EMPTY, reason)
                 return
             self._inc("paperset/fetch/api")
-        self.count_keys("api/listing", unmapped)
+        self.count_keys("api/papers/search" if listing.kind == "search" else "api/daily_papers", unmapped)
         yield from self.emit(entries, "api")
         if len(entries) == self.api_page_size:
             yield self.api_request(listing, page + 1)

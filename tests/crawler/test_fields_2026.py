@@ -150,14 +150,14 @@ def test_the_key_census_counts_keys_no_column_maps_per_endpoint(tmp_path) -> Non
                               str(tmp_path / "root"), "--name", "ds", "--json", "-s", "AUTOTHROTTLE_ENABLED=False")
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = last_json(result.stdout)
-    unmapped = {"api/listing/item.sponsor": 17, "api/listing/item.submittedBy.badge": 17,
-                "api/listing/paper.license": 17}
+    unmapped = {"api/daily_papers/item.sponsor": 17, "api/daily_papers/item.submittedBy.badge": 17,
+                "api/daily_papers/paper.license": 17}
     assert outcome["crawl"]["unmapped_keys"] == unmapped
     assert json.loads((Path(outcome["crawl"]["run"]) / "run.json").read_text())["unmapped_keys"] == unmapped
     card = " ".join(max((tmp_path / "root" / "ds").glob("20*")).joinpath("README.md").read_text().split())
     assert ("Fields seen and not kept (keys the site sent that no column maps, by endpoint, with how often; the "
-            "runs' web archives hold them): api/listing/item.sponsor 17, api/listing/item.submittedBy.badge 17, "
-            "api/listing/paper.license 17.") in card
+            "runs' web archives hold them): api/daily_papers/item.sponsor 17, "
+            "api/daily_papers/item.submittedBy.badge 17, api/daily_papers/paper.license 17.") in card
     assert page["unmapped_keys"] == {"page/listing/item.sponsor": 17, "page/listing/paper.license": 17,
                                      "page/listing/item.submittedBy.badge": 17}
 
