@@ -35,9 +35,10 @@ def test_the_schemas_derive_from_the_table() -> None:
             assert OBSERVATIONS.field(f.name).type == f.type
     # The 2026 columns come after every column an earlier version has (they are only ever added).
     first = PAPERS.names.index("provisional") + 1
-    assert PAPERS.names[first:first + 12] == ["item_published_at", "discussion_id", "submitted_on_daily_by", "submitted_by",
-                                  "author_details", "media_urls", "ai_summary_model", "github_repo_added_by",
-                                  "is_author_participating", "withdrawn_at", "organization_info", "paper_source"]
+    assert PAPERS.names[first:first + 12] == [
+        "item_published_at", "discussion_id", "submitted_on_daily_by", "submitted_by", "author_details", "media_urls",
+        "ai_summary_model", "github_repo_added_by", "is_author_participating", "withdrawn_at", "organization_info",
+        "paper_source"]
     assert all(PAPERS.field(n).nullable for n in PAPERS.names[first:])
     assert PAPERS.field("submitted_by").type == USER
 
