@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -112,3 +113,61 @@ def save_case(root: Path, name: str, url: str, body: str, *, headers: dict[str, 
     (folder / "expected.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n",
                                           encoding="utf-8")
     return folder
+
+
+def _differences(old: Any, new: Any, path: str = "") -> list[str]:
+    """The places (`entries[3].discussion_id`, ...) where `new` differs from `old`, with how."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            where = f"{path}.{key}" if path else key
+            if key not in new:
+                out.append(f"{where}: removed")
+            elif key not in old:
+                out.append(f"{where}: added")
+            else:
+                out += _differences(old[key], new[key], where)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new) and path.endswith("entries"):
+        return [d for i, (a, b) in enumerate(zip(old, new, strict=True)) for d in _differences(a, b, f"{path}[{i}]")]
+    return [] if old == new else [f"{path}: changed"]
+
+
+def diff_summary(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What changed between two expected.json values, one line per kind of change (`entries[].x: added
+    (41)`), the entry index folded away so that a new column over 41 entries is one line."""
+    counts: dict[str, int] = {}
+    for line in _differences(old, new):
+        key = re.sub(r"\[\d+\]", "[]", line)
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{k} ({n})" if n > 1 else k for k, n in counts.items()]
+
+
+def update_case(folder: Path) -> list[str]:
+    """Rewrite a case's expected.json from the current extraction; return the diff summary (empty when
+    nothing changed, and then the file is left as it is)."""
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    extractor = folder.parent.name
+    text = (folder / meta.get("file", INPUT_FILES[extractor])).read_text(encoding="utf-8")
+    path = folder / "expected.json"
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    new = extract(extractor, text, meta)
+    summary = diff_summary(old, new)
+    if summary:
+        path.write_text(json.dumps(new, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def case_folders(root: Path, names: list[str] | None = None) -> list[Path]:
+    """The case folders under `root/cases/` (`extractor/name`), or those of `names` (`extractor/name` or
+    a bare name); ValueError for a name that is no case."""
+    every = sorted(m.parent for m in (root / "cases").glob("*/*/meta.json"))
+    if not names:
+        return every
+    chosen = []
+    for name in names:
+        found = [f for f in every if name in (f.name, f"{f.parent.name}/{f.name}")]
+        if not found:
+            raise ValueError(f"no fixture case {name!r} under {root / 'cases'}")
+        chosen += found
+    return chosen

@@ -92,6 +92,10 @@ def parse_day(value: str) -> date:
         raise ValueError(f"not a day (YYYY-MM-DD): {value!r}") from None
 
 
+# The last week the site's `week=` parameter accepts (its pattern is YYYY-W01..W52; W53 is a 400).
+LAST_API_WEEK = 52
+
+
 def parse_week(value: str) -> str:
     """A canonical ISO week `YYYY-Www`; ValueError for weeks that do not exist."""
     match = _WEEK.match(value.strip())
@@ -151,8 +155,13 @@ def plan_listings(
     day_set = {parse_day(d) for d in _split(days)}
     for value in _split(ranges):
         day_set.update(parse_range(value))
+    week_set = {parse_week(w) for w in _split(weeks)}
+    for week in [w for w in week_set if w.endswith(f"-W{LAST_API_WEEK + 1}")]:
+        # The site's week pattern stops at W52: an ISO week 53 is asked for as its seven days.
+        week_set.discard(week)
+        day_set.update(date.fromisocalendar(int(week[:4]), 53, d) for d in range(1, 8))
     listings = [Listing("day", d.isoformat()) for d in sorted(day_set)]
-    listings += [Listing("week", w) for w in sorted({parse_week(w) for w in _split(weeks)})]
+    listings += [Listing("week", w) for w in sorted(week_set)]
     listings += [Listing("month", m) for m in sorted({parse_month(m) for m in _split(months)})]
     queries = [searches] if isinstance(searches, str) else list(searches or [])
     listings += [Listing("search", q) for q in dict.fromkeys(q.strip() for q in queries if q.strip())]

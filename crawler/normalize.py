@@ -164,3 +164,4 @@ def clean_list(values: Any) -> Any:
     cleaned = [clean_text(v) if isinstance(v, str) else v for v in values]
     kept = [v for v in cleaned if v is not None]
     return kept or None
+

@@ -115,9 +115,11 @@ def chart(days: list[tuple[str, int]], path: Path) -> None:
 
 
 def features(schema: pa.Schema) -> list[dict[str, Any]]:
-    """The `datasets` features of a schema, in the card's YAML form (`dtype`, `list`)."""
+    """The `datasets` features of a schema, in the card's YAML form (`dtype`, `list`, `struct`)."""
 
     def one(kind: pa.DataType) -> dict[str, Any]:
+        if pa.types.is_struct(kind):
+            return {"struct": [{"name": f.name, **one(f.type)} for f in kind]}
         if pa.types.is_list(kind):
             inner = kind.value_type
             return {"list": [{"name": f.name, **one(f.type)} for f in inner]} if pa.types.is_struct(inner) \
@@ -264,7 +266,8 @@ def context(name: str, version: str, parent: str | None, stats: FoldStats, metas
         "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
                   "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])}
                  for m in metas],
-        "fetch_paths": group("paperset/fetch/"), "settings": manifest.public(
+        "fetch_paths": group("paperset/fetch/"), "unmapped": group("paperset/unmapped_keys/"),
+        "not_on_path": group("paperset/not_on_path/"), "settings": manifest.public(
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),
         "dedupe": metas[-1].get("dedupe") if metas else "n/a", "dedupe_outcomes": group("paperset/dedupe/"),
         "clustered": stats.clustered, "per_day": days,

@@ -70,15 +70,21 @@ def _field(table: str, f: pa.Field) -> dict[str, Any]:
     reference = REFERENCES.get((table, f.name))
     common: dict[str, Any] = {"@id": f"{table}/{f.name}", "name": f.name, "description": _description(f),
                               "references": {"field": {"@id": reference}} if reference else None}
-    if not pa.types.is_list(f.type):
-        return _node("cr:Field", **common, dataType=_data_type(f.type), source=source)
-    inner = f.type.value_type
+    return _typed(common, f.type, source, f"{table}/{f.name}")
+
+
+def _typed(common: dict[str, Any], kind: pa.DataType, source: dict[str, Any], at: str) -> dict[str, Any]:
+    """A field node of Arrow type `kind`: a list is repeated, a struct has a sub-field per field. A struct
+    inside a struct (a claimed author's user) is left out of the document: mlcroissant reads one level
+    of sub-fields only; the Parquet column holds it."""
+    repeated = pa.types.is_list(kind)
+    inner = kind.value_type if repeated else kind
     if not pa.types.is_struct(inner):
-        return _node("cr:Field", **common, dataType=_data_type(inner), source=source, repeated=True)
-    subs = [_node("cr:Field", **{"@id": f"{table}/{f.name}/{s.name}"}, name=s.name,
-                  description=_description(s), dataType=_data_type(s.type),
-                  source={**source, "transform": {"jsonPath": s.name}}) for s in inner]
-    return _node("cr:Field", **common, source=source, repeated=True, subField=subs)
+        return _node("cr:Field", **common, dataType=_data_type(inner), source=source, repeated=repeated)
+    subs = [_typed({"@id": f"{at}/{s.name}", "name": s.name, "description": _description(s)}, s.type,
+                   {**source, "transform": {"jsonPath": s.name}}, f"{at}/{s.name}") for s in inner
+            if not pa.types.is_struct(s.type)]
+    return _node("cr:Field", **common, source=source, repeated=repeated, subField=subs)
 
 
 def _date(created_at: str) -> str:

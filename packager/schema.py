@@ -8,6 +8,7 @@ import hashlib
 import pyarrow as pa
 
 from packager.derive import RULES
+from spool.fields import BY_NAME, PAPERS_TABLE, in_table
 from spool.schema import ENTRY, TS
 
 
@@ -25,51 +26,51 @@ LISTING = pa.struct([
 ])
 
 
-def _stored(name: str, description: str, nullable: bool = True) -> pa.Field:
-    """A snapshot field holding an entry field: its type is the entry's, defined once above."""
-    return _field(name, ENTRY.field(name).type, description, nullable)
+def _stored(name: str, description: str | None = None, nullable: bool = True) -> pa.Field:
+    """A snapshot field holding an entry field: its type (and unless given, its description) the field
+    table's (spool/fields.py)."""
+    return _field(name, ENTRY.field(name).type, description or BY_NAME[name].description, nullable)
 
 
-PAPERS = pa.schema([
-    _stored("paper_key", "the row's identity: the paper id, or ck: + content_key for a keyless entry", False),
-    _stored("paper_id", "arXiv id (2409.12568, hep-th/9901001), without a version suffix (the source gives "
-                        "none); null for keyless entries"),
-    _stored("content_key", "hash of the normalized title and abstract"),
-    _stored("title", "title, normalized (NFC, whitespace collapsed)"),
-    _stored("abstract", "abstract, normalized; its licence is the one the authors chose on arXiv"),
-    _stored("authors", "author names in order"),
-    _stored("published_at", "arXiv publication time (UTC)"),
-    _stored("submitted_on_daily_at", "when it was submitted to Daily Papers (UTC), as the site gives it; "
-                                     "often missing before 2025-03"),
+_FIRST = pa.schema([
+    _stored("paper_key", nullable=False),
+    _stored("paper_id"),
+    _stored("content_key"),
+    _stored("title"),
+    _stored("abstract"),
+    _stored("authors"),
+    _stored("published_at"),
+    _stored("submitted_on_daily_at"),
     _field("daily_date", pa.date32(), RULES["daily_date"]),
-    _stored("upvotes", "upvotes at the latest observation"),
-    _stored("num_comments", "comments at the latest observation"),
-    _stored("github_stars", "GitHub stars at the latest observation"),
-    _stored("github_repo", "GitHub repository URL as the site gives it"),
+    _stored("upvotes"),
+    _stored("num_comments"),
+    _stored("github_stars"),
+    _stored("github_repo"),
     _field("github_full_name", pa.string(), "the repository of github_repo as owner/name (lower case, no "
                                             "trailing path): the column to join on"),
-    _stored("project_page", "project page URL"),
-    _stored("thumbnail", "thumbnail URL"),
-    _stored("ai_keywords", "keywords the site generated"),
-    _stored("ai_summary", "one-sentence summary the site generated"),
-    _stored("organization", "the organization the paper is listed under"),
+    _stored("project_page"),
+    _stored("thumbnail"),
+    _stored("ai_keywords"),
+    _stored("ai_summary"),
+    _stored("organization"),
     _field("population", pa.string(), RULES["population"], False),
     _field("keyless", pa.bool_(), "true for a ck: row: an entry seen without an arXiv id (no id, authors, "
                                   "dates or upvotes as a rule)", False),
-    _stored("upvoters", "user names the paper's page shows as upvoters at its latest page read (a preview, "
-                        "not all of `upvotes`); null unless the page was read (--details on the page path)"),
-    _stored("daily_paper_rank", "the paper's rank of its Daily Papers day as its page shows it (1 = top); "
-                                "null unless the page was read"),
+    _stored("upvoters"),
+    _stored("daily_paper_rank"),
     _field("first_seen_at", TS, "when a crawl first saw the paper (crawl time, not a listing date)"),
     _field("last_seen_at", TS, "the paper's latest observation: the last crawl that saw something new (counters, "
                                "listing or position); a re-crawl that sees nothing new does not move it"),
     _field("listings", pa.list_(LISTING), "every listing the paper was seen on"),
-    _stored("cluster_id", "near-duplicate cluster, named by its smallest paper_key, if any; members are "
-                          "linked, not merged: see cluster_relation"),
-    _stored("similarity", "highest estimated Jaccard similarity of its links to other members"),
+    _stored("cluster_id"),
+    _stored("similarity"),
     _field("cluster_relation", pa.string(), RULES["cluster_relation"]),
     _field("provisional", pa.bool_(), RULES["provisional"]),
 ])
+# The field table's other papers columns (the 2026 fields and any added later), at the end: a column is
+# only ever added, nullable (docs/snapshots.md).
+_LISTED = set(_FIRST.names)
+PAPERS = pa.schema([*_FIRST, *(_stored(f.name) for f in in_table(PAPERS_TABLE) if f.name not in _LISTED)])
 
 OBSERVATIONS = pa.schema([
     _stored("paper_key", "the paper (papers.paper_key)", False),

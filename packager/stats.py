@@ -72,7 +72,10 @@ MERGE_BYTES = 1 << 20  # unique values gathered before the first merge
 
 
 def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
-    """What a column's distinct count counts: its values; a list's elements; the listings' keys."""
+    """What a column's distinct count counts: its values; a list's elements; the listings' keys; a struct's
+    first field (a user's or an organization's id)."""
+    if pa.types.is_struct(kind):
+        return pc.struct_field(column, kind.field(0).name)
     if not pa.types.is_list(kind):
         return column
     values = pc.list_flatten(column)

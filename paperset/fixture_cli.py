@@ -61,6 +61,24 @@ def cmd_fixture_save(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def cmd_fixture_update(args: argparse.Namespace) -> int:
+    """Regenerate the cases' expected.json from the current extraction and print what changed, for
+    review before commit: 0 done, 2 a name that is no case."""
+    from crawler.fixture_cases import case_folders, update_case
+
+    with checking():
+        folders = case_folders(args.fixtures, args.cases)
+    changed = 0
+    for folder in folders:
+        summary = update_case(folder)
+        if summary:
+            changed += 1
+            print(f"{folder}/expected.json:")
+            print("".join(f"  {line}\n" for line in summary), end="")
+    print(f"{changed} of {len(folders)} cases changed (review with git diff, then commit)")
+    return Exit.OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     fixture = sub.add_parser("fixture", help="record pages as fixture cases")
     actions = fixture.add_subparsers(dest="fixture_command", required=True)
@@ -73,3 +91,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "recorded for URL (with --render, as the browser rendered it), no fetch")
     save.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="fixtures folder (default fixtures)")
     save.set_defaults(handler=cmd_fixture_save)
+    update = actions.add_parser("update", help="regenerate the cases' expected.json from the current extraction")
+    update.add_argument("cases", nargs="*", metavar="CASE", help="cases to update (extractor/name or name; "
+                                                                  "default every case)")
+    update.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="fixtures folder (default fixtures)")
+    update.set_defaults(handler=cmd_fixture_update)

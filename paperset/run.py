@@ -139,7 +139,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage,
                  **(links_counters(stats) if job.links else {}))
-    note_run(run_dir, dropped=crawl["dropped"], bad_values=crawl["bad_values"])
+    note_run(run_dir, dropped=crawl["dropped"], bad_values=crawl["bad_values"], unmapped_keys=crawl["unmapped_keys"])
     missing = incomplete(coverage)
     stopped = crawl_verdict(job, run_dir, stats, crawl, again="start the run again" if redis else
                             "the next run with the same arguments resumes it")

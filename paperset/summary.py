@@ -17,6 +17,10 @@ _PREFIXES = {
     # Values that did not convert without loss, `<field>/<reason>`: kept null, or the entry rejected (in
     # `dropped`) for a field it cannot be without (crawler/values.py).
     "bad_values": "paperset/bad_values/",
+    # The key census (spool/fields.py): `<endpoint>/<key path>` of keys the site sent that no column maps.
+    "unmapped_keys": "paperset/unmapped_keys/",
+    # Columns a fetch path could not fill (a page read from its cards), `<path>/<column>`: entries left null.
+    "not_on_path": "paperset/not_on_path/",
 }
 
 
@@ -73,7 +77,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"listings        {listings}")
     for label, name in (("fetched by", "fetch_paths"), ("page problems", "page_problems"),
                         ("dedupe", "dedupe"), ("repaired", "repaired"), ("bad values", "bad_values"),
-                        ("sweep", "sweep")):
+                        ("sweep", "sweep"), ("not kept", "unmapped_keys"), ("not on path", "not_on_path")):
         text = ", ".join(f"{k} {v}" for k, v in summary.get(name, {}).items())
         if text:
             lines.append(f"{label:<15} {text}")

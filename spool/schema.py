@@ -9,25 +9,16 @@ from typing import Any
 
 import pyarrow as pa
 
+from spool.fields import ENTRY_TABLE, in_table
+from spool.fields import TS as TS  # the time type, for the packager
+
 # The spool format: a spool's meta.json names it; readers refuse any other.
 SCHEMA = "paperset.spool/1"
-TS = pa.timestamp("ms", tz="UTC")
 
-# A spool entry, as the crawl writes it and the packager reads it. Validation (crawler/pipelines/validate.py)
-# accepts a value only when `entry_value_problem` finds none, so whatever it lets through can be stored.
-ENTRY = pa.schema([
-    ("paper_key", pa.string()), ("paper_id", pa.string()), ("arxiv_version", pa.int32()),
-    ("content_key", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
-    ("authors", pa.list_(pa.string())), ("published_at", TS), ("submitted_on_daily_at", TS),
-    ("upvotes", pa.int64()), ("num_comments", pa.int64()), ("github_stars", pa.int64()),
-    ("github_repo", pa.string()), ("project_page", pa.string()), ("thumbnail", pa.string()),
-    ("ai_keywords", pa.list_(pa.string())), ("ai_summary", pa.string()), ("organization", pa.string()),
-    ("listing_kind", pa.string()), ("listing_key", pa.string()), ("rank", pa.int32()),
-    ("source_url", pa.string()), ("crawled_at", TS), ("fetch_path", pa.string()), ("cluster_id", pa.string()),
-    ("similarity", pa.float64()),
-    # What only a paper's page shows (its `PaperContent` props), null from every other source.
-    ("upvoters", pa.list_(pa.string())), ("daily_paper_rank", pa.int32()),
-])
+# A spool entry, as the crawl writes it and the packager reads it: the entry columns of the field table
+# (spool/fields.py). Validation (crawler/pipelines/validate.py) accepts a value only when
+# `entry_value_problem` finds none, so whatever it lets through can be stored.
+ENTRY = pa.schema([(f.name, f.type) for f in in_table(ENTRY_TABLE)])
 # The order of an entry's fields: a spool line's keys, the item's attributes.
 ENTRY_FIELDS: tuple[str, ...] = tuple(ENTRY.names)
 # Counts and positions: never below 0 (their upper bound is their Arrow type's).
@@ -61,9 +52,34 @@ def entry_value_problem(name: str, value: Any) -> str | None:
     elif pa.types.is_string(kind) or pa.types.is_timestamp(kind):
         if not isinstance(value, str):
             return f"{name} is {type(value).__name__}, not text"
-    elif pa.types.is_list(kind) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        return f"{name} is not a list of text"
+    elif pa.types.is_list(kind) and pa.types.is_string(kind.value_type):
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return f"{name} is not a list of text"
+    elif not fits(kind, value):
+        return f"{name} is not a {kind}"
     return None
+
+
+def fits(kind: pa.DataType, value: Any) -> bool:
+    """Whether `value` (as an entry holds it: times as ISO text) can be stored as Arrow type `kind`,
+    nested values field by field."""
+    if value is None:
+        return True
+    if pa.types.is_boolean(kind):
+        return isinstance(value, bool)
+    if pa.types.is_integer(kind):
+        low, high = int_bounds(kind)
+        return type(value) is int and low <= value <= high
+    if pa.types.is_floating(kind):
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if pa.types.is_string(kind) or pa.types.is_timestamp(kind):
+        return isinstance(value, str)
+    if pa.types.is_list(kind):
+        return isinstance(value, list) and all(fits(kind.value_type, v) for v in value)
+    if pa.types.is_struct(kind):
+        names = {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+        return isinstance(value, dict) and all(k in names and fits(names[k], v) for k, v in value.items())
+    return False
 
 
 def python_type(kind: pa.DataType) -> type:
@@ -74,4 +90,8 @@ def python_type(kind: pa.DataType) -> type:
         return float
     if pa.types.is_list(kind):
         return list
+    if pa.types.is_boolean(kind):
+        return bool
+    if pa.types.is_struct(kind):
+        return dict
     return str

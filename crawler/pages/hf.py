@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,9 @@ from parsel import Selector
 
 from crawler.items import PaperEntry
 from crawler.pages.paper_extras import page_extras
+from crawler.pages.source import census, org_name, read_fields
 from crawler.values import BadValue, to_count
+from spool.fields import SOURCED
 
 # Path segments under /papers/ that are listings, not paper ids.
 _NOT_PAPER_IDS = frozenset({"date", "week", "month", "trending", "submit"})
@@ -21,6 +24,12 @@ _UPVOTE_BOX = re.compile(r"^\s*(?:\d[\d.,]*|-)\s*$")
 # A card text block at least this long (characters) is taken for an abstract; shorter ones are
 # labels, counts, dates and names.
 _MIN_ABSTRACT_CHARS = 80
+
+
+# The columns a card (the page without its hydration JSON) can carry; every other sourced column is null
+# on that path and counted (`paperset/not_on_path/cards/<column>`), never invented.
+ON_CARDS = ("paper_id", "title", "abstract", "upvotes", "num_comments")
+NOT_ON_CARDS = tuple(f.name for f in SOURCED if f.name not in ON_CARDS)
 
 
 @dataclass
@@ -38,21 +47,6 @@ class ListingPage:
     page_key: str | None = None
 
 
-def _none_if_empty(value: Any) -> Any:
-    """Missing is None, never "" or []."""
-    if value is None or value == "" or value == []:
-        return None
-    return value
-
-
-def _org_name(value: Any) -> Any:
-    """An organization's name from its object; any other value as it is (the normalizer judges it:
-    crawler.values)."""
-    if isinstance(value, dict):
-        return _none_if_empty(value.get("name") or value.get("fullname"))
-    return _none_if_empty(value)
-
-
 def _card_count(text: str | None) -> Any:
     """A card's count text as a number when it is one (`1,234`), else the text itself, for the normalizer
     to count as a bad value (crawler.values); no text is None."""
@@ -65,55 +59,21 @@ def _card_count(text: str | None) -> Any:
         return text
 
 
-def _authors(paper: dict[str, Any]) -> Any:
-    """The names of a paper's author objects (empty names dropped); a value that is not a list as it is,
-    for the normalizer to judge (crawler.values)."""
-    authors = paper.get("authors")
-    if not isinstance(authors, list):
-        return _none_if_empty(authors)
-    names = [a.get("name") if isinstance(a, dict) else a for a in authors]
-    return _none_if_empty([n for n in names if n is not None and n != ""])
-
-
 def entry_from_api_item(
-    item: dict[str, Any], *, kind: str, key: str, rank: int | None, source_url: str
+    item: dict[str, Any], *, kind: str, key: str, rank: int | None, source_url: str,
+    unmapped: Counter[str] | None = None,
 ) -> PaperEntry:
-    """One `dailyPapers` / `searchResults` / API element (`{paper: {...}, title, ...}`) as an entry.
+    """One `dailyPapers` / `searchResults` / API element (`{paper: {...}, title, ...}`) as an entry: every
+    sourced column of the field table (spool/fields.py), read by crawler/pages/source.py.
 
     The `paper` object wins over the wrapper for fields both carry; a bare paper object (the
-    paper-page and `/api/papers/ID` shape) works too.
+    paper-page and `/api/papers/ID` shape) works too. `unmapped` counts the keys no column maps.
     """
     paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
-
-    def pick(*names: str) -> Any:
-        for source in (paper, item):
-            for name in names:
-                value = _none_if_empty(source.get(name))
-                if value is not None:
-                    return value
-        return None
-
-    return PaperEntry(
-        paper_id=_none_if_empty(paper.get("id")),
-        title=pick("title"),
-        abstract=pick("summary"),
-        authors=_authors(paper),
-        published_at=pick("publishedAt"),
-        submitted_on_daily_at=pick("submittedOnDailyAt"),
-        upvotes=paper.get("upvotes"),
-        num_comments=item.get("numComments"),
-        github_repo=pick("githubRepo"),
-        github_stars=paper.get("githubStars"),
-        project_page=pick("projectPage"),
-        ai_keywords=_none_if_empty(paper.get("ai_keywords")),
-        ai_summary=pick("ai_summary"),
-        organization=_org_name(paper.get("organization")) or _org_name(item.get("organization")),
-        thumbnail=_none_if_empty(item.get("thumbnail")),
-        listing_kind=kind,
-        listing_key=key,
-        rank=rank,
-        source_url=source_url,
-    )
+    if unmapped is not None:
+        census(paper, item, unmapped)
+    return PaperEntry(**read_fields(paper, item), listing_kind=kind, listing_key=key, rank=rank,
+                      source_url=source_url)
 
 
 class ExtractionError(ValueError):
@@ -168,7 +128,8 @@ def _items_from_props(props: dict[str, Any]) -> list[Any] | None:
     return None
 
 
-def parse_listing(html: str | Selector, *, url: str, kind: str, key: str) -> ListingPage:
+def parse_listing(html: str | Selector, *, url: str, kind: str, key: str,
+                  unmapped: Counter[str] | None = None) -> ListingPage:
     """Entries of a listing page (day, week, month, trending or search), in page order."""
     selector = html if isinstance(html, Selector) else Selector(text=html)
     page = ListingPage()
@@ -185,7 +146,7 @@ def parse_listing(html: str | Selector, *, url: str, kind: str, key: str) -> Lis
     else:
         page.page_key = _props_key(props)
         page.entries = [
-            entry_from_api_item(item, kind=kind, key=key, rank=rank, source_url=url)
+            entry_from_api_item(item, kind=kind, key=key, rank=rank, source_url=url, unmapped=unmapped)
             for rank, item in enumerate(items)
         ]
     if not page.entries:
@@ -250,7 +211,7 @@ def parse_cards(selector: Selector, *, url: str, kind: str, key: str) -> list[Pa
     return entries
 
 
-def parse_paper_page(html: str | Selector, *, url: str) -> PaperEntry:
+def parse_paper_page(html: str | Selector, *, url: str, unmapped: Counter[str] | None = None) -> PaperEntry:
     """The paper of a `/papers/ID` page, from its `PaperContent` props.
 
     Raises HydrationError when the page has no readable props. `num_comments` is the number of
@@ -261,15 +222,17 @@ def parse_paper_page(html: str | Selector, *, url: str) -> PaperEntry:
     paper = props.get("paper")
     if not isinstance(paper, dict) or not paper.get("id"):
         raise HydrationError("unknown_shape")
-    entry = entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url)
+    entry = entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url,
+                                unmapped=unmapped)
     comments = props.get("comments")
     entry.num_comments = len(comments) if isinstance(comments, list) else None
     entry.upvoters, entry.daily_paper_rank = page_extras(props)
-    entry.organization = entry.organization or _org_name(props.get("submitterOrganization"))
+    entry.organization = entry.organization or org_name(props.get("submitterOrganization"))
     return entry
 
 
-def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int = 0) -> list[PaperEntry]:
+def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int = 0,
+                      unmapped: Counter[str] | None = None) -> list[PaperEntry]:
     """Entries of one `/api/daily_papers` or `/api/papers/search` answer (a JSON list of items).
 
     Raises ApiAnswerError (`bad_json`, `unknown_shape`) when the answer is not such a list.
@@ -283,11 +246,11 @@ def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int =
         for i in items
     ):
         raise ApiAnswerError("unknown_shape")
-    return [entry_from_api_item(item, kind=kind, key=key, rank=offset + i, source_url=url)
+    return [entry_from_api_item(item, kind=kind, key=key, rank=offset + i, source_url=url, unmapped=unmapped)
             for i, item in enumerate(items)]
 
 
-def parse_api_paper(text: str, *, url: str) -> PaperEntry:
+def parse_api_paper(text: str, *, url: str, unmapped: Counter[str] | None = None) -> PaperEntry:
     """The paper of an `/api/papers/ID` answer (a bare paper object)."""
     try:
         paper = json.loads(text)
@@ -295,4 +258,4 @@ def parse_api_paper(text: str, *, url: str) -> PaperEntry:
         raise ApiAnswerError("bad_json") from None
     if not isinstance(paper, dict) or not paper.get("id"):
         raise ApiAnswerError("unknown_shape")
-    return entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url)
+    return entry_from_api_item(paper, kind="paper", key=paper["id"], rank=None, source_url=url, unmapped=unmapped)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any
 
+import pyarrow as pa
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -21,12 +23,16 @@ from crawler.normalize import (
 )
 from crawler.rejects import Rejected
 from crawler.values import REQUIRED, BadValue, to_count, to_text, to_text_list
+from spool.fields import BY_NAME, of_kind
 
-TEXT_FIELDS = ("title", "abstract", "ai_summary", "organization")
-LIST_FIELDS = ("authors", "ai_keywords")
-URL_FIELDS = ("github_repo", "project_page", "thumbnail")
-DATE_FIELDS = ("published_at", "submitted_on_daily_at", "crawled_at")
-COUNT_FIELDS = ("upvotes", "num_comments", "github_stars")
+# The fields of each normalization, from the field table (spool/fields.py).
+TEXT_FIELDS = of_kind("text", "org_name")
+LIST_FIELDS = of_kind("names", "text_list")
+URL_FIELDS = of_kind("url")
+DATE_FIELDS = (*of_kind("date"), "crawled_at")
+COUNT_FIELDS = of_kind("count")
+BOOL_FIELDS = of_kind("bool")
+NESTED_FIELDS = tuple((name, BY_NAME[name].type) for name in of_kind("nested"))
 # Each field the normalizer handles, with the conversion its raw value must pass (crawler.values): the
 # exact type passes untouched (most values), anything else converts only when nothing is lost.
 CONVERSIONS = (*((name, str, to_text) for name in ("paper_id", *TEXT_FIELDS)),
@@ -90,6 +96,72 @@ def _clean_each(values: Any) -> tuple[list[Any], bool]:
     return kept, unwanted
 
 
+
+def _leaf_cleaner(kind: Any) -> Callable[[Any], tuple[Any, str | None]]:
+    """How a nested object's leaf of Arrow type `kind` is cleaned: (value, None), or (None, why not)."""
+    if pa.types.is_boolean(kind):
+        return lambda v: (v, None) if isinstance(v, bool) else (None, "not_a_bool")
+    if pa.types.is_integer(kind):
+        return lambda v: (v, None) if type(v) is int and v >= 0 else (None, "not_a_count")
+    if pa.types.is_timestamp(kind):
+        def moment(v: Any) -> tuple[Any, str | None]:
+            cleaned = _timestamp(v) if isinstance(v, str) else canonical_timestamp(v)
+            return (cleaned, None) if cleaned is not None else (None, "not_a_date")
+        return moment
+    if pa.types.is_string(kind):
+        return lambda v: (_text(v)[0], None) if isinstance(v, str) else (None, "not_text")
+    return lambda v: (None, "unknown_type")
+
+
+Cleaner = Callable[[Any, str, list[tuple[str, str]]], Any]
+
+
+@cache
+def _cleaner(kind: Any) -> Cleaner:
+    """A nested value's cleaner for one Arrow type, made once: (value, where, problems) -> cleaned value,
+    each leaf or object of the wrong shape None and listed in problems as (`.leaf.path`, reason)."""
+    if pa.types.is_list(kind):
+        inner = _cleaner(kind.value_type)
+
+        def clean_list(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+            if not isinstance(value, list):
+                problems.append((where, "not_a_list"))
+                return None
+            return [inner(one, where, problems) for one in value] or None
+        return clean_list
+    if pa.types.is_struct(kind):
+        subs = [(f.name, _cleaner(f.type)) for f in kind]
+
+        def clean_struct(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+            if not isinstance(value, dict):
+                problems.append((where, "not_an_object"))
+                return None
+            out = {}
+            for name, sub in subs:
+                item = value.get(name)
+                if item is not None:
+                    cleaned = sub(item, f"{where}.{name}", problems)
+                    if cleaned is not None:
+                        out[name] = cleaned
+            return out or None
+        return clean_struct
+    leaf = _leaf_cleaner(kind)
+
+    def clean_leaf(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+        cleaned, reason = leaf(value)
+        if reason:
+            problems.append((where, reason))
+        return cleaned
+    return clean_leaf
+
+
+def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """A nested value (struct or list of structs, keys already column names: crawler/pages/source.py)
+    with every leaf in canonical form; a leaf or object of the wrong shape is None, and each such place
+    is listed as (`.leaf.path`, reason)."""
+    problems: list[tuple[str, str]] = []
+    return _cleaner(kind)(value, "", problems), problems
+
 class NormalizePipeline:
     """Puts each entry in canonical form; validation comes next and judges the result.
 
@@ -130,6 +202,21 @@ class NormalizePipeline:
             except BadValue as exc:
                 self.bad_value(entry, name, exc.reason, value)
 
+    def typed(self, entry: Any) -> None:
+        """Flags and nested objects (user references, author objects, the organization): a leaf of the
+        wrong type is null and counted `paperset/bad_values/<field>.<leaf>/<reason>`; the rest is kept."""
+        for name in BOOL_FIELDS:
+            value = entry.get(name)
+            if value is not None and not isinstance(value, bool):
+                self.bad_value(entry, name, "not_a_bool", value)
+        for name, kind in NESTED_FIELDS:
+            value = entry.get(name)
+            if value is None:
+                continue
+            entry[name], problems = clean_nested(kind, value)
+            for where, reason in problems:
+                self.stats.inc_value(f"paperset/bad_values/{name}{where}/{reason}")
+
     def process_item(self, item: Any) -> Any:
         # Our own dataclass is changed through its __dict__: no adapter round trip per field.
         entry: Any = item.__dict__ if type(item) is PaperEntry else ItemAdapter(item)
@@ -160,6 +247,7 @@ class NormalizePipeline:
             entry[name] = _timestamp(raw) if isinstance(raw, str) else canonical_timestamp(raw)
             if entry[name] is None:
                 self.bad_value(entry, name, "not_a_date", raw)
+        self.typed(entry)
         raw_id = entry.get("paper_id")
         parsed = _arxiv_id(raw_id) if type(raw_id) is str else canonical_arxiv_id(raw_id)
         if parsed is not None:

@@ -19,6 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 # A slice of the real API corpus kept in the repository (every 2025 item and the known near copies).
 DEFAULT_CORPUS = REPO / "fixtures" / "corpus" / "api-daily-papers.jsonl.gz"
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# A second replica in the 2026 shapes (issue 28): the real items of 2026-08-10..21 (weeks 2026-W33 and
+# W34), every field the site serves; `ReplicaServer(DATA_2026)`, built by `--year 2026`.
+CORPUS_2026 = REPO / "fixtures" / "corpus" / "api-daily-papers-2026.jsonl.gz"
+DATA_2026 = Path(__file__).resolve().parent / "data2026"
+FIRST_2026, LAST_2026 = date(2026, 8, 10), date(2026, 8, 21)
 FIRST_DAY, LAST_DAY = date(2025, 2, 3), date(2025, 3, 21)
 # Day pages before this date are served with the 2024 props; from it on with the 2025-26 props.
 GENERATION_SWITCH = date(2025, 3, 1)
@@ -76,7 +81,7 @@ def write(rows: list[dict[str, Any]], out: Path, first: date = FIRST_DAY, last: 
         gz.write(payload)
     (out / "index.json").write_text(json.dumps(build_index(rows, first, last, months), indent=1) + "\n",
                                     encoding="utf-8")
-    if out != DATA_DIR:
+    if out not in (DATA_DIR, DATA_2026):  # those two share data/seeds
         shutil.copytree(DATA_DIR / "seeds", out / "seeds", dirs_exist_ok=True)
 
 
@@ -94,10 +99,18 @@ def build_large(out: Path, corpus: Path = DEFAULT_CORPUS, first: date = date(202
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--out", type=Path, default=DATA_DIR)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--year", type=int, choices=(2025, 2026), default=2025,
+                        help="2025: the replica (data/); 2026: the 2026-shapes replica (data2026/)")
     args = parser.parse_args()
-    rows = select(read_corpus(args.corpus))
-    write(rows, args.out)
+    if args.year == 2026:
+        args.out = args.out or DATA_2026
+        rows = select(read_corpus(CORPUS_2026), FIRST_2026, LAST_2026)
+        write(rows, args.out, FIRST_2026, LAST_2026, ())
+    else:
+        args.out = args.out or DATA_DIR
+        rows = select(read_corpus(args.corpus))
+        write(rows, args.out)
     print(f"replica: {len(rows)} papers over {len({r['_file_date'] for r in rows})} days -> {args.out}")
 
 

@@ -31,6 +31,7 @@ DYNAMIC_PAGE_SIZE = 20
 JSON = {"Content-Type": "application/json"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 _KINDS = {"date": "day", "week": "week", "month": "month"}
+_API_WEEK = re.compile(r"\d{4}-W(?:0[1-9]|[1-4]\d|5[0-2])")
 
 
 FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle", "garble")
@@ -250,6 +251,8 @@ class ReplicaServer:
         except ValueError:
             return 400, JSON, b'{"error":"bad limit or p"}'
         if path == "/api/daily_papers":
+            if "week" in query and not _API_WEEK.fullmatch(query["week"][0]):
+                return 400, JSON, b'{"error":"week must match YYYY-W01..YYYY-W52"}'  # as the site: no W53
             kind, key = "day", self.site.latest_day
             for param, name in (("date", "day"), ("week", "week"), ("month", "month")):
                 if param in query:

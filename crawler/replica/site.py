@@ -45,7 +45,7 @@ class ReplicaSite:
         for month in self.index["months"]:
             self.listings["month", month] = self._by_upvotes(d for d in by_day if d.startswith(month))
         self._by_day = by_day
-        self.seeds = load_seeds(data_dir / "seeds")
+        self.seeds = load_seeds(data_dir / "seeds" if (data_dir / "seeds").is_dir() else DATA_DIR / "seeds")
         self.papers = {row["paper"]["id"]: row for row in self.rows}
         recent = self.index["days"][-TRENDING_DAYS:]
         self.listings["trending", "trending"] = self._by_upvotes(recent)[:TRENDING_SIZE]

@@ -4,6 +4,7 @@ its page's redirects: to itself, a loop; elsewhere, `unexpected_redirect`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -59,16 +60,18 @@ class PaperDetails:
             if response.status != 200:
                 yield from self.detail_failed(f"http_{response.status}", paper_id, api, response.request)
                 return
+            unmapped: Counter[str] = Counter()
             if api:
-                entry = parse_api_paper(response.text, url=response.url)
+                entry = parse_api_paper(response.text, url=response.url, unmapped=unmapped)
             else:
-                entry = parse_paper_page(response.text, url=response.url)
+                entry = parse_paper_page(response.text, url=response.url, unmapped=unmapped)
         except ExtractionError as exc:  # an API answer's or a page's
             yield from self.detail_failed(exc.reason, paper_id, api, response.request)
             return
         if api and self.want_links:  # type: ignore[attr-defined]
             yield from self.links_from_paper(response, paper_id)  # type: ignore[attr-defined]
         self._inc(f"paperset/details/{'api' if api else 'page'}")
+        self.count_keys("api/papers/ID" if api else "page/paper", unmapped)
         entry.crawled_at = datetime.now(UTC).isoformat()
         entry.fetch_path = "api" if api else "page"
         yield entry

@@ -4,6 +4,7 @@ data (API, page JSON, browser) and hands each response to page code."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -133,9 +134,16 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         spider.links_setup()
         return spider
 
-    def _inc(self, key: str) -> None:
+    def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(key)
+        self.crawler.stats.inc_value(key, count)
+
+    def count_keys(self, endpoint: str, unmapped: Counter[str]) -> None:
+        """The key census (spool/fields.py): each key an answer of `endpoint` (`api/daily_papers`,
+        `api/papers/search`, `api/papers/ID`, `page/listing`, `page/paper`, `browser/listing`) carried that
+        no column maps, counted `paperset/unmapped_keys/<endpoint>/<key path>`."""
+        for key, count in unmapped.items():
+            self._inc(f"paperset/unmapped_keys/{endpoint}/{key}", count)
 
     def settle(self, request: scrapy.Request | None, listing: Listing, status: str, reason: str | None = None) -> None:
         """Record a listing's outcome (and on the request that settled it, for the ledger)."""
@@ -220,8 +228,9 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
                 yield from self.api_fallback(response.request, listing, page, f"http_{response.status}",
                                              response.url)
                 return
+            unmapped: Counter[str] = Counter()
             entries = parse_api_listing(response.text, url=response.url, kind=listing.kind, key=listing.key,
-                                        offset=page * self.api_page_size)
+                                        offset=page * self.api_page_size, unmapped=unmapped)
         except ApiAnswerError as exc:
             yield from self.api_fallback(response.request, listing, page, exc.reason, response.url)
             return
@@ -232,6 +241,7 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
                 self.settle(response.request, listing, EMPTY, reason)
                 return
             self._inc("paperset/fetch/api")
+        self.count_keys("api/papers/search" if listing.kind == "search" else "api/daily_papers", unmapped)
         yield from self.emit(entries, "api")
         if len(entries) == self.api_page_size:
             yield self.api_request(listing, page + 1)

@@ -4,6 +4,7 @@ redirects, and rendering it in Chromium when the page has no data."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -18,7 +19,7 @@ from crawler.checkpoint import tracked
 from crawler.coverage import COMPLETE, EMPTY, FOLLOW, INCOMPLETE, Answer, failure_reason, judge
 from crawler.hosts import on_site
 from crawler.listings import Listing
-from crawler.pages.hf import parse_listing
+from crawler.pages.hf import NOT_ON_CARDS, ListingPage, parse_listing
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ class PagePath:
             else:
                 self.settle_page(response, listing, status, reason, location)
             return
-        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
+        unmapped: Counter[str] = Counter()
+        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key, unmapped=unmapped)
         for problem in page.problems:
             self._inc(f"paperset/pages/{problem}")
         status, reason = judge(listing, Answer(response.url, entries=len(page.entries), shown=page.page_key))
@@ -82,8 +84,17 @@ class PagePath:
                            len(page.entries))
         self._inc(f"paperset/listings/{page.source}")
         self._inc("paperset/fetch/page")
+        self.count_page(page, "page", unmapped)
         self.settle(response.request, listing, COMPLETE)
         yield from self.emit(page.entries, "page")
+
+    def count_page(self, page: ListingPage, path: str, unmapped: Counter[str]) -> None:
+        """The key census of a listing page, and on a page read from its cards (no hydration JSON) each
+        column the cards cannot carry, null in every entry: `paperset/not_on_path/cards/<column>`."""
+        self.count_keys(f"{path}/listing", unmapped)
+        if page.source == "cards" and page.entries:
+            for name in NOT_ON_CARDS:
+                self._inc(f"paperset/not_on_path/cards/{name}", len(page.entries))
 
     def settle_page(self, response: Response, listing: Listing, status: str, reason: str | None,
                     seen: str | None) -> None:
@@ -96,7 +107,8 @@ class PagePath:
 
     @tracked
     def parse_browser(self, response: Response, listing: Listing) -> Iterator[Any]:
-        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key)
+        unmapped: Counter[str] = Counter()
+        page = parse_listing(response.text, url=response.url, kind=listing.kind, key=listing.key, unmapped=unmapped)
         status, reason = judge(listing, Answer(response.request.url, entries=len(page.entries), landed=response.url,
                                                offsite=not on_site(response.url, self.allowed_netlocs),
                                                shown=page.page_key))
@@ -107,6 +119,7 @@ class PagePath:
             self.settle_page(response, listing, status, reason, page.page_key or response.url)
             return
         self._inc("paperset/fetch/browser")
+        self.count_page(page, "browser", unmapped)
         self.settle(response.request, listing, COMPLETE)
         yield from self.emit(page.entries, "browser")
 

@@ -37,22 +37,28 @@ def with_mlcroissant(name: str, version: str, description: str, tables: dict[str
     def describe(f: pa.Field) -> str:
         return (f.metadata or {}).get(b"description", b"").decode()
 
+    files = ""
+
     def field(table: str, f: pa.Field) -> Any:
+        nonlocal files
         files = f"{table}-files"
         source = mlc.Source(file_set=files, extract=mlc.Extract(column=f.name))
         common: dict[str, Any] = {"id": f"{table}/{f.name}", "name": f.name, "description": describe(f)}
         if (table, f.name) in REFERENCES:
             common["references"] = mlc.Source(field=REFERENCES[table, f.name])
-        if not pa.types.is_list(f.type):
-            return mlc.Field(**common, data_types=[data_type(f.type)], source=source)
-        inner = f.type.value_type
+        return typed(common, f.type, source, [], f"{table}/{f.name}", f.name)
+
+    def typed(common: dict[str, Any], kind: pa.DataType, source: Any, paths: list[str], at: str, column: str) -> Any:
+        # A list is repeated; a struct (also a list's element) has a sub-field per field, one level deep.
+        repeated = pa.types.is_list(kind)
+        inner = kind.value_type if repeated else kind
         if not pa.types.is_struct(inner):
-            return mlc.Field(**common, data_types=[data_type(inner)], source=source, repeated=True)
-        subs = [mlc.Field(id=f"{table}/{f.name}/{s.name}", name=s.name, description=describe(s),
-                          data_types=[data_type(s.type)],
-                          source=mlc.Source(file_set=files, extract=mlc.Extract(column=f.name),
-                                            transforms=[mlc.Transform(json_path=s.name)])) for s in inner]
-        return mlc.Field(**common, source=source, repeated=True, sub_fields=subs)
+            return mlc.Field(**common, data_types=[data_type(inner)], source=source, repeated=repeated)
+        subs = [typed({"id": f"{at}/{s.name}", "name": s.name, "description": describe(s)}, s.type,
+                      mlc.Source(file_set=files, extract=mlc.Extract(column=column),
+                                 transforms=[mlc.Transform(json_path=s.name)]), [*paths, s.name],
+                      f"{at}/{s.name}", column) for s in inner if not pa.types.is_struct(s.type)]
+        return mlc.Field(**common, source=source, repeated=repeated, sub_fields=subs)
 
     distribution = [mlc.FileSet(id=f"{t}-files", name=f"{t}-files", includes=[f"{t}/*.parquet"],
                                 encoding_formats=["application/x-parquet"]) for t in tables]

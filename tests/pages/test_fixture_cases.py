@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, run_paperset
 from ..fixture_cases import extract_case, find_cases
 
 CASES = find_cases(ROOT / "fixtures")
@@ -109,3 +111,33 @@ def test_fixture_save_of_a_refused_connection_is_one_line_and_saves_nothing(tmp_
     assert result.stderr.endswith("; nothing saved\n")
     assert "refused" in result.stderr.lower()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fixture_update_regenerates_expected_json_and_says_what_changed(tmp_path) -> None:
+    """`paperset fixture update`: each case's expected.json rewritten from the current extraction, with a
+    summary of the changes for review (a column over many entries is one line); unchanged cases untouched."""
+    import shutil
+
+    root = ROOT / "fixtures"
+    for case in ("api_listing/day-2025-05-15", "api_paper/2510.02297-all-fields"):
+        shutil.copytree(root / "cases" / case, tmp_path / "cases" / case)
+    listing = tmp_path / "cases" / "api_listing" / "day-2025-05-15" / "expected.json"
+    good = listing.read_text(encoding="utf-8")
+    stale = json.loads(good)
+    for entry in stale["entries"]:
+        del entry["discussion_id"]  # as written before the column existed
+    stale["entries"][1]["title"] = "an old title"
+    listing.write_text(json.dumps(stale), encoding="utf-8")
+    paper = tmp_path / "cases" / "api_paper" / "2510.02297-all-fields" / "expected.json"
+    before = paper.stat().st_mtime_ns
+    result = run_paperset("fixture", "update", "--fixtures", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"{listing}:", "  entries[].discussion_id: added (3)",
+                                          "  entries[].title: changed",
+                                          "1 of 2 cases changed (review with git diff, then commit)"]
+    assert listing.read_text(encoding="utf-8") == good
+    assert paper.stat().st_mtime_ns == before
+    again = run_paperset("fixture", "update", "day-2025-05-15", "--fixtures", str(tmp_path))
+    assert again.stdout == "0 of 1 cases changed (review with git diff, then commit)\n"
+    missing = run_paperset("fixture", "update", "no-such-case", "--fixtures", str(tmp_path))
+    assert missing.returncode == 2 and "no fixture case 'no-such-case'" in missing.stderr
