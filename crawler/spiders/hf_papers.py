@@ -54,15 +54,10 @@ def _flag(value: Any) -> bool:
 class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPapers, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
-    Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
-    `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
-    page), `all_papers` (true: also the paged list of every indexed paper, crawler/spiders/all_papers.py),
-    `sweep` (paper ids whose details to fetch again, crawler/spiders/sweep.py), `links` (also every paper's
-    Hub links, crawler/spiders/links.py), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make
-    no requests of its
-    own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
-    `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
-    `PAPERSET_ALLOWED_HOSTS`, `URLLENGTH_LIMIT`.
+    Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`, `range`
+    (`START:END`), `search`, `trending`, `details`, `all_papers`, `sweep` (paper ids), `links` (true/false
+    or values: docs/commands.md), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: take
+    requests from a distributed run's shared queue). Settings read: crawler/setting_fields.py.
 
     Every listing is settled (crawler/coverage.py): complete, empty for a reason, or incomplete with
     why; the report is the stat `paperset/coverage`, with counts `paperset/coverage/<status>`.
