@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from crawler.listings import plan_listings
+from crawler.kinds import nothing_to_crawl
 from paperset import __version__
 from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_named, redis_url
 from paperset.dataset_cli import register as register_dataset
@@ -33,10 +33,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     job = crawl_job(args, args.out)
     with checking():
         check_base_url_arg(args)
-        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
-                                 searches=args.search, trending=args.trending)
-        if not listings:
-            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search or --trending")
+        if not job.listings():
+            raise BadInput(nothing_to_crawl())
         settings = crawl_settings(job)  # every setting's type and range checked before anything runs
     warn_without_contact("crawl", settings, args.base_url)
     started = time.monotonic()
@@ -88,11 +86,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with ReplicaServer() as server:
         index = server.index
         job = CrawlJob(
-            ranges=[f"{index['days'][0]}:{index['days'][-1]}"],
-            weeks=list(index["weeks"]),
-            months=list(index["months"]),
-            searches=["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker", "Olympiad"],
-            trending=True,
+            asked={"range": [f"{index['days'][0]}:{index['days'][-1]}"], "week": list(index["weeks"]),
+                   "month": list(index["months"]), "trending": True,
+                   "search": ["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker",
+                              "Olympiad"]},
             base_url=server.base_url,
             settings={"LOG_LEVEL": args.log_level},
             progress=progress_wanted(args.json),

@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from crawler.kinds import daily_api_kinds, page_segments
 from crawler.replica.build import DATA_DIR
 from crawler.replica.handler import handler_for
 from crawler.replica.render import render_dynamic, render_listing, render_paper
@@ -21,13 +22,12 @@ from crawler.replica.site import ReplicaSite, paginate
 logger = logging.getLogger(__name__)
 
 ROBOTS = "User-agent: *\nDisallow: /login\nAllow: /papers\nAllow: /api/daily_papers\n"
-_LISTING = re.compile(r"^/papers/(date|week|month)/([\w-]+)$")
+_LISTING = re.compile(r"^/papers/(\w+)/([\w-]+)$")  # the kinds' page paths of crawler/kinds.py
 _PAPER = re.compile(r"^/papers/(\d{4}\.\d{4,5})$")
 _API_PAPER = re.compile(r"^/api/papers/(\d{4}\.\d{4,5})$")
 DYNAMIC_PAGE_SIZE = 20
 JSON = {"Content-Type": "application/json"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-_KINDS = {"date": "day", "week": "week", "month": "month"}
 
 
 FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle", "garble")
@@ -199,8 +199,8 @@ class ReplicaServer:
                                   stamp=self.site.latest_day)
             return 200, HTML, body.encode()
         match = _LISTING.match(path)
-        if match:
-            return self._listing(_KINDS[match.group(1)], match.group(2))
+        if match and match.group(1) in page_segments():
+            return self._listing(page_segments()[match.group(1)], match.group(2))
         match = _PAPER.match(path)
         if match and match.group(1) in self.site.papers:
             row = self.site.papers[match.group(1)]
@@ -238,7 +238,7 @@ class ReplicaServer:
             return 400, JSON, b'{"error":"bad limit or p"}'
         if path == "/api/daily_papers":
             kind, key = "day", self.site.latest_day
-            for param, name in (("date", "day"), ("week", "week"), ("month", "month")):
+            for param, name in daily_api_kinds().items():
                 if param in query:
                     kind, key = name, query[param][0]
             items = self.site.items(kind, key) or []

@@ -29,6 +29,7 @@ from crawler.coverage import (
 )
 from crawler.hosts import allowed_netlocs, check_base_url, split_credentials
 from crawler.items import PaperEntry
+from crawler.kinds import FLAGS, nothing_to_crawl
 from crawler.listings import Listing, plan_listings
 from crawler.pages.hf import (
     ApiAnswerError,
@@ -50,10 +51,11 @@ def _flag(value: Any) -> bool:
 class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
-    Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`,
-    `range` (`START:END`), `search`, `trending` (true/false), `details` (also fetch every paper's
-    page), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: make no requests of its
-    own, take them from the shared queue of a distributed run). Settings read: `PAPERSET_BASE_URL`,
+    Spider arguments (`-a name=value`, comma-separated for several): the listing flags of
+    crawler/kinds.py (`day`, `week`, `month`, `range` (`START:END`), `search`, `trending` (true/false)),
+    `details` (also fetch every paper's page), `fetch` (auto, api, page, browser), `base_url`,
+    `worker` (true: make no requests of its own, take them from the shared queue of a distributed run).
+    Settings read: `PAPERSET_BASE_URL`,
     `PAPERSET_FETCH`, `PAPERSET_API_PAGE_SIZE`, `PAPERSET_BROWSER_MAX_ROUNDS`, `PAPERSET_BROWSER_WAIT_MS`,
     `PAPERSET_ALLOWED_HOSTS`, `URLLENGTH_LIMIT`.
 
@@ -69,24 +71,17 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
 
     def __init__(
         self,
-        day: str | list[str] | None = None,
-        week: str | list[str] | None = None,
-        month: str | list[str] | None = None,
-        range: str | list[str] | None = None,
-        search: str | list[str] | None = None,
-        trending: Any = False,
         details: Any = False,
         fetch: str | None = None,
         base_url: str | None = None,
         worker: Any = False,
         **kwargs: Any,
     ) -> None:
+        asked = {flag.name: kwargs.pop(flag.name) for flag in FLAGS if flag.name in kwargs}
         super().__init__(**kwargs)
-        searches = search.split(",") if isinstance(search, str) else search
-        self.listings: list[Listing] = plan_listings(days=day, weeks=week, months=month, ranges=range,
-                                                     searches=searches, trending=_flag(trending))
+        self.listings: list[Listing] = plan_listings(asked)
         if not self.listings:
-            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending")
+            raise ValueError(nothing_to_crawl(prefix=""))
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
