@@ -12,7 +12,7 @@ from typing import Any
 
 from crawler.kinds import nothing_to_crawl
 from paperset import __version__
-from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_named, redis_url
+from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
 from paperset.dataset_cli import register as register_dataset
 from paperset.exits import BadInput, Exit, checking, help_epilog
 from paperset.fixture_cli import register as register_fixture
@@ -56,18 +56,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """One crawl worker of a distributed run: takes requests from the shared Redis queue until drained."""
-    from paperset.workers import run_worker
+    from paperset.local_worker import WorkerSpec
+    from paperset.workers import run_worker_spec
 
     with checking():
         url = redis_url(args)
-        if not url:
-            raise BadInput("give --redis URL or set PAPERSET_REDIS_URL")
-    with redis_named(url):
-        stats = run_worker(url, args.name, worker=args.worker_id, wait_s=args.wait, log_file=args.log_file)
-    summary = summarize(stats, elapsed=0.0, out=None)
-    print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
-          f"({summary['finish_reason']})")
-    return Exit.OK if summary["finish_reason"] == "finished" else Exit.FAILED
+    return run_worker_spec(WorkerSpec(args.name, worker_id=args.worker_id, log_file=args.log_file, wait_s=args.wait,
+                                  url=url))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

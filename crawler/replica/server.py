@@ -8,14 +8,13 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from crawler.kinds import daily_api_kinds, page_segments
 from crawler.replica.build import DATA_DIR
-from crawler.replica.handler import handler_for
+from crawler.replica.handler import Fault, handler_for
 from crawler.replica.render import render_dynamic, render_listing, render_paper
 from crawler.replica.site import ReplicaSite, paginate
 
@@ -28,40 +27,6 @@ _API_PAPER = re.compile(r"^/api/papers/(\d{4}\.\d{4,5})$")
 DYNAMIC_PAGE_SIZE = 20
 JSON = {"Content-Type": "application/json"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-
-
-FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle", "garble")
-
-
-@dataclass
-class Fault:
-    """One switchable fault: requests whose path with query matches `pattern` (a regex, searched) get
-    `action` instead of (or besides) the normal answer, `times` times (None: forever).
-
-    Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
-    reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
-    `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
-    relative location stays on this server; no location: the request's own path and query, a page
-    redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
-    in its body: poisoned items), `trickle` (the headers at once, then the body one byte every `seconds`,
-    0.5 when not given: a slow answer, not a dead site), `garble` (the answer's items, in an API list or a
-    page's hydration props, with `items[i]` applied to item i: `{"paper.upvotes": True}` sets that value,
-    the wrong type where the site's is expected; crawler/replica/garble.py).
-    """
-
-    pattern: str
-    action: str = "status"
-    status: int = 500
-    times: int | None = None
-    location: str = ""
-    seconds: float = 0.0
-    old: bytes = b""
-    new: bytes = b""
-    items: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.action not in FAULT_ACTIONS:
-            raise ValueError(f"unknown fault action {self.action!r}: one of {', '.join(FAULT_ACTIONS)}")
 
 
 class _Server(ThreadingHTTPServer):
