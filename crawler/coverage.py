@@ -32,6 +32,9 @@ MAX_PAGE_REDIRECTS = 3
 # request.meta key: the (status, reason) this request settled its listing with.
 SETTLED = "paperset_settled"
 STAT = "paperset/coverage"
+# The Scrapy signal the spider sends as it settles a listing (arguments: listing, status, reason): a
+# distributed run's coordinator and workers connect crawler.distributed.coverage_sink to it.
+listing_settled = object()
 # The finish reason of a crawl given up because the site could not be reached (crawler/handler.py); here,
 # not in the handler, so that a command reading it (the coordinator of a distributed run) does not import
 # the download handlers.

@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.checkpoint import DoneTracker
-from crawler.coverage import STAT, STATUSES
+from crawler.coverage import STAT, STATUSES, listing_settled
 from crawler.distributed import (
     HEARTBEAT_TTL_S,
     ClaimingQueue,
@@ -129,7 +129,8 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
     crawler = Crawler(HfPapersSpider, settings)
     crawler.stats = MemoryStatsCollector(crawler)  # this crawler never starts; seeding may count
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
-    spider.coverage_sink = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
+    record = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
+    crawler.signals.connect(record, signal=listing_settled)
     queue = ClaimingQueue(server, spider, keys(name)["requests"], tracker=DoneTracker(crawler))
     seeds = spider.seed_requests()
     queue.push_seeds(seeds)
