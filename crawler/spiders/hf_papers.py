@@ -4,6 +4,7 @@ data (API, page JSON, browser) and hands each response to page code."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from crawler.coverage import (
     Coverage,
     failure_reason,
     judge,
+    listing_settled,
 )
 from crawler.hosts import allowed_netlocs, check_base_url, split_credentials
 from crawler.items import PaperEntry
@@ -80,15 +82,13 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         asked = {flag.name: kwargs.pop(flag.name) for flag in FLAGS if flag.name in kwargs}
         super().__init__(**kwargs)
         self.listings: list[Listing] = plan_listings(asked)
-        if not self.listings:
+        if not self.listings and not os.environ.get("SCRAPY_CHECK"):  # `scrapy check` asks for no listing
             raise ValueError(nothing_to_crawl(prefix=""))
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
         self.detailed: set[str] = set()
         self.coverage = Coverage(self.listings)
-        # In a distributed run, where each outcome also goes (crawler.distributed.coverage_sink).
-        self.coverage_sink: Any = None
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
         self.worker = _flag(worker)
 
@@ -124,8 +124,20 @@ class HfPapersSpider(PagePath, PaperDetails, scrapy.Spider):
         if status == INCOMPLETE:
             logger.error("%s %s is incomplete: %s", listing.kind, listing.key[:80], reason)
         self.coverage.settle(listing, status, reason)
-        if self.coverage_sink is not None:
-            self.coverage_sink(listing, status, reason)
+        # Where else the outcome goes (a distributed run's Redis hash): a receiver's failure is the callback's.
+        for _, result in self.crawler.signals.send_catch_log(listing_settled, listing=listing, status=status,
+                                                             reason=reason):
+            if isinstance(result, Failure):
+                result.raiseException()
+
+    def fixture_cases(self, response: scrapy.http.Response) -> list[Any]:
+        """`scrapy check`'s contract of this spider: every saved page and API answer under fixtures/cases/
+        extracts to its expected.json (crawler/contracts.py; `paperset fixture check` runs the same).
+
+        @url data:,fixture-cases
+        @fixture_cases fixtures
+        """
+        return []
 
     def seed_requests(self) -> list[scrapy.Request]:
         """The first request of every listing; a listing whose URL is longer than URLLENGTH_LIMIT is
