@@ -1,4 +1,5 @@
-"""Which listings a crawl asks for: parse the day/week/month/range arguments into listing keys and URLs."""
+"""Which listings a crawl asks for: the listing flags (crawler/kinds.py FLAGS) parsed into listings, each with
+its page and API URLs from its kind's row (crawler/kinds.py KINDS)."""
 
 from __future__ import annotations
 
