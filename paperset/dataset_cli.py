@@ -96,11 +96,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     tables, folders = [], []
     for given, other in ((args.a, args.b), (args.b, args.a)):
-        try:
+        with checking():  # a version not found is bad input (2), reported with its outcome line (--json)
             folder = resolve_version(given, args.dataset, other)
-        except ValueError as exc:
-            print(f"paperset diff: {exc}", file=sys.stderr)
-            return 2
         table = read_papers(folder)
         if table is None:
             raise BadInput(f"{folder} has no papers table")
