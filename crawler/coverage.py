@@ -3,7 +3,7 @@ papers), or incomplete with why (an HTTP status after retries, a timeout, a redi
 a request a middleware dropped). The spider settles each listing; the run decides what to publish.
 
 What an answer means is one rule for every kind and every path (`judge`): a listing is empty only when
-the site says so in the way its kind's "nothing here" looks (crawler.listings.EMPTY_ANSWER); a redirect
+the site says so in the way its kind's "nothing here" looks (crawler/kinds.py, `Kind.empty`); a redirect
 to itself, a redirect somewhere else for a kind that is never sent away, an answer without entries is
 incomplete.
 
@@ -20,7 +20,8 @@ from typing import Any
 
 from twisted.python.failure import Failure
 
-from crawler.listings import EMPTY_ANSWER, Listing
+from crawler.kinds import KINDS
+from crawler.listings import Listing
 
 COMPLETE, EMPTY, INCOMPLETE = "complete", "empty", "incomplete"
 STATUSES = (COMPLETE, EMPTY, INCOMPLETE)
@@ -31,6 +32,9 @@ MAX_PAGE_REDIRECTS = 3
 # request.meta key: the (status, reason) this request settled its listing with.
 SETTLED = "paperset_settled"
 STAT = "paperset/coverage"
+# The Scrapy signal the spider sends as it settles a listing (arguments: listing, status, reason): a
+# distributed run's coordinator and workers connect crawler.distributed.coverage_sink to it.
+listing_settled = object()
 # The finish reason of a crawl given up because the site could not be reached (crawler/handler.py); here,
 # not in the handler, so that a command reading it (the coordinator of a distributed run) does not import
 # the download handlers.
@@ -84,7 +88,7 @@ def judge(listing: Listing, answer: Answer) -> tuple[str, str | None]:
     """The one rule, for every kind and path: (status, reason), or (FOLLOW, None) for a redirect to the
     same listing. An answer without entries that is not the kind's "nothing here" is (INCOMPLETE,
     `no_entries`): a path with another path after it (auto: page, then browser) asks that one instead."""
-    nothing_here = EMPTY_ANSWER.get(listing.kind)
+    nothing_here = KINDS[listing.kind].empty
     if answer.offsite:
         return INCOMPLETE, "offsite_redirect"
     if answer.location is not None:

@@ -64,9 +64,9 @@ def keys(name: str) -> dict[str, str]:
 
 
 def coverage_sink(server: Any, name: str) -> Any:
-    """A spider's `coverage_sink` in a distributed run: each listing outcome goes to the run's Redis hash
-    at once (a worker killed later loses none). A complete or empty outcome replaces an incomplete one,
-    never the other way round (the rule of crawler.coverage.Coverage)."""
+    """The receiver of `listing_settled` (crawler/coverage.py) in a distributed run: each listing outcome
+    goes to the run's Redis hash at once (a worker killed later loses none). A complete or empty outcome
+    replaces an incomplete one, never the other way round (the rule of crawler.coverage.Coverage)."""
     key = keys(name)["coverage"]
 
     def record(listing: Any, status: str, reason: str | None) -> None:

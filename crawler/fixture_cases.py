@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from crawler.kinds import KINDS, daily_api_kinds, page_query_kinds, page_segments
 from crawler.pages.hf import (
     ExtractionError,
     paper_id_from_href,
@@ -66,14 +67,15 @@ def meta_for_url(url: str) -> tuple[str, dict[str, Any]]:
     query = parse_qs(parts.query)
     if segments[:1] == ["api"]:
         return _api_meta(segments, query, url)
-    for param, kind in (("q", "search"), ("date", "day")):
+    for param, kind in page_query_kinds().items():
         if param in query:
             return "listing_page", {"page_type": "listing", "listing_kind": kind, "listing_key": query[param][0]}
-    if len(segments) == 3 and segments[0] == "papers" and segments[1] in ("date", "week", "month"):
-        kind = "day" if segments[1] == "date" else segments[1]
+    if len(segments) == 3 and segments[0] == "papers" and segments[1] in page_segments():
+        kind = page_segments()[segments[1]]
         return "listing_page", {"page_type": "listing", "listing_kind": kind, "listing_key": segments[2]}
-    if segments == ["papers", "trending"]:
-        return "listing_page", {"page_type": "listing", "listing_kind": "trending", "listing_key": "trending"}
+    for kind in KINDS.values():  # a kind with a fixed page (trending)
+        if "{key}" not in kind.pages[0] and parts.path.rstrip("/") == kind.pages[0]:
+            return "listing_page", {"page_type": "listing", "listing_kind": kind.name, "listing_key": kind.name}
     if paper_id_from_href(parts.path):
         return "paper_page", {"page_type": "paper"}
     raise ValueError(f"not a Hugging Face Papers listing, paper or API URL: {url}")
@@ -87,7 +89,7 @@ def _api_meta(segments: list[str], query: dict[str, list[str]], url: str) -> tup
     if segments == ["api", "papers", "search"] and "q" in query:
         return "api_listing", {"listing_kind": "search", "listing_key": query["q"][0], "offset": offset}
     if segments == ["api", "daily_papers"]:
-        for param, kind in (("date", "day"), ("week", "week"), ("month", "month")):
+        for param, kind in daily_api_kinds().items():
             if param in query:
                 return "api_listing", {"listing_kind": kind, "listing_key": query[param][0], "offset": offset}
     is_paper = len(segments) == 3 and paper_id_from_href(f"/papers/{segments[2]}")

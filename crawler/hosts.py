@@ -74,7 +74,7 @@ class OnlySiteMiddleware:
     """Downloader middleware: refuses (IgnoreRequest, before robots.txt is asked) every request whose
     host is not the spider's base URL host or a configured mirror, so a redirect to another host is
     never followed. Counts `paperset/offsite/refused`. Reads the spider's `allowed_netlocs`
-    (from `PAPERSET_BASE_URL` or `base_url`, and `PAPERSET_ALLOWED_HOSTS`)."""
+    (from `PAPERSET_BASE_URL` or `base_url`, and `PAPERSET_ALLOWED_HOSTS`); a `data:` URL goes to no host."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -85,7 +85,8 @@ class OnlySiteMiddleware:
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         allowed = getattr(self.crawler.spider, "allowed_netlocs", None)
-        if allowed is None or on_site(request.url, allowed):
+        # A `data:` URL reaches no host (`scrapy check`'s contract request, crawler/contracts.py).
+        if allowed is None or request.url.startswith("data:") or on_site(request.url, allowed):
             return
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("paperset/offsite/refused")

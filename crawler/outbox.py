@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 # Settle what the worker owes, then claim. KEYS: the queue, the worker's claims, the workers set, the
 # items list, the errors counter, the dupefilter set. ARGV: the claim ids' prefix, how many to claim, the
@@ -104,9 +105,10 @@ class Outbox:
         self.send(server, names, worker)
 
 
+# Each crawler's Outbox, kept here rather than as an attribute set on Scrapy's crawler.
+_OUTBOXES: WeakKeyDictionary[Any, Outbox] = WeakKeyDictionary()
+
+
 def outbox_for(crawler: Any) -> Outbox:
     """The crawler's one Outbox, shared by its ClaimingQueue and WorkerCoordination."""
-    outbox = getattr(crawler, "_paperset_outbox", None)
-    if outbox is None:
-        outbox = crawler._paperset_outbox = Outbox()
-    return outbox
+    return _OUTBOXES.setdefault(crawler, Outbox())

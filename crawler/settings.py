@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.politeness.middleware.RobotsTxtMiddleware": 100,
     "crawler.politeness.middleware.RetryAfterMiddleware": 560,
 }
+# `scrapy check`: the fixture cases are the spider's contract (crawler/contracts.py, docs/testing.md).
+SPIDER_CONTRACTS = {"crawler.contracts.FixtureCasesContract": 10}
 # Hosts besides the base URL's that requests may go to (the site's known mirrors; URLs or host[:port],
 # comma-separated); a redirect anywhere else is not followed.
 PAPERSET_ALLOWED_HOSTS: list[str] = []

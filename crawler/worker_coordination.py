@@ -13,6 +13,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
 from crawler.checkpoint import tracker_for
+from crawler.coverage import listing_settled
 from crawler.distributed import (
     CLAIM_META,
     HEARTBEAT_S,
@@ -97,7 +98,9 @@ class WorkerCoordination:
         tracker = tracker_for(self.crawler)
         tracker.track_children = True  # a claim is released only once its new requests are queued
         tracker.subscribe(self.request_done)
-        spider.coverage_sink = coverage_sink(self.server, self.name)  # type: ignore[attr-defined]
+        # Each listing outcome to Redis at once (held here: the signal keeps a weak reference).
+        self.record_outcome = coverage_sink(self.server, self.name)
+        self.crawler.signals.connect(self.record_outcome, signal=listing_settled)
         self.server.sadd(self.keys["workers"], self.worker)
         self.heartbeat()
         self.beat.start(HEARTBEAT_S, now=False)

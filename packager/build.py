@@ -23,6 +23,7 @@ from packager.links import LinkFold, fold_links
 from packager.parent import (
     LATEST,
     SEQUENCE_DIGITS,
+    CheckedParent,
     ParentError,
     clear_publishing,
     mark_publishing,
@@ -220,11 +221,14 @@ def _point_latest(dataset: Path, version: str) -> None:
 
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
             recrawl_days: int = 7, dedupe_index: Path | None = None, health: dict[str, Any] | None = None,
-            forced: list[str] | None = None, progress: bool | None = None) -> PackageResult:
-    """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc)."""
+            forced: list[str] | None = None, progress: bool | None = None,
+            checked: CheckedParent | None = None) -> PackageResult:
+    """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc).
+    `checked`: the parent a caller holding the dataset's lock has already resolved and checked (a run does
+    so before it crawls): it is not checksummed again."""
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
-    parent = resolve_parent(dataset)
+    parent = checked.version if checked is not None else resolve_parent(dataset)
     steps = PackagingProgress(progress)
     steps.step(STEPS[0])
     parent_dir = dataset / parent if parent else None

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -115,6 +116,14 @@ def check_parent(folder: Path) -> None:
                           for name in sorted(expected) if name.endswith(".parquet"))
             if counted != rows:
                 raise ParentError(f"{folder / table}: {counted} rows, the parent's manifest says {rows}")
+
+
+@dataclass(frozen=True)
+class CheckedParent:
+    """The version a run builds on, as resolve_parent found and checked it (None: the dataset has none):
+    passed down to the packager so that one run checksums its parent once."""
+
+    version: str | None
 
 
 def resolve_parent(dataset: Path) -> str | None:

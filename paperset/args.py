@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crawler.kinds import FLAGS
 from paperset.exits import PapersetError, redis_errors
 
 if TYPE_CHECKING:  # imported when a job is made: building the parser imports no Scrapy
@@ -28,18 +29,13 @@ def setting_arg(text: str) -> tuple[str, str]:
 
 
 def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
-    """The listing flags shared by `crawl` and later by `run`."""
-    parser.add_argument("--day", action="append", default=[], metavar="YYYY-MM-DD",
-                        help="a daily listing (repeatable)")
-    parser.add_argument("--week", action="append", default=[], metavar="YYYY-Www",
-                        help="a weekly listing, ISO week (repeatable)")
-    parser.add_argument("--month", action="append", default=[], metavar="YYYY-MM",
-                        help="a monthly listing (repeatable)")
-    parser.add_argument("--range", action="append", default=[], metavar="START:END",
-                        help="every day from START to END inclusive, for backfills (repeatable)")
-    parser.add_argument("--search", action="append", default=[], metavar="Q",
-                        help="a search listing, /papers?q=Q (repeatable)")
-    parser.add_argument("--trending", action="store_true", help="the trending listing")
+    """The listing flags (crawler/kinds.py FLAGS) and the crawl's options, shared by `crawl` and `run`."""
+    for flag in FLAGS:  # the listing flags, one per row of crawler/kinds.py
+        if flag.metavar is None:
+            parser.add_argument(f"--{flag.name}", action="store_true", help=flag.help)
+        else:
+            parser.add_argument(f"--{flag.name}", action="append", default=[], metavar=flag.metavar,
+                                help=flag.help)
     parser.add_argument("--details", action="store_true",
                         help="also fetch every paper's page (API first) for what listings lack")
     parser.add_argument("--all-papers", action="store_true",
@@ -59,14 +55,14 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 
 def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
     """The crawl the listing flags and `-s` settings ask for, writing to `out`."""
+    from crawler.listings import asked_from
     from paperset.crawl import CrawlJob
     from paperset.progress_display import wanted as progress_wanted
 
-    return CrawlJob(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
-                        searches=args.search, trending=args.trending, details=args.details,
-                        all_papers=getattr(args, "all_papers", False), links=args.links,
-                        fetch=args.fetch, base_url=args.base_url, out=out, settings=dict(args.settings),
-                        progress=progress_wanted(args.json), sweep=list(getattr(args, "sweep_ids", [])))
+    return CrawlJob(asked=asked_from(args), details=args.details, links=args.links,
+                    all_papers=getattr(args, "all_papers", False), fetch=args.fetch, base_url=args.base_url,
+                    out=out, settings=dict(args.settings), progress=progress_wanted(args.json),
+                    sweep=list(getattr(args, "sweep_ids", [])))
 
 
 def check_base_url_arg(args: argparse.Namespace) -> None:

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from crawler.listings import plan_listings
+from crawler.kinds import nothing_to_crawl
 from paperset import __version__
-from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_named, redis_url
+from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
 from paperset.dataset_cli import register as register_dataset
 from paperset.exits import BadInput, Exit, checking, help_epilog
 from paperset.fixture_cli import register as register_fixture
@@ -33,11 +33,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     job = crawl_job(args, args.out)
     with checking():
         check_base_url_arg(args)
-        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
-                                 searches=args.search, trending=args.trending)
-        if not listings and not args.all_papers:
-            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
-                           "--all-papers")
+        if not job.listings() and not args.all_papers:
+            raise BadInput(nothing_to_crawl())
         settings = crawl_settings(job)  # every setting's type and range checked before anything runs
     warn_without_contact("crawl", settings, args.base_url)
     started = time.monotonic()
@@ -59,18 +56,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """One crawl worker of a distributed run: takes requests from the shared Redis queue until drained."""
-    from paperset.workers import run_worker
+    from paperset.local_worker import WorkerSpec
+    from paperset.workers import run_worker_spec
 
     with checking():
         url = redis_url(args)
-        if not url:
-            raise BadInput("give --redis URL or set PAPERSET_REDIS_URL")
-    with redis_named(url):
-        stats = run_worker(url, args.name, worker=args.worker_id, wait_s=args.wait, log_file=args.log_file)
-    summary = summarize(stats, elapsed=0.0, out=None)
-    print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
-          f"({summary['finish_reason']})")
-    return Exit.OK if summary["finish_reason"] == "finished" else Exit.FAILED
+    return run_worker_spec(WorkerSpec(args.name, worker_id=args.worker_id, log_file=args.log_file, wait_s=args.wait,
+                                  url=url))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -89,11 +81,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with ReplicaServer() as server:
         index = server.index
         job = CrawlJob(
-            ranges=[f"{index['days'][0]}:{index['days'][-1]}"],
-            weeks=list(index["weeks"]),
-            months=list(index["months"]),
-            searches=["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker", "Olympiad"],
-            trending=True,
+            asked={"range": [f"{index['days'][0]}:{index['days'][-1]}"], "week": list(index["weeks"]),
+                   "month": list(index["months"]), "trending": True,
+                   "search": ["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker",
+                              "Olympiad"]},
             base_url=server.base_url,
             settings={"LOG_LEVEL": args.log_level},
             progress=progress_wanted(args.json),

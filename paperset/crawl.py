@@ -13,6 +13,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.index import check_store
+from crawler.kinds import FLAGS
 from crawler.listings import Listing, plan_listings
 from crawler.setting_checks import check_settings
 
@@ -56,14 +57,10 @@ def with_contact(settings: Settings) -> None:
 
 @dataclass
 class CrawlJob:
-    """What to crawl and where to write it; lists hold the values of repeatable flags."""
+    """What to crawl and where to write it. `asked`: the listing flags by name (crawler/kinds.py FLAGS:
+    `{"day": ["2025-03-05"], "trending": True}`), lists holding a repeatable flag's values."""
 
-    days: list[str] = field(default_factory=list)
-    weeks: list[str] = field(default_factory=list)
-    months: list[str] = field(default_factory=list)
-    ranges: list[str] = field(default_factory=list)
-    searches: list[str] = field(default_factory=list)
-    trending: bool = False
+    asked: dict[str, Any] = field(default_factory=dict)
     details: bool = False
     links: bool = False
     fetch: str | None = None
@@ -79,19 +76,16 @@ class CrawlJob:
 
     def listings(self) -> list[Listing]:
         """The listings asked for, in crawl order."""
-        return plan_listings(days=self.days, weeks=self.weeks, months=self.months, ranges=self.ranges,
-                             searches=self.searches, trending=self.trending)
+        return plan_listings(self.asked)
 
     def spider_kwargs(self) -> dict[str, Any]:
         """The spider's arguments, as `scrapy crawl hf_papers -a ...` would give them."""
         kwargs: dict[str, Any] = {}
-        for name, values in (("day", self.days), ("week", self.weeks), ("month", self.months),
-                             ("range", self.ranges)):
-            if values:
-                kwargs[name] = ",".join(values)
-        if self.searches:
-            kwargs["search"] = list(self.searches)
-        for name in ("trending", "details", "all_papers", "links"):
+        for flag in FLAGS:
+            value = self.asked.get(flag.name)
+            if value:
+                kwargs[flag.name] = True if flag.metavar is None else list(value) if flag.whole else ",".join(value)
+        for name in ("details", "all_papers", "links"):
             if getattr(self, name):
                 kwargs[name] = True
         if self.sweep:

@@ -97,7 +97,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     tables, folders = [], []
     for given, other in ((args.a, args.b), (args.b, args.a)):
-        with checking():
+        with checking():  # a version not found is bad input (2), reported with its outcome line (--json)
             folder = resolve_version(given, args.dataset, other)
         table = read_papers(folder)
         if table is None:

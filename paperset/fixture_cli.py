@@ -1,5 +1,6 @@
 """`paperset fixture save URL --name NAME`: record a page or an API answer as a new fixture case, fetched
-now or cut from a web archive (`--from-archive`, docs/archive.md)."""
+now or cut from a web archive (`--from-archive`, docs/archive.md); `paperset fixture check`: every case
+still extracts to its expected.json (`scrapy check` runs the same, crawler/contracts.py)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,19 @@ def cmd_fixture_update(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def cmd_fixture_check(args: argparse.Namespace) -> int:
+    """Extract every case with the current page code and compare with its expected.json (what `scrapy check`
+    runs, crawler/contracts.py): 0 all match, 1 some differ (each named), 2 no case in the folder."""
+    from crawler.contracts import check_cases
+
+    with checking():
+        count, failures = check_cases(args.fixtures)
+    for failure in failures:
+        print(f"differs  {failure}")
+    print(f"{count - len(failures)} of {count} fixture cases match their expected.json")
+    return Exit.FAILED if failures else Exit.OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     fixture = sub.add_parser("fixture", help="record pages as fixture cases")
     actions = fixture.add_subparsers(dest="fixture_command", required=True)
@@ -96,3 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                                   "default every case)")
     update.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="fixtures folder (default fixtures)")
     update.set_defaults(handler=cmd_fixture_update)
+    check = actions.add_parser("check", help="check every case's extraction against its expected.json "
+                                             "(also `scrapy check`)")
+    check.add_argument("--fixtures", type=Path, default=Path("fixtures"), help="fixtures folder (default fixtures)")
+    check.set_defaults(handler=cmd_fixture_check)

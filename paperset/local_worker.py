@@ -2,8 +2,10 @@
 forked child of the coordinator: it starts with the modules the coordinator has already imported (Scrapy,
 Twisted, redis-py, numpy) instead of a new interpreter importing them again (bench/README.md). Elsewhere
 (macOS and Windows, where forking a process that has imported such libraries is unsafe) it is a new
-interpreter. Either way it runs the command as the command line would, stdout to /dev/null, stderr to a file
-in the run folder, and the coordinator sees it as a `subprocess.Popen` (pid, poll, a settable returncode)."""
+interpreter. Either way it runs one WorkerSpec (the forked child calls the coordinator's worker function
+with it directly, never the argument parser; the new interpreter gets its `paperset worker` command line),
+stdout to /dev/null, stderr to a file in the run folder, and the coordinator sees it as a `subprocess.Popen`
+(pid, poll, a settable returncode). Imports nothing of paperset but the process title."""
 
 from __future__ import annotations
 
@@ -12,10 +14,36 @@ import multiprocessing
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 CAN_FORK = sys.platform == "linux"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One crawl worker of a distributed run, as `paperset worker` is given it: the dataset whose run to
+    join, its name, its log file, how long to wait for the run, and the Redis URL (None: $PAPERSET_REDIS_URL;
+    a local worker gets it through the environment, never argv)."""
+
+    name: str
+    worker_id: str | None = None
+    log_file: str | None = None
+    wait_s: float = 60.0
+    url: str | None = None
+
+    def argv(self) -> list[str]:
+        """The `paperset` arguments of the same worker (the URL left to the environment)."""
+        argv = ["worker", "--name", self.name, "--wait", f"{self.wait_s:g}"]
+        if self.worker_id:
+            argv += ["--worker-id", self.worker_id]
+        return argv + (["--log-file", self.log_file] if self.log_file else [])
+
+
+# The function a worker runs (paperset.workers.worker_main): its exit code is the process's.
+WorkerMain = Callable[[WorkerSpec], int]
 
 
 class WorkerProcess(Protocol):
@@ -27,13 +55,13 @@ class WorkerProcess(Protocol):
     def poll(self) -> int | None: ...
 
 
-def _forked(argv: list[str], env: dict[str, str], err: str) -> None:
+def _forked(target: WorkerMain, spec: WorkerSpec, env: dict[str, str], err: str) -> None:
     """The forked child: stdout and stderr as a subprocess's, the coordinator's logging handlers dropped
-    (the worker logs to its own file), then the command; its exit code is the child's."""
+    (the worker logs to its own file), then `target(spec)`; its exit code is the child's."""
     os.environ.update(env)
     from paperset.proctitle import name_worker
 
-    name_worker(argv)
+    name_worker(spec.argv())
     with Path(os.devnull).open("wb") as null, Path(err).open("ab") as errors:
         os.dup2(null.fileno(), 1)
         os.dup2(errors.fileno(), 2)
@@ -43,19 +71,17 @@ def _forked(argv: list[str], env: dict[str, str], err: str) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    from paperset.cli import main
-
-    sys.exit(main(argv))
+    sys.exit(int(target(spec)))
 
 
 class ForkedWorker:
-    """`paperset <argv>` in a forked child (daemonic: it does not outlive a coordinator that exits)."""
+    """`target(spec)` in a forked child (daemonic: it does not outlive a coordinator that exits)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], err: Path) -> None:
+    def __init__(self, target: WorkerMain, spec: WorkerSpec, env: dict[str, str], err: Path) -> None:
         sys.stdout.flush()  # nothing the coordinator has buffered is written again by the child
         sys.stderr.flush()
         self.process = multiprocessing.get_context("fork").Process(
-            target=_forked, args=(argv, env, str(err)), daemon=True)
+            target=_forked, args=(target, spec, env, str(err)), daemon=True)
         self.process.start()
         self.pid: int = self.process.pid or 0
         self.returncode: int | None = None
@@ -66,11 +92,13 @@ class ForkedWorker:
         return self.returncode
 
 
-def start_local_worker(argv: list[str], env: dict[str, str], err: Path, *, fork: bool = CAN_FORK) -> WorkerProcess:
-    """`paperset <argv>` with `env` added to the environment, stdout to /dev/null, stderr to `err`."""
+def start_local_worker(target: WorkerMain, spec: WorkerSpec, env: dict[str, str], err: Path, *,
+                       fork: bool = CAN_FORK) -> WorkerProcess:
+    """The worker `spec` with `env` added to the environment, stdout to /dev/null, stderr to `err`: forked,
+    `target(spec)`; else a new interpreter running `paperset <spec.argv()>`."""
     if fork:
-        return ForkedWorker(argv, env, err)
+        return ForkedWorker(target, spec, env, err)
     with err.open("ab") as errors:
         return subprocess.Popen(  # noqa: S603 - this interpreter running paperset itself
-            [sys.executable, "-m", "paperset.cli", *argv], env={**os.environ, **env},
+            [sys.executable, "-m", "paperset.cli", *spec.argv()], env={**os.environ, **env},
             stdout=subprocess.DEVNULL, stderr=errors)

@@ -8,11 +8,10 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from crawler.kinds import KINDS
 from crawler.listings import Listing
 from crawler.politeness.config import PolitenessConfig
 
-# Entries a listing has, as reported for the live site (site notes): ~30 a day, ~105 a week or month.
-EXPECTED_ENTRIES = {"day": 30, "week": 105, "month": 105, "search": 50, "trending": 50}
 # Least duration under the request budgets above which `paperset run` asks for --yes: ten years of days
 # (3,653 API calls) take 40 min under the default budgets, a year with --details 2 h; a year of days
 # alone takes none (budgets turned off: no estimate, no question).
@@ -26,8 +25,8 @@ class PlanTooLarge(ValueError):
 def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str) -> list[tuple[str, str]]:
     """(kind, URL) of the requests one listing is expected to take on the path `fetch` prefers."""
     if fetch in ("auto", "api") and listing.api_path():
-        pages = max(1, -(-EXPECTED_ENTRIES[listing.kind] // page_size))
-        if EXPECTED_ENTRIES[listing.kind] % page_size == 0:
+        pages = max(1, -(-KINDS[listing.kind].expected // page_size))
+        if KINDS[listing.kind].expected % page_size == 0:
             pages += 1  # a full last page asks for one more, which comes back short
         return [("api", f"{base_url}{listing.api_page_path(page_size, p)}") for p in range(pages)]
     return [("page", base_url + listing.page_path())]
@@ -50,7 +49,7 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     every = all_papers_requests(settings.getint("PAPERSET_ALL_PAPERS_EXPECTED"), size, base) if all_papers else []
     requests += every
     counts = {kind: sum(1 for r in requests if r["kind"] == kind) for kind in ("api", "page")}
-    detail_calls = sum(EXPECTED_ENTRIES[listing.kind] for listing in listings) if details else 0
+    detail_calls = sum(KINDS[listing.kind].expected for listing in listings) if details else 0
     counts["api"] += detail_calls + sweep
     return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
             "details": detail_calls, "sweep": sweep, "all_papers": len(every), "chunks": chunks(requests, config),

@@ -25,6 +25,8 @@ from spool.errors import NO_SPACE_STAT
 if TYPE_CHECKING:
     from scrapy.settings import Settings
 
+    from packager.parent import CheckedParent
+
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
 
@@ -129,7 +131,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
         recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
-    index = run_index(dataset, run_dir, resumed)
+    index, parent = run_index(dataset, run_dir, resumed)
     started = time.monotonic()
     pointers = {**run_settings(run_dir, redis or str(index), resumed, links=job.links),
                 **archive_setting(job.settings, run_dir)}
@@ -164,7 +166,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     if missing and not allow_partial:
         return _incomplete(run_dir, crawl, missing, len(coverage))
     outcome = publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
-                          recrawl_days=recrawl_days, index=None if redis else index)
+                          recrawl_days=recrawl_days, index=None if redis else index, parent=parent)
     return sweep.recorded(dataset, job.sweep, coverage, outcome)
 
 
@@ -232,13 +234,14 @@ def health_gate(dataset: Path, run_dir: Path, crawl: dict[str, Any], *,
 
 def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict[str, Any],
                 report: dict[str, Any], *, missing: list[dict[str, Any]], forced: list[str], recrawl_days: int,
-                index: Path | None) -> dict[str, Any]:
-    """Package the run's spool into the next version, verify it, and say what happened."""
+                index: Path | None, parent: CheckedParent | None = None) -> dict[str, Any]:
+    """Package the run's spool into the next version (on `parent`, checked before the crawl under the same
+    lock, not checksummed again), verify it, and say what happened."""
     from packager.build import package
     from packager.manifest import problems
 
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
-                     health=report["health"], forced=forced, progress=job.progress)
+                     health=report["health"], forced=forced, progress=job.progress, checked=parent)
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
@@ -251,22 +254,23 @@ def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict
     return outcome_record("published" if result.changed else "unchanged", **details, reasons=reasons or None)
 
 
-def run_index(dataset: Path, run_dir: Path, resumed: bool) -> Path:
+def run_index(dataset: Path, run_dir: Path, resumed: bool) -> tuple[Path, CheckedParent]:
     """The run's own near-dup index folder: a new run starts from a copy of the latest version's index
     (a pulled version holds its own too), never from an index that saw a crawl
     whose version was not published (a run killed while packaging would otherwise hide its papers'
     near-duplicate similarities from the next run); a resumed run keeps its own. The parent is checked
-    (and an orphaned version adopted) here, before the crawl: a corrupt parent fails the run at once."""
-    from packager.parent import resolve_parent
+    (and an orphaned version adopted) here, before the crawl: a corrupt parent fails the run at once; the
+    checked parent is returned with the index, for the packager (one parent check per run)."""
+    from packager.parent import CheckedParent, resolve_parent
 
     parent = resolve_parent(dataset)
     index = run_dir / "dedupe-index"
     if resumed or index.exists():
-        return index
+        return index, CheckedParent(parent)
     source = dataset / parent / "dedupe-index" if parent else None
     if source is not None and source.is_dir():
         shutil.copytree(source, index, ignore=shutil.ignore_patterns(".*"))
-    return index
+    return index, CheckedParent(parent)
 
 
 def latest_version(dataset: Path) -> str | None:

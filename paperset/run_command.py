@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.listings import plan_listings
+from crawler.kinds import nothing_to_crawl
+from crawler.listings import asked_from, plan_listings
 from paperset.args import check_base_url_arg, crawl_job, redis_named, redis_url
 from paperset.exits import BadInput, Exit, checking
 from paperset.summary import format_summary
@@ -57,11 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = crawl_settings(crawl_job(args, None))  # the one build of the run's settings, checked first
         apply_recent(args, settings)
         sweep = apply_sweep(args, settings)
-        listings = plan_listings(days=args.day, weeks=args.week, months=args.month, ranges=args.range,
-                                 searches=args.search, trending=args.trending)
+        listings = plan_listings(asked_from(args))
         if not listings and not args.all_papers:
-            raise BadInput("nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
-                           "--all-papers")
+            raise BadInput(nothing_to_crawl())
         if args.plan:
             return print_plan(args, listings, settings, sweep)
         from paperset.contact import warn_without_contact

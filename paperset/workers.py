@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +18,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.checkpoint import DoneTracker
-from crawler.coverage import STAT, STATUSES
+from crawler.coverage import STAT, STATUSES, listing_settled
 from crawler.distributed import (
     HEARTBEAT_TTL_S,
     ClaimingQueue,
@@ -29,14 +30,14 @@ from crawler.distributed import (
     worker_id,
     workers_alive,
 )
-from paperset.args import REDIS_ENV
+from paperset.args import REDIS_ENV, redis_named
 from paperset.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
-from paperset.exits import BadInput
+from paperset.exits import BadInput, Exit
 from spool.redact import redact
 from spool.writer import write_json_atomic
 
 if TYPE_CHECKING:
-    from paperset.local_worker import WorkerProcess
+    from paperset.local_worker import WorkerProcess, WorkerSpec
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,32 @@ def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float 
     return run_crawl(job, spider_kwargs={**plan["spider"], "worker": True})
 
 
+def worker_main(spec: WorkerSpec) -> int:
+    """A forked local worker's whole life: `run_worker_spec`, a failure reported from the exit table
+    (paperset/exits.py) as the command line's `main` reports it (one line on stderr, its exit code)."""
+    from paperset.outcome import report_failure
+
+    try:
+        return run_worker_spec(spec)
+    except (Exception, KeyboardInterrupt) as exc:
+        return report_failure("worker", exc, as_json=False)
+
+
+def run_worker_spec(spec: WorkerSpec) -> int:
+    """`paperset worker`: the crawl, its one-line summary and its exit code (failures raised)."""
+    from paperset.summary import summarize
+
+    url = spec.url or os.environ.get(REDIS_ENV)
+    if not url:
+        raise BadInput("give --redis URL or set PAPERSET_REDIS_URL")
+    with redis_named(url):
+        stats = run_worker(url, spec.name, worker=spec.worker_id, wait_s=spec.wait_s, log_file=spec.log_file)
+    summary = summarize(stats, elapsed=0.0, out=None)
+    print(f"paperset worker: {summary['pages_fetched']} pages, {summary['entries_found']} entries "
+          f"({summary['finish_reason']})")
+    return Exit.OK if summary["finish_reason"] == "finished" else Exit.FAILED
+
+
 def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_settings: dict[str, Any]) -> int:
     """Queue the first request of every listing (through the same queue class the workers use)."""
     from crawler.spiders.hf_papers import HfPapersSpider
@@ -102,7 +129,8 @@ def seed(server: Any, url: str, name: str, spider_kwargs: dict[str, Any], plan_s
     crawler = Crawler(HfPapersSpider, settings)
     crawler.stats = MemoryStatsCollector(crawler)  # this crawler never starts; seeding may count
     spider = HfPapersSpider.from_crawler(crawler, **spider_kwargs)
-    spider.coverage_sink = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
+    record = coverage_sink(server, name)  # a listing settled now (url_too_long) is recorded
+    crawler.signals.connect(record, signal=listing_settled)
     queue = ClaimingQueue(server, spider, keys(name)["requests"], tracker=DoneTracker(crawler))
     seeds = spider.seed_requests()
     queue.push_seeds(seeds)
@@ -172,11 +200,11 @@ class Coordinator:
     def start_worker(self) -> None:
         index = len(self.procs)
         log = self.run_dir / f"worker-{index}.log"
-        from paperset.local_worker import start_local_worker
+        from paperset.local_worker import WorkerSpec, start_local_worker
 
-        self.procs.append(start_local_worker(
-            ["worker", "--name", self.name, "--worker-id", f"{self.run_dir.name}-w{index}", "--log-file", str(log)],
-            {REDIS_ENV: self.url}, self.run_dir / f"worker-{index}.err"))
+        spec = WorkerSpec(self.name, worker_id=f"{self.run_dir.name}-w{index}", log_file=str(log))
+        self.procs.append(start_local_worker(worker_main, spec, {REDIS_ENV: self.url},
+                                             self.run_dir / f"worker-{index}.err"))
         # Which process is which local worker, for an operator (or a test) to signal one by its PID.
         write_json_atomic(self.run_dir / WORKERS_FILE, [
             {"worker_id": f"{self.run_dir.name}-w{i}", "pid": proc.pid, "log": f"worker-{i}.log"}

@@ -1,4 +1,11 @@
-"""The layering, held by a test: which part may import which (README's map of the code).
+"""The layering, held by a test: which part may import which (README's map of the code,
+docs/architecture.md), and no import cycle anywhere.
+
+The layers, top to bottom; a module imports only its own layer and the ones below it:
+
+    paperset (the application: command line, orchestration)
+    crawler | packager (side by side: neither imports the other)
+    spool (the contract between them)
 
 Every import statement of every module is read with `ast` (also the ones inside functions), and the
 dotted paths the Scrapy settings name (pipelines, middlewares, extensions), which Scrapy imports for the
@@ -63,6 +70,73 @@ def violations(part: str, allowed: set[str], files: list[Path] | None = None) ->
             if top(name) in PARTS and top(name) not in allowed:
                 out.append(f"{path.relative_to(ROOT)}: {name}")
     return out
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Each of our modules -> the modules of ours it imports (any import: top level, in a function, under
+    TYPE_CHECKING), a name resolved to the longest module it names (`crawler.listings.Listing` ->
+    `crawler.listings`). Packages' `__init__` edges left out: they hold no code here."""
+    modules = {module_name(p): p for part in PARTS for p in sorted((root / part).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = set()
+        for imported in imports_of(path):
+            parts = imported.split(".")
+            for end in range(len(parts), 0, -1):
+                target = ".".join(parts[:end])
+                if target in modules and modules[target].name != "__init__.py":
+                    found.add(target)
+                    break
+        graph[name] = found - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles: each strongly connected group of more than one module, sorted (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(out)
+
+
+def test_no_import_cycle_anywhere() -> None:
+    """Not even through an import inside a function (the forked worker re-entering the command line) or
+    one for type checking only (the replica's server and handler)."""
+    assert cycles(import_graph(ROOT)) == []
+
+
+def test_the_cycle_check_finds_a_cycle_through_a_function(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    (tmp_path / "paperset").mkdir()
+    (tmp_path / "paperset" / "a.py").write_text("from paperset.b import f\n", encoding="utf-8")
+    (tmp_path / "paperset" / "b.py").write_text("def f():\n    from paperset import c\n", encoding="utf-8")
+    (tmp_path / "paperset" / "c.py").write_text("import paperset.a\n", encoding="utf-8")
+    (tmp_path / "paperset" / "d.py").write_text("import paperset.a\n", encoding="utf-8")
+    assert cycles(import_graph(tmp_path)) == [["paperset.a", "paperset.b", "paperset.c"]]
 
 
 def test_every_module_belongs_to_a_part() -> None:

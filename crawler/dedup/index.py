@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import numpy as np
 
 from crawler.dedup.bands import BandTable, band_hashes
 from crawler.dedup.config import DedupeConfig
-from crawler.dedup.match import Match
+from crawler.dedup.match import DupIndex, Match
 from crawler.dedup.minhash import BatchMinHasher
 from crawler.dedup.shingles import ShingleHasher
 from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, check_state, load_state, save_state
 from crawler.errors import SettingError
 
-if TYPE_CHECKING:
-    from crawler.dedup.redis_index import RedisNearDupIndex
-
-__all__ = ["INDEX_FILE", "IndexUnreadable", "Match", "NearDupIndex", "check_store", "load_index", "open_index"]
+__all__ = ["INDEX_FILE", "DupIndex", "IndexUnreadable", "Match", "NearDupIndex", "check_store", "load_index",
+           "open_index"]
 logger = logging.getLogger(__name__)
 
 
@@ -70,7 +68,9 @@ class SignatureBlocks:
 
 class NearDupIndex:
     """Query-then-insert near-duplicate detection for entries keyed by paper key, in memory (saved to a
-    folder when it has one)."""
+    folder when it has one). A DupIndex."""
+
+    asks_in_batches: ClassVar[bool] = False
 
     def __init__(self, config: DedupeConfig, path: Path | None = None, state: IndexState | None = None) -> None:
         self.config, self.path = config, path
@@ -87,6 +87,9 @@ class NearDupIndex:
             for start in range(0, len(self.keys), 1 << 16):
                 rows = state.signatures[0][start:start + (1 << 16)]
                 self.table.add(band_hashes(rows, self.bands, self.rows), np.arange(start, start + len(rows)))
+
+    def contains_many(self, keys: list[str]) -> list[bool]:
+        return [self.contains(key) for key in keys]
 
     def contains(self, key: str) -> bool:
         return key in self.ids
@@ -203,7 +206,7 @@ def check_store(config: DedupeConfig, store: str) -> None:
         _same_config(Path(store), check_state(Path(store)), config)
 
 
-def open_index(config: DedupeConfig, store: str) -> NearDupIndex | RedisNearDupIndex:
+def open_index(config: DedupeConfig, store: str) -> DupIndex:
     """`memory`, a folder path, or `redis://[:password@]host:port/db` (shared by every process)."""
     if store in ("", "memory"):
         return NearDupIndex(config)

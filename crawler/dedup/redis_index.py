@@ -4,7 +4,8 @@ as one script (`redis_lsh.py`), and signatures and cluster ids in two Redis hash
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -33,7 +34,10 @@ class RedisHash:
 
 
 class RedisNearDupIndex:
-    """Insert-then-query near-duplicate detection in a Redis index shared by every process of a run."""
+    """Insert-then-query near-duplicate detection in a Redis index shared by every process of a run. A
+    DupIndex (crawler/dedup/match.py) whose membership questions are asked a batch at a time."""
+
+    asks_in_batches: ClassVar[bool] = True
 
     def __init__(self, config: DedupeConfig, client: Any, basename: bytes) -> None:
         self.config = config
@@ -116,8 +120,9 @@ class RedisNearDupIndex:
             clusters[best] = clusters[key] = written[best] = written[key] = cluster
         self.clusters.client.hset(self.clusters.name, mapping=written)
 
-    def save(self, path: Any = None) -> None:
+    def save(self, path: Path | None = None) -> Path | None:
         """Nothing to write: Redis holds the index."""
+        return None
 
     def close(self) -> None:
         self.save()

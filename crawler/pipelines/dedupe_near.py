@@ -16,7 +16,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.dedup.config import DedupeConfig
-from crawler.dedup.index import Match, NearDupIndex, open_index
+from crawler.dedup.index import DupIndex, Match, open_index
 from crawler.items import PaperEntry
 from spool.errors import NO_SPACE_STAT, no_space
 from spool.reader import read_entries
@@ -50,7 +50,7 @@ class NearDedupePipeline:
     `PAPERSET_DEDUPE_*` parameters of DedupeConfig.
     """
 
-    def __init__(self, stats: StatsCollector, index: NearDupIndex, store: str) -> None:
+    def __init__(self, stats: StatsCollector, index: DupIndex, store: str) -> None:
         self.stats = stats
         self.index = index
         self.store = store
@@ -58,7 +58,7 @@ class NearDedupePipeline:
         # Entries waiting for the next batch, in arrival order, and the futures of their keys.
         self.batch: list[Waiting] = []
         self.waiting: dict[str, asyncio.Future[Outcome]] = {}
-        self.ask_in_batches = hasattr(index, "contains_many")
+        self.ask_in_batches = index.asks_in_batches
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:

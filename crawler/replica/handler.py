@@ -1,4 +1,6 @@
-"""The replica's HTTP request handler: answers from the ReplicaServer, with its faults, throttling and delay."""
+"""The replica's HTTP adapter: the faults it can inject and the request handler that answers from a served
+site (crawler/replica/server.py's ReplicaServer, seen here only through the `Served` protocol: the server
+imports this module, never the other way)."""
 
 from __future__ import annotations
 
@@ -6,16 +8,64 @@ import logging
 import socket
 import struct
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.replica.garble import garble
 
-if TYPE_CHECKING:
-    from crawler.replica.server import Fault, ReplicaServer
-
 logger = logging.getLogger(__name__)
+
+
+FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle", "garble")
+
+
+@dataclass
+class Fault:
+    """One switchable fault: requests whose path with query matches `pattern` (a regex, searched) get
+    `action` instead of (or besides) the normal answer, `times` times (None: forever).
+
+    Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
+    reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
+    `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
+    relative location stays on this server; no location: the request's own path and query, a page
+    redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
+    in its body: poisoned items), `trickle` (the headers at once, then the body one byte every `seconds`,
+    0.5 when not given: a slow answer, not a dead site), `garble` (the answer's items, in an API list or a
+    page's hydration props, with `items[i]` applied to item i: `{"paper.upvotes": True}` sets that value,
+    the wrong type where the site's is expected; crawler/replica/garble.py).
+    """
+
+    pattern: str
+    action: str = "status"
+    status: int = 500
+    times: int | None = None
+    location: str = ""
+    seconds: float = 0.0
+    old: bytes = b""
+    new: bytes = b""
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.action not in FAULT_ACTIONS:
+            raise ValueError(f"unknown fault action {self.action!r}: one of {', '.join(FAULT_ACTIONS)}")
+
+
+class Served(Protocol):
+    """What the handler asks of the server it answers for (ReplicaServer)."""
+
+    delay_s: float
+    faults: list[Fault]
+
+    def fault_for(self, path: str) -> Fault | None: ...
+
+    def throttled(self, path: str) -> dict[str, str] | None: ...
+
+    def respond(self, path: str, query: dict[str, list[str]],
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]: ...
+
+    def log(self, path: str, status: int, arrived: float) -> None: ...
 
 
 class _Discard:
@@ -31,7 +81,7 @@ class _Discard:
         pass
 
 
-def answer(server: ReplicaServer, fault: Fault | None, path: str,
+def answer(server: Served, fault: Fault | None, path: str,
            headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) of a request, its fault applied: rate limiting first, then a fault that
     replaces the answer (status, redirect), else the site's answer, changed by a fault that changes it."""
@@ -63,7 +113,7 @@ def trickle(out: Any, body: bytes, every: float) -> bool:
     return True
 
 
-def handler_for(server: ReplicaServer) -> type[BaseHTTPRequestHandler]:
+def handler_for(server: Served) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             arrived = time.monotonic()

@@ -8,15 +8,15 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from crawler.kinds import daily_api_kinds, page_segments
 from crawler.replica import cursor
 from crawler.replica.build import DATA_DIR
 from crawler.replica.clock import items_at, paper_at
-from crawler.replica.handler import handler_for
+from crawler.replica.handler import Fault, handler_for
 from crawler.replica.links import LinkWorld, link_answer
 from crawler.replica.render import render_dynamic, render_listing, render_paper
 from crawler.replica.site import ReplicaSite, paginate
@@ -24,48 +24,13 @@ from crawler.replica.site import ReplicaSite, paginate
 logger = logging.getLogger(__name__)
 
 ROBOTS = "User-agent: *\nDisallow: /login\nAllow: /papers\nAllow: /api/daily_papers\n"
-_LISTING = re.compile(r"^/papers/(date|week|month)/([\w-]+)$")
+_LISTING = re.compile(r"^/papers/(\w+)/([\w-]+)$")  # the kinds' page paths of crawler/kinds.py
 _PAPER = re.compile(r"^/papers/(\d{4}\.\d{4,5})$")
 _API_PAPER = re.compile(r"^/api/papers/(\d{4}\.\d{4,5})$")
 DYNAMIC_PAGE_SIZE = 20
 JSON = {"Content-Type": "application/json"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-_KINDS = {"date": "day", "week": "week", "month": "month"}
 _API_WEEK = re.compile(r"\d{4}-W(?:0[1-9]|[1-4]\d|5[0-2])")
-
-
-FAULT_ACTIONS = ("status", "reset", "truncate", "stall", "redirect", "replace", "trickle", "garble")
-
-
-@dataclass
-class Fault:
-    """One switchable fault: requests whose path with query matches `pattern` (a regex, searched) get
-    `action` instead of (or besides) the normal answer, `times` times (None: forever).
-
-    Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
-    reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
-    `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
-    relative location stays on this server; no location: the request's own path and query, a page
-    redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
-    in its body: poisoned items), `trickle` (the headers at once, then the body one byte every `seconds`,
-    0.5 when not given: a slow answer, not a dead site), `garble` (the answer's items, in an API list or a
-    page's hydration props, with `items[i]` applied to item i: `{"paper.upvotes": True}` sets that value,
-    the wrong type where the site's is expected; crawler/replica/garble.py).
-    """
-
-    pattern: str
-    action: str = "status"
-    status: int = 500
-    times: int | None = None
-    location: str = ""
-    seconds: float = 0.0
-    old: bytes = b""
-    new: bytes = b""
-    items: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.action not in FAULT_ACTIONS:
-            raise ValueError(f"unknown fault action {self.action!r}: one of {', '.join(FAULT_ACTIONS)}")
 
 
 class _Server(ThreadingHTTPServer):
@@ -210,8 +175,8 @@ class ReplicaServer:
                                   stamp=self.site.latest_day)
             return 200, HTML, body.encode()
         match = _LISTING.match(path)
-        if match:
-            return self._listing(_KINDS[match.group(1)], match.group(2))
+        if match and match.group(1) in page_segments():
+            return self._listing(page_segments()[match.group(1)], match.group(2))
         match = _PAPER.match(path)
         if match and match.group(1) in self.site.papers:
             row = self.site.papers[match.group(1)]
@@ -254,7 +219,7 @@ class ReplicaServer:
             if "week" in query and not _API_WEEK.fullmatch(query["week"][0]):
                 return 400, JSON, b'{"error":"week must match YYYY-W01..YYYY-W52"}'  # as the site: no W53
             kind, key = "day", self.site.latest_day
-            for param, name in (("date", "day"), ("week", "week"), ("month", "month")):
+            for param, name in daily_api_kinds().items():
                 if param in query:
                     kind, key = name, query[param][0]
             items = self.site.items(kind, key) or []

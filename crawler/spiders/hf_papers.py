@@ -4,6 +4,7 @@ data (API, page JSON, browser) and hands each response to page code."""
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -27,9 +28,11 @@ from crawler.coverage import (
     Coverage,
     failure_reason,
     judge,
+    listing_settled,
 )
 from crawler.hosts import allowed_netlocs, check_base_url, split_credentials
 from crawler.items import PaperEntry
+from crawler.kinds import FLAGS, nothing_to_crawl
 from crawler.listings import Listing, plan_listings
 from crawler.pages.hf import (
     ApiAnswerError,
@@ -54,10 +57,11 @@ def _flag(value: Any) -> bool:
 class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPapers, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
 
-    Spider arguments (`-a name=value`, comma-separated for several): `day`, `week`, `month`, `range`
-    (`START:END`), `search`, `trending`, `details`, `all_papers`, `sweep` (paper ids), `links` (true/false
-    or values: docs/commands.md), `fetch` (auto, api, page, browser), `base_url`, `worker` (true: take
-    requests from a distributed run's shared queue). Settings read: crawler/setting_fields.py.
+    Spider arguments (`-a name=value`, comma-separated for several): the listing flags of
+    crawler/kinds.py (`day`, `week`, `month`, `range` (`START:END`), `search`, `trending`), `details`,
+    `all_papers`, `sweep` (paper ids), `links` (docs/commands.md), `fetch` (auto, api, page, browser),
+    `base_url`, `worker` (true: take requests from a distributed run's shared queue). Settings read:
+    crawler/setting_fields.py.
 
     Every listing is settled (crawler/coverage.py): complete, empty for a reason, or incomplete with
     why; the report is the stat `paperset/coverage`, with counts `paperset/coverage/<status>`.
@@ -71,12 +75,6 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
 
     def __init__(
         self,
-        day: str | list[str] | None = None,
-        week: str | list[str] | None = None,
-        month: str | list[str] | None = None,
-        range: str | list[str] | None = None,
-        search: str | list[str] | None = None,
-        trending: Any = False,
         details: Any = False,
         links: Any = False,
         fetch: str | None = None,
@@ -86,14 +84,12 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         all_papers: Any = False,
         **kwargs: Any,
     ) -> None:
+        asked = {flag.name: kwargs.pop(flag.name) for flag in FLAGS if flag.name in kwargs}
         super().__init__(**kwargs)
-        searches = search.split(",") if isinstance(search, str) else search
-        self.listings: list[Listing] = plan_listings(days=day, weeks=week, months=month, ranges=range,
-                                                     searches=searches, trending=_flag(trending))
+        self.listings: list[Listing] = plan_listings(asked)
         self.all_papers = _flag(all_papers)
-        if not self.listings and not self.all_papers:
-            raise ValueError("nothing to crawl: give at least one of day, week, month, range, search, trending, "
-                             "all_papers")
+        if not self.listings and not self.all_papers and not os.environ.get("SCRAPY_CHECK"):
+            raise ValueError(nothing_to_crawl(prefix=""))  # `scrapy check` asks for no listing
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
@@ -101,8 +97,6 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         self.detailed: set[str] = set()
         self.sweep = sweep_ids(sweep)
         self.coverage = Coverage([*self.listings, *([ALL_PAPERS] if self.all_papers else [])])
-        # In a distributed run, where each outcome also goes (crawler.distributed.coverage_sink).
-        self.coverage_sink: Any = None
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
         self.worker = _flag(worker)
 
@@ -148,8 +142,20 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
             logger.error("%s %s is incomplete: %s", listing.kind, listing.key[:80], reason)
         self.coverage.settle(listing, status, reason)
         self.sweep_settled(listing, status)
-        if self.coverage_sink is not None:
-            self.coverage_sink(listing, status, reason)
+        # Where else the outcome goes (a distributed run's Redis hash): a receiver's failure is the callback's.
+        for _, result in self.crawler.signals.send_catch_log(listing_settled, listing=listing, status=status,
+                                                             reason=reason):
+            if isinstance(result, Failure):
+                result.raiseException()
+
+    def fixture_cases(self, response: scrapy.http.Response) -> list[Any]:
+        """`scrapy check`'s contract of this spider: every saved page and API answer under fixtures/cases/
+        extracts to its expected.json (crawler/contracts.py; `paperset fixture check` runs the same).
+
+        @url data:,fixture-cases
+        @fixture_cases fixtures
+        """
+        return []
 
     def seed_requests(self) -> list[scrapy.Request]:
         """The first request of every listing; a listing whose URL is longer than URLLENGTH_LIMIT is

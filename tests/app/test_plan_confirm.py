@@ -35,15 +35,15 @@ def test_the_plan_says_how_long_and_that_it_needs_yes(tmp_path) -> None:
 
 def test_details_count_one_call_per_expected_paper_and_yes_goes_on() -> None:
     settings = get_project_settings()
-    month = make_plan(plan_listings(months=["2025-01"]), settings, details=True)
+    month = make_plan(plan_listings(month=["2025-01"]), settings, details=True)
     assert (month["details"], month["counts"]["api"]) == (105, 108)
     confirm(month, yes=False)
-    year = make_plan(plan_listings(ranges=["2024-01-01:2024-12-31"]), settings, details=True)
+    year = make_plan(plan_listings(range=["2024-01-01:2024-12-31"]), settings, details=True)
     assert year["counts"]["api"] == 366 + 366 * 30
     with pytest.raises(PlanTooLarge, match=r"^this run would make about 11346 requests and take at least 2 h 5 min "):
         confirm(year, yes=False)
     confirm(year, yes=True)
     settings.set("PAPERSET_BUDGET_API", 0)  # budgets off: no estimate, no question
-    confirm(make_plan(plan_listings(ranges=["2015-01-01:2024-12-31"]), settings, details=True), yes=False)
+    confirm(make_plan(plan_listings(range=["2015-01-01:2024-12-31"]), settings, details=True), yes=False)
     assert [human_duration(s) for s in (0, 2400, 7500, 75_600, 190_800)] == [
         "0 min", "40 min", "2 h 5 min", "21 h", "2 d 5 h"]

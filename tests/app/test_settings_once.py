@@ -89,9 +89,17 @@ def counted():
     builds.append(1)
     return original()
 crawl.project_settings = counted
+import packager.parent as parent
+checks = []
+check_parent = parent.check_parent
+def checked(folder):
+    checks.append(folder.name)
+    return check_parent(folder)
+parent.check_parent = checked
 from paperset.cli import main
 code = main(sys.argv[1:])
 print(f"settings built {len(builds)} times", file=sys.stderr)
+print(f"parent checked {len(checks)} times: {' '.join(checks)}", file=sys.stderr)
 sys.exit(code)
 """
 
@@ -102,7 +110,23 @@ def test_a_run_builds_its_settings_once(tmp_path, replica) -> None:
                              "--day", "2025-02-03", "--out", str(tmp_path / "root"), "--json"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stderr.strip().splitlines()[-1] == "settings built 1 times"
+    assert result.stderr.strip().splitlines()[-2:] == ["settings built 1 times", "parent checked 0 times:"]
+
+
+@pytest.mark.slow  # two runs of one day of the replica
+def test_a_run_on_a_parent_builds_its_settings_once_and_checksums_the_parent_once(tmp_path, replica) -> None:
+    """The route of one `paperset run` over an existing version: one settings build, one parent check
+    (before: two, one before the crawl and one by the packager)."""
+    root = tmp_path / "root"
+    parent = json.loads(run_paperset("run", "--base-url", replica.base_url, "--day", "2025-02-03", "--out", str(root),
+                                     "--json").stdout.splitlines()[-1])["version"] or ""
+    assert (root / "hf-papers" / parent / "manifest.json").is_file()
+    result = subprocess.run([str(ROOT / ".venv/bin/python"), "-c", COUNTING, "run", "--base-url", replica.base_url,
+                             "--day", "2025-02-04", "--out", str(root), "--json"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.splitlines()[-1])["parent"] == parent
+    assert result.stderr.strip().splitlines()[-2:] == ["settings built 1 times", f"parent checked 1 times: {parent}"]
 
 
 @pytest.mark.slow  # two runs of one day of the replica

@@ -12,7 +12,7 @@ from ..conftest import ROOT
 PROBE = """
 import json, sys
 from paperset.crawl import CrawlJob, run_crawl
-stats = run_crawl(CrawlJob(days=[sys.argv[2]], fetch="api", base_url=sys.argv[1],
+stats = run_crawl(CrawlJob(asked={"day": [sys.argv[2]]}, fetch="api", base_url=sys.argv[1],
                                settings={"LOG_LEVEL": "ERROR", "AUTOTHROTTLE_ENABLED": False}))
 print(json.dumps({"playwright": sorted(m for m in sys.modules if m.split(".")[0] == "playwright"),
                   "heavy": sorted(m for m in sys.modules if m.split(".")[0] in ("datasketch", "scipy")),

@@ -282,7 +282,7 @@ def test_an_iso_week_53_is_fetched_as_its_seven_days(tmp_path) -> None:
     from crawler.listings import plan_listings
 
     days = [date(2026, 12, 28) + timedelta(days=i) for i in range(7)]
-    assert plan_listings(weeks="2026-W53") == [Listing("day", d.isoformat()) for d in days]
+    assert plan_listings(week="2026-W53") == [Listing("day", d.isoformat()) for d in days]
     # Real items of the week 2026-W34, re-dated to the weekdays of 2026-W53.
     moved = {f"2026-08-{17 + i}": days[i].isoformat() for i in range(5)}
     rows = [dict(r, _file_date=moved[r["_file_date"]]) for r in read_corpus(CORPUS_2026) if r["_file_date"] in moved]

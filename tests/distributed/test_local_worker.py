@@ -7,14 +7,15 @@ import time
 
 import pytest
 
-from paperset.local_worker import ForkedWorker, start_local_worker
+from paperset.local_worker import ForkedWorker, WorkerSpec, start_local_worker
+from paperset.workers import worker_main
 
 
 @pytest.mark.parametrize("fork", [True, False])
 def test_a_local_worker_runs_the_command_either_way_alike(tmp_path, fork) -> None:
     err = tmp_path / "worker.err"
     # No run to join on a Redis nobody listens on: the worker's one-line error and exit 1.
-    proc = start_local_worker(["worker", "--name", "t", "--wait", "0"], {"PAPERSET_REDIS_URL": "redis://127.0.0.1:9/0"},
+    proc = start_local_worker(worker_main, WorkerSpec("t", wait_s=0), {"PAPERSET_REDIS_URL": "redis://127.0.0.1:9/0"},
                               err, fork=fork)
     assert isinstance(proc, ForkedWorker) is fork
     deadline = time.monotonic() + 60
@@ -30,9 +31,9 @@ def test_a_local_worker_runs_the_command_either_way_alike(tmp_path, fork) -> Non
 PARENT = """
 import sys
 from pathlib import Path
-from paperset.local_worker import start_local_worker
-proc = start_local_worker(["worker", "--name", "t", "--wait", "60"], {"PAPERSET_REDIS_URL": sys.argv[1]},
-                          Path(sys.argv[2]))
+from paperset.local_worker import WorkerSpec, start_local_worker
+from paperset.workers import worker_main
+proc = start_local_worker(worker_main, WorkerSpec("t"), {"PAPERSET_REDIS_URL": sys.argv[1]}, Path(sys.argv[2]))
 print(proc.pid, flush=True)
 """
 

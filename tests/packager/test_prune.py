@@ -37,7 +37,7 @@ def dataset(tmp_path: Path, corpus_path: Path) -> Path:
         spool = make_spool(tmp_path / f"spool{n}", corpus_path, 40 * n)
         package([spool], root, "ds", now=datetime.fromisoformat(f"{day}T05:00:00+00:00"))
     for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
-        open_run(root / "ds", CrawlJob(days=[day]), resume=False)
+        open_run(root / "ds", CrawlJob(asked={"day": [day]}), resume=False)
     return root / "ds"
 
 
