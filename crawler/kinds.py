@@ -161,6 +161,11 @@ def page_query_kinds() -> dict[str, str]:
     return out
 
 
+def switch_on(value: object) -> bool:
+    """A switch given as a spider argument or a CLI flag: True, or the text true/1/yes/on."""
+    return value is True or (isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"})
+
+
 def nothing_to_crawl(prefix: str = "--") -> str:
     """The message for a crawl asked for no listing, naming every flag (`--day`, or `day` for the spider)."""
     # `--all-papers` (the site's list of every paper, crawler/spiders/all_papers.py) is a listing of its own.

@@ -19,6 +19,7 @@ from crawler.kinds import (
     parse_month,
     parse_range,
     parse_week,
+    switch_on,
 )
 
 # Each kind's paths, whether it is a period and what its empty answer means are rows of crawler/kinds.py.
@@ -86,8 +87,7 @@ def _values(flag: Flag, value: Any) -> list[str]:
     """A flag's values: spider arguments arrive as one comma-separated string (`-a day=A,B`), the CLI's as a
     list (a `whole` flag's list items taken whole); a switch is on (True, or "true"/"1"/"yes"/"on") or off."""
     if flag.metavar is None:
-        on = value is True or (isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"})
-        return [flag.kind] if on else []
+        return [flag.kind] if switch_on(value) else []
     if value is None:
         return []
     if isinstance(value, str):

@@ -32,12 +32,9 @@ from crawler.coverage import (
 )
 from crawler.hosts import allowed_netlocs, check_base_url, split_credentials
 from crawler.items import PaperEntry
-from crawler.kinds import FLAGS, nothing_to_crawl
+from crawler.kinds import FLAGS, nothing_to_crawl, switch_on
 from crawler.listings import Listing, plan_listings
-from crawler.pages.hf import (
-    ApiAnswerError,
-    parse_api_listing,
-)
+from crawler.pages.hf import ApiAnswerError, parse_api_listing
 from crawler.setting_fields import FETCH_MODES, parse
 from crawler.spiders.all_papers import ALL_PAPERS, AllPapers
 from crawler.spiders.details import PaperDetails
@@ -46,13 +43,6 @@ from crawler.spiders.page_path import PagePath
 from crawler.spiders.sweep import SweepRequests, sweep_ids
 
 logger = logging.getLogger(__name__)
-
-_TRUE = {"1", "true", "yes", "on"}
-
-
-def _flag(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
-
 
 class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPapers, scrapy.Spider):
     """Crawls daily, weekly, monthly, search and trending listings of Hugging Face Papers.
@@ -87,18 +77,18 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         asked = {flag.name: kwargs.pop(flag.name) for flag in FLAGS if flag.name in kwargs}
         super().__init__(**kwargs)
         self.listings: list[Listing] = plan_listings(asked)
-        self.all_papers = _flag(all_papers)
+        self.all_papers = switch_on(all_papers)
         if not self.listings and not self.all_papers and not os.environ.get("SCRAPY_CHECK"):
             raise ValueError(nothing_to_crawl(prefix=""))  # `scrapy check` asks for no listing
         if fetch is not None and fetch not in FETCH_MODES:
             raise ValueError(f"fetch must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
-        self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, _flag(details)
-        self.want_links = _flag(links)
+        self.fetch_arg, self.base_url_arg, self.details = fetch, base_url, switch_on(details)
+        self.want_links = switch_on(links)
         self.detailed: set[str] = set()
         self.sweep = sweep_ids(sweep)
         self.coverage = Coverage([*self.listings, *([ALL_PAPERS] if self.all_papers else [])])
         # A worker of a distributed run takes its requests from the shared queue, seeded elsewhere.
-        self.worker = _flag(worker)
+        self.worker = switch_on(worker)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HfPapersSpider:

@@ -42,7 +42,8 @@ def submitter(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_the_registry_derives_the_routes_of_todays_kinds() -> None:
     assert daily_api_kinds() == {"date": "day", "week": "week", "month": "month"}
     assert page_segments() == {"date": "day", "week": "week", "month": "month"}
-    assert nothing_to_crawl() == "nothing to crawl: give --day, --week, --month, --range, --search or --trending"
+    assert nothing_to_crawl() == ("nothing to crawl: give --day, --week, --month, --range, --search, --trending or "
+                                  "--all-papers")
     assert Listing("search", "a b").page_path() == "/papers?q=a%20b"
     assert Listing("day", "2025-03-05").shown_at("https://h/papers?date=2025-03-05")
     assert not Listing("day", "2025-03-05").shown_at("https://h/papers/date/2025-03-06")
