@@ -32,6 +32,7 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import TABLES
+from packager.share import share
 from packager.stats import FoldStats
 from spool.errors import no_space
 from spool.reader import read_meta
@@ -170,7 +171,7 @@ def check_target(root: Path, name: str) -> Path:
 
 
 def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, diff: changes.ChangeLog,
-                   dedupe_index: Path | None, progress: PackagingProgress) -> None:
+                   dedupe_index: Path | None, progress: PackagingProgress, parent_dir: Path | None) -> None:
     """Everything of the version but its folded tables, into `tmp`, then checked against its manifest."""
     progress.step(STEPS[2])
     card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
@@ -193,10 +194,11 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
         shutil.copytree(dedupe_index, tmp / "dedupe-index", ignore=shutil.ignore_patterns(".*"))
     progress.step(STEPS[3])
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows}
+    files = share(tmp, parent_dir)
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
-        lineage=release.lineage))
+        lineage=release.lineage, files=files))
     progress.step(STEPS[4])
     found = manifest.problems(tmp)
     if found:
@@ -246,7 +248,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             logger.info("nothing changed since %s: no new version", parent)
             return PackageResult(None, str(parent_dir), parent, False, stats.papers, stats.observations,
                                  0, 0, 0, 0)
-        _write_version(tmp, version, release, stats, diff, dedupe_index, steps)
+        _write_version(tmp, version, release, stats, diff, dedupe_index, steps, parent_dir)
         steps.step(STEPS[5])
         mark_publishing(dataset, version)
         Path(tmp).rename(dataset / version)

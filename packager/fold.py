@@ -23,7 +23,7 @@ from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
 from packager.conform import conform
 from packager.derive import cluster_relation, daily_date, github_name, listing_dates, population, provisional
-from packager.parts import PartWriter
+from packager.parts import PartitionWriter, partition_of
 from packager.schema import (
     LISTING,
     OBSERVATION_IDENTITY,
@@ -220,17 +220,19 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
     with arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
         buckets = BucketFiles(Path(tmp))
         clusters = _bucket_inputs(buckets, spools, parent, allow_partial)
-        papers_out, obs_out = PartWriter(out / "papers", PAPERS), PartWriter(out / "observations", OBSERVATIONS)
+        papers_out = PartitionWriter(out / "papers", PAPERS)
+        obs_out = PartitionWriter(out / "observations", OBSERVATIONS)
         for unit in buckets.units(UNIT_ROWS):
             observations, new_count = _observations(buckets.read("entries", unit), buckets.read("obs", unit),
                                                     version)
-            obs_out.write(observations)
+            if observations.num_rows:
+                obs_out.write(partition_of(unit), observations)
             stats.new_observations += new_count
             old = buckets.read("papers", unit)
             papers = _fold_papers(buckets.read("entries", unit), old, clusters, observations, horizon)
             if papers is None:
                 continue
-            papers_out.write(papers)
+            papers_out.write(partition_of(unit), papers)
             compare_tables(changes, old, papers)
             count(stats, papers, observations)
         papers_out.close()

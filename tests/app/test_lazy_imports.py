@@ -79,7 +79,7 @@ def test_skipping_pyarrows_pandas_probe_leaves_every_snapshot_byte_unchanged(tmp
         assert out.stdout.strip() == ("[]" if how == "probe-skipped" else "['pandas']")
     skipped = files_of(tmp_path / "probe-skipped" / "ds")
     imported = files_of(tmp_path / "pandas-imported" / "ds")
-    assert "2026.12.01/papers/part-00000.parquet" in skipped
+    assert any(name.startswith("2026.12.01/papers/part-") for name in skipped)
     assert "2026.12.01/croissant.json" in skipped
     assert skipped.keys() == imported.keys()
     assert [name for name in skipped if skipped[name] != imported[name]] == []
