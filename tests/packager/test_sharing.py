@@ -6,6 +6,7 @@ child."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,3 +131,19 @@ def test_a_version_in_the_earlier_layout_verifies_and_is_a_parent(tmp_path) -> N
     keys = pq.read_table(sorted((Path(second.path) / "papers").glob("*.parquet"))).column("paper_key").to_pylist()
     assert keys == [*OLD, "2601.00001"]
     assert sorted(inodes(Path(second.path) / "papers")) == [part(p) for p in ("2301", "2302", "2303", "2601")]
+
+
+def test_full_verify_hashes_what_the_stat_proof_takes_on_trust(tmp_path) -> None:
+    """The documented limit of the stat proof: a write whose mtime is set back by hand passes it; --full
+    hashes every file."""
+    _, _, second = two_versions(tmp_path, [("2601.00001", "New paper", "2026-01-01")])
+    path = second / "papers" / part("2301")
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[10] ^= 1
+    path.chmod(0o644)
+    with path.open("r+b") as handle:
+        handle.write(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert problems(second) == []
+    assert problems(second, full=True) == [f"papers/{part('2301')}: checksum or size differs from the manifest"]
