@@ -198,7 +198,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
-        lineage=release.lineage, files=files))
+        lineage=release.lineage, files=files, partitions=stats.partitions))
     progress.step(STEPS[4])
     found = manifest.problems(tmp)
     if found:

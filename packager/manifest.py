@@ -75,10 +75,12 @@ def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
 def record(folder: Path, *, version: str, parent: str | None, created_at: str, rows: dict[str, int],
            recrawl_days: int, health: dict[str, Any] | None, forced: list[str],
            metas: list[dict], lineage: list[dict] | None = None,
-           files: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+           files: dict[str, dict[str, Any]] | None = None,
+           partitions: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of the version being built in `folder`, once every other file of it is written;
     `lineage`: the earlier versions whose data it holds, with their runs (newest first); `files`: the file
-    entries when already made (packager/share.py), else every file is hashed here."""
+    entries when already made (packager/share.py), else every file is hashed here; `partitions`: the card's
+    figures by partition (packager/reuse.py)."""
     return {
         "version": version, "parent": parent, "created_at": created_at, "rows": rows,
         "schema": {table: fingerprint(schema) for table, schema in TABLES.items()},
@@ -88,6 +90,7 @@ def record(folder: Path, *, version: str, parent: str | None, created_at: str, r
                                                 "listings", "settings", "dedupe")} for m in metas]),
         "lineage": public(lineage or []),
         "files": file_entries(folder) if files is None else files,
+        "partitions": partitions or {},
     }
 
 

@@ -110,7 +110,11 @@ class PartitionWriter:
         self.writer.write(table)
 
     def close(self) -> None:
-        """Finish the last partition; a table with no rows at all gets one empty `part-00000.parquet`."""
+        """Finish the last partition."""
         self._finish()
-        if not self.files:
-            PartWriter(self.folder, self.schema, **self.options).close()  # type: ignore[arg-type]
+
+
+def ensure_part(folder: Path, schema: pa.Schema) -> None:
+    """A table folder without any file gets one empty `part-00000.parquet`: a table of no rows still reads."""
+    if not any(folder.glob("*.parquet")):
+        PartWriter(folder, schema).close()

@@ -69,21 +69,35 @@ def _same(parent: Path, name: str, old: dict[str, Any] | None, digest: str, size
     return path.is_file() and (proven(path, old) or sha256(path) == digest)
 
 
+def _linked(parent: Path, name: str, path: Path, old: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The parent's entry for a file already linked to the parent's (packager/reuse.py) and proven by its
+    stat: taken without hashing."""
+    source = parent / name
+    if old and source.is_file() and path.samefile(source) and proven(source, old):
+        return {"sha256": old["sha256"], "bytes": old["bytes"]}
+    return None
+
+
 def share(folder: Path, parent: Path | None) -> dict[str, dict[str, Any]]:
     """The manifest's file entries of the version built in `folder` (every file but the manifest), each
-    file hashed once; files equal to the parent's of the same name hard-linked to them (`inherited`).
-    The shared folders' files are made read-only."""
+    file hashed once (a file already linked to the parent's, proven by its stat, not at all); files equal
+    to the parent's of the same name hard-linked to them (`inherited`). The shared folders' files are made
+    read-only."""
     listed = parent_files(parent)
     entries: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
         if not path.is_file() or name == MANIFEST:
             continue
-        digest, size = sha256(path), path.stat().st_size
-        entry: dict[str, Any] = {"sha256": digest, "bytes": size}
-        if parent is not None and _same(parent, name, listed.get(name), digest, size) \
-                and link_or_copy(parent / name, path):
-            entry["inherited"] = parent.name
+        entry = _linked(parent, name, path, listed.get(name)) if parent is not None else None
+        if entry is not None:
+            entry["inherited"] = parent.name  # type: ignore[union-attr]
+        else:
+            digest, size = sha256(path), path.stat().st_size
+            entry = {"sha256": digest, "bytes": size}
+            if parent is not None and _same(parent, name, listed.get(name), digest, size) \
+                    and link_or_copy(parent / name, path):
+                entry["inherited"] = parent.name
         if name.split("/")[0] in SHARED:
             path.chmod(stat_module.S_IMODE(path.stat().st_mode) & ~0o222)
         entry["stat"] = stat_proof(path)
