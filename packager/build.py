@@ -32,7 +32,7 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import TABLES
-from packager.share import share
+from packager.share import proofs_path, share
 from packager.stats import FoldStats
 from spool.errors import no_space
 from spool.reader import read_meta
@@ -194,15 +194,18 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
         shutil.copytree(dedupe_index, tmp / "dedupe-index", ignore=shutil.ignore_patterns(".*"))
     progress.step(STEPS[3])
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows}
-    files = share(tmp, parent_dir)
+    files, proofs = share(tmp, parent_dir)
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
         lineage=release.lineage, files=files, partitions=stats.partitions))
     progress.step(STEPS[4])
-    found = manifest.problems(tmp)
+    found = manifest.problems(tmp, proofs=proofs)
     if found:
         raise PackagerError(f"the new version does not verify: {found}")
+    # Local facts (inodes), kept beside the versions: never published, never in the manifest.
+    proofs_path(tmp.parent / version).parent.mkdir(exist_ok=True)
+    write_json_atomic(proofs_path(tmp.parent / version), proofs)
 
 
 def _point_latest(dataset: Path, version: str) -> None:

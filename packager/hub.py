@@ -212,9 +212,10 @@ def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: st
         raise PackagerError(f"refused: {problem}")
     held = held_files(state, json.loads((version_dir / MANIFEST).read_text(encoding="utf-8")).get("files") or {}, mine)
     if not upload:
-        return _dry_run(state, version_dir, target, version, {p: s for p, s in mine.items() if p not in held}, stale,
-                        forced=bool(problem), private=private) + (
-            [f"  {len(held)} files the Hub already holds would not be sent"] if held else [])
+        lines = _dry_run(state, version_dir, target, version, {p: s for p, s in mine.items() if p not in held}, stale,
+                         forced=bool(problem), private=private)
+        return lines[:-1] + ([f"  {len(held)} files the Hub already holds would not be sent"] if held else []) \
+            + lines[-1:]
     if not state.exists:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         state = hub_state(api, repo_id, cache)

@@ -100,21 +100,25 @@ def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
     return {name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in files.items() if name != MANIFEST}
 
 
-def unchanged(path: Path, entry: dict[str, Any], *, trust_stat: bool) -> bool:
+def unchanged(path: Path, entry: dict[str, Any], proof: Any = None) -> bool:
     """Whether the file holds the bytes its manifest entry names: by its stat proof (packager/share.py)
-    when `trust_stat` and the entry has one, else by hashing it."""
+    when one is given and holds, else by hashing it."""
     from packager.share import proven
 
-    if trust_stat and proven(path, entry):
+    if proof is not None and proven(path, proof, entry):
         return True
     return path.stat().st_size == entry.get("bytes") and sha256(path) == entry.get("sha256")
 
 
-def problems(folder: Path, *, full: bool = False) -> list[str]:
+def problems(folder: Path, *, full: bool = False, proofs: dict[str, Any] | None = None) -> list[str]:
     """What is wrong with a version folder: missing, changed or extra files (but for the files the Hub
     adds, `hub_added`, when the manifest does not list them), unreadable Parquet, row counts that differ
     from the manifest. Empty when it verifies. A file inherited from the parent (`inherited`) whose inode,
-    size and mtime are still those recorded when it was hashed is not hashed again, unless `full`."""
+    size and mtime are still those recorded when it was hashed (its stat proof: `proofs`, else
+    ROOT/NAME/.proofs/<version>.json) is not hashed again, unless `full`."""
+    from packager.share import load_proofs
+
+    proofs = {} if full else load_proofs(folder) if proofs is None else proofs
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -128,7 +132,7 @@ def problems(folder: Path, *, full: bool = False) -> list[str]:
         path = folder / name
         if not path.is_file():
             found.append(f"{name}: missing")
-        elif not unchanged(path, expected, trust_stat=not full and bool(expected.get("inherited"))):
+        elif not unchanged(path, expected, proofs.get(name) if expected.get("inherited") else None):
             found.append(f"{name}: checksum or size differs from the manifest")
     for table, count in manifest.get("rows", {}).items():
         try:

@@ -46,7 +46,9 @@ def run_main(argv: list[str], heavy: tuple[str, ...] = HEAVY) -> dict:
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The dataset's files but its stat proofs (inodes: local facts, packager/share.py)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not str(p.relative_to(folder)).startswith(".proofs/")}
 
 
 def test_verify_imports_no_crawler_redis_chart_or_packager_builder(tmp_path, corpus_path) -> None:

@@ -32,7 +32,7 @@ def test_a_night_uploads_only_what_the_hub_does_not_hold(tmp_path, hub) -> None:
     dry = paperset(hub, home, "publish", str(second), TARGET)
     assert dry.returncode == 0, dry.stderr
     held = len(listed) + 1 - len(new)
-    assert dry.stdout.splitlines()[-1] == f"  {held} files the Hub already holds would not be sent"
+    assert dry.stdout.splitlines()[-2] == f"  {held} files the Hub already holds would not be sent"
     up = paperset(hub, home, "publish", str(second), TARGET, "--upload")
     assert up.returncode == 0, up.stderr
     repo = hub.repos[REPO]
