@@ -32,7 +32,7 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import TABLES
-from packager.share import proofs_path, share
+from packager.share import copy_linked, proofs_path, share
 from packager.stats import FoldStats
 from spool.errors import no_space
 from spool.reader import read_meta
@@ -191,7 +191,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
         cite_as=context["bibtex"]))
     if dedupe_index is not None and dedupe_index.is_dir():
         # Hidden files are a killed save's temporary files, not the index.
-        shutil.copytree(dedupe_index, tmp / "dedupe-index", ignore=shutil.ignore_patterns(".*"))
+        copy_linked(dedupe_index, tmp / "dedupe-index")
     progress.step(STEPS[3])
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows}
     files, proofs = share(tmp, parent_dir)

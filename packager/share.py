@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat as stat_module
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,21 @@ def link_or_copy(source: Path, target: Path) -> bool:
         return False
     temporary.replace(target)
     return True
+
+
+def _link_or_copy2(source: str, target: str) -> str:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
+
+
+def copy_linked(source: Path, target: Path) -> None:
+    """A folder copied as hard links where the file system allows (copies elsewhere), hidden files (a
+    killed save's temporary files) left out: for folders whose files are only ever replaced, never
+    written in place (the near-dup index: crawler/dedup/store.py saves by rename)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*"), copy_function=_link_or_copy2)
 
 
 def parent_files(parent: Path | None) -> dict[str, dict[str, Any]]:

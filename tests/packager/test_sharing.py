@@ -147,3 +147,23 @@ def test_full_verify_hashes_what_the_stat_proof_takes_on_trust(tmp_path) -> None
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert problems(second) == []
     assert problems(second, full=True) == [f"papers/{part('2301')}: checksum or size differs from the manifest"]
+
+
+def test_the_near_dup_index_is_linked_not_copied(tmp_path) -> None:
+    """The run's index is saved by rename, never written in place: the version links it (no second copy),
+    and a later save in the run leaves the published file as it was."""
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "near-dup-index.npz").write_bytes(b"index bytes")
+    (index / ".near-dup-index.npz.tmp-1").write_bytes(b"a killed save's")
+    result = package([spool(tmp_path / "s1", [("2301.00001", "Paper", "2023-01-10")])], tmp_path / "root", "ds",
+                     now=datetime(2026, 1, 1, 5, tzinfo=UTC), dedupe_index=index, progress=False)
+    assert result.path
+    published = Path(result.path) / "dedupe-index"
+    assert sorted(p.name for p in published.iterdir()) == ["near-dup-index.npz"]
+    assert (published / "near-dup-index.npz").samefile(index / "near-dup-index.npz")
+    replacement = index / ".save"
+    replacement.write_bytes(b"the next save")
+    replacement.replace(index / "near-dup-index.npz")
+    assert (published / "near-dup-index.npz").read_bytes() == b"index bytes"
+    assert problems(Path(result.path)) == []
