@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from packager.build import package
 from packager.manifest import MANIFEST, file_entries, problems
 from packager.prune import prune
+from packager.share import proofs_path
 from spool.writer import SpoolWriter
 
 OLD = ("2301.00001", "2301.00002", "2302.00001", "2302.00002", "2303.00001")
@@ -107,7 +108,7 @@ def test_an_inherited_file_changed_in_place_does_not_verify(tmp_path) -> None:
 
 def earlier_layout(version: Path) -> None:
     """Rewrite a version as the packager before #25 wrote it: one unpartitioned `part-00000.parquet` per
-    table, a manifest of sha256 and size only."""
+    table, a manifest of sha256 and size only, no partition figures, no stat proofs."""
     for table in ("papers", "observations"):
         rows = pq.read_table(sorted((version / table).glob("*.parquet")))
         shutil.rmtree(version / table)
@@ -115,6 +116,7 @@ def earlier_layout(version: Path) -> None:
         pq.write_table(rows, version / table / "part-00000.parquet", compression="zstd")
     manifest = json.loads((version / MANIFEST).read_text())
     manifest["files"] = file_entries(version)
+    del manifest["partitions"]
     (version / MANIFEST).write_text(json.dumps(manifest))
 
 
@@ -124,6 +126,7 @@ def test_a_version_in_the_earlier_layout_verifies_and_is_a_parent(tmp_path) -> N
                     now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
     assert first.path
     earlier_layout(Path(first.path))
+    proofs_path(Path(first.path)).unlink()
     assert problems(Path(first.path)) == []
     second = package([spool(tmp_path / "s2", [("2601.00001", "New paper", "2026-01-01")])], root, "ds",
                      now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
