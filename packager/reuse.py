@@ -3,8 +3,8 @@ partition of the parent is refolded when the night's entries fall into it, when 
 still leave the recrawl window (`provisional` true in its Parquet statistics), or when the night's
 near-duplicate links change the cluster of one of its papers; every other partition is unchanged by the
 fold (it would write the same bytes), so its files are linked into the new version unread, its card
-figures taken from the parent's manifest (`partitions`). A parent of an earlier layout, schema,
-horizon or without the figures is refolded whole."""
+figures taken from the parent's manifest (`partitions`). A parent of an earlier layout, schema, code
+version (a derivation rule may have changed), horizon or without the figures is refolded whole."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from packager.buckets import PREFIX
-from packager.manifest import MANIFEST
+from packager.manifest import MANIFEST, code_version
 from packager.schema import TABLES, fingerprint
 from packager.share import link_or_copy
 from packager.stats import FoldStats
@@ -91,7 +91,9 @@ class ParentPlan:
             before = date.fromisoformat(manifest["created_at"][:10]) - timedelta(days=int(manifest["recrawl_days"]))
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        same_schema = manifest.get("schema") == {t: fingerprint(s) for t, s in TABLES.items()}
+        # Same schema and same code: the derived columns of a kept partition are what a refold would give.
+        same_schema = manifest.get("schema") == {t: fingerprint(s) for t, s in TABLES.items()} \
+            and manifest.get("code_version") == code_version()
         self.figures = manifest.get("partitions") or {}
         for kind in FOLDERS:
             for path in sorted((parent / kind).glob("*.parquet")):

@@ -97,3 +97,19 @@ def test_papers_still_in_the_recrawl_window_are_refolded(tmp_path, monkeypatch) 
     assert later.path
     # 2601 holds a provisional paper (listed 2026-01-01, within 7 days): it is read again, and stays.
     assert (Path(later.path) / "papers" / part("2601")).stat().st_ino == (first / "papers" / part("2601")).stat().st_ino
+
+
+def test_a_parent_of_other_code_is_refolded_whole(tmp_path, monkeypatch) -> None:
+    """A derivation rule may have changed with the code: the kept partitions would keep the old rule's values."""
+    original = ParentPlan._layout
+
+    def other_code(self, parent, horizon):
+        manifest = json.loads((parent / "manifest.json").read_text())
+        manifest["code_version"] = "an earlier commit"
+        (parent / "manifest.json").write_text(json.dumps(manifest))
+        return original(self, parent, horizon)
+
+    monkeypatch.setattr(ParentPlan, "_layout", other_code)
+    rows = [{"paper_key": "2601.00001", "day": "2026-01-01"}]
+    _, read = night(tmp_path, rows, monkeypatch)
+    assert len(read) == 6
