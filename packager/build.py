@@ -34,6 +34,7 @@ from packager.parent import (
     write_latest,
 )
 from packager.schema import TABLES
+from packager.share import copy_linked, proofs_path, share
 from packager.stats import FoldStats
 from spool.errors import no_space
 from spool.reader import read_meta
@@ -172,7 +173,8 @@ def check_target(root: Path, name: str) -> Path:
 
 
 def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, diff: changes.ChangeLog,
-                   dedupe_index: Path | None, progress: PackagingProgress, linked: LinkFold) -> None:
+                   dedupe_index: Path | None, progress: PackagingProgress, linked: LinkFold,
+                   parent_dir: Path | None) -> None:
     """Everything of the version but its folded tables, into `tmp`, then checked against its manifest."""
     progress.step(STEPS[2])
     card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
@@ -192,17 +194,21 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
         cite_as=context["bibtex"]))
     if dedupe_index is not None and dedupe_index.is_dir():
         # Hidden files are a killed save's temporary files, not the index.
-        shutil.copytree(dedupe_index, tmp / "dedupe-index", ignore=shutil.ignore_patterns(".*"))
+        copy_linked(dedupe_index, tmp / "dedupe-index")
     progress.step(STEPS[3])
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows, **linked.rows}
+    files, proofs = share(tmp, parent_dir)
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
-        lineage=release.lineage))
+        lineage=release.lineage, files=files, partitions=stats.partitions))
     progress.step(STEPS[4])
-    found = manifest.problems(tmp)
+    found = manifest.problems(tmp, proofs=proofs)
     if found:
         raise PackagerError(f"the new version does not verify: {found}")
+    # Local facts (inodes), kept beside the versions: never published, never in the manifest.
+    proofs_path(tmp.parent / version).parent.mkdir(exist_ok=True)
+    write_json_atomic(proofs_path(tmp.parent / version), proofs)
 
 
 def _point_latest(dataset: Path, version: str) -> None:
@@ -252,7 +258,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             logger.info("nothing changed since %s: no new version", parent)
             return PackageResult(None, str(parent_dir), parent, False, stats.papers, stats.observations,
                                  0, 0, 0, 0)
-        _write_version(tmp, version, release, stats, diff, dedupe_index, steps, linked)
+        _write_version(tmp, version, release, stats, diff, dedupe_index, steps, linked, parent_dir)
         steps.step(STEPS[5])
         mark_publishing(dataset, version)
         Path(tmp).rename(dataset / version)

@@ -23,7 +23,8 @@ from packager.clusters import Clusters
 from packager.clusters import apply as apply_clusters
 from packager.conform import conform
 from packager.derive import cluster_relation, daily_date, github_name, listing_dates, population, provisional
-from packager.parts import PartWriter
+from packager.parts import PartitionWriter, ensure_part, partition_of
+from packager.reuse import ParentPlan, merge, partitions_of, stats_record
 from packager.schema import (
     LISTING,
     OBSERVATION_IDENTITY,
@@ -178,26 +179,42 @@ def _finish(papers: pa.Table, clusters: pa.Table, horizon: date) -> pa.Table:
     return papers.select(PAPERS.names).cast(PAPERS).sort_by(PAPERS_SORT)
 
 
-def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None,
+def _read_into(buckets: BucketFiles, links: Clusters | None, kind: str, parts: list[Path], parent: Path) -> None:
+    """The parent's Parquet files of `kind` ("papers" or "obs") spread over the bucket files."""
+    schema = PAPERS if kind == "papers" else OBSERVATIONS
+    for part in parts:
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=8_192):
+            # A parent written under an earlier schema is read as the current one (conform.py).
+            table = conform(pa.Table.from_batches([batch]), schema, {"version": parent.name})
+            if links is not None:
+                links.add(table)
+            buckets.add(kind, table)
+
+
+def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None, plan: ParentPlan,
                    allow_partial: bool) -> pa.Table:
-    """Spread the spools' entries and the parent's rows over the bucket files; return the clusters
-    their near-duplicate links make."""
+    """Spread the spools' entries and the parent's rows of the partitions the night refolds (`plan`) over
+    the bucket files; return the clusters their near-duplicate links, and those of the kept partitions, make."""
     links = Clusters()
+    touched: set[str] = set()
     for spool in spools:
         for table in spool_tables(spool, allow_partial=allow_partial):
             links.add(table)
+            touched |= partitions_of(table.column("paper_key"))
             buckets.add("entries", table)
-    if parent is not None:
-        for kind, schema in (("papers", PAPERS), ("obs", OBSERVATIONS)):
-            folder = parent / ("papers" if kind == "papers" else "observations")
-            for part in sorted(folder.glob("part-*.parquet")):
-                for batch in pq.ParquetFile(part).iter_batches(batch_size=8_192):
-                    # A parent written under an earlier schema is read as the current one (conform.py).
-                    table = conform(pa.Table.from_batches([batch]), schema, {"version": parent.name})
-                    if kind == "papers":
-                        links.add(table)
-                    buckets.add(kind, table)
-    return links.table()
+    if parent is None:
+        return links.table()
+    plan.decide(touched)
+    _read_into(buckets, links, "papers", plan.to_read("papers"), parent)
+    _read_into(buckets, None, "obs", plan.to_read("observations"), parent)
+    kept = plan.kept_links()
+    if kept is not None:
+        links.add(kept)
+    clusters = links.table()
+    moved = plan.recheck(clusters, kept)
+    _read_into(buckets, None, "papers", plan.files_of("papers", moved), parent)
+    _read_into(buckets, None, "obs", plan.files_of("observations", moved), parent)
+    return clusters
 
 
 def _fold_papers(entries: pa.Table | None, old: pa.Table | None, clusters: pa.Table,
@@ -215,24 +232,35 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
          recrawl_days: int, version: str, allow_partial: bool = False) -> FoldStats:
     """Write `out/papers` and `out/observations` (of version `version`) from the parent version and the
     spools; log what changed against the parent to `changes`."""
-    stats = FoldStats()
     horizon = today - timedelta(days=recrawl_days)
+    plan = ParentPlan(parent, today, recrawl_days)
+    figures: dict[str, FoldStats] = {}
+    new_observations = 0
     with arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
         buckets = BucketFiles(Path(tmp))
-        clusters = _bucket_inputs(buckets, spools, parent, allow_partial)
-        papers_out, obs_out = PartWriter(out / "papers", PAPERS), PartWriter(out / "observations", OBSERVATIONS)
+        clusters = _bucket_inputs(buckets, spools, parent, plan, allow_partial)
+        papers_out = PartitionWriter(out / "papers", PAPERS)
+        obs_out = PartitionWriter(out / "observations", OBSERVATIONS)
         for unit in buckets.units(UNIT_ROWS):
             observations, new_count = _observations(buckets.read("entries", unit), buckets.read("obs", unit),
                                                     version)
-            obs_out.write(observations)
-            stats.new_observations += new_count
+            if observations.num_rows:
+                obs_out.write(partition_of(unit), observations)
+            new_observations += new_count
             old = buckets.read("papers", unit)
             papers = _fold_papers(buckets.read("entries", unit), old, clusters, observations, horizon)
             if papers is None:
                 continue
-            papers_out.write(papers)
+            papers_out.write(partition_of(unit), papers)
             compare_tables(changes, old, papers)
-            count(stats, papers, observations)
+            count(figures.setdefault(partition_of(unit), FoldStats()), papers, observations)
         papers_out.close()
         obs_out.close()
+    figures.update(plan.link_kept(out))
+    ensure_part(out / "papers", PAPERS)
+    ensure_part(out / "observations", OBSERVATIONS)
+    stats = FoldStats(new_observations=new_observations)
+    for name in sorted(figures):
+        merge(stats, figures[name])
+    stats.partitions = {name: stats_record(figures[name]) for name in sorted(figures)}
     return stats

@@ -60,6 +60,8 @@ class HubState:
     tags: dict[str, str] = field(default_factory=dict)
     manifest_sha: str | None = None  # sha256 of main's manifest.json
     parent: str | None = None  # the parent its manifest names
+    listed: dict[str, Any] = field(default_factory=dict)  # main's manifest's file entries
+    lfs: dict[str, str] = field(default_factory=dict)  # sha256 of the files the Hub keeps in LFS/Xet
 
     @property
     def empty(self) -> bool:
@@ -84,16 +86,34 @@ def hub_state(api: Any, repo_id: str, cache: Path, revision: str = "main") -> Hu
         info = api.dataset_info(repo_id, revision=revision)
     except RepositoryNotFoundError:
         return HubState(exists=False)
-    files = {f.path: f.size for f in api.list_repo_tree(repo_id, repo_type="dataset", revision=info.sha,
-                                                        recursive=True) if hasattr(f, "size")}
+    tree = [f for f in api.list_repo_tree(repo_id, repo_type="dataset", revision=info.sha, recursive=True)
+            if hasattr(f, "size")]
+    files = {f.path: f.size for f in tree}
+    lfs = {f.path: f.lfs.sha256 for f in tree if getattr(f, "lfs", None) is not None}
     version = digest = parent = None
+    listed: dict[str, Any] = {}
     if MANIFEST in files:
         path = download_file(api, repo_id, MANIFEST, info.sha, cache)
         manifest = json.loads(path.read_text(encoding="utf-8"))
         version, parent, digest = manifest["version"], manifest.get("parent"), sha256(path)
+        listed = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     tags = {t.name: t.target_commit for t in api.list_repo_refs(repo_id, repo_type="dataset").tags}
     return HubState(exists=True, sha=info.sha, files=files, version=version, private=info.private, tags=tags,
-                    manifest_sha=digest, parent=parent)
+                    manifest_sha=digest, parent=parent, listed=listed, lfs=lfs)
+
+
+def held_files(state: HubState, listed: dict[str, Any], mine: dict[str, int]) -> set[str]:
+    """The version's files the Hub's main already holds, same path and same content: the same size, and
+    the same sha256 as the version's manifest says, by the Hub's LFS/Xet pointer when it has one, else by
+    the manifest the Hub holds. They are left out of the commit (a commit keeps what it does not touch),
+    so a night's upload is the night's new files."""
+    held = set()
+    for path, size in mine.items():
+        ours = listed.get(path) or {}
+        theirs = state.lfs.get(path) or (state.listed.get(path) or {}).get("sha256")
+        if path in state.files and state.files[path] == size and ours.get("sha256") and theirs == ours["sha256"]:
+            held.add(path)
+    return held
 
 
 def held_manifest(api: Any, repo_id: str, state: HubState, version: str, cache: Path) -> str | None:
@@ -190,14 +210,18 @@ def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: st
         problem = f"the tag {version} already exists on the Hub (commit {state.tags[version]}) (--force moves it)"
     if problem and not force:
         raise PackagerError(f"refused: {problem}")
+    held = held_files(state, json.loads((version_dir / MANIFEST).read_text(encoding="utf-8")).get("files") or {}, mine)
     if not upload:
-        return _dry_run(state, version_dir, target, version, mine, stale, forced=bool(problem), private=private)
+        lines = _dry_run(state, version_dir, target, version, {p: s for p, s in mine.items() if p not in held}, stale,
+                         forced=bool(problem), private=private)
+        return lines[:-1] + ([f"  {len(held)} files the Hub already holds would not be sent"] if held else []) \
+            + lines[-1:]
     if not state.exists:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         state = hub_state(api, repo_id, cache)
         stale = sorted(state.files.keys() - mine.keys() - HUB_ONLY)
     operations: list[Any] = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(version_dir / path))
-                             for path in mine]
+                             for path in mine if path not in held]
     operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
     # parent_commit: the Hub refuses the commit if main moved since it was checked.
     commit = api.create_commit(repo_id, operations=operations, commit_message=message, repo_type="dataset",
@@ -205,8 +229,10 @@ def _publish(api: Any, repo_id: str, target: str, version_dir: Path, version: st
     if version in state.tags:  # only when forced
         api.delete_tag(repo_id, tag=version, repo_type="dataset")
     api.create_tag(repo_id, tag=version, revision=commit.oid, repo_type="dataset")
+    sent = sum(size for path, size in mine.items() if path not in held)
     return [f"uploaded {version_dir} to {target} (commit {commit.oid}, tag {version}): {len(mine)} files, "
-            f"{len(stale)} deleted" + (", forced over the parent check" if problem else "")]
+            f"{len(stale)} deleted" + (", forced over the parent check" if problem else "")] + (
+        [f"  {len(held)} files the Hub already held were not sent; {sent:,} bytes sent"] if held else [])
 
 
 def _dry_run(state: HubState, version_dir: Path, target: str, version: str, mine: dict[str, int], stale: list[str],

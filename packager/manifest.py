@@ -74,9 +74,13 @@ def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
 
 def record(folder: Path, *, version: str, parent: str | None, created_at: str, rows: dict[str, int],
            recrawl_days: int, health: dict[str, Any] | None, forced: list[str],
-           metas: list[dict], lineage: list[dict] | None = None) -> dict[str, Any]:
+           metas: list[dict], lineage: list[dict] | None = None,
+           files: dict[str, dict[str, Any]] | None = None,
+           partitions: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of the version being built in `folder`, once every other file of it is written;
-    `lineage`: the earlier versions whose data it holds, with their runs (newest first)."""
+    `lineage`: the earlier versions whose data it holds, with their runs (newest first); `files`: the file
+    entries when already made (packager/share.py), else every file is hashed here; `partitions`: the card's
+    figures by partition (packager/reuse.py)."""
     return {
         "version": version, "parent": parent, "created_at": created_at, "rows": rows,
         "schema": {table: fingerprint(schema) for table, schema in TABLES.items()},
@@ -85,7 +89,8 @@ def record(folder: Path, *, version: str, parent: str | None, created_at: str, r
         "runs": public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                 "listings", "settings", "dedupe")} for m in metas]),
         "lineage": public(lineage or []),
-        "files": file_entries(folder),
+        "files": file_entries(folder) if files is None else files,
+        "partitions": partitions or {},
     }
 
 
@@ -95,10 +100,25 @@ def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
     return {name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in files.items() if name != MANIFEST}
 
 
-def problems(folder: Path) -> list[str]:
+def unchanged(path: Path, entry: dict[str, Any], proof: Any = None) -> bool:
+    """Whether the file holds the bytes its manifest entry names: by its stat proof (packager/share.py)
+    when one is given and holds, else by hashing it."""
+    from packager.share import proven
+
+    if proof is not None and proven(path, proof, entry):
+        return True
+    return path.stat().st_size == entry.get("bytes") and sha256(path) == entry.get("sha256")
+
+
+def problems(folder: Path, *, full: bool = False, proofs: dict[str, Any] | None = None) -> list[str]:
     """What is wrong with a version folder: missing, changed or extra files (but for the files the Hub
     adds, `hub_added`, when the manifest does not list them), unreadable Parquet, row counts that differ
-    from the manifest. Empty when it verifies."""
+    from the manifest. Empty when it verifies. A file inherited from the parent (`inherited`) whose inode,
+    size and mtime are still those recorded when it was hashed (its stat proof: `proofs`, else
+    ROOT/NAME/.proofs/<version>.json) is not hashed again, unless `full`."""
+    from packager.share import load_proofs
+
+    proofs = {} if full else load_proofs(folder) if proofs is None else proofs
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -112,7 +132,7 @@ def problems(folder: Path) -> list[str]:
         path = folder / name
         if not path.is_file():
             found.append(f"{name}: missing")
-        elif path.stat().st_size != expected["bytes"] or sha256(path) != expected["sha256"]:
+        elif not unchanged(path, expected, proofs.get(name) if expected.get("inherited") else None):
             found.append(f"{name}: checksum or size differs from the manifest")
     for table, count in manifest.get("rows", {}).items():
         try:

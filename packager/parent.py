@@ -14,7 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from packager.errors import PackagerError
-from packager.manifest import MANIFEST, problems, sha256
+from packager.manifest import MANIFEST, problems, unchanged
+from packager.share import load_proofs
 
 logger = logging.getLogger(__name__)
 LATEST = "LATEST"
@@ -93,9 +94,11 @@ def _manifest(folder: Path) -> dict:
 def check_parent(folder: Path) -> None:
     """Raise ParentError naming the first file the packager reads from the parent (its manifest, the
     Parquet parts of its tables) that is missing, extra, or differs from the manifest's size, sha256 or
-    row count."""
+    row count. A file whose stat proof holds (packager/share.py: the inode, size and mtime it had when
+    hashed, kept in ROOT/NAME/.proofs) is not hashed again."""
     manifest = _manifest(folder)
     listed = manifest.get("files") or {}
+    proofs = load_proofs(folder)
     if not isinstance(listed, dict):
         raise ParentError(f"{folder / MANIFEST} has no file list")
     for table in READ_TABLES:
@@ -108,7 +111,7 @@ def check_parent(folder: Path) -> None:
             entry = listed[name]
             if not path.is_file():
                 raise ParentError(f"{path}: missing (listed in the parent's manifest)")
-            if path.stat().st_size != entry.get("bytes") or sha256(path) != entry.get("sha256"):
+            if not isinstance(entry, dict) or not unchanged(path, entry, proofs.get(name)):
                 raise ParentError(f"{path}: checksum or size differs from the parent's manifest")
         rows = manifest.get("rows", {}).get(table)
         if rows is not None:

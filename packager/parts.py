@@ -23,14 +23,16 @@ DICTIONARY = ["population", "cluster_relation", "version", "github_stars", "orga
 
 
 class PartWriter:
-    """Writes a table folder as `part-NNNNN.parquet` files of about `target_bytes` (in-memory size),
+    """Writes a table folder as `part-NNNNN.parquet` files (`part-STEM-NNNNN.parquet` with a `stem`) of
+    about `target_bytes` (in-memory size),
     zstd, row groups of `row_group` rows (the last one smaller): bucket tables are buffered until a
     row group is full, so readers see few, large row groups whatever the bucketing. `cdc`: content-defined
     chunking (default CDC)."""
 
     def __init__(self, folder: Path, schema: pa.Schema, *, target_bytes: int = 256 * 1024 * 1024,
-                 row_group: int = ROW_GROUP, cdc: bool | dict[str, int] | None = None) -> None:
+                 row_group: int = ROW_GROUP, cdc: bool | dict[str, int] | None = None, stem: str = "") -> None:
         self.folder, self.schema, self.target, self.row_group = folder, schema, target_bytes, row_group
+        self.stem = f"{stem}-" if stem else ""
         self.cdc = CDC if cdc is None else cdc
         folder.mkdir(parents=True, exist_ok=True)
         self.writer: pq.ParquetWriter | None = None
@@ -43,7 +45,7 @@ class PartWriter:
         if self.writer is None or self.written >= self.target:
             if self.writer is not None:
                 self.writer.close()
-            self.writer = pq.ParquetWriter(self.folder / f"part-{self.parts:05d}.parquet", self.schema,
+            self.writer = pq.ParquetWriter(self.folder / f"part-{self.stem}{self.parts:05d}.parquet", self.schema,
                                            compression="zstd", write_statistics=True,
                                            use_content_defined_chunking=self.cdc,
                                            use_dictionary=DICTIONARY if self.cdc else True)
@@ -72,3 +74,47 @@ class PartWriter:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+def partition_of(unit: str) -> str:
+    """The partition a fold unit belongs to: its bucket, the hex of the first `buckets.PREFIX` characters
+    of `paper_key` (UTF-8), without the sub-range number a split bucket's units carry."""
+    return unit.split("-")[0]
+
+
+class PartitionWriter:
+    """A table folder written partition by partition: `part-PARTITION-NNNNN.parquet`, one PartWriter per
+    partition, fed in partition order (each partition's rows sorted, names sorting as the keys do), so
+    that a row changed in one partition rewrites that partition's files only. `files` names every file
+    written, by partition."""
+
+    def __init__(self, folder: Path, schema: pa.Schema, **options: object) -> None:
+        self.folder, self.schema, self.options = folder, schema, options
+        folder.mkdir(parents=True, exist_ok=True)
+        self.partition: str | None = None
+        self.writer: PartWriter | None = None
+        self.files: dict[str, list[str]] = {}
+
+    def _finish(self) -> None:
+        if self.writer is not None and self.partition is not None:
+            self.writer.close()
+            self.files[self.partition] = [f"part-{self.partition}-{n:05d}.parquet" for n in range(self.writer.parts)]
+        self.writer = None
+
+    def write(self, partition: str, table: pa.Table) -> None:
+        if partition != self.partition:
+            self._finish()
+            self.partition = partition
+            self.writer = PartWriter(self.folder, self.schema, stem=partition, **self.options)  # type: ignore[arg-type]
+        assert self.writer is not None
+        self.writer.write(table)
+
+    def close(self) -> None:
+        """Finish the last partition."""
+        self._finish()
+
+
+def ensure_part(folder: Path, schema: pa.Schema) -> None:
+    """A table folder without any file gets one empty `part-00000.parquet`: a table of no rows still reads."""
+    if not any(folder.glob("*.parquet")):
+        PartWriter(folder, schema).close()

@@ -14,6 +14,7 @@ from packager.build import latest
 from packager.errors import BadArgument
 from packager.lock import dataset_lock
 from packager.parent import versions
+from packager.share import proofs_path
 from spool.archives import archive_dir, archives_of
 
 RUNS = ".runs"
@@ -65,6 +66,7 @@ def prune(dataset: Path, keep: int, *, dry_run: bool = False, keep_archives: boo
         if not dry_run:
             for name in result.removed_versions:
                 shutil.rmtree(dataset / name)
+                proofs_path(dataset / name).unlink(missing_ok=True)
             for name in result.removed_runs:
                 shutil.rmtree(dataset / RUNS / name)
             for name in result.removed_archives:

@@ -34,6 +34,9 @@ class FoldStats:
     listing_kinds: Counter[str] = field(default_factory=Counter)
     observation_kinds: Counter[str] = field(default_factory=Counter)
     sample: list[dict[str, Any]] = field(default_factory=list)
+    # the figures above by partition (packager/reuse.py), for the manifest: a later version that does not
+    # refold a partition takes them from there
+    partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _counts(array: pa.Array | pa.ChunkedArray) -> dict[str, int]:

@@ -48,7 +48,7 @@ def cmd_package(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from packager.manifest import problems
 
-    found = problems(args.version_dir)
+    found = problems(args.version_dir, full=args.full)
     for problem in found:
         print(f"{args.version_dir}: {problem}")
     if not found:
@@ -156,6 +156,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     pkg.set_defaults(handler=cmd_package)
     verify = sub.add_parser("verify", help="recheck a published version (exit 1 with what is wrong)")
     verify.add_argument("version_dir", type=Path)
+    verify.add_argument("--full", action="store_true",
+                        help="hash every file, also those inherited from the parent and proven by their stat")
     verify.set_defaults(handler=cmd_verify)
     pub = sub.add_parser("publish", help="copy a verified version to a folder or a Hugging Face dataset repo")
     pub.add_argument("version_dir", type=Path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -269,7 +268,9 @@ def run_index(dataset: Path, run_dir: Path, resumed: bool) -> tuple[Path, Checke
         return index, CheckedParent(parent)
     source = dataset / parent / "dedupe-index" if parent else None
     if source is not None and source.is_dir():
-        shutil.copytree(source, index, ignore=shutil.ignore_patterns(".*"))
+        from packager.share import copy_linked
+
+        copy_linked(source, index)  # hard links: the index is saved by rename, never written in place
     return index, CheckedParent(parent)
 
 

@@ -63,8 +63,12 @@ def test_first_publish_then_a_second_that_removes_a_stale_part(tmp_path, corpus_
     before = repo.head.sha
     up = paperset(hub, home, "publish", str(second), "--to", TARGET, "--upload")
     assert up.returncode == 0, up.stderr
-    assert up.stdout.strip() == (f"uploaded {second} to {TARGET} (commit {repo.head.sha}, tag {second.name}): "
-                                 f"{len(files_of(second))} files, 1 deleted")
+    assert up.stdout.splitlines()[0] == (f"uploaded {second} to {TARGET} (commit {repo.head.sha}, tag {second.name}): "
+                                         f"{len(files_of(second))} files, 1 deleted")
+    held = len(files_of(second)) - len(repo.head.added)  # the partitions the first version already had
+    assert up.stdout.splitlines()[1:] == ([f"  {held} files the Hub already held were not sent; "
+                                           f"{sum(len(repo.head.files[p]) for p in repo.head.added):,} bytes sent"]
+                                          if held else [])
     assert repo.head.parent == before and repo.head.deleted == ["papers/part-00001.parquet"]
     assert repo.head.files == {".gitattributes": repo.commits[0].files[".gitattributes"], **files_of(second)}
     assert repo.tags == {first.name: repo.commits[1].sha, second.name: repo.head.sha}
@@ -151,8 +155,9 @@ def test_pull_restores_the_dedupe_index(tmp_path, corpus_path, hub) -> None:
     assert pulled.stdout.splitlines()[1] == f"the next run starts from its near-dup index {pulled_index}"
     assert (pulled_index / "bands.bin").read_bytes() == b"\x00\x01index"
     # A corrupted file on the Hub: nothing is placed.
-    index["papers/part-00000.parquet"] = b"broken"
-    hub._commit(repo, {"papers/part-00000.parquet": b"broken"}, [], "broken")
+    part = next(name for name in sorted(index) if name.startswith("papers/"))
+    index[part] = b"broken"
+    hub._commit(repo, {part: b"broken"}, [], "broken")
     bad = paperset(hub, tmp_path / "home", "pull", TARGET, "--out", str(tmp_path / "fresh2"))
     assert bad.returncode == 1 and "does not verify" in bad.stderr and "Traceback" not in bad.stderr
     assert [p.name for p in (tmp_path / "fresh2" / "papers").iterdir() if not p.name.startswith(".")] == []

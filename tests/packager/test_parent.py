@@ -30,7 +30,7 @@ def test_a_flipped_byte_in_the_parents_papers_is_refused_naming_the_file(tmp_pat
     root = tmp_path / "out"
     assert package(make_spool(tmp_path / "s1", corpus_path, 60), root).returncode == 0
     version = (root / "ds" / "LATEST").read_text().strip()
-    part = root / "ds" / version / "papers" / "part-00000.parquet"
+    part = sorted((root / "ds" / version / "papers").glob("part-*.parquet"))[0]
     data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0x01
     part.write_bytes(bytes(data))
@@ -43,7 +43,7 @@ def test_a_flipped_byte_in_the_parents_papers_is_refused_naming_the_file(tmp_pat
 
 def test_a_deleted_parent_part_is_refused_naming_it(tmp_path, corpus_path) -> None:
     dataset, _, second = two_versions(tmp_path, corpus_path)
-    part = dataset / second / "papers" / "part-00000.parquet"
+    part = sorted((dataset / second / "papers").glob("part-*.parquet"))[0]
     part.unlink()
     result = package(make_spool(tmp_path / "s3", corpus_path, 200), dataset.parent)
     assert result.returncode == 1

@@ -1,0 +1,172 @@
+"""Versions share what did not change (#25): papers and observations are partitioned by the first four
+characters of `paper_key` (an arXiv id's month), a partition whose bytes did not change is a hard link to
+the parent's file, the manifest says which files were inherited, and pruning the parent never breaks the
+child."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from packager.build import package
+from packager.manifest import MANIFEST, file_entries, problems
+from packager.prune import prune
+from packager.share import proofs_path
+from spool.writer import SpoolWriter
+
+OLD = ("2301.00001", "2301.00002", "2302.00001", "2302.00002", "2303.00001")
+
+
+def part(prefix: str) -> str:
+    return f"part-{prefix.encode().hex()}-00000.parquet"
+
+
+def spool(folder: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """A finished spool of (paper_key, title, listing day) entries, each seen on its day listing at the
+    rank of its key's last digit (with as many upvotes)."""
+    writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
+    for key, title, day in rows:
+        rank = int(key[-1])
+        writer.write({"paper_key": key, "paper_id": key, "title": title, "abstract": f"About {title}.",
+                      "authors": ["A. Author"], "published_at": f"{day}T00:00:00+00:00", "upvotes": rank,
+                      "num_comments": 0, "listing_kind": "day", "listing_key": day, "rank": rank,
+                      "crawled_at": f"{day}T12:00:00+00:00", "fetch_path": "api"})
+    writer.close({"paperset/fetch/api": 1})
+    return folder
+
+
+def two_versions(tmp_path: Path, night: list[tuple[str, str, str]]) -> tuple[Path, Path, Path]:
+    """ROOT/ds: a first version of the OLD papers (listed in 2023), then one of `night` (a day later)."""
+    root = tmp_path / "root"
+    first = package([spool(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD])], root, "ds",
+                    now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+    second = package([spool(tmp_path / "s2", night)], root, "ds", now=datetime(2026, 1, 2, 5, tzinfo=UTC),
+                     progress=False)
+    assert first.path and second.path
+    return root / "ds", Path(first.path), Path(second.path)
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in sorted(folder.glob("*.parquet"))}
+
+
+def inherited(version: Path) -> list[str]:
+    """The table files the version's manifest records as inherited from its parent."""
+    files = json.loads((version / MANIFEST).read_text())["files"]
+    return sorted(name for name, entry in files.items() if entry.get("inherited") and "/" in name)
+
+
+def test_a_version_built_on_a_parent_shares_its_unchanged_files(tmp_path) -> None:
+    _, first, second = two_versions(tmp_path, [("2601.00001", "New paper", "2026-01-01")])
+    old = [part("2301"), part("2302"), part("2303")]
+    for table in ("papers", "observations"):
+        assert sorted(inodes(second / table)) == sorted([*old, part("2601")])
+        assert {n: i for n, i in inodes(second / table).items() if n in old} == inodes(first / table)
+    assert inherited(second) == sorted(f"{t}/{n}" for t in ("observations", "papers") for n in old)
+    assert (second / "papers" / part("2301")).stat().st_mode & 0o222 == 0  # published files are read-only
+    assert problems(second) == [] and problems(second, full=True) == []
+
+
+def test_a_change_in_one_old_paper_rewrites_only_its_partition(tmp_path) -> None:
+    _, first, second = two_versions(tmp_path, [("2302.00002", "A better title", "2023-02-10")])
+    before, after = inodes(first / "papers"), inodes(second / "papers")
+    assert sorted(n for n in after if after[n] != before.get(n)) == [part("2302")]
+    assert inodes(second / "observations") == inodes(first / "observations")  # same counters: nothing new
+    assert second.name == "2026.01.02"
+    titles = pq.read_table(second / "papers" / part("2302"), columns=["title"]).column("title").to_pylist()
+    assert titles == ["Paper 2302.00001", "A better title"]
+    assert inherited(second) == sorted([*(f"observations/{n}" for n in before), *(
+        f"papers/{n}" for n in before if n != part("2302"))])
+
+
+def test_pruning_the_parent_leaves_the_child_verifying(tmp_path) -> None:
+    dataset, first, second = two_versions(tmp_path, [("2601.00001", "New paper", "2026-01-01")])
+    rows = pq.read_table(sorted((second / "papers").glob("*.parquet"))).to_pylist()
+    assert prune(dataset, 1).removed_versions == [first.name] and not first.exists()
+    assert problems(second) == [] and problems(second, full=True) == []
+    assert pq.read_table(sorted((second / "papers").glob("*.parquet"))).to_pylist() == rows
+    third = package([spool(tmp_path / "s3", [("2601.00002", "Newer", "2026-01-02")])], dataset.parent, "ds",
+                    now=datetime(2026, 1, 3, 5, tzinfo=UTC), progress=False)
+    assert third.path and problems(Path(third.path)) == []
+    assert inodes(Path(third.path) / "papers")[part("2301")] == inodes(second / "papers")[part("2301")]
+
+
+def test_an_inherited_file_changed_in_place_does_not_verify(tmp_path) -> None:
+    _, _, second = two_versions(tmp_path, [("2601.00001", "New paper", "2026-01-01")])
+    path = second / "papers" / part("2301")
+    data = bytearray(path.read_bytes())
+    data[10] ^= 1  # in a data page
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    assert problems(second) == [f"papers/{part('2301')}: checksum or size differs from the manifest"]
+
+
+def earlier_layout(version: Path) -> None:
+    """Rewrite a version as the packager before #25 wrote it: one unpartitioned `part-00000.parquet` per
+    table, a manifest of sha256 and size only, no partition figures, no stat proofs."""
+    for table in ("papers", "observations"):
+        rows = pq.read_table(sorted((version / table).glob("*.parquet")))
+        shutil.rmtree(version / table)
+        (version / table).mkdir()
+        pq.write_table(rows, version / table / "part-00000.parquet", compression="zstd")
+    manifest = json.loads((version / MANIFEST).read_text())
+    manifest["files"] = file_entries(version)
+    del manifest["partitions"]
+    (version / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_a_version_in_the_earlier_layout_verifies_and_is_a_parent(tmp_path) -> None:
+    root = tmp_path / "root"
+    first = package([spool(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD])], root, "ds",
+                    now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+    assert first.path
+    earlier_layout(Path(first.path))
+    proofs_path(Path(first.path)).unlink()
+    assert problems(Path(first.path)) == []
+    second = package([spool(tmp_path / "s2", [("2601.00001", "New paper", "2026-01-01")])], root, "ds",
+                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+    assert second.path and problems(Path(second.path)) == [] and inherited(Path(second.path)) == []
+    keys = pq.read_table(sorted((Path(second.path) / "papers").glob("*.parquet"))).column("paper_key").to_pylist()
+    assert keys == [*OLD, "2601.00001"]
+    assert sorted(inodes(Path(second.path) / "papers")) == [part(p) for p in ("2301", "2302", "2303", "2601")]
+
+
+def test_full_verify_hashes_what_the_stat_proof_takes_on_trust(tmp_path) -> None:
+    """The documented limit of the stat proof: a write whose mtime is set back by hand passes it; --full
+    hashes every file."""
+    _, _, second = two_versions(tmp_path, [("2601.00001", "New paper", "2026-01-01")])
+    path = second / "papers" / part("2301")
+    before = path.stat()
+    data = bytearray(path.read_bytes())
+    data[10] ^= 1
+    path.chmod(0o644)
+    with path.open("r+b") as handle:
+        handle.write(bytes(data))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert problems(second) == []
+    assert problems(second, full=True) == [f"papers/{part('2301')}: checksum or size differs from the manifest"]
+
+
+def test_the_near_dup_index_is_linked_not_copied(tmp_path) -> None:
+    """The run's index is saved by rename, never written in place: the version links it (no second copy),
+    and a later save in the run leaves the published file as it was."""
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "near-dup-index.npz").write_bytes(b"index bytes")
+    (index / ".near-dup-index.npz.tmp-1").write_bytes(b"a killed save's")
+    result = package([spool(tmp_path / "s1", [("2301.00001", "Paper", "2023-01-10")])], tmp_path / "root", "ds",
+                     now=datetime(2026, 1, 1, 5, tzinfo=UTC), dedupe_index=index, progress=False)
+    assert result.path
+    published = Path(result.path) / "dedupe-index"
+    assert sorted(p.name for p in published.iterdir()) == ["near-dup-index.npz"]
+    assert (published / "near-dup-index.npz").samefile(index / "near-dup-index.npz")
+    replacement = index / ".save"
+    replacement.write_bytes(b"the next save")
+    replacement.replace(index / "near-dup-index.npz")
+    assert (published / "near-dup-index.npz").read_bytes() == b"index bytes"
+    assert problems(Path(result.path)) == []
