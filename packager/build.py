@@ -33,8 +33,9 @@ from packager.parent import (
     versions,
     write_latest,
 )
+from packager.proofs import proofs_path
 from packager.schema import TABLES
-from packager.share import copy_linked, proofs_path, share
+from packager.share import copy_linked, share
 from packager.stats import FoldStats
 from spool.errors import no_space
 from spool.reader import read_meta

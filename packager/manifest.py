@@ -103,7 +103,7 @@ def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
 def unchanged(path: Path, entry: dict[str, Any], proof: Any = None) -> bool:
     """Whether the file holds the bytes its manifest entry names: by its stat proof (packager/share.py)
     when one is given and holds, else by hashing it."""
-    from packager.share import proven
+    from packager.proofs import proven
 
     if proof is not None and proven(path, proof, entry):
         return True
@@ -116,7 +116,7 @@ def problems(folder: Path, *, full: bool = False, proofs: dict[str, Any] | None 
     from the manifest. Empty when it verifies. A file inherited from the parent (`inherited`) whose inode,
     size and mtime are still those recorded when it was hashed (its stat proof: `proofs`, else
     ROOT/NAME/.proofs/<version>.json) is not hashed again, unless `full`."""
-    from packager.share import load_proofs
+    from packager.proofs import load_proofs
 
     proofs = {} if full else load_proofs(folder) if proofs is None else proofs
     try:

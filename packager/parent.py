@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from packager.errors import PackagerError
 from packager.manifest import MANIFEST, problems, unchanged
-from packager.share import load_proofs
+from packager.proofs import load_proofs
 
 logger = logging.getLogger(__name__)
 LATEST = "LATEST"

@@ -14,7 +14,7 @@ from packager.build import latest
 from packager.errors import BadArgument
 from packager.lock import dataset_lock
 from packager.parent import versions
-from packager.share import proofs_path
+from packager.proofs import proofs_path
 from spool.archives import archive_dir, archives_of
 
 RUNS = ".runs"

@@ -16,43 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from packager.manifest import MANIFEST, sha256
+from packager.proofs import load_proofs, proven, stat_proof
 
 # Folders whose files are made read-only once written: what versions share.
 SHARED = ("papers", "observations", "changes", "dedupe-index")
-
-
-PROOFS = ".proofs"
-
-
-def stat_proof(path: Path) -> dict[str, int]:
-    """What is kept of a file when it is hashed: its inode, size and modification time (ns)."""
-    st = path.stat()
-    return {"ino": st.st_ino, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def proofs_path(version_dir: Path) -> Path:
-    return version_dir.parent / PROOFS / f"{version_dir.name}.json"
-
-
-def load_proofs(version_dir: Path) -> dict[str, Any]:
-    """The stat proofs of a version's files (empty when there are none: a version of an earlier release,
-    a copy, a download)."""
-    try:
-        proofs = json.loads(proofs_path(version_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return proofs if isinstance(proofs, dict) else {}
-
-
-def proven(path: Path, proof: Any, entry: dict[str, Any]) -> bool:
-    """Whether `path` is, by its stat, the very file that was hashed into its manifest entry, unchanged:
-    same inode, size and modification time as the proof, the size the manifest's."""
-    if not isinstance(proof, dict) or proof.get("bytes") != entry.get("bytes"):
-        return False
-    try:
-        return stat_proof(path) == proof
-    except OSError:
-        return False
 
 
 def link_or_copy(source: Path, target: Path) -> bool:

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 
 from packager.build import package
 from packager.manifest import MANIFEST, file_entries, problems
+from packager.proofs import proofs_path
 from packager.prune import prune
-from packager.share import proofs_path
 from spool.writer import SpoolWriter
 
 OLD = ("2301.00001", "2301.00002", "2302.00001", "2302.00002", "2303.00001")
