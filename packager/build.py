@@ -3,6 +3,7 @@ rename it into place, then move the `LATEST` pointer. A published version is nev
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -220,6 +221,10 @@ def _point_latest(dataset: Path, version: str) -> None:
         clear_publishing(dataset)
     except OSError as exc:
         shutil.rmtree(dataset / version, ignore_errors=True)
+        proofs = proofs_path(dataset / version)
+        with contextlib.suppress(OSError):  # its stat proofs go with it (and their folder, left empty)
+            proofs.unlink(missing_ok=True)
+            proofs.parent.rmdir()
         clear_publishing(dataset)
         if no_space(exc):
             raise PackagerError(f"no space left writing {dataset / LATEST}") from None
