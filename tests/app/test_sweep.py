@@ -123,3 +123,26 @@ def test_a_failed_sweep_lookup_exits_5_and_is_asked_first_the_next_night(tmp_pat
         assert target in swept and len(swept) == SIZE
         row = server.site.papers[target]
         assert latest_papers(dataset)[target]["upvotes"] == truth(row["paper"], row["numComments"], 2)["upvotes"]
+
+
+def test_a_429_on_a_swept_paper_is_waited_out_and_its_counters_land(tmp_path) -> None:
+    dataset = tmp_path / "hf-papers"
+    with ReplicaServer() as server:
+        days = server.index["days"]
+        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
+                             "--out", str(tmp_path), *QUIET)
+        assert first.returncode == 0, first.stderr
+        window = {i["paper"]["id"] for i in server.site.items("day", days[3])}
+        papers = latest_papers(dataset)
+        target = min((pid for pid in papers if pid not in window), key=lambda pid: (papers[pid]["last_seen_at"], pid))
+        server.add_fault(f"^/api/papers/{target}$", status=429, times=1, headers={"Retry-After": "1"})
+        server.timed.clear()
+        code, outcome = night(server, tmp_path, days[3], 1)
+        assert code == 0, outcome
+        assert outcome["outcome"] == "published" and outcome["crawl"]["sweep"] == {"asked": SIZE}
+        asked = [(at, status) for at, path, status in server.timed if path == f"/api/papers/{target}"]
+        assert [status for _, status in asked] == [429, 200]
+        assert asked[1][0] - asked[0][0] >= 1.0  # asked again only once the Retry-After had passed
+        assert target in swept_tonight(dataset, {})
+        row = server.site.papers[target]
+        assert latest_papers(dataset)[target]["upvotes"] == truth(row["paper"], row["numComments"], 1)["upvotes"]
