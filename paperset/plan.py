@@ -4,6 +4,7 @@ longer than CONFIRM_OVER_S under the request budgets goes on only with `--yes`."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from scrapy.settings import Settings
@@ -16,6 +17,9 @@ from crawler.politeness.config import PolitenessConfig
 # (3,653 API calls) take 40 min under the default budgets, a year with --details 2 h; a year of days
 # alone takes none (budgets turned off: no estimate, no question).
 CONFIRM_OVER_S = 1_800
+# Link calls a paper takes with --links: its /api/papers/ID answer, a collections page, and the filter pages
+# where a total exceeds its preview: 2.16, measured over the replica's last 7 days (bench/README.md).
+LINK_CALLS_PER_PAPER = 2.16
 
 
 class PlanTooLarge(ValueError):
@@ -34,10 +38,11 @@ def listing_requests(listing: Listing, fetch: str, page_size: int, base_url: str
 
 def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None = None,
               base_url: str | None = None, details: bool = False, sweep: int = 0,
-              all_papers: bool = False) -> dict[str, Any]:
+              all_papers: bool = False, links: bool = False) -> dict[str, Any]:
     """The plan: every expected request in order, counts per kind (with `details`, one API call per
     expected paper; `sweep` API calls of the refresh sweep; with `all_papers`, the pages of every indexed
-    paper, PAPERSET_ALL_PAPERS_EXPECTED of them), chunks per window, least duration."""
+    paper, PAPERSET_ALL_PAPERS_EXPECTED of them; with `links`, link_calls' estimate), chunks per window,
+    least duration."""
     config = PolitenessConfig.from_settings(settings)
     fetch = fetch or settings.get("PAPERSET_FETCH")
     base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
@@ -51,11 +56,26 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     counts = {kind: sum(1 for r in requests if r["kind"] == kind) for kind in ("api", "page")}
     detail_calls = sum(KINDS[listing.kind].expected for listing in listings) if details else 0
     counts["api"] += detail_calls + sweep
+    papers = sum(KINDS[listing.kind].expected for listing in listings) + sweep + (
+        settings.getint("PAPERSET_ALL_PAPERS_EXPECTED") if all_papers else 0)
+    linked = link_calls(papers, settings) if links else 0
+    # The paper answers details and the sweep ask already serve the links too (crawler/spiders/hf_papers.py).
+    shared = detail_calls + sweep if fetch in ("auto", "api") and not settings.getbool("PAPERSET_DETAILS_FROM_PAGE") \
+        else 0
+    counts["api"] += max(0, linked - shared)
     return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
-            "details": detail_calls, "sweep": sweep, "all_papers": len(every), "chunks": chunks(requests, config),
+            "details": detail_calls, "sweep": sweep, "all_papers": len(every), "links": linked,
+            "links_papers": papers if links else 0, "chunks": chunks(requests, config),
             "least_duration_s": config.duration_s(counts), "confirm_over_s": CONFIRM_OVER_S,
             "note": "API pages are estimated from the site's usual listing sizes; --details adds one API call "
                     "per paper; a 429 adds the wait it asks for"}
+
+
+def link_calls(papers: int, settings: Settings) -> int:
+    """The link calls of `papers` papers: LINK_CALLS_PER_PAPER each, at most PAPERSET_LINKS_MAX_CALLS."""
+    cap = settings.getint("PAPERSET_LINKS_MAX_CALLS")
+    calls = math.ceil(papers * LINK_CALLS_PER_PAPER)
+    return min(calls, cap) if cap else calls
 
 
 def all_papers_requests(expected: int, page_size: int, base_url: str) -> list[dict[str, str]]:
@@ -105,6 +125,10 @@ def format_plan(plan: dict[str, Any], *, show: int = 20) -> str:
     if plan.get("all_papers"):
         lines.append(f"all papers      about {plan['all_papers']} API calls: PAPERSET_ALL_PAPERS_EXPECTED papers "
                      "(an estimate) at PAPERSET_API_PAGE_SIZE a page")
+    if plan.get("links"):
+        lines.append(f"links           about {plan['links']} link calls: {LINK_CALLS_PER_PAPER} a paper over "
+                     f"{plan['links_papers']} papers, at most PAPERSET_LINKS_MAX_CALLS (paper answers shared "
+                     "with --details and the sweep)")
     if plan.get("sweep_period"):
         lines.append(f"sweep           {plan['sweep']} API calls: {plan['sweep_period']}")
     lines.append(f"takes at least  {plan['least_duration_s']:.0f} s under the budgets "

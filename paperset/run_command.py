@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         skip_pandas_probe()
         check_publishable(settings)
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
-                          sweep=len(args.sweep_ids), all_papers=args.all_papers),
+                          sweep=len(args.sweep_ids), all_papers=args.all_papers, links=args.links),
                 yes=args.yes or bool(args.from_archive))  # a replay owes the site no time
         if args.links and redis_url(args):
             raise BadInput("--links is not available in a distributed run (--redis) yet: nothing would keep "
@@ -123,7 +123,7 @@ def print_plan(args: argparse.Namespace, listings: list[Any], settings: Any,
     from paperset.plan import format_plan, make_plan
 
     plan = make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
-                     sweep=len(args.sweep_ids), all_papers=args.all_papers)
+                     sweep=len(args.sweep_ids), all_papers=args.all_papers, links=args.links)
     if sweep is not None:
         plan["sweep_period"] = describe_period(sweep["papers"], sweep["size"])
     print(format_plan(plan))

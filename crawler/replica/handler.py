@@ -26,11 +26,11 @@ class Fault:
     """One switchable fault: requests whose path with query matches `pattern` (a regex, searched) get
     `action` instead of (or besides) the normal answer, `times` times (None: forever).
 
-    Actions: `status` (answer `status` with a short body), `reset` (close the connection with a TCP
-    reset, no answer), `truncate` (announce the whole body, send half of it, close), `stall` (wait
-    `seconds`, then answer normally), `redirect` (answer `status` (302) with `Location: location`; a
-    relative location stays on this server; no location: the request's own path and query, a page
-    redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
+    Actions: `status` (answer `status` with a short body and `headers`, such as a 429's `Retry-After`),
+    `reset` (close the connection with a TCP reset, no answer), `truncate` (announce the whole body, send
+    half of it, close), `stall` (wait `seconds`, then answer normally), `redirect` (answer `status` (302)
+    with `Location: location`; a relative location stays on this server; no location: the request's own
+    path and query, a page redirecting to itself), `replace` (the normal answer with `old` replaced by `new`
     in its body: poisoned items), `trickle` (the headers at once, then the body one byte every `seconds`,
     0.5 when not given: a slow answer, not a dead site), `garble` (the answer's items, in an API list or a
     page's hydration props, with `items[i]` applied to item i: `{"paper.upvotes": True}` sets that value,
@@ -46,6 +46,7 @@ class Fault:
     old: bytes = b""
     new: bytes = b""
     items: list[dict[str, Any]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.action not in FAULT_ACTIONS:
@@ -90,7 +91,7 @@ def answer(server: Served, fault: Fault | None, path: str,
     if limited is not None:
         return 429, limited, b"rate limited"
     if fault is not None and fault.action == "status":
-        return fault.status, {"Content-Type": "text/plain"}, f"fault {fault.status}".encode()
+        return fault.status, {"Content-Type": "text/plain", **fault.headers}, f"fault {fault.status}".encode()
     if fault is not None and fault.action == "redirect":
         return fault.status if 300 <= fault.status < 400 else 302, {"Location": fault.location or path}, b""
     status, answer_headers, body = server.respond(parts.path, parse_qs(parts.query), headers)

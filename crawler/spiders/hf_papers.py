@@ -282,9 +282,10 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
                 self.detailed.add(entry.paper_id)
                 yield from self.lookups(entry.paper_id)
 
-    def lookups(self, paper_id: str) -> Iterator[scrapy.Request]:
-        """A new paper's details and links: one API answer serves both when both are on."""
-        detail = self.detail_request(paper_id) if self.details else None
+    def lookups(self, paper_id: str, *, details: bool = False) -> Iterator[scrapy.Request]:
+        """A new paper's details (`details`: whatever --details says; the sweep's) and links: one API
+        answer serves both when both are on."""
+        detail = self.detail_request(paper_id) if self.details or details else None
         if detail is not None:
             yield detail
         if self.want_links and (detail is None or detail.callback != self.parse_detail or not detail.cb_kwargs["api"]):

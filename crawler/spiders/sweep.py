@@ -1,9 +1,10 @@
 """The spider's refresh sweep (`sweep`: comma-separated paper ids, chosen by paperset/sweep.py): older
 papers whose counters are asked again through the details path (`/api/papers/{id}`, else the paper's
-page), whatever listings the crawl has. A swept paper whose lookup fails is settled incomplete as
-`details <id>`, like any paper's details, so the run says it is short (exit 5). Stats:
-`paperset/sweep/asked` (papers asked), `paperset/sweep/failed` (their lookups settled incomplete),
-`paperset/sweep/already` (asked through a listing's details already)."""
+page), whatever listings the crawl has; with `links` on, their Hub links too (crawler/spiders/links.py).
+A swept paper whose lookup fails is settled incomplete as `details <id>` (its links as `links <id>`),
+like any paper's, so the run says it is short (exit 5). Stats: `paperset/sweep/asked` (papers asked),
+`paperset/sweep/failed` (their lookups settled incomplete), `paperset/sweep/already` (asked through a
+listing's details already)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,11 @@ def sweep_ids(value: str | list[str] | None) -> list[str]:
 
 
 class SweepRequests:
-    """Mixed into HfPapersSpider (which gives `detail_request`, `detailed`, `_inc`)."""
+    """Mixed into HfPapersSpider (which gives `lookups`, `detailed`, `_inc`)."""
 
     sweep: list[str]
     detailed: set[str]
-    detail_request: Any
+    lookups: Any
     _inc: Any
 
     def sweep_settled(self, listing: Any, status: str) -> None:
@@ -47,7 +48,8 @@ class SweepRequests:
             self._inc("paperset/sweep/failed")
 
     def sweep_requests(self) -> list[scrapy.Request]:
-        """One details request per swept paper not already asked for."""
+        """The details of each swept paper not already asked for and, with links on, its links (one API
+        answer serves both; a page's details need the answer for the links besides)."""
         out = []
         for paper_id in self.sweep:
             self._inc("paperset/sweep/asked")
@@ -55,5 +57,5 @@ class SweepRequests:
                 self._inc("paperset/sweep/already")
                 continue
             self.detailed.add(paper_id)
-            out.append(self.detail_request(paper_id))
+            out += self.lookups(paper_id, details=True)
         return out

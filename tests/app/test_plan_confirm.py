@@ -47,3 +47,35 @@ def test_details_count_one_call_per_expected_paper_and_yes_goes_on() -> None:
     confirm(make_plan(plan_listings(range=["2015-01-01:2024-12-31"]), settings, details=True), yes=False)
     assert [human_duration(s) for s in (0, 2400, 7500, 75_600, 190_800)] == [
         "0 min", "40 min", "2 h 5 min", "21 h", "2 d 5 h"]
+
+
+def test_links_count_their_calls_per_paper_capped_and_shared_with_details_and_the_sweep() -> None:
+    settings = get_project_settings()
+    month = plan_listings(month=["2025-01"])  # 3 API pages, 105 papers expected
+    links = make_plan(month, settings, links=True)
+    # ceil(105 * 2.16): each paper's answer, its collections page, filter pages past its previews.
+    assert (links["links"], links["links_papers"], links["counts"]["api"]) == (227, 105, 3 + 227)
+    both = make_plan(month, settings, links=True, details=True)  # one answer a paper serves both
+    assert (both["details"], both["links"], both["counts"]["api"]) == (105, 227, 3 + 227)
+    swept = make_plan(month, settings, links=True, sweep=8)  # the swept papers' links too (113 papers)
+    assert (swept["links"], swept["counts"]["api"]) == (245, 3 + 245)
+    settings.set("PAPERSET_LINKS_MAX_CALLS", 100)
+    assert make_plan(month, settings, links=True)["links"] == 100
+    settings.set("PAPERSET_LINKS_MAX_CALLS", 0)  # no cap: a quarter's links take more than 30 min
+    quarter = make_plan(plan_listings(range=["2025-01-01:2025-03-31"]), settings, links=True)
+    assert quarter["counts"]["api"] == 90 + 5832
+    with pytest.raises(PlanTooLarge, match=r"^this run would make about 5922 requests and take at least 1 h 5 min "):
+        confirm(quarter, yes=False)
+
+
+def test_links_plan_prints_the_link_calls_and_a_run_confirms_them(tmp_path) -> None:
+    result = run_paperset("run", "--day", "2025-02-03", "--links", "--out", str(tmp_path), "--plan", "--json")
+    assert result.returncode == 0, result.stderr
+    assert ("links           about 65 link calls: 2.16 a paper over 30 papers, at most PAPERSET_LINKS_MAX_CALLS "
+            "(paper answers shared with --details and the sweep)") in result.stdout
+    assert last_json(result.stdout)["counts"] == {"api": 1 + 65, "page": 0}
+    run = run_paperset("run", "--range", "2025-01-01:2025-03-31", "--links", "-s", "PAPERSET_LINKS_MAX_CALLS=0",
+                       "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "r"))
+    assert run.returncode == 2
+    assert run.stderr.startswith("paperset run: this run would make about 5922 requests and take at least 1 h 5 min")
+    assert not (tmp_path / "r").exists()

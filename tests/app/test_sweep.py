@@ -36,10 +36,11 @@ def latest_observations(dataset: Path) -> list[dict]:
     return pq.read_table(sorted((version / "observations").glob("part-*.parquet"))).to_pylist()
 
 
-def night(server: ReplicaServer, root: Path, day: str, n: int, *, said: list[str] | None = None) -> tuple[int, dict]:
+def night(server: ReplicaServer, root: Path, day: str, n: int, *, said: list[str] | None = None,
+          extra: tuple[str, ...] = ()) -> tuple[int, dict]:
     server.night = n
     result = run_paperset("run", "--base-url", server.base_url, "--day", day, "--sweep", "--no-resume",
-                          "--out", str(root), *QUIET)
+                          "--out", str(root), *QUIET, *extra)
     if said is not None:
         said.append(result.stderr)
     return result.returncode, last_json(result.stdout)
@@ -123,3 +124,33 @@ def test_a_failed_sweep_lookup_exits_5_and_is_asked_first_the_next_night(tmp_pat
         assert target in swept and len(swept) == SIZE
         row = server.site.papers[target]
         assert latest_papers(dataset)[target]["upvotes"] == truth(row["paper"], row["numComments"], 2)["upvotes"]
+
+
+@pytest.mark.parametrize("links", [False, True])
+def test_a_429_on_a_swept_paper_is_waited_out_and_its_counters_land(tmp_path, links: bool) -> None:
+    dataset = tmp_path / "hf-papers"
+    with ReplicaServer() as server:
+        days = server.index["days"]
+        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
+                             "--out", str(tmp_path), *QUIET)
+        assert first.returncode == 0, first.stderr
+        window = {i["paper"]["id"] for i in server.site.items("day", days[3])}
+        papers = latest_papers(dataset)
+        target = min((pid for pid in papers if pid not in window), key=lambda pid: (papers[pid]["last_seen_at"], pid))
+        server.add_fault(f"^/api/papers/{target}$", status=429, times=1, headers={"Retry-After": "1"})
+        server.timed.clear()
+        code, outcome = night(server, tmp_path, days[3], 1, extra=("--links",) if links else ())
+        assert code == 0, outcome
+        assert outcome["outcome"] == "published" and outcome["crawl"]["sweep"] == {"asked": SIZE}
+        assert "failed" not in outcome["crawl"].get("links", {})
+        asked = [(at, status) for at, path, status in server.timed if path == f"/api/papers/{target}"]
+        assert [status for _, status in asked] == [429, 200]
+        assert asked[1][0] - asked[0][0] >= 1.0  # asked again only once the Retry-After had passed
+        assert target in swept_tonight(dataset, {})
+        row = server.site.papers[target]
+        assert latest_papers(dataset)[target]["upvotes"] == truth(row["paper"], row["numComments"], 1)["upvotes"]
+        if links:  # the same answer gave its links: known, with the replica's totals
+            version = dataset / (dataset / "LATEST").read_text().strip()
+            totals = pq.read_table(version / "link_totals").to_pylist()
+            assert [(r["num_models"], r["num_datasets"], r["num_spaces"]) for r in totals if r["paper_id"] == target] \
+                == [tuple(len(server.links.repos(target, kind, 1)) for kind in ("models", "datasets", "spaces"))]
