@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+
+from packager.manifest import MANIFEST, file_entries
 
 from ..conftest import ROOT, corpus_spool, run_paperset
 from .hub_standin import HubStandIn
@@ -56,6 +61,18 @@ def build(tmp_path: Path, corpus_path: Path, name: str, count: int, root: Path |
                              "--name", "ds"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     return version_of(root)
+
+
+def rewrite_tables(version: Path, tables: dict[str, pa.Table]) -> None:
+    """Replace a version's tables (folder -> table) with one part each, as an earlier release wrote them,
+    and its manifest's file list to match: a version of an older layout or schema."""
+    for folder, table in tables.items():
+        for part in (version / folder).glob("*.parquet"):
+            part.unlink()
+        pq.write_table(table, version / folder / "part-00000.parquet")
+    manifest = json.loads((version / MANIFEST).read_text())
+    manifest["files"] = file_entries(version)
+    (version / MANIFEST).write_text(json.dumps(manifest))
 
 
 def files_of(version: Path) -> dict[str, bytes]:

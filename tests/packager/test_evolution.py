@@ -3,7 +3,6 @@ the listings' typed date, observations' listing_date and version) still folds, a
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,10 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from packager.build import package
-from packager.manifest import MANIFEST, file_entries, problems
+from packager.manifest import problems
 from packager.schema import CHANGES, OBSERVATIONS, PAPERS
 
 from ..conftest import corpus_spool
+from .conftest import rewrite_tables
 
 NEW_PAPERS = ("daily_date", "github_full_name", "population", "keyless", "cluster_relation")
 OLD_LISTING = pa.struct([("kind", pa.string()), ("key", pa.string()), ("rank", pa.int32()),
@@ -32,13 +32,7 @@ def make_old(version: Path) -> None:
                                pa.ListArray.from_arrays(listings.offsets, old))
     papers = papers.append_column("arxiv_version", pa.nulls(papers.num_rows, pa.int32()))
     observations = pq.read_table(version / "observations").drop_columns(["listing_date", "version"])
-    for folder, table in (("papers", papers), ("observations", observations)):
-        for part in (version / folder).glob("*.parquet"):
-            part.unlink()
-        pq.write_table(table, version / folder / "part-00000.parquet")
-    manifest = json.loads((version / MANIFEST).read_text())
-    manifest["files"] = file_entries(version)
-    (version / MANIFEST).write_text(json.dumps(manifest))
+    rewrite_tables(version, {"papers": papers, "observations": observations})
 
 
 def test_a_parent_without_the_new_columns_still_folds(tmp_path, corpus_path) -> None:

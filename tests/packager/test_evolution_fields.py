@@ -15,12 +15,13 @@ from crawler.pages.hf import parse_api_listing
 from crawler.pipelines.normalize import NormalizePipeline
 from crawler.replica.build import CORPUS_2026, read_corpus
 from packager.build import package
-from packager.manifest import MANIFEST, file_entries, problems
+from packager.manifest import problems
 from packager.schema import PAPERS
 from spool.fields import FIELDS
 from spool.writer import SpoolWriter
 
 from ..conftest import corpus_spool
+from .conftest import rewrite_tables
 
 COLUMNS_28 = [f.name for f in FIELDS[FIELDS.index(next(f for f in FIELDS if f.name == "item_published_at")):]]
 
@@ -50,13 +51,7 @@ def spool_2026(folder: Path, day: str) -> Path:
 def make_before_28(version: Path) -> None:
     """Rewrite a version's papers as the packager before issue 28 wrote them (no 2026 columns), manifest
     included: what a version published by main at 0e0506f holds."""
-    papers = pq.read_table(version / "papers").drop_columns(COLUMNS_28)
-    for part in (version / "papers").glob("*.parquet"):
-        part.unlink()
-    pq.write_table(papers, version / "papers" / "part-00000.parquet")
-    manifest = json.loads((version / MANIFEST).read_text())
-    manifest["files"] = file_entries(version)
-    (version / MANIFEST).write_text(json.dumps(manifest))
+    rewrite_tables(version, {"papers": pq.read_table(version / "papers").drop_columns(COLUMNS_28)})
 
 
 def test_a_version_from_before_the_2026_columns_verifies_folds_and_reads_with_the_new(tmp_path, corpus_path) -> None:
