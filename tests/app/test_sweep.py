@@ -37,6 +37,15 @@ def latest_observations(dataset: Path) -> list[dict]:
     return pq.read_table(sorted((version / "observations").glob("part-*.parquet"))).to_pylist()
 
 
+def first_nights(server: ReplicaServer, root: Path) -> list[str]:
+    """The replica's days, after a first run over its first four of them into `root`."""
+    days = server.index["days"]
+    first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}", "--out", str(root),
+                         *QUIET)
+    assert first.returncode == 0, first.stderr
+    return days
+
+
 def night(server: ReplicaServer, root: Path, day: str, n: int, *, said: list[str] | None = None,
           extra: tuple[str, ...] = ()) -> tuple[int, dict]:
     server.night = n
@@ -55,10 +64,7 @@ def swept_tonight(dataset: Path, before: dict[str, str]) -> set[str]:
 def test_every_paper_is_revisited_within_the_stated_period_with_the_sites_counters(tmp_path) -> None:
     dataset = tmp_path / "hf-papers"
     with ReplicaServer() as server:
-        days = server.index["days"]
-        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
-                             "--out", str(tmp_path), *QUIET)
-        assert first.returncode == 0, first.stderr
+        days = first_nights(server, tmp_path)
         papers = latest_papers(dataset)
         window = {i["paper"]["id"] for i in server.site.items("day", days[3])}
         period = math.ceil(len(papers) / SIZE)
@@ -98,10 +104,7 @@ def test_every_paper_is_revisited_within_the_stated_period_with_the_sites_counte
 def test_a_failed_sweep_lookup_exits_5_and_is_asked_first_the_next_night(tmp_path) -> None:
     dataset = tmp_path / "hf-papers"
     with ReplicaServer() as server:
-        days = server.index["days"]
-        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
-                             "--out", str(tmp_path), *QUIET)
-        assert first.returncode == 0, first.stderr
+        days = first_nights(server, tmp_path)
         server.night = 1
         plan = run_paperset("run", "--base-url", server.base_url, "--day", days[3], "--sweep", "--plan",
                             "--out", str(tmp_path), *QUIET)
@@ -131,10 +134,7 @@ def test_a_failed_sweep_lookup_exits_5_and_is_asked_first_the_next_night(tmp_pat
 def test_a_429_on_a_swept_paper_is_waited_out_and_its_counters_land(tmp_path, links: bool) -> None:
     dataset = tmp_path / "hf-papers"
     with ReplicaServer() as server:
-        days = server.index["days"]
-        first = run_paperset("run", "--base-url", server.base_url, "--range", f"{days[0]}:{days[3]}",
-                             "--out", str(tmp_path), *QUIET)
-        assert first.returncode == 0, first.stderr
+        days = first_nights(server, tmp_path)
         window = {i["paper"]["id"] for i in server.site.items("day", days[3])}
         papers = latest_papers(dataset)
         target = min((pid for pid in papers if pid not in window), key=lambda pid: (papers[pid]["last_seen_at"], pid))
