@@ -126,19 +126,28 @@ def test_an_archive_lacking_a_response_leaves_that_listing_incomplete(tmp_path) 
         {"kind": "day", "key": day, "status": "incomplete", "reason": "not_in_archive"}]
 
 
+def recording(server: ReplicaServer, out: Path) -> list[str]:
+    """The arguments of a run over every replica day, in small pages and spool flushes (many requests)."""
+    days = server.index["days"]
+    return ["run", "--range", f"{days[0]}:{days[-1]}", "--fetch", "api", "-s", "PAPERSET_API_PAGE_SIZE=5",
+            "-s", "PAPERSET_SPOOL_FLUSH_EVERY=3", *FAST, "--base-url", server.base_url, "--out", str(out), "--json"]
+
+
+def kill_after(server: ReplicaServer, args: list[str], requests: int) -> None:
+    """Starts `paperset *args` and kills it (SIGKILL) once the replica has answered `requests` requests."""
+    process = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while len(server.timed) < requests and process.poll() is None:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
 def test_a_killed_recording_leaves_a_readable_archive_holding_every_request_of_the_ledger(tmp_path) -> None:
     with ReplicaServer() as server:
         server.delay_s = 0.02
-        days = server.index["days"]
-        args = ["run", "--range", f"{days[0]}:{days[-1]}", "--fetch", "api", "-s", "PAPERSET_API_PAGE_SIZE=5",
-                "-s", "PAPERSET_SPOOL_FLUSH_EVERY=3", *FAST, "--base-url", server.base_url,
-                "--out", str(tmp_path), "--json"]
-        process = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), *args], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while len(server.timed) < 40 and process.poll() is None:
-            time.sleep(0.005)
-        os.kill(process.pid, signal.SIGKILL)
-        process.communicate()
+        args = recording(server, tmp_path)
+        kill_after(server, args, 40)
     (run,) = (tmp_path / "hf-papers" / ".runs").iterdir()
     archive = tmp_path / "hf-papers" / "archive" / f"{run.name}.warc.gz"
     # Readable to its end by warcio: every record complete, no cut gzip member.
@@ -155,17 +164,9 @@ def test_a_killed_recording_leaves_a_readable_archive_holding_every_request_of_t
 
 def test_a_killed_and_resumed_run_replays_from_its_two_archives_to_the_same_tables(tmp_path) -> None:
     with ReplicaServer() as server:
-        days = server.index["days"]
-        args = ["run", "--range", f"{days[0]}:{days[-1]}", "--fetch", "api", "-s", "PAPERSET_API_PAGE_SIZE=5",
-                "-s", "PAPERSET_SPOOL_FLUSH_EVERY=3", *FAST, "--base-url", server.base_url,
-                "--out", str(tmp_path / "live"), "--json"]
+        args = recording(server, tmp_path / "live")
         server.delay_s = 0.02
-        process = subprocess.Popen([str(ROOT / ".venv/bin/paperset"), *args], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while len(server.timed) < 40 and process.poll() is None:
-            time.sleep(0.005)
-        os.kill(process.pid, signal.SIGKILL)
-        process.communicate()
+        kill_after(server, args, 40)
         server.delay_s = 0.0
         resumed = run_paperset(*args)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
