@@ -94,7 +94,7 @@ def test_a_run_killed_mid_paging_resumes_from_the_checkpointed_cursor(tmp_path) 
     # asking for when killed), never at the first page, and asks again at most the two pages whose
     # ledger line had not reached the disk.
     assert f"/api/papers?limit={PAGE}" not in second and "cursor=" in second[0]
-    assert set(first) | set(second) == set(first + second) and len(set(first + second)) == pages
+    assert len(set(first + second)) == pages  # together every page
     assert len(second) <= pages - len(first) + 2
     ids, _ = published(tmp_path)
     assert sorted(ids) == sorted(every)
