@@ -248,7 +248,8 @@ def _described(schema: pa.Schema) -> list[dict[str, str]]:
 
 def context(name: str, version: str, parent: str | None, stats: FoldStats, metas: list[dict],
             diff: ChangeLog, recrawl_days: int, created_at: str, forced: list[str]) -> dict[str, Any]:
-    """What card_template.md is rendered with (but `example`: `example_row` once papers/ is written)."""
+    """What card_template.md is rendered with (but `example`: `example_row`, and `facts`, once papers/ is
+    written)."""
     days = sorted(stats.per_day.items())
     totals = _run_totals(metas)
 
@@ -262,10 +263,6 @@ def context(name: str, version: str, parent: str | None, stats: FoldStats, metas
         "rows": {"papers": stats.papers, "observations": stats.observations},
         "size_category": size_category(stats.papers),
         "sources": sorted({str(m.get("base_url")) for m in metas}) or ["(no new crawl)"],
-        "papers_schema": _described(PAPERS), "observations_schema": _described(OBSERVATIONS),
-        "runs": [{"run_id": m.get("run_id"), "base_url": m.get("base_url"), "started_at": m.get("started_at"),
-                  "finished_at": m.get("finished_at"), "listings": len(m.get("listings") or [])}
-                 for m in metas],
         "fetch_paths": group("paperset/fetch/"), "unmapped": group("paperset/unmapped_keys/"),
         "not_on_path": group("paperset/not_on_path/"), "settings": manifest.public(
             {k: v for m in metas for k, v in (m.get("settings") or {}).items()}),

@@ -30,8 +30,7 @@ def lineage(parent_dir: Path | None) -> list[dict[str, Any]]:
         manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return [{"version": parent_dir.name, "runs": []}]
-    runs = [{k: r.get(k) for k in RUN_FIELDS} | {"listings": len(r.get("listings") or [])}
-            for r in manifest.get("runs") or []]
+    runs = [run_summary(r) for r in manifest.get("runs") or []]
     return [{"version": parent_dir.name, "created_at": manifest.get("created_at"), "runs": runs},
             *(manifest.get("lineage") or [])]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from packager.proofs import load_proofs, proven
 from packager.schema import TABLES, fingerprint
 from spool.redact import redact
 
@@ -103,8 +104,6 @@ def file_entries(folder: Path) -> dict[str, dict[str, Any]]:
 def unchanged(path: Path, entry: dict[str, Any], proof: Any = None) -> bool:
     """Whether the file holds the bytes its manifest entry names: by its stat proof (packager/share.py)
     when one is given and holds, else by hashing it."""
-    from packager.proofs import proven
-
     if proof is not None and proven(path, proof, entry):
         return True
     return path.stat().st_size == entry.get("bytes") and sha256(path) == entry.get("sha256")
@@ -116,8 +115,6 @@ def problems(folder: Path, *, full: bool = False, proofs: dict[str, Any] | None 
     from the manifest. Empty when it verifies. A file inherited from the parent (`inherited`) whose inode,
     size and mtime are still those recorded when it was hashed (its stat proof: `proofs`, else
     ROOT/NAME/.proofs/<version>.json) is not hashed again, unless `full`."""
-    from packager.proofs import load_proofs
-
     proofs = {} if full else load_proofs(folder) if proofs is None else proofs
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

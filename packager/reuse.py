@@ -48,7 +48,7 @@ def stats_from(record: dict[str, Any]) -> FoldStats:
         current = getattr(stats, name, None)
         if isinstance(current, dict):
             current.update(value)
-        elif current is not None or name in ("sample",):
+        elif current is not None:  # a field of FoldStats (none defaults to None); unknown names skipped
             setattr(stats, name, value)
     return stats
 
