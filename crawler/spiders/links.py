@@ -37,6 +37,8 @@ KINDS = ("models", "datasets", "spaces")
 CHAINS = (*KINDS, "collections")
 TOTAL_KEYS = {"models": "numTotalModels", "datasets": "numTotalDatasets", "spaces": "numTotalSpaces"}
 PREVIEW_KEYS = {"models": "linkedModels", "datasets": "linkedDatasets", "spaces": "linkedSpaces"}
+# The `/api/papers/ID` keys this path keeps (in the links file): with --links on, not "not kept" in the census.
+PAPER_KEYS = (*TOTAL_KEYS.values(), *PREVIEW_KEYS.values())
 LINKS_ONLY = "paperset_links_only"
 PAGE_LIMIT = 100
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
