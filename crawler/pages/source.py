@@ -87,7 +87,7 @@ def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
             if where == "wrapper" and bare:
                 continue
             value = (paper if where == "paper" else item).get(key)
-            if value is None or value == "" or value == []:
+            if none_if_empty(value) is None:
                 continue
             raw = org_name(value) if normalize == "org_name" else _names(value) if normalize == "names" else value
             if raw is not None:

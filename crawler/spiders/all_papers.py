@@ -10,6 +10,7 @@ Stats: `paperset/all_papers/pages`, `paperset/all_papers/papers`."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -38,7 +39,7 @@ def next_link(header: bytes | None) -> str | None:
 
 class AllPapers:
     """Mixed into HfPapersSpider (which gives `base_url`, `api_page_size`, `allowed_netlocs`, `settle`,
-    `emit`, `_inc`)."""
+    `emit`, `_inc`, `count_keys`)."""
 
     all_papers: bool
     base_url: str
@@ -47,6 +48,7 @@ class AllPapers:
     settle: Any
     emit: Any
     _inc: Any
+    count_keys: Any
 
     def all_papers_requests(self) -> list[scrapy.Request]:
         """The list's first page, when asked for."""
@@ -63,8 +65,10 @@ class AllPapers:
         if response.status != 200:
             yield from self.all_papers_short(response.request, page, f"http_{response.status}")
             return
+        unmapped: Counter[str] = Counter()
         try:
-            entries = parse_api_listing(response.text, url=response.url, kind=ALL_PAPERS.kind, key=ALL_PAPERS.key)
+            entries = parse_api_listing(response.text, url=response.url, kind=ALL_PAPERS.kind, key=ALL_PAPERS.key,
+                                        unmapped=unmapped)
         except ApiAnswerError as exc:
             yield from self.all_papers_short(response.request, page, exc.reason)
             return
@@ -74,8 +78,8 @@ class AllPapers:
         for entry in entries:
             entry.rank = None
         self._inc("paperset/all_papers/pages")
-        for _ in entries:
-            self._inc("paperset/all_papers/papers")
+        self._inc("paperset/all_papers/papers", len(entries))
+        self.count_keys("api/papers", unmapped)
         yield from self.emit(entries, "api")
         url = next_link(response.headers.get("Link"))
         if url is None:

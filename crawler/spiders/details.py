@@ -19,7 +19,7 @@ from crawler.coverage import FOLLOW, INCOMPLETE, Answer, failure_reason, judge
 from crawler.hosts import on_site
 from crawler.listings import Listing
 from crawler.pages.hf import ExtractionError, parse_api_paper, parse_paper_page
-from crawler.spiders.links import LINKS_ONLY
+from crawler.spiders.links import LINKS_ONLY, PAPER_KEYS
 
 _REDIRECTS = [301, 302, 303, 307, 308]
 _HOPS = "paperset_redirects"
@@ -70,6 +70,8 @@ class PaperDetails:
             return
         if api and self.want_links:  # type: ignore[attr-defined]
             yield from self.links_from_paper(response, paper_id)  # type: ignore[attr-defined]
+            for key in PAPER_KEYS:  # kept by the links path, so not "seen and not kept"
+                unmapped.pop(f"paper.{key}", None)
         self._inc(f"paperset/details/{'api' if api else 'page'}")
         self.count_keys("api/papers/ID" if api else "page/paper", unmapped)
         entry.crawled_at = datetime.now(UTC).isoformat()

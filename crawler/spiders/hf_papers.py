@@ -119,8 +119,8 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
 
     def count_keys(self, endpoint: str, unmapped: Counter[str]) -> None:
         """The key census (spool/fields.py): each key an answer of `endpoint` (`api/daily_papers`,
-        `api/papers/search`, `api/papers/ID`, `page/listing`, `page/paper`, `browser/listing`) carried that
-        no column maps, counted `paperset/unmapped_keys/<endpoint>/<key path>`."""
+        `api/papers/search`, `api/papers/ID`, `api/papers` (all papers), `page/listing`, `page/paper`,
+        `browser/listing`) carried that no column maps, counted `paperset/unmapped_keys/<endpoint>/<key path>`."""
         for key, count in unmapped.items():
             self._inc(f"paperset/unmapped_keys/{endpoint}/{key}", count)
 

@@ -18,7 +18,6 @@ left unknown (`links_budget`). Stats: `paperset/links/<counter>`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,24 +31,19 @@ from twisted.python.failure import Failure
 from crawler.checkpoint import tracked
 from crawler.coverage import INCOMPLETE, failure_reason
 from crawler.listings import Listing
+from crawler.spiders.all_papers import next_link
 
 KINDS = ("models", "datasets", "spaces")
 CHAINS = (*KINDS, "collections")
 TOTAL_KEYS = {"models": "numTotalModels", "datasets": "numTotalDatasets", "spaces": "numTotalSpaces"}
 PREVIEW_KEYS = {"models": "linkedModels", "datasets": "linkedDatasets", "spaces": "linkedSpaces"}
+# The `/api/papers/ID` keys this path keeps (in the links file): with --links on, not "not kept" in the census.
+PAPER_KEYS = (*TOTAL_KEYS.values(), *PREVIEW_KEYS.values())
 LINKS_ONLY = "paperset_links_only"
 PAGE_LIMIT = 100
-_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 # What is kept of each listed repo and collection.
 REPO_FIELDS = ("id", "likes", "downloads")
 COLLECTION_FIELDS = ("slug", "title", "upvotes")
-
-
-def next_url(response: Response) -> str | None:
-    """The `Link: <...>; rel="next"` target, if any."""
-    header = response.headers.get("Link", b"").decode("latin-1")
-    match = _NEXT.search(header)
-    return match.group(1) if match else None
 
 
 def keep_entries(chain: str, items: Any) -> list[dict[str, Any]] | None:
@@ -170,7 +164,7 @@ class PaperLinks:
         if items is None:
             yield from self.links_failed(response.request, paper_id, "bad_json")
             return
-        follow = next_url(response)
+        follow = next_link(response.headers.get("Link"))
         if follow is not None and not self.links_affordable(1):
             yield from self.links_failed(response.request, paper_id, "links_budget")
             return

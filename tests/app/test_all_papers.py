@@ -56,6 +56,18 @@ def test_cursor_paging_gets_every_paper_exactly_once(tmp_path) -> None:
     assert set(every) - listed and set(every) - listed <= set(ids)
 
 
+def test_the_lists_answers_go_through_the_key_census(tmp_path) -> None:
+    with ReplicaServer() as server:  # each page's first paper (and each paper's first author) carries a new key
+        server.add_fault(r"^/api/papers\?", "replace", old=b'[{"', new=b'[{"license": "cc", "')
+        result = run_paperset("run", "--base-url", server.base_url, "--all-papers", "--out", str(tmp_path), *QUIET)
+        assert result.returncode == 0, result.stderr
+        pages = len(paged(server))
+    assert pages > 1
+    unmapped = last_json(result.stdout)["crawl"]["unmapped_keys"]
+    assert set(unmapped) == {"api/papers/paper.license", "api/papers/paper.authors[].license"}
+    assert unmapped["api/papers/paper.license"] == pages
+
+
 def test_plan_counts_the_pages_of_every_paper(tmp_path) -> None:
     result = run_paperset("run", "--all-papers", "--out", str(tmp_path), "--plan", "--json",
                           "-s", "PAPERSET_ALL_PAPERS_EXPECTED=150000", "-s", "PAPERSET_API_PAGE_SIZE=100")
