@@ -16,7 +16,7 @@ from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, re
 from paperset.dataset_cli import register as register_dataset
 from paperset.exits import BadInput, Exit, checking, help_epilog
 from paperset.fixture_cli import register as register_fixture
-from paperset.outcome import report_failure
+from paperset.outcome import EXIT_CODES, outcome_record, report_failure
 from paperset.proctitle import hide_secrets
 from paperset.run_command import add_run_arguments, cmd_run, print_run
 from paperset.summary import format_summary, summarize
@@ -43,15 +43,19 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     if args.json:
         print(json.dumps(summary, sort_keys=True))
-    if summary["finish_reason"] != "finished":
-        return Exit.FAILED
     from crawler.coverage import describe, incomplete
 
     missing = incomplete(summary["coverage"])
-    if missing:
-        print(f"paperset crawl: incomplete: {describe(missing)}", file=sys.stderr)
-        return Exit.INCOMPLETE
-    return Exit.OK
+    if summary["finish_reason"] != "finished":
+        outcome, message = "failed", f"the crawl stopped ({summary['finish_reason']})"
+    elif missing:
+        outcome, message = "incomplete", f"incomplete: {describe(missing)}"
+    else:
+        return Exit.OK
+    print(f"paperset crawl: {message}", file=sys.stderr)
+    if args.json:  # README: a failed command given --json prints the outcome line last
+        print(json.dumps(outcome_record(outcome, reasons=[message], error=message), sort_keys=True))
+    return EXIT_CODES[outcome]
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
