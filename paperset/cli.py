@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="crawl listings into a JSON-lines file")
     add_crawl_arguments(crawl)
     crawl.add_argument("--out", type=Path, required=True, help="JSON-lines file of accepted entries")
-    crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last")
+    crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last "
+                       "(a failed or incomplete crawl: then its outcome line)")
     crawl.set_defaults(handler=cmd_crawl)
 
     run = sub.add_parser("run", help="crawl, clean, package and verify: the command a scheduler runs")
