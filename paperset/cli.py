@@ -16,7 +16,7 @@ from paperset.args import add_crawl_arguments, check_base_url_arg, crawl_job, re
 from paperset.dataset_cli import register as register_dataset
 from paperset.exits import BadInput, Exit, checking, help_epilog
 from paperset.fixture_cli import register as register_fixture
-from paperset.outcome import report_failure
+from paperset.outcome import EXIT_CODES, outcome_record, report_failure
 from paperset.proctitle import hide_secrets
 from paperset.run_command import add_run_arguments, cmd_run, print_run
 from paperset.summary import format_summary, summarize
@@ -43,15 +43,19 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     if args.json:
         print(json.dumps(summary, sort_keys=True))
-    if summary["finish_reason"] != "finished":
-        return Exit.FAILED
     from crawler.coverage import describe, incomplete
 
     missing = incomplete(summary["coverage"])
-    if missing:
-        print(f"paperset crawl: incomplete: {describe(missing)}", file=sys.stderr)
-        return Exit.INCOMPLETE
-    return Exit.OK
+    if summary["finish_reason"] != "finished":
+        outcome, message = "failed", f"the crawl stopped ({summary['finish_reason']})"
+    elif missing:
+        outcome, message = "incomplete", f"incomplete: {describe(missing)}"
+    else:
+        return Exit.OK
+    print(f"paperset crawl: {message}", file=sys.stderr)
+    if args.json:  # README: a failed command given --json prints the outcome line last
+        print(json.dumps(outcome_record(outcome, reasons=[message], error=message), sort_keys=True))
+    return EXIT_CODES[outcome]
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -104,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="crawl listings into a JSON-lines file")
     add_crawl_arguments(crawl)
     crawl.add_argument("--out", type=Path, required=True, help="JSON-lines file of accepted entries")
-    crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last")
+    crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last "
+                       "(a failed or incomplete crawl: then its outcome line)")
     crawl.set_defaults(handler=cmd_crawl)
 
     run = sub.add_parser("run", help="crawl, clean, package and verify: the command a scheduler runs")

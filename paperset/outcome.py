@@ -8,12 +8,11 @@ import sys
 import traceback
 from typing import Any
 
-from paperset.exits import OUTCOMES, Exit, classify
+from paperset.exits import OUTCOMES, classify
 from spool.redact import redact
 
 # outcome -> exit code (README "Exit codes", generated from paperset/exits.py).
 EXIT_CODES = OUTCOMES
-BAD_ARGUMENTS = int(Exit.BAD_INPUT)
 # Always present; None where they do not apply.
 KEYS = ("outcome", "exit_code", "version", "path", "parent", "reasons")
 # Commands whose failure means no new version: their message says so.

@@ -374,10 +374,13 @@ def test_crawl_exits_5_naming_an_incomplete_listing(tmp_path) -> None:
     with ReplicaServer() as server:
         server.add_fault(r"date=2025-02-04&", "status", status=404)
         result = run_paperset("crawl", "--base-url", server.base_url, "--day", "2025-02-03", "--day", "2025-02-04",
-                              "--fetch", "api", "--out", str(tmp_path / "e.jsonl"), *FAST)
+                              "--fetch", "api", "--out", str(tmp_path / "e.jsonl"), "--json", *FAST)
     assert result.returncode == 5
     assert result.stderr.strip().splitlines()[-1] == "paperset crawl: incomplete: day 2025-02-04 (api: http_404)"
     assert "incomplete      1 of 2 listings" in result.stdout
+    last = json.loads(result.stdout.strip().splitlines()[-1])  # README: the outcome line, last
+    assert (last["outcome"], last["exit_code"]) == ("incomplete", 5)
+    assert last["reasons"] == ["incomplete: day 2025-02-04 (api: http_404)"]
     assert len((tmp_path / "e.jsonl").read_text().splitlines()) == 4
 
 
