@@ -54,7 +54,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return Exit.OK
     print(f"paperset crawl: {message}", file=sys.stderr)
     if args.json:  # README: a failed command given --json prints the outcome line last
-        print(json.dumps(outcome_record(outcome, reasons=[message], error=message), sort_keys=True))
+        print(json.dumps(outcome_record(outcome, reasons=[message], error=message, crawl=summary), sort_keys=True))
     return EXIT_CODES[outcome]
 
 
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_crawl_arguments(crawl)
     crawl.add_argument("--out", type=Path, required=True, help="JSON-lines file of accepted entries")
     crawl.add_argument("--json", action="store_true", help="also print the summary as one JSON line, last "
-                       "(a failed or incomplete crawl: then its outcome line)")
+                       "(a failed or incomplete crawl: its outcome line, the summary as `crawl`)")
     crawl.set_defaults(handler=cmd_crawl)
 
     run = sub.add_parser("run", help="crawl, clean, package and verify: the command a scheduler runs")

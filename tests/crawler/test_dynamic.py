@@ -22,7 +22,9 @@ def crawl(server: ReplicaServer, tmp_path: Path, *args: str, code: int = 0) -> t
     result = run_paperset("crawl", "--base-url", server.base_url, "--out", str(out), "--json",
                           "-s", "AUTOTHROTTLE_ENABLED=False", *args)
     assert result.returncode == code, result.stderr[-4000:]
-    return read_jsonl(out), json.loads(result.stdout.strip().splitlines()[-1])
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    # A crawl that did not finish ends with its outcome line, which holds the summary as `crawl`.
+    return read_jsonl(out), (last["crawl"] if code else last)
 
 
 @pytest.fixture
