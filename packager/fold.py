@@ -95,8 +95,14 @@ def _aggregate(table: pa.Table, first: str, last: str) -> pa.Table:
     return pa.table({n: out[n] for n in columns}).cast(pa.schema([PAPERS.field(n) for n in columns]))
 
 
+# Sightings of a paper received in the same millisecond (the tables' precision) are put in content order,
+# so that the fold does not depend on the order they reached the spool (a replay, workers, a resume).
+TIE_BREAK = [("listing_kind", "ascending"), ("listing_key", "ascending"), ("rank", "ascending"),
+             ("fetch_path", "ascending")]
+
+
 def _papers_from_entries(entries: pa.Table) -> pa.Table:
-    table = entries.sort_by([("paper_key", "ascending"), ("crawled_at", "ascending")])
+    table = entries.sort_by([("paper_key", "ascending"), ("crawled_at", "ascending"), *TIE_BREAK])
     table = table.append_column("l_kind", table.column("listing_kind")).append_column(
         "l_key", table.column("listing_key")).append_column("l_rank", table.column("rank")).append_column(
         "l_seen", table.column("crawled_at")).append_column("last_crawled", table.column("crawled_at"))
@@ -124,7 +130,8 @@ def _merge_parent(new: pa.Table, parent: pa.Table | None) -> pa.Table:
         .append_column("l_seen", pa.nulls(pc.sum(empty.cast(pa.int64())).as_py() or 0, TS)),
     ])
     expanded = expanded.sort_by([("paper_key", "ascending"), ("last_seen_at", "ascending"),
-                                 ("l_seen", "ascending")])
+                                 ("l_seen", "ascending"), ("l_kind", "ascending"), ("l_key", "ascending"),
+                                 ("l_rank", "ascending")])
     return _aggregate(expanded, "first_seen_at", "last_seen_at")
 
 
@@ -143,7 +150,7 @@ def _observations(entries: pa.Table | None, parent: pa.Table | None, version: st
     if not tables:
         return OBSERVATIONS.empty_table(), 0
     before = parent.num_rows if parent is not None else 0
-    both = pa.concat_tables(tables).sort_by([("observed_at", "ascending")])
+    both = pa.concat_tables(tables).sort_by([("observed_at", "ascending"), *TIE_BREAK])
     # Derived from the key, for the parent's rows too (a parent written before the column has none).
     dates = listing_dates(both.column("listing_kind").combine_chunks(), both.column("listing_key").combine_chunks())
     both = both.set_column(both.schema.get_field_index("listing_date"), "listing_date", dates)
