@@ -34,7 +34,7 @@ from packager.schema import (
     PAPERS_SORT,
     TS,
 )
-from packager.stats import FoldStats, count
+from packager.stats import SIDECAR, FoldStats, count, write_sidecar
 from spool.reader import spool_tables
 from spool.schema import ENTRY
 
@@ -256,6 +256,8 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
             count(figures.setdefault(partition_of(unit), FoldStats()), papers, observations)
         papers_out.close()
         obs_out.close()
+    for name, figure in figures.items():
+        write_sidecar(out / SIDECAR, name, figure.columns)
     figures.update(plan.link_kept(out))
     ensure_part(out / "papers", PAPERS)
     ensure_part(out / "observations", OBSERVATIONS)

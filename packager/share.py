@@ -19,7 +19,7 @@ from packager.manifest import MANIFEST, sha256
 from packager.proofs import load_proofs, proven, stat_proof
 
 # Folders whose files are made read-only once written: what versions share.
-SHARED = ("papers", "observations", "changes", "dedupe-index")
+SHARED = ("papers", "observations", "changes", "dedupe-index", "stats")
 
 
 def link_or_copy(source: Path, target: Path) -> bool:

@@ -26,6 +26,11 @@ def part(prefix: str) -> str:
     return f"part-{prefix.encode().hex()}-00000.parquet"
 
 
+def sidecar(prefix: str) -> str:
+    """The partition's column figures (packager/stats.py)."""
+    return f"stats/part-{prefix.encode().hex()}.json"
+
+
 def spool(folder: Path, rows: list[tuple[str, str, str]]) -> Path:
     """A finished spool of (paper_key, title, listing day) entries, each seen on its day listing at the
     rank of its key's last digit (with as many upvotes)."""
@@ -67,7 +72,9 @@ def test_a_version_built_on_a_parent_shares_its_unchanged_files(tmp_path) -> Non
     for table in ("papers", "observations"):
         assert sorted(inodes(second / table)) == sorted([*old, part("2601")])
         assert {n: i for n, i in inodes(second / table).items() if n in old} == inodes(first / table)
-    assert inherited(second) == sorted(f"{t}/{n}" for t in ("observations", "papers") for n in old)
+    assert inherited(second) == sorted([*(f"{t}/{n}" for t in ("observations", "papers") for n in old),
+                                        *(sidecar(p) for p in ("2301", "2302", "2303"))])
+    assert (second / sidecar("2301")).stat().st_ino == (first / sidecar("2301")).stat().st_ino
     assert (second / "papers" / part("2301")).stat().st_mode & 0o222 == 0  # published files are read-only
     assert problems(second) == [] and problems(second, full=True) == []
 
@@ -81,7 +88,11 @@ def test_a_change_in_one_old_paper_rewrites_only_its_partition(tmp_path) -> None
     titles = pq.read_table(second / "papers" / part("2302"), columns=["title"]).column("title").to_pylist()
     assert titles == ["Paper 2302.00001", "A better title"]
     assert inherited(second) == sorted([*(f"observations/{n}" for n in before), *(
-        f"papers/{n}" for n in before if n != part("2302"))])
+        f"papers/{n}" for n in before if n != part("2302")), sidecar("2301"), sidecar("2303")])
+    # only its partition's column figures are rewritten; the card's counts still add up over the data
+    assert (second / sidecar("2302")).read_bytes() != (first / sidecar("2302")).read_bytes()
+    card = (second / "README.md").read_text()
+    assert "| `title` | `string` | 5 (100.0%) | 5 |" in card and "| `paper_key` | `string` | 5 (100.0%) | 5 |" in card
 
 
 def test_pruning_the_parent_leaves_the_child_verifying(tmp_path) -> None:
@@ -114,6 +125,7 @@ def earlier_layout(version: Path) -> None:
         shutil.rmtree(version / table)
         (version / table).mkdir()
         pq.write_table(rows, version / table / "part-00000.parquet", compression="zstd")
+    shutil.rmtree(version / "stats")
     manifest = json.loads((version / MANIFEST).read_text())
     manifest["files"] = file_entries(version)
     del manifest["partitions"]
