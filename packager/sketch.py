@@ -21,7 +21,7 @@ REGISTERS = 1 << PRECISION
 ERROR = 1.04 / math.sqrt(REGISTERS)  # HyperLogLog's relative standard error: 1.6%
 EXACT = 256  # most hashes a saved sketch keeps; past it, registers
 _PRIME = np.uint64(0x100000001B3)
-_STRINGS = 1024  # strings hashed at once (bounds the per-byte temporaries)
+_BYTES = 1 << 18  # bytes of strings hashed at once: the per-byte temporaries are 8-24 times that
 _powers = np.ones(1, dtype=np.uint64)
 
 
@@ -46,8 +46,11 @@ def _string_hashes(values: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(values.buffers()[1], np.int64)[values.offset:values.offset + len(values) + 1]
     data = np.frombuffer(values.buffers()[2], np.uint8) if values.buffers()[2] is not None else np.zeros(0, np.uint8)
     out = np.empty(len(values), np.uint64)
-    for i in range(0, len(values), _STRINGS):
-        starts, ends = offsets[i:i + _STRINGS + 1][:-1], offsets[i + 1:i + _STRINGS + 1]
+    i = 0
+    while i < len(values):
+        # the strings from i whose bytes fit in _BYTES (at least one)
+        end = max(i + 1, int(np.searchsorted(offsets, offsets[i] + _BYTES, "right")) - 1)
+        starts, ends = offsets[i:end], offsets[i + 1:end + 1]
         lengths = ends - starts
         h = np.zeros(len(starts), np.uint64)
         if len(starts) and ends[-1] > starts[0]:
@@ -56,7 +59,8 @@ def _string_hashes(values: pa.Array) -> np.ndarray:
             contrib = seg * _power_table(int(lengths.max()))[position]
             filled = lengths > 0
             h[filled] = np.add.reduceat(contrib, (starts - starts[0])[filled])
-        out[i:i + len(starts)] = _mix(h ^ (lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)))
+        out[i:end] = _mix(h ^ (lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)))
+        i = end
     return out
 
 
