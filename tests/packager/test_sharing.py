@@ -19,6 +19,8 @@ from packager.proofs import proofs_path
 from packager.prune import prune
 from spool.writer import SpoolWriter
 
+from ..links.test_link_tables import SPACES, paper
+
 OLD = ("2301.00001", "2301.00002", "2302.00001", "2302.00002", "2303.00001")
 
 
@@ -182,3 +184,29 @@ def test_the_near_dup_index_is_linked_not_copied(tmp_path) -> None:
     replacement.replace(index / "near-dup-index.npz")
     assert (published / "near-dup-index.npz").read_bytes() == b"index bytes"
     assert problems(Path(result.path)) == []
+
+
+def test_links_tables_share_their_untouched_partitions_and_survive_pruning(tmp_path) -> None:
+    def night(folder: Path, rows: list[tuple[str, str, str]], *lookups: str) -> Path:
+        made = spool(folder, rows)
+        records = [r for key in lookups for r in paper(key, SPACES[:2])]
+        (made / "links.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        return made
+
+    root = tmp_path / "root"
+    first = package([night(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD], *OLD[:3])],
+                    root, "ds", now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+    second = package([night(tmp_path / "s2", [("2601.00001", "New", "2026-01-01")], "2601.00001")], root, "ds",
+                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+    assert first.path and second.path
+    old, new = Path(first.path), Path(second.path)
+    links = [f"links/{part(p)}" for p in ("2301", "2302")]
+    assert set(links) <= set(inherited(new)) and f"links/{part('2601')}" not in inherited(new)
+    assert {n: i for n, i in inodes(new / "links").items() if n != part("2601")} == inodes(old / "links")
+    assert (new / links[0]).stat().st_mode & 0o222 == 0
+    rows = pq.read_table(new / "links").to_pylist()
+    assert [(r["paper_id"], r["repo_id"]) for r in rows] == [
+        (k, f"u/space-00{n}") for k in (*OLD[:3], "2601.00001") for n in (0, 1)]
+    assert prune(root / "ds", 1).removed_versions == [old.name]
+    assert problems(new) == [] and problems(new, full=True) == []
+    assert pq.read_table(new / "links").to_pylist() == rows
