@@ -74,6 +74,17 @@ def _may_change(files: list[Path]) -> bool:
     return False
 
 
+def _any_clustered(path: Path) -> bool:
+    """Whether a papers file may hold a row with a `cluster_id` (by its statistics: not every value null)."""
+    meta = pq.ParquetFile(path).metadata
+    index = [meta.schema.column(n).path for n in range(meta.num_columns)].index("cluster_id")
+    for group in range(meta.num_row_groups):
+        column = meta.row_group(group).column(index)
+        if column.statistics is None or column.statistics.null_count != meta.row_group(group).num_rows:
+            return True
+    return False
+
+
 class ParentPlan:
     """The parent's partitions, which the night reads (`read`) and which it links unread (`kept`)."""
 
@@ -124,6 +135,8 @@ class ParentPlan:
         tables = []
         for p in sorted(self.kept):
             for path in self.files["papers"][p]:
+                if not _any_clustered(path):
+                    continue
                 table = pq.read_table(path, columns=LINK_COLUMNS)
                 tables.append(table.filter(pc.is_valid(table.column("cluster_id"))))
         return pa.concat_tables(tables) if tables else None
