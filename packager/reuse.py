@@ -4,7 +4,8 @@ still leave the recrawl window (`provisional` true in its Parquet statistics), o
 near-duplicate links change the cluster of one of its papers; every other partition is unchanged by the
 fold (it would write the same bytes), so its files are linked into the new version unread, its card
 figures taken from the parent's manifest (`partitions`). A parent of an earlier layout, schema, code
-version (a derivation rule may have changed), horizon or without the figures is refolded whole."""
+version (a derivation rule may have changed), horizon or without the figures (the manifest's, or a
+partition's column figures in `stats/`) is refolded whole."""
 
 from __future__ import annotations
 
