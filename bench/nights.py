@@ -1,11 +1,12 @@
 """What one night costs against the size of the dataset it continues (#25): a parent version of 1k, 100k
 and 1M papers is synthesized as a version (a spool of that many papers packaged once: papers spread over
 60 arXiv months, texts from the bundled slice of the real corpus), then N nights follow, each packaged
-in its own process as `paperset package` does: ~40 new papers of the night's day, the papers of the two
-weeks before re-seen with moved counters, and one old paper edited. Per size: median wall time and peak
-RSS of a night, bytes the night wrote, and the share of the version's bytes not shared with its parent
-(files not inherited, packager/share.py); the 1k night is the baseline. Writes bench/results/nights.json.
-No crawl: the dedupe index is not part of these versions (see bench/README.md)."""
+in its own process as `paperset package` does (the sizes' nights interleaved): ~40 new papers of the
+night's day, the papers of the two weeks before re-seen with moved counters, and one old paper edited.
+Per size: median wall time and peak RSS of a night, bytes the night wrote, and the share of the
+version's bytes not shared with its parent (files not inherited, packager/share.py); the 1k night is the
+baseline. Writes bench/results/nights.json. No crawl: the dedupe index is not part of these versions
+(see bench/README.md)."""
 
 from __future__ import annotations
 
@@ -112,25 +113,37 @@ def version_bytes(version: Path) -> tuple[int, int]:
     return total, new
 
 
-def one_size(size: int, nights: int, work: Path) -> dict:
+def synthesize(size: int, work: Path) -> tuple[Path, float]:
+    """The parent of `size` papers, packaged once: its dataset root and how long that took."""
     started = time.perf_counter()
     root = work / f"n{size}"
     run_child(make_spool(work / f"parent-{size}", parent_rows(size), "parent"), root,
               datetime.combine(FIRST_NIGHT - timedelta(days=1), datetime.min.time(), UTC).replace(hour=5))
-    synthesized = time.perf_counter() - started
-    per_night = []
+    return root, time.perf_counter() - started
+
+
+def one_night(size: int, night: int, root: Path, work: Path) -> dict:
+    spool = make_spool(work / f"night-{size}-{night}", night_rows(size, night), f"night-{night}")
+    now = datetime.combine(FIRST_NIGHT + timedelta(days=night), datetime.min.time(), UTC).replace(hour=5)
+    figures = run_child(spool, root, now)
+    total, new = version_bytes(Path(figures["path"]))
+    return {"wall_s": round(figures["wall_s"], 2), "peak_rss_mb": round(figures["peak_rss_mb"]),
+            "verify_s": round(figures["verify_s"], 3), "papers": figures["papers"],
+            "version_bytes": total, "bytes_written": new, "not_shared_pct": round(100 * new / total, 2)}
+
+
+def all_sizes(sizes: list[int], nights: int, work: Path) -> list[dict]:
+    """Every parent first, then night by night each size in turn (interleaved: a change in the machine's
+    load falls on every size alike)."""
+    roots = {size: synthesize(size, work) for size in sizes}
+    per_night: dict[int, list[dict]] = {size: [] for size in sizes}
     for night in range(nights):
-        spool = make_spool(work / f"night-{size}-{night}", night_rows(size, night), f"night-{night}")
-        now = datetime.combine(FIRST_NIGHT + timedelta(days=night), datetime.min.time(), UTC).replace(hour=5)
-        figures = run_child(spool, root, now)
-        total, new = version_bytes(Path(figures["path"]))
-        per_night.append({"wall_s": round(figures["wall_s"], 2), "peak_rss_mb": round(figures["peak_rss_mb"]),
-                          "verify_s": round(figures["verify_s"], 3), "papers": figures["papers"],
-                          "version_bytes": total, "bytes_written": new,
-                          "not_shared_pct": round(100 * new / total, 2)})
-    return {"papers": size, "parent_synthesis_s": round(synthesized, 1), "nights": per_night,
-            **{f"median_{k}": statistics.median(n[k] for n in per_night)
-               for k in ("wall_s", "peak_rss_mb", "verify_s", "bytes_written", "version_bytes", "not_shared_pct")}}
+        for size in sizes:
+            per_night[size].append(one_night(size, night, roots[size][0], work))
+    return [{"papers": size, "parent_synthesis_s": round(roots[size][1], 1), "nights": per_night[size],
+             **{f"median_{k}": statistics.median(n[k] for n in per_night[size])
+                for k in ("wall_s", "peak_rss_mb", "verify_s", "bytes_written", "version_bytes", "not_shared_pct")}}
+            for size in sizes]
 
 
 def main() -> None:
@@ -145,7 +158,7 @@ def main() -> None:
     from _common import print_table, write_results
 
     with tempfile.TemporaryDirectory(dir=args.work) as work:
-        results = [one_size(int(s), args.nights, Path(work)) for s in args.sizes.split(",")]
+        results = all_sizes([int(s) for s in args.sizes.split(",")], args.nights, Path(work))
     base = results[0]
     for result in results:
         result["vs_baseline"] = {k: round(result[f"median_{k}"] / base[f"median_{k}"], 2)

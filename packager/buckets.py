@@ -149,3 +149,5 @@ def arrow_pool() -> Iterator[None]:
         yield
     finally:
         pa.set_memory_pool(previous)
+        if pool is not None:
+            pool.release_unused()  # the fold's freed pages back to the system before the card is made

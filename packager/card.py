@@ -170,7 +170,10 @@ def example_row(folder: Path) -> str:
     import pyarrow.parquet as pq
 
     parts = sorted(folder.glob("*.parquet"))
-    rows = pq.ParquetFile(parts[0]).read_row_group(0).slice(0, 1).to_pylist() if parts else []
+    # The first batch of one row only, through a small buffer: not the first row group, a partition's worth.
+    batches = pq.ParquetFile(parts[0], buffer_size=1 << 16, pre_buffer=False).iter_batches(batch_size=1) \
+        if parts else iter(())
+    rows = next(batches, pa.record_batch([])).to_pylist()
     if not rows:
         return "{}"
 
@@ -209,18 +212,19 @@ def facts(version_dir: Path, stats: FoldStats, metas: list[dict], recrawl_days: 
           history: list[dict[str, Any]]) -> dict[str, Any]:
     """The card's tables read from the written version (fill rates, distinct counts) and the runs'
     lineage and settings: added to `context` once papers/ and observations/ are written."""
-    from packager import card_facts
+    from packager import card_facts, sketch
     from packager.stats import column_stats
 
     return {
-        "papers_schema": card_facts.column_rows(column_stats(version_dir / "papers", PAPERS), _described(PAPERS)),
-        "observations_schema": card_facts.column_rows(column_stats(version_dir / "observations", OBSERVATIONS),
+        "papers_schema": card_facts.column_rows(column_stats(version_dir, "papers", PAPERS), _described(PAPERS)),
+        "observations_schema": card_facts.column_rows(column_stats(version_dir, "observations", OBSERVATIONS),
                                                       _described(OBSERVATIONS)),
         "runs": [card_facts.run_summary(m) for m in metas],
         "lineage": history[:card_facts.LINEAGE_SHOWN], "lineage_more": max(0, len(history) - card_facts.LINEAGE_SHOWN),
         "settings_rows": [(n, escape_md(v)) for n, v in card_facts.settings_rows(metas, recrawl_days)],
         "undated": card_facts.undated_sentence(stats), "counts": card_facts.counts(stats),
-        "source_bibtex": SOURCE_BIBTEX, "rules": RULES,
+        "source_bibtex": SOURCE_BIBTEX, "rules": RULES, "sketch_exact": sketch.EXACT,
+        "sketch_registers": f"{sketch.REGISTERS:,}", "sketch_error": f"{100 * sketch.ERROR:.1f}%",
     }
 
 

@@ -57,7 +57,7 @@ def column_rows(stats: list[dict[str, Any]], described: list[dict[str, str]]) ->
     by_name = {s["name"]: s for s in stats}
     return [{**d, "filled": by_name[d["name"]]["filled"], "rows": by_name[d["name"]]["rows"],
              "fill": percent(by_name[d["name"]]["filled"], by_name[d["name"]]["rows"]),
-             "distinct": ("at least " if by_name[d["name"]]["at_least"] else "") + str(by_name[d["name"]]["distinct"])}
+             "distinct": ("" if by_name[d["name"]]["exact"] else "≈ ") + str(by_name[d["name"]]["distinct"])}
             for d in described]
 
 

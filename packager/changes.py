@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -28,7 +29,6 @@ from packager.schema import CHANGES, CHANGES_SORT, PAPERS
 
 SECTIONS = ("Added", "Removed", "Changed")
 CHANGE_ROWS = 8192  # rows of a row group of the changes table
-COMPARE_ROWS = 2048  # rows of both versions turned into Python objects at once by compare_tables
 
 
 def _header(parent: str | None, version: str, added: int, removed: int, changed: int) -> str:
@@ -170,9 +170,50 @@ def _rows(rows: pa.Table, change: str, fields: list[list[str]], before: list[str
     return conform(table.append_column("before", pa.array(before, pa.string())), CHANGES)
 
 
+def _differs(a: pa.Array, b: pa.Array) -> np.ndarray:
+    """Per row, whether two aligned arrays of one type hold different values, as Python's `!=` on their
+    `to_pylist()` values says (a null against a value differs; NaN differs from itself), vectorized: a
+    struct by its fields, a list by its length and then element by element."""
+    a_valid = np.asarray(pc.is_valid(a), dtype=bool)
+    b_valid = np.asarray(pc.is_valid(b), dtype=bool)
+    both = a_valid & b_valid
+    kind = a.type
+    if pa.types.is_struct(kind):
+        inner = np.zeros(len(a), dtype=bool)
+        for field_a, field_b in zip(a.flatten(), b.flatten(), strict=True):
+            inner |= _differs(field_a, field_b)
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        lengths_a = np.asarray(pc.fill_null(pc.list_value_length(a), -1), dtype=np.int64)
+        lengths_b = np.asarray(pc.fill_null(pc.list_value_length(b), -1), dtype=np.int64)
+        same = both & (lengths_a == lengths_b)
+        inner = ~same
+        rows = pa.array(np.flatnonzero(same & (lengths_a > 0)), pa.int64())
+        if len(rows):
+            taken_a, taken_b = a.take(rows), b.take(rows)
+            elements = _differs(pc.list_flatten(taken_a), pc.list_flatten(taken_b))
+            parents = np.asarray(pc.list_parent_indices(taken_a), dtype=np.int64)
+            inner[rows.to_numpy()] = np.bincount(parents, weights=elements, minlength=len(rows)) > 0
+    else:
+        inner = ~np.asarray(pc.fill_null(pc.equal(a, b), False), dtype=bool)
+    return (a_valid != b_valid) | (both & inner)
+
+
+def _changed_fields(after: pa.Table, before: pa.Table) -> tuple[np.ndarray, list[list[str]]]:
+    """The rows (positions) of `after` whose values differ from the aligned rows of `before`, and for
+    each the papers columns (paper_key aside) that differ, in schema order."""
+    names = [n for n in PAPERS.names if n != "paper_key"]
+    matrix = np.zeros((after.num_rows, len(names)), dtype=bool)
+    for j, name in enumerate(names):
+        matrix[:, j] = _differs(after.column(name).combine_chunks(),
+                                before.column(name).combine_chunks().cast(after.schema.field(name).type))
+    rows = np.flatnonzero(matrix.any(axis=1))
+    return rows, [[names[j] for j in np.flatnonzero(matrix[i])] for i in rows]
+
+
 def compare_tables(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> None:
     """Log the papers of `new` missing from `old` (added), those of `old` missing from `new` (removed),
-    and, for those in both, the fields that differ (changed); `old` and `new` hold the same key range."""
+    and, for those in both, the fields that differ (changed), column by column with Arrow; `old` and
+    `new` hold the same key range."""
     new_keys = new.column("paper_key")
     old = old if old is not None else PAPERS.empty_table()
     position = pc.index_in(new_keys, value_set=old.column("paper_key"))
@@ -186,12 +227,9 @@ def compare_tables(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> N
                     [None] * len(gone))]
     both = pc.is_valid(position)
     after, before = new.filter(both), old.take(position.filter(both))
-    for start in range(0, after.num_rows, COMPARE_ROWS):
-        rows, was_rows = after.slice(start, COMPARE_ROWS), before.slice(start, COMPARE_ROWS)
-        found = [(n, differing(was, row), was) for n, (row, was)
-                 in enumerate(zip(rows.to_pylist(), was_rows.to_pylist(), strict=True))]
-        found = [f for f in found if f[1]]
-        changes.add("Changed", [(rows.column("paper_key")[n].as_py(), fields) for n, fields, _ in found])
-        picked = rows.take(pa.array([n for n, _, _ in found], pa.int64()))
-        tables.append(_rows(picked, "changed", [f for _, f, _ in found], [before_json(w, f) for _, f, w in found]))
+    rows, fields = _changed_fields(after, before)
+    picked = after.take(pa.array(rows, pa.int64()))
+    was = before.take(pa.array(rows, pa.int64())).to_pylist()
+    changes.add("Changed", list(zip(picked.column("paper_key").to_pylist(), fields, strict=True)))
+    tables.append(_rows(picked, "changed", fields, [before_json(w, f) for w, f in zip(was, fields, strict=True)]))
     changes.write_rows(pa.concat_tables(tables))

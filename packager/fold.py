@@ -34,13 +34,14 @@ from packager.schema import (
     PAPERS_SORT,
     TS,
 )
-from packager.stats import FoldStats, count
+from packager.stats import SIDECAR, FoldStats, count, write_sidecar
 from spool.reader import spool_tables
 from spool.schema import ENTRY
 
 # The entry fields a paper row takes from its sightings (its last non-null value of each): the papers
 # schema's fields that are entry fields, the key aside.
 DESCRIPTIVE = tuple(n for n in PAPERS.names if n in ENTRY.names and n != "paper_key")
+READ_ROWS = 2_048  # rows of the parent decoded at once
 
 
 def _first_sightings(table: pa.Table) -> pa.Table:
@@ -190,7 +191,9 @@ def _read_into(buckets: BucketFiles, links: Clusters | None, kind: str, parts: l
     """The parent's Parquet files of `kind` ("papers" or "obs") spread over the bucket files."""
     schema = PAPERS if kind == "papers" else OBSERVATIONS
     for part in parts:
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=8_192):
+        # Mapped and decoded in small batches: a partition's one large row group read at once held several
+        # times its size in decoded pages (the memory of a night followed its largest partition).
+        for batch in pq.ParquetFile(part, memory_map=True).iter_batches(batch_size=READ_ROWS, use_threads=False):
             # A parent written under an earlier schema is read as the current one (conform.py).
             table = conform(pa.Table.from_batches([batch]), schema, {"version": parent.name})
             if links is not None:
@@ -263,6 +266,8 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
             count(figures.setdefault(partition_of(unit), FoldStats()), papers, observations)
         papers_out.close()
         obs_out.close()
+    for name, figure in figures.items():
+        write_sidecar(out / SIDECAR, name, figure.columns)
     figures.update(plan.link_kept(out))
     ensure_part(out / "papers", PAPERS)
     ensure_part(out / "observations", OBSERVATIONS)

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from packager.links_schema import LINK_TABLES, REPO_TYPES, SORT
-from packager.parts import PartWriter
+from packager.link_parts import LinkParts, fold_table, paper_partitions, partition_of
+from packager.links_schema import LINK_TABLES, REPO_TYPES
 
 CHAINS = ("models", "datasets", "spaces", "collections")
 
@@ -80,13 +78,6 @@ def take(lookup: Lookup, record: dict[str, Any]) -> None:
     lookup.items[part].update({item[key]: item for item in record["items"]})
     if record.get("last"):
         lookup.ended.add(part)
-
-
-def _read(parent: Path | None, name: str) -> list[dict[str, Any]]:
-    folder = parent / name if parent else None
-    if folder is None or not folder.is_dir():
-        return []
-    return pq.read_table(folder, schema=LINK_TABLES[name]).to_pylist()
 
 
 def _intervals(old: list[dict[str, Any]], now: datetime, key: tuple[str, ...],
@@ -157,32 +148,27 @@ def fold_links(spools: list[Path], parent: Path | None, out: Path, now: datetime
     held = {p: {(p, slug): {"title": item.get("title"), "owner": item.get("owner")}
                 for slug, item in lk.items.get("collections", {}).items()} for p, lk in known.items()}
     totals = {(p,): tuple(lk.totals[k] for k in REPO_TYPES) for p, lk in known.items() if lk.totals}
-    tables: dict[str, tuple[list[dict[str, Any]], int]] = {
-        "links": _intervals(_read(parent, "links"), now, ("paper_id", "repo_type", "repo_id"), repos),
-        "collections": _intervals(_read(parent, "collections"), now, ("paper_id", "collection_slug"), held),
-        "link_totals": _observations(_read(parent, "link_totals"), now, ("paper_id",),
-                                     ("num_models", "num_datasets", "num_spaces"), totals),
-        "repo_counters": _observations(_read(parent, "repo_counters"), now, ("repo_type", "repo_id"),
-                                       ("likes", "downloads"), _counters(lookups)),
-        "link_status": _status(_read(parent, "link_status"), now, lookups),
+    # Only the partitions of the papers looked up this night are read and written; the rest are linked.
+    touched = paper_partitions(lookups)
+    folds: dict[str, Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], int]]] = {
+        "links": lambda old: _intervals(old, now, ("paper_id", "repo_type", "repo_id"), repos),
+        "collections": lambda old: _intervals(old, now, ("paper_id", "collection_slug"), held),
+        "link_totals": lambda old: _observations(old, now, ("paper_id",), ("num_models", "num_datasets",
+                                                                            "num_spaces"), totals),
+        "link_status": lambda old: _status(old, now, lookups),
     }
     result = LinkFold(known=len(known), unknown=len(lookups) - len(known))
-    for name, (rows, changed) in tables.items():
-        write_table(out / name, name, rows)
-        result.rows[name], result.changed[name] = len(rows), changed
+    for name, fold in folds.items():
+        result.rows[name], result.changed[name] = fold_table(parent, out, name, touched, fold)
+    # A repo's counters are compared with its latest row, of any month; only this month's rows are written.
+    month = {partition_of("repo_counters", {"observed_at": now})}
+    result.rows["repo_counters"], result.changed["repo_counters"] = fold_table(
+        parent, out, "repo_counters", month, lambda old: _observations(
+            old, now, ("repo_type", "repo_id"), ("likes", "downloads"), _counters(lookups)), read_all=True)
     return result
 
 
 def unknown_papers(version: Path) -> list[str]:
     """The papers whose links the version holds as unknown (their last lookup failed)."""
-    return sorted(row["paper_id"] for row in _read(version, "link_status") if row["status"] == "unknown")
-
-
-def write_table(folder: Path, name: str, rows: list[dict[str, Any]]) -> None:
-    schema = LINK_TABLES[name]
-    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
-    if rows:
-        table = table.sort_by([(column, "ascending") for column in SORT[name]])
-    writer = PartWriter(folder, schema)
-    writer.write(table)
-    writer.close()
+    return sorted(row["paper_id"] for row in LinkParts(version, "link_status").read(None)
+                  if row["status"] == "unknown")

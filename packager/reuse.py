@@ -4,7 +4,8 @@ still leave the recrawl window (`provisional` true in its Parquet statistics), o
 near-duplicate links change the cluster of one of its papers; every other partition is unchanged by the
 fold (it would write the same bytes), so its files are linked into the new version unread, its card
 figures taken from the parent's manifest (`partitions`). A parent of an earlier layout, schema, code
-version (a derivation rule may have changed), horizon or without the figures is refolded whole."""
+version (a derivation rule may have changed), horizon or without the figures (the manifest's, or a
+partition's column figures in `stats/`) is refolded whole."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from packager.buckets import PREFIX
 from packager.manifest import MANIFEST, code_version
 from packager.schema import TABLES, fingerprint
 from packager.share import link_or_copy
-from packager.stats import FoldStats
+from packager.stats import SIDECAR, FoldStats
 
 _PART = re.compile(r"^part-([0-9a-f]+)-\d{5}\.parquet$")
 FOLDERS = ("papers", "observations")
@@ -39,7 +40,7 @@ def partitions_of(keys: pa.Array | pa.ChunkedArray) -> set[str]:
 def stats_record(stats: FoldStats) -> dict[str, Any]:
     """A partition's figures as the manifest keeps them (counters as plain objects)."""
     return {f.name: dict(value) if isinstance(value := getattr(stats, f.name), dict) else value
-            for f in fields(stats) if f.name != "partitions"}
+            for f in fields(stats) if f.name not in ("partitions", "columns")}
 
 
 def stats_from(record: dict[str, Any]) -> FoldStats:
@@ -74,6 +75,17 @@ def _may_change(files: list[Path]) -> bool:
     return False
 
 
+def _any_clustered(path: Path) -> bool:
+    """Whether a papers file may hold a row with a `cluster_id` (by its statistics: not every value null)."""
+    meta = pq.ParquetFile(path).metadata
+    index = [meta.schema.column(n).path for n in range(meta.num_columns)].index("cluster_id")
+    for group in range(meta.num_row_groups):
+        column = meta.row_group(group).column(index)
+        if column.statistics is None or column.statistics.null_count != meta.row_group(group).num_rows:
+            return True
+    return False
+
+
 class ParentPlan:
     """The parent's partitions, which the night reads (`read`) and which it links unread (`kept`)."""
 
@@ -102,7 +114,8 @@ class ParentPlan:
                     return False
                 self.files[kind].setdefault(match.group(1), []).append(path)
         # A later horizon only turns provisional papers into settled ones, never the other way.
-        return same_schema and before <= horizon and set(self.files["papers"]) <= set(self.figures)
+        sidecars = all((parent / SIDECAR / f"part-{p}.json").is_file() for p in self.files["papers"])
+        return same_schema and before <= horizon and set(self.files["papers"]) <= set(self.figures) and sidecars
 
     def decide(self, touched: set[str]) -> None:
         """Keep (link unread) the partitions the night's entries do not touch and whose papers are settled."""
@@ -123,6 +136,8 @@ class ParentPlan:
         tables = []
         for p in sorted(self.kept):
             for path in self.files["papers"][p]:
+                if not _any_clustered(path):
+                    continue
                 table = pq.read_table(path, columns=LINK_COLUMNS)
                 tables.append(table.filter(pc.is_valid(table.column("cluster_id"))))
         return pa.concat_tables(tables) if tables else None
@@ -147,11 +162,14 @@ class ParentPlan:
         return [path for p in partitions for path in self.files[kind].get(p, [])]
 
     def link_kept(self, out: Path) -> dict[str, FoldStats]:
-        """Link (or copy) the kept partitions' files into the new version; their figures, by partition."""
-        for kind in FOLDERS:
-            for p in sorted(self.kept):
-                for path in self.files[kind].get(p, []):
-                    target = out / kind / path.name
-                    if not link_or_copy(path, target):
-                        shutil.copyfile(path, target)
+        """Link (or copy) the kept partitions' files and column figures (stats/) into the new version;
+        their card figures, by partition."""
+        assert self.parent is not None or not self.kept
+        sidecars = [self.parent / SIDECAR / f"part-{p}.json" for p in sorted(self.kept)] if self.parent else []
+        (out / SIDECAR).mkdir(parents=True, exist_ok=True)
+        for kind, paths in [*((k, self.files_of(k, sorted(self.kept))) for k in FOLDERS), (SIDECAR, sidecars)]:
+            for path in paths:
+                target = out / kind / path.name
+                if not link_or_copy(path, target):
+                    shutil.copyfile(path, target)
         return {p: stats_from(self.figures[p]) for p in self.kept}

@@ -15,11 +15,12 @@ import stat as stat_module
 from pathlib import Path
 from typing import Any
 
+from packager.links_schema import LINK_TABLES
 from packager.manifest import MANIFEST, sha256
 from packager.proofs import load_proofs, proven, stat_proof
 
 # Folders whose files are made read-only once written: what versions share.
-SHARED = ("papers", "observations", "changes", "dedupe-index")
+SHARED = ("papers", "observations", "changes", "dedupe-index", "stats", *LINK_TABLES)
 
 
 def link_or_copy(source: Path, target: Path) -> bool:

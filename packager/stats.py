@@ -1,9 +1,12 @@
-"""The figures a version's card gives, gathered while folding (unit by unit) and from the written Parquet
-(column by column): papers per Daily Papers day, by population, by listing kind; each column's fill rate
-and distinct count."""
+"""The figures a version's card gives, gathered while folding, unit by unit: papers per Daily Papers day,
+by population, by listing kind (kept per partition in the manifest); each column's rows, fill rate and
+distinct values (kept per partition in the version's `stats/part-<partition>.json`, merged for the card:
+distinct counts by packager/sketch.py, exact for `paper_key`). A night reads none of its parent's data
+for them: the figures of the partitions it does not refold are the parent's."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+from packager.sketch import Sketch, hashes
 
 
 @dataclass
@@ -37,6 +41,8 @@ class FoldStats:
     # the figures above by partition (packager/reuse.py), for the manifest: a later version that does not
     # refold a partition takes them from there
     partitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # each column's figures (table -> column -> figure), of one partition: its stats/ sidecar
+    columns: dict[str, dict[str, ColumnFigure]] = field(default_factory=dict)
 
 
 def _counts(array: pa.Array | pa.ChunkedArray) -> dict[str, int]:
@@ -63,15 +69,16 @@ def count(stats: FoldStats, papers: pa.Table, observations: pa.Table) -> None:
     stats.listing_kinds.update(_counts(kinds.group_by(["row", "kind"], use_threads=False).aggregate([])
                                        .column("kind")))
     stats.observation_kinds.update(_counts(observations.column("listing_kind")))
+    add_figures(stats.columns, "papers", column_figures(papers))
+    add_figures(stats.columns, "observations", column_figures(observations))
     if len(stats.sample) < 10:
         stats.sample += papers.select(["paper_key", "title"]).slice(0, 10 - len(stats.sample)).to_pylist()
 
 
-# Most bytes of distinct values kept per column while counting them: past it the card gives a lower bound
-# (at least N), so that a column of unique long texts (abstracts) does not cost its size in memory.
-DISTINCT_BYTES = 64 << 20
-BATCH_ROWS = 8_192
-MERGE_BYTES = 1 << 20  # unique values gathered before the first merge
+SIDECAR = "stats"  # the version's folder of per-partition column figures: stats/part-<partition>.json
+# Columns whose values no two partitions share (a partition is a paper_key prefix; a unit a key range):
+# their distinct counts add up exactly.
+DISJOINT = ("paper_key",)
 
 
 def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
@@ -88,54 +95,75 @@ def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
     return values
 
 
-class _Distinct:
-    """Distinct values gathered batch by batch: each batch's unique values kept aside and merged (unique
-    again) only when they have grown to the size of the merged set, so each value is re-hashed a few
-    times, not once per batch; stops growing past DISTINCT_BYTES (`capped`)."""
+@dataclass
+class ColumnFigure:
+    """One column in some units: rows, rows filled (not null; a list: not empty), its distinct values
+    (`count` where they add up across units, else a `sketch`)."""
 
-    def __init__(self) -> None:
-        self.merged: pa.Array | None = None
-        self.pending: list[pa.Array] = []
-        self.capped = False
+    rows: int = 0
+    filled: int = 0
+    count: int = 0
+    sketch: Sketch | None = None
 
-    def add(self, values: pa.Array) -> None:
-        if self.capped:
-            return
-        self.pending.append(pc.unique(pc.drop_null(values)))
-        if sum(a.nbytes for a in self.pending) >= max(self.merged.nbytes if self.merged is not None else 0,
-                                                       MERGE_BYTES):
-            self.merge()
-            self.capped = self.merged is not None and self.merged.nbytes > DISTINCT_BYTES
+    def merge(self, other: ColumnFigure) -> None:
+        self.rows, self.filled = self.rows + other.rows, self.filled + other.filled
+        self.count += other.count
+        if other.sketch is not None:
+            if self.sketch is None:
+                self.sketch = Sketch()
+            self.sketch.merge(other.sketch)
 
-    def merge(self) -> None:
-        arrays = ([self.merged] if self.merged is not None else []) + self.pending
-        if arrays:
-            self.merged = pc.unique(pa.concat_arrays([a.cast(arrays[0].type) for a in arrays]))
-        self.pending = []
+    def to_json(self) -> dict[str, Any]:
+        return {"rows": self.rows, "filled": self.filled,
+                **({"count": self.count} if self.sketch is None else self.sketch.to_json())}
 
-    def count(self) -> int:
-        self.merge()
-        return len(self.merged) if self.merged is not None else 0
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> ColumnFigure:
+        sketch = Sketch.from_json(record) if "count" not in record else None
+        return cls(record["rows"], record["filled"], record.get("count", 0), sketch)
 
 
-def _column(parts: list[Path], f: pa.Field) -> dict[str, Any]:
-    """One column's rows, rows filled (not null; a list: not empty) and distinct values, batch by batch."""
-    rows = filled = 0
-    distinct = _Distinct()
-    for part in parts:
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH_ROWS, columns=[f.name]):
-            column = batch.column(0)
-            rows += len(column)
-            if pa.types.is_list(f.type):
-                filled += int(pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0)
-            else:
-                filled += len(column) - column.null_count
-            distinct.add(_values(column, f.type))
-    return {"name": f.name, "rows": rows, "filled": filled, "distinct": distinct.count(), "at_least": distinct.capped}
+def column_figures(table: pa.Table) -> dict[str, ColumnFigure]:
+    """A unit's figures of every column of `table`."""
+    out = {}
+    for f in table.schema:
+        column = table.column(f.name).combine_chunks()
+        if pa.types.is_list(f.type):
+            filled = int(pc.sum(pc.greater(pc.fill_null(pc.list_value_length(column), 0), 0)).as_py() or 0)
+        else:
+            filled = len(column) - column.null_count
+        figure = ColumnFigure(len(column), filled)
+        if f.name in DISJOINT:
+            figure.count = len(pc.unique(pc.drop_null(column)))
+        else:
+            figure.sketch = Sketch(exact=hashes(_values(column, f.type)))
+        out[f.name] = figure
+    return out
 
 
-def column_stats(folder: Path, schema: pa.Schema) -> list[dict[str, Any]]:
-    """Per column of a written table: rows, rows filled and distinct values (`at_least`: a lower bound, the
-    distinct values passed DISTINCT_BYTES), read one column at a time, in batches."""
-    parts = sorted(folder.glob("*.parquet"))
-    return [_column(parts, f) for f in schema]
+def add_figures(into: dict[str, dict[str, ColumnFigure]], table: str, figures: dict[str, ColumnFigure]) -> None:
+    for name, figure in figures.items():
+        into.setdefault(table, {}).setdefault(name, ColumnFigure()).merge(figure)
+
+
+def write_sidecar(folder: Path, partition: str, columns: dict[str, dict[str, ColumnFigure]]) -> None:
+    """A partition's column figures, as `stats/part-<partition>.json` of the version."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {table: {name: figure.to_json() for name, figure in figures.items()}
+              for table, figures in sorted(columns.items())}
+    (folder / f"part-{partition}.json").write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+
+
+def column_stats(version: Path, table: str, schema: pa.Schema) -> list[dict[str, Any]]:
+    """Per column of a written table, from its partitions' figures (stats/): rows, rows filled and
+    distinct values (`exact` false: a HyperLogLog estimate, packager/sketch.py)."""
+    merged = {f.name: ColumnFigure() for f in schema}
+    for path in sorted((version / SIDECAR).glob("part-*.json")):
+        for name, record in json.loads(path.read_text(encoding="utf-8")).get(table, {}).items():
+            if name in merged:
+                merged[name].merge(ColumnFigure.from_json(record))
+    out = []
+    for name, figure in merged.items():
+        distinct, exact = figure.sketch.count() if figure.sketch is not None else (figure.count, True)
+        out.append({"name": name, "rows": figure.rows, "filled": figure.filled, "distinct": distinct, "exact": exact})
+    return out

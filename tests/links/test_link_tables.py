@@ -89,3 +89,30 @@ def test_a_night_without_links_carries_the_tables_as_they_were(tmp_path: Path) -
     assert not carried.any_change and carried.rows["links"] == 7
     assert {t: rows(tmp_path / "v1", t) for t in LINK_TABLES} == {t: rows(tmp_path / "v0", t) for t in LINK_TABLES}
     assert fold_links([], None, tmp_path / "v2", NIGHT).rows == {} and not (tmp_path / "v2").exists()
+
+
+def files(version: Path, table: str) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in sorted((version / table).glob("*.parquet"))}
+
+
+def test_a_night_rewrites_only_the_partitions_of_the_papers_it_looked_up(tmp_path: Path) -> None:
+    """The paper tables by paper_id prefix, repo counters by month: the rest is the parent's files, linked."""
+    models = [{"id": "m/a", "likes": 3, "downloads": 10}]
+    fold_links([spool(tmp_path / "s0", *paper("2501.00001", SPACES[:3], models), *paper("2502.00001", SPACES[:2]))],
+               None, tmp_path / "v0", NIGHT)
+    night = fold_links([spool(tmp_path / "s1", *paper("2502.00001", SPACES[:4],
+                                                      [{"id": "m/a", "likes": 4, "downloads": 10}]))],
+                       tmp_path / "v0", tmp_path / "v1", NIGHT + timedelta(days=31))
+    jan, feb = "part-32353031-00000.parquet", "part-32353032-00000.parquet"  # "2501", "2502"
+    for table in ("links", "collections", "link_totals", "link_status"):
+        before, after = files(tmp_path / "v0", table), files(tmp_path / "v1", table)
+        assert sorted(before) == sorted(after) == [jan, feb]
+        assert after[jan] == before[jan] and after[feb] != before[feb]  # 2501 linked, 2502 rewritten
+    june, july = "part-323032363036-00000.parquet", "part-323032363037-00000.parquet"  # "202606", "202607"
+    assert files(tmp_path / "v1", "repo_counters") == {june: files(tmp_path / "v0", "repo_counters")[june],
+                                                       july: files(tmp_path / "v1", "repo_counters")[july]}
+    assert [(r["likes"], r["observed_at"].month) for r in rows(tmp_path / "v1", "repo_counters")] == [(3, 6), (4, 7)]
+    assert night.rows == {"links": 9, "collections": 2, "link_totals": 3, "link_status": 2, "repo_counters": 2}
+    assert night.changed == {"links": 3, "collections": 0, "link_totals": 1, "link_status": 0, "repo_counters": 1}
+    assert [r["repo_id"] for r in rows(tmp_path / "v1", "links") if r["paper_id"] == "2501.00001"] == [
+        "m/a", "u/space-000", "u/space-001", "u/space-002"]

@@ -55,21 +55,35 @@ def test_population_daily_date_and_provisional_follow_the_rules() -> None:
     assert "arxiv_version" not in PAPERS.names  # the source never gives one: not a papers column
 
 
-def test_column_stats_count_fills_and_distinct_values_within_a_memory_bound(tmp_path, monkeypatch) -> None:
-    import pyarrow.parquet as pq
+def test_column_figures_add_up_across_partitions_exactly_or_as_a_stated_estimate(tmp_path, monkeypatch) -> None:
+    from packager import sketch, stats
 
-    from packager import stats
-
-    schema = pa.schema([("text", pa.string()), ("tags", pa.list_(pa.string()))])
-    table = pa.table({"text": ["a", "b", None, "a", "c" * 100] * 3,
-                      "tags": [["x", "y"], [], None, ["x"], ["z"]] * 3}, schema=schema)
-    (tmp_path / "t").mkdir()
-    pq.write_table(table.slice(0, 7), tmp_path / "t" / "part-00000.parquet")
-    pq.write_table(table.slice(7), tmp_path / "t" / "part-00001.parquet")
-    assert stats.column_stats(tmp_path / "t", schema) == [
-        {"name": "text", "rows": 15, "filled": 12, "distinct": 3, "at_least": False},
-        {"name": "tags", "rows": 15, "filled": 9, "distinct": 3, "at_least": False}]
-    monkeypatch.setattr(stats, "DISTINCT_BYTES", 50)
-    monkeypatch.setattr(stats, "BATCH_ROWS", 2)
-    monkeypatch.setattr(stats, "MERGE_BYTES", 0)
-    assert stats.column_stats(tmp_path / "t", schema)[0]["at_least"] is True
+    schema = pa.schema([("paper_key", pa.string()), ("text", pa.string()), ("tags", pa.list_(pa.string())),
+                        ("when", pa.date32())])
+    table = pa.table({"paper_key": [f"k{n}" for n in range(15)], "text": ["a", "b", None, "a", "c" * 100] * 3,
+                      "tags": [["x", "y"], [], None, ["x"], ["z"]] * 3,
+                      "when": [date(2025, 3, 1 + n % 4) for n in range(15)]}, schema=schema)
+    # two partitions, the first folded in two units: their figures merge as the sidecars are read back
+    first = {}
+    stats.add_figures(first, "t", stats.column_figures(table.slice(0, 4)))
+    stats.add_figures(first, "t", stats.column_figures(table.slice(4, 3)))
+    stats.write_sidecar(tmp_path / "stats", "6b30", first)
+    stats.write_sidecar(tmp_path / "stats", "6b31", {"t": stats.column_figures(table.slice(7))})
+    assert stats.column_stats(tmp_path, "t", schema) == [
+        {"name": "paper_key", "rows": 15, "filled": 15, "distinct": 15, "exact": True},
+        {"name": "text", "rows": 15, "filled": 12, "distinct": 3, "exact": True},
+        {"name": "tags", "rows": 15, "filled": 9, "distinct": 3, "exact": True},
+        {"name": "when", "rows": 15, "filled": 15, "distinct": 4, "exact": True}]
+    # past EXACT distinct values in a partition, the count is an estimate within a few standard errors
+    monkeypatch.setattr(sketch, "EXACT", 2)
+    many = pa.table({"paper_key": [f"{n:06d}" for n in range(40_000)],
+                     "text": [f"t{n % 30_000}" for n in range(40_000)],
+                     "tags": [[f"a{n}"] for n in range(40_000)], "when": [date(2025, 1, 1)] * 40_000}, schema=schema)
+    for n, start in enumerate(range(0, 40_000, 10_000)):
+        stats.write_sidecar(tmp_path / "big" / "stats", f"{n}", {"t": stats.column_figures(many.slice(start, 10_000))})
+    found = {c["name"]: c for c in stats.column_stats(tmp_path / "big", "t", schema)}
+    assert found["paper_key"] == {"name": "paper_key", "rows": 40_000, "filled": 40_000, "distinct": 40_000,
+                                  "exact": True}
+    assert found["text"]["exact"] is False and abs(found["text"]["distinct"] - 30_000) < 4 * sketch.ERROR * 30_000
+    assert found["tags"]["exact"] is False and abs(found["tags"]["distinct"] - 40_000) < 4 * sketch.ERROR * 40_000
+    assert found["when"] == {"name": "when", "rows": 40_000, "filled": 40_000, "distinct": 1, "exact": True}

@@ -19,11 +19,18 @@ from packager.proofs import proofs_path
 from packager.prune import prune
 from spool.writer import SpoolWriter
 
+from ..links.test_link_tables import SPACES, paper
+
 OLD = ("2301.00001", "2301.00002", "2302.00001", "2302.00002", "2303.00001")
 
 
 def part(prefix: str) -> str:
     return f"part-{prefix.encode().hex()}-00000.parquet"
+
+
+def sidecar(prefix: str) -> str:
+    """The partition's column figures (packager/stats.py)."""
+    return f"stats/part-{prefix.encode().hex()}.json"
 
 
 def spool(folder: Path, rows: list[tuple[str, str, str]]) -> Path:
@@ -67,7 +74,9 @@ def test_a_version_built_on_a_parent_shares_its_unchanged_files(tmp_path) -> Non
     for table in ("papers", "observations"):
         assert sorted(inodes(second / table)) == sorted([*old, part("2601")])
         assert {n: i for n, i in inodes(second / table).items() if n in old} == inodes(first / table)
-    assert inherited(second) == sorted(f"{t}/{n}" for t in ("observations", "papers") for n in old)
+    assert inherited(second) == sorted([*(f"{t}/{n}" for t in ("observations", "papers") for n in old),
+                                        *(sidecar(p) for p in ("2301", "2302", "2303"))])
+    assert (second / sidecar("2301")).stat().st_ino == (first / sidecar("2301")).stat().st_ino
     assert (second / "papers" / part("2301")).stat().st_mode & 0o222 == 0  # published files are read-only
     assert problems(second) == [] and problems(second, full=True) == []
 
@@ -81,7 +90,11 @@ def test_a_change_in_one_old_paper_rewrites_only_its_partition(tmp_path) -> None
     titles = pq.read_table(second / "papers" / part("2302"), columns=["title"]).column("title").to_pylist()
     assert titles == ["Paper 2302.00001", "A better title"]
     assert inherited(second) == sorted([*(f"observations/{n}" for n in before), *(
-        f"papers/{n}" for n in before if n != part("2302"))])
+        f"papers/{n}" for n in before if n != part("2302")), sidecar("2301"), sidecar("2303")])
+    # only its partition's column figures are rewritten; the card's counts still add up over the data
+    assert (second / sidecar("2302")).read_bytes() != (first / sidecar("2302")).read_bytes()
+    card = (second / "README.md").read_text()
+    assert "| `title` | `string` | 5 (100.0%) | 5 |" in card and "| `paper_key` | `string` | 5 (100.0%) | 5 |" in card
 
 
 def test_pruning_the_parent_leaves_the_child_verifying(tmp_path) -> None:
@@ -114,6 +127,7 @@ def earlier_layout(version: Path) -> None:
         shutil.rmtree(version / table)
         (version / table).mkdir()
         pq.write_table(rows, version / table / "part-00000.parquet", compression="zstd")
+    shutil.rmtree(version / "stats")
     manifest = json.loads((version / MANIFEST).read_text())
     manifest["files"] = file_entries(version)
     del manifest["partitions"]
@@ -170,3 +184,29 @@ def test_the_near_dup_index_is_linked_not_copied(tmp_path) -> None:
     replacement.replace(index / "near-dup-index.npz")
     assert (published / "near-dup-index.npz").read_bytes() == b"index bytes"
     assert problems(Path(result.path)) == []
+
+
+def test_links_tables_share_their_untouched_partitions_and_survive_pruning(tmp_path) -> None:
+    def night(folder: Path, rows: list[tuple[str, str, str]], *lookups: str) -> Path:
+        made = spool(folder, rows)
+        records = [r for key in lookups for r in paper(key, SPACES[:2])]
+        (made / "links.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        return made
+
+    root = tmp_path / "root"
+    first = package([night(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD], *OLD[:3])],
+                    root, "ds", now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+    second = package([night(tmp_path / "s2", [("2601.00001", "New", "2026-01-01")], "2601.00001")], root, "ds",
+                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+    assert first.path and second.path
+    old, new = Path(first.path), Path(second.path)
+    links = [f"links/{part(p)}" for p in ("2301", "2302")]
+    assert set(links) <= set(inherited(new)) and f"links/{part('2601')}" not in inherited(new)
+    assert {n: i for n, i in inodes(new / "links").items() if n != part("2601")} == inodes(old / "links")
+    assert (new / links[0]).stat().st_mode & 0o222 == 0
+    rows = pq.read_table(new / "links").to_pylist()
+    assert [(r["paper_id"], r["repo_id"]) for r in rows] == [
+        (k, f"u/space-00{n}") for k in (*OLD[:3], "2601.00001") for n in (0, 1)]
+    assert prune(root / "ds", 1).removed_versions == [old.name]
+    assert problems(new) == [] and problems(new, full=True) == []
+    assert pq.read_table(new / "links").to_pylist() == rows
