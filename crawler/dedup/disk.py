@@ -168,9 +168,9 @@ def stamp_segment(folder: Path, segment: Path) -> None:
     stamp(folder, {f"{segment.name}/{f.name}": _stat(f) for f in segment.iterdir()})
 
 
-def check(folder: Path, trusted: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """The config of the folder's segments after checking every byte of them not stamped (`trusted`: more
-    stat proofs, relative name -> proof), or None when there are none; IndexUnreadable naming a bad file."""
+def check(folder: Path, trusted: dict[str, Any] | None = None) -> Segments:
+    """The folder's segments after checking every byte of them not stamped (`trusted`: more stat proofs,
+    relative name -> proof); IndexUnreadable naming a bad file."""
     segments = Segments.open(folder)
     stamps = {**_stamps(folder), **(trusted or {})}
     for segment in segments.segments:
@@ -182,4 +182,4 @@ def check(folder: Path, trusted: dict[str, Any] | None = None) -> dict[str, Any]
                 continue
             if file_crc(file) != facts["crc32"]:
                 raise unreadable(file, "ValueError: its CRC-32 does not match its header (corrupt)")
-    return segments.config
+    return segments

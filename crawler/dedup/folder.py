@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 _EMPTY32 = np.empty(0, dtype=np.uint32)
 
 
-def sorted_bands(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """One sorted (hashes, ids) table from sorted runs."""
-    if len(runs) == 1:
+def sorted_bands(runs: list[tuple[np.ndarray, np.ndarray]], presorted: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """One sorted (hashes, ids) table from runs (each sorted already, unless told otherwise)."""
+    if len(runs) == 1 and presorted:
         return np.asarray(runs[0][0], dtype=np.uint64), np.asarray(runs[0][1], dtype=np.uint32)
     hashes = np.concatenate([h for h, _ in runs]) if runs else np.empty(0, dtype=np.uint64)
     ids = np.concatenate([i for _, i in runs]) if runs else _EMPTY32
@@ -52,9 +52,9 @@ def _migrate(folder: Path, state: IndexState) -> None:
     runs = state.runs
     if not runs and state.keys:  # the pickled format kept no band table: rebuilt from the signatures
         signatures = state.signatures[0]
-        runs = [(band_hashes(signatures[s:s + (1 << 16)], bands, rows).ravel(),
-                 np.repeat(np.arange(s, min(s + (1 << 16), len(signatures)), dtype=np.uint32), bands))
-                for s in range(0, len(signatures), 1 << 16)]
+        runs = [sorted_bands([(band_hashes(signatures[s:s + (1 << 16)], bands, rows).ravel(),
+                               np.repeat(np.arange(s, min(s + (1 << 16), len(signatures)), dtype=np.uint32), bands))
+                              for s in range(0, len(signatures), 1 << 16)], presorted=False)]
     segment = write_segment(folder, state.config, new_arrays(0, state.keys, state.signatures, runs, state.clusters),
                             next_serial(folder))
     stamp_segment(folder, segment)
@@ -64,19 +64,23 @@ def _migrate(folder: Path, state: IndexState) -> None:
 
 
 def open_segments(folder: Path) -> Segments:
-    """The folder's segments, memory-mapped; an index of the single-file format is migrated first."""
-    if folder.is_dir() and not chain(folder)[0]:
+    """The folder's segments, memory-mapped, after checking the bytes of those not stamped as checked (by
+    this index's own writes or the version it was linked from: crawler/dedup/disk.py); an index of the
+    single-file format is migrated first."""
+    if not folder.is_dir():
+        return Segments([])
+    if not chain(folder)[0]:
         state = load_state(folder)
         if state is not None:
             _migrate(folder, state)
-    return Segments.open(folder)
+    return check(folder)
 
 
 def check_folder(folder: Path, trusted: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The config of the folder's index after checking every byte not proven by a stamp (segments) or the
     single file's CRCs (the format of before), None without an index; IndexUnreadable otherwise."""
     if folder.is_dir() and chain(folder)[0]:
-        return check(folder, trusted)
+        return check(folder, trusted).config
     return check_state(folder)
 
 
