@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from statistics import median
 
@@ -36,11 +37,11 @@ VARIANTS = ("old", "new", "new, unstamped")
 def base_arrays(size: int) -> tuple[list[str], object]:
     """Keys and signatures of an index of `size`: the corpus slice's real signatures, random beyond."""
     import numpy as np
+    from dedupe import real_texts
 
     from crawler.dedup.config import DedupeConfig
     from crawler.dedup.minhash import BatchMinHasher
     from crawler.dedup.shingles import ShingleHasher
-    from dedupe import real_texts
 
     config = DedupeConfig()
     texts = real_texts()[:size]
@@ -50,7 +51,7 @@ def base_arrays(size: int) -> tuple[list[str], object]:
     return [f"k{n}" for n in range(size)], np.concatenate([real, rest])
 
 
-def sorted_run(signatures, start: int):  # noqa: ANN001, ANN201 - numpy arrays, imported late
+def sorted_run(signatures, start: int):
     import numpy as np
 
     from crawler.dedup.bands import band_hashes
@@ -71,9 +72,10 @@ def build_new(folder: Path, size: int) -> None:
     from crawler.dedup.segments import write_segment
 
     keys, signatures = base_arrays(size)
-    cuts = [0, size - NIGHTS_BEFORE * NEW_ENTRIES] + [size - n * NEW_ENTRIES for n in range(NIGHTS_BEFORE - 1, -1, -1)]
-    for serial, (start, end) in enumerate(zip(cuts, cuts[1:], strict=False), start=1):
-        data = new_arrays(start, keys[start:end], [signatures[start:end]], [sorted_run(signatures[start:end], start)], {})
+    cuts = [0] + [size - n * NEW_ENTRIES for n in range(NIGHTS_BEFORE, -1, -1)]
+    for serial, (start, end) in enumerate(pairwise(cuts), start=1):
+        rows = signatures[start:end]
+        data = new_arrays(start, keys[start:end], [rows], [sorted_run(rows, start)], {})
         stamp_segment(folder, write_segment(folder, DedupeConfig().to_dict(), data, serial))
 
 
@@ -113,7 +115,8 @@ def night(folder: Path, variant: str) -> dict:
     found = []
     for start in range(0, len(texts), 12):
         keys = [f"night{n}" for n in range(start, start + 12)]
-        found += [None if m is None else [m.key, m.similarity] for m in index.query_insert_batch(keys, texts[start:start + 12])]
+        matches = index.query_insert_batch(keys, texts[start:start + 12])
+        found += [None if m is None else [m.key, m.similarity] for m in matches]
     index.close()
     return {"wall_s": time.perf_counter() - started, "written_bytes": wchar() - written, "answers": found,
             "entries_after": len(index)}
@@ -141,7 +144,8 @@ def measure(base: Path, variant: str, old_tree: Path) -> dict:
     figures["peak_rss_mb"] = usage.ru_maxrss / 1024
     figures["new_file_bytes"] = sum(f.stat().st_size for f in copy.rglob("*") if f.is_file()
                                     and f.stat().st_ino not in before and not f.name.startswith("."))
-    figures["index_bytes"] = sum(f.stat().st_size for f in copy.rglob("*") if f.is_file() and not f.name.startswith("."))
+    figures["index_bytes"] = sum(f.stat().st_size for f in copy.rglob("*")
+                                 if f.is_file() and not f.name.startswith("."))
     shutil.rmtree(copy)
     return figures
 
@@ -160,7 +164,8 @@ def run(work: Path, sizes: tuple[int, ...], rounds: int) -> list[dict]:
     old_tree = work / "old-code"
     if not old_tree.exists():
         old_tree.mkdir(parents=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", OLD_COMMIT, "crawler"], capture_output=True, check=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", OLD_COMMIT, "crawler"], capture_output=True,
+                                 check=True)
         subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive.stdout, check=True)
     rows = []
     for size in sizes:

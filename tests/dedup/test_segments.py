@@ -51,7 +51,7 @@ def test_each_save_adds_one_segment_and_never_touches_the_older_ones(tmp_path, c
     assert got == expected
     reopened = load_index(DedupeConfig(), folder)
     assert [reopened.cluster_of(k) for k in keys] == [whole.cluster_of(k) for k in keys]
-    assert [reopened.contains(k) for k in keys[:5] + ["nope"]] == [True] * 5 + [False]
+    assert [reopened.contains(k) for k in [*keys[:5], "nope"]] == [True] * 5 + [False]
     newest = Segments.open(folder).segments[-1]
     assert (newest.start, newest.end) == (540, len(keys) - 1)  # the empty text is not indexed
     assert newest.arrays["signatures"].shape == (len(keys) - 1 - 540, 128)  # only the night's entries
