@@ -1,6 +1,7 @@
 """The segments of a folder near-dup index (crawler/dedup/segments.py) as one read-only view: which entry a
 key is (a search in each segment's sorted key hashes, no dict of every key), an entry's key, signature and
-cluster head, and the band candidates of a batch; nothing of a segment is read but what a question needs.
+cluster head, and the band candidates of a batch; nothing of a segment is read but what a question needs
+(crawler/dedup/column.py: the blocks of sorted arrays that may hold the values asked, the rows asked).
 
 The folder's segments are the chain `seg-0-a`, `seg-a-b`, ... from entry 0; a segment that another one
 covers (what a compaction killed before removing its inputs left) is passed over. Checking every byte
@@ -19,53 +20,75 @@ from typing import Any
 import numpy as np
 
 from crawler.dedup.bands import BandTable
-from crawler.dedup.segments import ARRAYS, HEADER, NAME, file_crc, key_hashes, open_array, read_header, unreadable
+from crawler.dedup.column import Column, Sorted
+from crawler.dedup.segments import ARRAYS, HEADER, NAME, file_crc, key_hashes, read_header, unreadable
 
 CHECKED = ".checked.json"
 
 
 class Segment:
-    """One segment, memory-mapped."""
+    """One segment, opened: its columns' headers checked, the fences of its sorted arrays in memory,
+    nothing else read."""
 
     def __init__(self, path: Path, header: dict[str, Any]) -> None:
         self.path, self.header = path, header
         self.start, self.end = int(header["start"]), int(header["end"])
-        files = header["files"]
-        self.arrays = {key: open_array(path / f"{key}.npy", dtype, files[f"{key}.npy"]["bytes"])
-                       for key, dtype in ARRAYS.items()}
-        a = self.arrays
+        self.columns = {key: self._column(key, dtype) for key, dtype in ARRAYS.items()}
+        c = self.columns
+        try:
+            self.keys = Sorted(c["key_hashes"], c["key_fences"].whole())
+            self.bands = Sorted(c["band_hashes"], c["band_fences"].whole())
+            self.members = Sorted(c["cluster_members"], c["cluster_fences"].whole())
+        except (OSError, ValueError) as exc:
+            raise unreadable(path / HEADER, exc) from None
         n = self.end - self.start
-        if (a["signatures"].shape[0] != n or len(a["key_ends"]) != n or len(a["key_hashes"]) != n
-                or len(a["key_order"]) != n or len(a["band_hashes"]) != len(a["band_ids"])
-                or len(a["cluster_members"]) != len(a["cluster_heads"])
-                or a["signatures"].shape[1:] != (int(header["config"]["num_perm"]),)
-                or len(a["band_hashes"]) != n * int(header["config"]["bands"])):
+        if (len(c["signatures"]) != n or len(c["key_ends"]) != n or len(c["key_order"]) != n
+                or len(c["band_ids"]) != len(self.bands) or len(c["cluster_heads"]) != len(self.members)
+                or c["signatures"].shape[1:] != (int(header["config"]["num_perm"]),)
+                or len(self.bands) != n * int(header["config"]["bands"])):
             raise unreadable(path / HEADER, "its arrays disagree on the number of entries")
+
+    def _column(self, key: str, dtype: Any) -> Column:
+        file = self.path / f"{key}.npy"
+        try:
+            return Column(file, dtype, self.header["files"][f"{key}.npy"]["bytes"])
+        except (OSError, EOFError, ValueError, TypeError) as exc:
+            raise unreadable(file, exc) from None
 
     @classmethod
     def open(cls, path: Path) -> Segment:
         return cls(path, read_header(path))
 
     def key(self, local: int) -> str:
-        ends = self.arrays["key_ends"]
-        start = int(ends[local - 1]) if local else 0
-        return bytes(self.arrays["key_bytes"][start:int(ends[local])]).decode("utf-8", "surrogatepass")
+        ends = self.columns["key_ends"].read(local - 1, local + 1) if local else self.columns["key_ends"].read(0, 1)
+        start, end = (int(ends[0]), int(ends[1])) if local else (0, int(ends[0]))
+        return bytes(self.columns["key_bytes"].read(start, end)).decode("utf-8", "surrogatepass")
 
     def find(self, key: str, hashed: int) -> int | None:
         """The global id of `key` in this segment, or None."""
-        hashes = self.arrays["key_hashes"]
-        at = int(np.searchsorted(hashes, np.uint64(hashed)))
-        while at < len(hashes) and int(hashes[at]) == hashed:
-            local = int(self.arrays["key_order"][at])
+        values, positions, _ = self.keys.find(np.asarray([hashed], dtype=np.uint64))
+        for at in positions[values == np.uint64(hashed)].tolist():
+            local = int(self.columns["key_order"].read(at, at + 1)[0])
             if self.key(local) == key:
                 return self.start + local
-            at += 1
         return None
 
     def head(self, entry: int) -> int | None:
-        members = self.arrays["cluster_members"]
-        at = int(np.searchsorted(members, entry))
-        return int(self.arrays["cluster_heads"][at]) if at < len(members) and members[at] == entry else None
+        values, positions, _ = self.members.find(np.asarray([entry], dtype=np.uint32))
+        found = positions[values == entry]
+        return int(self.columns["cluster_heads"].read(int(found[0]), int(found[0]) + 1)[0]) if len(found) else None
+
+    def candidates(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query rows, ids) of this segment's entries sharing a band hash with row i of `hashes` (n, bands):
+        only the blocks of the band table that may hold them are read."""
+        values, _, ranges = self.bands.find(np.unique(hashes.ravel()))
+        ids = np.concatenate([self.columns["band_ids"].read(start, stop) for start, stop in ranges]) if ranges \
+            else np.empty(0, dtype=np.uint32)
+        return BandTable([(values, ids)]).candidates(hashes)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, read whole (a compaction's inputs: the newest, small segments)."""
+        return {key: column.whole() for key, column in self.columns.items()}
 
 
 def chain(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -95,7 +118,6 @@ class Segments:
         self.segments = segments
         self.size = segments[-1].end if segments else 0
         self.starts = np.asarray([s.start for s in segments], dtype=np.int64)
-        self.table = BandTable([(s.arrays["band_hashes"], s.arrays["band_ids"]) for s in segments])
 
     @classmethod
     def open(cls, folder: Path) -> Segments:
@@ -132,14 +154,21 @@ class Segments:
 
     def take(self, ids: np.ndarray) -> np.ndarray:
         """The signatures of entries `ids` (all below size), read from their segments' files."""
-        width = self.segments[0].arrays["signatures"].shape[1] if self.segments else 0
+        width = self.segments[0].columns["signatures"].shape[1] if self.segments else 0
         out = np.empty((len(ids), width), dtype=np.uint32)
         owner = np.searchsorted(self.starts, ids, side="right") - 1
         for n in np.unique(owner).tolist():
             mask = owner == n
             segment = self.segments[n]
-            out[mask] = segment.arrays["signatures"][ids[mask] - segment.start]
+            out[mask] = segment.columns["signatures"].rows(ids[mask] - segment.start)
         return out
+
+    def candidates(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query rows, ids) of every entry sharing a band hash with row i of `hashes` (n, bands)."""
+        found = [segment.candidates(hashes) for segment in self.segments]
+        if not found:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+        return np.concatenate([q for q, _ in found]), np.concatenate([i for _, i in found])
 
 
 def _stamps(folder: Path) -> dict[str, Any]:

@@ -101,8 +101,9 @@ def save_segment(folder: Path, config: dict[str, Any], data: SegmentArrays, base
 
 def merge(segments: list[Segment], newer: SegmentArrays | None = None) -> SegmentArrays:
     """One segment's arrays from consecutive segments (and newer cluster updates), the newer update of an
-    entry's cluster winning; read into memory (only the merged segments)."""
-    parts = [s.arrays for s in segments]
+    entry's cluster winning; read into memory (only the merged segments: the newest, small ones, or all of a
+    small index)."""
+    parts = [s.arrays() for s in segments]
     offsets = np.cumsum([0] + [len(p["key_bytes"]) for p in parts])
     hashes = []
     for p in parts:
@@ -119,7 +120,7 @@ def merge(segments: list[Segment], newer: SegmentArrays | None = None) -> Segmen
     bands = sorted_bands([(p["band_hashes"], p["band_ids"]) for p in parts])
     return SegmentArrays(segments[0].start, np.concatenate([p["key_bytes"] for p in parts]),
                          np.concatenate([p["key_ends"] + offsets[n] for n, p in enumerate(parts)]),
-                         np.concatenate(hashes), [np.asarray(p["signatures"]) for p in parts], *bands,
+                         np.concatenate(hashes), [p["signatures"] for p in parts], *bands,
                          members_all[last], heads_all[last])
 
 

@@ -151,7 +151,7 @@ class NearDupIndex:
     def _candidates(self, bands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if not self.base.segments:
             return self.table.candidates(bands)
-        (q1, f1), (q2, f2) = self.base.table.candidates(bands), self.table.candidates(bands)
+        (q1, f1), (q2, f2) = self.base.candidates(bands), self.table.candidates(bands)
         return np.concatenate([q1, q2]), np.concatenate([f1, f2])
 
     def _register(self, keys: list[str], counts: list[int]) -> tuple[list[int], list[int], list[int], list[bool]]:

@@ -1,12 +1,13 @@
-"""One segment of a folder near-dup index: an immutable folder `seg-<start>-<end>/` of uncompressed `.npy`
-arrays for the entries with ids start..end-1, memory-mapped when opened (nothing is read until a question
-needs it) and never written again once renamed into place.
+"""One segment of a folder near-dup index: an immutable folder `seg-<start>-<end>-<serial>/` of uncompressed
+`.npy` arrays for the entries with ids start..end-1, opened without reading them (crawler/dedup/column.py:
+only the rows a question needs are read) and never written again once renamed into place.
 
 A segment holds `signatures` (n x num_perm uint32), the keys (`key_bytes` UTF-8 concatenated, `key_ends`
 int64), `key_hashes` (uint64, sorted: a key's 64-bit BLAKE2b) with `key_order` (uint32: which entry of
 the segment each hash is), its entries' band table (`band_hashes` uint64 sorted, `band_ids` uint32
 global ids), and the cluster updates of the crawl that wrote it (`cluster_members` uint32 sorted,
-`cluster_heads` uint32; a later segment's update of an entry overrides an earlier one's). `header.json`
+`cluster_heads` uint32; a later segment's update of an entry overrides an earlier one's), and the fences of
+the three sorted arrays (`key_fences`, `band_fences`, `cluster_fences`: every 512th value). `header.json`
 names the format, the DedupeConfig, start and end, and the CRC-32 and size of every array file (its own
 CRC-32 over the rest). A segment is written in a hidden temporary folder, each file fsynced, and renamed
 into place, so a reader sees all of it or none of it.
@@ -26,6 +27,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from crawler.dedup.column import fences
 from crawler.errors import IndexUnreadable
 
 FORMAT = "paperset-near-dup-segment"
@@ -34,7 +36,8 @@ HEADER = "header.json"
 NAME = re.compile(r"^seg-(\d{10})-(\d{10})-(\d{6})$")
 ARRAYS = {"signatures": np.uint32, "key_bytes": np.uint8, "key_ends": np.int64, "key_hashes": np.uint64,
           "key_order": np.uint32, "band_hashes": np.uint64, "band_ids": np.uint32,
-          "cluster_members": np.uint32, "cluster_heads": np.uint32}
+          "cluster_members": np.uint32, "cluster_heads": np.uint32,
+          "key_fences": np.uint64, "band_fences": np.uint64, "cluster_fences": np.uint32}
 WAY_OUT = ("restore the folder from the dedupe-index/ copy in the newest published version of the dataset "
            "(ROOT/NAME/<version>/dedupe-index), or delete it to start an empty index (near copies of "
            "papers indexed before are then not linked)")
@@ -122,6 +125,8 @@ def write_segment(folder: Path, config: dict[str, Any], data: SegmentArrays, ser
     arrays = {"key_bytes": data.key_bytes, "key_ends": data.key_ends, "key_hashes": data.hashes[order],
               "key_order": order.astype(np.uint32), "band_hashes": data.band_hashes, "band_ids": data.band_ids,
               "cluster_members": data.cluster_members, "cluster_heads": data.cluster_heads}
+    arrays |= {"key_fences": fences(arrays["key_hashes"]), "band_fences": fences(data.band_hashes),
+               "cluster_fences": fences(data.cluster_members)}
     files: dict[str, dict[str, int]] = {}
     try:
         tmp.mkdir()
@@ -165,24 +170,6 @@ def read_header(path: Path) -> dict[str, Any]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         raise unreadable(file, exc) from None
     return body
-
-
-def open_array(file: Path, dtype: Any, size: int) -> np.ndarray:
-    """The `.npy` file memory-mapped (read-only), after checking its header, dtype and exact length."""
-    try:
-        with file.open("rb") as raw:
-            major, _ = np.lib.format.read_magic(raw)
-            read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-            shape, fortran, found = read(raw)
-            offset = raw.tell()
-        if found != np.dtype(dtype) or fortran:
-            raise ValueError(f"holds {found}{' (Fortran order)' if fortran else ''}, not {np.dtype(dtype)}")
-        length = file.stat().st_size
-        if length != size or length != offset + int(np.prod(shape)) * found.itemsize:
-            raise ValueError(f"{length} bytes, not the {size} its header names")
-        return np.load(file, mmap_mode="r", allow_pickle=False)
-    except (OSError, EOFError, ValueError, TypeError) as exc:
-        raise unreadable(file, exc) from None
 
 
 def file_crc(file: Path) -> int:

@@ -1,5 +1,5 @@
 """The folder index as immutable segments: each save adds one segment and leaves the older ones as they are,
-the segments are memory-mapped (read when a question needs them), keys found without a dict of every key,
+a segment's arrays are read when a question needs them (not when opened), keys found without a dict of every key,
 an index of the single-file format of before opens and migrates, compaction keeps the answers, and the
 byte check reads only the files not stamped as checked."""
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crawler.dedup.column import Column
 from crawler.dedup.config import DedupeConfig
 from crawler.dedup.disk import Segments
 from crawler.dedup.folder import merge
@@ -54,10 +55,10 @@ def test_each_save_adds_one_segment_and_never_touches_the_older_ones(tmp_path, c
     assert [reopened.contains(k) for k in [*keys[:5], "nope"]] == [True] * 5 + [False]
     newest = Segments.open(folder).segments[-1]
     assert (newest.start, newest.end) == (540, len(keys) - 1)  # the empty text is not indexed
-    assert newest.arrays["signatures"].shape == (len(keys) - 1 - 540, 128)  # only the night's entries
+    assert newest.columns["signatures"].shape == (len(keys) - 1 - 540, 128)  # only the night's entries
 
 
-def test_the_segments_are_memory_mapped_and_read_when_asked(tmp_path, corpus_path) -> None:
+def test_the_segments_are_read_when_asked_not_when_opened(tmp_path, corpus_path) -> None:
     keys, texts = texts_with_copies(corpus_path, 100)
     index = open_index(DedupeConfig(), str(tmp_path))
     index.query_insert_batch(keys[:100], texts[:100])
@@ -65,7 +66,10 @@ def test_the_segments_are_memory_mapped_and_read_when_asked(tmp_path, corpus_pat
     near = " ".join(texts[7].split()[:-3])  # a near copy of entry 7, not an exact one
     opened = load_index(DedupeConfig(), tmp_path)
     [segment] = opened.base.segments
-    assert all(isinstance(array, np.memmap) for array in segment.arrays.values())
+    # Opened: the columns' headers read, their data not (only the sorted arrays' fences: every 512th value).
+    assert all(type(column) is Column and not any(isinstance(v, np.ndarray) for v in vars(column).values())
+               for column in segment.columns.values())
+    assert [len(s.fences) for s in (segment.keys, segment.bands, segment.members)] == [1, 4, 1]
     # Entry 7's signature replaced in the file, in place, after the index was opened: the answer follows
     # the file (an index that had read its signatures when opened would still say the first similarity).
     config = DedupeConfig()
