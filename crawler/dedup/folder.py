@@ -126,9 +126,9 @@ def merge(segments: list[Segment], newer: SegmentArrays | None = None) -> Segmen
 
 def compact(folder: Path, config: dict[str, Any], max_segments: int) -> bool:
     """Merge the newest segments when the folder holds more than `max_segments`; whether it did."""
-    segments = Segments.open(folder).segments
-    if len(segments) <= max_segments:
+    if len(chain(folder)[0]) <= max_segments:
         return False
+    segments = Segments.open(folder).segments
     sizes = [s.end - s.start for s in segments]
     first, total = len(segments) - 2, sizes[-1] + sizes[-2]
     while first > 0 and (2 * total >= sizes[first - 1] or first >= max_segments):

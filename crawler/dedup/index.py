@@ -204,7 +204,9 @@ class NearDupIndex:
         """Write the new entries (and cluster updates) to the index's folder as one new segment, its older
         segments untouched (compacted when they get many); a memory index has nowhere to go. Another
         `path` gets a copy of the segments first."""
-        path = path or self.path
+        return self._save(path or self.path, reopen=True)
+
+    def _save(self, path: Path | None, reopen: bool) -> Path | None:
         if path is None:
             return None
         if path != self.path:
@@ -214,12 +216,13 @@ class NearDupIndex:
         data = new_arrays(self.base.size, self.keys, self.signatures.parts(), self.table.runs, self.clusters)
         save_segment(path, self.config.to_dict(), data, self.base)
         compact(path, self.config.to_dict(), self.max_segments)
-        if path == self.path:
+        if reopen and path == self.path:
             self._start(Segments.open(path))
         return path
 
     def close(self) -> None:
-        self.save()
+        """Save (a folder index); the index is not used after."""
+        self._save(self.path, reopen=False)
 
 
 def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
