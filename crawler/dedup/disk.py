@@ -95,6 +95,8 @@ def chain(folder: Path) -> tuple[list[Path], list[Path]]:
     """(the folder's live segment folders from entry 0 on, each starting where the last ended; those covered
     by a segment of a higher serial: what a compaction killed before removing its inputs left).
     IndexUnreadable when the live ones leave a gap."""
+    if not folder.is_dir():
+        return [], []
     found = [(int(m[1]), int(m[2]), int(m[3]), p) for p in folder.iterdir() if (m := NAME.match(p.name))]
     live = sorted(f for f in found if not any(o[2] > f[2] and o[0] <= f[0] and f[1] <= o[1] for o in found))
     end = 0
