@@ -1,5 +1,6 @@
 """The near-duplicate index: batched MinHash signatures, a compact LSH band table, candidates confirmed by
-estimated Jaccard, clusters of linked papers; kept in memory or in a folder (`store.py`), or in Redis
+estimated Jaccard, clusters of linked papers; kept in memory, or in a folder of immutable segments
+(`folder.py`, `disk.py`: a crawl's new entries in memory, saved as one more segment), or in Redis
 (`redis_index.py`, datasketch's layout)."""
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class SignatureBlocks:
 
 class NearDupIndex:
     """Query-then-insert near-duplicate detection for entries keyed by paper key: the entries of a folder
-    index's segments (`base`, memory-mapped, read-only) and the new ones in memory, saved as one new
+    index's segments (`base`, read-only, read as questions need) and the new ones in memory, saved as one new
     segment. A DupIndex."""
 
     asks_in_batches: ClassVar[bool] = False
@@ -235,7 +236,7 @@ def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
 
 
 def load_index(config: DedupeConfig, path: Path, max_segments: int = MAX_SEGMENTS) -> NearDupIndex:
-    """The index saved in `path` (its segments memory-mapped), or a new one there; refuses one built with
+    """The index saved in `path` (its segments opened, not read), or a new one there; refuses one built with
     another configuration and raises IndexUnreadable (naming the file and the way out) for one that
     cannot be read."""
     base = open_segments(path)
