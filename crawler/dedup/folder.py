@@ -64,9 +64,9 @@ def _migrate(folder: Path, state: IndexState) -> None:
 
 
 def open_segments(folder: Path) -> Segments:
-    """The folder's segments, opened (crawler/dedup/column.py: nothing read yet), after checking the bytes of those not stamped as checked (by
-    this index's own writes or the version it was linked from: crawler/dedup/disk.py); an index of the
-    single-file format is migrated first."""
+    """The folder's segments, opened (crawler/dedup/column.py: nothing read yet), after checking the bytes
+    of those not stamped as checked (by this index's own writes or the version it was linked from:
+    crawler/dedup/disk.py); an index of the single-file format is migrated first."""
     if not folder.is_dir():
         return Segments([])
     if not chain(folder)[0]:
