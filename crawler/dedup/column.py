@@ -37,12 +37,17 @@ class Column:
         length = file.stat().st_size
         if length != size or length != self.offset + self.shape[0] * self.row_bytes:
             raise ValueError(f"{length} bytes, not the {size} its header names")
-        self.fd = os.open(file, os.O_RDONLY)
+        self._fd: int | None = None  # opened at the first read: most columns of most segments are never read
+
+    @property
+    def fd(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.file, os.O_RDONLY)
+        return self._fd
 
     def __del__(self) -> None:
-        fd = getattr(self, "fd", None)
-        if fd is not None:
-            os.close(fd)
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return self.shape[0]

@@ -40,6 +40,10 @@ def test_a_nights_version_links_its_parents_segments_and_adds_one(tmp_path, repl
     files = json.loads((second / "manifest.json").read_text())["files"]
     assert {name for name, entry in files.items() if entry.get("inherited") == first.name
             and name.startswith("dedupe-index/")} == set(old)
+    # The run stamped the parent's segment files with the packager's stat proofs: not CRC-checked again.
+    [stamps] = [json.loads(p.read_text()) for p in (root / "ds" / ".runs").glob("*/dedupe-index/.checked.json")
+                if any(name.startswith(next(iter(added))) for name in json.loads(p.read_text()))]
+    assert {f"dedupe-index/{name}" for name in stamps} == set(new)
     header = json.loads((second / "dedupe-index" / added.pop() / "header.json").read_text())["body"]
     assert header["start"] == int(first_segment.split("-")[2])  # the night's entries only
     shutil.rmtree(first)
