@@ -187,8 +187,9 @@ def _stat(path: Path) -> dict[str, int]:
 
 
 def stamp(folder: Path, stamps: dict[str, Any]) -> None:
-    """Record files of `folder` (relative name -> stat proof) as checked, beside the stamps there already."""
-    merged = {**_stamps(folder), **stamps}
+    """Record files of `folder` (relative name -> stat proof) as checked, beside the stamps there already
+    (those of files gone, a compaction's inputs, dropped)."""
+    merged = {name: proof for name, proof in {**_stamps(folder), **stamps}.items() if (folder / name).exists()}
     tmp = folder / f"{CHECKED}.tmp-{os.getpid()}"
     tmp.write_text(json.dumps(merged, sort_keys=True), encoding="utf-8")
     tmp.replace(folder / CHECKED)

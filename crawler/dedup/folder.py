@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from crawler.dedup.bands import band_hashes
-from crawler.dedup.disk import Segment, Segments, chain, check, next_serial, stamp_segment
+from crawler.dedup.disk import Segment, Segments, chain, check, next_serial, stamp, stamp_segment
 from crawler.dedup.segments import SegmentArrays, key_hashes, write_segment
 from crawler.dedup.store import INDEX_FILE, OLD_INDEX_FILE, IndexState, check_state, load_state
 
@@ -97,6 +97,9 @@ def save_segment(folder: Path, config: dict[str, Any], data: SegmentArrays, base
         leftover.unlink(missing_ok=True)
     for covered in chain(folder)[1]:
         shutil.rmtree(covered, ignore_errors=True)
+    for killed in folder.glob(".seg-*.tmp-*"):  # a killed save's (one crawl writes a folder at a time)
+        shutil.rmtree(killed, ignore_errors=True)
+    stamp(folder, {})  # the stamps of the files just removed dropped
 
 
 def merge(segments: list[Segment], newer: SegmentArrays | None = None) -> SegmentArrays:

@@ -5,6 +5,7 @@ byte check reads only the files not stamped as checked."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -130,6 +131,7 @@ def test_a_killed_compactions_leftovers_are_passed_over_then_removed(tmp_path, c
         index.close()
     segments = Segments.open(tmp_path).segments
     write_segment(tmp_path, DedupeConfig().to_dict(), merge(segments[1:]), 4)  # killed before removing inputs
+    (tmp_path / ".seg-0000000300-0000000400-000005.tmp-1" / "x").mkdir(parents=True)  # a save killed midway
     assert len(segment_names(tmp_path)) == 4
     index = open_index(DedupeConfig(), str(tmp_path))
     assert [s.path.name for s in index.base.segments] == ["seg-0000000000-0000000100-000001",
@@ -137,8 +139,13 @@ def test_a_killed_compactions_leftovers_are_passed_over_then_removed(tmp_path, c
     assert [index.contains(k) for k in keys[:300]] == [True] * 300
     index.query_insert_batch(["x"], ["one two three four five six"])
     index.close()
-    assert segment_names(tmp_path) == ["seg-0000000000-0000000100-000001", "seg-0000000100-0000000300-000004",
-                                       "seg-0000000300-0000000301-000005"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".checked.json", "seg-0000000000-0000000100-000001", "seg-0000000100-0000000300-000004",
+        "seg-0000000300-0000000301-000005"]
+    stamped = json.loads((tmp_path / ".checked.json").read_text())
+    # Written by this test, seg-...-000004 was never stamped; the removed segments' stamps are gone.
+    assert {name.split("/")[0] for name in stamped} == {"seg-0000000000-0000000100-000001",
+                                                        "seg-0000000300-0000000301-000005"}
     shutil.rmtree(tmp_path / "seg-0000000100-0000000300-000004")
     with pytest.raises(IndexUnreadable, match=r"seg-0000000300-0000000301-000005 cannot be read \(entries 100..300"):
         open_index(DedupeConfig(), str(tmp_path))
