@@ -92,6 +92,10 @@ class Sorted:
         """(start, stop) row ranges, ascending and disjoint, holding every row equal to any of `values`."""
         if not len(values) or not len(self.column):
             return []
+        if len(values) == 1:  # a key's lookup: no block mask
+            lo = max(int(np.searchsorted(self.fences, values[0], side="left")) - 1, 0)
+            hi = max(int(np.searchsorted(self.fences, values[0], side="right")) - 1, lo)
+            return [(lo * FENCE, min((hi + 1) * FENCE, len(self.column)))]
         first = np.maximum(np.searchsorted(self.fences, values, side="left") - 1, 0)
         last = np.searchsorted(self.fences, values, side="right") - 1
         wanted = np.zeros(len(self.fences), dtype=bool)
