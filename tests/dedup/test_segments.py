@@ -21,7 +21,9 @@ from crawler.dedup.index import IndexUnreadable, NearDupIndex, check_store, load
 from crawler.dedup.minhash import BatchMinHasher
 from crawler.dedup.segments import write_segment
 from crawler.dedup.shingles import ShingleHasher
+from crawler.pipelines.dedupe_near import NearDedupePipeline
 
+from ..conftest import project_crawler
 from .test_store import V1_INDEX, answers, texts_with_copies
 
 
@@ -170,3 +172,11 @@ def test_the_byte_check_reads_only_files_not_stamped_as_checked(tmp_path, corpus
     check_store(DedupeConfig(), str(tmp_path), {f"{segment.name}/signatures.npy": proof})  # a version's proof
     with pytest.raises(IndexUnreadable, match=f"the near-dup index {file} cannot be read .*CRC-32"):
         open_index(DedupeConfig(), str(tmp_path))
+
+
+def test_the_pipeline_opens_the_folder_index_with_the_compaction_setting(tmp_path) -> None:
+    for given, expected in (({}, 16), ({"PAPERSET_DEDUPE_MAX_SEGMENTS": 2}, 2)):
+        crawler = project_crawler(PAPERSET_DEDUPE_STORE=str(tmp_path / "index"), **given)
+        crawler.stats.open_spider()
+        index = NearDedupePipeline.from_crawler(crawler).index
+        assert type(index) is NearDupIndex and index.max_segments == expected and index.path == tmp_path / "index"
