@@ -109,7 +109,7 @@ SPECS: dict[str, Spec] = {
     "PAPERSET_SWEEP_SIZE": COUNT, "PAPERSET_ALL_PAPERS_EXPECTED": COUNT, "PAPERSET_DETAILS_FROM_PAGE": SWITCH,
     # cleaning
     "PAPERSET_DEDUPE_STORE": Spec(str, check=_store_problem, expected="memory, a folder or redis://host:port/db"),
-    "PAPERSET_DEDUPE_SHINGLE_SIZE": _n(int, 1, 20),
+    "PAPERSET_DEDUPE_SHINGLE_SIZE": _n(int, 1, 20), "PAPERSET_DEDUPE_MAX_SEGMENTS": POSITIVE_INT,
     "PAPERSET_DEDUPE_NUM_PERM": _n(int, 16, 1024), "PAPERSET_DEDUPE_THRESHOLD": _n(float, 0, 1, above=True, below=True),
     "PAPERSET_DEDUPE_SEED": COUNT, "PAPERSET_DEDUPE_BANDS": _n(int, 1, nullable=True),
     "PAPERSET_DEDUPE_ROWS": _n(int, 1, nullable=True), "PAPERSET_NORMALIZE_ENABLED": SWITCH,

@@ -149,6 +149,9 @@ ITEM_PIPELINES = {
 # papers), or `redis://host:port/db` (shared by several crawl processes). `paperset crawl --out F`
 # keeps it in a `dedupe-index` folder beside F.
 PAPERSET_DEDUPE_STORE = "memory"
+# A folder index is immutable segments, one more per crawl that adds entries (docs/dedupe.md): past this
+# many, the newest segments are merged into one when the crawl saves.
+PAPERSET_DEDUPE_MAX_SEGMENTS = 16
 # MinHash LSH parameters: words per shingle, permutations, the estimated Jaccard similarity at or above
 # which two entries are near copies, and the permutations' seed (docs/dedupe.md says why these defaults).
 PAPERSET_DEDUPE_SHINGLE_SIZE = 5

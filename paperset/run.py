@@ -271,6 +271,10 @@ def run_index(dataset: Path, run_dir: Path, resumed: bool) -> tuple[Path, Checke
         from packager.share import copy_linked
 
         copy_linked(source, index)  # hard links: the index is saved by rename, never written in place
+        from crawler.dedup.disk import stamp
+        from paperset.run_checks import index_proofs
+
+        stamp(index, index_proofs(dataset / parent))  # the version's proven files: not checked again
     return index, CheckedParent(parent)
 
 

@@ -30,4 +30,15 @@ def check_parent_index(dataset: Path, settings: Any) -> None:
 
     parent = latest(dataset) if dataset.is_dir() else None
     if parent is not None and settings.getbool("PAPERSET_DEDUPE_ENABLED"):
-        check_store(DedupeConfig.from_settings(settings), str(dataset / parent / "dedupe-index"))
+        check_store(DedupeConfig.from_settings(settings), str(dataset / parent / "dedupe-index"),
+                    index_proofs(dataset / parent))
+
+
+def index_proofs(version: Path) -> dict[str, Any]:
+    """The packager's stat proofs of a version's near-dup index files (name inside the index -> proof): a
+    segment file whose stat still equals its proof was hashed into the verified manifest, so its bytes
+    need no second check (crawler/dedup/disk.py)."""
+    from packager.proofs import load_proofs
+
+    prefix = "dedupe-index/"
+    return {name[len(prefix):]: proof for name, proof in load_proofs(version).items() if name.startswith(prefix)}

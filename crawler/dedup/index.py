@@ -1,25 +1,30 @@
 """The near-duplicate index: batched MinHash signatures, a compact LSH band table, candidates confirmed by
-estimated Jaccard, clusters of linked papers; kept in memory or in a folder (`store.py`), or in Redis
+estimated Jaccard, clusters of linked papers; kept in memory, or in a folder of immutable segments
+(`folder.py`, `disk.py`: a crawl's new entries in memory, saved as one more segment), or in Redis
 (`redis_index.py`, datasketch's layout)."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from crawler.dedup.bands import BandTable, band_hashes
 from crawler.dedup.config import DedupeConfig
+from crawler.dedup.disk import Segments
+from crawler.dedup.folder import check_folder, compact, new_arrays, open_segments, save_segment
 from crawler.dedup.match import DupIndex, Match
 from crawler.dedup.minhash import BatchMinHasher
 from crawler.dedup.shingles import ShingleHasher
-from crawler.dedup.store import INDEX_FILE, IndexState, IndexUnreadable, check_state, load_state, save_state
+from crawler.dedup.store import INDEX_FILE, IndexUnreadable
 from crawler.errors import SettingError
+from crawler.settings import PAPERSET_DEDUPE_MAX_SEGMENTS as MAX_SEGMENTS
 
-__all__ = ["INDEX_FILE", "DupIndex", "IndexUnreadable", "Match", "NearDupIndex", "check_store", "load_index",
-           "open_index"]
+__all__ = ["INDEX_FILE", "MAX_SEGMENTS", "DupIndex", "IndexUnreadable", "Match", "NearDupIndex", "check_store",
+           "load_index", "open_index"]
 logger = logging.getLogger(__name__)
 
 
@@ -28,11 +33,11 @@ class SignatureBlocks:
 
     BLOCK = 1 << 16
 
-    def __init__(self, width: int, first: np.ndarray | None = None) -> None:
+    def __init__(self, width: int) -> None:
         self.width = width
-        self.blocks: list[np.ndarray] = [first] if first is not None and len(first) else []
-        self.starts: list[int] = [0] if self.blocks else []
-        self.size = len(first) if first is not None else 0
+        self.blocks: list[np.ndarray] = []
+        self.starts: list[int] = []
+        self.size = 0
 
     def __len__(self) -> int:
         return self.size
@@ -67,39 +72,53 @@ class SignatureBlocks:
 
 
 class NearDupIndex:
-    """Query-then-insert near-duplicate detection for entries keyed by paper key, in memory (saved to a
-    folder when it has one). A DupIndex."""
+    """Query-then-insert near-duplicate detection for entries keyed by paper key: the entries of a folder
+    index's segments (`base`, read-only, read as questions need) and the new ones in memory, saved as one new
+    segment. A DupIndex."""
 
     asks_in_batches: ClassVar[bool] = False
 
-    def __init__(self, config: DedupeConfig, path: Path | None = None, state: IndexState | None = None) -> None:
-        self.config, self.path = config, path
+    def __init__(self, config: DedupeConfig, path: Path | None = None, base: Segments | None = None,
+                 max_segments: int = MAX_SEGMENTS) -> None:
+        self.config, self.path, self.max_segments = config, path, max_segments
         self.bands, self.rows = config.params
         self.shingler = ShingleHasher(config.shingle_size)
         self.hasher = BatchMinHasher(config.num_perm, config.seed)
-        self.keys: list[str] = state.keys if state else []
-        self.ids: dict[str, int] = {key: n for n, key in enumerate(self.keys)}
-        self.signatures = SignatureBlocks(config.num_perm, state.signatures[0] if state else None)
-        self.clusters: dict[int, int] = state.clusters if state else {}
-        self.table = BandTable(state.runs if state else None)
-        self.migrated_from = state.migrated_from if state else None
-        if state and self.keys and not state.runs:  # migrated: bands rebuilt from the signatures
-            for start in range(0, len(self.keys), 1 << 16):
-                rows = state.signatures[0][start:start + (1 << 16)]
-                self.table.add(band_hashes(rows, self.bands, self.rows), np.arange(start, start + len(rows)))
+        self._start(base or Segments([]))
+
+    def _start(self, base: Segments) -> None:
+        """Take `base` as the indexed entries; nothing new yet."""
+        self.base = base
+        self.keys: list[str] = []  # the new entries' keys: id base.size + n
+        self.ids: dict[str, int] = {}
+        self.signatures = SignatureBlocks(self.config.num_perm)
+        self.clusters: dict[int, int] = {}  # cluster updates since base
+        self.table = BandTable()
 
     def contains_many(self, keys: list[str]) -> list[bool]:
         return [self.contains(key) for key in keys]
 
+    def _id(self, key: str) -> int | None:
+        found = self.ids.get(key)
+        return found if found is not None else self.base.find(key)
+
     def contains(self, key: str) -> bool:
-        return key in self.ids
+        return self._id(key) is not None
+
+    def _key(self, entry: int) -> str:
+        return self.keys[entry - self.base.size] if entry >= self.base.size else self.base.key(entry)
+
+    def _head(self, entry: int) -> int | None:
+        head = self.clusters.get(entry)
+        return head if head is not None or entry >= self.base.size else self.base.head(entry)
 
     def cluster_of(self, key: str) -> str | None:
-        head = self.clusters.get(self.ids.get(key, -1))
-        return None if head is None else self.keys[head]
+        entry = self._id(key)
+        head = None if entry is None else self._head(entry)
+        return None if head is None else self._key(head)
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return self.base.size + len(self.keys)
 
     def query_insert_batch(self, keys: list[str], texts: list[str]) -> list[Match | None]:
         """For each entry in order: its best confirmed match among everything indexed before it (earlier
@@ -120,14 +139,21 @@ class NearDupIndex:
         if fresh.any():
             self.signatures.append(active[fresh])
             self.table.add(bands[fresh], own_ids[fresh])
-        query, found = self.table.candidates(bands)
+        query, found = self._candidates(bands)
         found = found.astype(np.int64)
         keep = (found < np.asarray(limits, dtype=np.int64)[query]) & (found != own_ids[query])
         for q, other, same in self._best(active, query[keep], found[keep]):
-            results[rows[q]] = Match(self.keys[other], same / self.config.num_perm)
-            head = self.clusters.get(other, other)
+            results[rows[q]] = Match(self._key(other), same / self.config.num_perm)
+            head = self._head(other)
+            head = other if head is None else head
             self.clusters[other] = self.clusters[owns[q]] = head
         return results
+
+    def _candidates(self, bands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.base.segments:
+            return self.table.candidates(bands)
+        (q1, f1), (q2, f2) = self.base.candidates(bands), self.table.candidates(bands)
+        return np.concatenate([q1, q2]), np.concatenate([f1, f2])
 
     def _register(self, keys: list[str], counts: list[int]) -> tuple[list[int], list[int], list[int], list[bool]]:
         """Ids for the batch's new keys; per entry with words: its row, its id, the ids it may match (those
@@ -136,11 +162,11 @@ class NearDupIndex:
         owns: list[int] = []
         limits: list[int] = []
         new: list[bool] = []
-        next_id = len(self.keys)
+        next_id = len(self)
         for row, (key, count) in enumerate(zip(keys, counts, strict=True)):
             if not count:
                 continue
-            own = self.ids.get(key)
+            own = self._id(key)
             new.append(own is None)
             if own is None:
                 own = self.ids[key] = next_id
@@ -151,12 +177,23 @@ class NearDupIndex:
             limits.append(own if new[-1] else next_id)
         return rows, owns, limits, new
 
+    def _take(self, ids: np.ndarray) -> np.ndarray:
+        """The signatures of entries `ids`: the base's read from its segments, the new ones from memory."""
+        size = self.base.size
+        if not size:
+            return self.signatures.take(ids)
+        out = np.empty((len(ids), self.config.num_perm), dtype=np.uint32)
+        old = ids < size
+        out[old] = self.base.take(ids[old])
+        out[~old] = self.signatures.take(ids[~old] - size)
+        return out
+
     def _best(self, active: np.ndarray, query: np.ndarray, found: np.ndarray) -> list[tuple[int, int, int]]:
         """(row, id, equal slots) of each row's best confirmed candidate, rows ascending: the most equal
         signature slots at or above the threshold, the earliest indexed among equals."""
         pairs = np.unique((query << 32) | found)
         query, found = pairs >> 32, pairs & 0xFFFFFFFF
-        equal = np.count_nonzero(active[query] == self.signatures.take(found), axis=1)
+        equal = np.count_nonzero(active[query] == self._take(found), axis=1)
         keep = equal / self.config.num_perm >= self.config.threshold
         query, found, equal = query[keep], found[keep], equal[keep]
         order = np.lexsort((found, -equal, query))
@@ -165,21 +202,28 @@ class NearDupIndex:
         return list(zip(query[first].tolist(), found[first].tolist(), equal[first].tolist(), strict=True))
 
     def save(self, path: Path | None = None) -> Path | None:
-        """Write the index to `path` (default: its folder) atomically; a memory index has nowhere to go."""
-        path = path or self.path
+        """Write the new entries (and cluster updates) to the index's folder as one new segment, its older
+        segments untouched (compacted when they get many); a memory index has nowhere to go. Another
+        `path` gets a copy of the segments first."""
+        return self._save(path or self.path, reopen=True)
+
+    def _save(self, path: Path | None, reopen: bool) -> Path | None:
         if path is None:
             return None
+        if path != self.path:
+            for segment in self.base.segments:
+                shutil.copytree(segment.path, path / segment.path.name, dirs_exist_ok=True)
         self.table.flush()
-        target = save_state(path, IndexState(self.config.to_dict(), self.keys, self.signatures.parts(),
-                                             self.clusters, self.table.runs))
-        if self.migrated_from is not None:
-            self.migrated_from.unlink(missing_ok=True)
-            logger.info("near-dup index %s migrated to %s", self.migrated_from, target)
-            self.migrated_from = None
-        return target
+        data = new_arrays(self.base.size, self.keys, self.signatures.parts(), self.table.runs, self.clusters)
+        save_segment(path, self.config.to_dict(), data, self.base)
+        compact(path, self.config.to_dict(), self.max_segments)
+        if reopen and path == self.path:
+            self._start(Segments.open(path))
+        return path
 
     def close(self) -> None:
-        self.save()
+        """Save (a folder index); the index is not used after."""
+        self._save(self.path, reopen=False)
 
 
 def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
@@ -191,22 +235,24 @@ def _same_config(path: Path, saved: dict | None, config: DedupeConfig) -> None:
                            "use the same PAPERSET_DEDUPE_* settings or a new index folder")
 
 
-def load_index(config: DedupeConfig, path: Path) -> NearDupIndex:
-    """The index saved in `path`, or a new one there; refuses one built with another configuration and
-    raises IndexUnreadable (naming the file and the way out) for one that cannot be read."""
-    state = load_state(path)
-    _same_config(path, state and state.config, config)
-    return NearDupIndex(config, path, state)
+def load_index(config: DedupeConfig, path: Path, max_segments: int = MAX_SEGMENTS) -> NearDupIndex:
+    """The index saved in `path` (its segments opened, not read), or a new one there; refuses one built with
+    another configuration and raises IndexUnreadable (naming the file and the way out) for one that
+    cannot be read."""
+    base = open_segments(path)
+    _same_config(path, base.config, config)
+    return NearDupIndex(config, path, base, max_segments)
 
 
-def check_store(config: DedupeConfig, store: str) -> None:
+def check_store(config: DedupeConfig, store: str, trusted: dict[str, Any] | None = None) -> None:
     """Before a crawl: a folder store's index is readable and of this configuration (IndexUnreadable or
-    SettingError otherwise), so a bad index is one clear error instead of a crawl that cannot start."""
+    SettingError otherwise), so a bad index is one clear error instead of a crawl that cannot start. Every
+    byte is checked but those of files proven unchanged by a stamp (`trusted`: more, name -> stat proof)."""
     if store not in ("", "memory") and not store.startswith(("redis://", "rediss://")):
-        _same_config(Path(store), check_state(Path(store)), config)
+        _same_config(Path(store), check_folder(Path(store), trusted), config)
 
 
-def open_index(config: DedupeConfig, store: str) -> DupIndex:
+def open_index(config: DedupeConfig, store: str, max_segments: int = MAX_SEGMENTS) -> DupIndex:
     """`memory`, a folder path, or `redis://[:password@]host:port/db` (shared by every process)."""
     if store in ("", "memory"):
         return NearDupIndex(config)
@@ -215,4 +261,4 @@ def open_index(config: DedupeConfig, store: str) -> DupIndex:
         from crawler.dedup.redis_index import RedisNearDupIndex
 
         return RedisNearDupIndex.connect(config, store)
-    return load_index(config, Path(store))
+    return load_index(config, Path(store), max_segments)

@@ -1,12 +1,12 @@
-"""The folder format of a near-dup index: one `.npz` file (a zip of `.npy` arrays, read without pickle).
+"""The single-file format of a near-dup index of before (read, never written: crawler/dedup/folder.py
+migrates it to segments): one `.npz` file (a zip of `.npy` arrays, read without pickle).
 
 `near-dup-index.npz` holds: `header` (UTF-8 JSON: format name and version, the DedupeConfig, the
 number of entries and band-table runs), `signatures` (entries x num_perm uint32, in insertion
 order), `key_bytes` + `key_ends` (the keys, UTF-8, concatenated; entry i is
 `key_bytes[key_ends[i-1]:key_ends[i]]`), `cluster_members` + `cluster_heads` (uint32 entry ids: member
 i belongs to the cluster named by entry `cluster_heads[i]`), and for each band-table run r
-`band_hashes_r` (uint64, sorted) + `band_ids_r` (uint32). It is written to a temporary file, fsynced and
-renamed over the old one, so a reader sees the old or the new index, never half of one. Any file that
+`band_hashes_r` (uint64, sorted) + `band_ids_r` (uint32). Any file that
 cannot be read (truncated, corrupt, another format, an old pickled `near-dup-index.pkl`) raises
 IndexUnreadable naming the file and what to do.
 """
@@ -14,7 +14,6 @@ IndexUnreadable naming the file and what to do.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import zipfile
 from dataclasses import dataclass, field
@@ -44,48 +43,6 @@ class IndexState:
     clusters: dict[int, int] = field(default_factory=dict)
     runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     migrated_from: Path | None = None
-
-
-def _write_array(archive: zipfile.ZipFile, name: str, parts: list[np.ndarray], shape: tuple[int, ...],
-                 dtype: np.dtype) -> None:
-    """One `.npy` member written from consecutive row blocks, without joining them in memory."""
-    with archive.open(f"{name}.npy", "w", force_zip64=True) as out:
-        np.lib.format.write_array_header_2_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
-                                                   "fortran_order": False, "shape": shape})
-        for part in parts:
-            out.write(np.ascontiguousarray(part, dtype=dtype).tobytes())
-
-
-def save_state(path: Path, state: IndexState) -> Path:
-    """Write `state` to `path/near-dup-index.npz` atomically."""
-    path.mkdir(parents=True, exist_ok=True)
-    target = path / INDEX_FILE
-    tmp = path / f".{INDEX_FILE}.tmp-{os.getpid()}"
-    encoded = [key.encode("utf-8", "surrogatepass") for key in state.keys]
-    header = {"format": FORMAT, "version": VERSION, "config": state.config, "entries": len(state.keys),
-              "runs": len(state.runs)}
-    members = np.fromiter(state.clusters.keys(), dtype=np.uint32, count=len(state.clusters))
-    heads = np.fromiter(state.clusters.values(), dtype=np.uint32, count=len(state.clusters))
-    arrays: dict[str, np.ndarray] = {
-        "header": np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8),
-        "key_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
-        "key_ends": np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))),
-        "cluster_members": members, "cluster_heads": heads}
-    for n, (hashes, ids) in enumerate(state.runs):
-        arrays[f"band_hashes_{n}"], arrays[f"band_ids_{n}"] = hashes, ids
-    try:
-        with tmp.open("wb") as raw:
-            with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for name, array in arrays.items():
-                    _write_array(archive, name, [array], array.shape, array.dtype)
-                width = int(state.config["num_perm"])
-                _write_array(archive, "signatures", state.signatures, (len(state.keys), width), np.dtype(np.uint32))
-            raw.flush()
-            os.fsync(raw.fileno())
-        Path(tmp).replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
 
 
 def check_state(path: Path) -> dict[str, Any] | None:

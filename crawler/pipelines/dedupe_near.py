@@ -16,7 +16,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.dedup.config import DedupeConfig
-from crawler.dedup.index import DupIndex, Match, open_index
+from crawler.dedup.index import MAX_SEGMENTS, DupIndex, Match, open_index
 from crawler.items import PaperEntry
 from spool.errors import NO_SPACE_STAT, no_space
 from spool.reader import read_entries
@@ -68,7 +68,8 @@ class NearDedupePipeline:
         config = DedupeConfig.from_settings(settings)
         store = settings.get("PAPERSET_DEDUPE_STORE") or "memory"
         assert crawler.stats is not None
-        pipeline = cls(crawler.stats, open_index(config, store), store)
+        segments = settings.getint("PAPERSET_DEDUPE_MAX_SEGMENTS") or MAX_SEGMENTS
+        pipeline = cls(crawler.stats, open_index(config, store, segments), store)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.stats.set_value("paperset/config/dedupe", config.to_dict())
         spool = settings.get("PAPERSET_SPOOL")

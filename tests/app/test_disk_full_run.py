@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # a `paperset run` of one day of the replica a ca
     ("*/.runs/*/.run.json.tmp-*", "/.runs/*/run.json"),
     ("*/spool/.meta.json.tmp-*", "/.runs/*/spool/meta.json"),
     ("*/spool/entries/part-*", "/.runs/*/spool"),
-    ("*/dedupe-index/.near-dup-index.npz.tmp-*", "/.runs/*/dedupe-index/.near-dup-index.npz.tmp-*"),
+    ("*/dedupe-index/.seg-*.tmp-*/*", "/.runs/*/dedupe-index/.seg-*.tmp-*/signatures.npy"),
     ("*/.runs/*/.health.json.tmp-*", "/.runs/*/health.json"),
     ("*/ds/.tmp-*/README.md", "/.tmp-*/README.md"),
     ("*/ds/.tmp-*/.manifest.json.tmp-*", "/.tmp-*/manifest.json"),

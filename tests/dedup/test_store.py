@@ -7,6 +7,7 @@ import gzip
 import json
 import pickle
 import random
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,11 @@ from crawler.dedup.shingles import ShingleHasher
 from crawler.dedup.store import INDEX_FILE, OLD_INDEX_FILE
 from crawler.normalize import clean_text
 
-from ..conftest import run_paperset
+from ..conftest import ROOT, run_paperset
+
+# An index in the single-file format of before, written by that code: 400 texts of texts_with_copies(_, 300),
+# batches of 50.
+V1_INDEX = ROOT / "fixtures" / "dedup" / "v1-index"
 
 
 def texts_with_copies(corpus_path: Path, count: int = 1500) -> tuple[list[str], list[str]]:
@@ -90,12 +95,13 @@ def test_a_saved_index_answers_like_one_never_saved_and_holds_no_pickle(tmp_path
         got += answers(reopened, keys[cut:], texts[cut:], 100)
         assert got == expected
         assert [reopened.cluster_of(k) for k in keys] == [whole.cluster_of(k) for k in keys]
-    file = tmp_path / "idx250" / INDEX_FILE
-    with np.load(file, allow_pickle=False) as data:  # would raise on any pickled member
-        header = json.loads(bytes(data["header"]).decode())
-        assert data["signatures"].shape == (250, 128)
-    assert header["format"] == "paperset-near-dup-index" and header["entries"] == 250
-    assert sorted(p.name for p in file.parent.iterdir()) == [INDEX_FILE]
+    folder = tmp_path / "idx250"
+    assert sorted(p.name for p in folder.iterdir()) == [".checked.json", "seg-0000000000-0000000250-000001"]
+    segment = folder / "seg-0000000000-0000000250-000001"
+    header = json.loads((segment / "header.json").read_text())["body"]
+    assert header["format"] == "paperset-near-dup-segment" and (header["start"], header["end"]) == (0, 250)
+    assert np.load(segment / "signatures.npy", allow_pickle=False).shape == (250, 128)  # no pickle in any file
+    assert sorted(p.name for p in segment.iterdir()) == sorted(["header.json", *header["files"]])
 
 
 def test_an_empty_index_and_one_of_empty_texts_are_saved_and_loaded(tmp_path) -> None:
@@ -126,40 +132,62 @@ def test_an_old_pickled_index_is_migrated_with_its_answers(tmp_path, corpus_path
     answers(fresh, keys[:300], texts[:300], 300)
     assert answers(migrated, keys[300:], texts[300:], 50) == answers(fresh, keys[300:], texts[300:], 50)
     migrated.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [INDEX_FILE]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".checked.json", "seg-0000000000-0000000300-000001",
+                                                          f"seg-0000000300-{len(keys) - 1:010d}-000002"]
     assert len(open_index(config, str(tmp_path))) == len(keys) - 1  # all but the empty text
 
 
 def saved_index(folder: Path, corpus_path: Path) -> Path:
+    """An index of 200 texts saved in `folder`; its one segment's signatures file."""
     keys, texts = texts_with_copies(corpus_path, 200)
     index = open_index(DedupeConfig(), str(folder))
     index.query_insert_batch(keys, texts)
-    return index.save()
+    index.save()
+    [segment] = folder.glob("seg-*")
+    return segment / "signatures.npy"
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "old-garbage", "other-npz"])
-def test_an_unreadable_index_is_one_error_naming_the_file_and_the_way_out(tmp_path, corpus_path, damage) -> None:
-    folder = tmp_path / "dedupe-index"
-    file = saved_index(folder, corpus_path)
+def damaged(file: Path, damage: str, folder: Path) -> Path:
+    """Damage a saved index as `damage` says; the file to be named."""
     data = file.read_bytes()
     if damage == "truncate":
         file.write_bytes(data[: len(data) // 2])
-    elif damage == "flip":  # a byte inside the signatures: only the zip's CRC can tell
-        with zipfile.ZipFile(file) as archive:
-            info = archive.getinfo("signatures.npy")
-        at = info.header_offset + 30 + len(info.filename) + 200
-        file.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    elif damage == "flip":  # a byte inside the signatures: only the segment's CRC-32 can tell
+        file.write_bytes(data[:300] + bytes([data[300] ^ 0xFF]) + data[301:])
     elif damage == "garbage":
         file.write_bytes(b"\x00" * 500)
     elif damage == "empty":
         file.write_bytes(b"")
+    elif damage == "header":
+        file = file.with_name("header.json")
+        file.write_text(file.read_text().replace('"end": 400', '"end": 401'))
+    elif damage == "old-flip":  # the single-file format of before: the zip's CRC tells
+        shutil.rmtree(file.parent)
+        file = folder / INDEX_FILE
+        shutil.copy(V1_INDEX / INDEX_FILE, file)
+        data = file.read_bytes()
+        with zipfile.ZipFile(file) as archive:
+            info = archive.getinfo("signatures.npy")
+        at = info.header_offset + 30 + len(info.filename) + 200
+        file.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
     elif damage == "old-garbage":
-        file.unlink()
+        shutil.rmtree(file.parent)
         file = folder / OLD_INDEX_FILE
         file.write_bytes(pickle.dumps({"config": {}})[:-3])
     else:
+        shutil.rmtree(file.parent)
+        file = folder / INDEX_FILE
         with file.open("wb") as out:
             np.savez(out, header=np.frombuffer(b'{"format": "something else"}', dtype=np.uint8))
+    return file
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "header", "old-flip", "old-garbage",
+                                    "other-npz"])
+def test_an_unreadable_index_is_one_error_naming_the_file_and_the_way_out(tmp_path, corpus_path, damage) -> None:
+    folder = tmp_path / "dedupe-index"
+    file = damaged(saved_index(folder, corpus_path), damage, folder)
+    (folder / ".checked.json").unlink()  # an index linked from elsewhere: no stamp of this process
     for attempt in (open_index, check_store):
         with pytest.raises(IndexUnreadable) as error:
             attempt(DedupeConfig(), str(folder))
@@ -176,7 +204,7 @@ def test_paperset_crawl_refuses_an_unreadable_index_in_one_line(tmp_path, corpus
     result = run_paperset("crawl", "--base-url", replica.base_url, "--day", "2025-02-05", "--out", str(out))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert result.stderr.startswith(f"paperset crawl: the near-dup index {file} cannot be read (BadZipFile")
+    assert result.stderr.startswith(f"paperset crawl: the near-dup index {file} cannot be read (ValueError")
     assert "Traceback" not in result.stderr and not out.exists()
 
 
