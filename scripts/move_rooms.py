@@ -125,10 +125,15 @@ IMPORT = re.compile(r"^(\s*)(from|import)\s+([\w.]+)(.*)$")
 
 
 def rewrite_import(line: str, names: dict[str, str]) -> str:
-    match = IMPORT.match(line)
+    end = line[len(line.rstrip("\r\n")):]
+    match = IMPORT.match(line.rstrip("\r\n"))
     if not match:
         return line
     indent, word, module, rest = match.groups()
+    return _import(indent, word, module, rest, names) + end
+
+
+def _import(indent: str, word: str, module: str, rest: str, names: dict[str, str]) -> str:
     new = names.get(module)
     if word == "from":
         imported = re.match(r"\s+import\s+(\w+)(\s+as\s+\w+)?\s*$", rest)
@@ -140,7 +145,7 @@ def rewrite_import(line: str, names: dict[str, str]) -> str:
     if new is None:
         head = max((m for m in names if module.startswith(m + ".")), key=len, default=None)
         if head is None:
-            return line
+            return f"{indent}{word} {module}{rest}"
         new = names[head] + module[len(head):]
     return f"{indent}{word} {new}{rest}"
 
@@ -233,6 +238,18 @@ def main() -> None:
                 (root / init / "__init__.py").write_text(f'"""`{room}` (docs/architecture.md)."""\n', encoding="utf-8")
                 subprocess.run([GIT, "add", f"{init}/__init__.py"], cwd=root, check=True)
     print(f"{rewrite(root, names, paths)} files rewritten")
+    main_module = root / P / "cli" / "__main__.py"
+    if args.apply and not main_module.exists():
+        main_module.write_text('"""`python -m paperset.cli`: the command line, as the `paperset` script runs it."""\n\n'
+                               "from paperset.cli import main\n\nmain()\n", encoding="utf-8")
+        subprocess.run([GIT, "add", str(main_module)], cwd=root, check=True)
+    if args.apply:
+        project = root / "pyproject.toml"
+        project.write_text(project.read_text(encoding="utf-8").replace(
+            'include = ["crawler*", "packager*", "paperset*", "spool*"]', 'include = ["paperset*"]'), encoding="utf-8")
+        for empty in (root / P / "crawler" / "pages",):
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
 
 
 if __name__ == "__main__":
