@@ -18,12 +18,12 @@ MOVES = {
     # the application: parsing and exit codes (cli), orchestration (app)
     "paperset/cli.py": "paperset/cli/__init__.py",
     "paperset/args.py": "paperset/cli/args.py",
-    "paperset/exits.py": "paperset/cli/exits.py",
+    "paperset/exits.py": "paperset/app/exits.py",
     "paperset/dataset_cli.py": "paperset/cli/dataset.py",
     "paperset/fixture_cli.py": "paperset/cli/fixture.py",
     "paperset/run_command.py": "paperset/cli/run_command.py",
     "paperset/progress_display.py": "paperset/cli/progress_display.py",
-    "paperset/proctitle.py": "paperset/cli/proctitle.py",
+    "paperset/proctitle.py": "paperset/app/proctitle.py",
     **{f"paperset/{m}.py": f"paperset/app/{m}.py" for m in (
         "archives", "contact", "crawl", "links", "local_worker", "outcome", "pandas_probe", "plan", "run",
         "run_checks", "summary", "sweep", "workers")},
@@ -241,7 +241,7 @@ def main() -> None:
     main_module = root / P / "cli" / "__main__.py"
     if args.apply and not main_module.exists():
         main_module.write_text('"""`python -m paperset.cli`: the command line, as the `paperset` script runs it."""\n\n'
-                               "from paperset.cli import main\n\nmain()\n", encoding="utf-8")
+                               "import sys\n\nfrom paperset.cli import main\n\nsys.exit(main())\n", encoding="utf-8")
         subprocess.run([GIT, "add", str(main_module)], cwd=root, check=True)
     if args.apply:
         project = root / "pyproject.toml"

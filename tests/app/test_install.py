@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT, last_json
+from tests.conftest import ROOT, last_json
 
 pytestmark = pytest.mark.slow
 

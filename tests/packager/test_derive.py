@@ -1,4 +1,4 @@
-"""The derived columns' rules (packager/derive.py) on small tables: listing dates, GitHub owner/name,
+"""The derived columns' rules (paperset/packager/derive.py) on small tables: listing dates, GitHub owner/name,
 population, the Daily Papers date and provisional."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from packager import derive
-from packager.schema import LISTING, PAPERS
+from paperset.packager import derive
+from paperset.packager.schema import LISTING, PAPERS
 
 
 def test_a_listing_is_dated_by_its_day_or_its_last_day() -> None:
@@ -58,7 +58,7 @@ def test_population_daily_date_and_provisional_follow_the_rules() -> None:
 def test_column_stats_count_fills_and_distinct_values_within_a_memory_bound(tmp_path, monkeypatch) -> None:
     import pyarrow.parquet as pq
 
-    from packager import stats
+    from paperset.packager import stats
 
     schema = pa.schema([("text", pa.string()), ("tags", pa.list_(pa.string()))])
     table = pa.table({"text": ["a", "b", None, "a", "c" * 100] * 3,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from packager.build import package
-from packager.manifest import MANIFEST, file_entries, problems
-from packager.proofs import proofs_path
-from packager.prune import prune
-from spool.writer import SpoolWriter
+from paperset.packager.build import package
+from paperset.packager.manifest import MANIFEST, file_entries, problems
+from paperset.packager.proofs import proofs_path
+from paperset.packager.prune import prune
+from paperset.spool.writer import SpoolWriter
 
 OLD = ("2301.00001", "2301.00002", "2302.00001", "2302.00002", "2303.00001")
 
