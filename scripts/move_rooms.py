@@ -114,6 +114,8 @@ def tables(root: Path, commit: str) -> tuple[dict[str, str], dict[str, str]]:
             names[dotted(old)] = dotted(new)
         if old != new:
             paths[old if old.endswith(".py") else old + "/"] = new if new.endswith(".py") else new + "/"
+    for old, new in TEST_MOVES.items():
+        paths[old if old.endswith(".py") else old + "/"] = new if new.endswith(".py") else new + "/"
     return names, paths
 
 

@@ -10,7 +10,7 @@ that knows datasketch's private names: the keys storage `<basename>_keys` (a has
 to the name of a list of its band bytes), band table i `<basename>_bucket_<i as 2 bytes big-endian>` (a
 hash from band bytes to the name of a set of keys), a storage's item `x` at `<its name> + x`, and a
 band's bytes (its slice of the signature, byte-swapped: `MinHashLSH._byteswap`).
-`tests/dedup/test_index.py::test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s` pins it for
+`tests/crawler/dedup/test_index.py::test_the_redis_layout_redis_lsh_relies_on_is_datasketch_2_0s` pins it for
 the datasketch version we pin.
 """
 
