@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from paperset.app.crawl import CrawlJob, crawl_settings, project_settings, run_crawl
+from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.app.exits import REDIS_ENV, BadInput, Exit, redis_named
 from paperset.crawler.distributed.queue import (
     HEARTBEAT_TTL_S,
@@ -46,31 +46,12 @@ POLL_S = 0.3
 
 
 def worker_settings(url: str, name: str, worker: str, plan_settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings that make a crawl process a worker of dataset `name`'s run."""
-    settings = project_settings()
-    names = keys(name)
-    pipelines = dict(settings.getdict("ITEM_PIPELINES"))
-    pipelines.pop("paperset.crawler.pipelines.spool.SpoolPipeline", None)
-    pipelines["paperset.crawler.distributed.worker.WorkerEntriesPipeline"] = 800
-    extensions = {**settings.getdict("EXTENSIONS"), "paperset.crawler.distributed.worker.WorkerCoordination": 200}
+    """The settings that make a crawl process a worker of dataset `name`'s run: the run's plan settings (but
+    the coordinator's local files) and the three that switch the worker add-on on
+    (paperset/crawler/distributed/addon.py: everything a worker changes)."""
     local = ("LOG_FILE", "LOG_FILE_APPEND", "PAPERSET_SPOOL", "PAPERSET_REJECTS", "PAPERSET_RESUME")
-    return {
-        **{k: v for k, v in plan_settings.items() if k not in local},
-        "SCHEDULER": "paperset.crawler.distributed.queue.ClaimingScheduler",
-        "SCHEDULER_QUEUE_CLASS": "paperset.crawler.distributed.queue.ClaimingQueue",
-        "SCHEDULER_QUEUE_KEY": names["requests"],
-        "SCHEDULER_DUPEFILTER_KEY": names["dupefilter"],
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "SCHEDULER_PERSIST": True,
-        "REDIS_URL": url,
-        "ITEM_PIPELINES": pipelines,
-        "EXTENSIONS": extensions,
-        "PAPERSET_REDIS_NAME": name,
-        "PAPERSET_WORKER_ID": worker,
-        "PAPERSET_DEDUPE_STORE": url,
-        "PAPERSET_SPOOL": "",
-        "PAPERSET_RESUME": False,
-    }
+    return {**{k: v for k, v in plan_settings.items() if k not in local},
+            "REDIS_URL": url, "PAPERSET_REDIS_NAME": name, "PAPERSET_WORKER_ID": worker}
 
 
 def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float = 60.0,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -11,19 +9,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from paperset.crawler.clean.keys import content_key, paper_key
 from paperset.crawler.site.items import PaperEntry
-
-
-@lru_cache(maxsize=1 << 13)  # a known paper comes again and again, with the same (cached) texts
-def content_key(title: str | None, abstract: str | None) -> str:
-    """A stable hash of the normalized title and abstract (case-folded): the identity of an id-less entry."""
-    text = f"{(title or '').casefold()}\n{(abstract or '').casefold()}"
-    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
-
-
-def paper_key(paper_id: str | None, key: str) -> str:
-    """The grouping key: the paper id, else `ck:` + content key."""
-    return paper_id if paper_id else f"ck:{key}"
 
 
 class ExactDedupePipeline:

@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from paperset.crawler.clean.keys import paper_key
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import DupIndex, Match, open_index
 from paperset.crawler.site.items import PaperEntry
@@ -82,7 +83,7 @@ class NearDedupePipeline:
         keys: list[str] = []
         texts: list[str] = []
         for entry in entries:
-            original = entry["paper_id"] or f"ck:{entry['content_key']}"
+            original = paper_key(entry["paper_id"], entry["content_key"])
             if original in self.outcomes:
                 continue
             self.outcomes[original] = (entry["paper_key"], entry["cluster_id"], entry["similarity"])

@@ -110,10 +110,12 @@ PAPERSET_ARCHIVE = ""
 # Web archives (WARC files) that answer every request instead of the network (`paperset run --from-archive`);
 # a request none of them answers fails (not_in_archive: its listing is incomplete); empty: the network.
 PAPERSET_REPLAY: list[str] = []
-# Scrapy add-ons: the web archive's (paperset/crawler/fetch/archive/addon.py) adds the recorder, the receipt time of
-# each
-# response on its entries, and with PAPERSET_REPLAY the replaying download handler.
-ADDONS = {"paperset.crawler.fetch.archive.addon.WebArchive": 0}
+# Scrapy add-ons, each the one file that shows what a variant of the crawl changes: the web archive
+# (paperset/crawler/fetch/archive/addon.py: the recorder, each response's receipt time on its entries, and with
+# PAPERSET_REPLAY the replaying download handler); the distributed worker (paperset/crawler/distributed/addon.py,
+# on with PAPERSET_WORKER_ID: the shared queue, entries to Redis, the shared near-dup index).
+ADDONS = {"paperset.crawler.fetch.archive.addon.WebArchive": 0,
+          "paperset.crawler.distributed.addon.DistributedWorker": 0}
 # Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
 PAPERSET_RESUME = False
 # Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
