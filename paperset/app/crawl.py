@@ -22,12 +22,10 @@ CONTACT_ENV = "PAPERSET_CONTACT"
 # The live progress bar, on when PAPERSET_PROGRESS is (the CLI turns it on for a terminal).
 PROGRESS_EXTENSION = "paperset.cli.progress_display.LiveProgress"
 # Scrapy components switched off here by default (paperset/crawler/settings/__init__.py): Scrapy imports a listed
-# component's
-# module before the component says NotConfigured, and every key of EXTENSIONS or DOWNLOADER_MIDDLEWARES
-# (even one set to None, to normalise it), and these two import aiohttp and tldextract (with requests):
-# about a fifth of a second of every crawl's start. So while their switch is off they are left out of
-# Scrapy's `_BASE` dict (the one Scrapy's docs say to leave alone: no other way avoids the import);
-# switched on with -s, they stay.
+# component's module before the component says NotConfigured, and every key of EXTENSIONS or DOWNLOADER_MIDDLEWARES
+# (even one set to None, to normalise it), and these two import aiohttp and tldextract (with requests): about a fifth of
+# a second of every crawl's start. So while their switch is off they are left out of Scrapy's `_BASE` dict (the one
+# Scrapy's docs say to leave alone: no other way avoids the import); switched on with -s, they stay.
 SWITCHED_OFF = {
     "EXTENSIONS_BASE": ("REMOTE_CONTROL_ENABLED", "scrapy.extensions.remote_control.RemoteControl"),
     "DOWNLOADER_MIDDLEWARES_BASE": ("COOKIES_ENABLED",

@@ -1,6 +1,5 @@
 """What `paperset run` does for `--links` (paperset/crawler/spiders/links.py, paperset/packager/links.py): the links'
-own
-counters in the crawl summary, and the papers whose links the latest version holds as unknown, asked first."""
+own counters in the crawl summary, and the papers whose links the latest version holds as unknown, asked first."""
 
 from __future__ import annotations
 

@@ -65,8 +65,7 @@ def keys(name: str) -> dict[str, str]:
 
 def coverage_sink(server: Any, name: str) -> Any:
     """The receiver of `listing_settled` (paperset/crawler/tracking/coverage.py) in a distributed run: each listing
-    outcome
-    goes to the run's Redis hash at once (a worker killed later loses none). A complete or empty outcome
+    outcome goes to the run's Redis hash at once (a worker killed later loses none). A complete or empty outcome
     replaces an incomplete one, never the other way round (the rule of paperset.crawler.tracking.coverage.Coverage)."""
     key = keys(name)["coverage"]
 

@@ -194,8 +194,8 @@ DOWNLOAD_HANDLERS = {
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Empty: paperset.crawler.fetch.browser.launch_options(), computed when the browser starts
-# (paperset/crawler/fetch/handler.py), so that
-# loading the settings neither imports Playwright nor looks for Chromium. A value here replaces it.
+# (paperset/crawler/fetch/handler.py), so that loading the settings neither imports Playwright nor looks for Chromium. A
+# value here replaces it.
 PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 PLAYWRIGHT_ABORT_REQUEST = "paperset.crawler.fetch.browser.should_abort_request"
 PLAYWRIGHT_MAX_CONTEXTS = 2

@@ -1,6 +1,5 @@
-"""Which listings a crawl asks for: the listing flags (paperset/crawler/site/kinds.py FLAGS) parsed into listings,
-each with
-its page and API URLs from its kind's row (paperset/crawler/site/kinds.py KINDS)."""
+"""Which listings a crawl asks for: the listing flags (paperset/crawler/site/kinds.py FLAGS) parsed into listings, each
+with its page and API URLs from its kind's row (paperset/crawler/site/kinds.py KINDS)."""
 
 from __future__ import annotations
 

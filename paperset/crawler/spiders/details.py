@@ -1,7 +1,6 @@
 """The spider's paper details (`details`): each paper's API answer, else its page. A paper whose details
-end without either is settled incomplete as the listing `details <id>` (paperset.crawler.tracking.coverage.judge's
-rule for
-its page's redirects: to itself, a loop; elsewhere, `unexpected_redirect`)."""
+end without either is settled incomplete as the listing `details <id>` (paperset.crawler.tracking.coverage.judge's rule
+for its page's redirects: to itself, a loop; elsewhere, `unexpected_redirect`)."""
 
 from __future__ import annotations
 

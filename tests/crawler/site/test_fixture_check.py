@@ -1,7 +1,6 @@
 """Scrapy's habit works here: `scrapy check` runs the spider's contract, which is the fixture cases (every
 saved page and API answer extracts to its expected.json, paperset/crawler/site/contracts.py), and `paperset fixture
-check`
-runs the same; both fail, naming the case, when a saved page no longer gives what was reviewed."""
+check` runs the same; both fail, naming the case, when a saved page no longer gives what was reviewed."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The one settling rule (paperset.crawler.tracking.coverage.judge): every kind and every path, the same answers give
-the
-same outcome; only what the site's "nothing here" looks like differs by kind (paperset.crawler.site.listings)."""
+the same outcome; only what the site's "nothing here" looks like differs by kind (paperset.crawler.site.listings)."""
 
 from __future__ import annotations
 
