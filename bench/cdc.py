@@ -90,7 +90,7 @@ def rewrite_without_cdc(version: Path, out: Path) -> list[Path]:
     import pyarrow.parquet as pq
 
     from paperset.packager.parts import PartWriter
-    from paperset.packager.schema import OBSERVATIONS, PAPERS
+    from paperset.packager.tables import OBSERVATIONS, PAPERS
 
     shutil.rmtree(out, ignore_errors=True)
     for table, schema in (("papers", PAPERS), ("observations", OBSERVATIONS)):

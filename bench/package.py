@@ -50,7 +50,7 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from paperset.packager.schema import PAPERS
+    from paperset.packager.tables import PAPERS
     from paperset.spool.reader import read_entries
 
     started = time.perf_counter()

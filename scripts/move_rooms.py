@@ -60,6 +60,12 @@ MOVES = {
     "crawler/worker_coordination.py": "paperset/crawler/distributed/worker.py",
     "crawler/redis_client.py": "paperset/crawler/distributed/redis_client.py",
     "crawler/logformat.py": "paperset/crawler/extensions/logformat.py",
+    # names that collided with another module's
+    "crawler/replica/handler.py": "paperset/crawler/replica/http.py",
+    "packager/schema.py": "paperset/packager/tables.py",
+    # later follow-ups: the exit table and the process title in the application
+    "paperset/exits.py": "paperset/app/exits.py",
+    "paperset/proctitle.py": "paperset/app/proctitle.py",
 }
 # Tests mirror the rooms.
 TEST_MOVES = {

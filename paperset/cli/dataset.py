@@ -67,7 +67,7 @@ def read_papers(folder: Path) -> pa.Table | None:
     import pyarrow.parquet as pq
 
     from paperset.packager.conform import conform
-    from paperset.packager.schema import PAPERS
+    from paperset.packager.tables import PAPERS
 
     parts = sorted((folder / "papers").glob("part-*.parquet"))
     return pa.concat_tables([conform(pq.read_table(p), PAPERS) for p in parts]) if parts else None

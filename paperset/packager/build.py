@@ -35,9 +35,9 @@ from paperset.packager.parent import (
     write_latest,
 )
 from paperset.packager.proofs import proofs_path
-from paperset.packager.schema import TABLES
 from paperset.packager.share import copy_linked, share
 from paperset.packager.stats import FoldStats
+from paperset.packager.tables import TABLES
 from paperset.spool.errors import no_space
 from paperset.spool.reader import read_meta
 from paperset.spool.writer import write_json_atomic

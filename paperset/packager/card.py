@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from paperset.packager import manifest
 from paperset.packager.derive import RULES
-from paperset.packager.schema import OBSERVATIONS, PAPERS
+from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.identity import project_home
 
 if TYPE_CHECKING:

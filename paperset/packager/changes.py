@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from paperset.packager.conform import conform
 from paperset.packager.parts import PartWriter
-from paperset.packager.schema import CHANGES, CHANGES_SORT, PAPERS
+from paperset.packager.tables import CHANGES, CHANGES_SORT, PAPERS
 
 SECTIONS = ("Added", "Removed", "Changed")
 CHANGE_ROWS = 8192  # rows of a row group of the changes table

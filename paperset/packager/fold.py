@@ -25,7 +25,8 @@ from paperset.packager.conform import conform
 from paperset.packager.derive import cluster_relation, daily_date, github_name, listing_dates, population, provisional
 from paperset.packager.parts import PartitionWriter, ensure_part, partition_of
 from paperset.packager.reuse import ParentPlan, merge, partitions_of, stats_record
-from paperset.packager.schema import (
+from paperset.packager.stats import FoldStats, count
+from paperset.packager.tables import (
     LISTING,
     OBSERVATION_IDENTITY,
     OBSERVATIONS,
@@ -34,7 +35,6 @@ from paperset.packager.schema import (
     PAPERS_SORT,
     TS,
 )
-from paperset.packager.stats import FoldStats, count
 from paperset.spool.reader import spool_tables
 from paperset.spool.schema import ENTRY
 

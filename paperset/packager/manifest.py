@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from paperset.packager.proofs import load_proofs, proven
-from paperset.packager.schema import TABLES, fingerprint
+from paperset.packager.tables import TABLES, fingerprint
 from paperset.spool.redact import redact
 
 MANIFEST = "manifest.json"

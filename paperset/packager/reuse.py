@@ -22,9 +22,9 @@ import pyarrow.parquet as pq
 
 from paperset.packager.buckets import PREFIX
 from paperset.packager.manifest import MANIFEST, code_version
-from paperset.packager.schema import TABLES, fingerprint
 from paperset.packager.share import link_or_copy
 from paperset.packager.stats import FoldStats
+from paperset.packager.tables import TABLES, fingerprint
 
 _PART = re.compile(r"^part-([0-9a-f]+)-\d{5}\.parquet$")
 FOLDERS = ("papers", "observations")

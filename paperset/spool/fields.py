@@ -1,7 +1,7 @@
 """The one table of an entry's fields: for each column its name, Arrow type, the source keys it is read
 from (in a daily-papers API item, a paper object, or a page's hydration props, which carry the same
 objects), how it is normalized, its description and the tables that hold it. The spool's entry schema
-(paperset/spool/schema.py), the snapshot's Parquet schemas (paperset/packager/schema.py), the extraction
+(paperset/spool/schema.py), the snapshot's Parquet schemas (paperset/packager/tables.py), the extraction
 (paperset/crawler/site/pages.py), the normalizer (paperset/crawler/pipelines/normalize.py), the key census and the field
 table in docs/dataset.md (scripts/fields_doc.py) all derive from it.
 

@@ -13,7 +13,7 @@ import pytest
 from paperset.crawler.replica.render import UPVOTERS_SHOWN
 from paperset.crawler.replica.server import ReplicaServer
 from paperset.packager.conform import conform
-from paperset.packager.schema import PAPERS
+from paperset.packager.tables import PAPERS
 from tests.conftest import last_json, run_paperset
 
 QUIET = ["--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_BUDGET_API=0", "-s", "PAPERSET_BUDGET_PAGES=0"]

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from paperset.packager.manifest import problems
-from paperset.packager.schema import CHANGES
+from paperset.packager.tables import CHANGES
 from tests.conftest import corpus_spool, last_json, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from paperset.packager.croissant import KEYS, LICENSE, REFERENCES, croissant
-from paperset.packager.schema import TABLES
+from paperset.packager.tables import TABLES
 
 BIBTEX = ("@misc{hf_papers_2026_12_01,\n"
           "  title = {{hf-papers}: Hugging Face Papers listings, version 2026.12.01},\n"

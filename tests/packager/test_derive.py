@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from paperset.packager import derive
-from paperset.packager.schema import LISTING, PAPERS
+from paperset.packager.tables import LISTING, PAPERS
 
 
 def test_a_listing_is_dated_by_its_day_or_its_last_day() -> None:

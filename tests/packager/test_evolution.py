@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from paperset.packager.build import package
 from paperset.packager.manifest import problems
-from paperset.packager.schema import CHANGES, OBSERVATIONS, PAPERS
+from paperset.packager.tables import CHANGES, OBSERVATIONS, PAPERS
 from tests.conftest import corpus_spool
 
 from .conftest import rewrite_tables

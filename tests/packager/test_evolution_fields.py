@@ -16,7 +16,7 @@ from paperset.crawler.replica.build import CORPUS_2026, read_corpus
 from paperset.crawler.site.pages import parse_api_listing
 from paperset.packager.build import package
 from paperset.packager.manifest import problems
-from paperset.packager.schema import PAPERS
+from paperset.packager.tables import PAPERS
 from paperset.spool.fields import FIELDS
 from paperset.spool.writer import SpoolWriter
 from tests.conftest import corpus_spool

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from paperset.packager import card
-from paperset.packager.schema import CHANGES, OBSERVATIONS, PAPERS
+from paperset.packager.tables import CHANGES, OBSERVATIONS, PAPERS
 from tests.conftest import ROOT, corpus_spool, last_json, run_paperset
 
 from .conftest import TOKEN, paperset

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from paperset.crawler.replica.server import ReplicaServer
-from paperset.packager.schema import CHANGES, PAPERS
+from paperset.packager.tables import CHANGES, PAPERS
 from tests.conftest import ROOT, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, a dozen times (docs/testing.md)

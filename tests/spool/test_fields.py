@@ -17,7 +17,7 @@ from paperset.crawler.pipelines.normalize import (
     NESTED_FIELDS,
     TEXT_FIELDS,
 )
-from paperset.packager.schema import OBSERVATIONS, PAPERS
+from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.fields import FIELDS, USER, column_name
 from paperset.spool.schema import ENTRY
 

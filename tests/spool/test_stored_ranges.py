@@ -13,7 +13,7 @@ import pytest
 from paperset.crawler.pipelines.normalize import DATE_FIELDS
 from paperset.crawler.pipelines.validate import ValidatePipeline
 from paperset.packager.build import package
-from paperset.packager.schema import OBSERVATIONS, PAPERS
+from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.schema import ENTRY, entry_value_problem, int_bounds
 from paperset.spool.writer import SpoolWriter
 from tests.conftest import good

@@ -15,7 +15,7 @@ from typing import Any
 from paperset.crawler.replica import cursor
 from paperset.crawler.replica.build import DATA_DIR
 from paperset.crawler.replica.clock import items_at, paper_at
-from paperset.crawler.replica.handler import Fault, handler_for
+from paperset.crawler.replica.http import Fault, handler_for
 from paperset.crawler.replica.links import LinkWorld, link_answer
 from paperset.crawler.replica.render import render_dynamic, render_listing, render_paper
 from paperset.crawler.replica.site import ReplicaSite, paginate
