@@ -63,9 +63,6 @@ MOVES = {
     # names that collided with another module's
     "crawler/replica/handler.py": "paperset/crawler/replica/http.py",
     "packager/schema.py": "paperset/packager/tables.py",
-    # later follow-ups: the exit table and the process title in the application
-    "paperset/exits.py": "paperset/app/exits.py",
-    "paperset/proctitle.py": "paperset/app/proctitle.py",
 }
 # Tests mirror the rooms.
 TEST_MOVES = {
