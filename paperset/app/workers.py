@@ -19,13 +19,13 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.app.exits import REDIS_ENV, BadInput, Exit, redis_named
+from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.queue import (
     HEARTBEAT_TTL_S,
     ClaimingQueue,
     coverage_report,
     coverage_sink,
     drained,
-    keys,
     release_dead,
     worker_id,
     workers_alive,

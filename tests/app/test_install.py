@@ -28,8 +28,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    for package in ("crawler", "packager", "paperset", "spool"):
-        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(ROOT / "paperset", src / "paperset", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = subprocess.run([str(venv / "bin/pip"), "install", "--quiet", "--disable-pip-version-check", str(src)],
@@ -60,10 +59,17 @@ def test_version(installed: Path, elsewhere: Path) -> None:
 
 
 def test_installed_copy_is_not_the_checkout(installed: Path, elsewhere: Path) -> None:
-    code = "import crawler, packager; print(crawler.__file__); print(packager.__file__)"
+    code = ("import paperset.crawler, paperset.packager, paperset.spool; "
+            "print(paperset.crawler.__file__, paperset.packager.__file__, paperset.spool.__file__)")
     out = subprocess.run([str(installed / "python"), "-c", code], capture_output=True, text=True, cwd=elsewhere,
                          check=True).stdout.split()
+    assert len(out) == 3
     assert all("site-packages" in path and not path.startswith(str(ROOT)) for path in out)
+    # One top-level name of ours in site-packages: no generic `crawler` or `spool` to collide with another's.
+    probe = "import importlib.util as u; print([n for n in ('crawler', 'packager', 'spool') if u.find_spec(n)])"
+    found = subprocess.run([str(installed / "python"), "-c", probe], capture_output=True, text=True, cwd=elsewhere,
+                           check=True).stdout
+    assert found == "[]\n"
 
 
 def test_demo_from_another_folder(installed: Path, elsewhere: Path) -> None:

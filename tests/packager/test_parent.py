@@ -134,6 +134,6 @@ def test_package_exits_4_while_a_run_holds_the_dataset(tmp_path, corpus_path) ->
 def test_the_latest_pointer_is_written_by_one_helper() -> None:
     from tests.conftest import ROOT
 
-    writers = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "packager").glob("*.py"))
+    writers = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "paperset" / "packager").glob("*.py"))
                if "LATEST}.tmp" in p.read_text()]
     assert writers == ["paperset/packager/parent.py"]

@@ -58,7 +58,7 @@ class RejectsLog:
         path = crawler.settings.get("PAPERSET_REJECTS") or None
         redis_list = None
         if crawler.settings.get("PAPERSET_REDIS_NAME"):
-            from paperset.crawler.distributed.queue import keys
+            from paperset.crawler.distributed.keys import keys
             from paperset.crawler.distributed.redis_client import redis_for
 
             redis_list = (redis_for(crawler.settings),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from paperset.crawler.distributed.queue import keys
+from paperset.crawler.distributed.keys import keys
 
 SPOOL_PIPELINE = "paperset.crawler.pipelines.spool.SpoolPipeline"
 ENTRIES_PIPELINE = "paperset.crawler.distributed.worker.WorkerEntriesPipeline"

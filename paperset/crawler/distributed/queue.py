@@ -1,14 +1,8 @@
 """Many crawl workers through Redis: scrapy-redis's scheduler and dupefilter with a queue that keeps every
 taken request claimed until its entries are safe, so that a worker killed mid-crawl loses nothing.
 
-Keys, all under `paperset:<name>:` (the dataset's name): `plan` (the run: spider arguments and
-settings, JSON), `requests` (the queue, scrapy-redis), `dupefilter`, `claims:<worker>` (a hash of the
-requests a worker took and has not finished), `alive:<worker>` (its heartbeat, with a TTL), `workers` (the set of
-worker ids that have beaten or claimed: the claims and heartbeats to look at, found without scanning a
-keyspace that also holds the near-dup index), `items`
-and `rejects` (JSON lines the coordinator drains into the run's spool and rejects file) and `stats`
-(each worker's final stats). A worker whose heartbeat expired has its claims put back at the head of
-the queue by whoever notices first (the coordinator or an idle worker).
+The run's keys are listed in paperset/crawler/distributed/keys.py. A worker whose heartbeat expired has its
+claims put back at the head of the queue by whoever notices first (the coordinator or an idle worker).
 """
 
 from __future__ import annotations
@@ -27,6 +21,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from scrapy_redis.scheduler import Scheduler
 
+from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import outbox_for
 from paperset.crawler.tracking.coverage import INCOMPLETE
 from paperset.crawler.tracking.done import REDO, DoneTracker, tracker_for
@@ -54,13 +49,6 @@ for _, worker in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 return 1
 """
-
-
-def keys(name: str) -> dict[str, str]:
-    """The Redis keys of dataset `name`'s distributed run."""
-    base = f"paperset:{name}:"
-    return {part: base + part for part in ("plan", "requests", "dupefilter", "items", "rejects", "stats",
-                                           "errors", "workers", "coverage", "claims:", "alive:")}
 
 
 def coverage_sink(server: Any, name: str) -> Any:

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
+from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import outbox_for
 from paperset.crawler.distributed.queue import (
     CLAIM_META,
@@ -19,7 +20,6 @@ from paperset.crawler.distributed.queue import (
     HEARTBEAT_TTL_S,
     coverage_sink,
     drained,
-    keys,
     release_dead,
 )
 from paperset.crawler.distributed.redis_client import redis_for

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import SETTLE_AND_CLAIM, Outbox
-from paperset.crawler.distributed.queue import keys
 from tests.conftest import redis_server
 
 

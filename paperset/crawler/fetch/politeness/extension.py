@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
+from paperset.crawler.distributed.keys import prefix
 from paperset.crawler.distributed.redis_client import redis_for
 from paperset.crawler.fetch.politeness.config import PolitenessConfig
 from paperset.crawler.fetch.politeness.gate import RateGate
@@ -26,7 +27,7 @@ class PolitenessGate:
         config = PolitenessConfig.from_settings(crawler.settings)
         name = crawler.settings.get("PAPERSET_REDIS_NAME")
         if name:
-            return cls(SharedRateGate(config, redis_for(crawler.settings), f"paperset:{name}:"))
+            return cls(SharedRateGate(config, redis_for(crawler.settings), prefix(name)))
         return cls(RateGate(config))
 
 
