@@ -16,7 +16,7 @@ from pathlib import Path
 
 from _common import print_table, write_results
 
-from crawler.replica.server import ReplicaServer
+from paperset.crawler.replica.server import ReplicaServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCHES = ["pretraining", "pre-trained", "pre-training", "diffusion", "WebSailor", "Seeker", "Olympiad"]
@@ -54,8 +54,8 @@ def build_cost(archive: Path, passes: int = 5) -> float:
 
     from scrapy.http import Request
 
-    from crawler.archive.record import exchange_records
-    from crawler.archive.replay import ArchiveIndex, load_response
+    from paperset.crawler.fetch.archive.record import exchange_records
+    from paperset.crawler.fetch.archive.replay import ArchiveIndex, load_response
 
     index = ArchiveIndex([archive])
     pairs = []

@@ -61,7 +61,7 @@ def entry(base: list[dict], n: int, day: int, seen: int) -> dict:
 
 
 def write_spool(folder: Path, entries: list[dict]) -> Path:
-    from spool.writer import SpoolWriter
+    from paperset.spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
     for item in entries:
@@ -89,8 +89,8 @@ def rewrite_without_cdc(version: Path, out: Path) -> list[Path]:
     """The version's rows through the same writer, content-defined chunking off."""
     import pyarrow.parquet as pq
 
-    from packager.parts import PartWriter
-    from packager.schema import OBSERVATIONS, PAPERS
+    from paperset.packager.parts import PartWriter
+    from paperset.packager.tables import OBSERVATIONS, PAPERS
 
     shutil.rmtree(out, ignore_errors=True)
     for table, schema in (("papers", PAPERS), ("observations", OBSERVATIONS)):
@@ -107,7 +107,7 @@ def new_share(now: dict[str, int], before: dict[str, int]) -> tuple[int, int]:
 
 
 def run(days: int, initial: int, per_day: int, work: Path) -> list[dict]:
-    from packager.build import package
+    from paperset.packager.build import package
 
     base = corpus()
     figures = []

@@ -1,5 +1,5 @@
 """Crawl time: `paperset run` (crawl, clean, dedupe, spool, package, verify) beside a bare Scrapy spider that
-fetches exactly the URLs paperset asked and parses every entry with the same page code (crawler/pages/hf.py),
+fetches exactly the URLs paperset asked and parses every entry with the same page code (paperset/crawler/site/pages.py),
 yielding them as items to no pipeline; same concurrency; interleaved rounds, medians.
 
 Workloads: (a) many entries per page: 1,000 search listings of ~108 entries each (a replica whose search
@@ -48,7 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-from crawler.pages.hf import parse_api_listing, parse_listing
+from paperset.crawler.site.pages import parse_api_listing, parse_listing
 
 KINDS = {"date": "day", "week": "week", "month": "month"}
 
@@ -192,8 +192,8 @@ def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callab
 def search_server(folder: Path) -> Any:
     """The bundled replica whose search answers query `qNNNN` with SEARCH_HITS papers: a window of a
     SEARCH_POOL-paper pool that starts at a different paper for every query."""
-    from crawler.replica.server import ReplicaServer
-    from crawler.replica.site import ReplicaSite
+    from paperset.crawler.replica.server import ReplicaServer
+    from paperset.crawler.replica.site import ReplicaSite
 
     class SearchSite(ReplicaSite):
         def search(self, query: str) -> list[dict[str, Any]]:
@@ -301,8 +301,8 @@ def main() -> None:
     CODE = args.code.resolve()
     from _common import print_table, write_results
 
-    from crawler.replica.build import build_large
-    from crawler.replica.server import ReplicaServer
+    from paperset.crawler.replica.build import build_large
+    from paperset.crawler.replica.server import ReplicaServer
 
     only = set(args.only.split(","))
     results: dict[str, Any] = {}

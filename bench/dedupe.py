@@ -32,7 +32,7 @@ VARIANTS = ("ours", "datasketch_bulk", "rensa")
 
 
 def real_texts() -> list[str]:
-    from crawler.normalize import clean_text
+    from paperset.crawler.clean.normalize import clean_text
 
     with gzip.open(CORPUS, "rt", encoding="utf-8") as lines:
         rows = [json.loads(line)["paper"] for line in lines]
@@ -78,7 +78,7 @@ def unrelated(texts: list[str], rng: random.Random) -> str:
 
 def dataset(size: int, seed: int = 7) -> tuple[list[str], list[str]]:
     """(texts, labels): the real corpus first, then one near copy per ~4 entries and unrelated papers."""
-    from crawler.normalize import clean_text
+    from paperset.crawler.clean.normalize import clean_text
 
     base = real_texts()
     rng = random.Random(seed)
@@ -126,12 +126,12 @@ def current_rss_mb() -> float:
 
 def variant_step(variant: str) -> Callable[[int, list[str]], None]:
     """The work of one batch (text -> shingles -> MinHash -> LSH query + insert) for `variant`."""
-    from crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.config import DedupeConfig
 
     config = DedupeConfig()
     bands, rows = config.params
     if variant == "ours":
-        from crawler.dedup.index import open_index
+        from paperset.crawler.dedup.index import open_index
 
         index = open_index(config, "memory")
         return lambda start, texts: index.query_insert_batch([str(start + i) for i in range(len(texts))], texts)
@@ -182,9 +182,9 @@ def run_variant(variant: str, path: Path) -> dict:
 
 def quality(size: int, sample: int) -> dict:
     """Precision and recall of our index against exact Jaccard of the shingle sets, on a sample."""
-    from crawler.dedup.config import DedupeConfig
-    from crawler.dedup.index import open_index
-    from crawler.dedup.shingles import ShingleHasher
+    from paperset.crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.index import open_index
+    from paperset.crawler.dedup.shingles import ShingleHasher
 
     texts, labels = dataset(size)
     rng = random.Random(11)

@@ -39,9 +39,9 @@ def base_arrays(size: int) -> tuple[list[str], object]:
     import numpy as np
     from dedupe import real_texts
 
-    from crawler.dedup.config import DedupeConfig
-    from crawler.dedup.minhash import BatchMinHasher
-    from crawler.dedup.shingles import ShingleHasher
+    from paperset.crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.minhash import BatchMinHasher
+    from paperset.crawler.dedup.shingles import ShingleHasher
 
     config = DedupeConfig()
     texts = real_texts()[:size]
@@ -54,8 +54,8 @@ def base_arrays(size: int) -> tuple[list[str], object]:
 def sorted_run(signatures, start: int):
     import numpy as np
 
-    from crawler.dedup.bands import band_hashes
-    from crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.bands import band_hashes
+    from paperset.crawler.dedup.config import DedupeConfig
 
     bands, rows = DedupeConfig().params
     hashes = np.concatenate([band_hashes(signatures[s:s + 65536], bands, rows).ravel()
@@ -66,10 +66,10 @@ def sorted_run(signatures, start: int):
 
 
 def build_new(folder: Path, size: int) -> None:
-    from crawler.dedup.config import DedupeConfig
-    from crawler.dedup.disk import stamp_segment
-    from crawler.dedup.folder import new_arrays
-    from crawler.dedup.segments import write_segment
+    from paperset.crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.disk import stamp_segment
+    from paperset.crawler.dedup.folder import new_arrays
+    from paperset.crawler.dedup.segments import write_segment
 
     keys, signatures = base_arrays(size)
     cuts = [0] + [size - n * NEW_ENTRIES for n in range(NIGHTS_BEFORE, -1, -1)]
@@ -81,8 +81,8 @@ def build_new(folder: Path, size: int) -> None:
 
 def build_old(folder: Path, size: int) -> None:
     """(run with the old tree first on sys.path) the same entries as one near-dup-index.npz."""
-    from crawler.dedup.config import DedupeConfig
-    from crawler.dedup.store import IndexState, save_state
+    from paperset.crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.store import IndexState, save_state
 
     keys, signatures = base_arrays(size)
     save_state(folder, IndexState(DedupeConfig().to_dict(), keys, [signatures], {}, [sorted_run(signatures, 0)]))
@@ -104,8 +104,8 @@ def wchar() -> int:
 
 def night(folder: Path, variant: str) -> dict:
     """One night in this (fresh) process: check, open, judge in batches of 12 (a listing page's), save."""
-    from crawler.dedup.config import DedupeConfig
-    from crawler.dedup.index import check_store, open_index
+    from paperset.crawler.dedup.config import DedupeConfig
+    from paperset.crawler.dedup.index import check_store, open_index
 
     texts = night_texts()
     config = DedupeConfig()

@@ -5,7 +5,7 @@
   left out). From the measured calls per paper: what a links pass over the whole parent costs, and in how
   many nights at `PAPERSET_LINKS_MAX_CALLS`.
 - **bytes written per night**: a parent of N papers (10k, 100k; synthesized: replica link data of papers
-  with made-up ids at night 0, folded by packager/links.py) and a night that looks up the links of as many
+  with made-up ids at night 0, folded by paperset/packager/links.py) and a night that looks up the links of as many
   papers as the cap allows at night 1 of the clock. Written: the link tables' bytes and rows, the bytes of
   content-defined chunks the parent lacks (what an upload to the Hub's chunk store sends), against the
   night without links (the same tables carried as they were) and against a per-night-observation layout
@@ -37,7 +37,7 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_BUDGET_API=0", "-s",
 
 def crawl_calls(links: bool, work: Path) -> dict:
     """Calls (and wall time) of one night's window crawl, links on or off."""
-    from crawler.replica.server import ReplicaServer
+    from paperset.crawler.replica.server import ReplicaServer
 
     with ReplicaServer() as server:
         days = server.index["days"][-7:]
@@ -54,8 +54,8 @@ def crawl_calls(links: bool, work: Path) -> dict:
 
 def lookups_file(folder: Path, ids: list[str], night: int) -> int:
     """A spool's links file as a complete lookup of each paper at `night` would write it; its links."""
-    from crawler.replica.links import KINDS, LinkWorld
-    from crawler.spiders.links import keep_entries
+    from paperset.crawler.replica.links import KINDS, LinkWorld
+    from paperset.crawler.spiders.links import keep_entries
 
     world, links = LinkWorld(), 0
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,14 +73,14 @@ def lookups_file(folder: Path, ids: list[str], night: int) -> int:
 
 
 def table_files(version: Path) -> list[Path]:
-    from packager.links_schema import LINK_TABLES
+    from paperset.packager.links_schema import LINK_TABLES
 
     return sorted(p for name in LINK_TABLES for p in (version / name).glob("*.parquet"))
 
 
 def night_bytes(papers: int, per_night: int, work: Path) -> dict:
     """Link tables of a parent of `papers` papers, then one night looking up `per_night` of them."""
-    from packager.links import fold_links
+    from paperset.packager.links import fold_links
 
     ids = [f"{2400 + n // 99_999 % 100}.{n % 99_999:05d}" for n in range(papers)]
     start = datetime(2026, 6, 1, tzinfo=UTC)
@@ -107,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="papers in the parent (comma-separated)")
     args = parser.parse_args()
-    from crawler import settings
+    from paperset.crawler import settings
 
     cap = settings.PAPERSET_LINKS_MAX_CALLS
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@ and 1M papers is synthesized as a version (a spool of that many papers packaged 
 in its own process as `paperset package` does (the sizes' nights interleaved): ~40 new papers of the
 night's day, the papers of the two weeks before re-seen with moved counters, and one old paper edited.
 Per size: median wall time and peak RSS of a night, bytes the night wrote, and the share of the
-version's bytes not shared with its parent (files not inherited, packager/share.py); the 1k night is the
+version's bytes not shared with its parent (files not inherited, paperset/packager/share.py); the 1k night is the
 baseline. Writes bench/results/nights.json. No crawl: the dedupe index is not part of these versions
 (see bench/README.md)."""
 
@@ -71,7 +71,7 @@ def night_rows(size: int, night: int) -> Iterator[dict]:
 
 
 def make_spool(folder: Path, rows: Iterator[dict], run: str) -> Path:
-    from spool.writer import SpoolWriter
+    from paperset.spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, {"run_id": run, "base_url": "bench", "listings": []}, flush_every=10_000)
     for entry in rows:
@@ -82,8 +82,8 @@ def make_spool(folder: Path, rows: Iterator[dict], run: str) -> Path:
 
 def child(spool: str, root: str, now: str) -> None:
     """One packaging, as `paperset package` runs it, in this process; prints the version and verify time."""
-    from packager.build import package
-    from packager.manifest import problems
+    from paperset.packager.build import package
+    from paperset.packager.manifest import problems
 
     result = package([Path(spool)], Path(root), "ds", now=datetime.fromisoformat(now), progress=False)
     assert result.path, "nothing changed"

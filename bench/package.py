@@ -38,7 +38,7 @@ def rows(count: int):
 
 
 def make_spool(folder: Path, count: int) -> None:
-    from spool.writer import SpoolWriter
+    from paperset.spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, {"run_id": "bench", "base_url": "bench", "listings": []}, flush_every=10_000)
     for entry in rows(count):
@@ -50,12 +50,12 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from packager.schema import PAPERS
-    from spool.reader import read_entries
+    from paperset.packager.tables import PAPERS
+    from paperset.spool.reader import read_entries
 
     started = time.perf_counter()
     if name == "paperset":
-        from packager.build import package
+        from paperset.packager.build import package
 
         result = package([spool], out, "bench")
         assert result.changed

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table, write_results
 
-from crawler.replica.server import ReplicaServer
+from paperset.crawler.replica.server import ReplicaServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write docs/fields.md from the field table (spool/fields.py): every column with its source keys, Arrow
+"""Write docs/fields.md from the field table (paperset/spool/fields.py): every column with its source keys, Arrow
 type, tables and description, and the fields of each nested struct, so the reference cannot drift from
 the schemas. `--check` exits 1 when the file is stale (tests/spool/test_fields.py runs it); without it
 the file is rewritten."""
@@ -16,18 +16,19 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the project's ow
 
 import pyarrow as pa  # noqa: E402 - after the path is set
 
-from spool.fields import AUTHOR, FIELDS, ORGANIZATION, USER, VIEWER_DEPENDENT  # noqa: E402
+from paperset.spool.fields import AUTHOR, FIELDS, ORGANIZATION, USER, VIEWER_DEPENDENT  # noqa: E402
 
 DOC = ROOT / "docs" / "fields.md"
 
 HEADER = """\
 # Fields
 
-<!-- Generated from spool/fields.py by scripts/fields_doc.py: edit the table there, then run
+<!-- Generated from paperset/spool/fields.py by scripts/fields_doc.py: edit the table there, then run
      `python scripts/fields_doc.py`. tests/spool/test_fields.py fails when this file is stale. -->
 
 Every column an entry holds, where the site gives it, and which tables keep it: `entry` is the spool
-line (the spool contract, spool/schema.py), `papers` and `observations` the snapshot's tables (docs/dataset.md).
+line (the spool contract, paperset/spool/schema.py), `papers` and `observations` the snapshot's tables
+(docs/dataset.md).
 A source key is tried in order: `paper.KEY` in the paper object, `item.KEY` in the listing item around
 it (the paper itself when the answer is a bare paper object), `wrapper.KEY` in the listing item only.
 The API, the page's hydration JSON and the browser-rendered page carry the same objects, so each path
@@ -40,7 +41,7 @@ per change; `papers` holds their latest value. A user reference's `follower_coun
 Keys the site sends that no column maps are counted per endpoint by the key census (`unmapped_keys` in
 run.json and the outcome line, "fields seen and not kept" on the card).
 
-Adding a column: one `Field` in spool/fields.py (nullable, at the end: docs/snapshots.md), its source
+Adding a column: one `Field` in paperset/spool/fields.py (nullable, at the end: docs/snapshots.md), its source
 key, then `python scripts/fields_doc.py` and `paperset fixture update` (review the diff).
 
 | source keys | column | type | tables | description |

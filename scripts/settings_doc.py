@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write docs/settings.md from crawler/settings.py and crawler/setting_fields.py: every setting with its
+"""Write docs/settings.md from paperset/crawler/settings/__init__.py and paperset/crawler/settings/fields.py: every setting with its
 default, the comment above it, and its declared type and range (what `-s` is checked against), so the
 reference cannot drift from the defaults or the checks. `--check` exits 1 when the file is stale (a test
 runs it); without it the file is rewritten."""
@@ -16,19 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: the project's own packages first
     sys.path.insert(0, str(ROOT))
 
-from crawler.setting_fields import SPECS  # noqa: E402 - after the path is set
+from paperset.crawler.settings.fields import SPECS  # noqa: E402 - after the path is set
 
-SETTINGS = ROOT / "crawler" / "settings.py"
+SETTINGS = ROOT / "paperset" / "crawler" / "settings" / "__init__.py"
 DOC = ROOT / "docs" / "settings.md"
 
 HEADER = """\
 # Settings
 
-<!-- Generated from crawler/settings.py (defaults, comments) and crawler/setting_fields.py (types and
+<!-- Generated from paperset/crawler/settings/__init__.py (defaults, comments) and paperset/crawler/settings/fields.py (types and
      ranges) by scripts/settings_doc.py: edit them, then run
      `python scripts/settings_doc.py`. tests/test_settings_documented.py fails when this file is stale. -->
 
-Every default lives in `crawler/settings.py` and nowhere else; paperset's own settings are prefixed
+Every default lives in `paperset/crawler/settings/__init__.py` and nowhere else; paperset's own settings are prefixed
 `PAPERSET_`. Give any of them to a command with `-s NAME=VALUE` (checked for type and range before
 anything runs: a value outside its type and range is exit 2 naming the setting), or set them in your own
 Scrapy settings module.
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     missing = undocumented()
     if missing:
-        print(f"settings without a comment in crawler/settings.py: {', '.join(missing)}", file=sys.stderr)
+        print(f"settings without a comment in paperset/crawler/settings/__init__.py: {', '.join(missing)}", file=sys.stderr)
         return 1
     text = render()
     if args.check:

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# The four parts of the code (README's map): the packages the house tests read.
-PARTS = ("crawler", "packager", "spool", "paperset")
+# The parts of the code, each a package of the one `paperset` namespace (docs/architecture.md), top layer
+# first: the command line, the application, the crawler and the packager side by side, the spool contract.
+PARTS = ("paperset/cli", "paperset/app", "paperset/crawler", "paperset/packager", "paperset/spool")
 FIXTURES = ROOT / "fixtures"
 # A slice of the real API corpus (every 2025 item plus the known near copies): 3,942 items.
 CORPUS = FIXTURES / "corpus" / "api-daily-papers.jsonl.gz"
@@ -29,7 +30,7 @@ def corpus_path() -> Path:
 @pytest.fixture(scope="session")
 def replica():
     """The bundled replica served on a free loopback port for the whole session."""
-    from crawler.replica.server import ReplicaServer
+    from paperset.crawler.replica.server import ReplicaServer
 
     with ReplicaServer() as server:
         yield server
@@ -41,7 +42,7 @@ def corpus_spool(folder: Path, corpus_path: Path, count: int, *, meta: dict | No
     aside); `bump` adds upvotes to some papers; `finish=False` leaves it flushed but unfinished."""
     import gzip
 
-    from spool.writer import SpoolWriter
+    from paperset.spool.writer import SpoolWriter
 
     writer = SpoolWriter(folder, meta or {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
     with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
@@ -69,9 +70,9 @@ def slow_paperset(seconds: float) -> list[str]:
 
 
 def project_settings_dict(**overrides: object) -> dict:
-    """crawler/settings.py's settings (every PAPERSET_ default lives there, components read them with no
-    default of their own) with `overrides`: for crawlers built by `get_crawler` in component tests."""
-    from crawler import settings as project
+    """paperset/crawler/settings/__init__.py's settings (every PAPERSET_ default lives there, components read them with
+    no default of their own) with `overrides`: for crawlers built by `get_crawler` in component tests."""
+    from paperset.crawler import settings as project
 
     return {**{name: getattr(project, name) for name in dir(project) if name.isupper()}, **overrides}
 
@@ -162,7 +163,7 @@ def redis_server(folder: Path, password: str | None = None) -> Iterator[str]:
 
 def good(**changes):
     """A valid PaperEntry as the spider yields it (raw, before normalization), with `changes` applied."""
-    from crawler.items import PaperEntry
+    from paperset.crawler.site.items import PaperEntry
 
     entry = PaperEntry(paper_id="2409.12568v2", title="A  title", abstract="An abstract.",
                        authors=[" Ada Lovelace "], published_at="2024-09-19T00:00:00.000Z", upvotes=3,
@@ -180,10 +181,10 @@ def chain(tmp_path: Path):
     cleaned entry or the drop reason out; `.rejects()` reads the rejects log."""
     from scrapy.exceptions import DropItem
 
-    from crawler.pipelines.dedupe_exact import ExactDedupePipeline
-    from crawler.pipelines.normalize import NormalizePipeline
-    from crawler.pipelines.validate import ValidatePipeline
-    from crawler.rejects import Rejected, RejectsLog
+    from paperset.crawler.clean.rejects import Rejected, RejectsLog
+    from paperset.crawler.pipelines.dedupe_exact import ExactDedupePipeline
+    from paperset.crawler.pipelines.normalize import NormalizePipeline
+    from paperset.crawler.pipelines.validate import ValidatePipeline
 
     crawler = project_crawler(PAPERSET_REJECTS=str(tmp_path / "rejects.jsonl"))
     crawler.stats.open_spider()

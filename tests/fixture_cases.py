@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.fixture_cases import INPUT_FILES, extract
+from paperset.crawler.site.fixture_cases import INPUT_FILES, extract
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import sys
 import time
 from importlib.metadata import entry_points
 
-from packager.build import PackagingProgress
+from paperset.packager.build import PackagingProgress
 
 
 def slowed(seconds: float) -> None:

@@ -1,15 +1,17 @@
-"""The layering, held by a test: which part may import which (README's map of the code,
-docs/architecture.md), and no import cycle anywhere.
+"""The layering, held by a test: which part may import which (docs/architecture.md), and no import
+cycle anywhere.
 
-The layers, top to bottom; a module imports only its own layer and the ones below it:
+The parts are packages of the one `paperset` namespace; top to bottom, a part imports only its own layer
+and the ones below it:
 
-    paperset (the application: command line, orchestration)
-    crawler | packager (side by side: neither imports the other)
-    spool (the contract between them)
+    paperset.cli (the command line: parsing, exit codes)
+    paperset.app (orchestration: one run, workers, the plan, the outcome)
+    paperset.crawler | paperset.packager (side by side: neither imports the other)
+    paperset.spool (the contract between them)
 
-Every import statement of every module is read with `ast` (also the ones inside functions), and the
-dotted paths the Scrapy settings name (pipelines, middlewares, extensions), which Scrapy imports for the
-crawler."""
+`paperset` itself (its `__init__`: the version) may be imported by any. Every import statement of every
+module is read with `ast` (also the ones inside functions), and the dotted paths the Scrapy settings name
+(pipelines, middlewares, extensions), which Scrapy imports for the crawler."""
 
 from __future__ import annotations
 
@@ -48,10 +50,10 @@ def imports_of(path: Path) -> set[str]:
 
 
 def settings_paths() -> set[str]:
-    """Dotted paths named by crawler/settings.py's values (Scrapy imports them for every crawl)."""
-    tree = ast.parse((ROOT / "crawler" / "settings.py").read_text(encoding="utf-8"))
+    """Dotted paths named by the crawler's settings (Scrapy imports them for every crawl)."""
+    tree = ast.parse((ROOT / "paperset" / "crawler" / "settings" / "__init__.py").read_text(encoding="utf-8"))
     return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and node.value.split(".")[0] in PARTS and "." in node.value and " " not in node.value}
+            and node.value.startswith("paperset.") and " " not in node.value}
 
 
 def sources(part: str) -> list[Path]:
@@ -59,7 +61,10 @@ def sources(part: str) -> list[Path]:
 
 
 def top(name: str) -> str:
-    return name.split(".")[0]
+    """The part (`paperset/crawler`) a dotted name is in; `paperset` for the namespace's own `__init__`, and
+    the name's first component for anything else."""
+    path = name.replace(".", "/")
+    return next((part for part in PARTS if path == part or path.startswith(part + "/")), name.split(".")[0])
 
 
 def violations(part: str, allowed: set[str], files: list[Path] | None = None) -> list[str]:
@@ -67,16 +72,20 @@ def violations(part: str, allowed: set[str], files: list[Path] | None = None) ->
     out = []
     for path in files if files is not None else sources(part):
         for name in sorted(imports_of(path)):
-            if top(name) in PARTS and top(name) not in allowed:
+            if top(name) in PARTS and top(name) not in allowed | {path_part(path)}:
                 out.append(f"{path.relative_to(ROOT)}: {name}")
     return out
 
 
+def path_part(path: Path) -> str:
+    return top(module_name(path))
+
+
 def import_graph(root: Path) -> dict[str, set[str]]:
     """Each of our modules -> the modules of ours it imports (any import: top level, in a function, under
-    TYPE_CHECKING), a name resolved to the longest module it names (`crawler.listings.Listing` ->
-    `crawler.listings`). Packages' `__init__` edges left out: they hold no code here."""
-    modules = {module_name(p): p for part in PARTS for p in sorted((root / part).rglob("*.py"))}
+    TYPE_CHECKING), a name resolved to the longest module it names (`paperset.crawler.site.listings.Listing` ->
+    `paperset.crawler.site.listings`). Packages' `__init__` edges left out: they hold no code here."""
+    modules = {module_name(p): p for p in sorted((root / "paperset").rglob("*.py"))}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found = set()
@@ -140,20 +149,30 @@ def test_the_cycle_check_finds_a_cycle_through_a_function(tmp_path: Path, monkey
 
 
 def test_every_module_belongs_to_a_part() -> None:
-    assert {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} - {"tests", "bench"} == set(PARTS)
+    """One package at the top (no `crawler` or `spool` of ours to collide with another distribution's), and
+    every module of it in a part but the namespace's own `__init__`."""
+    assert sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()) == ["paperset", "tests"]
+    loose = [str(p.relative_to(ROOT)) for p in (ROOT / "paperset").rglob("*.py")
+             if not any(str(p.relative_to(ROOT)).startswith(part + "/") for part in PARTS)]
+    assert loose == ["paperset/__init__.py"]
 
 
-def test_spool_imports_no_other_part() -> None:
-    assert violations("spool", {"spool"}) == []
+LAYERS = {
+    "paperset/spool": set(),
+    "paperset/crawler": {"paperset/spool"},
+    "paperset/packager": {"paperset/spool"},
+    "paperset/app": {"paperset/crawler", "paperset/packager", "paperset/spool"},
+    "paperset/cli": {"paperset/app", "paperset/crawler", "paperset/packager", "paperset/spool"},
+}
 
 
-def test_crawler_imports_neither_packager_nor_the_application() -> None:
-    assert violations("crawler", {"crawler", "spool"}) == []
-    assert sorted(p for p in settings_paths() if top(p) != "crawler") == []
+@pytest.mark.parametrize("part", PARTS)
+def test_each_part_imports_only_the_layers_below_it(part: str) -> None:
+    assert violations(part, LAYERS[part]) == []
 
 
-def test_packager_imports_no_crawler_and_no_application() -> None:
-    assert violations("packager", {"packager", "spool"}) == []
+def test_the_crawlers_settings_name_only_the_crawlers_components() -> None:
+    assert sorted(p for p in settings_paths() if top(p) != "paperset/crawler") == []
 
 
 def test_only_the_application_imports_crawler_and_packager_together() -> None:
@@ -161,41 +180,43 @@ def test_only_the_application_imports_crawler_and_packager_together() -> None:
     for part in PARTS:
         for path in sources(part):
             tops = {top(n) for n in imports_of(path)}
-            if {"crawler", "packager"} <= tops:
-                both.append(module_name(path))
+            if {"paperset/crawler", "paperset/packager"} <= tops:
+                both.append(path_part(path))
     assert both
-    assert [m for m in both if top(m) != "paperset"] == []
+    assert sorted(set(both) - {"paperset/app", "paperset/cli"}) == []
 
 
 def test_pages_import_no_spiders_and_no_pipelines() -> None:
-    bad = [f"{module_name(p)}: {n}" for p in sources("crawler/pages") for n in imports_of(p)
-           if n.startswith(("crawler.spiders", "crawler.pipelines"))]
+    bad = [f"{module_name(p)}: {n}" for p in sources("paperset/crawler/site") for n in imports_of(p)
+           if n.startswith(("paperset.crawler.spiders", "paperset.crawler.pipelines"))]
     assert bad == []
 
 
 def test_dedup_imports_no_scrapy() -> None:
-    bad = [f"{module_name(p)}: {n}" for p in sources("crawler/dedup") for n in imports_of(p)
+    bad = [f"{module_name(p)}: {n}" for p in sources("paperset/crawler/dedup") for n in imports_of(p)
            if top(n) in THIRD_PARTY_SCRAPY]
     assert bad == []
 
 
 def test_normalize_is_pure() -> None:
     """normalize.py imports only the standard library: no engine, no I/O client, no other part."""
-    names = {top(n) for n in imports_of(ROOT / "crawler" / "normalize.py")} - {"__future__"}
+    names = {n.split(".")[0] for n in imports_of(ROOT / "paperset" / "crawler" / "clean" / "normalize.py")}
+    names -= {"__future__"}
     assert sorted(n for n in names if n not in sys.stdlib_module_names) == []
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("from packager.fold import fold\n", ["crawler/bad.py: packager.fold", "crawler/bad.py: packager.fold.fold"]),
-    ("def f():\n    import paperset.cli\n", ["crawler/bad.py: paperset.cli"]),
+    ("from paperset.packager.fold import fold\n", ["paperset/crawler/bad.py: paperset.packager.fold",
+                                                  "paperset/crawler/bad.py: paperset.packager.fold.fold"]),
+    ("def f():\n    import paperset.cli\n", ["paperset/crawler/bad.py: paperset.cli"]),
     ("from .items import PaperEntry\n", []),
-    ("from crawler.items import PaperEntry\nfrom spool.schema import ENTRY\n", []),
+    ("from paperset.crawler.site.items import PaperEntry\nfrom paperset.spool.schema import ENTRY\n", []),
 ])
 def test_the_contract_catches_a_wrong_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str,
                                              expected: list[str]) -> None:
     """The checker itself: an import the wrong way, also inside a function, is named; the right ones not."""
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
-    (tmp_path / "crawler").mkdir()
-    bad = tmp_path / "crawler" / "bad.py"
+    (tmp_path / "paperset" / "crawler").mkdir(parents=True)
+    bad = tmp_path / "paperset" / "crawler" / "bad.py"
     bad.write_text(source, encoding="utf-8")
-    assert violations("crawler", {"crawler", "spool"}) == expected
+    assert violations("paperset/crawler", LAYERS["paperset/crawler"]) == expected

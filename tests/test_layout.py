@@ -1,4 +1,4 @@
-"""The packager's folder is `packager/`, so the real `packaging` library stays importable from the root."""
+"""The packager's folder is `paperset/packager/`, so the real `packaging` library stays importable from the root."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Components meet through Scrapy's seams (signals, settings, `from_crawler`), not through each other's
 insides: no module reads or sets a private attribute of Scrapy's crawler or of the spider, and no module
-but the spider's own (crawler/spiders/) sets an attribute on the spider."""
+but the spider's own (paperset/crawler/spiders/) sets an attribute on the spider."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ def _owner(node: ast.expr) -> str | None:
 
 def reaches_in(path: Path, root: Path) -> list[str]:
     """`file:line what` for each private attribute of the crawler or spider used, and each attribute set on
-    the spider outside crawler/spiders/."""
+    the spider outside paperset/crawler/spiders/."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     where = path.relative_to(root)
     found = []
-    own_spider = where.parts[:2] == ("crawler", "spiders")
+    own_spider = where.parts[:3] == ("paperset", "crawler", "spiders")
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and _owner(node.value):
             if node.attr.startswith("_") and not node.attr.startswith("__"):
@@ -45,14 +45,14 @@ def test_no_module_reaches_into_the_crawler_or_the_spider() -> None:
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("crawler._paperset_outbox = 1\n", ["crawler/x.py:1 crawler._paperset_outbox"]),
-    ("def f(self):\n    self.crawler._x.y()\n", ["crawler/x.py:2 crawler._x"]),
-    ("spider.coverage_sink = sink\n", ["crawler/x.py:1 spider.coverage_sink ="]),
-    ("spider.http_user, spider.http_pass = 'u', 'p'\n", ["crawler/x.py:1 spider.http_user =",
-                                                         "crawler/x.py:1 spider.http_pass ="]),
+    ("crawler._paperset_outbox = 1\n", ["paperset/crawler/x.py:1 crawler._paperset_outbox"]),
+    ("def f(self):\n    self.crawler._x.y()\n", ["paperset/crawler/x.py:2 crawler._x"]),
+    ("spider.coverage_sink = sink\n", ["paperset/crawler/x.py:1 spider.coverage_sink ="]),
+    ("spider.http_user, spider.http_pass = 'u', 'p'\n", ["paperset/crawler/x.py:1 spider.http_user =",
+                                                         "paperset/crawler/x.py:1 spider.http_pass ="]),
     ("x = spider.base_url\ncrawler.signals.connect(f)\n", []),
 ])
 def test_the_check_names_what_reaches_in(tmp_path: Path, source: str, expected: list[str]) -> None:
-    (tmp_path / "crawler").mkdir()
-    (tmp_path / "crawler" / "x.py").write_text(source, encoding="utf-8")
-    assert sorted(reaches_in(tmp_path / "crawler" / "x.py", tmp_path)) == sorted(expected)
+    (tmp_path / "paperset" / "crawler").mkdir(parents=True)
+    (tmp_path / "paperset" / "crawler" / "x.py").write_text(source, encoding="utf-8")
+    assert sorted(reaches_in(tmp_path / "paperset" / "crawler" / "x.py", tmp_path)) == sorted(expected)

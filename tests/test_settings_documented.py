@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from crawler import settings
+from paperset.crawler import settings
 
 from .conftest import PARTS, ROOT, run_paperset
 
@@ -17,15 +17,16 @@ DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").g
 ENVIRONMENT = {"PAPERSET_CHROMIUM", "PAPERSET_REDIS_URL"}
 # A whole name: not a prefix completed by code (`f"PAPERSET_DEDUPE_{name}"`).
 NAME = re.compile(r"\bPAPERSET_[A-Z0-9_]*[A-Z0-9]\b(?![_{])")
+# The settings' defaults (Scrapy's settings module of the project).
+SETTINGS = ROOT / "paperset" / "crawler" / "settings" / "__init__.py"
 
 
 def names_read_in_code() -> set[str]:
-    """Every PAPERSET_ name that appears in the installed packages' code, settings.py aside."""
+    """Every PAPERSET_ name that appears in the installed package's code, the settings' defaults aside."""
     found: set[str] = set()
-    for folder in ("crawler", "packager", "spool", "paperset"):
-        for path in (ROOT / folder).rglob("*.py"):
-            if path.name != "settings.py":
-                found.update(NAME.findall(path.read_text(encoding="utf-8")))
+    for path in (ROOT / "paperset").rglob("*.py"):
+        if path != SETTINGS:
+            found.update(NAME.findall(path.read_text(encoding="utf-8")))
     return found
 
 
@@ -70,7 +71,7 @@ def test_scrapy_crawl_with_spider_arguments(replica, tmp_path) -> None:
 
 
 def test_no_paperset_setting_is_read_with_a_default_of_its_own() -> None:
-    """Defaults live in crawler/settings.py only: `settings.getint("PAPERSET_X", 50)` repeats one."""
+    """Defaults live in paperset/crawler/settings/__init__.py only: `settings.getint("PAPERSET_X", 50)` repeats one."""
     inline = re.compile(r"\.get(?:int|float|bool|list|dict)?\(\s*\"(PAPERSET_[A-Z0-9_]+)\"\s*,")
     code = [path for part in PARTS for path in (ROOT / part).rglob("*.py")]
     found = sorted(f"{path.relative_to(ROOT)}: {name}" for path in code
@@ -100,7 +101,7 @@ def test_docs_settings_is_generated_from_the_settings_module() -> None:
 
 def test_settings_doc_names_a_new_setting_and_refuses_one_without_a_comment() -> None:
     doc = _settings_doc()
-    source = (ROOT / "crawler" / "settings.py").read_text(encoding="utf-8")
+    source = SETTINGS.read_text(encoding="utf-8")
     assert doc.undocumented(source + "\nPAPERSET_NEW = 3\n") == ["PAPERSET_NEW"]
     text = doc.render(source + "\n# --- more ---\n# A new one.\nPAPERSET_NEW = 3\nPAPERSET_NEWER = 'x'\n")
     assert "## More\n\n| setting | default | type and range | meaning |\n|---|---|---|---|\n" \

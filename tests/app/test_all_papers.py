@@ -1,5 +1,5 @@
 """`--all-papers`: the site's list of every indexed paper, paged by the cursor each answer announces in
-its `Link` header (the replica's crawler/replica/cursor.py): every paper exactly once, papers never on
+its `Link` header (the replica's paperset/crawler/replica/cursor.py): every paper exactly once, papers never on
 Daily Papers included; a run killed mid-paging resumes from the last cursor it reached; `--plan` counts
 the calls first."""
 
@@ -14,9 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.replica.server import ReplicaServer
-
-from ..conftest import ROOT, last_json, run_paperset
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import ROOT, last_json, run_paperset
 
 pytestmark = pytest.mark.slow  # runs of `paperset`, seconds each (docs/testing.md)
 PAGE = 20

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ..conftest import ROOT
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 

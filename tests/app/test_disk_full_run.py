@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import ROOT
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # a `paperset run` of one day of the replica a case
 

@@ -1,4 +1,4 @@
-"""One exit-code contract (paperset/exits.py): every command, in each state (the dataset locked, bad input,
+"""One exit-code contract (paperset/app/exits.py): every command, in each state (the dataset locked, bad input,
 a missing dataset), exits with the table's code, says so in one line on stderr, and a command given
 --json prints its outcome line last whatever the failure. The README's table and every --help are the
 table's own text."""
@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from paperset.app.exits import EXITS, OUTCOMES, Exit, classify, help_epilog, markdown_table
 from paperset.cli import build_parser, main
-from paperset.exits import EXITS, OUTCOMES, Exit, classify, help_epilog, markdown_table
-
-from ..conftest import ROOT, corpus_spool, run_paperset
+from tests.conftest import ROOT, corpus_spool, run_paperset
 
 DOWN = "http://127.0.0.1:9"
 
@@ -97,9 +96,9 @@ def test_pull_of_a_locked_dataset_is_4_like_package_and_prune(tmp_path, held) ->
 
 
 def test_operational_failures_are_not_value_errors() -> None:
-    from crawler.errors import CrawlerError
-    from packager.errors import PackagerError
-    from spool.errors import SpoolError
+    from paperset.crawler.errors import CrawlerError
+    from paperset.packager.errors import PackagerError
+    from paperset.spool.errors import SpoolError
 
     for root in (CrawlerError, PackagerError, SpoolError):
         assert not issubclass(root, ValueError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..conftest import run_paperset
+from tests.conftest import run_paperset
 
 
 def test_a_missing_or_unreadable_archive_is_one_line_and_exit_2(tmp_path) -> None:

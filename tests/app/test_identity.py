@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT, corpus_spool, last_json
+from tests.conftest import ROOT, corpus_spool, last_json
 
 pytestmark = pytest.mark.slow  # packages and crawls with `paperset` end to end (docs/testing.md)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT, last_json
+from tests.conftest import ROOT, last_json
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    for package in ("crawler", "packager", "paperset", "spool"):
-        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(ROOT / "paperset", src / "paperset", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = subprocess.run([str(venv / "bin/pip"), "install", "--quiet", "--disable-pip-version-check", str(src)],
@@ -38,11 +37,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
+# The environment without a PYTHONPATH: the installed copy must not see the checkout's sources.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def paperset(bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None,
              timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The installed `paperset`, run from `cwd` (an empty folder outside the checkout)."""
     return subprocess.run([str(bin_dir / "paperset"), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+                          timeout=timeout, env={**CLEAN_ENV, **(env or {})})
 
 
 @pytest.fixture
@@ -60,10 +63,17 @@ def test_version(installed: Path, elsewhere: Path) -> None:
 
 
 def test_installed_copy_is_not_the_checkout(installed: Path, elsewhere: Path) -> None:
-    code = "import crawler, packager; print(crawler.__file__); print(packager.__file__)"
+    code = ("import paperset.crawler, paperset.packager, paperset.spool; "
+            "print(paperset.crawler.__file__, paperset.packager.__file__, paperset.spool.__file__)")
     out = subprocess.run([str(installed / "python"), "-c", code], capture_output=True, text=True, cwd=elsewhere,
-                         check=True).stdout.split()
+                         env=CLEAN_ENV, check=True).stdout.split()
+    assert len(out) == 3
     assert all("site-packages" in path and not path.startswith(str(ROOT)) for path in out)
+    # One top-level name of ours in site-packages: no generic `crawler` or `spool` to collide with another's.
+    probe = "import importlib.util as u; print([n for n in ('crawler', 'packager', 'spool') if u.find_spec(n)])"
+    found = subprocess.run([str(installed / "python"), "-c", probe], capture_output=True, text=True, cwd=elsewhere,
+                           env=CLEAN_ENV, check=True).stdout
+    assert found == "[]\n"
 
 
 def test_demo_from_another_folder(installed: Path, elsewhere: Path) -> None:

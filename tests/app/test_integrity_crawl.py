@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-from paperset.outcome import KEYS
-
-from ..conftest import ROOT, run_paperset
+from paperset.app.outcome import KEYS
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import ROOT, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 
@@ -245,7 +244,7 @@ def test_the_json_outcome_has_the_same_keys_for_every_outcome(tmp_path) -> None:
         server.add_fault(r"^/papers/date/2025-02-04", "status", status=500)
         incomplete = run(server, tmp_path, "--day", "2025-02-03", "--day", "2025-02-04", "--fetch", "page")
         failed = run(server, tmp_path, "--day", "2025-02-04", "--fetch", "page")
-        hold = ("import sys, time; from pathlib import Path; from packager.lock import dataset_lock\n"
+        hold = ("import sys, time; from pathlib import Path; from paperset.packager.lock import dataset_lock\n"
                 "with dataset_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n")
         holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path / "hf-papers")], stdout=subprocess.PIPE,
                                   text=True, cwd=ROOT)
@@ -275,7 +274,7 @@ def test_the_json_outcome_has_the_same_keys_for_every_outcome(tmp_path) -> None:
 @pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
                                      "\u2068", "\u2069"])
 def test_bidi_controls_are_stripped(control) -> None:
-    from crawler.normalize import clean_text
+    from paperset.crawler.clean.normalize import clean_text
 
     assert clean_text(f"Safe{control} title&#x{ord(control):x};") == "Safe title"
 
@@ -323,7 +322,7 @@ def test_the_browser_sends_nothing_to_another_host(tmp_path) -> None:
 # --- the health gate compares like with like ----------------------------------------------------
 
 def test_the_gate_compares_listings_present_in_both_runs_per_kind() -> None:
-    from packager.health import Health, check
+    from paperset.packager.health import Health, check
 
     filled = dict.fromkeys(("title", "abstract", "authors", "published_at", "upvotes", "num_comments"), 1.0)
     before = Health(4, 120, 0, 0, 0, {}, filled, {"day 2025-02-05": 6, "week 2025-W06": 80, "search x": 34})

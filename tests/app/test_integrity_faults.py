@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-
-from ..conftest import run_paperset
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import run_paperset
 
 pytestmark = pytest.mark.slow  # whole `paperset` runs against the replica, seconds each (docs/testing.md)
 
@@ -177,7 +176,7 @@ def test_garbage_typed_values_are_nulled_or_rejected_and_counted_by_field(tmp_pa
     assert result.returncode == 0 and record["outcome"] == "published", result.stderr[-2000:]
     bad = {"upvotes/bool": 1, "num_comments/fraction": 1, "authors/not_a_list": 1, "organization/not_text": 1,
            "title/not_text": 1, "upvotes/negative": 1, "paper_id/not_text": 1,
-           # The same source keys read whole (spool/fields.py): the author objects, the organization object.
+           # The same source keys read whole (paperset/spool/fields.py): the author objects, the organization object.
            "author_details/not_a_list": 1, "organization_info/not_an_object": 1}
     assert record["crawl"]["bad_values"] == dict(sorted(bad.items()))
     assert record["crawl"]["dropped"] == {"bad_count": 1, "bad_type": 2}

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-from packager.manifest import problems
-
-from ..conftest import ROOT, last_json, run_paperset, slow_paperset, snapshot_rows
+from paperset.crawler.replica.server import ReplicaServer
+from paperset.packager.manifest import problems
+from tests.conftest import ROOT, last_json, run_paperset, slow_paperset, snapshot_rows
 
 pytestmark = pytest.mark.slow
 KILLS = 24

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..conftest import ROOT, corpus_spool
+from tests.conftest import ROOT, corpus_spool
 
 # Top-level modules a command may pay for only when it needs them.
 HEAVY = ("scrapy", "twisted", "redis", "scrapy_redis", "matplotlib", "pandas", "mlcroissant", "networkx",
@@ -28,11 +28,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 if sys.argv[1] == "probe-skipped":
-    from paperset.pandas_probe import skip_pandas_probe
+    from paperset.app.pandas_probe import skip_pandas_probe
     skip_pandas_probe()
 else:
     import pandas
-from packager.build import package
+from paperset.packager.build import package
 package([Path(sys.argv[2])], Path(sys.argv[3]), "ds", now=datetime.fromisoformat(sys.argv[4]))
 print(sorted(m for m in ("pandas",) if m in sys.modules))
 """
@@ -46,13 +46,13 @@ def run_main(argv: list[str], heavy: tuple[str, ...] = HEAVY) -> dict:
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    """The dataset's files but its stat proofs (inodes: local facts, packager/share.py)."""
+    """The dataset's files but its stat proofs (inodes: local facts, paperset/packager/share.py)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and not str(p.relative_to(folder)).startswith(".proofs/")}
 
 
 def test_verify_imports_no_crawler_redis_chart_or_packager_builder(tmp_path, corpus_path) -> None:
-    from packager.build import package
+    from paperset.packager.build import package
 
     spool = corpus_spool(tmp_path / "spool", corpus_path, 20)
     result = package([spool], tmp_path / "out", "ds", now=datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
@@ -90,7 +90,7 @@ def test_skipping_pyarrows_pandas_probe_leaves_every_snapshot_byte_unchanged(tmp
 def test_pyarrow_still_reads_pandas_objects_once_pandas_is_asked_for() -> None:
     """The documented price (docs/startup.md): until pyarrow's pandas functions ran, a Series handed to
     `pa.array` is a plain sequence (its missing value NaN, not null); after one ran, pyarrow knows pandas."""
-    probe = ("import sys; from paperset.pandas_probe import skip_pandas_probe; skip_pandas_probe(); "
+    probe = ("import sys; from paperset.app.pandas_probe import skip_pandas_probe; skip_pandas_probe(); "
              "import pyarrow as pa; print('pandas' in sys.modules); "
              "import pandas as pd; series = pd.Series([1.0, None]); print(pa.array(series).null_count); "
              "frame = pa.table({'a': [1, 2]}).to_pandas(); print(pa.array(series).null_count); "
@@ -101,7 +101,7 @@ def test_pyarrow_still_reads_pandas_objects_once_pandas_is_asked_for() -> None:
 
 
 def test_redis_errors_are_caught_once_redis_py_is_loaded_and_nothing_before() -> None:
-    probe = ("from paperset.args import redis_errors; print(redis_errors()); "
+    probe = ("from paperset.app.exits import redis_errors; print(redis_errors()); "
              "import redis.exceptions; print([e.__name__ for e in redis_errors()])")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          check=True)
@@ -109,7 +109,7 @@ def test_redis_errors_are_caught_once_redis_py_is_loaded_and_nothing_before() ->
 
 
 def test_switched_off_scrapy_components_are_left_out_and_come_back_when_switched_on() -> None:
-    from paperset.crawl import CrawlJob, crawl_settings
+    from paperset.app.crawl import CrawlJob, crawl_settings
 
     remote, cookies = "scrapy.extensions.remote_control.RemoteControl", \
         "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
@@ -133,8 +133,9 @@ def test_building_the_parser_imports_none_of_the_heavy_modules() -> None:
 def test_the_coordinator_of_a_distributed_run_loads_no_download_handler() -> None:
     """The coordinator seeds and drains; it downloads nothing, so it does not pay for Scrapy's HTTP/TLS
     handlers (0.1 s)."""
-    code = ("import sys, json; import paperset.run, paperset.workers; print(json.dumps(sorted(m for m in "
-            "('crawler.handler', 'scrapy.core.downloader.handlers.http11', 'scrapy.core.downloader.tls') "
+    code = ("import sys, json; import paperset.app.run, paperset.app.workers; print(json.dumps(sorted(m for m in "
+            "('paperset.crawler.fetch.handler', 'scrapy.core.downloader.handlers.http11', "
+            "'scrapy.core.downloader.tls') "
             "if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          check=True)

@@ -1,4 +1,4 @@
-"""What only a paper's page shows (crawler/pages/paper_extras.py): its upvoters (a preview) and its Daily
+"""What only a paper's page shows (paperset/crawler/site/paper_extras.py): its upvoters (a preview) and its Daily
 Papers rank, kept in `papers` when the details path reads the page (PAPERSET_DETAILS_FROM_PAGE), null
 from the API; a parent version written before those columns existed is read with them null."""
 
@@ -10,12 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.replica.render import UPVOTERS_SHOWN
-from crawler.replica.server import ReplicaServer
-from packager.conform import conform
-from packager.schema import PAPERS
-
-from ..conftest import last_json, run_paperset
+from paperset.crawler.replica.render import UPVOTERS_SHOWN
+from paperset.crawler.replica.server import ReplicaServer
+from paperset.packager.conform import conform
+from paperset.packager.tables import PAPERS
+from tests.conftest import last_json, run_paperset
 
 QUIET = ["--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_BUDGET_API=0", "-s", "PAPERSET_BUDGET_PAGES=0"]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-
-from ..conftest import last_json, run_paperset
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import last_json, run_paperset
 
 pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from scrapy.utils.project import get_project_settings
 
-from crawler.listings import plan_listings
-from paperset.plan import CONFIRM_OVER_S, PlanTooLarge, confirm, human_duration, make_plan
-
-from ..conftest import last_json, run_paperset
+from paperset.app.plan import CONFIRM_OVER_S, PlanTooLarge, confirm, human_duration, make_plan
+from paperset.crawler.site.listings import plan_listings
+from tests.conftest import last_json, run_paperset
 
 TEN_YEARS = "2015-01-01:2024-12-31"
 REFUSAL = ("this run would make about 3653 requests and take at least 40 min under the request budgets; "

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-from paperset.progress_display import figures, postfix, wait_left, wanted
-
-from ..conftest import ROOT
+from paperset.cli.progress_display import figures, postfix, wait_left, wanted
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from scrapy.utils.project import get_project_settings
 
-from crawler.setting_checks import SettingError, check_settings
-
-from ..conftest import run_paperset
+from paperset.crawler.settings.checks import SettingError, check_settings
+from tests.conftest import run_paperset
 
 BAD = [
     ("DOWNLOAD_TIMEOUT=abc", "setting DOWNLOAD_TIMEOUT = 'abc': expected number, 0 < x"),

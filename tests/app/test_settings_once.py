@@ -1,4 +1,4 @@
-"""Settings checked once, before anything happens (#23): every declared setting (crawler/setting_fields.py)
+"""Settings checked once, before anything happens (#23): every declared setting (paperset/crawler/settings/fields.py)
 given a bad value makes `paperset run` exit 2 with one line naming it, before any request reaches the
 site and before any folder or file is made; and a run builds its settings once."""
 
@@ -9,11 +9,10 @@ import subprocess
 
 import pytest
 
-from crawler import settings as defaults
-from crawler.setting_fields import SPECS, Spec, parse
 from paperset.cli import main
-
-from ..conftest import ROOT, run_paperset
+from paperset.crawler import settings as defaults
+from paperset.crawler.settings.fields import SPECS, Spec, parse
+from tests.conftest import ROOT, run_paperset
 
 FREE_TEXT = {name for name, spec in SPECS.items()
              if spec.kind in (str, list) and not spec.choices and spec.check is None}
@@ -82,14 +81,14 @@ def test_the_cases_of_the_issue(setting, message, tmp_path, replica, capsys) -> 
 
 COUNTING = """
 import sys
-import paperset.crawl as crawl
+import paperset.app.crawl as crawl
 builds = []
 original = crawl.project_settings
 def counted():
     builds.append(1)
     return original()
 crawl.project_settings = counted
-import packager.parent as parent
+import paperset.packager.parent as parent
 checks = []
 check_parent = parent.check_parent
 def checked(folder):

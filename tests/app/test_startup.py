@@ -7,11 +7,11 @@ import json
 import subprocess
 import sys
 
-from ..conftest import ROOT
+from tests.conftest import ROOT
 
 PROBE = """
 import json, sys
-from paperset.crawl import CrawlJob, run_crawl
+from paperset.app.crawl import CrawlJob, run_crawl
 stats = run_crawl(CrawlJob(asked={"day": [sys.argv[2]]}, fetch="api", base_url=sys.argv[1],
                                settings={"LOG_LEVEL": "ERROR", "AUTOTHROTTLE_ENABLED": False}))
 print(json.dumps({"playwright": sorted(m for m in sys.modules if m.split(".")[0] == "playwright"),

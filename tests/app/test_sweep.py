@@ -1,4 +1,4 @@
-"""The refresh sweep (paperset/sweep.py) over many nights of a replica whose clock moves the counters:
+"""The refresh sweep (paperset/app/sweep.py) over many nights of a replica whose clock moves the counters:
 every paper is revisited within the period the plan states, its upvotes then equal the site's, the
 swept counters land as observations, and a paper whose lookup failed makes the night exit 5 and is
 asked again first the next night."""
@@ -14,11 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.replica.clock import truth
-from crawler.replica.server import ReplicaServer
-from paperset.sweep import SWEEP_FILE
-
-from ..conftest import last_json, run_paperset
+from paperset.app.sweep import SWEEP_FILE
+from paperset.crawler.replica.clock import truth
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import last_json, run_paperset
 
 pytestmark = pytest.mark.slow  # runs of `paperset`, seconds each (docs/testing.md)
 SIZE = 8

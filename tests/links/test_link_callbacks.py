@@ -1,4 +1,4 @@
-"""The links callbacks alone (crawler/spiders/links.py): a 2026-shaped `/api/papers/ID` answer goes in,
+"""The links callbacks alone (paperset/crawler/spiders/links.py): a 2026-shaped `/api/papers/ID` answer goes in,
 exactly the links record and the chain requests come out; answers without the link fields, malformed
 pages and a spent call cap leave the paper unknown, settled incomplete, never 0 links."""
 
@@ -11,11 +11,10 @@ from typing import Any
 from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.coverage import INCOMPLETE
-from crawler.listings import Listing
-from crawler.spiders.hf_papers import HfPapersSpider
-
-from ..conftest import project_settings_dict
+from paperset.crawler.site.listings import Listing
+from paperset.crawler.spiders.hf_papers import HfPapersSpider
+from paperset.crawler.tracking.coverage import INCOMPLETE
+from tests.conftest import project_settings_dict
 
 SITE = "https://huggingface.co"
 PAPER = "2407.21783"

@@ -1,4 +1,4 @@
-"""The link tables' folding (packager/links.py) from links files as the spider writes them: change-only
+"""The link tables' folding (paperset/packager/links.py) from links files as the spider writes them: change-only
 (a paper cited by 300 Spaces costs nothing on a night when nothing moved), intervals closed and reopened,
 an unknown lookup keeping the links it had; and docs/links.md's field table equal to the schemas."""
 
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from packager.links import fold_links
-from packager.links_schema import LINK_TABLES
-
-from ..conftest import ROOT
+from paperset.packager.links import fold_links
+from paperset.packager.links_schema import LINK_TABLES
+from tests.conftest import ROOT
 
 NIGHT = datetime(2026, 6, 1, 3, tzinfo=UTC)
 SPACES = [{"id": f"u/space-{n:03d}"} for n in range(300)]

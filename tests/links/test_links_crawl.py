@@ -9,11 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crawler.replica.links import KINDS
-from crawler.replica.server import ReplicaServer
-from packager.links_schema import REPO_TYPES
-
-from ..conftest import last_json, read_jsonl, run_paperset
+from paperset.crawler.replica.links import KINDS
+from paperset.crawler.replica.server import ReplicaServer
+from paperset.packager.links_schema import REPO_TYPES
+from tests.conftest import last_json, read_jsonl, run_paperset
 
 pytestmark = pytest.mark.slow
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1", "-s", "PAPERSET_BUDGET_API=0",
@@ -121,7 +120,7 @@ def test_a_run_killed_mid_lookups_resumes_to_every_link(tmp_path: Path) -> None:
     import subprocess
     import time
 
-    from ..conftest import ROOT
+    from tests.conftest import ROOT
 
     with ReplicaServer() as server:
         heavy = next(iter(server.links.heavy))

@@ -13,11 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crawler.replica.links import KINDS
-from crawler.replica.server import ReplicaServer
-from packager.links_schema import LINK_TABLES, REPO_TYPES
-
-from ..conftest import ROOT, last_json, run_paperset
+from paperset.crawler.replica.links import KINDS
+from paperset.crawler.replica.server import ReplicaServer
+from paperset.packager.links_schema import LINK_TABLES, REPO_TYPES
+from tests.conftest import ROOT, last_json, run_paperset
 
 pytestmark = pytest.mark.slow
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1", "-s", "PAPERSET_BUDGET_API=0",

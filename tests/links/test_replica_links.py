@@ -7,8 +7,8 @@ import json
 import re
 import urllib.request
 
-from crawler.replica.links import HEAVY_COUNTS, PREVIEW
-from crawler.replica.server import ReplicaServer
+from paperset.crawler.replica.links import HEAVY_COUNTS, PREVIEW
+from paperset.crawler.replica.server import ReplicaServer
 
 
 def _get(url: str) -> tuple[dict[str, str], object]:

@@ -10,11 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crawler.replica.links import KINDS
-from crawler.replica.server import ReplicaServer
-from paperset.sweep import SWEEP_FILE
-
-from ..conftest import last_json, run_paperset
+from paperset.app.sweep import SWEEP_FILE
+from paperset.crawler.replica.links import KINDS
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import last_json, run_paperset
 
 pytestmark = pytest.mark.slow
 QUIET = ("--fetch", "api", "--json", "--links", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "PAPERSET_BUDGET_API=0",

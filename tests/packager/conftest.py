@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from packager.manifest import MANIFEST, file_entries
+from paperset.packager.manifest import MANIFEST, file_entries
+from tests.conftest import ROOT, corpus_spool, run_paperset
 
-from ..conftest import ROOT, corpus_spool, run_paperset
 from .hub_standin import HubStandIn
 
 # The token the Hub stand-in accepts; no command may ever print it.

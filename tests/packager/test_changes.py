@@ -8,10 +8,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from packager.manifest import problems
-from packager.schema import CHANGES
-
-from ..conftest import corpus_spool, last_json, run_paperset
+from paperset.packager.manifest import problems
+from paperset.packager.tables import CHANGES
+from tests.conftest import corpus_spool, last_json, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 

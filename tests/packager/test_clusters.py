@@ -6,7 +6,7 @@ import itertools
 
 import pyarrow as pa
 
-from packager.clusters import Clusters, apply
+from paperset.packager.clusters import Clusters, apply
 
 
 def clusters_of(links: list[tuple[str, str, float | None]]) -> list[dict]:

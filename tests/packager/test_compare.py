@@ -1,4 +1,4 @@
-"""`changes`' comparison of a unit's papers (packager/changes.py `compare_tables`): vectorized with Arrow,
+"""`changes`' comparison of a unit's papers (paperset/packager/changes.py `compare_tables`): vectorized with Arrow,
 it names the same fields as Python's `!=` on the rows (`differing`), nested columns and nulls included."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from packager.changes import ChangeLog, compare_tables, differing
-from packager.schema import CHANGES, PAPERS
+from paperset.packager.changes import ChangeLog, compare_tables, differing
+from paperset.packager.tables import CHANGES, PAPERS
 
 T = datetime(2025, 3, 4, 12, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""croissant.json is written without importing mlcroissant (packager/croissant.py): the document equals the
+"""croissant.json is written without importing mlcroissant (paperset/packager/croissant.py): the document equals the
 one mlcroissant's classes build from the same arguments, for the snapshot's tables and for names, versions,
 descriptions, citations and creation times of every shape."""
 
@@ -12,8 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from packager.croissant import KEYS, LICENSE, REFERENCES, croissant
-from packager.schema import TABLES
+from paperset.packager.croissant import KEYS, LICENSE, REFERENCES, croissant
+from paperset.packager.tables import TABLES
 
 BIBTEX = ("@misc{hf_papers_2026_12_01,\n"
           "  title = {{hf-papers}: Hugging Face Papers listings, version 2026.12.01},\n"
@@ -22,7 +22,7 @@ BIBTEX = ("@misc{hf_papers_2026_12_01,\n"
 
 def with_mlcroissant(name: str, version: str, description: str, tables: dict[str, pa.Schema], created_at: str,
                      *, url: str, cite_as: str) -> dict[str, Any]:
-    """The document as packager/croissant.py built it with mlcroissant's classes before it was written
+    """The document as paperset/packager/croissant.py built it with mlcroissant's classes before it was written
     directly (the reference)."""
     import mlcroissant as mlc
 

@@ -1,4 +1,4 @@
-"""The derived columns' rules (packager/derive.py) on small tables: listing dates, GitHub owner/name,
+"""The derived columns' rules (paperset/packager/derive.py) on small tables: listing dates, GitHub owner/name,
 population, the Daily Papers date and provisional."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import pyarrow as pa
 
-from packager import derive
-from packager.schema import LISTING, PAPERS
+from paperset.packager import derive
+from paperset.packager.tables import LISTING, PAPERS
 
 
 def test_a_listing_is_dated_by_its_day_or_its_last_day() -> None:
@@ -56,7 +56,7 @@ def test_population_daily_date_and_provisional_follow_the_rules() -> None:
 
 
 def test_column_figures_add_up_across_partitions_exactly_or_as_a_stated_estimate(tmp_path, monkeypatch) -> None:
-    from packager import sketch, stats
+    from paperset.packager import sketch, stats
 
     schema = pa.schema([("paper_key", pa.string()), ("text", pa.string()), ("tags", pa.list_(pa.string())),
                         ("when", pa.date32())])

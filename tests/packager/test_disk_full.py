@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_paperset
+from tests.conftest import run_paperset
+
 from .conftest import make_spool
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)

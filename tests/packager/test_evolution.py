@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from packager.build import package
-from packager.manifest import problems
-from packager.schema import CHANGES, OBSERVATIONS, PAPERS
+from paperset.packager.build import package
+from paperset.packager.manifest import problems
+from paperset.packager.tables import CHANGES, OBSERVATIONS, PAPERS
+from tests.conftest import corpus_spool
 
-from ..conftest import corpus_spool
 from .conftest import rewrite_tables
 
 NEW_PAPERS = ("daily_date", "github_full_name", "population", "keyless", "cluster_relation")

@@ -11,16 +11,16 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from crawler.pages.hf import parse_api_listing
-from crawler.pipelines.normalize import NormalizePipeline
-from crawler.replica.build import CORPUS_2026, read_corpus
-from packager.build import package
-from packager.manifest import problems
-from packager.schema import PAPERS
-from spool.fields import FIELDS
-from spool.writer import SpoolWriter
+from paperset.crawler.pipelines.normalize import NormalizePipeline
+from paperset.crawler.replica.build import CORPUS_2026, read_corpus
+from paperset.crawler.site.pages import parse_api_listing
+from paperset.packager.build import package
+from paperset.packager.manifest import problems
+from paperset.packager.tables import PAPERS
+from paperset.spool.fields import FIELDS
+from paperset.spool.writer import SpoolWriter
+from tests.conftest import corpus_spool
 
-from ..conftest import corpus_spool
 from .conftest import rewrite_tables
 
 COLUMNS_28 = [f.name for f in FIELDS[FIELDS.index(next(f for f in FIELDS if f.name == "item_published_at")):]]

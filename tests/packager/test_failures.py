@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from packager.manifest import problems
+from paperset.packager.manifest import problems
+from tests.conftest import ROOT, slow_paperset
 
-from ..conftest import ROOT, slow_paperset
 from .conftest import make_spool, package, published
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
@@ -73,7 +73,7 @@ def test_an_output_that_cannot_be_written_is_refused(tmp_path, corpus_path) -> N
 
 
 def test_kill_9_at_random_points_never_leaves_half_a_version(tmp_path, corpus_path) -> None:
-    from packager.build import STEPS
+    from paperset.packager.build import STEPS
 
     # A different spool each time, so every attempt has real work to do (more papers each time).
     spools = [make_spool(tmp_path / f"spool{i}", corpus_path, 100 + 60 * i) for i in range(13)]
@@ -129,7 +129,7 @@ def test_page_text_cannot_break_the_card(tmp_path, corpus_path) -> None:
 def test_unchanged_data_gives_identical_bytes(tmp_path, corpus_path) -> None:
     from datetime import UTC, datetime
 
-    from packager.build import package as publish
+    from paperset.packager.build import package as publish
 
     spool = make_spool(tmp_path / "spool", corpus_path, 400)
     now = datetime(2026, 1, 2, tzinfo=UTC)

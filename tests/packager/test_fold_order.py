@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from packager.changes import ChangeLog
-from packager.fold import fold
-from spool.writer import SpoolWriter
+from paperset.packager.changes import ChangeLog
+from paperset.packager.fold import fold
+from paperset.spool.writer import SpoolWriter
 
 # One paper seen at once (the same millisecond) on a day listing and a week listing, with counters and an
 # abstract that differ between the two answers, and once more on its paper page.

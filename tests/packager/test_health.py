@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-from packager.health import Health, check
-
-from ..conftest import run_paperset
+from paperset.crawler.replica.server import ReplicaServer
+from paperset.packager.health import Health, check
+from tests.conftest import run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 

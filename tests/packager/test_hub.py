@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from ..conftest import ROOT
+from tests.conftest import ROOT
+
 from .conftest import build, files_of, make_spool, paperset, posts, version_of
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
@@ -185,7 +186,7 @@ def test_private_repository_token_and_failures_are_one_line(tmp_path, corpus_pat
 
 
 def test_the_next_version_comes_after_a_pulled_parent(tmp_path) -> None:
-    from packager.build import next_version
+    from paperset.packager.build import next_version
 
     pulled, older = tmp_path / "pulled", tmp_path / "older"
     pulled.mkdir()

@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from packager import card
-from packager.schema import CHANGES, OBSERVATIONS, PAPERS
+from paperset.packager import card
+from paperset.packager.tables import CHANGES, OBSERVATIONS, PAPERS
+from tests.conftest import ROOT, corpus_spool, last_json, run_paperset
 
-from ..conftest import ROOT, corpus_spool, last_json, run_paperset
 from .conftest import TOKEN, paperset
 from .hub_standin import HubStandIn
 

@@ -1,4 +1,4 @@
-"""croissant.json (written as mlcroissant writes it, packager/croissant.py): every record set loads
+"""croissant.json (written as mlcroissant writes it, paperset/packager/croissant.py): every record set loads
 through mlcroissant, list columns as repeated fields and sub-fields, with the counts and a sample row of
 the Parquet tables."""
 
@@ -11,9 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from spool.writer import SpoolWriter
-
-from ..conftest import last_json, run_paperset
+from paperset.spool.writer import SpoolWriter
+from tests.conftest import last_json, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 

@@ -9,10 +9,10 @@ import shutil
 
 import pytest
 
-from packager.manifest import problems, sha256
-from packager.rename import next_free_name, rename_text
+from paperset.packager.manifest import problems, sha256
+from paperset.packager.rename import next_free_name, rename_text
+from tests.conftest import run_paperset
 
-from ..conftest import run_paperset
 from .conftest import build, files_of, make_spool, paperset, posts, version_of
 
 pytestmark = pytest.mark.slow  # packages and publishes with `paperset` end to end (docs/testing.md)

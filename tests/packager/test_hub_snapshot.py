@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.manifest import hub_added
+from paperset.packager.manifest import hub_added
 
 from .conftest import build, files_of, paperset
 from .hub_standin import HubStandIn

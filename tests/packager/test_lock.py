@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from packager.lock import DatasetLocked, dataset_lock
+from paperset.packager.lock import DatasetLocked, dataset_lock
 
-HOLD = "import sys, time; from pathlib import Path; from packager.lock import dataset_lock\n" \
+HOLD = "import sys, time; from pathlib import Path; from paperset.packager.lock import dataset_lock\n" \
        "with dataset_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n"
 
 
@@ -27,7 +27,7 @@ def test_a_second_writer_is_refused_naming_the_holder_and_a_killed_holder_frees_
 
 
 def test_run_exits_4_when_the_dataset_is_locked(tmp_path, replica) -> None:
-    from ..conftest import run_paperset
+    from tests.conftest import run_paperset
 
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "papers")], stdout=subprocess.PIPE,
                               text=True)

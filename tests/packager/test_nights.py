@@ -16,10 +16,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.replica.server import ReplicaServer
-from packager.schema import CHANGES, PAPERS
-
-from ..conftest import ROOT, run_paperset
+from paperset.crawler.replica.server import ReplicaServer
+from paperset.packager.tables import CHANGES, PAPERS
+from tests.conftest import ROOT, run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, a dozen times (docs/testing.md)
 

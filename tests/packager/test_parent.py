@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from packager.manifest import problems
+from paperset.packager.manifest import problems
+from tests.conftest import last_json
 
-from ..conftest import last_json
 from .conftest import make_spool, package, published
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
@@ -108,7 +108,7 @@ def test_a_first_version_not_pointed_at_is_adopted_not_doubled(tmp_path, corpus_
     assert problems(root / "ds" / version) == []
 
 
-HOLD = "import sys, time; from pathlib import Path; from packager.lock import dataset_lock\n" \
+HOLD = "import sys, time; from pathlib import Path; from paperset.packager.lock import dataset_lock\n" \
        "with dataset_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n"
 
 
@@ -132,8 +132,8 @@ def test_package_exits_4_while_a_run_holds_the_dataset(tmp_path, corpus_path) ->
 
 
 def test_the_latest_pointer_is_written_by_one_helper() -> None:
-    from ..conftest import ROOT
+    from tests.conftest import ROOT
 
-    writers = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "packager").glob("*.py"))
+    writers = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "paperset" / "packager").glob("*.py"))
                if "LATEST}.tmp" in p.read_text()]
-    assert writers == ["packager/parent.py"]
+    assert writers == ["paperset/packager/parent.py"]

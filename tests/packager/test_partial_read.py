@@ -1,4 +1,4 @@
-"""A night reads only the parent's partitions it may change (#25, packager/reuse.py): those its entries
+"""A night reads only the parent's partitions it may change (#25, paperset/packager/reuse.py): those its entries
 fall into, those with papers still in the recrawl window, those whose clusters its links change; the
 others are linked unread, and the version is byte for byte the one a fold of the whole parent makes."""
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from packager import fold as fold_module
-from packager.build import package
-from packager.reuse import ParentPlan
-from spool.writer import SpoolWriter
+from paperset.packager import fold as fold_module
+from paperset.packager.build import package
+from paperset.packager.reuse import ParentPlan
+from paperset.spool.writer import SpoolWriter
 
 from .test_sharing import OLD, part
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from packager.build import package
-from packager.lock import dataset_lock
-from packager.manifest import problems
-from packager.parent import LATEST, versions
-from packager.prune import plan_prune
-from paperset.crawl import CrawlJob
-from paperset.run import open_run
+from paperset.app.crawl import CrawlJob
+from paperset.app.run import open_run
+from paperset.packager.build import package
+from paperset.packager.lock import dataset_lock
+from paperset.packager.manifest import problems
+from paperset.packager.parent import LATEST, versions
+from paperset.packager.prune import plan_prune
+from tests.conftest import last_json, run_paperset
 
-from ..conftest import last_json, run_paperset
 from .conftest import make_spool
 
 pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)
@@ -127,7 +127,7 @@ def test_the_web_archives_of_a_pruned_run_go_with_it_unless_kept(dataset: Path, 
 
 
 def test_names_of_both_forms_order_by_when_they_were_made(tmp_path: Path) -> None:
-    from packager.build import next_version
+    from paperset.packager.build import next_version
 
     old = ["2026.01.02", "2026.01.02.2", "2026.01.02.9", "2026.01.02.10"]  # an earlier release's names
     for name in old:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from packager.manifest import problems
+from paperset.packager.manifest import problems
+from tests.conftest import run_paperset
 
-from ..conftest import run_paperset
 from .conftest import make_spool
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
@@ -31,7 +31,7 @@ def test_publish_to_a_folder_and_a_hub_dry_run(tmp_path, corpus_path) -> None:
 
 
 def test_another_dataset_under_the_same_name_in_the_folder_is_refused(tmp_path, corpus_path) -> None:
-    from packager.manifest import sha256
+    from paperset.packager.manifest import sha256
 
     versions = []
     for name, count in (("a", 30), ("b", 12)):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from packager.build import package
-from packager.manifest import MANIFEST, file_entries, problems
-from packager.proofs import proofs_path
-from packager.prune import prune
-from spool.writer import SpoolWriter
+from paperset.packager.build import package
+from paperset.packager.manifest import MANIFEST, file_entries, problems
+from paperset.packager.proofs import proofs_path
+from paperset.packager.prune import prune
+from paperset.spool.writer import SpoolWriter
 
 from ..links.test_link_tables import SPACES, paper
 
@@ -29,7 +29,7 @@ def part(prefix: str) -> str:
 
 
 def sidecar(prefix: str) -> str:
-    """The partition's column figures (packager/stats.py)."""
+    """The partition's column figures (paperset/packager/stats.py)."""
     return f"stats/part-{prefix.encode().hex()}.json"
 
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica.server import ReplicaServer
-
-from ..conftest import run_paperset
+from paperset.crawler.replica.server import ReplicaServer
+from tests.conftest import run_paperset
 
 pytestmark = pytest.mark.slow  # runs `paperset` end to end, several seconds a test (docs/testing.md)
 

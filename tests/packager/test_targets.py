@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_paperset
+from tests.conftest import run_paperset
+
 from .conftest import make_spool
 
 pytestmark = pytest.mark.slow  # real crawls or runs of `paperset`, seconds a test (docs/testing.md)

@@ -1,4 +1,4 @@
-"""The field table (spool/fields.py) is the one definition the schemas, the normalizer and docs/fields.md
+"""The field table (paperset/spool/fields.py) is the one definition the schemas, the normalizer and docs/fields.md
 derive from."""
 
 from __future__ import annotations
@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from crawler.pipelines.normalize import BOOL_FIELDS, COUNT_FIELDS, DATE_FIELDS, LIST_FIELDS, NESTED_FIELDS, TEXT_FIELDS
-from packager.schema import OBSERVATIONS, PAPERS
-from spool.fields import FIELDS, USER, column_name
-from spool.schema import ENTRY
+from paperset.crawler.pipelines.normalize import (
+    BOOL_FIELDS,
+    COUNT_FIELDS,
+    DATE_FIELDS,
+    LIST_FIELDS,
+    NESTED_FIELDS,
+    TEXT_FIELDS,
+)
+from paperset.packager.tables import OBSERVATIONS, PAPERS
+from paperset.spool.fields import FIELDS, USER, column_name
+from paperset.spool.schema import ENTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 

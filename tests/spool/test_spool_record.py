@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from spool.schema import ENTRY_FIELDS
-from spool.writer import entry_record
+from paperset.spool.schema import ENTRY_FIELDS
+from paperset.spool.writer import entry_record
 
 
 def test_a_line_reads_back_to_the_entry_fields_in_order() -> None:

@@ -1,5 +1,5 @@
 """A value that cannot be stored is rejected at validation, with a reason, never at packaging: the
-validator and the Parquet schema read one definition (spool/schema.py ENTRY and its ranges)."""
+validator and the Parquet schema read one definition (paperset/spool/schema.py ENTRY and its ranges)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.pipelines.normalize import DATE_FIELDS
-from crawler.pipelines.validate import ValidatePipeline
-from packager.build import package
-from packager.schema import OBSERVATIONS, PAPERS
-from spool.schema import ENTRY, entry_value_problem, int_bounds
-from spool.writer import SpoolWriter
-
-from ..conftest import good
+from paperset.crawler.pipelines.normalize import DATE_FIELDS
+from paperset.crawler.pipelines.validate import ValidatePipeline
+from paperset.packager.build import package
+from paperset.packager.tables import OBSERVATIONS, PAPERS
+from paperset.spool.schema import ENTRY, entry_value_problem, int_bounds
+from paperset.spool.writer import SpoolWriter
+from tests.conftest import good
 
 INT_FIELDS = [f.name for f in ENTRY if pa.types.is_integer(f.type)]
 
@@ -77,7 +76,7 @@ class Text(str):
 def test_the_validators_quick_test_accepts_only_what_the_schema_rule_accepts(value) -> None:
     """The per-field quick test (made once, for speed) never lets through what entry_value_problem refuses,
     and accepts every plain value that rule accepts."""
-    from crawler.pipelines.validate import SCHEMA_CHECKS
+    from paperset.crawler.pipelines.validate import SCHEMA_CHECKS
 
     assert len(SCHEMA_CHECKS) == len(ENTRY.names) - len(DATE_FIELDS)  # the dates have their own rule
     for name, ok in SCHEMA_CHECKS:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from spool.ledger import LEDGER, read_ledger
-from spool.writer import SpoolWriter
+from paperset.spool.ledger import LEDGER, read_ledger
+from paperset.spool.writer import SpoolWriter
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""`paperset.app` (docs/architecture.md)."""

@@ -1,0 +1,148 @@
+"""Run a crawl in this process and return its stats: what `paperset crawl` and `paperset demo` call."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
+
+from paperset.crawler.dedup.config import DedupeConfig
+from paperset.crawler.dedup.index import check_store
+from paperset.crawler.settings.checks import check_settings
+from paperset.crawler.site.kinds import FLAGS
+from paperset.crawler.site.listings import Listing, plan_listings
+
+SETTINGS_MODULE = "paperset.crawler.settings"
+CONTACT_ENV = "PAPERSET_CONTACT"
+# The live progress bar, on when PAPERSET_PROGRESS is (the CLI turns it on for a terminal).
+PROGRESS_EXTENSION = "paperset.cli.progress_display.LiveProgress"
+# Scrapy components switched off here by default (paperset/crawler/settings/__init__.py): Scrapy imports a listed
+# component's module before the component says NotConfigured, and every key of EXTENSIONS or DOWNLOADER_MIDDLEWARES
+# (even one set to None, to normalise it), and these two import aiohttp and tldextract (with requests): about a fifth of
+# a second of every crawl's start. So while their switch is off they are left out of Scrapy's `_BASE` dict (the one
+# Scrapy's docs say to leave alone: no other way avoids the import); switched on with -s, they stay.
+SWITCHED_OFF = {
+    "EXTENSIONS_BASE": ("REMOTE_CONTROL_ENABLED", "scrapy.extensions.remote_control.RemoteControl"),
+    "DOWNLOADER_MIDDLEWARES_BASE": ("COOKIES_ENABLED",
+                                    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"),
+}
+
+
+def project_settings() -> Settings:
+    """paperset's settings, loaded by module name: the same from any working folder (Scrapy's own
+    `get_project_settings` looks for a `scrapy.cfg` in it, which an installed paperset has not).
+    `$PAPERSET_CONTACT` sets the contact (a scheduler's environment is where an operator puts it)."""
+    settings = Settings()
+    settings.setmodule(SETTINGS_MODULE, priority="project")
+    if os.environ.get(CONTACT_ENV):
+        settings.set("PAPERSET_CONTACT", os.environ[CONTACT_ENV], priority="project")
+    return settings
+
+
+def with_contact(settings: Settings) -> None:
+    """Put the configured PAPERSET_CONTACT (else the project's home, if any) into the default User-Agent
+    (an explicit USER_AGENT wins)."""
+    from paperset.app.contact import user_agent
+    from paperset.spool.identity import project_home
+
+    if settings.getpriority("USER_AGENT") == SETTINGS_PRIORITIES["project"]:
+        settings.set("USER_AGENT", user_agent(settings.get("PAPERSET_CONTACT"), project_home()), priority="project")
+
+
+@dataclass
+class CrawlJob:
+    """What to crawl and where to write it. `asked`: the listing flags by name (paperset/crawler/site/kinds.py FLAGS:
+    `{"day": ["2025-03-05"], "trending": True}`), lists holding a repeatable flag's values."""
+
+    asked: dict[str, Any] = field(default_factory=dict)
+    details: bool = False
+    links: bool = False
+    fetch: str | None = None
+    base_url: str | None = None
+    out: Path | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    # The site's paged list of every indexed paper (paperset/crawler/spiders/all_papers.py).
+    all_papers: bool = False
+    # The refresh sweep's paper ids (paperset/app/sweep.py), asked through the details path.
+    sweep: list[str] = field(default_factory=list)
+    # Not a setting of the plan: a run killed on a terminal is resumed by the same run from cron.
+    progress: bool = False
+
+    def listings(self) -> list[Listing]:
+        """The listings asked for, in crawl order."""
+        return plan_listings(self.asked)
+
+    def spider_kwargs(self) -> dict[str, Any]:
+        """The spider's arguments, as `scrapy crawl hf_papers -a ...` would give them."""
+        kwargs: dict[str, Any] = {}
+        for flag in FLAGS:
+            value = self.asked.get(flag.name)
+            if value:
+                kwargs[flag.name] = True if flag.metavar is None else list(value) if flag.whole else ",".join(value)
+        for name in ("details", "all_papers", "links"):
+            if getattr(self, name):
+                kwargs[name] = True
+        if self.sweep:
+            kwargs["sweep"] = ",".join(self.sweep)
+        for name in ("fetch", "base_url"):
+            if getattr(self, name):
+                kwargs[name] = getattr(self, name)
+        return kwargs
+
+
+def crawl_settings(job: CrawlJob) -> Settings:
+    """The project settings with the job's output and overrides applied, every known setting's type
+    and range checked first (SettingError, a ValueError, names the bad one; nothing is created)."""
+    settings = project_settings()
+    overrides = settings.copy()
+    overrides.setdict(job.settings, priority="cmdline")
+    check_settings(overrides)
+    if job.out is not None:
+        job.out.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("FEEDS", {str(job.out): {"format": "jsonlines", "overwrite": True}},
+                     priority="cmdline")
+        rejects = job.out.with_name(job.out.stem + ".rejects.jsonl")
+        settings.set("PAPERSET_REJECTS", str(rejects), priority="cmdline")
+        settings.set("PAPERSET_DEDUPE_STORE", str(job.out.parent / "dedupe-index"), priority="cmdline")
+        settings.set("PAPERSET_LINKS_OUT", str(job.out.with_name(job.out.stem + ".links.jsonl")), priority="cmdline")
+    settings.setdict(job.settings, priority="cmdline")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), PROGRESS_EXTENSION: 600},
+                 priority=settings.getpriority("EXTENSIONS") or "project")
+    unlist_switched_off(settings)
+    if job.progress:
+        settings.set("PAPERSET_PROGRESS", True, priority="cmdline")
+    with_contact(settings)
+    return settings
+
+
+def unlist_switched_off(settings: Settings) -> None:
+    """Leave the SWITCHED_OFF components whose switch is off out of Scrapy's defaults: never imported."""
+    for name, (switch, path) in SWITCHED_OFF.items():
+        base = settings.getdict(name)
+        if not settings.getbool(switch) and path in base:
+            settings.set(name, {k: v for k, v in base.items() if k != path},
+                         priority=settings.getpriority(name) or "default")
+
+
+def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
+              settings: Settings | None = None) -> dict[str, Any]:
+    """Crawl as asked (or with these spider arguments) with the job's settings (built by crawl_settings,
+    once: pass them when the caller has them), block until done, and return the crawl's stats.
+    An unreadable near-dup index raises IndexUnreadable before anything is crawled."""
+    # A log file on a full disk must not print a traceback for every record (the error is reported once).
+    logging.raiseExceptions = False
+    if settings is None:
+        settings = crawl_settings(job)
+    if settings.getbool("PAPERSET_DEDUPE_ENABLED"):
+        check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("hf_papers")
+    process.crawl(crawler, **(job.spider_kwargs() if spider_kwargs is None else spider_kwargs))
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())

@@ -1,0 +1,1 @@
+"""`paperset.crawler.clean` (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""`paperset.crawler.distributed` (docs/architecture.md)."""

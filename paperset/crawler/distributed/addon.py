@@ -1,0 +1,46 @@
+"""The distributed worker as a Scrapy add-on (listed in ADDONS): a crawl whose settings name a Redis run
+(`PAPERSET_WORKER_ID`, `PAPERSET_REDIS_NAME`, `REDIS_URL`) becomes one of its workers. This one file shows
+everything a worker changes: the requests come from and go to the run's shared queue (scrapy-redis's
+scheduler and dupefilter under this run's keys), entries go to Redis instead of a local spool, the near-dup
+index is the run's Redis index, and the worker's coordination extension claims requests and reports each
+listing's outcome. Without a worker id the add-on changes nothing."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from paperset.crawler.distributed.keys import keys
+
+SPOOL_PIPELINE = "paperset.crawler.pipelines.spool.SpoolPipeline"
+ENTRIES_PIPELINE = "paperset.crawler.distributed.worker.WorkerEntriesPipeline"
+ENTRIES_ORDER = 800
+COORDINATION = "paperset.crawler.distributed.worker.WorkerCoordination"
+COORDINATION_ORDER = 200
+# What a worker keeps of its own: no local spool, no resume (a distributed run is not resumed).
+LOCAL_OFF = {"PAPERSET_SPOOL": "", "PAPERSET_RESUME": False}
+
+
+class DistributedWorker:
+    """Settings read: `PAPERSET_WORKER_ID` (on: this crawl is a worker), `PAPERSET_REDIS_NAME` (the dataset
+    whose run it joins), `REDIS_URL` (the shared Redis)."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.get("PAPERSET_WORKER_ID"):
+            return
+        url, names = settings.get("REDIS_URL"), keys(settings.get("PAPERSET_REDIS_NAME"))
+        pipelines = settings["ITEM_PIPELINES"]
+        if SPOOL_PIPELINE in pipelines:
+            del pipelines[SPOOL_PIPELINE]
+        pipelines[ENTRIES_PIPELINE] = ENTRIES_ORDER
+        settings["EXTENSIONS"][COORDINATION] = COORDINATION_ORDER
+        for name, value in {
+            "SCHEDULER": "paperset.crawler.distributed.queue.ClaimingScheduler",
+            "SCHEDULER_QUEUE_CLASS": "paperset.crawler.distributed.queue.ClaimingQueue",
+            "SCHEDULER_QUEUE_KEY": names["requests"],
+            "SCHEDULER_DUPEFILTER_KEY": names["dupefilter"],
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "SCHEDULER_PERSIST": True,
+            "PAPERSET_DEDUPE_STORE": url,
+            **LOCAL_OFF,
+        }.items():
+            settings.set(name, value, priority="cmdline")

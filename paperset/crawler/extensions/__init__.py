@@ -1,0 +1,1 @@
+"""`paperset.crawler.extensions` (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""`paperset.crawler.fetch` (docs/architecture.md)."""

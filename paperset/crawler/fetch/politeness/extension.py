@@ -1,0 +1,41 @@
+"""The crawler's one rate gate, as a Scrapy extension: the download handler, the retry middleware and the
+progress bar find it with `crawler.get_extension(PolitenessGate)` (through `gate_for`)."""
+
+from __future__ import annotations
+
+from scrapy.crawler import Crawler
+
+from paperset.crawler.distributed.keys import prefix
+from paperset.crawler.distributed.redis_client import redis_for
+from paperset.crawler.fetch.politeness.config import PolitenessConfig
+from paperset.crawler.fetch.politeness.gate import RateGate
+from paperset.crawler.fetch.politeness.shared import SharedRateGate
+
+
+class PolitenessGate:
+    """Holds the crawler's RateGate: a SharedRateGate in Redis for a worker of a distributed run.
+
+    Settings: the gate's (PolitenessConfig), `PAPERSET_REDIS_NAME` (set: the shared gate), `REDIS_URL`.
+    Listed in `EXTENSIONS` (paperset/crawler/settings/__init__.py); the components that need it fail without it.
+    """
+
+    def __init__(self, gate: RateGate) -> None:
+        self.gate = gate
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PolitenessGate:
+        config = PolitenessConfig.from_settings(crawler.settings)
+        name = crawler.settings.get("PAPERSET_REDIS_NAME")
+        if name:
+            return cls(SharedRateGate(config, redis_for(crawler.settings), prefix(name)))
+        return cls(RateGate(config))
+
+
+def gate_for(crawler: Crawler) -> RateGate:
+    """The crawler's one gate; a clear error when the PolitenessGate extension is not enabled."""
+    extension = crawler.get_extension(PolitenessGate)
+    if extension is None:
+        raise RuntimeError("the rate gate needs the extension "
+                           "paperset.crawler.fetch.politeness.extension.PolitenessGate "
+                           "in EXTENSIONS (paperset/crawler/settings/__init__.py lists it)")
+    return extension.gate

@@ -1,0 +1,136 @@
+"""Reading the field table's columns (paperset/spool/fields.py) out of a site object, the same on every path (an API
+item, a paper object, a page's hydration props), and the key census: the keys an object carried that no
+column maps. Values are taken as they are; the normalizer (paperset/crawler/pipelines/normalize.py) judges them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+
+from paperset.spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
+
+_MAPPED = mapped_keys()
+
+
+def none_if_empty(value: Any) -> Any:
+    """Missing is None, never "" or []."""
+    if value is None or value == "" or value == []:
+        return None
+    return value
+
+
+def org_name(value: Any) -> Any:
+    """An organization's name from its object; any other value as it is (the normalizer judges it)."""
+    if isinstance(value, dict):
+        return none_if_empty(value.get("name") or value.get("fullname"))
+    return none_if_empty(value)
+
+
+def _names(authors: Any) -> Any:
+    """The names of author objects (empty names dropped); a value that is not a list as it is."""
+    if not isinstance(authors, list):
+        return none_if_empty(authors)
+    names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+    return none_if_empty([n for n in names if n is not None and n != ""])
+
+
+def nested(kind: pa.DataType, value: Any) -> Any:
+    """A source object as the struct (or list of structs) `kind`: keys renamed to column names, keys the
+    struct lacks left out (the census counts them), leaves as they are. A value of another shape is
+    returned as it is, for the normalizer to count and drop."""
+    return _shaper(kind)(value)
+
+
+@cache
+def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
+    """`nested` for one type, made once (an author list is shaped for every entry)."""
+    if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
+        inner = _shaper(kind.value_type)
+
+        def shape_list(value: Any) -> Any:
+            return none_if_empty([inner(v) for v in value]) if isinstance(value, list) else none_if_empty(value)
+        return shape_list
+    if pa.types.is_struct(kind):
+        subs = {f.name: _shaper(f.type) if pa.types.is_struct(f.type) or pa.types.is_list(f.type) else None
+                for f in kind}
+
+        def shape_struct(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return none_if_empty(value)
+            out = {}
+            for key, item in value.items():
+                name = column_name(key)
+                if name in subs and item is not None:
+                    sub = subs[name]
+                    out[name] = item if sub is None else sub(item)
+            return out or None
+        return shape_struct
+    return lambda value: value
+
+
+# Each sourced column's sources, split once: (column, normalization, type, [(where, key), ...]).
+_READS = [(f.name, f.normalize, f.type, [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
+
+
+def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """Every sourced column of the table, read from `paper` inside `item` (the same dict for a bare paper):
+    the first non-empty value of its source keys, shaped for its normalization."""
+    bare = item is paper
+    out = {}
+    for name, normalize, kind, sources in _READS:
+        raw = None
+        for where, key in sources:
+            if where == "wrapper" and bare:
+                continue
+            value = (paper if where == "paper" else item).get(key)
+            if none_if_empty(value) is None:
+                continue
+            raw = org_name(value) if normalize == "org_name" else _names(value) if normalize == "names" else value
+            if raw is not None:
+                break
+        out[name] = nested(kind, raw) if normalize == "nested" and raw is not None else raw
+    return out
+
+
+def _struct_of(where: str, key: str) -> pa.DataType | None:
+    for f in SOURCED:
+        if f.normalize == "nested" and f"{where}.{key}" in f.source:
+            kind = f.type
+            return kind.value_type if pa.types.is_list(kind) else kind
+    return None
+
+
+def _nested_unmapped(kind: pa.DataType, value: Any, path: str, out: Counter[str]) -> None:
+    for one in value if isinstance(value, list) else [value]:
+        if not isinstance(one, dict):
+            continue
+        names = {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+        for key, item in one.items():
+            if key in VIEWER_DEPENDENT:
+                continue
+            name = column_name(key)
+            if name not in names:
+                out[f"{path}.{key}"] += 1
+            elif pa.types.is_struct(names[name]):
+                _nested_unmapped(names[name], item, f"{path}.{key}", out)
+
+
+def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> None:
+    """Count into `out` each key of the object (by its path: `paper.KEY`, `item.KEY`,
+    `paper.authors[].user.KEY`) that no column maps. Viewer-dependent keys are neither kept nor counted."""
+    objects = [("paper", paper)] + ([("item", item)] if item is not paper else [])
+    for where, obj in objects:
+        for key, value in obj.items():
+            if key in VIEWER_DEPENDENT or (where == "item" and key == "paper"):
+                continue
+            if key not in _MAPPED[where] and not (where == "paper" and item is paper and key in _MAPPED["item"]):
+                out[f"{where}.{key}"] += 1
+                continue
+            kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
+            if kind is not None:
+                suffix = "[]" if isinstance(value, list) else ""
+                _nested_unmapped(kind, value, f"{where}.{key}{suffix}", out)

@@ -1,0 +1,1 @@
+"""`paperset.crawler.tracking` (docs/architecture.md)."""

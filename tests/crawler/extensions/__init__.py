@@ -1,0 +1,1 @@
+"""`tests.crawler.extensions` (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""`tests.crawler.fetch` (docs/architecture.md)."""

@@ -1,0 +1,75 @@
+"""The near-dedupe step judges the entries that reach it together in one index call, with the outcomes
+and counts of judging them one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+
+from paperset.crawler.pipelines.dedupe_exact import ExactDedupePipeline
+from paperset.crawler.pipelines.dedupe_near import NearDedupePipeline
+from paperset.crawler.pipelines.normalize import NormalizePipeline
+from paperset.crawler.site.items import PaperEntry
+from tests.conftest import project_crawler
+
+
+def entries(corpus_path) -> list[PaperEntry]:
+    """Real papers with their real near copies under other ids, an id-less copy, and repeats."""
+    with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
+        papers = {row["paper"]["id"]: row["paper"] for row in map(json.loads, lines)}
+    ids = ["2507.02592", "2407.21783", "2509.13305", "2512.10739", "2502.20730", "2512.10756"]
+    found = [PaperEntry(paper_id=i, title=papers[i]["title"], abstract=papers[i]["summary"]) for i in ids]
+    web = papers["2507.02592"]
+    found.append(PaperEntry(title=web["title"], abstract=" ".join(web["summary"].split()[:-6])))
+    found += [PaperEntry(paper_id=i, title=papers[i]["title"], abstract=papers[i]["summary"]) for i in ids[:3]]
+    return found
+
+
+def chain(tmp_path, name: str):
+    crawler = project_crawler(PAPERSET_DEDUPE_STORE=str(tmp_path / name))
+    crawler.stats.open_spider()
+    before = [NormalizePipeline.from_crawler(crawler), ExactDedupePipeline.from_crawler(crawler)]
+    near = NearDedupePipeline.from_crawler(crawler)
+    calls: list[int] = []
+    judge = near.index.query_insert_batch
+
+    def counted(keys, texts):
+        calls.append(len(keys))
+        return judge(keys, texts)
+
+    near.index.query_insert_batch = counted
+    return crawler, before, near, calls
+
+
+def outcome(entry: PaperEntry) -> tuple:
+    similarity = None if entry.similarity is None else round(entry.similarity, 6)
+    return entry.paper_id, entry.paper_key, entry.cluster_id, similarity
+
+
+def test_entries_arriving_together_go_to_the_index_in_one_call(tmp_path, corpus_path) -> None:
+    crawler, before, near, calls = chain(tmp_path, "one-by-one")
+    alone = []
+    for entry in entries(corpus_path):
+        for step in before:
+            entry = step.process_item(entry)
+        alone.append(outcome(asyncio.run(near.process_item(entry))))
+    assert calls == [1] * 7
+
+    crawler2, before2, near2, calls2 = chain(tmp_path, "together")
+
+    async def page() -> list[PaperEntry]:
+        prepared = []
+        for entry in entries(corpus_path):
+            for step in before2:
+                entry = step.process_item(entry)
+            prepared.append(entry)
+        return await asyncio.gather(*(near2.process_item(entry) for entry in prepared))
+
+    together = [outcome(e) for e in asyncio.run(page())]
+    assert calls2 == [7]
+    assert together == alone
+    assert [o[1:3] for o in together[5:7]] == [("2512.10756", "2512.10739"), ("2507.02592", None)]
+    keys = ("unique", "merged", "linked", "known")
+    assert [crawler2.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [
+        crawler.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [4, 1, 2, None]

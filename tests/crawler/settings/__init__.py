@@ -1,0 +1,1 @@
+"""`tests.crawler.settings` (docs/architecture.md)."""

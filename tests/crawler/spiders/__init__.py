@@ -1,0 +1,1 @@
+"""`tests.crawler.spiders` (docs/architecture.md)."""

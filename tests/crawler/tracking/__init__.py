@@ -1,0 +1,1 @@
+"""`tests.crawler.tracking` (docs/architecture.md)."""
