@@ -33,7 +33,7 @@ def test_a_crawl_without_browser_requests_never_imports_playwright(replica) -> N
 
 
 def test_loading_the_settings_imports_no_playwright_and_leaves_launch_options_to_the_handler() -> None:
-    probe = ("import sys, crawler.settings as s; print(sorted(m for m in sys.modules "
+    probe = ("import sys, paperset.crawler.settings as s; print(sorted(m for m in sys.modules "
              "if m.split('.')[0] in ('playwright', 'scrapy_playwright')), s.PLAYWRIGHT_LAUNCH_OPTIONS)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          check=True)
