@@ -81,8 +81,8 @@ def build_new(folder: Path, size: int) -> None:
 
 def build_old(folder: Path, size: int) -> None:
     """(run with the old tree first on sys.path) the same entries as one near-dup-index.npz."""
-    from paperset.crawler.dedup.config import DedupeConfig
-    from paperset.crawler.dedup.store import IndexState, save_state
+    from crawler.dedup.config import DedupeConfig  # the old tree's top-level package
+    from crawler.dedup.store import IndexState, save_state
 
     keys, signatures = base_arrays(size)
     save_state(folder, IndexState(DedupeConfig().to_dict(), keys, [signatures], {}, [sorted_run(signatures, 0)]))
@@ -104,8 +104,12 @@ def wchar() -> int:
 
 def night(folder: Path, variant: str) -> dict:
     """One night in this (fresh) process: check, open, judge in batches of 12 (a listing page's), save."""
-    from paperset.crawler.dedup.config import DedupeConfig
-    from paperset.crawler.dedup.index import check_store, open_index
+    import importlib
+
+    code = "crawler" if variant == "old" else "paperset.crawler"  # the old tree's package, or this checkout's
+    DedupeConfig = importlib.import_module(f"{code}.dedup.config").DedupeConfig
+    index_module = importlib.import_module(f"{code}.dedup.index")
+    check_store, open_index = index_module.check_store, index_module.open_index
 
     texts = night_texts()
     config = DedupeConfig()

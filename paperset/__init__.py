@@ -1,6 +1,7 @@
-"""paperset's application layer: the command line, one run (crawl, health gate, package, verify), a
-distributed run's coordinator and workers, the plan and the summary. The only part that imports the
-crawler, the spool contract and the packager together."""
+"""paperset: research-paper listings crawled into clean, versioned Parquet datasets. One namespace, five
+parts importing one way (docs/architecture.md): `cli` (the command line) over `app` (one run, workers, the
+plan, the outcome, the exit codes) over `crawler` (Scrapy) and `packager` (no Scrapy), which meet only
+through `spool` (the contract). This module holds the installed version only."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ HEADER = """\
 Every column an entry holds, where the site gives it, and which tables keep it: `entry` is the spool
 line (the spool contract, paperset/spool/schema.py), `papers` and `observations` the snapshot's tables
 (docs/dataset.md).
+
 A source key is tried in order: `paper.KEY` in the paper object, `item.KEY` in the listing item around
 it (the paper itself when the answer is a bare paper object), `wrapper.KEY` in the listing item only.
 The API, the page's hydration JSON and the browser-rendered page carry the same objects, so each path

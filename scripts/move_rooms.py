@@ -1,4 +1,4 @@
-"""Move the code into its rooms under one `paperset` namespace (docs/architecture.md, "The rooms"): `git mv`
+"""Move the code into its rooms under one `paperset` namespace (docs/architecture.md): `git mv`
 each module, then rewrite every dotted name (`crawler.setting_fields`) and path (`crawler/setting_fields.py`)
 in the sources, tests, docs and config. Prints the plan; `--apply` does it. Run from the repository root; run
 it again on a branch made before the move (it rewrites old names only, so it is idempotent), then

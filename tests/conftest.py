@@ -70,7 +70,7 @@ def slow_paperset(seconds: float) -> list[str]:
 
 
 def project_settings_dict(**overrides: object) -> dict:
-    """paperset/crawler/settings/__init__.py's settings (every PAPERSET_ default lives there, components read them with
+    """the settings module's settings (every PAPERSET_ default lives there, components read them with
     no default of their own) with `overrides`: for crawlers built by `get_crawler` in component tests."""
     from paperset.crawler import settings as project
 

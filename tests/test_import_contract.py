@@ -4,7 +4,7 @@ cycle anywhere.
 The parts are packages of the one `paperset` namespace; top to bottom, a part imports only its own layer
 and the ones below it:
 
-    paperset.cli (the command line: parsing, exit codes)
+    paperset.cli (the command line: parsing, help)
     paperset.app (orchestration: one run, workers, the plan, the outcome)
     paperset.crawler | paperset.packager (side by side: neither imports the other)
     paperset.spool (the contract between them)

@@ -71,7 +71,7 @@ def test_scrapy_crawl_with_spider_arguments(replica, tmp_path) -> None:
 
 
 def test_no_paperset_setting_is_read_with_a_default_of_its_own() -> None:
-    """Defaults live in paperset/crawler/settings/__init__.py only: `settings.getint("PAPERSET_X", 50)` repeats one."""
+    """Defaults live in paperset.crawler.settings only: `settings.getint("PAPERSET_X", 50)` repeats one."""
     inline = re.compile(r"\.get(?:int|float|bool|list|dict)?\(\s*\"(PAPERSET_[A-Z0-9_]+)\"\s*,")
     code = [path for part in PARTS for path in (ROOT / part).rglob("*.py")]
     found = sorted(f"{path.relative_to(ROOT)}: {name}" for path in code

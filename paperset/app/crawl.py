@@ -1,4 +1,4 @@
-"""Run a crawl in this process and return its stats: what `paperset crawl` and `paperset demo` call."""
+"""Run a crawl in this process and return its stats: what `paperset crawl`, `run` and `demo` call."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ from paperset.crawler.site.listings import Listing, plan_listings
 
 SETTINGS_MODULE = "paperset.crawler.settings"
 CONTACT_ENV = "PAPERSET_CONTACT"
-# The live progress bar, on when PAPERSET_PROGRESS is (the CLI turns it on for a terminal).
-PROGRESS_EXTENSION = "paperset.cli.progress_display.LiveProgress"
-# Scrapy components switched off here by default (paperset/crawler/settings/__init__.py): Scrapy imports a listed
+# Scrapy components switched off here by default (paperset.crawler.settings): Scrapy imports a listed
 # component's module before the component says NotConfigured, and every key of EXTENSIONS or DOWNLOADER_MIDDLEWARES
 # (even one set to None, to normalise it), and these two import aiohttp and tldextract (with requests): about a fifth of
 # a second of every crawl's start. So while their switch is off they are left out of Scrapy's `_BASE` dict (the one
@@ -111,8 +109,6 @@ def crawl_settings(job: CrawlJob) -> Settings:
         settings.set("PAPERSET_DEDUPE_STORE", str(job.out.parent / "dedupe-index"), priority="cmdline")
         settings.set("PAPERSET_LINKS_OUT", str(job.out.with_name(job.out.stem + ".links.jsonl")), priority="cmdline")
     settings.setdict(job.settings, priority="cmdline")
-    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), PROGRESS_EXTENSION: 600},
-                 priority=settings.getpriority("EXTENSIONS") or "project")
     unlist_switched_off(settings)
     if job.progress:
         settings.set("PAPERSET_PROGRESS", True, priority="cmdline")

@@ -16,7 +16,7 @@ from paperset.app.archives import archive_setting
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.app.links import links_counters, links_retry
 from paperset.app.outcome import outcome_record
-from paperset.app.summary import summarize
+from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.spool.archives import archives_of
 from paperset.spool.errors import NO_SPACE_STAT

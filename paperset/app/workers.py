@@ -88,7 +88,7 @@ def worker_main(spec: WorkerSpec) -> int:
 
 def run_worker_spec(spec: WorkerSpec) -> int:
     """`paperset worker`: the crawl, its one-line summary and its exit code (failures raised)."""
-    from paperset.app.summary import summarize
+    from paperset.crawler.extensions.summary import summarize
 
     url = spec.url or os.environ.get(REDIS_ENV)
     if not url:

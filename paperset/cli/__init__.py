@@ -1,4 +1,6 @@
-"""The `paperset` command line: crawl, demo, and the packager's commands."""
+"""The `paperset` command line: the parser and `--help` of every command (crawl, run, worker, demo,
+fixture, and the packager's package, verify, diff, publish, pull, prune), each handing over to the
+application (paperset.app), and the exit code of what happened (paperset/app/exits.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ from paperset import __version__
 from paperset.app.exits import BadInput, Exit, checking, help_epilog
 from paperset.app.outcome import EXIT_CODES, outcome_record, report_failure
 from paperset.app.proctitle import hide_secrets
-from paperset.app.summary import format_summary, summarize
 from paperset.cli.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
 from paperset.cli.dataset import register as register_dataset
 from paperset.cli.fixture import register as register_fixture
 from paperset.cli.run_command import add_run_arguments, cmd_run, print_run
+from paperset.crawler.extensions.summary import format_summary, summarize
 from paperset.crawler.site.kinds import nothing_to_crawl
 
 # Scrapy, the near-dup index (numpy), Redis and the packager are imported by the commands that use them:
@@ -74,7 +76,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from paperset.app.crawl import CrawlJob
     from paperset.app.pandas_probe import skip_pandas_probe
     from paperset.app.run import crawl_and_package
-    from paperset.cli.progress_display import wanted as progress_wanted
+    from paperset.cli.args import wanted as progress_wanted
     from paperset.crawler.replica.server import ReplicaServer
     from paperset.packager.build import dataset_path
 

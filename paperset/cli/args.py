@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from paperset.app.exits import REDIS_ENV
+from paperset.crawler.settings.fields import FETCH_MODES
 from paperset.crawler.site.kinds import FLAGS
 
 if TYPE_CHECKING:  # imported when a job is made: building the parser imports no Scrapy
@@ -39,7 +41,7 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
                              "or not; see --plan for its calls")
     parser.add_argument("--links", action="store_true",
                         help="also fetch every paper's Hub links: citing models, datasets, Spaces, collections")
-    parser.add_argument("--fetch", choices=("auto", "api", "page", "browser"), default=None,
+    parser.add_argument("--fetch", choices=FETCH_MODES, default=None,
                         help="how listings are fetched (default: setting PAPERSET_FETCH, auto)")
     parser.add_argument("--base-url", default=None,
                         help="the site to crawl (default: setting PAPERSET_BASE_URL, https://huggingface.co)")
@@ -52,12 +54,11 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 def crawl_job(args: argparse.Namespace, out: Path | None) -> CrawlJob:
     """The crawl the listing flags and `-s` settings ask for, writing to `out`."""
     from paperset.app.crawl import CrawlJob
-    from paperset.cli.progress_display import wanted as progress_wanted
     from paperset.crawler.site.listings import asked_from
 
     return CrawlJob(asked=asked_from(args), details=args.details, links=args.links,
                     all_papers=getattr(args, "all_papers", False), fetch=args.fetch, base_url=args.base_url,
-                    out=out, settings=dict(args.settings), progress=progress_wanted(args.json),
+                    out=out, settings=dict(args.settings), progress=wanted(args.json),
                     sweep=list(getattr(args, "sweep_ids", [])))
 
 
@@ -80,3 +81,9 @@ def redis_url(args: argparse.Namespace) -> str | None:
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"not a Redis URL: {url.split('@')[-1]!r}")
     return url
+
+
+def wanted(as_json: bool, streams: tuple[TextIO, ...] | None = None) -> bool:
+    """Show progress only to a person: both stdout and stderr (the current ones) are terminals and no
+    `--json` was asked."""
+    return not as_json and all(stream.isatty() for stream in streams or (sys.stdout, sys.stderr))

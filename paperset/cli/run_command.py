@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from paperset.app.exits import BadInput, Exit, checking, redis_named
-from paperset.app.summary import format_summary
 from paperset.app.sweep import apply_sweep, describe_period
 from paperset.cli.args import check_base_url_arg, crawl_job, redis_url
+from paperset.crawler.extensions.summary import format_summary
 from paperset.crawler.site.kinds import nothing_to_crawl
 from paperset.crawler.site.listings import asked_from, plan_listings
 

@@ -72,9 +72,8 @@ class DedupeConfig:
 
     @classmethod
     def from_settings(cls, settings: Any) -> DedupeConfig:
-        """Read PAPERSET_DEDUPE_* from Scrapy settings (or a plain dict: what it lacks keeps
-        paperset/crawler/settings/__init__.py's
-        default); a bad value raises SettingError naming it."""
+        """Read PAPERSET_DEDUPE_* from Scrapy settings (or a plain dict: what it lacks keeps the settings
+        module's default); a bad value raises SettingError naming it."""
         given = {item.metadata["setting"]: item.default for item in fields(cls) if "setting" in item.metadata}
         given.update({name: settings.get(name) for name in given if settings.get(name) not in (None, "")})
         return cls(**read_settings(cls, given))

@@ -55,8 +55,8 @@ CONNECTION_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, Dow
 
 def browser_handler(crawler: Crawler) -> ScrapyPlaywrightDownloadHandler:
     """scrapy-playwright's handler, with paperset.crawler.fetch.browser's launch options unless
-    PLAYWRIGHT_LAUNCH_OPTIONS
-    names some (computed here, not in settings.py, so that loading the settings finds no browser)."""
+    PLAYWRIGHT_LAUNCH_OPTIONS names some (computed here, not in the settings module, so that loading the
+    settings finds no browser)."""
     from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
     from paperset.crawler.fetch.browser import launch_options

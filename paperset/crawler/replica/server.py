@@ -74,8 +74,8 @@ class ReplicaServer:
         self.delay_s = 0.0
         self.faults: list[Fault] = []
         self.robots: str | None = None
-        # The clock (paperset/crawler/replica/clock.py, links.py): night N's counters, links and repo counters; tests
-        # move it.
+        # The clock (paperset/crawler/replica/clock.py, links.py): night N's counters, links and repo
+        # counters; tests move it.
         self.night = 0
         # Every indexed paper, for `/api/papers?cursor=` (paperset/crawler/replica/cursor.py).
         self.every_paper = cursor.every_paper(self.site.rows)

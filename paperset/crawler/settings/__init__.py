@@ -172,14 +172,16 @@ PAPERSET_VALIDATE_ENABLED = True
 PAPERSET_DEDUPE_ENABLED = True
 PAPERSET_REJECTS_ENABLED = True
 # Per-crawler shared objects, found with crawler.get_extension: when each request is done (resume, shared
-# queue acknowledgements) and the rate gate; and the rejects log (every dropped entry kept with its reason).
+# queue acknowledgements) and the rate gate; the rejects log (every dropped entry kept with its reason); and
+# the live progress bar (off unless PAPERSET_PROGRESS).
 EXTENSIONS = {
     "paperset.crawler.tracking.done.DoneTracker": 50,
     "paperset.crawler.fetch.politeness.extension.PolitenessGate": 60,
     "paperset.crawler.clean.rejects.RejectsLog": 100,
+    "paperset.crawler.extensions.progress.LiveProgress": 600,
 }
-# A live progress bar on stderr (the CLI turns it on when stdout and stderr are terminals, without --json;
-# the bar is the application's extension, paperset/cli/progress_display.py, added by paperset/app/crawl.py).
+# A live progress bar on stderr (paperset/crawler/extensions/progress.py; the CLI turns it on when stdout
+# and stderr are terminals, without --json).
 PAPERSET_PROGRESS = False
 # Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
 PAPERSET_REJECTS = "rejects.jsonl"
@@ -197,8 +199,8 @@ DOWNLOAD_HANDLERS = {
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Empty: paperset.crawler.fetch.browser.launch_options(), computed when the browser starts
-# (paperset/crawler/fetch/handler.py), so that loading the settings neither imports Playwright nor looks for Chromium. A
-# value here replaces it.
+# (paperset/crawler/fetch/handler.py), so that loading the settings neither imports Playwright nor looks
+# for Chromium. A value here replaces it.
 PLAYWRIGHT_LAUNCH_OPTIONS: dict[str, object] = {}
 PLAYWRIGHT_ABORT_REQUEST = "paperset.crawler.fetch.browser.should_abort_request"
 PLAYWRIGHT_MAX_CONTEXTS = 2

@@ -1,6 +1,5 @@
-"""Every setting paperset reads, declared once with its type and range (its default is
-paperset/crawler/settings/__init__.py's
-value, its meaning the comment there): the one table that the pre-run check (paperset/crawler/settings/checks.py),
+"""Every setting paperset reads, declared once with its type and range (its default is the settings
+module's value, its meaning the comment there): the one table that the pre-run check (checks.py),
 docs/settings.md (scripts/settings_doc.py) and the frozen configs (`setting(name)` fields, read by
 `read_settings`) derive from. A value is parsed and range-checked by `parse`, which names the setting."""
 
@@ -185,7 +184,7 @@ def parse(name: str, raw: Any) -> Any:
 
 
 def setting(name: str) -> Any:
-    """A dataclass field for the setting `name`, defaulting to its value in paperset/crawler/settings/__init__.py."""
+    """A dataclass field for the setting `name`, defaulting to its value in paperset.crawler.settings."""
     if name not in SPECS:
         raise KeyError(f"{name} is not declared in paperset/crawler/settings/fields.py")
     return field(default=getattr(defaults, name), metadata={"setting": name})

@@ -6,7 +6,7 @@ callback makes of it. Here the pages that matter are saved: every case under `fi
 the contract. `check_cases` extracts each case's input with the current page code and names every case
 whose result differs; `paperset fixture check` runs it, and `scrapy check` runs it too, through the
 `@fixture_cases` contract of the spider's `fixture_cases` method (SPIDER_CONTRACTS in
-paperset/crawler/settings/__init__.py).
+paperset.crawler.settings).
 """
 
 from __future__ import annotations

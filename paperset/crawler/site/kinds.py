@@ -4,7 +4,7 @@ Everything that knows a kind reads it here: the command line (`paperset/cli/args
 FLAGS row), the spider's arguments and its "nothing to crawl" message, `CrawlJob`, the run plan's
 expected sizes (`paperset/app/plan.py`), what an empty answer means (`paperset/crawler/tracking/coverage.py`), the
 replica's router and the fixture cases' URL reader (API parameter and page path -> kind). A new kind is a row in KINDS
-and one in FLAGS (docs/architecture.md, "Add a listing kind"). Imports no Scrapy: `--help` reads it."""
+and one in FLAGS (docs/architecture.md, "Where to add"). Imports no Scrapy: `--help` reads it."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ are there; otherwise it is unknown, never 0 links. A failed lookup is also settl
 listing `links <id>` (the run exits 5; the next run of the same plan asks only what is missing, first).
 
 Own budget: at most PAPERSET_LINKS_MAX_CALLS link calls a crawl (0: no cap; API budgets and 429
-handling of paperset/crawler/politeness apply as to every API call); a paper whose pages would go past it is
+handling of paperset/crawler/fetch/politeness apply as to every API call); a paper whose pages would go past it is
 left unknown (`links_budget`). Stats: `paperset/links/<counter>`.
 """
 

@@ -154,7 +154,7 @@ def tracker_for(crawler: Crawler) -> DoneTracker:
     if tracker is None:
         raise RuntimeError("knowing when requests are done needs the extension "
                            "paperset.crawler.tracking.done.DoneTracker "
-                           "in EXTENSIONS (paperset/crawler/settings/__init__.py lists it)")
+                           "in EXTENSIONS (paperset.crawler.settings lists it)")
     return tracker
 
 

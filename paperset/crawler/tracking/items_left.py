@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 class ItemsLeftPipelineManager(ItemPipelineManager):
     """Scrapy's item pipeline manager; when an item leaves the chain (passed, dropped or failed) the
     crawler's DoneTracker learns it (`DoneTracker.item_out`). Set as `ITEM_PROCESSOR`
-    (paperset/crawler/settings/__init__.py);
+    (paperset.crawler.settings);
     with another processor the DoneTracker listens to the item signals instead."""
 
     tells_done_tracker = True

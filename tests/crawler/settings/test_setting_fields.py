@@ -1,4 +1,4 @@
-"""Config objects read their settings with paperset/crawler/settings/__init__.py's defaults, defined there only."""
+"""Config objects read their settings with the settings module's defaults, defined there only."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """When each response was received, put on the entries it gave: an entry's `crawled_at` (the packager's
 `observed_at`, `first_seen_at`, ...) is the receipt time of its response, stamped on the request by the
-recorder (paperset/crawler/fetch/archive/recorder.py) on a live crawl and read from the archive's `WARC-Date` on a
-replay (paperset/crawler/fetch/archive/replay.py), so a replayed crawl gives the same rows as the crawl that recorded
-it."""
+recorder (paperset/crawler/fetch/archive/recorder.py) on a live crawl and read from the archive's
+`WARC-Date` on a replay (paperset/crawler/fetch/archive/replay.py), so a replayed crawl gives the same rows
+as the crawl that recorded it."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ class PolitenessConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
-        """Read from the crawl's settings, which hold paperset/crawler/settings/__init__.py's defaults; each value
+        """Read from the crawl's settings, which hold the settings module's defaults; each value
         parsed and range-checked from its declaration (SettingError)."""
         budgets = {"api": parse("PAPERSET_BUDGET_API", settings.get("PAPERSET_BUDGET_API")),
                    "page": parse("PAPERSET_BUDGET_PAGES", settings.get("PAPERSET_BUDGET_PAGES"))}

@@ -16,7 +16,7 @@ class PolitenessGate:
     """Holds the crawler's RateGate: a SharedRateGate in Redis for a worker of a distributed run.
 
     Settings: the gate's (PolitenessConfig), `PAPERSET_REDIS_NAME` (set: the shared gate), `REDIS_URL`.
-    Listed in `EXTENSIONS` (paperset/crawler/settings/__init__.py); the components that need it fail without it.
+    Listed in `EXTENSIONS` (paperset.crawler.settings); the components that need it fail without it.
     """
 
     def __init__(self, gate: RateGate) -> None:
@@ -37,5 +37,5 @@ def gate_for(crawler: Crawler) -> RateGate:
     if extension is None:
         raise RuntimeError("the rate gate needs the extension "
                            "paperset.crawler.fetch.politeness.extension.PolitenessGate "
-                           "in EXTENSIONS (paperset/crawler/settings/__init__.py lists it)")
+                           "in EXTENSIONS (paperset.crawler.settings lists it)")
     return extension.gate

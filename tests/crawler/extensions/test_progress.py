@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from paperset.cli.progress_display import figures, postfix, wait_left, wanted
+from paperset.cli.args import wanted
+from paperset.crawler.extensions.progress import figures, postfix, wait_left
 from paperset.crawler.replica.server import ReplicaServer
 from tests.conftest import ROOT
 

@@ -5,22 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import AbstractContextManager
-from typing import Any, TextIO
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from paperset.app.summary import summarize
+from paperset.crawler.extensions.summary import summarize
 
 REFRESH_S = 0.5
-
-
-def wanted(as_json: bool, streams: tuple[TextIO, ...] | None = None) -> bool:
-    """Show progress only to a person: both stdout and stderr (the current ones) are terminals and no
-    `--json` was asked."""
-    return not as_json and all(stream.isatty() for stream in streams or (sys.stdout, sys.stderr))
 
 
 def wait_left(gate: Any, now: float) -> float:

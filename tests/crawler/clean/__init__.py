@@ -1,0 +1,1 @@
+"""`tests.crawler.clean` (docs/testing.md)."""
