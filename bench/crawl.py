@@ -39,30 +39,14 @@ PAPERSET = "paperset"
 TURNED_OFF = {"AUTOTHROTTLE_ENABLED": False, "PAPERSET_BUDGET_API": 0, "PAPERSET_BUDGET_PAGES": 0}
 CONCURRENCY = {"CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
 SEARCHES, SEARCH_HITS, SEARCH_POOL = 1000, 108, 456
+MIXED_SEARCHES = 300  # search pages in the mixed workload, beside the API pages of workload "api"
 
 BARE = """
 import json
 import sys
-from urllib.parse import parse_qs, urlsplit
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
-
-from crawler.pages.hf import parse_api_listing, parse_listing
-
-KINDS = {"date": "day", "week": "week", "month": "month"}
-
-
-def listing_of(url):
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    if parts.path == "/api/daily_papers":
-        kind = next(k for k in ("date", "week", "month") if k in query)
-        return KINDS[kind], query[kind], int(query.get("p", 0)) * int(query.get("limit", 50))
-    if "q" in query:
-        return "search", query["q"], int(query.get("p", 0)) * int(query.get("limit", 50))
-    _, _, kind, key = parts.path.split("/")
-    return KINDS[kind], key, 0
 
 
 class Bare(scrapy.Spider):
@@ -73,11 +57,12 @@ class Bare(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 
     def parse(self, response):
-        kind, key, offset = listing_of(response.url)
         if "/api/" in response.url:
-            yield from parse_api_listing(response.text, url=response.url, kind=kind, key=key, offset=offset)
+            items = json.loads(response.text)
         else:
-            yield from parse_listing(response.text, url=response.url, kind=kind, key=key).entries
+            props = json.loads(response.css('[data-target="DailyPapers"]::attr(data-props)').get())
+            items = props.get("searchResults") or props.get("dailyPapers") or []
+        yield from items  # plain dicts, to no pipeline
 
     def closed(self, reason):
         print(self.crawler.stats.get_value("item_scraped_count", 0))
@@ -189,9 +174,10 @@ def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callab
     return result
 
 
-def search_server(folder: Path) -> Any:
-    """The bundled replica whose search answers query `qNNNN` with SEARCH_HITS papers: a window of a
-    SEARCH_POOL-paper pool that starts at a different paper for every query."""
+def search_server(data_dir: Path | None = None, *, search_api: bool = True) -> Any:
+    """A replica (the bundled one, or `data_dir`'s) whose search answers query `qNNNN` with SEARCH_HITS
+    papers: a window of a SEARCH_POOL-paper pool that starts at a different paper for every query.
+    `search_api=False`: the search API answers 404 (pages only), so `--fetch auto` reads search pages."""
     from crawler.replica.server import ReplicaServer
     from crawler.replica.site import ReplicaSite
 
@@ -203,10 +189,12 @@ def search_server(folder: Path) -> Any:
             return [{"title": r["paper"]["title"], "paper": r["paper"], "numComments": r["numComments"]}
                     for r in window]
 
-    server = ReplicaServer()
-    site = SearchSite()
+    server = ReplicaServer(data_dir)
+    site = SearchSite(data_dir) if data_dir else SearchSite()
     site.pool = sorted(site.papers.values(), key=lambda r: r["paper"]["id"])[:SEARCH_POOL]  # type: ignore[attr-defined]
     server.site = site
+    if not search_api:
+        server.add_fault(r"^/api/papers/search", status=404)
     return server
 
 
@@ -291,11 +279,12 @@ def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--results", default="crawl", help="bench/results/<name>.json (default crawl)")
-    parser.add_argument("--only", default="a,b,c,d,startup,distributed", help="parts to run, comma-separated")
+    parser.add_argument("--only", default="page,api,mixed,fixed,startup",
+                        help="parts to run, comma-separated (also: days, distributed)")
     args = parser.parse_args()
     global CODE
     CODE = args.code.resolve()
@@ -309,26 +298,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         index = build_large(tmp / "replica", first=date(2025, 1, 6), last=date(2025, 12, 19))
-        if "a" in only:
-            with search_server(tmp) as server:
-                searches = [arg for n in range(SEARCHES) for arg in ("--search", f"q{n:04d}")]
-                results["a: 1,000 search pages of ~108 entries (--fetch page)"] = workload(
-                    "search", args.rounds, server, tmp,
+        api5 = {"PAPERSET_API_PAGE_SIZE": 5}
+        searches = [arg for n in range(SEARCHES) for arg in ("--search", f"q{n:04d}")]
+        if "page" in only:
+            with search_server() as server:
+                results["page: 1,000 search pages of ~108 entries (--fetch page)"] = workload(
+                    "page", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, searches, {}, ["--fetch", "page"]))
+        if "mixed" in only:
+            with search_server(tmp / "replica", search_api=False) as server:
+                mixed = [*listing_args(index), *searches[:2 * MIXED_SEARCHES]]
+                results[f"mixed: API pages of 5 and {MIXED_SEARCHES} search pages (--fetch auto)"] = workload(
+                    "mixed", args.rounds, server, tmp,
+                    lambda root: paperset_run(server, root, mixed, api5, ["--fetch", "auto"]))
         with ReplicaServer(tmp / "replica") as server:
-            api5 = {"PAPERSET_API_PAGE_SIZE": 5}
-            if "b" in only:
-                results["b: 2025 days, weeks, months (API pages of 5)"] = workload(
-                    "large", args.rounds, server, tmp,
+            if "api" in only:
+                results["api: 2025 days, weeks, months (API pages of 5)"] = workload(
+                    "api", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, listing_args(index), api5, ["--fetch", "api"]))
-            if "c" in only:
-                results["c: 2025 days only, nearly every entry a new paper"] = workload(
+            if "days" in only:
+                results["days: 2025 days only, nearly every entry a new paper"] = workload(
                     "days", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, listing_args(index, weeks_and_months=False), api5,
                                               ["--fetch", "api"]))
-            if "d" in only:
+            if "fixed" in only:
                 five = ["--range", f"{index['days'][0]}:{index['days'][4]}"]
-                results["d: 5 pages (fixed cost)"] = workload(
+                results["fixed: 5 API pages (fixed cost)"] = workload(
                     "five", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, five, {}, ["--fetch", "api"]))
             figures: dict[str, Any] = {"workloads": results}

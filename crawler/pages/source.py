@@ -96,6 +96,7 @@ def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@cache
 def _struct_of(where: str, key: str) -> pa.DataType | None:
     for f in SOURCED:
         if f.normalize == "nested" and f"{where}.{key}" in f.source:
@@ -104,11 +105,16 @@ def _struct_of(where: str, key: str) -> pa.DataType | None:
     return None
 
 
+@cache
+def _field_types(kind: pa.DataType) -> dict[str, pa.DataType]:
+    return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+
+
 def _nested_unmapped(kind: pa.DataType, value: Any, path: str, out: Counter[str]) -> None:
+    names = _field_types(kind)
     for one in value if isinstance(value, list) else [value]:
         if not isinstance(one, dict):
             continue
-        names = {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
         for key, item in one.items():
             if key in VIEWER_DEPENDENT:
                 continue

@@ -113,26 +113,26 @@ def _leaf_cleaner(kind: Any) -> Callable[[Any], tuple[Any, str | None]]:
     return lambda v: (None, "unknown_type")
 
 
-Cleaner = Callable[[Any, str, list[tuple[str, str]]], Any]
+Cleaner = Callable[[Any, list[tuple[str, str]]], Any]
 
 
 @cache
-def _cleaner(kind: Any) -> Cleaner:
-    """A nested value's cleaner for one Arrow type, made once: (value, where, problems) -> cleaned value,
-    each leaf or object of the wrong shape None and listed in problems as (`.leaf.path`, reason)."""
+def _cleaner(kind: Any, where: str = "") -> Cleaner:
+    """A nested value's cleaner for one Arrow type at one place (`.leaf.path`), made once: (value, problems)
+    -> cleaned value, each leaf or object of the wrong shape None and listed in problems as (where, reason)."""
     if pa.types.is_list(kind):
-        inner = _cleaner(kind.value_type)
+        inner = _cleaner(kind.value_type, where)
 
-        def clean_list(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+        def clean_list(value: Any, problems: list[tuple[str, str]]) -> Any:
             if not isinstance(value, list):
                 problems.append((where, "not_a_list"))
                 return None
-            return [inner(one, where, problems) for one in value] or None
+            return [inner(one, problems) for one in value] or None
         return clean_list
     if pa.types.is_struct(kind):
-        subs = [(f.name, _cleaner(f.type)) for f in kind]
+        subs = [(f.name, _cleaner(f.type, f"{where}.{f.name}")) for f in kind]
 
-        def clean_struct(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+        def clean_struct(value: Any, problems: list[tuple[str, str]]) -> Any:
             if not isinstance(value, dict):
                 problems.append((where, "not_an_object"))
                 return None
@@ -140,14 +140,14 @@ def _cleaner(kind: Any) -> Cleaner:
             for name, sub in subs:
                 item = value.get(name)
                 if item is not None:
-                    cleaned = sub(item, f"{where}.{name}", problems)
+                    cleaned = sub(item, problems)
                     if cleaned is not None:
                         out[name] = cleaned
             return out or None
         return clean_struct
     leaf = _leaf_cleaner(kind)
 
-    def clean_leaf(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+    def clean_leaf(value: Any, problems: list[tuple[str, str]]) -> Any:
         cleaned, reason = leaf(value)
         if reason:
             problems.append((where, reason))
@@ -160,7 +160,8 @@ def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
     with every leaf in canonical form; a leaf or object of the wrong shape is None, and each such place
     is listed as (`.leaf.path`, reason)."""
     problems: list[tuple[str, str]] = []
-    return _cleaner(kind)(value, "", problems), problems
+    return _cleaner(kind)(value, problems), problems
+
 
 class NormalizePipeline:
     """Puts each entry in canonical form; validation comes next and judges the result.
