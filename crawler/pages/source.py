@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from crawler.memo import json_memo
 from spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
@@ -42,7 +43,13 @@ def nested(kind: pa.DataType, value: Any) -> Any:
     """A source object as the struct (or list of structs) `kind`: keys renamed to column names, keys the
     struct lacks left out (the census counts them), leaves as they are. A value of another shape is
     returned as it is, for the normalizer to count and drop."""
-    return _shaper(kind)(value)
+    return _remembered_shaper(kind)(value)
+
+
+@cache
+def _remembered_shaper(kind: pa.DataType) -> Callable[[Any], Any]:
+    """`_shaper(kind)` through a memo (crawler/memo.py): a known paper's authors are shaped once."""
+    return json_memo(_shaper(kind))
 
 
 @cache
@@ -125,6 +132,16 @@ def _nested_unmapped(kind: pa.DataType, value: Any, path: str, out: Counter[str]
                 _nested_unmapped(names[name], item, f"{path}.{key}", out)
 
 
+@cache
+def _remembered_unmapped(kind: pa.DataType, path: str) -> Callable[[Any], dict[str, int]]:
+    """The census of one nested value at `path`, as counts, through a memo (crawler/memo.py)."""
+    def count(value: Any) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        _nested_unmapped(kind, value, path, out)
+        return dict(out)
+    return json_memo(count)
+
+
 def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> None:
     """Count into `out` each key of the object (by its path: `paper.KEY`, `item.KEY`,
     `paper.authors[].user.KEY`) that no column maps. Viewer-dependent keys are neither kept nor counted."""
@@ -139,4 +156,4 @@ def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> No
             kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
             if kind is not None:
                 suffix = "[]" if isinstance(value, list) else ""
-                _nested_unmapped(kind, value, f"{where}.{key}{suffix}", out)
+                out.update(_remembered_unmapped(kind, f"{where}.{key}{suffix}")(value))

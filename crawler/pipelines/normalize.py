@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import PaperEntry
+from crawler.memo import json_memo
 from crawler.normalize import (
     canonical_arxiv_id,
     canonical_timestamp,
@@ -159,8 +160,21 @@ def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
     """A nested value (struct or list of structs, keys already column names: crawler/pages/source.py)
     with every leaf in canonical form; a leaf or object of the wrong shape is None, and each such place
     is listed as (`.leaf.path`, reason)."""
-    problems: list[tuple[str, str]] = []
-    return _cleaner(kind)(value, problems), problems
+    cleaned, problems = _remembered_cleaner(kind)(value)
+    return cleaned, [(where, reason) for where, reason in problems]
+
+
+@cache
+def _remembered_cleaner(kind: Any) -> Callable[[Any], list[Any]]:
+    """`_cleaner(kind)` through a memo (crawler/memo.py): a known paper's authors are cleaned once.
+    Gives [cleaned, [[where, reason], ...]] (lists: what JSON gives back)."""
+    cleaner = _cleaner(kind)
+
+    def clean(value: Any) -> list[Any]:
+        problems: list[tuple[str, str]] = []
+        cleaned = cleaner(value, problems)
+        return [cleaned, [[where, reason] for where, reason in problems]]
+    return json_memo(clean)
 
 
 class NormalizePipeline:
