@@ -68,6 +68,13 @@ def fits(kind: pa.DataType, value: Any) -> bool:
     return value is None or _fits(kind)(value)
 
 
+def fits_test(kind: pa.DataType) -> Callable[[Any], bool]:
+    """`fits` for one type as a function of the value, to be looked up once (hashing an Arrow type for
+    `fits`'s cache costs ~9 us a call)."""
+    test = _fits(kind)
+    return lambda value: value is None or test(value)
+
+
 @cache
 def _fits(kind: pa.DataType) -> Callable[[Any], bool]:
     """`fits` for one type (not None), made once: a nested type's field table is built here, not per value."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -80,7 +80,9 @@ def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
 
 
 # Each sourced column's sources, split once: (column, normalization, type, [(where, key), ...]).
-_READS = [(f.name, f.normalize, f.type, [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
+# (A nested column's shaper is looked up here, once: hashing an Arrow type for a cache costs ~9 us.)
+_READS = [(f.name, f.normalize, _remembered_shaper(f.type) if f.normalize == "nested" else None,
+           [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
 
 
 def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +90,7 @@ def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     the first non-empty value of its source keys, shaped for its normalization."""
     bare = item is paper
     out = {}
-    for name, normalize, kind, sources in _READS:
+    for name, normalize, shape, sources in _READS:
         raw = None
         for where, key in sources:
             if where == "wrapper" and bare:
@@ -99,7 +101,7 @@ def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
             raw = org_name(value) if normalize == "org_name" else _names(value) if normalize == "names" else value
             if raw is not None:
                 break
-        out[name] = nested(kind, raw) if normalize == "nested" and raw is not None else raw
+        out[name] = shape(raw) if shape is not None and raw is not None else raw
     return out
 
 
@@ -142,18 +144,33 @@ def _remembered_unmapped(kind: pa.DataType, path: str) -> Callable[[Any], dict[s
     return json_memo(count)
 
 
+@lru_cache(maxsize=1024)
+def _census_plan(where: str, keys: tuple[str, ...], bare: bool) -> tuple[tuple[str, Any], ...]:
+    """What the census does with an object of these keys, in key order: (`where.KEY`, None) to count a key
+    no column maps, (KEY, (census of an object, census of a list)) to census a nested value. Made once per
+    key set (the site's objects of one kind carry the same keys)."""
+    steps: list[tuple[str, Any]] = []
+    for key in keys:
+        if key in VIEWER_DEPENDENT or (where == "item" and key == "paper"):
+            continue
+        if key not in _MAPPED[where] and not (where == "paper" and bare and key in _MAPPED["item"]):
+            steps.append((f"{where}.{key}", None))
+            continue
+        kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
+        if kind is not None:
+            path = f"{where}.{key}"
+            steps.append((key, (_remembered_unmapped(kind, path), _remembered_unmapped(kind, f"{path}[]"))))
+    return tuple(steps)
+
+
 def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> None:
     """Count into `out` each key of the object (by its path: `paper.KEY`, `item.KEY`,
     `paper.authors[].user.KEY`) that no column maps. Viewer-dependent keys are neither kept nor counted."""
     objects = [("paper", paper)] + ([("item", item)] if item is not paper else [])
     for where, obj in objects:
-        for key, value in obj.items():
-            if key in VIEWER_DEPENDENT or (where == "item" and key == "paper"):
+        for key, counts in _census_plan(where, tuple(obj), item is paper):
+            if counts is None:
+                out[key] += 1
                 continue
-            if key not in _MAPPED[where] and not (where == "paper" and item is paper and key in _MAPPED["item"]):
-                out[f"{where}.{key}"] += 1
-                continue
-            kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
-            if kind is not None:
-                suffix = "[]" if isinstance(value, list) else ""
-                out.update(_remembered_unmapped(kind, f"{where}.{key}{suffix}")(value))
+            value = obj[key]
+            out.update(counts[1](value) if isinstance(value, list) else counts[0](value))
