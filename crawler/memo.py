@@ -14,12 +14,13 @@ import orjson
 MEMO_SIZE = 1 << 13
 
 
-def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE) -> Callable[[Any], Any]:
+def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE, *, fresh: bool = True) -> Callable[[Any], Any]:
     """`function` with a memo keyed by the value's JSON (orjson: tells 1, 1.0, true and "1" apart, keeps key
-    order). A hit also compares the value with the one remembered (NaN and null share a JSON text); a value
+    order). A hit whose key holds a null also compares the value with the one remembered (NaN, infinities
+    and None all write as null); a value
     or result JSON cannot hold exactly (NaN, an integer beyond 64 bits, a key that is not text) is computed
-    every time."""
-    kept: dict[bytes, tuple[Any, bytes]] = {}
+    every time. `fresh=False`: a hit gives the remembered result itself, for a caller that only reads it."""
+    kept: dict[bytes, tuple[Any, bytes, Any]] = {}
 
     def remembered(value: Any) -> Any:
         try:
@@ -27,8 +28,9 @@ def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE) -> Callable
         except TypeError:  # orjson.JSONEncodeError
             return function(value)
         hit = kept.get(key)
-        if hit is not None and hit[0] == value:
-            return orjson.loads(hit[1])
+        # Only NaN and infinities write as another value does (null): a key without null needs no comparing.
+        if hit is not None and (b"null" not in key or hit[0] == value):
+            return orjson.loads(hit[1]) if fresh else hit[2]
         result = function(value)
         try:
             blob = orjson.dumps(result)
@@ -39,6 +41,6 @@ def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE) -> Callable
             return result
         if len(kept) >= size:
             kept.clear()
-        kept[key] = (seen, blob)
+        kept[key] = (seen, blob, result)
         return result
     return remembered

@@ -49,7 +49,7 @@ def nested(kind: pa.DataType, value: Any) -> Any:
 @cache
 def _remembered_shaper(kind: pa.DataType) -> Callable[[Any], Any]:
     """`_shaper(kind)` through a memo (crawler/memo.py): a known paper's authors are shaped once."""
-    return json_memo(_shaper(kind))
+    return json_memo(_shaper(kind), fresh=False)  # a shaped value is only read (by the normalizer's cleaner)
 
 
 @cache
@@ -87,16 +87,20 @@ _READS = [(f.name, f.normalize, _remembered_shaper(f.type) if f.normalize == "ne
 
 def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     """Every sourced column of the table, read from `paper` inside `item` (the same dict for a bare paper):
-    the first non-empty value of its source keys, shaped for its normalization."""
+    the first non-empty value of its source keys (none_if_empty's rule, inline: this runs for every field
+    of every entry), shaped for its normalization."""
     bare = item is paper
     out = {}
     for name, normalize, shape, sources in _READS:
         raw = None
         for where, key in sources:
-            if where == "wrapper" and bare:
+            if where == "paper":
+                value = paper.get(key)
+            elif where == "wrapper" and bare:
                 continue
-            value = (paper if where == "paper" else item).get(key)
-            if none_if_empty(value) is None:
+            else:
+                value = item.get(key)
+            if value is None or value == "" or value == []:
                 continue
             raw = org_name(value) if normalize == "org_name" else _names(value) if normalize == "names" else value
             if raw is not None:
@@ -105,7 +109,6 @@ def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@cache
 def _struct_of(where: str, key: str) -> pa.DataType | None:
     for f in SOURCED:
         if f.normalize == "nested" and f"{where}.{key}" in f.source:
@@ -141,7 +144,7 @@ def _remembered_unmapped(kind: pa.DataType, path: str) -> Callable[[Any], dict[s
         out: Counter[str] = Counter()
         _nested_unmapped(kind, value, path, out)
         return dict(out)
-    return json_memo(count)
+    return json_memo(count, fresh=False)  # counts only added to the census
 
 
 @lru_cache(maxsize=1024)

@@ -36,3 +36,10 @@ def test_nested_cleaning_through_the_memo_gives_the_same_problems_every_time() -
     value = [{"name": "Ada", "hidden": "yes"}]
     assert clean_nested(kind, value) == clean_nested(kind, [{"name": "Ada", "hidden": "yes"}]) == (
         [{"name": "Ada"}], [(".hidden", "not_a_bool")])
+
+
+def test_a_memo_for_readers_gives_the_remembered_result_itself() -> None:
+    shared = json_memo(lambda value: {"n": len(value)}, fresh=False)
+    first = shared(["a", "b"])
+    assert shared(["a", "b"]) is first and first == {"n": 2}
+    assert shared(["a", "b", None]) == {"n": 3}  # a key holding null is compared, and told apart
