@@ -1,13 +1,15 @@
-"""Crawl time: `paperset run` (crawl, clean, dedupe, spool, package, verify) beside a bare Scrapy spider that
-fetches exactly the URLs paperset asked and parses every entry with the same page code (crawler/pages/hf.py),
-yielding them as items to no pipeline; same concurrency; interleaved rounds, medians.
+"""Crawl time: `paperset run` (crawl, clean, dedupe, spool, archive, package, verify) beside a lean bare
+Scrapy spider that fetches exactly the URLs paperset asked, `json.loads` each API answer or the page's
+embedded JSON (the `DailyPapers` element's props) and yields the entries as plain dicts to no pipeline (no
+paperset code); same concurrency; interleaved rounds, medians and each round's ratio.
 
-Workloads: (a) many entries per page: 1,000 search listings of ~108 entries each (a replica whose search
-serves windows of a 456-paper pool), `--fetch page`; (b) the 2025 daily/weekly/monthly replica
-(`build_large`, API pages of 5 entries); (c) its days only, where nearly every entry is a new paper
-(near-dedupe does real work); (d) a 5-page run, the fixed cost. Then start-up (`paperset run` of one
-listing, start to JSON line; `paperset verify` alone) and a distributed run through a real redis-server,
-its CPU seconds per page (coordinator, workers and Redis summed) beside a single process's.
+Workloads: `api`, the 2025 daily/weekly/monthly replica (`build_large`, API pages of 5 entries); `page`,
+1,000 search listings of ~108 entries each (a replica whose search serves windows of a 456-paper pool),
+`--fetch page`; `mixed`, both in one run (`--fetch auto`, the search API closed so searches read their
+pages); `fixed`, a 5-page run. Optional: `days` (the 2025 days only, nearly every entry a new paper) and
+`distributed` (a run through a real redis-server, CPU seconds per page of coordinator, workers and Redis
+beside a single process's). Then start-up (`paperset run` of one listing, start to JSON line;
+`paperset verify` alone).
 
 Both sides run with throttling off (`AUTOTHROTTLE_ENABLED=False`) and budgets off (`PAPERSET_BUDGET_API=0`,
 `PAPERSET_BUDGET_PAGES=0`) and `CONCURRENT_REQUESTS_PER_DOMAIN=4`; every other setting is the shipped
@@ -38,6 +40,8 @@ CODE = ROOT
 PAPERSET = "paperset"
 TURNED_OFF = {"AUTOTHROTTLE_ENABLED": False, "PAPERSET_BUDGET_API": 0, "PAPERSET_BUDGET_PAGES": 0}
 CONCURRENCY = {"CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+# `--set NAME=VALUE`: settings of paperset's runs beyond the bench's own (recorded in the results).
+EXTRA: dict[str, str] = {}
 SEARCHES, SEARCH_HITS, SEARCH_POOL = 1000, 108, 456
 MIXED_SEARCHES = 300  # search pages in the mixed workload, beside the API pages of workload "api"
 
@@ -113,7 +117,7 @@ def paperset_run(server: Any, root: Path, listings: list[str], extra: dict[str, 
     server.timed.clear()
     shutil.rmtree(root, ignore_errors=True)
     command = [PAPERSET, "run", "--base-url", server.base_url, *listings, "--out", str(root), "--json",
-               *(flags or []), *settings_args({**TURNED_OFF, **CONCURRENCY, **extra})]
+               *(flags or []), *settings_args({**TURNED_OFF, **CONCURRENCY, **extra, **EXTRA})]
     seconds, cpu, stdout = run(command, "paperset run")
     outcome = json.loads(stdout.strip().splitlines()[-1])
     assert outcome.get("verified"), outcome
@@ -134,6 +138,13 @@ def bare_run(server: Any, urls: list[str], folder: Path) -> dict[str, Any]:
                                 json.dumps(scrapy_settings)], "bare spider")
     return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
             "entries": int(stdout.strip().splitlines()[-1])}
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages as the run ends (other jobs share the cores)."""
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def commit(folder: Path) -> str | None:
@@ -166,6 +177,14 @@ def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callab
               "all_paperset_s": [round(f["seconds"], 2) for f in ours],
               "all_bare_s": [round(f["seconds"], 2) for f in bare]}
     result["ratio"] = round(result["paperset_s"] / result["bare_s"], 2)
+    # Each round's ratios (a round's two runs follow each other, so they share the machine's state of the
+    # moment): their median and spread.
+    walls = [o["seconds"] / b["seconds"] for o, b in zip(ours, bare, strict=True)]
+    cpus = [o["cpu_s"] / b["cpu_s"] for o, b in zip(ours, bare, strict=True)]
+    result["all_ratio"] = [round(r, 2) for r in walls]
+    result["all_cpu_ratio"] = [round(r, 2) for r in cpus]
+    result["round_ratio_median"] = round(statistics.median(walls), 2)
+    result["round_cpu_ratio_median"] = round(statistics.median(cpus), 2)
     # CPU seconds of each side's processes: less moved by other load on the machine than wall time.
     result["cpu_ratio"] = round(result["paperset_cpu_s"] / result["bare_cpu_s"], 2)
     result["difference_s"] = round(result["paperset_s"] - result["bare_s"], 2)
@@ -283,6 +302,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--results", default="crawl", help="bench/results/<name>.json (default crawl)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for paperset's runs beyond the bench's (e.g. PAPERSET_ARCHIVE= : no archive)")
     parser.add_argument("--only", default="page,api,mixed,fixed,startup",
                         help="parts to run, comma-separated (also: days, distributed)")
     args = parser.parse_args()
@@ -293,6 +314,7 @@ def main() -> None:
     from crawler.replica.build import build_large
     from crawler.replica.server import ReplicaServer
 
+    EXTRA.update(dict(item.split("=", 1) for item in args.set))
     only = set(args.only.split(","))
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -332,11 +354,12 @@ def main() -> None:
             if "distributed" in only:
                 figures["distributed"] = distributed(server, tmp, index, [int(w) for w in args.workers.split(",")],
                                                     args.rounds)
-    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "+s", "CPU s", "bare CPU s",
-                 "CPU ratio", "entries/s", "bare entries/s"],
+    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "rounds' ratios", "+s", "CPU s",
+                 "bare CPU s", "CPU ratio", "rounds' CPU ratios"],
                 [[name, r["pages"], r["entries"], r["paperset_s"], r["bare_s"], f"{r['ratio']:.2f}x",
-                  r["difference_s"], r["paperset_cpu_s"], r["bare_cpu_s"], f"{r['cpu_ratio']:.2f}x", r["entries_per_s"],
-                  r["bare_entries_per_s"]] for name, r in results.items()])
+                  f"{min(r['all_ratio']):.2f}-{max(r['all_ratio']):.2f}", r["difference_s"], r["paperset_cpu_s"],
+                  r["bare_cpu_s"], f"{r['cpu_ratio']:.2f}x",
+                  f"{min(r['all_cpu_ratio']):.2f}-{max(r['all_cpu_ratio']):.2f}"] for name, r in results.items()])
     if "startup" in figures:
         s = figures["startup"]
         print(f"\nstart-up: paperset run of one listing {s['run_one_listing_s']} s, paperset verify {s['verify_s']} s")
@@ -346,9 +369,10 @@ def main() -> None:
                     [[name, r["pages"], round(r["seconds"], 2), r["pages_per_s"], r["cpu_ms_per_page"],
                       f"{r['cpu_vs_single']:.2f}x"] for name, r in figures["distributed"].items()])
     path = write_results(args.results, {"code": str(CODE), "commit": commit(CODE),
-        **figures, "turned_off": {**TURNED_OFF, **CONCURRENCY},
+        **figures, "turned_off": {**TURNED_OFF, **CONCURRENCY}, "paperset_settings": EXTRA,
         "replica": {"days": len(index["days"]), "weeks": len(index["weeks"]), "months": len(index["months"]),
                     "papers": index["papers"]},
+        "load_average": load_average(),
         "note": "one machine, 2 cores shared by the replica server (a thread of this script), Redis and the "
                 "crawls; seconds are wall time of the whole command; CPU of the replica server is in neither side"})
     print(f"results: {path}")
