@@ -1,13 +1,15 @@
-"""Crawl time: `paperset run` (crawl, clean, dedupe, spool, package, verify) beside a bare Scrapy spider that
-fetches exactly the URLs paperset asked and parses every entry with the same page code (paperset/crawler/site/pages.py),
-yielding them as items to no pipeline; same concurrency; interleaved rounds, medians.
+"""Crawl time: `paperset run` (crawl, clean, dedupe, spool, archive, package, verify) beside a lean bare
+Scrapy spider that fetches exactly the URLs paperset asked, `json.loads` each API answer or the page's
+embedded JSON (the `DailyPapers` element's props) and yields the entries as plain dicts to no pipeline (no
+paperset code); same concurrency; interleaved rounds, medians and each round's ratio.
 
-Workloads: (a) many entries per page: 1,000 search listings of ~108 entries each (a replica whose search
-serves windows of a 456-paper pool), `--fetch page`; (b) the 2025 daily/weekly/monthly replica
-(`build_large`, API pages of 5 entries); (c) its days only, where nearly every entry is a new paper
-(near-dedupe does real work); (d) a 5-page run, the fixed cost. Then start-up (`paperset run` of one
-listing, start to JSON line; `paperset verify` alone) and a distributed run through a real redis-server,
-its CPU seconds per page (coordinator, workers and Redis summed) beside a single process's.
+Workloads: `api`, the 2025 daily/weekly/monthly replica (`build_large`, API pages of 5 entries); `page`,
+1,000 search listings of ~108 entries each (a replica whose search serves windows of a 456-paper pool),
+`--fetch page`; `mixed`, both in one run (`--fetch auto`, the search API closed so searches read their
+pages); `fixed`, a 5-page run. Optional: `days` (the 2025 days only, nearly every entry a new paper) and
+`distributed` (a run through a real redis-server, CPU seconds per page of coordinator, workers and Redis
+beside a single process's). Then start-up (`paperset run` of one listing, start to JSON line;
+`paperset verify` alone).
 
 Both sides run with throttling off (`AUTOTHROTTLE_ENABLED=False`) and budgets off (`PAPERSET_BUDGET_API=0`,
 `PAPERSET_BUDGET_PAGES=0`) and `CONCURRENT_REQUESTS_PER_DOMAIN=4`; every other setting is the shipped
@@ -38,31 +40,17 @@ CODE = ROOT
 PAPERSET = "paperset"
 TURNED_OFF = {"AUTOTHROTTLE_ENABLED": False, "PAPERSET_BUDGET_API": 0, "PAPERSET_BUDGET_PAGES": 0}
 CONCURRENCY = {"CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+# `--set NAME=VALUE`: settings of paperset's runs beyond the bench's own (recorded in the results).
+EXTRA: dict[str, str] = {}
 SEARCHES, SEARCH_HITS, SEARCH_POOL = 1000, 108, 456
+MIXED_SEARCHES = 300  # search pages in the mixed workload, beside the API pages of workload "api"
 
 BARE = """
 import json
 import sys
-from urllib.parse import parse_qs, urlsplit
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
-
-from paperset.crawler.site.pages import parse_api_listing, parse_listing
-
-KINDS = {"date": "day", "week": "week", "month": "month"}
-
-
-def listing_of(url):
-    parts = urlsplit(url)
-    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    if parts.path == "/api/daily_papers":
-        kind = next(k for k in ("date", "week", "month") if k in query)
-        return KINDS[kind], query[kind], int(query.get("p", 0)) * int(query.get("limit", 50))
-    if "q" in query:
-        return "search", query["q"], int(query.get("p", 0)) * int(query.get("limit", 50))
-    _, _, kind, key = parts.path.split("/")
-    return KINDS[kind], key, 0
 
 
 class Bare(scrapy.Spider):
@@ -73,11 +61,12 @@ class Bare(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 
     def parse(self, response):
-        kind, key, offset = listing_of(response.url)
         if "/api/" in response.url:
-            yield from parse_api_listing(response.text, url=response.url, kind=kind, key=key, offset=offset)
+            items = json.loads(response.text)
         else:
-            yield from parse_listing(response.text, url=response.url, kind=kind, key=key).entries
+            props = json.loads(response.css('[data-target="DailyPapers"]::attr(data-props)').get())
+            items = props.get("searchResults") or props.get("dailyPapers") or []
+        yield from items  # plain dicts, to no pipeline
 
     def closed(self, reason):
         print(self.crawler.stats.get_value("item_scraped_count", 0))
@@ -128,7 +117,7 @@ def paperset_run(server: Any, root: Path, listings: list[str], extra: dict[str, 
     server.timed.clear()
     shutil.rmtree(root, ignore_errors=True)
     command = [PAPERSET, "run", "--base-url", server.base_url, *listings, "--out", str(root), "--json",
-               *(flags or []), *settings_args({**TURNED_OFF, **CONCURRENCY, **extra})]
+               *(flags or []), *settings_args({**TURNED_OFF, **CONCURRENCY, **extra, **EXTRA})]
     seconds, cpu, stdout = run(command, "paperset run")
     outcome = json.loads(stdout.strip().splitlines()[-1])
     assert outcome.get("verified"), outcome
@@ -149,6 +138,13 @@ def bare_run(server: Any, urls: list[str], folder: Path) -> dict[str, Any]:
                                 json.dumps(scrapy_settings)], "bare spider")
     return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
             "entries": int(stdout.strip().splitlines()[-1])}
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages as the run ends (other jobs share the cores)."""
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def commit(folder: Path) -> str | None:
@@ -181,6 +177,14 @@ def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callab
               "all_paperset_s": [round(f["seconds"], 2) for f in ours],
               "all_bare_s": [round(f["seconds"], 2) for f in bare]}
     result["ratio"] = round(result["paperset_s"] / result["bare_s"], 2)
+    # Each round's ratios (a round's two runs follow each other, so they share the machine's state of the
+    # moment): their median and spread.
+    walls = [o["seconds"] / b["seconds"] for o, b in zip(ours, bare, strict=True)]
+    cpus = [o["cpu_s"] / b["cpu_s"] for o, b in zip(ours, bare, strict=True)]
+    result["all_ratio"] = [round(r, 2) for r in walls]
+    result["all_cpu_ratio"] = [round(r, 2) for r in cpus]
+    result["round_ratio_median"] = round(statistics.median(walls), 2)
+    result["round_cpu_ratio_median"] = round(statistics.median(cpus), 2)
     # CPU seconds of each side's processes: less moved by other load on the machine than wall time.
     result["cpu_ratio"] = round(result["paperset_cpu_s"] / result["bare_cpu_s"], 2)
     result["difference_s"] = round(result["paperset_s"] - result["bare_s"], 2)
@@ -189,9 +193,10 @@ def workload(name: str, rounds: int, server: Any, folder: Path, paperset: Callab
     return result
 
 
-def search_server(folder: Path) -> Any:
-    """The bundled replica whose search answers query `qNNNN` with SEARCH_HITS papers: a window of a
-    SEARCH_POOL-paper pool that starts at a different paper for every query."""
+def search_server(data_dir: Path | None = None, *, search_api: bool = True) -> Any:
+    """A replica (the bundled one, or `data_dir`'s) whose search answers query `qNNNN` with SEARCH_HITS
+    papers: a window of a SEARCH_POOL-paper pool that starts at a different paper for every query.
+    `search_api=False`: the search API answers 404 (pages only), so `--fetch auto` reads search pages."""
     from paperset.crawler.replica.server import ReplicaServer
     from paperset.crawler.replica.site import ReplicaSite
 
@@ -203,10 +208,12 @@ def search_server(folder: Path) -> Any:
             return [{"title": r["paper"]["title"], "paper": r["paper"], "numComments": r["numComments"]}
                     for r in window]
 
-    server = ReplicaServer()
-    site = SearchSite()
+    server = ReplicaServer(data_dir)
+    site = SearchSite(data_dir) if data_dir else SearchSite()
     site.pool = sorted(site.papers.values(), key=lambda r: r["paper"]["id"])[:SEARCH_POOL]  # type: ignore[attr-defined]
     server.site = site
+    if not search_api:
+        server.add_fault(r"^/api/papers/search", status=404)
     return server
 
 
@@ -291,11 +298,14 @@ def distributed(server: Any, folder: Path, index: dict[str, Any], workers: list[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to measure (default: this one)")
     parser.add_argument("--results", default="crawl", help="bench/results/<name>.json (default crawl)")
-    parser.add_argument("--only", default="a,b,c,d,startup,distributed", help="parts to run, comma-separated")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for paperset's runs beyond the bench's (e.g. PAPERSET_ARCHIVE= : no archive)")
+    parser.add_argument("--only", default="page,api,mixed,fixed,startup",
+                        help="parts to run, comma-separated (also: days, distributed)")
     args = parser.parse_args()
     global CODE
     CODE = args.code.resolve()
@@ -304,31 +314,38 @@ def main() -> None:
     from paperset.crawler.replica.build import build_large
     from paperset.crawler.replica.server import ReplicaServer
 
+    EXTRA.update(dict(item.split("=", 1) for item in args.set))
     only = set(args.only.split(","))
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         index = build_large(tmp / "replica", first=date(2025, 1, 6), last=date(2025, 12, 19))
-        if "a" in only:
-            with search_server(tmp) as server:
-                searches = [arg for n in range(SEARCHES) for arg in ("--search", f"q{n:04d}")]
-                results["a: 1,000 search pages of ~108 entries (--fetch page)"] = workload(
-                    "search", args.rounds, server, tmp,
+        api5 = {"PAPERSET_API_PAGE_SIZE": 5}
+        searches = [arg for n in range(SEARCHES) for arg in ("--search", f"q{n:04d}")]
+        if "page" in only:
+            with search_server() as server:
+                results["page: 1,000 search pages of ~108 entries (--fetch page)"] = workload(
+                    "page", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, searches, {}, ["--fetch", "page"]))
+        if "mixed" in only:
+            with search_server(tmp / "replica", search_api=False) as server:
+                mixed = [*listing_args(index), *searches[:2 * MIXED_SEARCHES]]
+                results[f"mixed: API pages of 5 and {MIXED_SEARCHES} search pages (--fetch auto)"] = workload(
+                    "mixed", args.rounds, server, tmp,
+                    lambda root: paperset_run(server, root, mixed, api5, ["--fetch", "auto"]))
         with ReplicaServer(tmp / "replica") as server:
-            api5 = {"PAPERSET_API_PAGE_SIZE": 5}
-            if "b" in only:
-                results["b: 2025 days, weeks, months (API pages of 5)"] = workload(
-                    "large", args.rounds, server, tmp,
+            if "api" in only:
+                results["api: 2025 days, weeks, months (API pages of 5)"] = workload(
+                    "api", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, listing_args(index), api5, ["--fetch", "api"]))
-            if "c" in only:
-                results["c: 2025 days only, nearly every entry a new paper"] = workload(
+            if "days" in only:
+                results["days: 2025 days only, nearly every entry a new paper"] = workload(
                     "days", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, listing_args(index, weeks_and_months=False), api5,
                                               ["--fetch", "api"]))
-            if "d" in only:
+            if "fixed" in only:
                 five = ["--range", f"{index['days'][0]}:{index['days'][4]}"]
-                results["d: 5 pages (fixed cost)"] = workload(
+                results["fixed: 5 API pages (fixed cost)"] = workload(
                     "five", args.rounds, server, tmp,
                     lambda root: paperset_run(server, root, five, {}, ["--fetch", "api"]))
             figures: dict[str, Any] = {"workloads": results}
@@ -337,11 +354,12 @@ def main() -> None:
             if "distributed" in only:
                 figures["distributed"] = distributed(server, tmp, index, [int(w) for w in args.workers.split(",")],
                                                     args.rounds)
-    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "+s", "CPU s", "bare CPU s",
-                 "CPU ratio", "entries/s", "bare entries/s"],
+    print_table(["workload", "pages", "entries", "paperset s", "bare s", "ratio", "rounds' ratios", "+s", "CPU s",
+                 "bare CPU s", "CPU ratio", "rounds' CPU ratios"],
                 [[name, r["pages"], r["entries"], r["paperset_s"], r["bare_s"], f"{r['ratio']:.2f}x",
-                  r["difference_s"], r["paperset_cpu_s"], r["bare_cpu_s"], f"{r['cpu_ratio']:.2f}x", r["entries_per_s"],
-                  r["bare_entries_per_s"]] for name, r in results.items()])
+                  f"{min(r['all_ratio']):.2f}-{max(r['all_ratio']):.2f}", r["difference_s"], r["paperset_cpu_s"],
+                  r["bare_cpu_s"], f"{r['cpu_ratio']:.2f}x",
+                  f"{min(r['all_cpu_ratio']):.2f}-{max(r['all_cpu_ratio']):.2f}"] for name, r in results.items()])
     if "startup" in figures:
         s = figures["startup"]
         print(f"\nstart-up: paperset run of one listing {s['run_one_listing_s']} s, paperset verify {s['verify_s']} s")
@@ -351,9 +369,10 @@ def main() -> None:
                     [[name, r["pages"], round(r["seconds"], 2), r["pages_per_s"], r["cpu_ms_per_page"],
                       f"{r['cpu_vs_single']:.2f}x"] for name, r in figures["distributed"].items()])
     path = write_results(args.results, {"code": str(CODE), "commit": commit(CODE),
-        **figures, "turned_off": {**TURNED_OFF, **CONCURRENCY},
+        **figures, "turned_off": {**TURNED_OFF, **CONCURRENCY}, "paperset_settings": EXTRA,
         "replica": {"days": len(index["days"]), "weeks": len(index["weeks"]), "months": len(index["months"]),
                     "papers": index["papers"]},
+        "load_average": load_average(),
         "note": "one machine, 2 cores shared by the replica server (a thread of this script), Redis and the "
                 "crawls; seconds are wall time of the whole command; CPU of the replica server is in neither side"})
     print(f"results: {path}")

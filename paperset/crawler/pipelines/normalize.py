@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from paperset.crawler.clean.memo import json_memo
 from paperset.crawler.clean.normalize import (
     canonical_arxiv_id,
     canonical_timestamp,
@@ -115,26 +116,26 @@ def _leaf_cleaner(kind: Any) -> Callable[[Any], tuple[Any, str | None]]:
     return lambda v: (None, "unknown_type")
 
 
-Cleaner = Callable[[Any, str, list[tuple[str, str]]], Any]
+Cleaner = Callable[[Any, list[tuple[str, str]]], Any]
 
 
 @cache
-def _cleaner(kind: Any) -> Cleaner:
-    """A nested value's cleaner for one Arrow type, made once: (value, where, problems) -> cleaned value,
-    each leaf or object of the wrong shape None and listed in problems as (`.leaf.path`, reason)."""
+def _cleaner(kind: Any, where: str = "") -> Cleaner:
+    """A nested value's cleaner for one Arrow type at one place (`.leaf.path`), made once: (value, problems)
+    -> cleaned value, each leaf or object of the wrong shape None and listed in problems as (where, reason)."""
     if pa.types.is_list(kind):
-        inner = _cleaner(kind.value_type)
+        inner = _cleaner(kind.value_type, where)
 
-        def clean_list(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+        def clean_list(value: Any, problems: list[tuple[str, str]]) -> Any:
             if not isinstance(value, list):
                 problems.append((where, "not_a_list"))
                 return None
-            return [inner(one, where, problems) for one in value] or None
+            return [inner(one, problems) for one in value] or None
         return clean_list
     if pa.types.is_struct(kind):
-        subs = [(f.name, _cleaner(f.type)) for f in kind]
+        subs = [(f.name, _cleaner(f.type, f"{where}.{f.name}")) for f in kind]
 
-        def clean_struct(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+        def clean_struct(value: Any, problems: list[tuple[str, str]]) -> Any:
             if not isinstance(value, dict):
                 problems.append((where, "not_an_object"))
                 return None
@@ -142,14 +143,14 @@ def _cleaner(kind: Any) -> Cleaner:
             for name, sub in subs:
                 item = value.get(name)
                 if item is not None:
-                    cleaned = sub(item, f"{where}.{name}", problems)
+                    cleaned = sub(item, problems)
                     if cleaned is not None:
                         out[name] = cleaned
             return out or None
         return clean_struct
     leaf = _leaf_cleaner(kind)
 
-    def clean_leaf(value: Any, where: str, problems: list[tuple[str, str]]) -> Any:
+    def clean_leaf(value: Any, problems: list[tuple[str, str]]) -> Any:
         cleaned, reason = leaf(value)
         if reason:
             problems.append((where, reason))
@@ -161,8 +162,34 @@ def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
     """A nested value (struct or list of structs, keys already column names: paperset/crawler/site/source.py)
     with every leaf in canonical form; a leaf or object of the wrong shape is None, and each such place
     is listed as (`.leaf.path`, reason)."""
-    problems: list[tuple[str, str]] = []
-    return _cleaner(kind)(value, "", problems), problems
+    return _nested_cleaner(kind)(value)
+
+
+def _nested_cleaner(kind: Any) -> Callable[[Any], tuple[Any, list[tuple[str, str]]]]:
+    remembered = _remembered_cleaner(kind)
+
+    def clean(value: Any) -> tuple[Any, list[tuple[str, str]]]:
+        cleaned, problems = remembered(value)
+        return cleaned, [(where, reason) for where, reason in problems]
+    return clean
+
+
+@cache
+def _remembered_cleaner(kind: Any) -> Callable[[Any], list[Any]]:
+    """`_cleaner(kind)` through a memo (paperset/crawler/clean/memo.py): a known paper's authors are cleaned once.
+    Gives [cleaned, [[where, reason], ...]] (lists: what JSON gives back)."""
+    cleaner = _cleaner(kind)
+
+    def clean(value: Any) -> list[Any]:
+        problems: list[tuple[str, str]] = []
+        cleaned = cleaner(value, problems)
+        return [cleaned, [[where, reason] for where, reason in problems]]
+    return json_memo(clean)
+
+
+# Each nested field's cleaner, looked up once (hashing an Arrow type for a cache costs ~9 us).
+NESTED_CLEANERS = tuple((name, _nested_cleaner(kind)) for name, kind in NESTED_FIELDS)
+
 
 class NormalizePipeline:
     """Puts each entry in canonical form; validation comes next and judges the result.
@@ -211,11 +238,11 @@ class NormalizePipeline:
             value = entry.get(name)
             if value is not None and not isinstance(value, bool):
                 self.bad_value(entry, name, "not_a_bool", value)
-        for name, kind in NESTED_FIELDS:
+        for name, clean in NESTED_CLEANERS:
             value = entry.get(name)
             if value is None:
                 continue
-            entry[name], problems = clean_nested(kind, value)
+            entry[name], problems = clean(value)
             for where, reason in problems:
                 self.stats.inc_value(f"paperset/bad_values/{name}{where}/{reason}")
 

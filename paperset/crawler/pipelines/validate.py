@@ -20,7 +20,7 @@ from paperset.crawler.clean.rejects import Rejected
 from paperset.crawler.pipelines.normalize import DATE_FIELDS
 from paperset.crawler.settings.fields import read_settings, setting
 from paperset.crawler.site.items import PaperEntry
-from paperset.spool.schema import ENTRY, NON_NEGATIVE, entry_value_problem, fits, int_bounds
+from paperset.spool.schema import ENTRY, NON_NEGATIVE, entry_value_problem, fits_test, int_bounds
 
 COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "rank", "arxiv_version")
 # arXiv's first paper: nothing on the site can be older.
@@ -44,7 +44,7 @@ def storable(name: str) -> Callable[[Any], bool]:
         return lambda v: v is None or type(v) is str
     if pa.types.is_list(kind) and pa.types.is_string(kind.value_type):
         return lambda v: v is None or (type(v) is list and all(type(x) is str for x in v))
-    return lambda v: v is None or fits(kind, v)  # flags and nested objects: the rule itself
+    return fits_test(kind)  # flags and nested objects: the rule itself
 
 
 # The fields the schema rule checks (dates: the date rule below), each with its quick test.

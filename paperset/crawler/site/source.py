@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyarrow as pa
 
+from paperset.crawler.clean.memo import json_memo
 from paperset.spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
@@ -42,7 +43,13 @@ def nested(kind: pa.DataType, value: Any) -> Any:
     """A source object as the struct (or list of structs) `kind`: keys renamed to column names, keys the
     struct lacks left out (the census counts them), leaves as they are. A value of another shape is
     returned as it is, for the normalizer to count and drop."""
-    return _shaper(kind)(value)
+    return _remembered_shaper(kind)(value)
+
+
+@cache
+def _remembered_shaper(kind: pa.DataType) -> Callable[[Any], Any]:
+    """`_shaper(kind)` through a memo (paperset/crawler/clean/memo.py): a known paper's authors are shaped once."""
+    return json_memo(_shaper(kind), fresh=False)  # a shaped value is only read (by the normalizer's cleaner)
 
 
 @cache
@@ -73,26 +80,32 @@ def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
 
 
 # Each sourced column's sources, split once: (column, normalization, type, [(where, key), ...]).
-_READS = [(f.name, f.normalize, f.type, [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
+# (A nested column's shaper is looked up here, once: hashing an Arrow type for a cache costs ~9 us.)
+_READS = [(f.name, f.normalize, _remembered_shaper(f.type) if f.normalize == "nested" else None,
+           [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
 
 
 def read_fields(paper: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     """Every sourced column of the table, read from `paper` inside `item` (the same dict for a bare paper):
-    the first non-empty value of its source keys, shaped for its normalization."""
+    the first non-empty value of its source keys (none_if_empty's rule, inline: this runs for every field
+    of every entry), shaped for its normalization."""
     bare = item is paper
     out = {}
-    for name, normalize, kind, sources in _READS:
+    for name, normalize, shape, sources in _READS:
         raw = None
         for where, key in sources:
-            if where == "wrapper" and bare:
+            if where == "paper":
+                value = paper.get(key)
+            elif where == "wrapper" and bare:
                 continue
-            value = (paper if where == "paper" else item).get(key)
-            if none_if_empty(value) is None:
+            else:
+                value = item.get(key)
+            if value is None or value == "" or value == []:
                 continue
             raw = org_name(value) if normalize == "org_name" else _names(value) if normalize == "names" else value
             if raw is not None:
                 break
-        out[name] = nested(kind, raw) if normalize == "nested" and raw is not None else raw
+        out[name] = shape(raw) if shape is not None and raw is not None else raw
     return out
 
 
@@ -104,11 +117,16 @@ def _struct_of(where: str, key: str) -> pa.DataType | None:
     return None
 
 
+@cache
+def _field_types(kind: pa.DataType) -> dict[str, pa.DataType]:
+    return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+
+
 def _nested_unmapped(kind: pa.DataType, value: Any, path: str, out: Counter[str]) -> None:
+    names = _field_types(kind)
     for one in value if isinstance(value, list) else [value]:
         if not isinstance(one, dict):
             continue
-        names = {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
         for key, item in one.items():
             if key in VIEWER_DEPENDENT:
                 continue
@@ -119,18 +137,43 @@ def _nested_unmapped(kind: pa.DataType, value: Any, path: str, out: Counter[str]
                 _nested_unmapped(names[name], item, f"{path}.{key}", out)
 
 
+@cache
+def _remembered_unmapped(kind: pa.DataType, path: str) -> Callable[[Any], dict[str, int]]:
+    """The census of one nested value at `path`, as counts, through a memo (paperset/crawler/clean/memo.py)."""
+    def count(value: Any) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        _nested_unmapped(kind, value, path, out)
+        return dict(out)
+    return json_memo(count, fresh=False)  # counts only added to the census
+
+
+@lru_cache(maxsize=1024)
+def _census_plan(where: str, keys: tuple[str, ...], bare: bool) -> tuple[tuple[str, Any], ...]:
+    """What the census does with an object of these keys, in key order: (`where.KEY`, None) to count a key
+    no column maps, (KEY, (census of an object, census of a list)) to census a nested value. Made once per
+    key set (the site's objects of one kind carry the same keys)."""
+    steps: list[tuple[str, Any]] = []
+    for key in keys:
+        if key in VIEWER_DEPENDENT or (where == "item" and key == "paper"):
+            continue
+        if key not in _MAPPED[where] and not (where == "paper" and bare and key in _MAPPED["item"]):
+            steps.append((f"{where}.{key}", None))
+            continue
+        kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
+        if kind is not None:
+            path = f"{where}.{key}"
+            steps.append((key, (_remembered_unmapped(kind, path), _remembered_unmapped(kind, f"{path}[]"))))
+    return tuple(steps)
+
+
 def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> None:
     """Count into `out` each key of the object (by its path: `paper.KEY`, `item.KEY`,
     `paper.authors[].user.KEY`) that no column maps. Viewer-dependent keys are neither kept nor counted."""
     objects = [("paper", paper)] + ([("item", item)] if item is not paper else [])
     for where, obj in objects:
-        for key, value in obj.items():
-            if key in VIEWER_DEPENDENT or (where == "item" and key == "paper"):
+        for key, counts in _census_plan(where, tuple(obj), item is paper):
+            if counts is None:
+                out[key] += 1
                 continue
-            if key not in _MAPPED[where] and not (where == "paper" and item is paper and key in _MAPPED["item"]):
-                out[f"{where}.{key}"] += 1
-                continue
-            kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
-            if kind is not None:
-                suffix = "[]" if isinstance(value, list) else ""
-                _nested_unmapped(kind, value, f"{where}.{key}{suffix}", out)
+            value = obj[key]
+            out.update(counts[1](value) if isinstance(value, list) else counts[0](value))
