@@ -2,7 +2,7 @@
 from (in a daily-papers API item, a paper object, or a page's hydration props, which carry the same
 objects), how it is normalized, its description and the tables that hold it. The spool's entry schema
 (paperset/spool/schema.py), the snapshot's Parquet schemas (paperset/packager/tables.py), the extraction
-(paperset/crawler/site/pages.py), the normalizer (paperset/crawler/pipelines/normalize.py), the key census and the field
+(paperset/crawler/site/pages.py), the normalizer (paperset/crawler/clean/fields.py), the key census and the field
 table in docs/dataset.md (scripts/fields_doc.py) all derive from it.
 
 A new column is one `Field` here (nullable: older versions read it as null, docs/snapshots.md), the

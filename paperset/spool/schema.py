@@ -18,7 +18,7 @@ from paperset.spool.fields import TS as TS  # the time type, for the packager
 SCHEMA = "paperset.spool/1"
 
 # A spool entry, as the crawl writes it and the packager reads it: the entry columns of the field table
-# (paperset/spool/fields.py). Validation (paperset/crawler/pipelines/validate.py) accepts a value only when
+# (paperset/spool/fields.py). Validation (paperset/crawler/clean/checks.py) accepts a value only when
 # `entry_value_problem` finds none, so whatever it lets through can be stored.
 ENTRY = pa.schema([(f.name, f.type) for f in in_table(ENTRY_TABLE)])
 # The order of an entry's fields: a spool line's keys, the item's attributes.

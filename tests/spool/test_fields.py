@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from paperset.crawler.pipelines.normalize import (
+from paperset.crawler.clean.fields import (
     BOOL_FIELDS,
     COUNT_FIELDS,
     DATE_FIELDS,

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from paperset.crawler.pipelines.normalize import DATE_FIELDS
+from paperset.crawler.clean.fields import DATE_FIELDS
 from paperset.crawler.pipelines.validate import ValidatePipeline
 from paperset.packager.build import package
 from paperset.packager.tables import OBSERVATIONS, PAPERS
@@ -76,7 +76,7 @@ class Text(str):
 def test_the_validators_quick_test_accepts_only_what_the_schema_rule_accepts(value) -> None:
     """The per-field quick test (made once, for speed) never lets through what entry_value_problem refuses,
     and accepts every plain value that rule accepts."""
-    from paperset.crawler.pipelines.validate import SCHEMA_CHECKS
+    from paperset.crawler.clean.checks import SCHEMA_CHECKS
 
     assert len(SCHEMA_CHECKS) == len(ENTRY.names) - len(DATE_FIELDS)  # the dates have their own rule
     for name, ok in SCHEMA_CHECKS:

@@ -1,6 +1,6 @@
 """Reading the field table's columns (paperset/spool/fields.py) out of a site object, the same on every path (an API
 item, a paper object, a page's hydration props), and the key census: the keys an object carried that no
-column maps. Values are taken as they are; the normalizer (paperset/crawler/pipelines/normalize.py) judges them."""
+column maps. Values are taken as they are; the normalizer (paperset/crawler/clean/fields.py) judges them."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperset.crawler.clean.fields import clean_nested
 from paperset.crawler.clean.memo import json_memo
-from paperset.crawler.pipelines.normalize import clean_nested
 from paperset.spool.fields import BY_NAME
 
 

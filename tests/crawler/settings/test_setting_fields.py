@@ -5,8 +5,8 @@ from __future__ import annotations
 from scrapy.settings import Settings
 
 from paperset.crawler import settings as project
+from paperset.crawler.clean.checks import Limits
 from paperset.crawler.fetch.politeness import PolitenessConfig
-from paperset.crawler.pipelines.validate import Limits
 from tests.conftest import project_settings_dict
 
 
