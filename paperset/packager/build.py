@@ -203,7 +203,8 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     write_json_atomic(tmp / manifest.MANIFEST, manifest.record(
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
-        lineage=release.lineage, files=files, partitions=stats.partitions))
+        lineage=release.lineage, files=files, partitions=stats.partitions,
+        new_observations=stats.new_observations))
     progress.step(STEPS[4])
     found = manifest.problems(tmp, proofs=proofs)
     if found:

@@ -24,7 +24,7 @@ RULES = {
                   "of the site's submittedOnDailyAt; null when neither is known (a day listing wins)",
     "provisional": "true when the paper's latest dated listing (or, without one, its daily_date) is within "
                    "the recrawl window before the packaging day, false when older, null when the paper has "
-                   "no known listing date (seen only on search, trending or paper pages)",
+                   "neither (seen only on search, trending or paper pages, without a submittedOnDailyAt)",
     "population": "daily (seen on a day, week, month or trending listing, or with a submittedOnDailyAt), "
                   "search_only (otherwise, seen on a search listing), indexed_only (otherwise: a paper "
                   "page of the index, never on Daily Papers)",

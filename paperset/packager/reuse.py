@@ -40,7 +40,7 @@ def partitions_of(keys: pa.Array | pa.ChunkedArray) -> set[str]:
 def stats_record(stats: FoldStats) -> dict[str, Any]:
     """A partition's figures as the manifest keeps them (counters as plain objects)."""
     return {f.name: dict(value) if isinstance(value := getattr(stats, f.name), dict) else value
-            for f in fields(stats) if f.name not in ("partitions", "columns")}
+            for f in fields(stats) if f.name not in ("partitions", "columns", "new_observations")}
 
 
 def stats_from(record: dict[str, Any]) -> FoldStats:

@@ -76,9 +76,9 @@ def count(stats: FoldStats, papers: pa.Table, observations: pa.Table) -> None:
 
 
 SIDECAR = "stats"  # the version's folder of per-partition column figures: stats/part-<partition>.json
-# Columns whose values no two partitions share (a partition is a paper_key prefix; a unit a key range):
-# their distinct counts add up exactly.
-DISJOINT = ("paper_key",)
+# Columns whose values no two partitions share (a partition is a paper_key prefix; a unit a key range; a
+# paper's id is its key): their distinct counts add up exactly.
+DISJOINT = ("paper_key", "paper_id")
 
 
 def _values(column: pa.Array, kind: pa.DataType) -> pa.Array:
@@ -163,7 +163,14 @@ def column_stats(version: Path, table: str, schema: pa.Schema) -> list[dict[str,
             if name in merged:
                 merged[name].merge(ColumnFigure.from_json(record))
     out = []
-    for name, figure in merged.items():
-        distinct, exact = figure.sketch.count() if figure.sketch is not None else (figure.count, True)
-        out.append({"name": name, "rows": figure.rows, "filled": figure.filled, "distinct": distinct, "exact": exact})
+    for f in schema:
+        figure = merged[f.name]
+        # Counted values and a sketch's (a parent's sidecar may sketch what is now counted) add up: the
+        # partitions they come from share no value of a counted column.
+        sketched, exact = figure.sketch.count() if figure.sketch is not None else (0, True)
+        distinct = figure.count + sketched
+        if not exact and not pa.types.is_list(f.type):  # an estimate never above the values there are
+            distinct = min(distinct, figure.filled)
+        out.append({"name": f.name, "rows": figure.rows, "filled": figure.filled, "distinct": distinct,
+                    "exact": exact})
     return out

@@ -31,6 +31,8 @@ def spool_meta(settings: BaseSettings, *, run_id: str, base_url: str | None, lis
     """What a spool's meta.json says of its crawl: run id, base URL, listings, our settings (passwords in
     URLs redacted) and the dedupe configuration."""
     ours = {k: settings.get(k) for k in sorted(settings.attributes) if k.startswith("PAPERSET_")}
+    if base_url:  # `--base-url` reaches the spider as an argument: record the site the crawl asked
+        ours["PAPERSET_BASE_URL"] = base_url
     return {"run_id": run_id, "base_url": base_url,
             "listings": [[listing.kind, listing.key] for listing in listings],
             "settings": redact(ours), "dedupe": DedupeConfig.from_settings(settings).to_dict(), **extra}
