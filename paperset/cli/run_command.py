@@ -55,11 +55,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     with checking():
         check_base_url_arg(args)
         apply_from_archive(args)
-        asked = crawl_job(args, None)
-        settings = crawl_settings(asked)  # the one build of the run's settings, checked first
+        settings = crawl_settings(crawl_job(args, None))  # the one build of the run's settings, checked first
         apply_recent(args, settings)
-        sweep = apply_sweep(args, settings, {(listing.kind, listing.key) for listing in asked.listings()})
-        listings = plan_listings(asked_from(args))
+        listings = plan_listings(asked_from(args))  # with the days --recent added
+        sweep = apply_sweep(args, settings, {(listing.kind, listing.key) for listing in listings})
         if not listings and not args.all_papers:
             raise BadInput(nothing_to_crawl())
         if args.plan:

@@ -157,3 +157,25 @@ def test_a_429_on_a_swept_paper_is_waited_out_and_its_counters_land(tmp_path, li
             totals = pq.read_table(version / "link_totals").to_pylist()
             assert [(r["num_models"], r["num_datasets"], r["num_spaces"]) for r in totals if r["paper_id"] == target] \
                 == [tuple(len(server.links.repos(target, kind, 1)) for kind in ("models", "datasets", "spaces"))]
+
+
+def test_the_sweep_leaves_out_the_papers_of_the_days_recent_adds(tmp_path, corpus_path) -> None:
+    """Papers listed on tonight's window (the days `--recent` adds, today's among them) are read by the
+    night's listings: the sweep asks none of them again."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import corpus_spool
+
+    today = datetime.now(UTC).date().isoformat()
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 6)
+    entries = next((spool / "entries").glob("part-*.jsonl"))
+    rows = [json.loads(line) for line in entries.read_text().splitlines()]
+    for row in rows[:4]:  # four papers on today's day listing, two on an old day
+        row.update(listing_key=today, crawled_at=f"{today}T06:00:00+00:00")
+    entries.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = str(tmp_path / "out")
+    assert run_paperset("package", "--spool", str(spool), "--out", out, "--name", "ds").returncode == 0
+    plan = run_paperset("run", "--recent", "--sweep", "--plan", "--json", "--out", out, "--name", "ds",
+                        "-s", "PAPERSET_SWEEP_SIZE=10")
+    assert plan.returncode == 0, plan.stderr
+    assert last_json(plan.stdout)["sweep"] == 2
