@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,11 @@ SWEEP_FILE = ".sweep.json"
 NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def _parent_papers(dataset: Path, tonight: set[tuple[str, str]]) -> tuple[dict[str, str], int]:
-    """paper_id -> last_seen_at (ISO, UTC) of the parent version's papers with an id that were never seen
-    on one of `tonight`'s listings (kind, key): those the night's listings read anyway; and how many
-    papers with an id the parent holds."""
+def _parent_papers(dataset: Path, tonight: set[tuple[str, str]]) -> tuple[Any, int]:
+    """The parent version's papers with an id that were never seen on one of `tonight`'s listings (kind,
+    key): those the night's listings read anyway (an Arrow table of paper_id, last_seen_at); and how many
+    papers with an id the parent holds. Columns are read and matched in Arrow: no Python object a paper."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
@@ -33,15 +34,16 @@ def _parent_papers(dataset: Path, tonight: set[tuple[str, str]]) -> tuple[dict[s
 
     version = latest(dataset)
     if version is None or not (dataset / version / "papers").is_dir():
-        return {}, 0
+        return None, 0
     table = ds.dataset(dataset / version / "papers", format="parquet").to_table(
-        columns=["paper_id", "last_seen_at", "listings"])
-    table = table.filter(pc.is_valid(table.column("paper_id")))
-    out = {}
-    for pid, seen, listings in zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True):
-        if not any((item["kind"], item["key"]) in tonight for item in listings or []):
-            out[pid] = seen.isoformat() if isinstance(seen, datetime) else ""
-    return out, table.num_rows
+        columns=["paper_id", "last_seen_at", "listings"], filter=pc.is_valid(pc.field("paper_id")))
+    listings = table.column("listings").combine_chunks()
+    flat = pc.list_flatten(listings)
+    places = pc.binary_join_element_wise(pc.struct_field(flat, "kind"), pc.struct_field(flat, "key"), "\t")
+    asked = pa.array([f"{kind}\t{key}" for kind, key in sorted(tonight)], pa.string())
+    hit = pc.list_parent_indices(listings).filter(pc.fill_null(pc.is_in(places, value_set=asked), False))
+    keep = pc.invert(pc.is_in(pa.array(range(table.num_rows), pa.int64()), value_set=pc.unique(hit)))
+    return table.select(["paper_id", "last_seen_at"]).filter(keep), table.num_rows
 
 
 def read_swept(dataset: Path) -> dict[str, str]:
@@ -56,12 +58,25 @@ def read_swept(dataset: Path) -> dict[str, str]:
 def pick(dataset: Path, size: int, tonight: set[tuple[str, str]] | None = None) -> tuple[list[str], int]:
     """The `size` papers to sweep tonight (least recently seen first, then by id; papers of tonight's
     listings aside) and how many papers the parent holds (the sweep's whole round)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     papers, total = _parent_papers(dataset, tonight or set())
-    if size <= 0 or not papers:
+    if size <= 0 or papers is None or papers.num_rows == 0:
         return [], total
     swept = read_swept(dataset)
-    order = sorted(papers, key=lambda i: (max(_when(papers[i]), _when(swept.get(i, ""))), i))
-    return order[:size], total
+    ids = papers.column("paper_id").combine_chunks()
+    times = pa.array([_when(text) for text in swept.values()], pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    at = pc.take(times, pc.index_in(ids, value_set=pa.array(list(swept), pa.string())))
+    seen = papers.column("last_seen_at").combine_chunks().cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    never = pa.scalar(_ms(NEVER), pa.int64())  # milliseconds: a time never seen sorts first
+    when = pc.max_element_wise(pc.fill_null(seen, never), pc.fill_null(at, never))
+    order = pa.table({"when": when, "paper_id": ids}).sort_by([("when", "ascending"), ("paper_id", "ascending")])
+    return order.column("paper_id").slice(0, size).to_pylist(), total
+
+
+def _ms(at: datetime) -> int:
+    return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
 def _when(text: str) -> datetime:
