@@ -12,6 +12,7 @@ version the folder was linked from.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -204,14 +205,21 @@ def check(folder: Path, trusted: dict[str, Any] | None = None) -> Segments:
     """The folder's segments after checking every byte of them not stamped (`trusted`: more stat proofs,
     relative name -> proof); IndexUnreadable naming a bad file."""
     segments = Segments.open(folder)
-    stamps = {**_stamps(folder), **(trusted or {})}
+    own = _stamps(folder)
+    stamps = {**own, **(trusted or {})}
+    proven: dict[str, Any] = {}
     for segment in segments.segments:
         if segment.header["config"] != segments.config:
             raise unreadable(segment.path / HEADER, "built with another configuration than the first segment")
         for name, facts in segment.header["files"].items():
-            file = segment.path / name
-            if stamps.get(f"{segment.path.name}/{name}") == _stat(file):
+            file, relative = segment.path / name, f"{segment.path.name}/{name}"
+            proof = _stat(file)
+            if stamps.get(relative) == proof:
                 continue
             if file_crc(file) != facts["crc32"]:
                 raise unreadable(file, "ValueError: its CRC-32 does not match its header (corrupt)")
+            proven[relative] = proof
+    if proven:  # read once: the next open (the crawl's, after the pre-run check) reads none of it again
+        with contextlib.suppress(OSError):  # a folder this process may not write is checked again next time
+            stamp(folder, proven)
     return segments

@@ -145,8 +145,10 @@ def test_a_killed_compactions_leftovers_are_passed_over_then_removed(tmp_path, c
         ".checked.json", "seg-0000000000-0000000100-000001", "seg-0000000100-0000000300-000004",
         "seg-0000000300-0000000301-000005"]
     stamped = json.loads((tmp_path / ".checked.json").read_text())
-    # Written by this test, seg-...-000004 was never stamped; the removed segments' stamps are gone.
+    # Written by this test unstamped, seg-...-000004 was read whole when opened and is stamped since; the
+    # removed segments' stamps are gone.
     assert {name.split("/")[0] for name in stamped} == {"seg-0000000000-0000000100-000001",
+                                                        "seg-0000000100-0000000300-000004",
                                                         "seg-0000000300-0000000301-000005"}
     shutil.rmtree(tmp_path / "seg-0000000100-0000000300-000004")
     with pytest.raises(IndexUnreadable, match=r"seg-0000000300-0000000301-000005 cannot be read \(entries 100..300"):
@@ -172,6 +174,21 @@ def test_the_byte_check_reads_only_files_not_stamped_as_checked(tmp_path, corpus
     check_store(DedupeConfig(), str(tmp_path), {f"{segment.name}/signatures.npy": proof})  # a version's proof
     with pytest.raises(IndexUnreadable, match=f"the near-dup index {file} cannot be read .*CRC-32"):
         open_index(DedupeConfig(), str(tmp_path))
+
+
+def test_a_file_read_whole_once_is_stamped_and_not_read_again(tmp_path, corpus_path) -> None:
+    """An index copied or restored by hand (no stamps) is read whole by the pre-run check, once: the crawl's
+    own open after it, and the next night's, read none of its bytes."""
+    keys, texts = texts_with_copies(corpus_path, 100)
+    index = open_index(DedupeConfig(), str(tmp_path))
+    index.query_insert_batch(keys, texts)
+    index.close()
+    [segment] = tmp_path.glob("seg-*")
+    (tmp_path / ".checked.json").unlink()
+    check_store(DedupeConfig(), str(tmp_path))
+    stamped = json.loads((tmp_path / ".checked.json").read_text())
+    files = Segments.open(tmp_path).segments[0].header["files"]
+    assert sorted(stamped) == sorted(f"{segment.name}/{name}" for name in files) and len(files) >= 10
 
 
 def test_the_pipeline_opens_the_folder_index_with_the_compaction_setting(tmp_path) -> None:
