@@ -75,6 +75,13 @@ class CrawlJob:
         """The listings asked for, in crawl order."""
         return plan_listings(self.asked)
 
+    def planned(self) -> list[Listing]:
+        """Every listing the crawl must settle (its coverage): the listings, and with `all_papers` the list
+        of every indexed paper, as the spider plans them."""
+        from paperset.crawler.spiders.all_papers import ALL_PAPERS
+
+        return [*self.listings(), *([ALL_PAPERS] if self.all_papers else [])]
+
     def spider_kwargs(self) -> dict[str, Any]:
         """The spider's arguments, as `scrapy crawl hf_papers -a ...` would give them."""
         kwargs: dict[str, Any] = {}

@@ -236,7 +236,7 @@ class Coordinator:
         errors = int(self.server.get(self.keys["errors"]) or 0)
         if errors:
             stats["paperset/items/error"] = max(errors, int(stats.get("paperset/items/error", 0)))
-        report = coverage_report(self.server, self.name, self.job.listings(), reason)
+        report = coverage_report(self.server, self.name, self.job.planned(), reason)
         stats[STAT] = report
         for status in STATUSES:
             stats[f"{STAT}/{status}"] = sum(r["status"] == status for r in report)

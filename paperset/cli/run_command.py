@@ -58,6 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = crawl_settings(crawl_job(args, None))  # the one build of the run's settings, checked first
         apply_recent(args, settings)
         listings = plan_listings(asked_from(args))  # with the days --recent added
+        if args.links and redis_url(args):
+            raise BadInput("--links is not available in a distributed run (--redis) yet: nothing would keep "
+                           "the links its workers fetch")
         sweep = apply_sweep(args, settings, {(listing.kind, listing.key) for listing in listings})
         if not listings and not args.all_papers:
             raise BadInput(nothing_to_crawl())
@@ -73,9 +76,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         confirm(make_plan(listings, settings, fetch=args.fetch, base_url=args.base_url, details=args.details,
                           sweep=len(args.sweep_ids), all_papers=args.all_papers, links=args.links),
                 yes=args.yes or bool(args.from_archive))  # a replay owes the site no time
-        if args.links and redis_url(args):
-            raise BadInput("--links is not available in a distributed run (--redis) yet: nothing would keep "
-                           "the links its workers fetch")
         if args.workers is not None and args.workers < 0:
             raise BadInput(f"--workers must be 0 or more, not {args.workers}")
         if args.workers is not None and not redis_url(args):

@@ -112,6 +112,10 @@ def test_links_in_a_distributed_run_is_refused_before_anything_runs(tmp_path: Pa
     result = run_paperset("run", "--day", DAY, "--links", "--redis", "redis://127.0.0.1:1/0", "--out", str(tmp_path))
     assert result.returncode == 2 and "--links is not available in a distributed run" in result.stderr
     assert not (tmp_path / "hf-papers").exists() and list(tmp_path.iterdir()) == []
+    # Refused before the plan is printed or the operator asked to confirm it.
+    plan = run_paperset("run", "--day", DAY, "--links", "--redis", "redis://127.0.0.1:1/0", "--plan",
+                        "--out", str(tmp_path))
+    assert (plan.returncode, plan.stdout) == (2, "")
 
 
 def test_a_run_killed_mid_lookups_resumes_to_every_link(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from scrapy.settings import BaseSettings
 
 from paperset.crawler.distributed.keys import keys
+from paperset.crawler.errors import SettingError
 
 SPOOL_PIPELINE = "paperset.crawler.pipelines.spool.SpoolPipeline"
 ENTRIES_PIPELINE = "paperset.crawler.distributed.worker.WorkerEntriesPipeline"
@@ -27,6 +28,10 @@ class DistributedWorker:
     def update_settings(self, settings: BaseSettings) -> None:
         if not settings.get("PAPERSET_WORKER_ID"):
             return
+        missing = [name for name in ("PAPERSET_REDIS_NAME", "REDIS_URL") if not settings.get(name)]
+        if missing:  # else its entries would go to a queue nobody drains: dropped without a word
+            raise SettingError(f"PAPERSET_WORKER_ID makes a crawl a distributed worker, which needs "
+                                f"{' and '.join(missing)} too")
         url, names = settings.get("REDIS_URL"), keys(settings.get("PAPERSET_REDIS_NAME"))
         pipelines = settings["ITEM_PIPELINES"]
         if SPOOL_PIPELINE in pipelines:
