@@ -252,18 +252,20 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
         papers_out = PartitionWriter(out / "papers", PAPERS)
         obs_out = PartitionWriter(out / "observations", OBSERVATIONS)
         for unit in buckets.units(UNIT_ROWS):
-            observations, new_count = _observations(buckets.read("entries", unit), buckets.read("obs", unit),
-                                                    version)
+            part, entries = partition_of(unit), buckets.read("entries", unit)  # each bucket read once
+            observations, new_count = _observations(entries, buckets.read("obs", unit), version)
             if observations.num_rows:
-                obs_out.write(partition_of(unit), observations)
+                obs_out.write(part, observations)
             new_observations += new_count
             old = buckets.read("papers", unit)
-            papers = _fold_papers(buckets.read("entries", unit), old, clusters, observations, horizon)
-            if papers is None:
-                continue
-            papers_out.write(partition_of(unit), papers)
-            compare_tables(changes, old, papers)
-            count(figures.setdefault(partition_of(unit), FoldStats()), papers, observations)
+            papers = _fold_papers(entries, old, clusters, observations, horizon)
+            del entries
+            if papers is not None:
+                papers_out.write(part, papers)
+                compare_tables(changes, old, papers)
+            # Every observation written is counted, also in a unit without papers (the manifest's rows).
+            count(figures.setdefault(part, FoldStats()), papers if papers is not None else PAPERS.empty_table(),
+                  observations)
         papers_out.close()
         obs_out.close()
     for name, figure in figures.items():
