@@ -74,7 +74,7 @@ class LinkParts:
             write_rows(folder, self.name, part_rows, part)
         if not self.whole and touched is not None:
             for part, paths in sorted(self.files.items()):
-                if part in grouped:  # a touched partition's rows are all in `rows`
+                if part in touched or part in grouped:  # a touched partition's rows are all in `rows`, if any
                     continue
                 for path in paths:
                     if not link_or_copy(path, folder / path.name):
