@@ -81,11 +81,20 @@ def path_part(path: Path) -> str:
     return top(module_name(path))
 
 
+def holds_code(path: Path) -> bool:
+    """Anything in the module besides its docstring and `from __future__` imports."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+               and not (isinstance(node, ast.ImportFrom) and node.module == "__future__") for node in body)
+
+
 def import_graph(root: Path) -> dict[str, set[str]]:
     """Each of our modules -> the modules of ours it imports (any import: top level, in a function, under
     TYPE_CHECKING), a name resolved to the longest module it names (`paperset.crawler.site.listings.Listing` ->
-    `paperset.crawler.site.listings`). Packages' `__init__` edges left out: they hold no code here."""
-    modules = {module_name(p): p for p in sorted((root / "paperset").rglob("*.py"))}
+    `paperset.crawler.site.listings`). A package's `__init__` is a node when it holds code (the command
+    line's `main`, the settings): importing a package that is only a docstring is no edge."""
+    modules = {module_name(p): p for p in sorted((root / "paperset").rglob("*.py"))
+               if p.name != "__init__.py" or holds_code(p)}
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         found = set()
@@ -93,7 +102,7 @@ def import_graph(root: Path) -> dict[str, set[str]]:
             parts = imported.split(".")
             for end in range(len(parts), 0, -1):
                 target = ".".join(parts[:end])
-                if target in modules and modules[target].name != "__init__.py":
+                if target in modules:
                     found.add(target)
                     break
         graph[name] = found - {name}
@@ -146,6 +155,20 @@ def test_the_cycle_check_finds_a_cycle_through_a_function(tmp_path: Path, monkey
     (tmp_path / "paperset" / "c.py").write_text("import paperset.a\n", encoding="utf-8")
     (tmp_path / "paperset" / "d.py").write_text("import paperset.a\n", encoding="utf-8")
     assert cycles(import_graph(tmp_path)) == [["paperset.a", "paperset.b", "paperset.c"]]
+
+
+def test_the_cycle_check_sees_a_cycle_through_a_package_that_holds_code(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked worker re-entering the command line: `paperset.cli` is a package whose `__init__` holds `main`."""
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    (tmp_path / "paperset" / "cli").mkdir(parents=True)
+    (tmp_path / "paperset" / "app").mkdir()
+    (tmp_path / "paperset" / "app" / "__init__.py").write_text('"""Orchestration."""\n', encoding="utf-8")
+    (tmp_path / "paperset" / "cli" / "__init__.py").write_text("from paperset.app.workers import run\n",
+                                                               encoding="utf-8")
+    (tmp_path / "paperset" / "app" / "workers.py").write_text("def run():\n    from paperset.cli import main\n",
+                                                              encoding="utf-8")
+    assert cycles(import_graph(tmp_path)) == [["paperset.app.workers", "paperset.cli"]]
 
 
 def test_every_module_belongs_to_a_part() -> None:
