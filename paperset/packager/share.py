@@ -60,12 +60,14 @@ def parent_files(parent: Path | None) -> dict[str, dict[str, Any]]:
     return files if isinstance(files, dict) else {}
 
 
-def _same(parent: Path, name: str, old: dict[str, Any] | None, proof: Any, digest: str, size: int) -> bool:
-    """Whether the parent's file `name` is listed with these bytes and still holds them."""
+def _same(parent: Path, name: str, path: Path, old: dict[str, Any] | None, proof: Any, digest: str,
+          size: int) -> bool:
+    """Whether the parent's file `name` is listed with these bytes and still holds them (the very file just
+    hashed, when `path` is a link to it: not hashed again)."""
     if not old or old.get("sha256") != digest or old.get("bytes") != size:
         return False
-    path = parent / name
-    return path.is_file() and (proven(path, proof, old) or sha256(path) == digest)
+    source = parent / name
+    return source.is_file() and (proven(source, proof, old) or path.samefile(source) or sha256(source) == digest)
 
 
 def _linked(parent: Path, name: str, path: Path, old: dict[str, Any] | None, proof: Any) -> dict[str, Any] | None:
@@ -95,7 +97,7 @@ def share(folder: Path, parent: Path | None) -> tuple[dict[str, dict[str, Any]],
         if entry is None:
             digest, size = sha256(path), path.stat().st_size
             entry = {"sha256": digest, "bytes": size}
-            if parent is not None and _same(parent, name, old, proof, digest, size):
+            if parent is not None and _same(parent, name, path, old, proof, digest, size):
                 link_or_copy(parent / name, path)
                 entry["inherited"] = parent.name
         else:

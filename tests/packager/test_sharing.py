@@ -210,3 +210,28 @@ def test_links_tables_share_their_untouched_partitions_and_survive_pruning(tmp_p
     assert prune(root / "ds", 1).removed_versions == [old.name]
     assert problems(new) == [] and problems(new, full=True) == []
     assert pq.read_table(new / "links").to_pylist() == rows
+
+
+def test_a_file_linked_to_its_parents_without_a_stat_proof_is_hashed_once(tmp_path, monkeypatch) -> None:
+    """A parent copied or pulled (no stat proofs) and a file already hard-linked to it: its bytes are read
+    once, not once as the new file and again as the parent's."""
+    import hashlib
+    import os
+
+    from paperset.packager import share as share_module
+
+    parent, folder = tmp_path / "2026.12.05", tmp_path / "new"
+    (parent / "papers").mkdir(parents=True)
+    (folder / "papers").mkdir(parents=True)
+    data = b"x" * 4096
+    (parent / "papers" / "part-a-00000.parquet").write_bytes(data)
+    os.link(parent / "papers" / "part-a-00000.parquet", folder / "papers" / "part-a-00000.parquet")
+    digest = hashlib.sha256(data).hexdigest()
+    (parent / "manifest.json").write_text(json.dumps(
+        {"files": {"papers/part-a-00000.parquet": {"sha256": digest, "bytes": len(data)}}}), encoding="utf-8")
+    read: list[str] = []
+    real = share_module.sha256
+    monkeypatch.setattr(share_module, "sha256", lambda path: read.append(str(path)) or real(path))
+    entries, _ = share_module.share(folder, parent)
+    assert entries == {"papers/part-a-00000.parquet": {"sha256": digest, "bytes": 4096, "inherited": "2026.12.05"}}
+    assert read == [str(folder / "papers" / "part-a-00000.parquet")]
