@@ -142,7 +142,8 @@ def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
     if settings is None:
         settings = crawl_settings(job)
     if settings.getbool("PAPERSET_DEDUPE_ENABLED"):
-        check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory")
+        check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory",
+                    remember=True)  # the crawl's own store: what is read now is not read again by its open
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("hf_papers")
     process.crawl(crawler, **(job.spider_kwargs() if spider_kwargs is None else spider_kwargs))

@@ -201,9 +201,10 @@ def stamp_segment(folder: Path, segment: Path) -> None:
     stamp(folder, {f"{segment.name}/{f.name}": _stat(f) for f in segment.iterdir()})
 
 
-def check(folder: Path, trusted: dict[str, Any] | None = None) -> Segments:
+def check(folder: Path, trusted: dict[str, Any] | None = None, *, remember: bool = False) -> Segments:
     """The folder's segments after checking every byte of them not stamped (`trusted`: more stat proofs,
-    relative name -> proof); IndexUnreadable naming a bad file."""
+    relative name -> proof); IndexUnreadable naming a bad file. `remember`: stamp the files read (only in a
+    folder the index writes: a run's, never a published version's)."""
     segments = Segments.open(folder)
     own = _stamps(folder)
     stamps = {**own, **(trusted or {})}
@@ -219,7 +220,7 @@ def check(folder: Path, trusted: dict[str, Any] | None = None) -> Segments:
             if file_crc(file) != facts["crc32"]:
                 raise unreadable(file, "ValueError: its CRC-32 does not match its header (corrupt)")
             proven[relative] = proof
-    if proven:  # read once: the next open (the crawl's, after the pre-run check) reads none of it again
+    if proven and remember:  # read once: the next open (the crawl's, after the pre-run check) reads none of it again
         with contextlib.suppress(OSError):  # a folder this process may not write is checked again next time
             stamp(folder, proven)
     return segments

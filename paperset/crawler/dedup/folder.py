@@ -73,14 +73,15 @@ def open_segments(folder: Path) -> Segments:
         state = load_state(folder)
         if state is not None:
             _migrate(folder, state)
-    return check(folder)
+    return check(folder, remember=True)
 
 
-def check_folder(folder: Path, trusted: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def check_folder(folder: Path, trusted: dict[str, Any] | None = None, *,
+                 remember: bool = False) -> dict[str, Any] | None:
     """The config of the folder's index after checking every byte not proven by a stamp (segments) or the
     single file's CRCs (the format of before), None without an index; IndexUnreadable otherwise."""
     if folder.is_dir() and chain(folder)[0]:
-        return check(folder, trusted).config
+        return check(folder, trusted, remember=remember).config
     return check_state(folder)
 
 

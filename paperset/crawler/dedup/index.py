@@ -244,12 +244,14 @@ def load_index(config: DedupeConfig, path: Path, max_segments: int = MAX_SEGMENT
     return NearDupIndex(config, path, base, max_segments)
 
 
-def check_store(config: DedupeConfig, store: str, trusted: dict[str, Any] | None = None) -> None:
+def check_store(config: DedupeConfig, store: str, trusted: dict[str, Any] | None = None, *,
+                remember: bool = False) -> None:
     """Before a crawl: a folder store's index is readable and of this configuration (IndexUnreadable or
     SettingError otherwise), so a bad index is one clear error instead of a crawl that cannot start. Every
-    byte is checked but those of files proven unchanged by a stamp (`trusted`: more, name -> stat proof)."""
+    byte is checked but those of files proven unchanged by a stamp (`trusted`: more, name -> stat proof);
+    `remember`: stamp what was read (the crawl's own store; never a published version's index)."""
     if store not in ("", "memory") and not store.startswith(("redis://", "rediss://")):
-        _same_config(Path(store), check_folder(Path(store), trusted), config)
+        _same_config(Path(store), check_folder(Path(store), trusted, remember=remember), config)
 
 
 def open_index(config: DedupeConfig, store: str, max_segments: int = MAX_SEGMENTS) -> DupIndex:

@@ -185,7 +185,9 @@ def test_a_file_read_whole_once_is_stamped_and_not_read_again(tmp_path, corpus_p
     index.close()
     [segment] = tmp_path.glob("seg-*")
     (tmp_path / ".checked.json").unlink()
-    check_store(DedupeConfig(), str(tmp_path))
+    check_store(DedupeConfig(), str(tmp_path))  # a published version's index, say: nothing written into it
+    assert not (tmp_path / ".checked.json").exists()
+    check_store(DedupeConfig(), str(tmp_path), remember=True)  # the crawl's own store
     stamped = json.loads((tmp_path / ".checked.json").read_text())
     files = Segments.open(tmp_path).segments[0].header["files"]
     assert sorted(stamped) == sorted(f"{segment.name}/{name}" for name in files) and len(files) >= 10
