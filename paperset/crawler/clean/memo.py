@@ -21,6 +21,9 @@ def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE, *, fresh: b
     or result JSON cannot hold exactly (NaN, an integer beyond 64 bits, a key that is not text) is computed
     every time. `fresh=False`: a hit gives the remembered result itself, for a caller that only reads it."""
     kept: dict[bytes, tuple[Any, bytes, Any]] = {}
+    # Keys seen once: a value is remembered when seen the second time (most values of a crawl of new
+    # papers are seen once: remembering costs three more JSON steps than computing).
+    once: set[bytes] = set()
 
     def remembered(value: Any) -> Any:
         try:
@@ -31,6 +34,11 @@ def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE, *, fresh: b
         # Only NaN and infinities write as another value does (null): a key without null needs no comparing.
         if hit is not None and (b"null" not in key or hit[0] == value):
             return orjson.loads(hit[1]) if fresh else hit[2]
+        if key not in once:
+            if len(once) >= size:
+                once.clear()
+            once.add(key)
+            return function(value)
         result = function(value)
         try:
             blob = orjson.dumps(result)

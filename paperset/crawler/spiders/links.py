@@ -28,6 +28,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from paperset.crawler.site.hydration import read_json
 from paperset.crawler.site.listings import Listing
 from paperset.crawler.spiders.all_papers import next_link
 from paperset.crawler.tracking.coverage import INCOMPLETE, failure_reason
@@ -131,7 +132,7 @@ class PaperLinks:
         """A paper's API answer: write its totals and previews, ask the chains its previews leave open."""
         self._inc("paperset/links/calls")
         try:
-            data = json.loads(response.text)
+            data = read_json(response.text)
         except ValueError:
             yield from self.links_failed(response.request, paper_id, "bad_json")
             return
@@ -158,7 +159,7 @@ class PaperLinks:
             yield from self.links_failed(response.request, paper_id, f"http_{response.status}")
             return
         try:
-            items = keep_entries(chain, json.loads(response.text))
+            items = keep_entries(chain, read_json(response.text))
         except ValueError:
             items = None
         if items is None:

@@ -200,7 +200,28 @@ def fingerprint(crawler: Crawler, request: Request) -> str:
 
 def encode_request(request: Request, spider: Spider) -> str:
     """A request as text (a pickled `Request.to_dict`: callbacks by name, cb_kwargs as objects)."""
-    return base64.b64encode(pickle.dumps(request.to_dict(spider=spider), protocol=4)).decode("ascii")
+    return base64.b64encode(pickle.dumps(request_dict(request, spider), protocol=4)).decode("ascii")
+
+
+# The name of each spider method used as a callback, by (spider class, function): `Request.to_dict` finds
+# it by listing the spider's members (`inspect.getmembers`), for every request, twice.
+_METHOD_NAMES: dict[tuple[type, Any], str] = {}
+
+
+def request_dict(request: Request, spider: Spider) -> dict[str, Any]:
+    """`request.to_dict(spider=spider)`, its callback and errback names looked up once per spider class."""
+    names = {}
+    for role in ("callback", "errback"):
+        method = getattr(request, role)
+        if not callable(method):
+            continue
+        if getattr(method, "__self__", None) is not spider:
+            return request.to_dict(spider=spider)  # not the spider's own method: Scrapy's lookup (and error)
+        key = (type(spider), method.__func__)  # type: ignore[attr-defined]
+        if key not in _METHOD_NAMES:
+            _METHOD_NAMES[key] = Request(request.url, **{role: method}).to_dict(spider=spider)[role]
+        names[role] = _METHOD_NAMES[key]
+    return {**request.replace(callback=None, errback=None).to_dict(), **names}
 
 
 def decode_request(text: str, spider: Spider) -> Request:

@@ -80,3 +80,33 @@ def test_resume_requests_continue_the_spools_ledger_only_when_resuming(tmp_path)
     resuming.spider = resuming._create_spider("s")
     assert resumed_outcomes(resuming.settings) == [["day", "2025-02-03", "complete", None]]
     assert [r.url for r in resume_requests(resuming, seeds)] == ["http://x/b"]
+
+
+def test_a_ledger_request_is_scrapys_to_dict_with_the_callback_names_looked_up_once() -> None:
+    from scrapy import Request
+
+    from paperset.crawler.spiders.hf_papers import HfPapersSpider
+    from paperset.crawler.tracking.done import decode_request, encode_request, request_dict
+
+    spider, other = HfPapersSpider.__new__(HfPapersSpider), HfPapersSpider.__new__(HfPapersSpider)
+    asked = [Request("http://x/a?b=1", callback=spider.parse_api, errback=spider.api_failed, meta={"m": (1, 2)},
+                     cb_kwargs={"k": [1]}, priority=3, dont_filter=True),
+             Request("http://x/b", callback=spider.parse_page),
+             Request("http://x/c")]
+    for request in asked:
+        want = request.to_dict(spider=spider)
+        assert request_dict(request, spider) == want
+        assert list(request_dict(request, spider)) == list(want)
+        assert decode_request(encode_request(request, spider), spider).to_dict(spider=spider) == want
+    # another instance's method: by name, as Scrapy does; a function that is no method: Scrapy's error
+    stray = Request("http://x/d", callback=other.parse_api)
+    assert request_dict(stray, spider) == stray.to_dict(spider=spider)
+    assert request_dict(stray, spider)["callback"] == "parse_api"
+    foreign = Request("http://x/e", callback=print)
+    for call in (lambda: foreign.to_dict(spider=spider), lambda: request_dict(foreign, spider)):
+        try:
+            call()
+        except ValueError as exc:
+            assert "is not an instance method" in str(exc)
+        else:
+            raise AssertionError("expected ValueError")
