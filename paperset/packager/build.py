@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from paperset.packager import card, card_facts, changes, links_card, manifest
+from paperset.packager.chart import CHART, ChartDrawer
 from paperset.packager.croissant import croissant
 from paperset.packager.errors import BadTarget, PackagerError
 from paperset.packager.fold import fold
@@ -176,10 +177,10 @@ def check_target(root: Path, name: str) -> Path:
 
 def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, diff: changes.ChangeLog,
                    dedupe_index: Path | None, progress: PackagingProgress, linked: LinkFold,
-                   parent_dir: Path | None) -> None:
+                   parent_dir: Path | None, drawer: ChartDrawer) -> None:
     """Everything of the version but its folded tables, into `tmp`, then checked against its manifest."""
     progress.step(STEPS[2])
-    card.chart(sorted(stats.per_day.items()), tmp / "papers_per_day.png")
+    drawer.send(sorted(stats.per_day.items()), tmp / CHART)
     diff.close()
     change_rows = diff.rows
     context = card.context(release.name, version, release.parent, stats, release.metas, diff,
@@ -197,6 +198,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     if dedupe_index is not None and dedupe_index.is_dir():
         # Hidden files are a killed save's temporary files, not the index.
         copy_linked(dedupe_index, tmp / "dedupe-index")
+    drawer.wait()
     progress.step(STEPS[3])
     rows = {"papers": stats.papers, "observations": stats.observations, "changes": change_rows, **linked.rows}
     files, proofs = share(tmp, parent_dir)
@@ -248,6 +250,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     release = Release(name, parent, now.isoformat(timespec="seconds"), [read_meta(s) for s in spools],
                       recrawl_days, health, forced or [], card_facts.lineage(parent_dir))
     tmp = dataset / f".tmp-{os.getpid()}-{time.monotonic_ns()}"
+    drawer = ChartDrawer()  # imports matplotlib in a process of its own while the fold runs
     try:
         tmp.mkdir()
         steps.step(STEPS[1])
@@ -265,7 +268,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
             logger.info("nothing changed since %s: no new version", parent)
             return PackageResult(None, str(parent_dir), parent, False, stats.papers, stats.observations,
                                  0, 0, 0, 0)
-        _write_version(tmp, version, release, stats, diff, dedupe_index, steps, linked, parent_dir)
+        _write_version(tmp, version, release, stats, diff, dedupe_index, steps, linked, parent_dir, drawer)
         steps.step(STEPS[5])
         mark_publishing(dataset, version)
         Path(tmp).rename(dataset / version)
@@ -277,6 +280,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         raise
     finally:
         steps.close()
+        drawer.close()
     _point_latest(dataset, version)
     logger.info("published %s", dataset / version)
     return PackageResult(version, str(dataset / version), parent, True, stats.papers, stats.observations,

@@ -1,6 +1,6 @@
 """The dataset card (README.md): YAML front matter written by huggingface_hub.DatasetCardData (the Hub's
-metadata fields), the prose rendered from card_template.md with the context `context` gathers, and its
-papers-per-day chart."""
+metadata fields), the prose rendered from card_template.md with the context `context` gathers (its papers-per-day chart:
+chart.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import jinja2
 import pyarrow as pa
 
 from paperset.packager import manifest
+from paperset.packager.chart import DAILY_TABLE_MAX
 from paperset.packager.derive import RULES
 from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.identity import project_home
@@ -73,7 +74,6 @@ def gaps(days: list[tuple[str, int]], asked: list[str] | None = None) -> list[st
 
 
 FENCE = "`" * 3
-DAILY_TABLE_MAX = 60  # past this many days the card's table counts papers per month
 
 
 def table_rows(days: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:
@@ -84,34 +84,6 @@ def table_rows(days: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]
     for day, count in days:
         months[day[:7]] += count
     return "month", sorted(months.items())
-
-
-def chart(days: list[tuple[str, int]], path: Path) -> None:
-    """Bars on a date axis: one a day up to DAILY_TABLE_MAX days, else one a week (weeks from Monday)."""
-    # A Figure drawn on the Agg canvas directly: pyplot (its backend machinery) is not imported.
-    import matplotlib.dates as mdates
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    weekly = len(days) > DAILY_TABLE_MAX
-    bins: Counter[date] = Counter()
-    for day, count in days:
-        d = date.fromisoformat(day)
-        bins[d - timedelta(days=d.weekday()) if weekly else d] += count
-    fig = Figure(figsize=(8, 3), dpi=80)
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    points = sorted(bins.items())
-    ax.bar([d for d, _ in points], [c for _, c in points], width=6 if weekly else 0.8, align="edge" if weekly
-           else "center", color="#4b6fa8")
-    ax.set_ylabel("papers per week" if weekly else "papers per day")
-    ax.set_title("Papers per listing week" if weekly else "Papers per listing day")
-    locator = mdates.AutoDateLocator(maxticks=12)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.tick_params(axis="x", labelsize=7)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None, "Creation Time": None})
 
 
 def features(schema: pa.Schema) -> list[dict[str, Any]]:

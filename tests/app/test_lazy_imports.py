@@ -60,13 +60,13 @@ def test_verify_imports_no_crawler_redis_chart_or_packager_builder(tmp_path, cor
     assert run_main(["verify", str(tmp_path)]) == {"code": 1, "imported": []}  # no manifest: a problem
 
 
-def test_a_run_without_redis_imports_only_the_chart_of_the_heavy_modules(tmp_path, replica) -> None:
+def test_a_run_without_redis_imports_only_scrapy_of_the_heavy_modules(tmp_path, replica) -> None:
     day = replica.index["days"][0]
     found = run_main(["run", "--base-url", replica.base_url, "--day", day, "--out", str(tmp_path / "out"),
                       "--json", "-s", "AUTOTHROTTLE_ENABLED=False"],
                      ("redis", "scrapy_redis", "pandas", "mlcroissant", "networkx", "rdflib", "aiohttp",
                       "tldextract", "requests", "playwright", "matplotlib", "scrapy"))
-    assert found == {"code": 0, "imported": ["matplotlib", "scrapy"]}
+    assert found == {"code": 0, "imported": ["scrapy"]}  # the chart is drawn by a process of its own
     version = next(p for p in (tmp_path / "out" / "hf-papers").iterdir() if p.name[0].isdigit())
     assert (version / "croissant.json").is_file()
     assert (version / "papers_per_day.png").is_file()

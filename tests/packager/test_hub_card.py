@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from paperset.packager import card
+from paperset.packager.chart import chart
 from paperset.packager.tables import CHANGES, OBSERVATIONS, PAPERS
 from tests.conftest import ROOT, corpus_spool, last_json, run_paperset
 
@@ -126,8 +127,8 @@ def _hub_env(hub: HubStandIn, home: Path) -> dict[str, str]:
 
 def test_the_chart_of_a_year_is_a_deterministic_png(tmp_path) -> None:
     year = [((date(2025, 1, 1) + timedelta(days=i)).isoformat(), i % 7) for i in range(365)]
-    card.chart(year, tmp_path / "a.png")
-    card.chart(year, tmp_path / "b.png")
+    chart(year, tmp_path / "a.png")
+    chart(year, tmp_path / "b.png")
     data = (tmp_path / "a.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data == (tmp_path / "b.png").read_bytes()
