@@ -15,6 +15,7 @@ from typing import Any
 
 from paperset.packager.link_parts import LinkParts, fold_table, paper_partitions, partition_of
 from paperset.packager.links_schema import LINK_TABLES, REPO_TYPES
+from paperset.spool.errors import SpoolError
 
 CHAINS = ("models", "datasets", "spaces", "collections")
 
@@ -49,18 +50,26 @@ class LinkFold:
 
 
 def read_lookups(spools: list[Path]) -> dict[str, Lookup]:
-    """Every paper's lookup from the spools' links files (a cut last line, from a kill, is skipped)."""
+    """Every paper's lookup from the spools' links files. A cut last line (from a kill: it has no newline)
+    is skipped; any other line that is not a record is a SpoolError naming it (never dropped unseen)."""
     lookups: dict[str, Lookup] = defaultdict(Lookup)
     for spool in spools:
         path = spool / "links.jsonl"
         if not path.exists():
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        for n, line in enumerate(lines, 1):
+            if not line:
+                continue
             try:
                 record = json.loads(line)
-            except ValueError:
-                continue
-            take(lookups[record["paper_id"]], record)
+                paper_id = record["paper_id"]
+            except (ValueError, TypeError, KeyError):
+                if n == len(lines):  # the last line, without its newline: cut by a kill
+                    continue
+                raise SpoolError(f"{path}: line {n} is not a links record: {line[:120]!r}") from None
+            take(lookups[paper_id], record)
     return dict(lookups)
 
 

@@ -115,3 +115,21 @@ def test_a_night_rewrites_only_the_partitions_of_the_papers_it_looked_up(tmp_pat
     assert night.changed == {"links": 3, "collections": 0, "link_totals": 1, "link_status": 0, "repo_counters": 1}
     assert [r["repo_id"] for r in rows(tmp_path / "v1", "links") if r["paper_id"] == "2501.00001"] == [
         "m/a", "u/space-000", "u/space-001", "u/space-002"]
+
+
+def test_a_links_file_with_an_unreadable_line_is_an_error_but_a_cut_last_line_is_skipped(tmp_path) -> None:
+    import pytest
+
+    from paperset.packager.links import read_lookups
+    from paperset.spool.errors import SpoolError
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    good = '{"paper_id": "2501.00001", "part": "failed", "reason": "http_500"}\n'
+    (spool / "links.jsonl").write_text(good + '{"paper_id": "2501.0')  # killed while writing
+    lookups = read_lookups([spool])
+    assert list(lookups) == ["2501.00001"] and lookups["2501.00001"].reason == "http_500"
+    for bad in ("not json", '{"part": "failed"}', "[1, 2]"):
+        (spool / "links.jsonl").write_text(good + bad + "\n" + good)
+        with pytest.raises(SpoolError, match=r"links.jsonl: line 2 is not a links record"):
+            read_lookups([spool])

@@ -20,6 +20,7 @@ from paperset.crawler.dedup.folder import merge
 from paperset.crawler.dedup.index import IndexUnreadable, NearDupIndex, check_store, load_index, open_index
 from paperset.crawler.dedup.minhash import BatchMinHasher
 from paperset.crawler.dedup.segments import write_segment
+from paperset.crawler.errors import SettingError
 from paperset.crawler.dedup.shingles import ShingleHasher
 from paperset.crawler.pipelines.dedupe_near import NearDedupePipeline
 from tests.conftest import project_crawler
@@ -199,3 +200,8 @@ def test_the_pipeline_opens_the_folder_index_with_the_compaction_setting(tmp_pat
         crawler.stats.open_spider()
         index = NearDedupePipeline.from_crawler(crawler).index
         assert type(index) is NearDupIndex and index.max_segments == expected and index.path == tmp_path / "index"
+    for bad in (0, -3, "many"):  # refused naming the setting, never the default in its place
+        crawler = project_crawler(PAPERSET_DEDUPE_STORE=str(tmp_path / "index"), PAPERSET_DEDUPE_MAX_SEGMENTS=bad)
+        crawler.stats.open_spider()
+        with pytest.raises(SettingError, match="PAPERSET_DEDUPE_MAX_SEGMENTS"):
+            NearDedupePipeline.from_crawler(crawler)
