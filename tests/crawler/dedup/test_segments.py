@@ -20,8 +20,8 @@ from paperset.crawler.dedup.folder import merge
 from paperset.crawler.dedup.index import IndexUnreadable, NearDupIndex, check_store, load_index, open_index
 from paperset.crawler.dedup.minhash import BatchMinHasher
 from paperset.crawler.dedup.segments import write_segment
-from paperset.crawler.errors import SettingError
 from paperset.crawler.dedup.shingles import ShingleHasher
+from paperset.crawler.errors import SettingError
 from paperset.crawler.pipelines.dedupe_near import NearDedupePipeline
 from tests.conftest import project_crawler
 
