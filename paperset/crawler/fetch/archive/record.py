@@ -30,7 +30,8 @@ RESPONSE_URL = "Paperset-Response-URL"  # where the answer came from, when not t
 _DROPPED = frozenset({"transfer-encoding", "content-length"})
 _DROPPED_RENDERED = _DROPPED | {"content-encoding"}
 # Each gzip member is deflated by ISA-L (the `isal` package: standard gzip, any gunzip reads it) at its
-# level 2: on a search page of 108 entries 12x faster than zlib's level 4 for 9% more bytes (docs/archive.md).
+# level 2: on the replica's pages and answers 6-10x faster than zlib's level 4 for 7-10% more bytes
+# (docs/archive.md).
 GZIP_LEVEL = 2
 
 
