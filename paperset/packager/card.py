@@ -188,9 +188,10 @@ def facts(version_dir: Path, stats: FoldStats, metas: list[dict], recrawl_days: 
     from paperset.packager.stats import column_stats
 
     return {
-        "papers_schema": card_facts.column_rows(column_stats(version_dir, "papers", PAPERS), _described(PAPERS)),
-        "observations_schema": card_facts.column_rows(column_stats(version_dir, "observations", OBSERVATIONS),
-                                                      _described(OBSERVATIONS)),
+        "papers_schema": card_facts.column_rows(column_stats(version_dir, "papers", PAPERS, stats.papers),
+                                                _described(PAPERS)),
+        "observations_schema": card_facts.column_rows(
+            column_stats(version_dir, "observations", OBSERVATIONS, stats.observations), _described(OBSERVATIONS)),
         "runs": [card_facts.run_summary(m) for m in metas],
         "lineage": history[:card_facts.LINEAGE_SHOWN], "lineage_more": max(0, len(history) - card_facts.LINEAGE_SHOWN),
         "settings_rows": [(n, escape_md(v)) for n, v in card_facts.settings_rows(metas, recrawl_days)],

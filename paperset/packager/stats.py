@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from paperset.packager.errors import PackagerError
 from paperset.packager.sketch import Sketch, hashes
 
 
@@ -154,14 +155,19 @@ def write_sidecar(folder: Path, partition: str, columns: dict[str, dict[str, Col
     (folder / f"part-{partition}.json").write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
 
 
-def column_stats(version: Path, table: str, schema: pa.Schema) -> list[dict[str, Any]]:
+def column_stats(version: Path, table: str, schema: pa.Schema, rows: int | None = None) -> list[dict[str, Any]]:
     """Per column of a written table, from its partitions' figures (stats/): rows, rows filled and
-    distinct values (`exact` false: a HyperLogLog estimate, paperset/packager/sketch.py)."""
+    distinct values (`exact` false: a HyperLogLog estimate, paperset/packager/sketch.py). `rows`: the table's
+    rows as written; figures that do not cover exactly those are a PackagerError (the version is not made)."""
     merged = {f.name: ColumnFigure() for f in schema}
     for path in sorted((version / SIDECAR).glob("part-*.json")):
         for name, record in json.loads(path.read_text(encoding="utf-8")).get(table, {}).items():
             if name in merged:
                 merged[name].merge(ColumnFigure.from_json(record))
+    short = [f.name for f in schema if rows is not None and merged[f.name].rows != rows]
+    if short:  # a partition without its figures (or figures of one that is gone): never a card that undercounts
+        raise PackagerError(f"{version / SIDECAR}: the figures of {table}.{short[0]} cover "
+                            f"{merged[short[0]].rows} rows of the {rows} written")
     out = []
     for f in schema:
         figure = merged[f.name]

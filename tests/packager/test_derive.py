@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pyarrow as pa
+import pytest
 
 from paperset.packager import derive
+from paperset.packager.errors import PackagerError
 from paperset.packager.tables import LISTING, PAPERS
 
 
@@ -74,6 +76,13 @@ def test_column_figures_add_up_across_partitions_exactly_or_as_a_stated_estimate
         {"name": "text", "rows": 15, "filled": 12, "distinct": 3, "exact": True},
         {"name": "tags", "rows": 15, "filled": 9, "distinct": 3, "exact": True},
         {"name": "when", "rows": 15, "filled": 15, "distinct": 4, "exact": True}]
+    # given the rows written, figures that do not cover exactly those are an error, never a smaller card
+    assert stats.column_stats(tmp_path, "t", schema, 15) == stats.column_stats(tmp_path, "t", schema)
+    with pytest.raises(PackagerError, match=r"the figures of t.paper_key cover 15 rows of the 16 written"):
+        stats.column_stats(tmp_path, "t", schema, 16)
+    (tmp_path / "stats" / "part-6b31.json").unlink()  # a partition's figures lost
+    with pytest.raises(PackagerError, match=r"cover 7 rows of the 15 written"):
+        stats.column_stats(tmp_path, "t", schema, 15)
     # past EXACT distinct values in a partition, the count is an estimate within a few standard errors
     monkeypatch.setattr(sketch, "EXACT", 2)
     many = pa.table({"paper_key": [f"{n:06d}" for n in range(40_000)],
