@@ -37,14 +37,16 @@ def replica():
 
 
 def corpus_spool(folder: Path, corpus_path: Path, count: int, *, meta: dict | None = None,
-                 bump: dict[str, int] | None = None, finish: bool = True) -> Path:
+                 bump: dict[str, int] | None = None, finish: bool = True, part_bytes: int | None = None) -> Path:
     """The corpus slice's first `count` items as a spool, as the crawl would write them (normalization
-    aside); `bump` adds upvotes to some papers; `finish=False` leaves it flushed but unfinished."""
+    aside); `bump` adds upvotes to some papers; `finish=False` leaves it flushed but unfinished;
+    `part_bytes`: a new part past that size (else the writer's)."""
     import gzip
 
     from paperset.spool.writer import SpoolWriter
 
-    writer = SpoolWriter(folder, meta or {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
+    writer = SpoolWriter(folder, meta or {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []},
+                         **({"part_bytes": part_bytes} if part_bytes else {}))
     with gzip.open(corpus_path, "rt", encoding="utf-8") as lines:
         for _, line in zip(range(count), lines, strict=False):
             row = json.loads(line)

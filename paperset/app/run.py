@@ -4,18 +4,17 @@ crawl (in this process, or distributed through Redis), the health gate, packagin
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paperset.app import sweep
 from paperset.app.archives import archive_setting
-from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl
-from paperset.app.links import links_counters, links_retry
+from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
+from paperset.app.links import links_counters
 from paperset.app.outcome import outcome_record
+from paperset.app.run_folder import note_run, open_run, set_run_status
 from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.spool.archives import archives_of
@@ -24,11 +23,8 @@ from paperset.spool.errors import NO_SPACE_STAT
 if TYPE_CHECKING:
     from scrapy.settings import Settings
 
+    from paperset.packager.intake import Intake
     from paperset.packager.parent import CheckedParent
-
-# A run left in one of these states is taken up again by the next run of the same plan.
-RESUMABLE = ("crawling", "incomplete", "failed")
-
 
 def redact_logs() -> None:
     """Make every log record of this process carry URLs without their passwords (message and arguments),
@@ -51,52 +47,6 @@ def redact_logs() -> None:
 
     factory.paperset_redacts = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
-
-
-def plan_key(job: CrawlJob) -> str:
-    """What makes two runs the same work: the spider's arguments and the settings asked for."""
-    from paperset.spool.redact import redact
-
-    return json.dumps(redact({"spider": job.spider_kwargs(), "settings": job.settings}), sort_keys=True,
-                      default=str)
-
-
-def open_run(dataset: Path, job: CrawlJob, *, resume: bool) -> tuple[Path, bool]:
-    """The run folder: the latest run's, when it was killed while crawling the same plan (resume),
-    else a new one. `run.json` holds the plan and the status (crawling, crawled, then the outcome)."""
-    from paperset.spool.writer import write_json_atomic
-
-    runs = dataset / ".runs"
-    key = plan_key(job)
-    if resume and runs.is_dir():
-        for run in sorted((p for p in runs.iterdir() if (p / "run.json").exists()), reverse=True):
-            try:
-                state = json.loads((run / "run.json").read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                break
-            if state.get("status") in RESUMABLE and state.get("plan") == key:
-                return run, True
-            break
-    run = runs / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    run.mkdir(parents=True)
-    write_json_atomic(run / "run.json", {"plan": key, "status": "crawling",
-                                         "created_at": datetime.now(UTC).isoformat()})
-    return run, False
-
-
-def set_run_status(run_dir: Path, status: str, **extra: Any) -> None:
-    from paperset.spool.writer import write_json_atomic
-
-    state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    write_json_atomic(run_dir / "run.json", {**state, "status": status,
-                                             "updated_at": datetime.now(UTC).isoformat(), **extra})
-
-
-def note_run(run_dir: Path, **facts: Any) -> None:
-    """Add facts to `run.json` and keep its status: what the crawl's cleaning met (entries dropped by
-    reason, bad values by field and reason), whatever the run's outcome."""
-    state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    set_run_status(run_dir, state["status"], **facts)
 
 
 def crawl_and_package(job: CrawlJob, root: Path, name: str, **options: Any) -> dict[str, Any]:
@@ -134,8 +84,24 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     started = time.monotonic()
     pointers = {**run_settings(run_dir, redis or str(index), resumed, links=job.links),
                 **archive_setting(job.settings, run_dir)}
-    stats = crawl_run(job, settings, pointers, redis=redis, name=name,
-                      workers=workers, run_dir=run_dir)
+    # The spool parts the crawl finishes are read for the fold while it crawls (one process only).
+    from paperset.app.prefold import PreFold
+
+    prefold = None if redis else PreFold(run_dir / "spool", run_dir / "intake").start()
+    try:
+        stats = crawl_run(job, settings, pointers, redis=redis, name=name, workers=workers, run_dir=run_dir)
+        intake = prefold.finish() if prefold is not None else None
+        return _after_crawl(job, root, name, dataset, run_dir, resumed, index, parent, stats, started, intake,
+                            recrawl_days=recrawl_days, force=force, allow_partial=allow_partial, redis=redis)
+    finally:
+        if prefold is not None:
+            prefold.close()
+
+
+def _after_crawl(job: CrawlJob, root: Path, name: str, dataset: Path, run_dir: Path, resumed: bool, index: Path,
+                 parent: CheckedParent, stats: dict[str, Any], started: float, intake: Intake | None, *,
+                 recrawl_days: int, force: bool, allow_partial: bool, redis: str | None) -> dict[str, Any]:
+    """What a finished crawl leads to: a stopped, held or incomplete run, or the published version."""
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
     crawl.update(run=str(run_dir), resumed=resumed, log=str(run_dir / "crawl.log"), coverage=coverage,
@@ -165,7 +131,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     if missing and not allow_partial:
         return _incomplete(run_dir, crawl, missing, len(coverage))
     outcome = publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
-                          recrawl_days=recrawl_days, index=None if redis else index, parent=parent)
+                          recrawl_days=recrawl_days, index=None if redis else index, parent=parent, intake=intake)
     return sweep.recorded(dataset, job.sweep, coverage, outcome)
 
 
@@ -179,15 +145,6 @@ def crawl_run(job: CrawlJob, settings: Settings, pointers: dict[str, Any], *, re
 
         return Coordinator(job, redis, name, workers, run_dir, settings).run()
     return run_crawl(job, settings=settings)
-
-
-def run_settings(run_dir: Path, dedupe_store: str, resumed: bool, *, links: bool = False) -> dict[str, Any]:
-    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log (and with
-    `links`, the papers whose links to ask first)."""
-    return {**(links_retry(run_dir.parent.parent, run_dir) if links else {}),
-            "PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
-            "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
-            "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}
 
 
 def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: dict[str, Any],
@@ -233,14 +190,15 @@ def health_gate(dataset: Path, run_dir: Path, crawl: dict[str, Any], *,
 
 def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict[str, Any],
                 report: dict[str, Any], *, missing: list[dict[str, Any]], forced: list[str], recrawl_days: int,
-                index: Path | None, parent: CheckedParent | None = None) -> dict[str, Any]:
+                index: Path | None, parent: CheckedParent | None = None, intake: Intake | None = None
+                ) -> dict[str, Any]:
     """Package the run's spool into the next version (on `parent`, checked before the crawl under the same
     lock, not checksummed again), verify it, and say what happened."""
     from paperset.packager.build import package
     from paperset.packager.manifest import problems
 
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
-                     health=report["health"], forced=forced, progress=job.progress, checked=parent)
+                     health=report["health"], forced=forced, progress=job.progress, checked=parent, intake=intake)
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,

@@ -21,6 +21,7 @@ from paperset.packager.chart import CHART, ChartDrawer
 from paperset.packager.croissant import croissant
 from paperset.packager.errors import BadTarget, PackagerError
 from paperset.packager.fold import fold
+from paperset.packager.intake import Intake
 from paperset.packager.links import LinkFold, fold_links
 from paperset.packager.parent import (
     LATEST,
@@ -237,10 +238,11 @@ def _point_latest(dataset: Path, version: str) -> None:
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
             recrawl_days: int = 7, dedupe_index: Path | None = None, health: dict[str, Any] | None = None,
             forced: list[str] | None = None, progress: bool | None = None,
-            checked: CheckedParent | None = None) -> PackageResult:
+            checked: CheckedParent | None = None, intake: Intake | None = None) -> PackageResult:
     """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc).
     `checked`: the parent a caller holding the dataset's lock has already resolved and checked (a run does
-    so before it crawls): it is not checksummed again."""
+    so before it crawls): it is not checksummed again. `intake`: spool parts read already (a run reads its
+    crawl's finished parts while crawling; the caller removes it)."""
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
     parent = checked.version if checked is not None else resolve_parent(dataset)
@@ -259,7 +261,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         # Named before folding: each new observation records the version that first held it.
         version = next_version(dataset, now.date().isoformat())
         stats = fold(spools, parent_dir, tmp, diff, today=now.date(), recrawl_days=recrawl_days,
-                     version=version, allow_partial=allow_partial)
+                     version=version, allow_partial=allow_partial, intake=intake)
         diff.close()
         linked = fold_links(spools, parent_dir, tmp, now)
         if parent and diff.empty and stats.new_observations == 0 and not linked.any_change:

@@ -23,8 +23,9 @@ from paperset.packager.clusters import Clusters
 from paperset.packager.clusters import apply as apply_clusters
 from paperset.packager.conform import conform
 from paperset.packager.derive import cluster_relation, daily_date, github_name, listing_dates, population, provisional
+from paperset.packager.intake import Intake
 from paperset.packager.parts import PartitionWriter, ensure_part, partition_of
-from paperset.packager.reuse import ParentPlan, merge, partitions_of, stats_record
+from paperset.packager.reuse import ParentPlan, merge, stats_record
 from paperset.packager.stats import SIDECAR, FoldStats, count, write_sidecar
 from paperset.packager.tables import (
     LISTING,
@@ -201,17 +202,15 @@ def _read_into(buckets: BucketFiles, links: Clusters | None, kind: str, parts: l
             buckets.add(kind, table)
 
 
-def _bucket_inputs(buckets: BucketFiles, spools: list[Path], parent: Path | None, plan: ParentPlan,
+def _bucket_inputs(intake: Intake, spools: list[Path], parent: Path | None, plan: ParentPlan,
                    allow_partial: bool) -> pa.Table:
-    """Spread the spools' entries and the parent's rows of the partitions the night refolds (`plan`) over
-    the bucket files; return the clusters their near-duplicate links, and those of the kept partitions, make."""
-    links = Clusters()
-    touched: set[str] = set()
+    """Spread the spools' entries (but for the parts `intake` has taken already) and the parent's rows of
+    the partitions the night refolds (`plan`) over the intake's bucket files; return the clusters their
+    near-duplicate links, and those of the kept partitions, make."""
     for spool in spools:
-        for table in spool_tables(spool, allow_partial=allow_partial):
-            links.add(table)
-            touched |= partitions_of(table.column("paper_key"))
-            buckets.add("entries", table)
+        for table in spool_tables(spool, allow_partial=allow_partial, skip=intake.parts):
+            intake.take(table)
+    buckets, links, touched = intake.buckets, intake.links, intake.touched
     if parent is None:
         return links.table()
     plan.decide(touched)
@@ -239,16 +238,18 @@ def _fold_papers(entries: pa.Table | None, old: pa.Table | None, clusters: pa.Ta
 
 
 def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog, *, today: date,
-         recrawl_days: int, version: str, allow_partial: bool = False) -> FoldStats:
+         recrawl_days: int, version: str, allow_partial: bool = False, intake: Intake | None = None) -> FoldStats:
     """Write `out/papers` and `out/observations` (of version `version`) from the parent version and the
-    spools; log what changed against the parent to `changes`."""
+    spools; log what changed against the parent to `changes`. `intake`: the spool parts read already (the
+    caller removes its folder)."""
     horizon = today - timedelta(days=recrawl_days)
     plan = ParentPlan(parent, today, recrawl_days)
     figures: dict[str, FoldStats] = {}
     new_observations = 0
     with arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
-        buckets = BucketFiles(Path(tmp))
-        clusters = _bucket_inputs(buckets, spools, parent, plan, allow_partial)
+        intake = intake or Intake(Path(tmp))
+        clusters = _bucket_inputs(intake, spools, parent, plan, allow_partial)
+        buckets = intake.buckets
         papers_out = PartitionWriter(out / "papers", PAPERS)
         obs_out = PartitionWriter(out / "observations", OBSERVATIONS)
         for unit in buckets.units(UNIT_ROWS):

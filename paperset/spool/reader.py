@@ -77,17 +77,23 @@ def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:
         raise SpoolError(f"{where}: a cut or broken line ({str(exc).splitlines()[0]})") from None
 
 
-def spool_tables(folder: Path, *, allow_partial: bool = False) -> Iterator[pa.Table]:
-    """The spool's entries as Arrow tables, part by part, block by block. A cut line is an error,
-    except the last line of an unfinished spool read with `allow_partial` (the crawl was killed while
-    writing it)."""
+def part_tables(part: Path) -> Iterator[pa.Table]:
+    """The entries of one complete part (every line whole), as Arrow tables block by block."""
+    if part.stat().st_size:
+        yield from _json_tables(str(part), str(part))
+
+
+def spool_tables(folder: Path, *, allow_partial: bool = False, skip: frozenset[Path] = frozenset()
+                 ) -> Iterator[pa.Table]:
+    """The spool's entries as Arrow tables, part by part, block by block (but for the parts in `skip`,
+    read already). A cut line is an error, except the last line of an unfinished spool read with
+    `allow_partial` (the crawl was killed while writing it)."""
     parts, finished = spool_parts(folder, allow_partial=allow_partial)
     for n, part in enumerate(parts):
-        size = part.stat().st_size
-        if size == 0:
+        if part in skip:
             continue
         if n == len(parts) - 1 and not finished:
             data = part.read_bytes()
             yield from _json_tables(io.BytesIO(data[: data.rfind(b"\n") + 1]), str(part))
         else:
-            yield from _json_tables(str(part), str(part))
+            yield from part_tables(part)

@@ -59,11 +59,16 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
+# A part's size past which the next entries go to a new part (setting PAPERSET_SPOOL_PART_BYTES): a run
+# reads each finished part for the fold while it still crawls (paperset/app/prefold.py).
+PART_BYTES = 16 * 1024 * 1024
+
+
 class SpoolWriter:
     """Appends entries to `entries/part-*.jsonl`, flushing every `flush_every` and rolling parts by size."""
 
     def __init__(self, folder: Path, meta: dict[str, Any], *, flush_every: int = 100,
-                 part_bytes: int = 64 * 1024 * 1024, resume: bool = False) -> None:
+                 part_bytes: int = PART_BYTES, resume: bool = False) -> None:
         self.folder, self.flush_every, self.part_bytes = folder, flush_every, part_bytes
         (folder / "entries").mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC).isoformat()

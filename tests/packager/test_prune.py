@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from paperset.app.crawl import CrawlJob
-from paperset.app.run import open_run
+from paperset.app.run_folder import open_run
 from paperset.packager.build import package
 from paperset.packager.lock import dataset_lock
 from paperset.packager.manifest import problems

@@ -17,7 +17,7 @@ from scrapy.statscollectors import StatsCollector
 
 from paperset.crawler.clean.keys import paper_key
 from paperset.crawler.dedup.config import DedupeConfig
-from paperset.crawler.dedup.index import MAX_SEGMENTS, DupIndex, Match, open_index
+from paperset.crawler.dedup.index import DupIndex, Match, open_index
 from paperset.crawler.settings.fields import parse
 from paperset.crawler.site.items import PaperEntry
 from paperset.spool.errors import NO_SPACE_STAT, no_space
@@ -71,7 +71,7 @@ class NearDedupePipeline:
         store = settings.get("PAPERSET_DEDUPE_STORE") or "memory"
         assert crawler.stats is not None
         # Parsed and range-checked as the pre-run check does (0 or "x" is a SettingError, not the default).
-        segments = parse("PAPERSET_DEDUPE_MAX_SEGMENTS", settings.get("PAPERSET_DEDUPE_MAX_SEGMENTS", MAX_SEGMENTS))
+        segments = parse("PAPERSET_DEDUPE_MAX_SEGMENTS", settings.get("PAPERSET_DEDUPE_MAX_SEGMENTS"))
         pipeline = cls(crawler.stats, open_index(config, store, segments), store)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.stats.set_value("paperset/config/dedupe", config.to_dict())

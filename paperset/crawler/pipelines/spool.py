@@ -16,6 +16,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
 from paperset.crawler.dedup.config import DedupeConfig
+from paperset.crawler.settings.fields import parse
 from paperset.crawler.site.items import PaperEntry
 from paperset.crawler.site.listings import Listing
 from paperset.crawler.tracking.done import ledger_line, tracker_for
@@ -73,6 +74,8 @@ class SpoolPipeline:
                           listings=getattr(spider, "listings", []))
         try:
             self.writer = SpoolWriter(self.folder, meta, flush_every=self.flush_every,
+                                      part_bytes=parse("PAPERSET_SPOOL_PART_BYTES",
+                                                       settings.get("PAPERSET_SPOOL_PART_BYTES")),
                                       resume=settings.getbool("PAPERSET_RESUME"))
         except OSError as exc:  # meta.json could not be made: no spool, the crawl stops at once
             if not no_space(exc):

@@ -1,0 +1,70 @@
+"""Reading a crawl's spool while it crawls: a thread hands each part the crawl has finished (it writes the
+next one) to the fold's intake (paperset/packager/intake.py), so that packaging a large crawl reads only
+its last part. The crawl's own thread is left alone: the spool's JSON is parsed by Arrow outside the GIL,
+on the machine's other core. Anything the thread cannot read ends its work quietly and the intake is
+dropped: the fold then reads every part itself and reports what is wrong there, as without it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from paperset.packager.intake import Intake
+
+logger = logging.getLogger(__name__)
+
+# How often the thread looks for a finished part.
+POLL_S = 0.5
+
+
+class PreFold:
+    """The intake of `spool`'s finished parts, filled by a thread between `start` and `finish`."""
+
+    def __init__(self, spool: Path, folder: Path) -> None:
+        self.entries = spool / "entries"
+        self.intake: Intake | None = Intake(folder)
+        self.stop = threading.Event()
+        self.failed: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="prefold", daemon=True)
+
+    def start(self) -> PreFold:
+        self.thread.start()
+        return self
+
+    def _finished_parts(self) -> list[Path]:
+        """The parts before the newest one: the writer never goes back to a part once it opened the next."""
+        return sorted(self.entries.glob("part-*.jsonl"))[:-1]
+
+    def _run(self) -> None:
+        assert self.intake is not None
+        try:
+            while True:
+                stopping = self.stop.is_set()  # one more look after the crawl ended, then done
+                for part in self._finished_parts():
+                    if part not in self.intake.parts:
+                        self.intake.take_part(part)
+                if stopping:
+                    return
+                self.stop.wait(POLL_S)
+        except Exception as exc:  # the fold reads the spool itself and reports what is wrong
+            self.failed = exc
+
+    def finish(self) -> Intake | None:
+        """Stop (after taking the parts finished by now) and give the intake, still this object's (`close`
+        removes it); None when the thread failed (its folder removed)."""
+        self.stop.set()
+        self.thread.join()
+        if self.failed is not None and self.intake is not None:
+            logger.info("the spool is read by the fold itself: reading it during the crawl failed (%s)", self.failed)
+            self.intake.remove()
+            self.intake = None
+        return self.intake
+
+    def close(self) -> None:
+        """Stop the thread if it still runs and remove the intake's folder (after the fold, or instead)."""
+        self.stop.set()
+        self.thread.join()
+        if self.intake is not None:
+            self.intake.remove()
+            self.intake = None
