@@ -24,7 +24,8 @@ def run(replica, root: Path, *settings: str) -> dict:
 
 
 def test_a_run_of_many_spool_parts_publishes_what_a_run_of_one_part_publishes(tmp_path, replica) -> None:
-    many = run(replica, tmp_path / "many", "-s", "PAPERSET_SPOOL_PART_BYTES=20000", "-s", "PAPERSET_SPOOL_FLUSH_EVERY=20")
+    many = run(replica, tmp_path / "many", "-s", "PAPERSET_SPOOL_PART_BYTES=20000", "-s",
+               "PAPERSET_SPOOL_FLUSH_EVERY=20")
     one = run(replica, tmp_path / "one")
     run_dir = Path(many["crawl"]["run"])
     parts = sorted((run_dir / "spool" / "entries").glob("part-*.jsonl"))
