@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from paperset.packager.intake import Intake
+from paperset.spool.writer import finished_parts
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,8 @@ class PreFold:
     """The intake of `spool`'s finished parts, filled by a thread between `start` and `finish`."""
 
     def __init__(self, spool: Path, folder: Path) -> None:
-        self.entries = spool / "entries"
+        self.spool = spool
+        self.while_crawling = 0  # parts read before the crawl ended
         self.intake: Intake | None = Intake(folder)
         self.stop = threading.Event()
         self.failed: BaseException | None = None
@@ -32,18 +34,16 @@ class PreFold:
         self.thread.start()
         return self
 
-    def _finished_parts(self) -> list[Path]:
-        """The parts before the newest one: the writer never goes back to a part once it opened the next."""
-        return sorted(self.entries.glob("part-*.jsonl"))[:-1]
-
     def _run(self) -> None:
         assert self.intake is not None
         try:
             while True:
                 stopping = self.stop.is_set()  # one more look after the crawl ended, then done
-                for part in self._finished_parts():
+                for part in finished_parts(self.spool):
                     if part not in self.intake.parts:
-                        self.intake.take_part(part)
+                        self.intake.take_part(part, threads=False)
+                if not stopping:
+                    self.while_crawling = len(self.intake.parts)
                 if stopping:
                     return
                 self.stop.wait(POLL_S)
@@ -56,10 +56,15 @@ class PreFold:
         self.stop.set()
         self.thread.join()
         if self.failed is not None and self.intake is not None:
-            logger.info("the spool is read by the fold itself: reading it during the crawl failed (%s)", self.failed)
+            logger.warning("the spool is read by the fold itself: reading it during the crawl failed (%s)",
+                           self.failed)
             self.intake.remove()
             self.intake = None
         return self.intake
+
+    def facts(self) -> dict[str, int]:
+        """What it read: parts read while the crawl ran, and in all (the rest when it ended)."""
+        return {"while_crawling": self.while_crawling, "in_all": len(self.intake.parts) if self.intake else 0}
 
     def close(self) -> None:
         """Stop the thread if it still runs and remove the intake's folder (after the fold, or instead)."""

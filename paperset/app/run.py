@@ -14,7 +14,7 @@ from paperset.app.archives import archive_setting
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
 from paperset.app.links import links_counters
 from paperset.app.outcome import outcome_record
-from paperset.app.run_folder import note_run, open_run, set_run_status
+from paperset.app.run_folder import INTAKE, note_run, open_run, set_run_status, sweep_intakes
 from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.spool.archives import archives_of
@@ -87,10 +87,13 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     # The spool parts the crawl finishes are read for the fold while it crawls (one process only).
     from paperset.app.prefold import PreFold
 
-    prefold = None if redis else PreFold(run_dir / "spool", run_dir / "intake").start()
+    sweep_intakes(dataset)  # a killed run's: under the dataset's lock, no other run's is in use
+    prefold = None if redis else PreFold(run_dir / "spool", run_dir / INTAKE).start()
     try:
         stats = crawl_run(job, settings, pointers, redis=redis, name=name, workers=workers, run_dir=run_dir)
         intake = prefold.finish() if prefold is not None else None
+        if prefold is not None:
+            note_run(run_dir, spool_parts_read_early=prefold.facts())
         return _after_crawl(job, root, name, dataset, run_dir, resumed, index, parent, stats, started, intake,
                             recrawl_days=recrawl_days, force=force, allow_partial=allow_partial, redis=redis)
     finally:

@@ -4,11 +4,15 @@ the status: crawling, crawled, then the outcome; what the crawl's cleaning met).
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from paperset.app.crawl import CrawlJob
+
+# A run's folder of spool parts read for the fold while it crawled (removed once it published or stopped).
+INTAKE = "intake"
 
 # A run left in one of these states is taken up again by the next run of the same plan.
 RESUMABLE = ("crawling", "incomplete", "failed")
@@ -59,3 +63,9 @@ def note_run(run_dir: Path, **facts: Any) -> None:
     reason, bad values by field and reason), whatever the run's outcome."""
     state = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     set_run_status(run_dir, state["status"], **facts)
+
+
+def sweep_intakes(dataset: Path) -> None:
+    """Remove the fold intakes (paperset/app/prefold.py) runs killed while crawling or packaging left."""
+    for folder in (dataset / ".runs").glob(f"*/{INTAKE}"):
+        shutil.rmtree(folder, ignore_errors=True)

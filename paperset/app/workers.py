@@ -200,7 +200,8 @@ class Coordinator:
         meta = spool_meta(settings, run_id=self.run_dir.name,
                           base_url=self.job.base_url or settings.get("PAPERSET_BASE_URL"),
                           listings=self.job.listings(), workers=self.workers, redis=redact(self.url))
-        spool = SpoolWriter(self.run_dir / "spool", meta, flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"))
+        spool = SpoolWriter(self.run_dir / "spool", meta, flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"),
+                            part_bytes=settings.getint("PAPERSET_SPOOL_PART_BYTES"))
         with Path(settings.get("PAPERSET_REJECTS")).open("ab") as rejects:
 
             def collect() -> None:

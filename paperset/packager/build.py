@@ -275,6 +275,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         mark_publishing(dataset, version)
         Path(tmp).rename(dataset / version)
     except BaseException as exc:
+        drawer.close()  # before the folder goes: it may be drawing into it
         shutil.rmtree(tmp, ignore_errors=True)
         clear_publishing(dataset)
         if no_space(exc):

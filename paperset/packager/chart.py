@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -64,9 +65,11 @@ class ChartDrawer:
     def __init__(self) -> None:
         self.job: tuple[list[tuple[str, int]], Path] | None = None
         try:
+            # -P and this process's path: paperset imported from where this process has it, not the cwd.
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                [sys.executable, "-m", "paperset.packager.chart"], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                [sys.executable, "-P", "-m", "paperset.packager.chart"], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         except OSError as exc:
             logger.warning("the chart is drawn here: its process did not start (%s)", exc)
             self.process = None

@@ -34,9 +34,10 @@ class Intake:
         self.touched |= partitions_of(table.column("paper_key"))
         self.buckets.add("entries", table)
 
-    def take_part(self, part: Path) -> None:
-        """Take a complete part (every line whole: its crawl has moved on to the next part)."""
-        for table in part_tables(part):
+    def take_part(self, part: Path, *, threads: bool = True) -> None:
+        """Take a complete part (every line whole: its crawl has moved on to the next part); `threads`
+        false: parsed on this thread only (beside a crawl, whose own thread keeps its core)."""
+        for table in part_tables(part, threads=threads):
             self.take(table)
         self.parts |= {part}
 

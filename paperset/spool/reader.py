@@ -62,10 +62,10 @@ def read_entries(folder: Path, *, allow_partial: bool = False) -> Iterator[dict[
             yield entry
 
 
-def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:
-    """Arrow tables of a JSON-lines stream, read in blocks of about 8 MB."""
+def _json_tables(source: Any, where: str, *, threads: bool = True) -> Iterator[pa.Table]:
+    """Arrow tables of a JSON-lines stream, read in blocks of about 8 MB (`threads`: on Arrow's pool)."""
     try:
-        reader = pj.open_json(source, read_options=pj.ReadOptions(block_size=8 << 20),
+        reader = pj.open_json(source, read_options=pj.ReadOptions(block_size=8 << 20, use_threads=threads),
                               parse_options=pj.ParseOptions(explicit_schema=ENTRY,
                                                             unexpected_field_behavior="ignore"))
         for batch in reader:
@@ -77,10 +77,11 @@ def _json_tables(source: Any, where: str) -> Iterator[pa.Table]:
         raise SpoolError(f"{where}: a cut or broken line ({str(exc).splitlines()[0]})") from None
 
 
-def part_tables(part: Path) -> Iterator[pa.Table]:
-    """The entries of one complete part (every line whole), as Arrow tables block by block."""
+def part_tables(part: Path, *, threads: bool = True) -> Iterator[pa.Table]:
+    """The entries of one complete part (every line whole), as Arrow tables block by block (`threads`
+    false: parsed on the calling thread only)."""
     if part.stat().st_size:
-        yield from _json_tables(str(part), str(part))
+        yield from _json_tables(str(part), str(part), threads=threads)
 
 
 def spool_tables(folder: Path, *, allow_partial: bool = False, skip: frozenset[Path] = frozenset()
@@ -94,6 +95,8 @@ def spool_tables(folder: Path, *, allow_partial: bool = False, skip: frozenset[P
             continue
         if n == len(parts) - 1 and not finished:
             data = part.read_bytes()
-            yield from _json_tables(io.BytesIO(data[: data.rfind(b"\n") + 1]), str(part))
+            whole = data[: data.rfind(b"\n") + 1]
+            if whole:  # a part rolled just before the kill may hold nothing whole yet
+                yield from _json_tables(io.BytesIO(whole), str(part))
         else:
             yield from part_tables(part)

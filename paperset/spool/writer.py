@@ -64,6 +64,12 @@ def write_json_atomic(path: Path, data: Any) -> None:
 PART_BYTES = 16 * 1024 * 1024
 
 
+def finished_parts(folder: Path) -> list[Path]:
+    """The spool's parts the writer is done with: all but the newest (it never goes back to a part once it
+    opened the next; on resume it cuts only the newest part's half line before opening a new one)."""
+    return sorted((folder / "entries").glob("part-*.jsonl"))[:-1]
+
+
 class SpoolWriter:
     """Appends entries to `entries/part-*.jsonl`, flushing every `flush_every` and rolling parts by size."""
 

@@ -24,6 +24,9 @@ def run(replica, root: Path, *settings: str) -> dict:
 
 
 def test_a_run_of_many_spool_parts_publishes_what_a_run_of_one_part_publishes(tmp_path, replica) -> None:
+    stale = tmp_path / "many" / "hf-papers" / ".runs" / "20260101T000000000000Z" / "intake"
+    stale.mkdir(parents=True)
+    (stale / "entries-3230.arrow").write_bytes(b"left by a run killed while packaging")
     many = run(replica, tmp_path / "many", "-s", "PAPERSET_SPOOL_PART_BYTES=20000", "-s",
                "PAPERSET_SPOOL_FLUSH_EVERY=20")
     one = run(replica, tmp_path / "one")
@@ -37,4 +40,7 @@ def test_a_run_of_many_spool_parts_publishes_what_a_run_of_one_part_publishes(tm
     keys = [sorted(pq.read_table(Path(o["path"]) / "papers", columns=["paper_key"]).column(0).to_pylist())
             for o in (many, one)]
     assert keys[0] == keys[1] and len(keys[0]) == many["papers"]
-    assert json.loads((run_dir / "run.json").read_text())["status"] == "published"
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["status"] == "published"
+    assert state["spool_parts_read_early"]["in_all"] == len(parts) - 1  # all but the last, before the fold
+    assert not stale.exists()

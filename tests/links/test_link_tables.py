@@ -133,3 +133,19 @@ def test_a_links_file_with_an_unreadable_line_is_an_error_but_a_cut_last_line_is
         (spool / "links.jsonl").write_text(good + bad + "\n" + good)
         with pytest.raises(SpoolError, match=r"links.jsonl: line 2 is not a links record"):
             read_lookups([spool])
+
+
+def test_a_resumed_crawl_cuts_the_links_files_half_line_before_appending(tmp_path) -> None:
+    from paperset.crawler.spiders.hf_papers import HfPapersSpider
+    from paperset.packager.links import read_lookups
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    good = '{"paper_id": "2501.00001", "part": "failed", "reason": "http_500"}\n'
+    (spool / "links.jsonl").write_text(good + '{"paper_id": "2501.0')  # the killed crawl's last line
+    spider = HfPapersSpider.__new__(HfPapersSpider)
+    spider.links_out, spider._links_file = spool / "links.jsonl", None
+    spider.links_write({"paper_id": "2501.00002", "part": "failed", "reason": "http_404"})
+    spider.links_close()
+    lookups = read_lookups([spool])
+    assert {k: v.reason for k, v in lookups.items()} == {"2501.00001": "http_500", "2501.00002": "http_404"}

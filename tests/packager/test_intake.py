@@ -73,6 +73,11 @@ def test_parts_finished_while_the_thread_waits_are_taken(tmp_path, corpus_path, 
     writer = threading.Thread(target=crawl)
     writer.start()
     writer.join()
+    for _ in range(100):  # read while "crawling": before finish is asked
+        if prefold.while_crawling == len(parts) - 1:
+            break
+        time.sleep(0.05)
+    assert prefold.while_crawling == len(parts) - 1
     intake = prefold.finish()
     assert intake is not None and sorted(p.name for p in intake.parts) == [p.name for p in parts[:-1]]
     prefold.close()
@@ -89,3 +94,21 @@ def test_a_part_the_thread_cannot_read_gives_no_intake_and_the_fold_names_it(tmp
     with pytest.raises(SpoolError, match=r"part-00001.jsonl: a cut or broken line"):
         package([spool], tmp_path / "out", "ds", now=NOW)
     prefold.close()
+
+
+def test_an_unfinished_spools_empty_last_part_is_no_error(tmp_path, corpus_path) -> None:
+    from paperset.spool.reader import spool_tables
+
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 200, part_bytes=40_000, finish=False)
+    parts = sorted((spool / "entries").glob("part-*.jsonl"))
+    (spool / "entries" / f"part-{len(parts):05d}.jsonl").write_bytes(b"")  # rolled, then killed
+    assert sum(t.num_rows for t in spool_tables(spool, allow_partial=True)) == 200
+    (spool / "entries" / f"part-{len(parts):05d}.jsonl").write_bytes(b'{"paper_key": "cut')  # nothing whole
+    assert sum(t.num_rows for t in spool_tables(spool, allow_partial=True)) == 200
+
+
+def test_the_settings_part_size_is_the_writers() -> None:
+    from paperset.crawler import settings
+    from paperset.spool.writer import PART_BYTES
+
+    assert settings.PAPERSET_SPOOL_PART_BYTES == PART_BYTES == 16 * 1024 * 1024

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from paperset.spool import writer as _spool_writer
-
 BOT_NAME = "paperset"
 SPIDER_MODULES = ["paperset.crawler.spiders"]
 NEWSPIDER_MODULE = "paperset.crawler.spiders"
@@ -108,7 +106,7 @@ PAPERSET_SPOOL = ""
 PAPERSET_SPOOL_FLUSH_EVERY = 100
 # Bytes of entries in one spool part before the next part begins: a `paperset run` reads each finished part
 # for packaging while it still crawls, so a crawl's packaging reads at most about this much after it.
-PAPERSET_SPOOL_PART_BYTES = _spool_writer.PART_BYTES
+PAPERSET_SPOOL_PART_BYTES = 16 * 1024 * 1024
 # The web archive (docs/archive.md): the gzip WARC file every response is recorded to, with its request
 # (`paperset run` sets ROOT/NAME/archive/<run>.warc.gz; a taken name gets -2, -3, ...); empty: none.
 PAPERSET_ARCHIVE = ""

@@ -36,8 +36,9 @@ _TAG_CLOSE = re.compile(rb"[\t\n\f ]*/?>")
 # The entities the site's attribute escaping writes (`&amp;` is read last).
 _ENTITIES = ((b"&quot;", b'"'), (b"&#x27;", b"'"), (b"&#39;", b"'"), (b"&lt;", b"<"), (b"&gt;", b">"))
 # A prefix that puts what follows out of the tree (a comment, or raw text).
-_OPENERS = ((b"<!--", b"-->"), (b"<script", b"</script"), (b"<style", b"</style"), (b"<textarea", b"</textarea"),
-            (b"<template", b"</template"))
+_OPENERS = ((b"<!--", b"-->"), *((b"<" + name, b"</" + name) for name in (
+    b"script", b"style", b"textarea", b"template", b"title", b"xmp", b"iframe", b"noembed", b"noframes",
+    b"noscript", b"plaintext")))
 
 
 def read_json(text: str | bytes) -> Any:

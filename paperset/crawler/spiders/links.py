@@ -33,6 +33,7 @@ from paperset.crawler.site.listings import Listing
 from paperset.crawler.spiders.all_papers import next_link
 from paperset.crawler.tracking.coverage import INCOMPLETE, failure_reason
 from paperset.crawler.tracking.done import tracked
+from paperset.spool.writer import cut_partial_line
 
 KINDS = ("models", "datasets", "spaces")
 CHAINS = (*KINDS, "collections")
@@ -84,6 +85,7 @@ class PaperLinks:
             return
         if self._links_file is None:
             self.links_out.parent.mkdir(parents=True, exist_ok=True)
+            cut_partial_line(self.links_out)  # a killed crawl's half line: never glued to the next record
             self._links_file = self.links_out.open("a", encoding="utf-8")
         self._links_file.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._links_file.flush()
