@@ -26,6 +26,8 @@ SHARED = ("papers", "observations", "changes", "dedupe-index", "stats", *LINK_TA
 def link_or_copy(source: Path, target: Path) -> bool:
     """Make `target` a hard link to `source` (replacing what `target` holds); False, and `target` kept as
     it is, where the file system refuses links (another device, no link support)."""
+    if target.exists() and target.samefile(source):
+        return True  # linked already: a rename onto the same inode would do nothing and leave the temporary
     temporary = target.with_name(f".{target.name}.link-{os.getpid()}")
     try:
         os.link(source, temporary)

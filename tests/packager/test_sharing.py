@@ -235,3 +235,23 @@ def test_a_file_linked_to_its_parents_without_a_stat_proof_is_hashed_once(tmp_pa
     entries, _ = share_module.share(folder, parent)
     assert entries == {"papers/part-a-00000.parquet": {"sha256": digest, "bytes": 4096, "inherited": "2026.12.05"}}
     assert read == [str(folder / "papers" / "part-a-00000.parquet")]
+    # and left as the one link it is: no second link made beside it (a rename onto the same inode does nothing)
+    assert sorted(p.name for p in (folder / "papers").iterdir()) == ["part-a-00000.parquet"]
+
+
+def test_a_night_on_a_copied_dataset_publishes_and_verifies(tmp_path) -> None:
+    """A dataset copied elsewhere (a restore, a CI cache: new inodes, the stat proofs no longer match): the
+    next night links its kept partitions to the copy's parent and publishes a version that verifies."""
+    root = tmp_path / "root"
+    package([spool(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD])], root, "ds",
+            now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+    copied = tmp_path / "copied"
+    shutil.copytree(root, copied)
+    night = package([spool(tmp_path / "s2", [("2601.00001", "New paper", "2026-01-01")])], copied, "ds",
+                    now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+    version = Path(night.path)
+    assert problems(version) == [] and problems(version, full=True) == []
+    assert not [p for p in version.rglob(".*") if p.is_file()]  # no temporary left in the version
+    assert inherited(version) == sorted([*(f"{t}/{part(p)}" for t in ("observations", "papers")
+                                           for p in ("2301", "2302", "2303")),
+                                         *(sidecar(p) for p in ("2301", "2302", "2303"))])
