@@ -14,6 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 PREFIX = 4
+
+
+def partition_name(text: str) -> str:
+    """The partition of a key (its first PREFIX characters are taken) or of a key's prefix: the hex of
+    its UTF-8, so that file names sort as the keys do. The one rule for every table's partitions."""
+    return text[:PREFIX].encode().hex()
+
 # Most rows (new entries, parent papers and parent observations together) folded at once.
 UNIT_ROWS = 8_192
 # How soon jemalloc hands freed Arrow memory back to the system while folding (see arrow_pool).
@@ -64,7 +71,7 @@ class BucketFiles:
 
     def add(self, kind: str, table: pa.Table) -> None:
         for prefix, part in _buckets(table):
-            self._write(kind, prefix.encode().hex(), part)
+            self._write(kind, partition_name(prefix), part)
 
     def _close(self) -> list[str]:
         for writer in self.writers.values():

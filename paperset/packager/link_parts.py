@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from paperset.packager.buckets import PREFIX
+from paperset.packager.buckets import partition_name
 from paperset.packager.links_schema import LINK_TABLES, SORT
 from paperset.packager.parts import PartWriter, ensure_part
 from paperset.packager.share import link_or_copy
@@ -28,12 +28,11 @@ BY_MONTH = ("repo_counters",)
 
 def partition_of(name: str, row: dict[str, Any]) -> str:
     """The partition of a row of table `name`: hex of its paper_id's prefix, or of its month (YYYYMM)."""
-    text = f"{row['observed_at']:%Y%m}" if name in BY_MONTH else row["paper_id"][:PREFIX]
-    return text.encode().hex()
+    return f"{row['observed_at']:%Y%m}".encode().hex() if name in BY_MONTH else partition_name(row["paper_id"])
 
 
 def paper_partitions(paper_ids: Iterable[str]) -> set[str]:
-    return {p[:PREFIX].encode().hex() for p in paper_ids}
+    return {partition_name(p) for p in paper_ids}
 
 
 class LinkParts:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from paperset.packager.buckets import PREFIX
+from paperset.packager.buckets import PREFIX, partition_name
 from paperset.packager.manifest import MANIFEST, code_version
 from paperset.packager.share import link_or_copy
 from paperset.packager.stats import SIDECAR, FoldStats
@@ -34,7 +34,7 @@ LINK_COLUMNS = ["paper_key", "cluster_id", "similarity"]
 
 def partitions_of(keys: pa.Array | pa.ChunkedArray) -> set[str]:
     """The partitions (hex of the first PREFIX characters, UTF-8) the keys fall into."""
-    return {p.encode().hex() for p in pc.unique(pc.utf8_slice_codeunits(keys, 0, PREFIX)).to_pylist()}
+    return {partition_name(p) for p in pc.unique(pc.utf8_slice_codeunits(keys, 0, PREFIX)).to_pylist()}
 
 
 def stats_record(stats: FoldStats) -> dict[str, Any]:

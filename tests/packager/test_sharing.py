@@ -11,6 +11,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from paperset.packager.build import package
@@ -255,3 +256,18 @@ def test_a_night_on_a_copied_dataset_publishes_and_verifies(tmp_path) -> None:
     assert inherited(version) == sorted([*(f"{t}/{part(p)}" for t in ("observations", "papers")
                                            for p in ("2301", "2302", "2303")),
                                          *(sidecar(p) for p in ("2301", "2302", "2303"))])
+
+
+def test_one_rule_names_the_partitions_of_every_table() -> None:
+    from datetime import datetime as moment
+
+    from paperset.packager.buckets import partition_name
+    from paperset.packager.link_parts import paper_partitions, partition_of
+    from paperset.packager.reuse import partitions_of
+
+    assert partition_name("2301.00001") == partition_name("2301") == "32333031"
+    assert part("2301") == f"part-{partition_name('2301.00001')}-00000.parquet"
+    assert partitions_of(pa.array(["2301.00001", "2302.00002", "ck:ab12"])) == {"32333031", "32333032", "636b3a61"}
+    assert paper_partitions(["2301.00001"]) == {"32333031"}
+    assert partition_of("links", {"paper_id": "2301.00001"}) == "32333031"
+    assert partition_of("repo_counters", {"observed_at": moment(2026, 1, 2)}) == "323032363031"  # by month
