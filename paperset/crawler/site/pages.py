@@ -11,8 +11,8 @@ from typing import Any
 from parsel import Selector
 
 from paperset.crawler.clean.values import BadValue, to_count
-from paperset.crawler.site.hydration import props_text, read_json
 from paperset.crawler.site.items import PaperEntry
+from paperset.crawler.site.json_text import read_json
 from paperset.crawler.site.paper_extras import page_extras
 from paperset.crawler.site.source import census, org_name, read_fields
 from paperset.spool.fields import SOURCED
@@ -103,11 +103,6 @@ def hydration_props(selector: Selector, target: str) -> dict[str, Any]:
     raw = selector.css(f'[data-target="{target}"]::attr(data-props)').get()
     if raw is None:
         raise HydrationError("no_hydration")
-    return props_from_text(raw)
-
-
-def props_from_text(raw: str) -> dict[str, Any]:
-    """The props in a `data-props` attribute's text."""
     try:
         props = read_json(raw)
     except json.JSONDecodeError:
@@ -137,21 +132,14 @@ def _items_from_props(props: dict[str, Any]) -> list[Any] | None:
 def parse_listing(html: str | Selector, *, url: str, kind: str, key: str,
                   unmapped: Counter[str] | None = None) -> ListingPage:
     """Entries of a listing page (day, week, month, trending or search), in page order."""
-    # The props found by text when the page is the plain shape; the HTML parser otherwise (hydration.py).
-    raw = props_text(html, "DailyPapers") if isinstance(html, str) else None
-    selector = html if isinstance(html, Selector) else None
+    selector = html if isinstance(html, Selector) else Selector(text=html)
     page = ListingPage()
     try:
-        if raw is not None:
-            props = props_from_text(raw)
-        else:
-            selector = selector or Selector(text=html)
-            props = hydration_props(selector, "DailyPapers")
+        props = hydration_props(selector, "DailyPapers")
         items = _items_from_props(props)
         if items is None or not all(isinstance(i, dict) for i in items):
             raise HydrationError("unknown_shape")
     except HydrationError as exc:
-        selector = selector or Selector(text=html)
         page.problems.append(exc.reason)
         page.source = "cards"
         page.entries = parse_cards(selector, url=url, kind=kind, key=key)

@@ -28,7 +28,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from paperset.crawler.site.hydration import read_json
+from paperset.crawler.site.json_text import read_json
 from paperset.crawler.site.listings import Listing
 from paperset.crawler.spiders.all_papers import next_link
 from paperset.crawler.tracking.coverage import INCOMPLETE, failure_reason
