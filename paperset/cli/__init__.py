@@ -22,6 +22,7 @@ from paperset.cli.fixture import register as register_fixture
 from paperset.cli.run_command import add_run_arguments, cmd_run, print_run
 from paperset.crawler.extensions.summary import format_summary, summarize
 from paperset.crawler.site.kinds import nothing_to_crawl
+from paperset.spool.arrow_memory import use_system_pool
 
 # Scrapy, the near-dup index (numpy), Redis and the packager are imported by the commands that use them:
 # `paperset verify` or `--help` pays for none of them (tests/app/test_lazy_imports.py).
@@ -157,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `paperset` console script: the command's exit code, or the one its exception
     means (paperset/app/exits.py), with one line on stderr and, with --json, the outcome line."""
     hide_secrets()  # before anything else: a password given in a URL leaves the process list at once
+    use_system_pool()  # before pyarrow is imported (paperset/spool/arrow_memory.py)
     args = build_parser().parse_args(argv)
     handler: Any = args.handler
     try:

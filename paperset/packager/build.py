@@ -40,6 +40,7 @@ from paperset.packager.proofs import proofs_path
 from paperset.packager.share import copy_linked, share
 from paperset.packager.stats import FoldStats
 from paperset.packager.tables import TABLES
+from paperset.spool.arrow_memory import use_system_pool
 from paperset.spool.errors import no_space
 from paperset.spool.reader import read_meta
 from paperset.spool.writer import write_json_atomic
@@ -243,6 +244,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     `checked`: the parent a caller holding the dataset's lock has already resolved and checked (a run does
     so before it crawls): it is not checksummed again. `intake`: spool parts read already (a run reads its
     crawl's finished parts while crawling; the caller removes it)."""
+    use_system_pool()  # a caller other than the CLI (a library user, a bench) packages as the CLI does
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
     parent = checked.version if checked is not None else resolve_parent(dataset)

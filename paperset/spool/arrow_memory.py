@@ -1,0 +1,29 @@
+"""Which allocator Arrow's buffers come from in paperset's processes: the system's (glibc malloc), not the
+pool pyarrow bundles (mimalloc), unless the user chose one with `ARROW_DEFAULT_MEMORY_POOL`.
+
+The bundled pool keeps freed pages for reuse; a night's packaging frees and allocates a partition's worth
+of buffers per fold unit, so its peak RSS followed what the pool kept, not what was alive: a night on a
+parent of 1M papers peaked at 255 MB with it and 215 MB with the system's, a night on 1k papers at 166 and
+158 MB, at the same wall time (bench/nights.py, docs/architecture.md). Set in the environment as well, so
+that the processes a run starts (workers, the chart) choose the same."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ENV = "ARROW_DEFAULT_MEMORY_POOL"
+POOL = "system"
+
+
+def use_system_pool() -> str:
+    """Make the system allocator Arrow's default pool (before pyarrow is imported, through the
+    environment it reads then; after, by setting the pool), unless `ARROW_DEFAULT_MEMORY_POOL` names
+    another. Returns the pool chosen."""
+    chosen = os.environ.setdefault(ENV, POOL)
+    if chosen == POOL and "pyarrow" in sys.modules:
+        import pyarrow as pa
+
+        if pa.default_memory_pool().backend_name != POOL:
+            pa.set_memory_pool(pa.system_memory_pool())
+    return chosen
