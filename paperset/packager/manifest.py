@@ -3,6 +3,7 @@ code version, crawl and dedupe configuration), and the check that a folder still
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -52,17 +53,25 @@ def public(value: Any) -> Any:
     return value
 
 
+@functools.cache
 def code_version() -> str:
-    """The git commit of the code that packaged, else the package version."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"],  # noqa: S607 - whichever git the PATH has
-                             cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    """The git commit of the paperset checkout that packaged (a clone, an editable install), else the
+    package version: an installed paperset sitting inside some other repository (a virtualenv in a
+    project's folder) is not that repository's commit, which would change with every commit of it and
+    make each night refold the whole parent (paperset/packager/reuse.py keeps partitions only when the code
+    is the same)."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / ".git").exists() and (checkout / "paperset" / "__init__.py").is_file():
         try:
-            return version("paperset")
-        except PackageNotFoundError:
-            return "unknown"
+            out = subprocess.run(["git", "rev-parse", "HEAD"],  # noqa: S607 - whichever git the PATH has
+                                 cwd=checkout, capture_output=True, text=True, timeout=5, check=True)
+            return out.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    try:
+        return version("paperset")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def missing_listings(metas: list[dict]) -> list[dict[str, Any]]:
