@@ -4,10 +4,8 @@ and the Arrow memory pool the fold runs with."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,7 +22,6 @@ def partition_name(text: str) -> str:
 # Most rows (new entries, parent papers and parent observations together) folded at once.
 UNIT_ROWS = 8_192
 # How soon jemalloc hands freed Arrow memory back to the system while folding (see arrow_pool).
-DECAY_MS = 250
 
 
 def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
@@ -130,31 +127,3 @@ class BucketFiles:
     def read(self, kind: str, name: str) -> pa.Table | None:
         batches = list(self._batches(kind, name))
         return pa.Table.from_batches(batches) if batches else None
-
-
-def _jemalloc() -> pa.MemoryPool | None:
-    """jemalloc, returning freed pages within `DECAY_MS`; None when pyarrow was built without it or
-    ARROW_DEFAULT_MEMORY_POOL chose a pool."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return None
-    try:
-        pa.jemalloc_set_decay_ms(DECAY_MS)  # for arenas made from now on: before the pool's first use
-        return pa.jemalloc_memory_pool()
-    except NotImplementedError:
-        return None
-
-
-@contextmanager
-def arrow_pool() -> Iterator[None]:
-    """Fold with Arrow allocating from jemalloc (when there is one). The default pool, mimalloc, keeps
-    freed pages: with the fold's churn of short-lived multi-megabyte buffers the process held 1.5-3
-    times the live Arrow memory."""
-    pool, previous = _jemalloc(), pa.default_memory_pool()
-    if pool is not None:
-        pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
-        if pool is not None:
-            pool.release_unused()  # the fold's freed pages back to the system before the card is made

@@ -16,6 +16,7 @@ import pyarrow as pa
 from paperset.packager import manifest
 from paperset.packager.chart import DAILY_TABLE_MAX
 from paperset.packager.derive import RULES
+from paperset.packager.footers import footer
 from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.identity import project_home
 
@@ -103,12 +104,10 @@ def features(schema: pa.Schema) -> list[dict[str, Any]]:
 
 def table_info(folder: Path, schema: pa.Schema, config: str) -> dict[str, Any]:
     """dataset_info of one config from its written Parquet parts: features, rows, sizes."""
-    import pyarrow.parquet as pq
-
     parts = sorted(folder.glob("*.parquet"))
-    metas = [pq.ParquetFile(p).metadata for p in parts]
-    rows = sum(m.num_rows for m in metas)
-    size = sum(m.row_group(g).total_byte_size for m in metas for g in range(m.num_row_groups))
+    footers = [footer(p) for p in parts]
+    rows = sum(f.rows for f in footers)
+    size = sum(f.data_bytes for f in footers)
     return {"config_name": config, "features": features(schema),
             "splits": [{"name": "train", "num_bytes": size, "num_examples": rows}],
             "download_size": sum(p.stat().st_size for p in parts), "dataset_size": size}

@@ -198,14 +198,17 @@ def _differs(a: pa.Array, b: pa.Array) -> np.ndarray:
     return (a_valid != b_valid) | (both & inner)
 
 
-def _changed_fields(after: pa.Table, before: pa.Table) -> tuple[np.ndarray, list[list[str]]]:
-    """The rows (positions) of `after` whose values differ from the aligned rows of `before`, and for
-    each the papers columns (paper_key aside) that differ, in schema order."""
+def _changed_fields(new: pa.Table, old: pa.Table, new_rows: pa.Array, old_rows: pa.Array
+                    ) -> tuple[np.ndarray, list[list[str]]]:
+    """Of the papers at `new_rows` of `new`, aligned with those at `old_rows` of `old`: the positions (in
+    `new_rows`) whose values differ, and for each the papers columns (paper_key aside) that differ, in
+    schema order. Column by column: only one column of each side is copied out at a time (a night's
+    peak memory held two whole copies of a unit's papers here)."""
     names = [n for n in PAPERS.names if n != "paper_key"]
-    matrix = np.zeros((after.num_rows, len(names)), dtype=bool)
+    matrix = np.zeros((len(new_rows), len(names)), dtype=bool)
     for j, name in enumerate(names):
-        matrix[:, j] = _differs(after.column(name).combine_chunks(),
-                                before.column(name).combine_chunks().cast(after.schema.field(name).type))
+        matrix[:, j] = _differs(new.column(name).take(new_rows).combine_chunks(),
+                                old.column(name).take(old_rows).combine_chunks().cast(new.schema.field(name).type))
     rows = np.flatnonzero(matrix.any(axis=1))
     return rows, [[names[j] for j in np.flatnonzero(matrix[i])] for i in rows]
 
@@ -226,10 +229,12 @@ def compare_tables(changes: ChangeLog, old: pa.Table | None, new: pa.Table) -> N
               _rows(pa.table({"paper_key": pa.array(gone, pa.string())}), "removed", [[]] * len(gone),
                     [None] * len(gone))]
     both = pc.is_valid(position)
-    after, before = new.filter(both), old.take(position.filter(both))
-    rows, fields = _changed_fields(after, before)
-    picked = after.take(pa.array(rows, pa.int64()))
-    was = before.take(pa.array(rows, pa.int64())).to_pylist()
+    new_rows = pa.array(np.flatnonzero(np.asarray(both, dtype=bool)), pa.int64())
+    old_rows = position.filter(both)
+    rows, fields = _changed_fields(new, old, new_rows, old_rows)
+    changed = pa.array(rows, pa.int64())
+    picked = new.take(new_rows.take(changed))
+    was = old.take(old_rows.take(changed)).to_pylist()
     changes.add("Changed", list(zip(picked.column("paper_key").to_pylist(), fields, strict=True)))
     tables.append(_rows(picked, "changed", fields, [before_json(w, f) for w, f in zip(was, fields, strict=True)]))
     changes.write_rows(pa.concat_tables(tables))

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from paperset.packager.buckets import UNIT_ROWS, BucketFiles, arrow_pool
+from paperset.packager.buckets import UNIT_ROWS, BucketFiles
 from paperset.packager.changes import ChangeLog, compare_tables
 from paperset.packager.clusters import Clusters
 from paperset.packager.clusters import apply as apply_clusters
@@ -36,6 +36,7 @@ from paperset.packager.tables import (
     PAPERS_SORT,
     TS,
 )
+from paperset.spool.arrow_memory import release_freed
 from paperset.spool.reader import spool_tables
 from paperset.spool.schema import ENTRY
 
@@ -200,6 +201,7 @@ def _read_into(buckets: BucketFiles, links: Clusters | None, kind: str, parts: l
             if links is not None:
                 links.add(table)
             buckets.add(kind, table)
+        release_freed()
 
 
 def _bucket_inputs(intake: Intake, spools: list[Path], parent: Path | None, plan: ParentPlan,
@@ -246,7 +248,7 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
     plan = ParentPlan(parent, today, recrawl_days)
     figures: dict[str, FoldStats] = {}
     new_observations = 0
-    with arrow_pool(), tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
         intake = intake or Intake(Path(tmp))
         clusters = _bucket_inputs(intake, spools, parent, plan, allow_partial)
         buckets = intake.buckets
@@ -267,6 +269,8 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
             # Every observation written is counted, also in a unit without papers (the manifest's rows).
             count(figures.setdefault(part, FoldStats()), papers if papers is not None else PAPERS.empty_table(),
                   observations)
+            del papers, old, observations
+            release_freed()  # the unit's buffers, before the next unit's (arrow_memory.py)
         papers_out.close()
         obs_out.close()
     for name, figure in figures.items():

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from paperset.packager.buckets import partition_name
+from paperset.packager.footers import footer
 from paperset.packager.links_schema import LINK_TABLES, SORT
 from paperset.packager.parts import PartWriter, ensure_part
 from paperset.packager.share import link_or_copy
@@ -78,7 +79,7 @@ class LinkParts:
                 for path in paths:
                     if not link_or_copy(path, folder / path.name):
                         shutil.copyfile(path, folder / path.name)
-                    total += pq.ParquetFile(path).metadata.num_rows
+                    total += footer(path).rows
         ensure_part(folder, LINK_TABLES[self.name])
         return total
 

@@ -11,8 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
+from paperset.packager.footers import footer
 from paperset.packager.proofs import load_proofs, proven
 from paperset.packager.tables import TABLES, fingerprint
 from paperset.spool.redact import redact
@@ -144,7 +143,7 @@ def problems(folder: Path, *, full: bool = False, proofs: dict[str, Any] | None 
             found.append(f"{name}: checksum or size differs from the manifest")
     for table, count in manifest.get("rows", {}).items():
         try:
-            rows = sum(pq.ParquetFile(p).metadata.num_rows for p in sorted((folder / table).glob("*.parquet")))
+            rows = sum(footer(p).rows for p in sorted((folder / table).glob("*.parquet")))
         except Exception as exc:
             found.append(f"{table}: unreadable Parquet ({exc})")
             continue

@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from paperset.packager.errors import PackagerError
+from paperset.packager.footers import footer
 from paperset.packager.manifest import MANIFEST, problems, unchanged
 from paperset.packager.proofs import load_proofs
 
@@ -115,7 +114,7 @@ def check_parent(folder: Path) -> None:
                 raise ParentError(f"{path}: checksum or size differs from the parent's manifest")
         rows = manifest.get("rows", {}).get(table)
         if rows is not None:
-            counted = sum(pq.ParquetFile(folder / name).metadata.num_rows
+            counted = sum(footer(folder / name).rows
                           for name in sorted(expected) if name.endswith(".parquet"))
             if counted != rows:
                 raise ParentError(f"{folder / table}: {counted} rows, the parent's manifest says {rows}")

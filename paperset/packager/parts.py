@@ -26,12 +26,16 @@ class PartWriter:
     """Writes a table folder as `part-NNNNN.parquet` files (`part-STEM-NNNNN.parquet` with a `stem`) of
     about `target_bytes` (in-memory size),
     zstd, row groups of `row_group` rows (the last one smaller): bucket tables are buffered until a
-    row group is full, so readers see few, large row groups whatever the bucketing. `cdc`: content-defined
-    chunking (default CDC)."""
+    row group is full, so readers see few, large row groups whatever the bucketing; with `group_per_write`
+    each table written is a row group of its own (at most `row_group` rows), written at once and never
+    buffered: for callers that write tables of thousands of rows (the fold's units). `cdc`:
+    content-defined chunking (default CDC)."""
 
     def __init__(self, folder: Path, schema: pa.Schema, *, target_bytes: int = 256 * 1024 * 1024,
-                 row_group: int = ROW_GROUP, cdc: bool | dict[str, int] | None = None, stem: str = "") -> None:
+                 row_group: int = ROW_GROUP, cdc: bool | dict[str, int] | None = None, stem: str = "",
+                 group_per_write: bool = False) -> None:
         self.folder, self.schema, self.target, self.row_group = folder, schema, target_bytes, row_group
+        self.group_per_write = group_per_write
         self.stem = f"{stem}-" if stem else ""
         self.cdc = CDC if cdc is None else cdc
         folder.mkdir(parents=True, exist_ok=True)
@@ -55,6 +59,10 @@ class PartWriter:
         self.written += table.nbytes
 
     def write(self, table: pa.Table) -> None:
+        if self.group_per_write:
+            if table.num_rows:
+                self._emit(table if self.cdc else table.combine_chunks())
+            return
         self.pending.append(table)
         self.pending_rows += table.num_rows
         while self.pending_rows >= self.row_group:
@@ -90,7 +98,8 @@ class PartitionWriter:
     """A table folder written partition by partition: `part-PARTITION-NNNNN.parquet`, one PartWriter per
     partition, fed in partition order (each partition's rows sorted, names sorting as the keys do), so
     that a row changed in one partition rewrites that partition's files only. `files` names every file
-    written, by partition."""
+    written, by partition. Each table written (a fold unit, about buckets.UNIT_ROWS rows) is a row group:
+    a refolded partition is never held whole (an arXiv month at 1M papers was ~40 MB of a night's peak)."""
 
     def __init__(self, folder: Path, schema: pa.Schema, **options: object) -> None:
         self.folder, self.schema, self.options = folder, schema, options
@@ -109,7 +118,8 @@ class PartitionWriter:
         if partition != self.partition:
             self._finish()
             self.partition = partition
-            self.writer = PartWriter(self.folder, self.schema, stem=partition, **self.options)  # type: ignore[arg-type]
+            self.writer = PartWriter(self.folder, self.schema, stem=partition, group_per_write=True,
+                                     **self.options)  # type: ignore[arg-type]
         assert self.writer is not None
         self.writer.write(table)
 

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from paperset.packager.buckets import PREFIX, partition_name
+from paperset.packager.footers import footer
 from paperset.packager.manifest import MANIFEST, code_version
 from paperset.packager.share import link_or_copy
 from paperset.packager.stats import SIDECAR, FoldStats
@@ -65,25 +66,12 @@ def merge(total: FoldStats, part: FoldStats) -> None:
 
 def _may_change(files: list[Path]) -> bool:
     """Whether a papers partition holds a row whose `provisional` is, or may be, true (by its statistics)."""
-    for path in files:
-        meta = pq.ParquetFile(path).metadata
-        index = [meta.schema.column(n).path for n in range(meta.num_columns)].index("provisional")
-        for group in range(meta.num_row_groups):
-            column = meta.row_group(group).column(index)
-            if column.statistics is None or not column.statistics.has_min_max or column.statistics.max:
-                return True
-    return False
+    return any("provisional" in footer(path).may_be_true for path in files)
 
 
 def _any_clustered(path: Path) -> bool:
     """Whether a papers file may hold a row with a `cluster_id` (by its statistics: not every value null)."""
-    meta = pq.ParquetFile(path).metadata
-    index = [meta.schema.column(n).path for n in range(meta.num_columns)].index("cluster_id")
-    for group in range(meta.num_row_groups):
-        column = meta.row_group(group).column(index)
-        if column.statistics is None or column.statistics.null_count != meta.row_group(group).num_rows:
-            return True
-    return False
+    return "cluster_id" not in footer(path).all_null
 
 
 class ParentPlan:
