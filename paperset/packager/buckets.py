@@ -21,7 +21,6 @@ def partition_name(text: str) -> str:
 
 # Most rows (new entries, parent papers and parent observations together) folded at once.
 UNIT_ROWS = 8_192
-# How soon jemalloc hands freed Arrow memory back to the system while folding (see arrow_pool).
 
 
 def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
