@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,43 +120,69 @@ class NearDedupePipeline:
         self.waiting[key] = future
         return await future
 
+    def process_entries(self, items: list[Any]) -> list[Any]:
+        """A response's batch at once (paperset/crawler/tracking/items_left.py): its new keys judged in
+        arrival order, as `flush` judges the entries of one turn, without a future per entry."""
+        if self.batch:  # single entries waiting for their turn's call: theirs first, as they came first
+            self.flush()
+        entries = [item.__dict__ if type(item) is PaperEntry else ItemAdapter(item) for item in items]
+        asked: list[tuple[str, str | None, bool]] = []
+        seen: set[str] = set()
+        for entry in entries:
+            key = entry["paper_key"]
+            if key in self.outcomes or key in seen:
+                continue
+            seen.add(key)
+            known = not self.ask_in_batches and self.index.contains(key)
+            asked.append((key, None if known else dedupe_text(entry), entry.get("paper_id") is None))
+        for _ in self._judge(asked):
+            pass
+        for entry in entries:
+            entry["paper_key"], entry["cluster_id"], entry["similarity"] = self.outcomes[entry["paper_key"]]
+        return items
+
     def flush(self) -> None:
-        """Judge the waiting entries in arrival order: runs of new keys in one index call each (a key
-        the index knew is judged between them, so it sees the clusters the earlier ones made)."""
+        """Judge the waiting entries in arrival order (see `_judge`), settling each one's future."""
         batch, self.batch = self.batch, []
-        start = 0
+        settled = 0
         try:
-            if self.ask_in_batches:
-                asked = [n for n, waiting in enumerate(batch) if waiting[1] is not None]
-                answers = self.index.contains_many([batch[n][0] for n in asked])
-                for n, known in zip(asked, answers, strict=True):
-                    if known:
-                        key, _, id_less, future = batch[n]
-                        batch[n] = (key, None, id_less, future)
-            while start < len(batch):
-                end = start
-                while end < len(batch) and batch[end][1] is not None:
-                    end += 1
-                if end == start:
-                    self._settle(batch[start], self._known(batch[start][0]))
-                    start += 1
-                    continue
-                run = batch[start:end]
-                matches = self.index.query_insert_batch([b[0] for b in run], [b[1] or "" for b in run])
-                for waiting, match in zip(run, matches, strict=True):
-                    self._settle(waiting, self._outcome(waiting[0], waiting[2], match))
-                start = end
+            for n, outcome in self._judge([(key, text, id_less) for key, text, id_less, _ in batch]):
+                key, _, _, future = batch[n]
+                self.waiting.pop(key, None)
+                future.set_result(outcome)
+                settled = n + 1
         except Exception as exc:
-            for key, _, _, future in batch[start:]:
+            for key, _, _, future in batch[settled:]:
                 self.waiting.pop(key, None)
                 if not future.done():
                     future.set_exception(exc)
 
-    def _settle(self, waiting: Waiting, outcome: Outcome) -> None:
-        key, _, _, future = waiting
-        self.outcomes[key] = outcome
-        self.waiting.pop(key, None)
-        future.set_result(outcome)
+    def _judge(self, batch: list[tuple[str, str | None, bool]]) -> Iterator[tuple[int, Outcome]]:
+        """Each (key, text or None when the index knows the key, id-less) its outcome, in order, recorded
+        in `outcomes`: runs of new keys in one index call each (a key the index knew is judged between
+        them, so it sees the clusters the earlier ones made)."""
+        batch = list(batch)
+        if self.ask_in_batches:
+            asked = [n for n, waiting in enumerate(batch) if waiting[1] is not None]
+            answers = self.index.contains_many([batch[n][0] for n in asked])
+            for n, known in zip(asked, answers, strict=True):
+                if known:
+                    batch[n] = (batch[n][0], None, batch[n][2])
+        start = 0
+        while start < len(batch):
+            end = start
+            while end < len(batch) and batch[end][1] is not None:
+                end += 1
+            if end == start:
+                yield start, self._known(batch[start][0])
+                start += 1
+                continue
+            run = batch[start:end]
+            matches = self.index.query_insert_batch([b[0] for b in run], [b[1] or "" for b in run])
+            for n, ((key, _, id_less), match) in enumerate(zip(run, matches, strict=True)):
+                outcome = self.outcomes[key] = self._outcome(key, id_less, match)
+                yield start + n, outcome
+            start = end
 
     def _known(self, key: str) -> Outcome:
         self.stats.inc_value("paperset/dedupe/near_known")

@@ -178,6 +178,9 @@ PAPERSET_REJECTS_ENABLED = True
 # queue acknowledgements) and the rate gate; the rejects log (every dropped entry kept with its reason); and
 # the live progress bar (off unless PAPERSET_PROGRESS).
 EXTENSIONS = {
+    # Feeds export a batch's entries one by one (paperset/crawler/extensions/feeds.py).
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "paperset.crawler.extensions.feeds.EntryFeedExporter": 0,
     "paperset.crawler.tracking.done.DoneTracker": 50,
     "paperset.crawler.fetch.politeness.extension.PolitenessGate": 60,
     "paperset.crawler.clean.rejects.RejectsLog": 100,

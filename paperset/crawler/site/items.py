@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, field, make_dataclass
+from dataclasses import asdict, dataclass, field, make_dataclass
 from typing import Any
 
 from paperset.spool.schema import ENTRY, python_type
@@ -25,3 +25,15 @@ PaperEntry: Any = make_dataclass(
                                                 "paperset/spool/schema.py ENTRY."},
 )
 PaperEntry.__module__ = __name__  # pickling and reprs find it here
+
+
+@dataclass
+class EntryBatch:
+    """The entries one response gave, as one Scrapy item. Scrapy's machinery runs per item (the spider
+    middlewares' generators, the item signals, the pipeline chain), ~50 µs an item: a search page's hundred
+    entries cost more there than in paperset's own cleaning (bench/README.md). The pipelines' manager
+    (paperset/crawler/tracking/items_left.py) runs each pipeline over the batch's entries, one step at a
+    time; an entry a step drops leaves the batch and is reported as Scrapy reports a dropped item (the
+    `item_dropped` signal: its stats, the rejects file). The stat `item_scraped_count` counts entries."""
+
+    entries: list[Any]

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 
 from paperset.crawler.fetch.hosts import allowed_netlocs, check_base_url, split_credentials
 from paperset.crawler.settings.fields import FETCH_MODES, parse
-from paperset.crawler.site.items import PaperEntry
+from paperset.crawler.site.items import EntryBatch, PaperEntry
 from paperset.crawler.site.kinds import FLAGS, nothing_to_crawl, switch_on
 from paperset.crawler.site.listings import Listing, plan_listings
 from paperset.crawler.site.pages import ApiAnswerError, parse_api_listing
@@ -271,16 +271,24 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         yield from ()
 
     def emit(self, entries: list[PaperEntry], path: str) -> Iterator[Any]:
+        """A response's entries as one item (EntryBatch: Scrapy's per-item machinery once per page, not
+        per entry), then the lookups of the papers new to this crawl (details, links)."""
         crawled_at = datetime.now(UTC).isoformat()
         for entry in entries:
             entry.crawled_at = crawled_at
             entry.fetch_path = path
-            yield entry
-            # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.)
-            if (self.details or self.want_links) and type(entry.paper_id) is str and entry.paper_id \
-                    and entry.paper_id not in self.detailed:
-                self.detailed.add(entry.paper_id)
-                yield from self.lookups(entry.paper_id)
+        asked: list[str] = []
+        if self.details or self.want_links:
+            # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.) Read before
+            # the batch leaves: the pipelines may clean the entries while this generator waits.
+            for entry in entries:
+                if type(entry.paper_id) is str and entry.paper_id and entry.paper_id not in self.detailed:
+                    self.detailed.add(entry.paper_id)
+                    asked.append(entry.paper_id)
+        if entries:
+            yield EntryBatch(list(entries))
+        for paper_id in asked:
+            yield from self.lookups(paper_id)
 
     def lookups(self, paper_id: str, *, details: bool = False) -> Iterator[scrapy.Request]:
         """A new paper's details (`details`: whatever --details says; the sweep's) and links: one API

@@ -1,21 +1,35 @@
-"""The item pipelines' manager (ITEM_PROCESSOR) that tells the DoneTracker when each item has left them.
+"""The item pipelines' manager (ITEM_PROCESSOR): it runs a response's batch of entries through the
+pipelines, and tells the DoneTracker when each item has left them.
+
+A batch (paperset/crawler/site/items.py EntryBatch) goes through each pipeline in turn, every entry of it
+at that step before the next step; a pipeline with `process_entries(entries) -> entries` (the near-dup
+step: one index call for the batch's new keys) takes the batch at once and drops none. An entry a step
+drops leaves the batch and is reported as Scrapy reports a dropped item (the `item_dropped` signal, so
+its stats and the rejects file; the drop's log line). Any other error in a step fails the batch, as it
+would fail an item. The stat `item_scraped_count` counts the entries kept.
 
 Scrapy sends `item_scraped` to every receiver as an asyncio task of its own, per item; the DoneTracker
-listening there cost a task per entry (a search page has a hundred). Told here, at the end of the
-pipeline chain, it costs a dict lookup, and the signals carry only Scrapy's own receivers.
+listening there cost a task per item. Told here, at the end of the pipeline chain, it costs a dict
+lookup, and the signals carry only Scrapy's own receivers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from typing import Any
 
+from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.log import logformatter_adapter
 
+from paperset.crawler.site.items import EntryBatch
 from paperset.crawler.tracking.done import DoneTracker
 
 logger = logging.getLogger(__name__)
+_GONE = object()  # an entry a waiting step dropped
 
 
 class ItemsLeftPipelineManager(ItemPipelineManager):
@@ -29,14 +43,71 @@ class ItemsLeftPipelineManager(ItemPipelineManager):
     looked_up = False
 
     async def process_item_async(self, item: Any) -> Any:
+        if type(item) is EntryBatch:
+            return await self._tracked(item, self._batch)
+        return await self._tracked(item, super().process_item_async)
+
+    async def _batch(self, batch: EntryBatch) -> EntryBatch:
+        """Each pipeline over every entry of the batch in turn; dropped entries reported and left out."""
+        entries = batch.entries
+        needs_spider = getattr(self, "_mw_methods_requiring_spider", ())
+        for method in self.methods["process_item"]:
+            whole = getattr(method.__self__, "process_entries", None) if hasattr(method, "__self__") else None
+            if whole is not None:  # a step that takes the batch at once (it drops none)
+                entries = whole(entries)
+                continue
+            extra = (self._spider,) if method in needs_spider else ()
+            outputs: list[Any] = []
+            waiting: list[tuple[int, Any, Any]] = []
+            for entry in entries:
+                try:
+                    out = method(entry, *extra)
+                except DropItem as exc:
+                    await self._dropped(entry, exc)
+                    continue
+                if inspect.isawaitable(out):
+                    waiting.append((len(outputs), out, entry))
+                outputs.append(out)
+            if waiting:  # started together: the near-dup step asks its index once for all of them
+                results = await asyncio.gather(*(w for _, w, _ in waiting), return_exceptions=True)
+                failed: BaseException | None = None
+                for (slot, _, entry), result in zip(waiting, results, strict=True):
+                    if isinstance(result, DropItem):
+                        await self._dropped(entry, result)
+                        outputs[slot] = _GONE
+                    elif isinstance(result, BaseException):
+                        failed = failed or result
+                    else:
+                        outputs[slot] = result
+                if failed is not None:
+                    raise failed
+            entries = [out for out in outputs if out is not _GONE]
+        batch.entries = entries
+        assert self.crawler is not None
+        assert self.crawler.stats is not None
+        # Scrapy counts the batch as one item scraped: the stat counts its entries instead.
+        self.crawler.stats.inc_value("item_scraped_count", len(entries) - 1)
+        return batch
+
+    async def _dropped(self, entry: Any, exc: DropItem) -> None:
+        """As Scrapy's scraper reports an item a pipeline dropped: its log line and `item_dropped`."""
+        assert self.crawler is not None
+        spider = self.crawler.spider
+        logkws = self.crawler.logformatter.dropped(entry, exc, None, spider)
+        if logkws is not None:
+            logger.log(*logformatter_adapter(logkws), extra={"spider": spider, "item": entry})
+        await self.crawler.signals.send_catch_log_async(signal=signals.item_dropped, item=entry, response=None,
+                                                        spider=spider, exception=exc)
+
+    async def _tracked(self, item: Any, process: Any) -> Any:
         if not self.looked_up:  # the extensions exist once the crawl runs, not when this is built
             self.tracker = self.crawler.get_extension(DoneTracker) if self.crawler is not None else None
             self.looked_up = True
         tracker = self.tracker
         if tracker is None:
-            return await super().process_item_async(item)
+            return await process(item)
         try:
-            output = await super().process_item_async(item)
+            output = await process(item)
         except DropItem:
             _tell(tracker, item, ok=True)
             raise

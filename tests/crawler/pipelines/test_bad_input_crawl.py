@@ -48,6 +48,8 @@ def test_bad_entries_are_rejected_or_repaired_and_the_crawl_goes_on(tmp_path) ->
     assert all(r["source_url"].startswith("http://127.0.0.1") for r in rejects)
     kept = {e["paper_id"]: e for e in read_jsonl(out) if e["listing_key"] == DAY}
     assert len(kept) == good + 2
+    # Entries, not responses: each page's entries went through the pipelines as one batch.
+    assert (summary["entries_kept"], summary["entries_dropped"]) == (len(read_jsonl(out)), 6)
     assert kept["2502.90007"]["title"] == "NUL and control"
     assert kept["2502.90008"]["title"] == "lone surrogate"
     assert summary["repaired"] == {"control_chars": 2}

@@ -73,3 +73,44 @@ def test_entries_arriving_together_go_to_the_index_in_one_call(tmp_path, corpus_
     keys = ("unique", "merged", "linked", "known")
     assert [crawler2.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [
         crawler.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [4, 1, 2, None]
+
+
+def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, corpus_path) -> None:
+    """`process_entries` (a response's EntryBatch, paperset/crawler/tracking/items_left.py): one index call,
+    the outcomes and counts of the async path, and single entries waiting for their call judged first."""
+    crawler, before, near, calls = chain(tmp_path, "async")
+
+    async def page(prepared):
+        return await asyncio.gather(*(near.process_item(entry) for entry in prepared))
+
+    def prepare(chain_steps):
+        out = []
+        for entry in entries(corpus_path):
+            for step in chain_steps:
+                entry = step.process_item(entry)
+            out.append(entry)
+        return out
+
+    together = [outcome(e) for e in asyncio.run(page(prepare(before)))]
+    crawler2, before2, near2, calls2 = chain(tmp_path, "batch")
+    batch = prepare(before2)
+    assert near2.process_entries(batch) is batch
+    assert [outcome(e) for e in batch] == together
+    assert calls2 == [7]
+    keys = ("unique", "merged", "linked", "known")
+    assert [crawler2.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [4, 1, 2, None]
+
+    # A single entry already waiting for its turn's call goes to the index before the batch's.
+    crawler3, before3, near3, calls3 = chain(tmp_path, "mixed")
+    first, *rest = prepare(before3)
+
+    async def single_then_batch():
+        waiting = asyncio.ensure_future(near3.process_item(first))
+        await asyncio.sleep(0)  # the single entry is in its batch, its call not made yet
+        assert len(near3.batch) == 1
+        near3.process_entries(rest)
+        return await waiting
+
+    alone = asyncio.run(single_then_batch())
+    assert [outcome(alone), *(outcome(e) for e in rest)] == together
+    assert calls3 == [1, 6]

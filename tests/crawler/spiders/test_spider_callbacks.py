@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
 from paperset.crawler.site.fixture_cases import CRAWL_ONLY_FIELDS
-from paperset.crawler.site.items import PaperEntry
+from paperset.crawler.site.items import EntryBatch, PaperEntry
 from paperset.crawler.site.listings import Listing
 from paperset.crawler.spiders.hf_papers import HfPapersSpider
 from paperset.crawler.tracking.coverage import COMPLETE, EMPTY, INCOMPLETE, SETTLED
@@ -47,8 +47,19 @@ def respond(request: Request, fixture: FixtureCase, cls: type[TextResponse] = Te
 
 
 def call(spider: HfPapersSpider, request: Request, response: TextResponse) -> list[Any]:
+    """The callback's output, its batch of entries (one at most, each a PaperEntry) opened in place."""
     callback = getattr(spider, request.callback.__name__)
-    return list(callback(response, **request.cb_kwargs))
+    out: list[Any] = []
+    batches = 0
+    for item in callback(response, **request.cb_kwargs):
+        if type(item) is EntryBatch:
+            batches += 1
+            assert item.entries, "no batch without entries"
+            out.extend(item.entries)
+        else:
+            out.append(item)
+    assert batches <= 1, "a response's entries come as one batch"
+    return out
 
 
 def as_expected(entries: list[Any]) -> list[dict[str, Any]]:

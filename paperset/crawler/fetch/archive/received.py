@@ -11,7 +11,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from paperset.crawler.site.items import PaperEntry
+from paperset.crawler.site.items import EntryBatch, PaperEntry
 
 # request.meta key: the ISO time (UTC, microseconds) the request's response was received.
 RECEIVED = "paperset_received_at"
@@ -19,11 +19,21 @@ RECEIVED = "paperset_received_at"
 REPLAYED = "replayed"
 
 
+def _put(received: str | None, item: Any) -> None:
+    """The receipt time on an entry, or on each entry of a batch."""
+    if received is None:
+        return
+    if type(item) is EntryBatch:
+        for entry in item.entries:
+            entry.crawled_at = received
+    elif isinstance(item, PaperEntry):
+        item.crawled_at = received
+
+
 def _stamp(response: Response, result: Iterable[Any]) -> Iterator[Any]:
     received = response.meta.get(RECEIVED) if response.request is not None else None
     for item in result:
-        if received is not None and isinstance(item, PaperEntry):
-            item.crawled_at = received
+        _put(received, item)
         yield item
 
 
@@ -36,6 +46,5 @@ class ReceivedAtMiddleware:
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         received = response.meta.get(RECEIVED) if response.request is not None else None
         async for item in result:
-            if received is not None and isinstance(item, PaperEntry):
-                item.crawled_at = received
+            _put(received, item)
             yield item
