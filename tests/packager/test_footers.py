@@ -37,6 +37,6 @@ def test_read_once_per_identity(tmp_path, monkeypatch):
     first = footer(path)
     assert footer(linked) is first  # a hard link: the same file
     write(tmp_path / "new.parquet", [True], ["r"])
-    os.replace(tmp_path / "new.parquet", path)  # written again: another inode
+    (tmp_path / "new.parquet").replace(path)  # written again: another inode
     assert footer(path) == Footer(1, footer(path).data_bytes, frozenset({"flag"}), frozenset())
     assert reads == ["a.parquet", "a.parquet"]

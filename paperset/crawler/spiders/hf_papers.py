@@ -277,14 +277,11 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         for entry in entries:
             entry.crawled_at = crawled_at
             entry.fetch_path = path
-        asked: list[str] = []
-        if self.details or self.want_links:
-            # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.) Read before
-            # the batch leaves: the pipelines may clean the entries while this generator waits.
-            for entry in entries:
-                if type(entry.paper_id) is str and entry.paper_id and entry.paper_id not in self.detailed:
-                    self.detailed.add(entry.paper_id)
-                    asked.append(entry.paper_id)
+        # (An id of the wrong type is the normalizer's to reject, not a paper to ask for.) Read before the
+        # batch leaves: the pipelines may clean the entries while this generator waits.
+        asked = list(dict.fromkeys(e.paper_id for e in entries if (self.details or self.want_links)
+                                   and type(e.paper_id) is str and e.paper_id and e.paper_id not in self.detailed))
+        self.detailed.update(asked)
         if entries:
             yield EntryBatch(list(entries))
         for paper_id in asked:

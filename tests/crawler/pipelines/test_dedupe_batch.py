@@ -78,7 +78,7 @@ def test_entries_arriving_together_go_to_the_index_in_one_call(tmp_path, corpus_
 def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, corpus_path) -> None:
     """`process_entries` (a response's EntryBatch, paperset/crawler/tracking/items_left.py): one index call,
     the outcomes and counts of the async path, and single entries waiting for their call judged first."""
-    crawler, before, near, calls = chain(tmp_path, "async")
+    _crawler, before, near, _calls = chain(tmp_path, "async")
 
     async def page(prepared):
         return await asyncio.gather(*(near.process_item(entry) for entry in prepared))
@@ -101,7 +101,7 @@ def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, 
     assert [crawler2.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [4, 1, 2, None]
 
     # A single entry already waiting for its turn's call goes to the index before the batch's.
-    crawler3, before3, near3, calls3 = chain(tmp_path, "mixed")
+    _crawler3, before3, near3, calls3 = chain(tmp_path, "mixed")
     first, *rest = prepare(before3)
 
     async def single_then_batch():
