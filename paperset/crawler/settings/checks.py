@@ -66,6 +66,19 @@ def check_settings(settings: Settings) -> None:
 
 
 def _check_together(settings: Settings) -> None:
+    from scrapy.utils.misc import load_object
+
     from paperset.crawler.dedup.config import DedupeConfig
+    from paperset.crawler.tracking.items_left import ItemsLeftPipelineManager
 
     DedupeConfig.from_settings(settings)  # bands and rows go together, and fit in the permutations
+    # The spider yields a response's entries as one batch: only paperset's manager runs the pipelines over it.
+    processor = settings.get("ITEM_PROCESSOR")
+    try:
+        loaded = load_object(processor)
+    except (ImportError, NameError, ValueError, AttributeError) as exc:
+        raise SettingError(f"setting ITEM_PROCESSOR = {processor!r}: {exc}") from None
+    if not (isinstance(loaded, type) and issubclass(loaded, ItemsLeftPipelineManager)):
+        raise SettingError(f"setting ITEM_PROCESSOR = {processor!r}: expected "
+                           "paperset.crawler.tracking.items_left.ItemsLeftPipelineManager or a subclass (it runs "
+                           "the pipelines over each response's batch of entries)")

@@ -16,6 +16,10 @@ BAD = [
     ("CONCURRENT_REQUESTS=0", "setting CONCURRENT_REQUESTS = '0': expected whole number, 1 <= x"),
     ("ROBOTSTXT_OBEY=maybe", "setting ROBOTSTXT_OBEY = 'maybe': expected true or false"),
     ("PAPERSET_NORMALIZE_ENABLED=perhaps", "setting PAPERSET_NORMALIZE_ENABLED = 'perhaps': expected true or false"),
+    # Scrapy's own manager would hand the pipelines a response's batch, not its entries.
+    ("ITEM_PROCESSOR=scrapy.pipelines.ItemPipelineManager", "setting ITEM_PROCESSOR = "
+     "'scrapy.pipelines.ItemPipelineManager': expected paperset.crawler.tracking.items_left.ItemsLeftPipelineManager"),
+    ("ITEM_PROCESSOR=no.such.Manager", "setting ITEM_PROCESSOR = 'no.such.Manager': No module named 'no'"),
 ]
 
 
