@@ -78,6 +78,10 @@ def _check_together(settings: Settings) -> None:
         loaded = load_object(processor)
     except (ImportError, NameError, ValueError, AttributeError) as exc:
         raise SettingError(f"setting ITEM_PROCESSOR = {processor!r}: {exc}") from None
+    if settings.getint("CLOSESPIDER_ITEMCOUNT"):
+        raise SettingError(f"setting CLOSESPIDER_ITEMCOUNT = {settings.get('CLOSESPIDER_ITEMCOUNT')!r}: Scrapy "
+                           "counts items, and a paperset item is a response's batch of entries: bound a crawl by "
+                           "CLOSESPIDER_PAGECOUNT or PAPERSET_BUDGET_API / PAPERSET_BUDGET_PAGES")
     if not (isinstance(loaded, type) and issubclass(loaded, ItemsLeftPipelineManager)):
         raise SettingError(f"setting ITEM_PROCESSOR = {processor!r}: expected "
                            "paperset.crawler.tracking.items_left.ItemsLeftPipelineManager or a subclass (it runs "

@@ -37,3 +37,4 @@ class EntryBatch:
     `item_dropped` signal: its stats, the rejects file). The stat `item_scraped_count` counts entries."""
 
     entries: list[Any]
+    failed: int = 0  # entries a pipeline step failed on (not dropped): the response's request is not done

@@ -99,12 +99,12 @@ class DoneTracker:
             self.pending[key] -= 1
             self._check(key)
 
-    def item_out(self, item: Any, *, ok: bool) -> None:
+    def item_out(self, item: Any, *, ok: bool, errors: int = 1) -> None:
         """An item left the pipelines: passed or dropped (ok), or failed in one (counted, as every item
-        error is, whether or not a tracked callback made it)."""
+        error is, whether or not a tracked callback made it; `errors`: a batch's entries that failed)."""
         if not ok:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("paperset/items/error")
+            self.crawler.stats.inc_value("paperset/items/error", errors)
         key = self.owners.pop(id(item), None)
         if key is None:
             return

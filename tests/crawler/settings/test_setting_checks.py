@@ -20,6 +20,8 @@ BAD = [
     ("ITEM_PROCESSOR=scrapy.pipelines.ItemPipelineManager", "setting ITEM_PROCESSOR = "
      "'scrapy.pipelines.ItemPipelineManager': expected paperset.crawler.tracking.items_left.ItemsLeftPipelineManager"),
     ("ITEM_PROCESSOR=no.such.Manager", "setting ITEM_PROCESSOR = 'no.such.Manager': No module named 'no'"),
+    ("CLOSESPIDER_ITEMCOUNT=100", "setting CLOSESPIDER_ITEMCOUNT = '100': Scrapy counts items, and a paperset item "
+     "is a response's batch of entries"),
 ]
 
 

@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
+from paperset.crawler.site.items import EntryBatch
 from paperset.crawler.tracking.done import DoneTracker, tracked
 from paperset.crawler.tracking.items_left import ItemsLeftPipelineManager
 
@@ -111,3 +112,64 @@ def test_an_item_no_tracked_callback_made_still_counts_when_it_fails() -> None:
     assert tracker.crawler.stats.get_value("paperset/items/error") == 1
     # The page's request (no items) settled ok before; the stray item's failure is nobody's request's.
     assert (done, tracker.failed) == ([("http://x/a", True)], set())
+
+
+class LateJudge:
+    """A waiting step: fails on "late" when awaited (as a step with an index call would)."""
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        if item["what"] == "late":
+            raise RuntimeError("late")
+        return item
+
+
+class Sink:
+    """The last step: what reached it."""
+
+    seen: list[str] = []
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        Sink.seen.append(item["what"])
+        return item
+
+
+class BatchLister(Spider):
+    name = "batch-lister"
+
+    @tracked
+    def parse(self, response: Any, **_: Any) -> Any:
+        yield EntryBatch([{"what": what} for what in response.text.split()])
+
+
+def test_a_batchs_dropped_and_failed_entries_leave_it_the_others_go_on() -> None:
+    """One entry dropped, one failing in a step, one failing in a waiting step: each reported as Scrapy
+    reports an item (item_dropped, item_error and its count), the others reach the last step; the page's
+    request is not done (a resumed run asks it again)."""
+    crawler = get_crawler(BatchLister, settings_dict={
+        "REMOTE_CONTROL_ENABLED": False,
+        "ITEM_PROCESSOR": "paperset.crawler.tracking.items_left.ItemsLeftPipelineManager",
+        "EXTENSIONS": {"paperset.crawler.tracking.done.DoneTracker": 50},
+        "ITEM_PIPELINES": {f"{__name__}.Judge": 100, f"{__name__}.LateJudge": 200, f"{__name__}.Sink": 300}})
+    crawler._apply_settings()
+    crawler.spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    tracker = crawler.get_extension(DoneTracker)
+    done: list[tuple[str, bool]] = []
+    tracker.subscribe(lambda request, children, ok: done.append((request.url, ok)))
+    reported: list[tuple[str, str]] = []
+    crawler.signals.connect(lambda item, exception, **_: reported.append(("dropped", item["what"])),
+                            signal=signals.item_dropped, weak=False)
+    crawler.signals.connect(lambda item, failure, **_: reported.append(("error", str(failure.value))),
+                            signal=signals.item_error, weak=False)
+    request = Request("http://x/a")
+    [batch] = crawler.spider.parse(TextResponse("http://x/a", request=request, body=b"keep drop fail late keep"))
+    manager = ItemsLeftPipelineManager.from_crawler(crawler)
+    Sink.seen = []
+    out = asyncio.run(manager.process_item_async(batch))
+    assert [e["what"] for e in out.entries] == Sink.seen == ["keep", "keep"]
+    assert (out.failed, reported) == (2, [("dropped", "drop"), ("error", "failed"), ("error", "late")])
+    assert crawler.stats.get_value("paperset/items/error") == 2
+    assert crawler.stats.get_value("item_scraped_count") == 1  # Scrapy's own +1 for the batch makes 2
+    assert done == [("http://x/a", False)]
+    assert tracker.owners == {} and tracker.pending == {}
