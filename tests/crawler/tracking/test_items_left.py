@@ -38,10 +38,13 @@ class Lister(Spider):
             yield {"what": what}
 
 
-def crawl_items(processor: str, body: str) -> tuple[DoneTracker, list[tuple[str, bool]], list[Any]]:
-    crawler = get_crawler(Lister, settings_dict={
+def crawl_items(processor: str, body: str, spider: type[Spider] | None = None, steps: tuple[str, ...] = ("Judge",)
+                ) -> tuple[DoneTracker, list[tuple[str, bool]], list[Any]]:
+    """The spider's output for one response of `body`, with the tracker and what it was told."""
+    crawler = get_crawler(spider or Lister, settings_dict={
         "REMOTE_CONTROL_ENABLED": False, "ITEM_PROCESSOR": processor,
-        "EXTENSIONS": {"paperset.crawler.tracking.done.DoneTracker": 50}, "ITEM_PIPELINES": {f"{__name__}.Judge": 100}})
+        "EXTENSIONS": {"paperset.crawler.tracking.done.DoneTracker": 50},
+        "ITEM_PIPELINES": {f"{__name__}.{step}": 100 * (n + 1) for n, step in enumerate(steps)}})
     crawler._apply_settings()
     crawler.spider = crawler._create_spider()
     crawler.stats.open_spider()
@@ -146,24 +149,14 @@ def test_a_batchs_dropped_and_failed_entries_leave_it_the_others_go_on() -> None
     """One entry dropped, one failing in a step, one failing in a waiting step: each reported as Scrapy
     reports an item (item_dropped, item_error and its count), the others reach the last step; the page's
     request is not done (a resumed run asks it again)."""
-    crawler = get_crawler(BatchLister, settings_dict={
-        "REMOTE_CONTROL_ENABLED": False,
-        "ITEM_PROCESSOR": "paperset.crawler.tracking.items_left.ItemsLeftPipelineManager",
-        "EXTENSIONS": {"paperset.crawler.tracking.done.DoneTracker": 50},
-        "ITEM_PIPELINES": {f"{__name__}.Judge": 100, f"{__name__}.LateJudge": 200, f"{__name__}.Sink": 300}})
-    crawler._apply_settings()
-    crawler.spider = crawler._create_spider()
-    crawler.stats.open_spider()
-    tracker = crawler.get_extension(DoneTracker)
-    done: list[tuple[str, bool]] = []
-    tracker.subscribe(lambda request, children, ok: done.append((request.url, ok)))
+    tracker, done, [batch] = crawl_items("paperset.crawler.tracking.items_left.ItemsLeftPipelineManager",
+                                         "keep drop fail late keep", BatchLister, ("Judge", "LateJudge", "Sink"))
+    crawler = tracker.crawler
     reported: list[tuple[str, str]] = []
     crawler.signals.connect(lambda item, exception, **_: reported.append(("dropped", item["what"])),
                             signal=signals.item_dropped, weak=False)
     crawler.signals.connect(lambda item, failure, **_: reported.append(("error", str(failure.value))),
                             signal=signals.item_error, weak=False)
-    request = Request("http://x/a")
-    [batch] = crawler.spider.parse(TextResponse("http://x/a", request=request, body=b"keep drop fail late keep"))
     manager = ItemsLeftPipelineManager.from_crawler(crawler)
     Sink.seen = []
     out = asyncio.run(manager.process_item_async(batch))
