@@ -1,6 +1,6 @@
 """The fold's temporary buckets: entries and parent rows range-partitioned by `paper_key` into Arrow IPC
-files, large buckets split again by key range, so that each unit folded holds about UNIT_ROWS rows;
-and the Arrow memory pool the fold runs with."""
+files, large buckets split again by key range, so that each unit folded holds about UNIT_ROWS rows
+(Arrow's memory pool: paperset/spool/arrow_memory.py)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,6 @@ import pyarrow.compute as pc
 
 # Listing kinds of Daily Papers itself: a paper on one of them was on Daily Papers.
 DAILY_KINDS = ("day", "week", "month", "trending")
-# Listing kinds that carry a date (day: that day; week and month: their last day).
-DATED_KINDS = ("day", "week", "month")
 POPULATIONS = ("daily", "search_only", "indexed_only")
 RELATIONS = ("related", "possible_copy")
 # The rules in words, for the schema descriptions and the card.

@@ -109,16 +109,21 @@ class NearDedupePipeline:
     async def _judged(self, key: str, entry: Any) -> Outcome:
         if key in self.waiting:
             return await self.waiting[key]
-        # A shared (Redis) index is asked once for the whole batch, in `flush`; a local one now.
-        known = not self.ask_in_batches and self.index.contains(key)
-        if known and not self.batch:
+        asked = self._asked(key, entry)
+        if asked[1] is None and not self.batch:
             return self._known(key)
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         if not self.batch:
             asyncio.get_running_loop().call_soon(self.flush)
-        self.batch.append((key, None if known else dedupe_text(entry), entry.get("paper_id") is None, future))
+        self.batch.append((*asked, future))
         self.waiting[key] = future
         return await future
+
+    def _asked(self, key: str, entry: Any) -> tuple[str, str | None, bool]:
+        """What a new key is judged by: the key, its text (None when a local index knows the key already;
+        a shared, Redis, index is asked once for the whole batch, in `_judge`), and whether it is id-less."""
+        known = not self.ask_in_batches and self.index.contains(key)
+        return key, None if known else dedupe_text(entry), entry.get("paper_id") is None
 
     def process_entries(self, items: list[Any]) -> list[Any]:
         """A response's batch at once (paperset/crawler/tracking/items_left.py): its new keys judged in
@@ -133,8 +138,7 @@ class NearDedupePipeline:
             if key in self.outcomes or key in seen:
                 continue
             seen.add(key)
-            known = not self.ask_in_batches and self.index.contains(key)
-            asked.append((key, None if known else dedupe_text(entry), entry.get("paper_id") is None))
+            asked.append(self._asked(key, entry))
         for _ in self._judge(asked):
             pass
         for entry in entries:

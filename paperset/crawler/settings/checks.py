@@ -72,16 +72,17 @@ def _check_together(settings: Settings) -> None:
     from paperset.crawler.tracking.items_left import ItemsLeftPipelineManager
 
     DedupeConfig.from_settings(settings)  # bands and rows go together, and fit in the permutations
-    # The spider yields a response's entries as one batch: only paperset's manager runs the pipelines over it.
+    # The spider yields a response's entries as one batch: Scrapy's item count would count batches, and only
+    # paperset's manager runs the pipelines over one.
+    if settings.getint("CLOSESPIDER_ITEMCOUNT"):
+        raise SettingError(f"setting CLOSESPIDER_ITEMCOUNT = {settings.get('CLOSESPIDER_ITEMCOUNT')!r}: Scrapy "
+                           "counts items, and a paperset item is a response's batch of entries: bound a crawl by "
+                           "CLOSESPIDER_PAGECOUNT or PAPERSET_BUDGET_API / PAPERSET_BUDGET_PAGES")
     processor = settings.get("ITEM_PROCESSOR")
     try:
         loaded = load_object(processor)
     except (ImportError, NameError, ValueError, AttributeError) as exc:
         raise SettingError(f"setting ITEM_PROCESSOR = {processor!r}: {exc}") from None
-    if settings.getint("CLOSESPIDER_ITEMCOUNT"):
-        raise SettingError(f"setting CLOSESPIDER_ITEMCOUNT = {settings.get('CLOSESPIDER_ITEMCOUNT')!r}: Scrapy "
-                           "counts items, and a paperset item is a response's batch of entries: bound a crawl by "
-                           "CLOSESPIDER_PAGECOUNT or PAPERSET_BUDGET_API / PAPERSET_BUDGET_PAGES")
     if not (isinstance(loaded, type) and issubclass(loaded, ItemsLeftPipelineManager)):
         raise SettingError(f"setting ITEM_PROCESSOR = {processor!r}: expected "
                            "paperset.crawler.tracking.items_left.ItemsLeftPipelineManager or a subclass (it runs "

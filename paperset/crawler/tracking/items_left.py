@@ -129,8 +129,8 @@ class ItemsLeftPipelineManager(ItemPipelineManager):
         except DropItem:
             _tell(tracker, item, ok=True)
             raise
-        except Exception:
-            _tell(tracker, item, ok=False)
+        except Exception:  # a whole-batch step failed: every entry of the batch counts as an item error
+            _tell(tracker, item, ok=False, errors=len(item.entries) if type(item) is EntryBatch else 1)
             raise
         failed = item.failed if type(item) is EntryBatch else 0
         _tell(tracker, item, ok=not failed, errors=failed)

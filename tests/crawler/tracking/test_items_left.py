@@ -166,3 +166,25 @@ def test_a_batchs_dropped_and_failed_entries_leave_it_the_others_go_on() -> None
     assert crawler.stats.get_value("item_scraped_count") == 1  # Scrapy's own +1 for the batch makes 2
     assert done == [("http://x/a", False)]
     assert tracker.owners == {} and tracker.pending == {}
+
+
+class Whole:
+    """A step that takes the batch at once (as the near-dup step does), failing as an index call might."""
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        return item
+
+    def process_entries(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raise ConnectionError("index unreachable")
+
+
+def test_a_whole_batch_step_failing_counts_every_entry_of_the_batch() -> None:
+    tracker, done, [batch] = crawl_items("paperset.crawler.tracking.items_left.ItemsLeftPipelineManager",
+                                         "keep keep keep", BatchLister, ("Whole", "Sink"))
+    manager = ItemsLeftPipelineManager.from_crawler(tracker.crawler)
+    Sink.seen = []
+    with pytest.raises(ConnectionError):
+        asyncio.run(manager.process_item_async(batch))
+    assert Sink.seen == []
+    assert tracker.crawler.stats.get_value("paperset/items/error") == 3
+    assert done == [("http://x/a", False)]
