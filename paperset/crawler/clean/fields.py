@@ -21,7 +21,7 @@ from paperset.crawler.clean.normalize import (
     left_as_is,
 )
 from paperset.crawler.clean.values import to_count, to_text, to_text_list
-from paperset.spool.fields import BY_NAME, of_kind
+from paperset.spool.fields import BY_NAME, SOURCED, of_kind
 
 # The fields of each normalization, from the field table (paperset/spool/fields.py).
 TEXT_FIELDS = of_kind("text", "org_name")
@@ -29,6 +29,10 @@ LIST_FIELDS = of_kind("names", "text_list")
 URL_FIELDS = of_kind("url")
 DATE_FIELDS = (*of_kind("date"), "crawled_at")
 COUNT_FIELDS = of_kind("count")
+# A sighting's fields read from the site, with the arXiv version its id carries: the same paper seen on another
+# listing gives the same ones, so the cleaning steps remember what they made of them
+# (paperset/crawler/clean/memo.py StepMemo); the other fields say where and when it was seen.
+CONTENT_FIELDS = (*(f.name for f in SOURCED), "arxiv_version")
 BOOL_FIELDS = of_kind("bool")
 NESTED_FIELDS = tuple((name, BY_NAME[name].type) for name in of_kind("nested"))
 # Each field the normalizer handles, with the conversion its raw value must pass (paperset.crawler.clean.values): the

@@ -52,3 +52,39 @@ def json_memo(function: Callable[[Any], Any], size: int = MEMO_SIZE, *, fresh: b
         kept[key] = (seen, blob, result)
         return result
     return remembered
+
+
+class StepMemo:
+    """What a cleaning step made of an entry's site-read fields, by their values: the same paper seen on
+    another listing (a day, its week, its month, a hundred searches) gives the same fields, and the step's
+    work on them (normalizing, checking) gives the same result. Remembered at the first sighting (an entry
+    carries many fields: keying them once is cheap beside cleaning them). Keyed by the values' JSON (orjson),
+    a hit also compares the values themselves (NaN and None both write as null); values JSON cannot hold are
+    never remembered. Bounded: emptied when full."""
+
+    def __init__(self, fields: tuple[str, ...], size: int = MEMO_SIZE) -> None:
+        self.fields, self.size = fields, size
+        self.kept: dict[bytes, tuple[list[Any], Any]] = {}
+
+    def key(self, entry: dict[str, Any]) -> tuple[bytes, list[Any]] | None:
+        """The key of the entry's fields (None: they cannot be remembered), and their values."""
+        values = [entry.get(name) for name in self.fields]
+        try:
+            return orjson.dumps(values), values
+        except TypeError:  # orjson.JSONEncodeError: a value JSON cannot hold
+            return None
+
+    def recall(self, key: tuple[bytes, list[Any]] | None) -> Any:
+        """What was remembered for these values, or None."""
+        if key is None:
+            return None
+        hit = self.kept.get(key[0])
+        return hit[1] if hit is not None and hit[0] == key[1] else None
+
+    def keep(self, key: tuple[bytes, list[Any]] | None, result: Any) -> None:
+        """Remember `result` for these values (a None result: nothing)."""
+        if key is None or result is None:
+            return
+        if len(self.kept) >= self.size:
+            self.kept.clear()
+        self.kept[key[0]] = (key[1], result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -12,6 +13,7 @@ from scrapy.statscollectors import StatsCollector
 
 from paperset.crawler.clean.fields import (
     BOOL_FIELDS,
+    CONTENT_FIELDS,
     CONVERSIONS,
     DATE_FIELDS,
     LIST_FIELDS,
@@ -24,10 +26,15 @@ from paperset.crawler.clean.fields import (
     timestamp_value,
     url_value,
 )
+from paperset.crawler.clean.memo import StepMemo
 from paperset.crawler.clean.normalize import canonical_arxiv_id, canonical_timestamp, canonical_url
 from paperset.crawler.clean.rejects import Rejected
 from paperset.crawler.clean.values import REQUIRED, BadValue
 from paperset.crawler.site.items import PaperEntry
+
+# The dates of a paper's fields (remembered with them), and those of the sighting (when it was seen).
+CONTENT_DATES = tuple(name for name in DATE_FIELDS if name in CONTENT_FIELDS)
+SIGHTING_DATES = tuple(name for name in DATE_FIELDS if name not in CONTENT_FIELDS)
 
 
 class NormalizePipeline:
@@ -38,12 +45,14 @@ class NormalizePipeline:
     not is counted `paperset/bad_values/<field>/<reason>` and rejects the entry (`bad_type`) when the field
     is one it cannot be without (title, paper_id, abstract), else the field is kept null. So is a link
     that is not a URL (also `paperset/repaired/bad_url`) and a date that is not one (`not_a_date`).
-    Removed control characters are counted (`paperset/repaired/control_chars`). Settings:
-    `PAPERSET_NORMALIZE_ENABLED`.
+    Removed control characters are counted (`paperset/repaired/control_chars`). A paper seen again (the
+    same CONTENT_FIELDS) is given a copy of what they became the first time, with the same counts or the same
+    rejection (StepMemo). Settings: `PAPERSET_NORMALIZE_ENABLED`.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
+        self.memo = StepMemo(CONTENT_FIELDS)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
@@ -87,7 +96,47 @@ class NormalizePipeline:
 
     def process_item(self, item: Any) -> Any:
         # Our own dataclass is changed through its __dict__: no adapter round trip per field.
-        entry: Any = item.__dict__ if type(item) is PaperEntry else ItemAdapter(item)
+        ours = type(item) is PaperEntry
+        entry: Any = item.__dict__ if ours else ItemAdapter(item)
+        key = self.memo.key(entry) if ours else None
+        known = self.memo.recall(key)
+        if known is not None:  # a copy of what the same fields gave: each entry's values are its own
+            values, counted, rejected = orjson.loads(known[0]), known[1], known[2]
+        else:
+            values, counted, rejected = self._outcome(entry)
+            self.memo.keep(key, _kept(values, counted, rejected))
+        for name in counted:
+            self.stats.inc_value(name)
+        if rejected is not None:
+            raise Rejected(*rejected[:2], field=rejected[2], problem=rejected[3])
+        for name, value in zip(CONTENT_FIELDS, values, strict=True):
+            entry[name] = value
+        for name in SIGHTING_DATES:  # the sighting's own time, not one of the paper's fields
+            self._date(entry, name)
+        return item
+
+    def _outcome(self, entry: Any) -> tuple[tuple[Any, ...], tuple[str, ...], tuple[Any, ...] | None]:
+        """Normalize the site-read fields of `entry` as they are (its CONTENT_FIELDS, the stats it counts,
+        or why it is rejected): what a sighting of the same fields is given again (StepMemo)."""
+        stats, counted = self.stats, Counted()
+        self.stats = counted  # type: ignore[assignment]
+        try:
+            self._normalize(entry)
+        except Rejected as exc:
+            return (), tuple(counted.names), (exc.reason, exc.detail, exc.field, exc.problem)
+        finally:
+            self.stats = stats
+        return tuple(entry.get(name) for name in CONTENT_FIELDS), tuple(counted.names), None
+
+    def _date(self, entry: Any, name: str) -> None:
+        raw = entry.get(name)
+        if raw is None:
+            return
+        entry[name] = timestamp_value(raw) if isinstance(raw, str) else canonical_timestamp(raw)
+        if entry[name] is None:
+            self.bad_value(entry, name, "not_a_date", raw)
+
+    def _normalize(self, entry: Any) -> None:
         self.convert(entry)
         unwanted = False
         for name in TEXT_FIELDS:
@@ -108,17 +157,31 @@ class NormalizePipeline:
             if raw is not None and entry[name] is None:
                 self.stats.inc_value("paperset/repaired/bad_url")
                 self.stats.inc_value(f"paperset/bad_values/{name}/not_a_url")
-        for name in DATE_FIELDS:
-            raw = entry.get(name)
-            if raw is None:
-                continue
-            entry[name] = timestamp_value(raw) if isinstance(raw, str) else canonical_timestamp(raw)
-            if entry[name] is None:
-                self.bad_value(entry, name, "not_a_date", raw)
+        for name in CONTENT_DATES:
+            self._date(entry, name)
         self.typed(entry)
         raw_id = entry.get("paper_id")
         parsed = arxiv_id_value(raw_id) if type(raw_id) is str else canonical_arxiv_id(raw_id)
         if parsed is not None:
             entry["paper_id"], version = parsed
             entry["arxiv_version"] = version
-        return item
+
+
+def _kept(values: tuple[Any, ...], counted: tuple[str, ...], rejected: Any) -> Any:
+    """An outcome as the memo keeps it (the values as JSON, to be handed out as copies), or None when its
+    values do not come back from JSON as they are."""
+    try:
+        blob = orjson.dumps(values)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
+    return (blob, counted, rejected) if orjson.loads(blob) == list(values) else None
+
+
+class Counted:
+    """Stands in for the stats while a memo's outcome is made: the names counted, in order."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def inc_value(self, name: str) -> None:
+        self.names.append(name)

@@ -10,18 +10,22 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from paperset.crawler.clean.checks import Limits, check_entry
+from paperset.crawler.clean.checks import Limits, check_content, check_sighting
+from paperset.crawler.clean.fields import CONTENT_FIELDS
+from paperset.crawler.clean.memo import StepMemo
 from paperset.crawler.site.items import PaperEntry
 
 
 class ValidatePipeline:
     """Rejects entries that break the rules in `check_entry`; the RejectsLog extension keeps each one.
 
-    Settings: `PAPERSET_VALIDATE_ENABLED` and those of `Limits`.
+    The paper's fields (CONTENT_FIELDS) of an entry that passed are remembered (StepMemo): a paper seen again
+    is checked only for where and when it was seen. Settings: `PAPERSET_VALIDATE_ENABLED` and those of `Limits`.
     """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
+        self.passed = StepMemo(CONTENT_FIELDS)  # the paper's fields of entries that passed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
@@ -30,6 +34,12 @@ class ValidatePipeline:
         return cls(Limits.from_settings(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
-        check_entry(item.__dict__ if type(item) is PaperEntry else ItemAdapter(item),  # type: ignore[arg-type]
-                    self.limits, datetime.now(UTC))
+        ours = type(item) is PaperEntry
+        entry: Any = item.__dict__ if ours else ItemAdapter(item)
+        now = datetime.now(UTC)
+        key = self.passed.key(entry) if ours else None
+        if self.passed.recall(key) is None:
+            check_content(entry, self.limits, now)
+            self.passed.keep(key, True)
+        check_sighting(entry, self.limits, now)
         return item

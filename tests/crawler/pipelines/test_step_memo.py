@@ -1,0 +1,75 @@
+"""The cleaning steps remember what they made of a paper's fields (StepMemo): a paper seen again on another
+listing gets the same result, its own copy of every value, every count and rejection again, and the checks
+of where and when it was seen run on every sighting."""
+
+from __future__ import annotations
+
+from paperset.crawler.clean.fields import (
+    BOOL_FIELDS,
+    CONTENT_FIELDS,
+    DATE_FIELDS,
+    LIST_FIELDS,
+    NESTED_FIELDS,
+    TEXT_FIELDS,
+    URL_FIELDS,
+)
+from paperset.crawler.pipelines.normalize import CONVERSIONS, SIGHTING_DATES
+from tests.conftest import good
+
+USER = {"id": "u1", "user": " ada ", "fullname": "Ada\x00 Lovelace", "avatar_url": "/a.png", "is_pro": "yes"}  # shaped
+
+
+def test_every_field_normalizing_changes_is_a_content_field_or_a_sighting_date() -> None:
+    touched = {name for name, _, _ in CONVERSIONS} | set(TEXT_FIELDS) | set(LIST_FIELDS) | set(URL_FIELDS) \
+        | set(DATE_FIELDS) | set(BOOL_FIELDS) | {name for name, _ in NESTED_FIELDS} | {"paper_id", "arxiv_version"}
+    assert touched - set(CONTENT_FIELDS) == set(SIGHTING_DATES) == {"crawled_at"}
+
+
+def test_a_paper_seen_again_is_normalized_alike_counted_again_and_given_its_own_values(chain) -> None:
+    def seen(rank: int):
+        return chain(good(title="A\x00  title", project_page="not a url", submitted_on_daily_by=dict(USER),
+                          rank=rank, listing_key=f"2024-09-{20 + rank}", crawled_at=f"2024-09-2{rank}T10:00:00Z"))
+
+    first, second = seen(0), seen(1)
+    for name in CONTENT_FIELDS:
+        assert getattr(first, name) == getattr(second, name), name
+    assert (second.title, second.project_page, second.arxiv_version) == ("A title", None, 2)
+    assert second.submitted_on_daily_by == {"id": "u1", "user": "ada", "fullname": "Ada Lovelace",
+                                            "avatar_url": "/a.png"}
+    assert first.submitted_on_daily_by is not second.submitted_on_daily_by
+    assert first.authors is not second.authors
+    # the sighting's own fields stay its own
+    assert (second.rank, second.listing_key, second.crawled_at) == (1, "2024-09-21", "2024-09-21T10:00:00.000+00:00")
+    stats = chain.crawler.stats
+    assert stats.get_value("paperset/repaired/control_chars") == 2
+    assert stats.get_value("paperset/repaired/bad_url") == 2
+    assert stats.get_value("paperset/bad_values/submitted_on_daily_by.is_pro/not_a_bool") == 2
+
+
+def test_a_rejected_paper_is_rejected_again_with_its_reason_and_a_rejects_line_each_time(chain) -> None:
+    assert chain(good(title=12)) == chain(good(title=12, rank=5)) == "bad_type"
+    assert [(r["reason"], r["entry"]["rank"]) for r in chain.rejects()] == [("bad_type", 0), ("bad_type", 5)]
+    assert chain.crawler.stats.get_value("paperset/dropped/bad_type") == 2
+
+
+def test_nan_and_none_are_not_taken_for_each_other(chain) -> None:
+    """orjson writes NaN as null: the memo compares the values themselves."""
+    assert chain(good(upvotes=float("nan"))).upvotes is None
+    assert chain(good(upvotes=None)).upvotes is None
+    assert chain(good(upvotes=float("nan"))).upvotes is None
+    assert chain.crawler.stats.get_value("paperset/bad_values/upvotes/not_a_number") == 2
+
+
+def test_1_and_true_and_1_0_are_different_values(chain) -> None:
+    assert chain(good(upvotes=1)).upvotes == 1
+    assert chain(good(upvotes=True)).upvotes is None
+    assert chain(good(upvotes=1.0)).upvotes == 1
+    assert chain.crawler.stats.get_value("paperset/bad_values/upvotes/bool") == 1
+
+
+def test_a_paper_that_passed_is_still_checked_for_where_and_when_it_was_seen(chain) -> None:
+    assert chain(good()).paper_id == "2409.12568"
+    assert chain(good(rank=-1)) == "bad_count"
+    assert chain(good(crawled_at="1900-01-01T00:00:00Z")) == "bad_date"
+    assert chain(good(rank=3)).rank == 3
+    assert [r["reason"] for r in chain.rejects()] == ["bad_count", "bad_date"]
