@@ -168,13 +168,13 @@ class NormalizePipeline:
 
 
 def _kept(values: tuple[Any, ...], counted: tuple[str, ...], rejected: Any) -> Any:
-    """An outcome as the memo keeps it (the values as JSON, to be handed out as copies), or None when its
-    values do not come back from JSON as they are."""
+    """An outcome as the memo keeps it: the values as JSON, handed out as copies. Normalized values come back
+    from JSON as they are (text, counts, lists and objects of them; no float is a paper's field); one JSON
+    cannot hold (an integer past 64 bits, a lone surrogate) is not remembered."""
     try:
-        blob = orjson.dumps(values)
+        return orjson.dumps(values), counted, rejected
     except TypeError:  # orjson.JSONEncodeError
         return None
-    return (blob, counted, rejected) if orjson.loads(blob) == list(values) else None
 
 
 class Counted:

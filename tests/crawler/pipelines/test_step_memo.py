@@ -4,6 +4,8 @@ of where and when it was seen run on every sighting."""
 
 from __future__ import annotations
 
+import pytest
+
 from paperset.crawler.clean.fields import (
     BOOL_FIELDS,
     CONTENT_FIELDS,
@@ -73,3 +75,19 @@ def test_a_paper_that_passed_is_still_checked_for_where_and_when_it_was_seen(cha
     assert chain(good(crawled_at="1900-01-01T00:00:00Z")) == "bad_date"
     assert chain(good(rank=3)).rank == 3
     assert [r["reason"] for r in chain.rejects()] == ["bad_count", "bad_date"]
+
+
+@pytest.mark.parametrize("changes", [
+    {"upvotes": 3.0}, {"upvotes": float("inf")}, {"num_comments": "12"}, {"github_stars": 2**70},
+    {"abstract": "lone \udc80surrogate"}, {"authors": ["Ada", 7]}, {"ai_keywords": ("a", "b")},
+    {"submitted_on_daily_by": {"id": "u1", "follower_count": 2.5, "is_hf": 1}},
+])
+def test_a_remembered_outcome_is_the_one_computed(chain, changes) -> None:
+    """What a sighting is given from the memo is what normalizing would give it: same values, same types."""
+    first, second = chain(good(**changes)), chain(good(**changes))
+    if isinstance(first, str):  # rejected (an integer past 64 bits): rejected again
+        assert (first, second) == ("out_of_range", "out_of_range") and "github_stars" in changes
+        return
+    for name in CONTENT_FIELDS:
+        one, other = getattr(first, name), getattr(second, name)
+        assert (one, type(one)) == (other, type(other)), name
