@@ -55,6 +55,7 @@ def build_cost(archive: Path, passes: int = 5) -> float:
     from scrapy.http import Request
 
     from paperset.crawler.fetch.archive.record import exchange_records
+    from paperset.crawler.fetch.archive.recorder import exchange_of
     from paperset.crawler.fetch.archive.replay import ArchiveIndex, load_response
 
     index = ArchiveIndex([archive])
@@ -67,7 +68,8 @@ def build_cost(archive: Path, passes: int = 5) -> float:
     for _ in range(passes):
         started = time.perf_counter()
         for request, response, rendered in pairs:
-            exchange_records(request, response, datetime.now(UTC), fingerprint="0" * 40, rendered=rendered)
+            exchange_records(exchange_of(request, response, datetime.now(UTC), fingerprint="0" * 40,
+                                         rendered=rendered))
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -113,7 +115,7 @@ def main() -> None:
                  for name, k in (("recorded", "with"), ("not recorded", "without"))]
                 + [["replay (site stopped)", replay_wall, replay_cpu, result["replay"]["crawl_s"]]])
     print(f"{requests} requests; archive {size:,} bytes for {result['bytes_received']:,} bytes received; "
-          f"{result['archive_records']} exchanges built and written in {result['write_s']:.3f} s of the writer thread")
+          f"{result['archive_records']} exchanges built and written in {result['write_s']:.3f} s of the writer process")
     print(f"building the {result['archive_records']} exchanges alone: {build_s:.3f} s (best of 5), "
           f"{1000 * build_s / result['archive_records']:.2f} ms an exchange")
     print(f"results: {write_results('archive', result)}")

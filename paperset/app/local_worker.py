@@ -57,7 +57,10 @@ class WorkerProcess(Protocol):
 
 def _forked(target: WorkerMain, spec: WorkerSpec, env: dict[str, str], err: str) -> None:
     """The forked child: stdout and stderr as a subprocess's, the coordinator's logging handlers dropped
-    (the worker logs to its own file), then `target(spec)`; its exit code is the child's."""
+    (the worker logs to its own file), then `target(spec)`; its exit code is the child's. It may start
+    processes of its own (its web archive's writer): it is daemonic for the coordinator only (which ends
+    it at exit), and multiprocessing lets no daemonic process start one."""
+    multiprocessing.current_process().daemon = False
     os.environ.update(env)
     from paperset.app.proctitle import name_worker
 

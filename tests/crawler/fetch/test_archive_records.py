@@ -13,6 +13,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from warcio.archiveiterator import ArchiveIterator
 
 from paperset.crawler.fetch.archive.record import exchange_records
+from paperset.crawler.fetch.archive.recorder import exchange_of
 from paperset.crawler.fetch.archive.replay import ArchiveIndex, load_response, request_key
 from paperset.spool.redact import redact, redact_headers
 
@@ -22,7 +23,7 @@ WHEN = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 def write(path: Path, *exchanges: tuple[Request, TextResponse, bool]) -> Path:
     with path.open("wb") as out:
         for request, response, rendered in exchanges:
-            out.write(exchange_records(request, response, WHEN, fingerprint="f" * 40, rendered=rendered))
+            out.write(exchange_records(exchange_of(request, response, WHEN, fingerprint="f" * 40, rendered=rendered)))
     return path
 
 
@@ -40,7 +41,7 @@ def test_an_exchange_is_two_complete_gzip_members_read_back_whole_by_warcio(tmp_
     body = b'{"id": "1"}'
     response = TextResponse(request.url, status=200, body=body, request=request, protocol="HTTP/1.1",
                             headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
-    data = exchange_records(request, response, WHEN, fingerprint="ab" * 20, rendered=False)
+    data = exchange_records(exchange_of(request, response, WHEN, fingerprint="ab" * 20, rendered=False))
     first = zlib.decompressobj(zlib.MAX_WBITS + 16)
     first.decompress(data)
     assert first.eof and first.unused_data[:2] == b"\x1f\x8b"  # the response member ends, the request's begins

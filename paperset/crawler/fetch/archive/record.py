@@ -1,5 +1,7 @@
 """WARC records of one exchange: a `response` record (status line, headers and body as received) and its
-`request` record, as two complete gzip members (ISO 28500, WARC/1.1: the date has microseconds). Secrets
+`request` record, as two complete gzip members (ISO 28500, WARC/1.1: the date has microseconds), built
+from an `Exchange`: plain data the recorder takes from Scrapy's request and response and the archive's
+writer process builds (paperset/crawler/fetch/archive/writer.py; this module imports no Scrapy). Secrets
 are redacted (paperset/spool/redact.py) in the recorded URL and headers; the names of paperset's own WARC fields."""
 
 from __future__ import annotations
@@ -7,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import UTC, datetime
-from typing import Any
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from isal import isal_zlib
-from scrapy.http import Request, Response
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
@@ -35,6 +36,29 @@ _DROPPED_RENDERED = _DROPPED | {"content-encoding"}
 GZIP_LEVEL = 2
 
 
+class Exchange(NamedTuple):
+    """One exchange as received, in plain picklable data (nothing decoded or redacted yet): the request's
+    URL, method, header pairs (as Scrapy holds them, one pair a value) and body; the response's status,
+    protocol, header pairs, body, URL and peer address; when it was received; the request's fingerprint
+    (empty: none); `rendered`: the body is Chromium's DOM; `browser_page`: Chromium received it rendering
+    that page."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[bytes, bytes]]
+    request_body: bytes
+    status: int
+    protocol: str | None
+    response_headers: list[tuple[bytes, bytes]]
+    response_body: bytes
+    response_url: str
+    ip_address: str | None
+    received: datetime
+    fingerprint: str
+    rendered: bool
+    browser_page: str | None = None
+
+
 def archive_url(url: str) -> str:
     """The URL as recorded and as replay looks it up: without credentials (the one redaction rule)."""
     return str(redact(url))
@@ -53,9 +77,9 @@ def parse_warc_date(text: str) -> datetime:
     return iso_date_to_datetime(text).replace(tzinfo=UTC)
 
 
-def _headers(headers: Any, dropped: frozenset[str]) -> list[tuple[str, str]]:
-    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items() for v in values]
-    return redact_headers([(k, v) for k, v in pairs if k.lower() not in dropped])
+def _headers(pairs: list[tuple[bytes, bytes]], dropped: frozenset[str]) -> list[tuple[str, str]]:
+    decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs]
+    return redact_headers([(k, v) for k, v in decoded if k.lower() not in dropped])
 
 
 def _gzip_member(data: bytes) -> bytes:
@@ -63,39 +87,39 @@ def _gzip_member(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def exchange_records(request: Request, response: Response, received: datetime, *, fingerprint: str,
-                     rendered: bool, browser_page: str | None = None) -> bytes:
+def exchange_records(exchange: Exchange) -> bytes:
     """The response and request records of one exchange, each a complete gzip member, as one bytes
-    (written by one write: both are in the file, or neither). `browser_page`: the exchange was Chromium's,
-    rendering that page (its body came decoded)."""
+    (written by one write: both are in the file, or neither). A browser page's exchange (`browser_page`)
+    and a rendered page have their body decoded already."""
     writer = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
-    url, date = archive_url(request.url), warc_date(received)
-    status = f"{response.status} {_reason(response.status)}"
-    decoded = rendered or browser_page is not None
-    http = StatusAndHeaders(status, _headers(response.headers, _DROPPED_RENDERED if decoded else _DROPPED),
-                            protocol=response.protocol or "HTTP/1.1")
+    url, date = archive_url(exchange.url), warc_date(exchange.received)
+    status = f"{exchange.status} {_reason(exchange.status)}"
+    decoded = exchange.rendered or exchange.browser_page is not None
+    http = StatusAndHeaders(status, _headers(exchange.response_headers, _DROPPED_RENDERED if decoded else _DROPPED),
+                            protocol=exchange.protocol or "HTTP/1.1")
     fields = {"WARC-Date": date}
-    if fingerprint:
-        fields[FINGERPRINT] = fingerprint
-    if rendered:
+    if exchange.fingerprint:
+        fields[FINGERPRINT] = exchange.fingerprint
+    if exchange.rendered:
         fields[RENDERED] = "browser"
-    if browser_page is not None:
-        fields[BROWSER_PAGE] = archive_url(browser_page)
-    if response.url != request.url:
-        fields[RESPONSE_URL] = archive_url(response.url)
-    ip = response.ip_address
-    if ip is not None:
-        fields["WARC-IP-Address"] = str(ip)
-    answer = writer.create_warc_record(url, "response", payload=io.BytesIO(response.body), length=len(response.body),
+    if exchange.browser_page is not None:
+        fields[BROWSER_PAGE] = archive_url(exchange.browser_page)
+    if exchange.response_url != exchange.url:
+        fields[RESPONSE_URL] = archive_url(exchange.response_url)
+    if exchange.ip_address is not None:
+        fields["WARC-IP-Address"] = exchange.ip_address
+    body = exchange.response_body
+    answer = writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
                                        warc_headers_dict=fields, http_headers=http)
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    asked = StatusAndHeaders(f"{request.method} {target} HTTP/1.1", _headers(request.headers, _DROPPED),
+    asked = StatusAndHeaders(f"{exchange.method} {target} HTTP/1.1", _headers(exchange.request_headers, _DROPPED),
                              protocol="HTTP/1.1", is_http_request=True)
     question_fields = {"WARC-Date": date, "WARC-Concurrent-To": answer.rec_headers.get_header("WARC-Record-ID")}
-    if request.body:
-        question_fields[BODY_SHA1] = body_key(request.body)
-    question = writer.create_warc_record(url, "request", payload=io.BytesIO(request.body), length=len(request.body),
+    sent = exchange.request_body
+    if sent:
+        question_fields[BODY_SHA1] = body_key(sent)
+    question = writer.create_warc_record(url, "request", payload=io.BytesIO(sent), length=len(sent),
                                          warc_headers_dict=question_fields, http_headers=asked)
     out = b""
     for record in (answer, question):

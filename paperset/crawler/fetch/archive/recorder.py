@@ -1,32 +1,30 @@
 """Recording a crawl: a downloader middleware next to the download handler (so it sees each response as
 received: before decompression, retries, redirects and robots.txt rules act on it) stamps the time it was
 received on the request (`received.RECEIVED`) and, with `PAPERSET_ARCHIVE` set, appends the exchange to
-that gzip WARC file. Each exchange (response + request record, two complete gzip members) is built in a
-writer thread and goes to the file in one `write` before the response moves on, so a crawl killed at any
-moment leaves a readable archive holding every response any callback saw (and so every request of the
-spool's ledger that the site answered)."""
+that gzip WARC file. Each exchange (response + request record, two complete gzip members) is handed, as
+plain data, to the archive's writer process (writer.py), which builds it and appends it to the file in one
+`write`; the response moves on once it is there, so a crawl killed at any moment leaves a readable archive
+holding every response any callback saw (and so every request of the spool's ledger that the site
+answered)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import os
-import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Headers, Response
 from scrapy.http import Request as ScrapyRequest
-from scrapy.http import Response
 
 from paperset.crawler.fetch.archive.received import RECEIVED, REPLAYED
-from paperset.crawler.fetch.archive.record import exchange_records, warcinfo_record
+from paperset.crawler.fetch.archive.record import Exchange, warcinfo_record
+from paperset.crawler.fetch.archive.writer import ArchiveWriter
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +42,19 @@ async def record_browser_response(key: str, page: str, answer: Any) -> None:
     recorder = _RECORDERS.get(key)
     if recorder is not None:
         await recorder.record_browser(page, answer)
+
+
+def exchange_of(request: Request, response: Response, received: datetime, *, fingerprint: str, rendered: bool,
+                browser_page: str | None = None) -> Exchange:
+    """What the writer process is sent of an exchange: Scrapy's objects taken apart, nothing decoded."""
+    ip = response.ip_address
+    return Exchange(request.url, request.method, _pairs(request.headers), request.body, response.status,
+                    response.protocol, _pairs(response.headers), response.body, response.url,
+                    None if ip is None else str(ip), received, fingerprint, rendered, browser_page)
+
+
+def _pairs(headers: Headers) -> list[tuple[bytes, bytes]]:
+    return [(name, value) for name, values in headers.items() for value in values]
 
 
 def unique_path(path: Path, suffix: str = "") -> Path:
@@ -73,25 +84,22 @@ def open_new(target: Path, suffix: str) -> tuple[Path, int]:
 class ArchiveRecorder:
     """Stamps every live response's receipt time; records the exchange when `PAPERSET_ARCHIVE` names a
     file (a worker of a distributed run writes `<name>-<worker>.warc.gz`). Stats: `paperset/archive/records`
-    (exchanges), `paperset/archive/bytes`, `paperset/archive/write_s` (the writer thread's time building and
-    writing them)."""
+    (exchanges), `paperset/archive/bytes`, `paperset/archive/write_s` (the writer process's time building and
+    writing them), `paperset/archive/failed` (exchanges that could not be recorded: their requests failed)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler, self.stats = crawler, crawler.stats
         self.fd: int | None = None
         self.path: Path | None = None
-        self.since_sync = 0
-        self.syncer: ThreadPoolExecutor | None = None
+        self.writer: ArchiveWriter | None = None  # the writer process: only when recording
         target = crawler.settings.get("PAPERSET_ARCHIVE") or ""
         if target and not crawler.settings.getlist("PAPERSET_REPLAY"):
             self.path, self.fd = open_new(Path(target), crawler.settings.get("PAPERSET_WORKER_ID") or "")
             os.write(self.fd, warcinfo_record(self.path.name))
-            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
-            self.write_s = 0.0
+            self.writer = ArchiveWriter(self.path, crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY") or 100)
             self.key = uuid.uuid4().hex
             _RECORDERS[self.key] = self
             crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-            self.sync_every = crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY") or 100
             logger.info("recording every response in %s", self.path)
 
     @classmethod
@@ -119,8 +127,8 @@ class ArchiveRecorder:
             return
         if self.fd is None:
             return
-        size = await self._write(functools.partial(exchange_records, request, response, datetime.now(UTC),
-                                                   fingerprint="", rendered=False, browser_page=page))
+        size = await self._write(exchange_of(request, response, datetime.now(UTC), fingerprint="", rendered=False,
+                                             browser_page=page))
         self.stats.inc_value("paperset/archive/browser_records")
         self.stats.inc_value("paperset/archive/bytes", size)
 
@@ -134,44 +142,30 @@ class ArchiveRecorder:
         if self.fd is None:
             return response
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()  # type: ignore[union-attr]
-        size = await self._write(functools.partial(exchange_records, request, response, received,
-                                                   fingerprint=fingerprint,
-                                                   rendered=bool(request.meta.get("playwright"))))
+        size = await self._write(exchange_of(request, response, received, fingerprint=fingerprint,
+                                             rendered=bool(request.meta.get("playwright"))))
         assert self.stats is not None
         self.stats.inc_value("paperset/archive/records")
         self.stats.inc_value("paperset/archive/bytes", size)
-        self.since_sync += 1
-        if self.since_sync >= self.sync_every:
-            self._sync_behind()
         return response
 
-    async def _write(self, build: Callable[[], bytes]) -> int:
-        """Build and write records in the writer thread (compressing a page takes milliseconds: the crawl
-        thread goes on meanwhile); the response waits until they are in the file. Their size."""
-        return await asyncio.get_running_loop().run_in_executor(self.writer, self._build_and_write, build)
-
-    def _build_and_write(self, build: Callable[[], bytes]) -> int:
-        started = time.perf_counter()
-        data = build()
-        os.write(self.fd, data)  # type: ignore[arg-type]
-        self.write_s += time.perf_counter() - started
-        return len(data)
-
-    def _sync_behind(self) -> None:
-        """fsync the archive in a background thread (a machine crash loses at most the records since)."""
-        self.since_sync = 0
-        if self.syncer is None:
-            self.syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-fsync")
-        self.syncer.submit(os.fsync, self.fd)  # type: ignore[arg-type]
+    async def _write(self, exchange: Exchange) -> int:
+        """Hand the exchange to the writer process (the crawl thread goes on meanwhile); the response waits
+        until its records are in the file. Their size; OSError (counted) if they could not be written."""
+        assert self.writer is not None
+        try:
+            return await self.writer.write(exchange)
+        except OSError:
+            assert self.stats is not None
+            self.stats.inc_value("paperset/archive/failed")
+            raise
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.fd is None:
+        if self.fd is None or self.writer is None:
             return
-        self.writer.shutdown(wait=True)
-        if self.syncer is not None:
-            self.syncer.shutdown(wait=True)
+        write_s = self.writer.close()
         assert self.stats is not None
-        self.stats.set_value("paperset/archive/write_s", round(self.write_s, 6))
+        self.stats.set_value("paperset/archive/write_s", round(write_s, 6))
         os.fsync(self.fd)
         os.close(self.fd)
         self.fd = None
