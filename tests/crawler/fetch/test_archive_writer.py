@@ -211,6 +211,25 @@ def test_a_killed_process_fails_the_waiting_response_and_every_later_one(tmp_pat
     assert multiprocessing.active_children() == []
 
 
+def test_a_stop_signal_sent_to_the_process_group_leaves_the_process_recording(tmp_path) -> None:
+    """A service manager's SIGTERM (and a Ctrl-C's SIGINT) reach the whole group: the crawl drains
+    gracefully, and what the drain receives is still recorded."""
+    recorder = recorder_for(tmp_path)
+    (first, first_answer), (second, second_answer) = exchanges()[:2]
+
+    async def crawl() -> None:
+        await recorder.process_response(first, first_answer)
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            os.kill(recorder.writer.process.pid, stop)
+        await asyncio.sleep(0.2)
+        await recorder.process_response(second, second_answer)
+        recorder.spider_closed(None, "shutdown")
+
+    asyncio.run(crawl())
+    assert recorder.stats.get_value("paperset/archive/records") == 2
+    assert [kind for kind, _ in uris(tmp_path / "run.warc.gz")] == ["warcinfo", *["response", "request"] * 2]
+
+
 @pytest.mark.parametrize("settings", [{"PAPERSET_ARCHIVE": ""}, {"PAPERSET_REPLAY": ["a.warc.gz"]}],
                          ids=["no-archive", "replay"])
 def test_no_process_is_started_without_recording(tmp_path, settings) -> None:

@@ -13,10 +13,11 @@ own. The process fsyncs the file every `sync_every` exchanges (after answering) 
 message ends it, and its last answer is its time building and writing. It imports warcio, isal and the
 redaction rule, no Scrapy nor Twisted (tested), besides what any spawned process imports first: the
 recording program's `__main__` (paperset's command line, light; a script of one's own that records a crawl
-keeps its work under `if __name__ == "__main__":`, as multiprocessing asks). It ignores SIGINT (a Ctrl-C
-stops the crawl gracefully: what that drain receives is still recorded) and ends when the recorder's
-process is gone (its pipe closes). If it dies, the responses waiting for it and every later one fail with
-OSError, as a failed `write` made them fail: the run says it is incomplete."""
+keeps its work under `if __name__ == "__main__":`, as multiprocessing asks). It ignores SIGINT and SIGTERM
+(a Ctrl-C, or a service manager's stop sent to the whole process group, stops the crawl gracefully: what
+that drain receives is still recorded) and ends when the recorder's process is gone (its pipe closes). If
+it dies, the responses waiting for it and every later one fail with OSError, as a failed `write` made them
+fail: the run says it is incomplete."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def serve(requests: Connection, answers: Connection, path: str, sync_every: int)
     """The writer process: open `path` for appending, record each exchange `requests` brings and answer it
     on `answers`, until the empty message (or the recorder's process is gone); fsync, then send the time
     spent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM):  # the crawl stops gracefully; its end closes our pipe
+        signal.signal(stop, signal.SIG_IGN)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     spent, unsynced = 0.0, 0
     try:
