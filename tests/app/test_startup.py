@@ -38,3 +38,36 @@ def test_loading_the_settings_imports_no_playwright_and_leaves_launch_options_to
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120,
                          check=True)
     assert out.stdout.strip() == "[] {}"
+
+
+GC_PROBE = """
+import gc, json, sys
+from scrapy import signals
+from paperset.app.crawl import CrawlJob, project_settings, run_crawl
+
+seen = []
+
+class Probe:
+    @classmethod
+    def from_crawler(cls, crawler):
+        probe = cls()
+        crawler.signals.connect(probe.opened, signal=signals.spider_opened)
+        return probe
+
+    def opened(self, spider):
+        seen.append(gc.get_threshold())
+
+run_crawl(CrawlJob(asked={"day": [sys.argv[2]]}, fetch="api", base_url=sys.argv[1],
+                   settings={"LOG_LEVEL": "ERROR",
+                             "EXTENSIONS": {**project_settings().getdict("EXTENSIONS"), "__main__.Probe": 0}}))
+print(json.dumps({"during": seen, "after": gc.get_threshold()}))
+"""
+
+
+def test_the_crawl_runs_the_cycle_collector_less_often_and_restores_it(replica) -> None:
+    from paperset.app.crawl import COLLECT_EVERY
+
+    out = subprocess.run([sys.executable, "-c", GC_PROBE, replica.base_url, replica.index["days"][0]],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300, check=True)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found == {"during": [[COLLECT_EVERY, 10, 10]], "after": [700, 10, 10]}
