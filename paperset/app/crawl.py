@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,15 +11,12 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
-from paperset.app.links import links_retry
+from paperset.app.collector import roomy_collector
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
 from paperset.crawler.settings.checks import check_settings
 from paperset.crawler.site.kinds import FLAGS
 from paperset.crawler.site.listings import Listing, plan_listings
-
-# Allocations between two runs of the cycle collector's youngest generation during a crawl (Python's is 700).
-COLLECT_EVERY = 20_000
 
 SETTINGS_MODULE = "paperset.crawler.settings"
 CONTACT_ENV = "PAPERSET_CONTACT"
@@ -158,25 +152,3 @@ def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
         process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
-
-
-@contextmanager
-def roomy_collector() -> Iterator[None]:
-    """Python's cycle collector run every COLLECT_EVERY allocations (not 700) while the crawl runs, then as
-    it was. A crawl allocates a few objects an entry and keeps few: the collector, walking every tracked
-    object of its generations that often, was a tenth of an API crawl's wall time (bench/README.md)."""
-    before = gc.get_threshold()
-    gc.set_threshold(COLLECT_EVERY, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
-def run_settings(run_dir: Path, dedupe_store: str, resumed: bool, *, links: bool = False) -> dict[str, Any]:
-    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log (and with
-    `links`, the papers whose links to ask first)."""
-    return {**(links_retry(run_dir.parent.parent, run_dir) if links else {}),
-            "PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
-            "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
-            "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}

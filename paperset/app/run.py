@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperset.app import sweep
 from paperset.app.archives import archive_setting
+from paperset.app.collector import crawl_set_aside
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
 from paperset.app.links import links_counters
 from paperset.app.outcome import outcome_record
@@ -91,11 +92,12 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     prefold = None if redis else PreFold(run_dir / "spool", run_dir / INTAKE).start()
     try:
         stats = crawl_run(job, settings, pointers, redis=redis, name=name, workers=workers, run_dir=run_dir)
-        intake = prefold.finish() if prefold is not None else None
-        if prefold is not None:
-            note_run(run_dir, spool_parts_read_early=prefold.facts())
-        return _after_crawl(job, root, name, dataset, run_dir, resumed, index, parent, stats, started, intake,
-                            recrawl_days=recrawl_days, force=force, allow_partial=allow_partial, redis=redis)
+        with crawl_set_aside():  # the crawl's objects, from the packaging's collections (collector.py)
+            intake = prefold.finish() if prefold is not None else None
+            if prefold is not None:
+                note_run(run_dir, spool_parts_read_early=prefold.facts())
+            return _after_crawl(job, root, name, dataset, run_dir, resumed, index, parent, stats, started, intake,
+                                recrawl_days=recrawl_days, force=force, allow_partial=allow_partial, redis=redis)
     finally:
         if prefold is not None:
             prefold.close()
