@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from paperset.app.collector import roomy_collector
+from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
 from paperset.crawler.settings.checks import check_settings
@@ -152,3 +153,12 @@ def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
         process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
+
+
+def run_settings(run_dir: Path, dedupe_store: str, resumed: bool, *, links: bool = False) -> dict[str, Any]:
+    """The settings that point a crawl at its run folder: spool, rejects, near-dup index, log (and with
+    `links`, the papers whose links to ask first)."""
+    return {**(links_retry(run_dir.parent.parent, run_dir) if links else {}),
+            "PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
+            "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
+            "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}
