@@ -126,7 +126,7 @@ def _after_crawl(job: CrawlJob, root: Path, name: str, dataset: Path, run_dir: P
     if stopped is not None:
         return stopped
     set_run_status(run_dir, "crawled")
-    tripped, report = health_gate(dataset, run_dir, crawl, force=force)
+    tripped, report = health_gate(dataset, run_dir, crawl, force=force, taken=intake)
     if tripped and not force:
         set_run_status(run_dir, "held")
         return outcome_record("gate_tripped", parent=latest_version(dataset), reasons=tripped, crawl=crawl,
@@ -177,15 +177,15 @@ def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: di
     return None
 
 
-def health_gate(dataset: Path, run_dir: Path, crawl: dict[str, Any], *,
-                force: bool) -> tuple[list[str], dict[str, Any]]:
+def health_gate(dataset: Path, run_dir: Path, crawl: dict[str, Any], *, force: bool,
+                taken: Intake | None = None) -> tuple[list[str], dict[str, Any]]:
     """The health gate's verdict on the run against the latest version (what tripped, the report), written
-    to the run's health.json."""
+    to the run's health.json; the spool parts the fold's intake `taken` holds are counted there already."""
     from paperset.packager.build import latest_health
     from paperset.packager.health import Health, check, measure
     from paperset.spool.writer import write_json_atomic
 
-    health = measure(crawl, run_dir / "spool")
+    health = measure(crawl, run_dir / "spool", *((taken.figures, taken.parts) if taken is not None else ()))
     before = latest_health(dataset)
     tripped = check(health, Health.from_dict(before) if before else None)
     report = {"health": health.to_dict(), "previous": before, "tripped": tripped, "forced": bool(tripped and force)}

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from paperset.spool.reader import spool_tables
 
 WATCHED = ("title", "abstract", "authors", "published_at", "upvotes", "num_comments")
@@ -54,18 +56,39 @@ class Health:
                    data.get("per_listing", {}))
 
 
-def measure(crawl: dict[str, Any], spool: Path) -> Health:
-    """The run's figures, from its crawl summary and its spool."""
-    filled = dict.fromkeys(WATCHED, 0)
-    rows = 0
-    per_listing: Counter[str] = Counter()
-    for table in spool_tables(spool, allow_partial=True):
-        rows += table.num_rows
-        for kind, key in zip(table.column("listing_kind").to_pylist(), table.column("listing_key").to_pylist(),
-                             strict=True):
-            per_listing[f"{kind} {key}"] += 1
+class SpoolFigures:
+    """The spool's part of a run's health figures, counted table by table: rows, rows per listing, rows with
+    each WATCHED field. The fold's intake counts what it takes (paperset/packager/intake.py), so that the
+    health gate does not read the spool a second time."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.filled: dict[str, int] = dict.fromkeys(WATCHED, 0)
+        self.per_listing: Counter[str] = Counter()
+
+    def add(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
         for name in WATCHED:
-            filled[name] += table.num_rows - table.column(name).null_count
+            self.filled[name] += table.num_rows - table.column(name).null_count
+        counts = table.group_by(["listing_kind", "listing_key"], use_threads=False).aggregate([([], "count_all")])
+        for kind, key, rows in zip(counts.column("listing_kind").to_pylist(), counts.column("listing_key").to_pylist(),
+                                   counts.column("count_all").to_pylist(), strict=True):
+            self.per_listing[f"{kind} {key}"] += rows
+
+    def copy(self) -> SpoolFigures:
+        other = SpoolFigures()
+        other.rows, other.filled, other.per_listing = self.rows, dict(self.filled), Counter(self.per_listing)
+        return other
+
+
+def measure(crawl: dict[str, Any], spool: Path, counted: SpoolFigures | None = None,
+            parts: frozenset[Path] = frozenset()) -> Health:
+    """The run's figures, from its crawl summary and its spool: `counted`, the figures of its `parts` counted
+    already (by the fold's intake), and the other parts read here."""
+    figures = counted.copy() if counted is not None else SpoolFigures()
+    for table in spool_tables(spool, allow_partial=True, skip=parts):
+        figures.add(table)
+    rows = figures.rows
     listings = crawl.get("listings", {})
     fetched = sum(crawl.get("fetch_paths", {}).values())
     problems = crawl.get("page_problems", {})
@@ -76,8 +99,8 @@ def measure(crawl: dict[str, Any], spool: Path) -> Health:
         page_listings=int(listings.get("cards", 0)) + int(listings.get("hydration", 0))
         + int(problems.get("no_entries", 0)),
         page_problems={k: int(v) for k, v in problems.items()},
-        filled={name: round(count / rows, 4) if rows else 0.0 for name, count in filled.items()},
-        per_listing=dict(sorted(per_listing.items())),
+        filled={name: round(count / rows, 4) if rows else 0.0 for name, count in figures.filled.items()},
+        per_listing=dict(sorted(figures.per_listing.items())),
     )
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from paperset.packager.buckets import BucketFiles
 from paperset.packager.clusters import Clusters
+from paperset.packager.health import SpoolFigures
 from paperset.packager.reuse import partitions_of
 from paperset.spool.reader import part_tables
 
@@ -28,11 +29,13 @@ class Intake:
         self.links = Clusters()
         self.touched: set[str] = set()
         self.parts: frozenset[Path] = frozenset()  # the spool parts taken whole
+        self.figures = SpoolFigures()  # the health gate's counts of what was taken
 
     def take(self, table: pa.Table) -> None:
         self.links.add(table)
         self.touched |= partitions_of(table.column("paper_key"))
         self.buckets.add("entries", table)
+        self.figures.add(table)
 
     def take_part(self, part: Path, *, threads: bool = True) -> None:
         """Take a complete part (every line whole: its crawl has moved on to the next part); `threads`

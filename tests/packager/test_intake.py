@@ -112,3 +112,18 @@ def test_the_settings_part_size_is_the_writers() -> None:
     from paperset.spool.writer import PART_BYTES
 
     assert settings.PAPERSET_SPOOL_PART_BYTES == PART_BYTES == 16 * 1024 * 1024
+
+
+def test_the_health_figures_of_an_early_intake_are_those_of_the_whole_spool(tmp_path, corpus_path) -> None:
+    """The health gate counts the parts the intake took from the intake's figures and reads only the rest."""
+    from paperset.packager.health import measure
+
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 300, part_bytes=40_000)
+    parts, _ = spool_parts(spool)
+    intake = Intake(tmp_path / "intake")
+    intake.take_part(parts[0])
+    crawl = {"listings": {"hydration": 2}, "fetch_paths": {"api": 5}, "entries_dropped": 1}
+    whole = measure(crawl, spool)
+    assert whole.entries == 300 and sum(whole.per_listing.values()) == 300 and whole.filled["title"] == 1.0
+    assert measure(crawl, spool, intake.figures, intake.parts) == whole
+    assert intake.figures.rows == len(parts[0].read_text().splitlines()) < 300  # counted once, not copied into
