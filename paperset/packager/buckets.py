@@ -24,9 +24,16 @@ UNIT_ROWS = 8_192
 
 
 def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """The table's rows by key prefix, in prefix order, each prefix's rows in their order: one stable sort
+    and slices (a filter per prefix scanned the whole table again for each)."""
     prefix = pc.utf8_slice_codeunits(table.column("paper_key"), 0, PREFIX)
-    for value in pc.unique(prefix).to_pylist():
-        yield value, table.filter(pc.equal(prefix, value))
+    order = pc.sort_indices(prefix)  # stable: a prefix's rows keep their order
+    table, prefix = table.take(order), prefix.take(order)
+    counts = pc.value_counts(prefix)  # in order of first appearance: the sorted order
+    start = 0
+    for value, rows in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True):
+        yield value, table.slice(start, rows)
+        start += rows
 
 
 def _boundaries(keys: pa.ChunkedArray, limit: int) -> list[str]:
