@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,17 +24,21 @@ def partition_name(text: str) -> str:
 UNIT_ROWS = 8_192
 
 
-def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    """The table's rows by key prefix, in prefix order, each prefix's rows in their order: one stable sort
-    and slices (a filter per prefix scanned the whole table again for each)."""
-    prefix = pc.utf8_slice_codeunits(table.column("paper_key"), 0, PREFIX)
-    order = pc.sort_indices(prefix)  # stable: a prefix's rows keep their order
-    table, prefix = table.take(order), prefix.take(order)
-    counts = pc.value_counts(prefix)  # in order of first appearance: the sorted order
+def _groups(table: pa.Table, labels: pa.Array | pa.ChunkedArray) -> Iterator[tuple[Any, pa.Table]]:
+    """The table's rows by label (one per row), in label order, each label's rows in their order: one
+    stable sort and slices (a filter per label scanned the whole table again for each)."""
+    order = pc.sort_indices(labels)  # stable: a label's rows keep their order
+    table, labels = table.take(order), labels.take(order)
+    counts = pc.value_counts(labels)  # in order of first appearance: the sorted order
     start = 0
     for value, rows in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True):
         yield value, table.slice(start, rows)
         start += rows
+
+
+def _buckets(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """The table's rows by key prefix."""
+    return _groups(table, pc.utf8_slice_codeunits(table.column("paper_key"), 0, PREFIX))
 
 
 def _boundaries(keys: pa.ChunkedArray, limit: int) -> list[str]:
@@ -108,9 +113,8 @@ class BucketFiles:
         bounds = _boundaries(pa.chunked_array(keys, pa.string()), limit)
         for kind in self.KINDS:
             for table in self._tables(kind, name, limit):
-                slot = _ranges(table.column("paper_key"), bounds)
-                for n in pc.unique(slot).to_pylist():
-                    self._write(kind, f"{name}-{n:05d}", table.filter(pc.equal(slot, n)).combine_chunks())
+                for n, rows in _groups(table, _ranges(table.column("paper_key"), bounds)):
+                    self._write(kind, f"{name}-{n:05d}", rows.combine_chunks())
             self._path(kind, name).unlink(missing_ok=True)
         return self._close()
 
