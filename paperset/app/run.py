@@ -18,6 +18,7 @@ from paperset.app.outcome import outcome_record
 from paperset.app.run_folder import INTAKE, note_run, open_run, set_run_status, sweep_intakes
 from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
+from paperset.packager.chart import ChartDrawer
 from paperset.spool.archives import archives_of
 from paperset.spool.errors import NO_SPACE_STAT
 
@@ -90,6 +91,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
 
     sweep_intakes(dataset)  # a killed run's: under the dataset's lock, no other run's is in use
     prefold = None if redis else PreFold(run_dir / "spool", run_dir / INTAKE).start()
+    drawer = ChartDrawer()  # the card's chart process, matplotlib imported beside the crawl (used if it publishes)
     try:
         stats = crawl_run(job, settings, pointers, redis=redis, name=name, workers=workers, run_dir=run_dir)
         with crawl_set_aside():  # the crawl's objects, from the packaging's collections (collector.py)
@@ -97,15 +99,18 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
             if prefold is not None:
                 note_run(run_dir, spool_parts_read_early=prefold.facts())
             return _after_crawl(job, root, name, dataset, run_dir, resumed, index, parent, stats, started, intake,
-                                recrawl_days=recrawl_days, force=force, allow_partial=allow_partial, redis=redis)
+                                recrawl_days=recrawl_days, force=force, allow_partial=allow_partial, redis=redis,
+                                drawer=drawer)
     finally:
+        drawer.close()
         if prefold is not None:
             prefold.close()
 
 
 def _after_crawl(job: CrawlJob, root: Path, name: str, dataset: Path, run_dir: Path, resumed: bool, index: Path,
                  parent: CheckedParent, stats: dict[str, Any], started: float, intake: Intake | None, *,
-                 recrawl_days: int, force: bool, allow_partial: bool, redis: str | None) -> dict[str, Any]:
+                 recrawl_days: int, force: bool, allow_partial: bool, redis: str | None,
+                 drawer: ChartDrawer | None = None) -> dict[str, Any]:
     """What a finished crawl leads to: a stopped, held or incomplete run, or the published version."""
     crawl = summarize(stats, elapsed=time.monotonic() - started, out=run_dir / "spool")
     coverage = stats.get(STAT)
@@ -136,7 +141,8 @@ def _after_crawl(job: CrawlJob, root: Path, name: str, dataset: Path, run_dir: P
     if missing and not allow_partial:
         return _incomplete(run_dir, crawl, missing, len(coverage))
     outcome = publish_run(job, root, name, run_dir, crawl, report, missing=missing, forced=tripped if force else [],
-                          recrawl_days=recrawl_days, index=None if redis else index, parent=parent, intake=intake)
+                          recrawl_days=recrawl_days, index=None if redis else index, parent=parent, intake=intake,
+                          drawer=drawer)
     return sweep.recorded(dataset, job.sweep, coverage, outcome)
 
 
@@ -195,15 +201,16 @@ def health_gate(dataset: Path, run_dir: Path, crawl: dict[str, Any], *, force: b
 
 def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict[str, Any],
                 report: dict[str, Any], *, missing: list[dict[str, Any]], forced: list[str], recrawl_days: int,
-                index: Path | None, parent: CheckedParent | None = None, intake: Intake | None = None
-                ) -> dict[str, Any]:
+                index: Path | None, parent: CheckedParent | None = None, intake: Intake | None = None,
+                drawer: ChartDrawer | None = None) -> dict[str, Any]:
     """Package the run's spool into the next version (on `parent`, checked before the crawl under the same
     lock, not checksummed again), verify it, and say what happened."""
     from paperset.packager.build import package
     from paperset.packager.manifest import problems
 
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
-                     health=report["health"], forced=forced, progress=job.progress, checked=parent, intake=intake)
+                     health=report["health"], forced=forced, progress=job.progress, checked=parent, intake=intake,
+                     drawer=drawer)
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,

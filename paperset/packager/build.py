@@ -239,11 +239,13 @@ def _point_latest(dataset: Path, version: str) -> None:
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
             recrawl_days: int = 7, dedupe_index: Path | None = None, health: dict[str, Any] | None = None,
             forced: list[str] | None = None, progress: bool | None = None,
-            checked: CheckedParent | None = None, intake: Intake | None = None) -> PackageResult:
+            checked: CheckedParent | None = None, intake: Intake | None = None,
+            drawer: ChartDrawer | None = None) -> PackageResult:
     """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc).
     `checked`: the parent a caller holding the dataset's lock has already resolved and checked (a run does
     so before it crawls): it is not checksummed again. `intake`: spool parts read already (a run reads its
-    crawl's finished parts while crawling; the caller removes it)."""
+    crawl's finished parts while crawling; the caller removes it). `drawer`: the chart's process, started
+    by the caller (a run starts it before it crawls: matplotlib is imported by then); closed here."""
     use_system_pool()  # a caller other than the CLI (a library user, a bench) packages as the CLI does
     now = now or datetime.now(UTC)
     dataset = check_target(root, name)
@@ -254,7 +256,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     release = Release(name, parent, now.isoformat(timespec="seconds"), [read_meta(s) for s in spools],
                       recrawl_days, health, forced or [], card_facts.lineage(parent_dir))
     tmp = dataset / f".tmp-{os.getpid()}-{time.monotonic_ns()}"
-    drawer = ChartDrawer()  # imports matplotlib in a process of its own while the fold runs
+    drawer = drawer or ChartDrawer()  # imports matplotlib in a process of its own while the fold runs
     try:
         tmp.mkdir()
         steps.step(STEPS[1])

@@ -62,3 +62,22 @@ def test_a_drawer_closed_without_an_order_leaves_no_process() -> None:
     drawer.close()
     assert process.poll() is not None
     assert drawer.process is None
+
+
+def test_package_draws_with_the_process_its_caller_started(tmp_path, corpus_path, monkeypatch) -> None:
+    """A run starts the chart's process before it crawls (matplotlib is imported by the time it packages):
+    package uses that one, starts none, and closes it."""
+    from paperset.packager.build import package
+    from tests.conftest import corpus_spool
+
+    spool = corpus_spool(tmp_path / "spool", corpus_path, 50)
+    drawer = ChartDrawer()
+    process = drawer.process
+    monkeypatch.setattr(chart_module.ChartDrawer, "__init__", _no_second_drawer)
+    result = package([spool], tmp_path / "out", "ds", drawer=drawer)
+    assert (result.papers, (tmp_path / "out" / "ds" / result.version / "papers_per_day.png").is_file()) == (50, True)
+    assert process is not None and process.returncode == 0 and drawer.process is None
+
+
+def _no_second_drawer(self: ChartDrawer) -> None:
+    raise AssertionError("package started a chart process of its own")
