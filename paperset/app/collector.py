@@ -1,9 +1,10 @@
 """Python's cycle collector during a run. A crawl allocates a few objects an entry and keeps few: run every
 700 allocations (Python's default), the collector's walks were a tenth of an API crawl's wall time, so the
-crawl runs it every COLLECT_EVERY allocations (`roomy_collector`). After the crawl its objects (Scrapy's, the
-cleaning steps' memos) are long-lived and the packaging allocates many: a full collection then walked them
-all, ~0.1 s each (measured by gc.callbacks on the api workload of bench/crawl.py), so the packaging runs with
-them set aside (`crawl_set_aside`, gc.freeze) and gives them back after (gc.unfreeze)."""
+crawl runs it every COLLECT_EVERY allocations (`roomy_collector`). After the crawl, the packaging allocates many
+objects beside everything the run made so far: each full collection walked them all (two, 0.25 s, on the api
+workload of bench/crawl.py, measured by gc.callbacks), so the packaging collects once, what the crawl left
+(the finished crawler is garbage in cycles), and runs with the rest set aside (`crawl_set_aside`, gc.freeze),
+given back after (gc.unfreeze)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,10 @@ def roomy_collector() -> Iterator[None]:
 
 @contextmanager
 def crawl_set_aside() -> Iterator[None]:
-    """Every object alive on entry left out of the collector's walks inside (the crawl's, once it is over),
-    given back to its oldest generation after (so that what became garbage is still collected)."""
+    """One full collection (the finished crawl's garbage: not kept through the packaging), then every object
+    alive left out of the collector's walks inside, given back to its oldest generation after (so that what
+    becomes garbage is still collected)."""
+    gc.collect()
     gc.freeze()
     try:
         yield

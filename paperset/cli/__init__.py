@@ -159,15 +159,19 @@ def with_exit_codes(parser: argparse.ArgumentParser) -> None:
 
 def script() -> NoReturn:
     """The `paperset` command (and `python -m paperset.cli`): `main`'s exit code, then the process leaves once
-    everything is out (stdout and stderr flushed, the atexit handlers run: logging's, multiprocessing's)
-    without taking its objects down one by one, which after a crawl took ~0.35 s (bench/README.md)."""
+    everything is out (the atexit handlers run: logging's, multiprocessing's; stdout and stderr flushed)
+    without taking its objects down one by one, which after a crawl took ~0.35 s (bench/README.md, crawl).
+    Output that cannot be written (a full disk behind `--json > file`) exits 120, as Python's own exit does."""
     code = main()
     try:
         atexit._run_exitfuncs()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
-                stream.flush()
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):  # the outcome line is lost: never exit 0 then
+            code = code or 120
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
         os._exit(code)
 
 

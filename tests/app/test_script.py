@@ -37,3 +37,25 @@ def test_the_console_script_and_python_m_are_the_same_entry() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"paperset": "paperset.cli:script"}
     assert "script()" in (ROOT / "paperset" / "cli" / "__main__.py").read_text().splitlines()
+
+
+LOST_AT_EXIT = """
+import atexit, sys
+from paperset.cli import script
+
+def full_disk():  # the last output is buffered for a stdout whose disk is full
+    sys.stdout = open("/dev/full", "w")
+    print("the outcome line")
+
+atexit.register(full_disk)
+sys.argv = ["paperset", "run", "--day", "2025-01-06", "--out", sys.argv[1], "--plan"]
+script()
+"""
+
+
+def test_output_that_cannot_be_written_at_exit_is_not_exit_0(tmp_path) -> None:
+    """A command's buffered output lost at exit (a full disk behind `> file`): 120, as Python's own exit."""
+    out = subprocess.run([sys.executable, "-c", LOST_AT_EXIT, str(tmp_path / "out")], capture_output=True,
+                         text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 120
+    assert "2025-01-06" in out.stdout  # the plan itself was written before

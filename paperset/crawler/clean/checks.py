@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 from itemadapter import ItemAdapter
 
-from paperset.crawler.clean.fields import CONTENT_FIELDS, DATE_FIELDS
+from paperset.crawler.clean.fields import CONTENT_FIELDS, DATE_FIELDS, SIGHTING_DATES
 from paperset.crawler.clean.normalize import canonical_arxiv_id
 from paperset.crawler.clean.rejects import Rejected
 from paperset.crawler.settings.fields import read_settings, setting
@@ -46,11 +46,8 @@ def storable(name: str) -> Callable[[Any], bool]:
 
 # The fields the schema rule checks (dates: the date rule below), each with its quick test.
 SCHEMA_CHECKS = tuple((name, storable(name)) for name in ENTRY.names if name not in DATE_FIELDS)
-# Those of the paper's fields and those of the sighting (paperset/crawler/clean/fields.py CONTENT_FIELDS).
-_CONTENT_CHECKS = tuple(check for check in SCHEMA_CHECKS if check[0] in CONTENT_FIELDS)
+# Those of the sighting's own fields (paperset/crawler/clean/fields.py CONTENT_FIELDS: the others).
 _SIGHTING_CHECKS = tuple(check for check in SCHEMA_CHECKS if check[0] not in CONTENT_FIELDS)
-_CONTENT_DATES = tuple(name for name in DATE_FIELDS if name in CONTENT_FIELDS)
-_SIGHTING_DATES = tuple(name for name in DATE_FIELDS if name not in CONTENT_FIELDS)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -82,13 +79,6 @@ class Limits:
 
 def check_entry(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
     """Raise Rejected with the first problem found; return quietly for a valid (normalized) entry."""
-    check_content(entry, limits, now)
-    check_sighting(entry, limits, now)
-
-
-def check_content(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
-    """The rules on the paper's fields (CONTENT_FIELDS). A set of them that passed passes again later (a later
-    `now` only widens the dates allowed): the validate step remembers them (StepMemo)."""
     title, abstract, paper_id = entry.get("title"), entry.get("abstract"), entry.get("paper_id")
     for name in ("title", "abstract", "paper_id", "ai_summary", "organization"):
         if entry.get(name) is not None and not isinstance(entry.get(name), str):
@@ -105,12 +95,14 @@ def check_content(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
                        field="abstract", problem="too_long")
     if paper_id is not None and not _is_arxiv_id(paper_id):
         raise Rejected("bad_paper_id", f"{paper_id!r} is not an arXiv id", field="paper_id", problem="not_an_arxiv_id")
-    _check_fields(entry, limits, now, _CONTENT_CHECKS, _CONTENT_DATES)
+    _check_fields(entry, limits, now, SCHEMA_CHECKS, DATE_FIELDS)
 
 
 def check_sighting(entry: ItemAdapter, limits: Limits, now: datetime) -> None:
-    """The rules on the fields that say where and when the paper was seen (and what the crawl added)."""
-    _check_fields(entry, limits, now, _SIGHTING_CHECKS, _SIGHTING_DATES)
+    """`check_entry` of an entry whose paper's fields (CONTENT_FIELDS) passed it before (a later `now` only
+    widens the dates allowed): the rules on the fields that say where and when it was seen, in
+    `check_entry`'s order, so that the first problem found is the one `check_entry` would name."""
+    _check_fields(entry, limits, now, _SIGHTING_CHECKS, SIGHTING_DATES)
 
 
 def _check_fields(entry: ItemAdapter, limits: Limits, now: datetime, checks: tuple[tuple[str, Any], ...],

@@ -33,6 +33,9 @@ COUNT_FIELDS = of_kind("count")
 # listing gives the same ones, so the cleaning steps remember what they made of them
 # (paperset/crawler/clean/memo.py StepMemo); the other fields say where and when it was seen.
 CONTENT_FIELDS = (*(f.name for f in SOURCED), "arxiv_version")
+# The dates among them, and the sighting's own (when it was seen).
+CONTENT_DATES = tuple(name for name in DATE_FIELDS if name in CONTENT_FIELDS)
+SIGHTING_DATES = tuple(name for name in DATE_FIELDS if name not in CONTENT_FIELDS)
 BOOL_FIELDS = of_kind("bool")
 NESTED_FIELDS = tuple((name, BY_NAME[name].type) for name in of_kind("nested"))
 # Each field the normalizer handles, with the conversion its raw value must pass (paperset.crawler.clean.values): the

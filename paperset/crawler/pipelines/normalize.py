@@ -13,11 +13,12 @@ from scrapy.statscollectors import StatsCollector
 
 from paperset.crawler.clean.fields import (
     BOOL_FIELDS,
+    CONTENT_DATES,
     CONTENT_FIELDS,
     CONVERSIONS,
-    DATE_FIELDS,
     LIST_FIELDS,
     NESTED_CLEANERS,
+    SIGHTING_DATES,
     TEXT_FIELDS,
     URL_FIELDS,
     arxiv_id_value,
@@ -31,10 +32,6 @@ from paperset.crawler.clean.normalize import canonical_arxiv_id, canonical_times
 from paperset.crawler.clean.rejects import Rejected
 from paperset.crawler.clean.values import REQUIRED, BadValue
 from paperset.crawler.site.items import PaperEntry
-
-# The dates of a paper's fields (remembered with them), and those of the sighting (when it was seen).
-CONTENT_DATES = tuple(name for name in DATE_FIELDS if name in CONTENT_FIELDS)
-SIGHTING_DATES = tuple(name for name in DATE_FIELDS if name not in CONTENT_FIELDS)
 
 
 class NormalizePipeline:
@@ -109,8 +106,9 @@ class NormalizePipeline:
             self.stats.inc_value(name)
         if rejected is not None:
             raise Rejected(*rejected[:2], field=rejected[2], problem=rejected[3])
-        for name, value in zip(CONTENT_FIELDS, values, strict=True):
-            entry[name] = value
+        if ours:  # (another item was normalized in place, without the memo)
+            for name, value in zip(CONTENT_FIELDS, values, strict=True):
+                entry[name] = value
         for name in SIGHTING_DATES:  # the sighting's own time, not one of the paper's fields
             self._date(entry, name)
         return item

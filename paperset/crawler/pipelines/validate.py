@@ -10,7 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from paperset.crawler.clean.checks import Limits, check_content, check_sighting
+from paperset.crawler.clean.checks import Limits, check_entry, check_sighting
 from paperset.crawler.clean.fields import CONTENT_FIELDS
 from paperset.crawler.clean.memo import StepMemo
 from paperset.crawler.site.items import PaperEntry
@@ -38,8 +38,9 @@ class ValidatePipeline:
         entry: Any = item.__dict__ if ours else ItemAdapter(item)
         now = datetime.now(UTC)
         key = self.passed.key(entry) if ours else None
-        if self.passed.recall(key) is None:
-            check_content(entry, self.limits, now)
-            self.passed.keep(key, True)
-        check_sighting(entry, self.limits, now)
+        if self.passed.recall(key) is not None:
+            check_sighting(entry, self.limits, now)  # its paper's fields passed: where and when it was seen
+            return item
+        check_entry(entry, self.limits, now)
+        self.passed.keep(key, True)
         return item

@@ -277,3 +277,27 @@ def test_a_crawl_records_through_the_process_and_leaves_none_behind(tmp_path, re
     assert (found["active"], [c for c in found["children"] if "resource_tracker" not in c]) == ([], [])
     assert (found["records"], found["failed"]) == (found["responses"], None) and found["records"] >= 2
     assert [kind for kind, _ in uris(archive)].count("response") == found["records"]
+
+
+NEVER_CLOSED = """
+import asyncio, sys, time
+from scrapy.http import Request, Response
+from tests.crawler.fetch.test_archive_writer import recorder_for
+from pathlib import Path
+
+recorder = recorder_for(Path(sys.argv[1]))  # a crawl that records, then fails before its engine exists
+request = Request("http://h:8/api/papers/1")
+asyncio.run(recorder.process_response(request, Response(request.url, status=200, body=b"{}", request=request)))
+time.sleep(1)  # the writer process ignores SIGTERM by now
+print("leaving")
+"""
+
+
+def test_a_crawl_that_never_closes_its_recorder_still_lets_the_process_exit(tmp_path) -> None:
+    """Scrapy builds the downloader's middlewares (the recorder starts its writer) before the pipelines: a
+    pipeline that fails to build leaves no engine, so no spider_closed. At exit the writer's pipe is
+    closed before multiprocessing joins its children: the writer ends, the archive holds what it got."""
+    out = subprocess.run([sys.executable, "-c", NEVER_CLOSED, str(tmp_path)], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    assert (out.returncode, out.stdout.strip()) == (0, "leaving")
+    assert [kind for kind, _ in uris(tmp_path / "run.warc.gz")] == ["warcinfo", "response", "request"]

@@ -9,13 +9,14 @@ import pytest
 from paperset.crawler.clean.fields import (
     BOOL_FIELDS,
     CONTENT_FIELDS,
+    CONVERSIONS,
     DATE_FIELDS,
     LIST_FIELDS,
     NESTED_FIELDS,
+    SIGHTING_DATES,
     TEXT_FIELDS,
     URL_FIELDS,
 )
-from paperset.crawler.pipelines.normalize import CONVERSIONS, SIGHTING_DATES
 from tests.conftest import good
 
 USER = {"id": "u1", "user": " ada ", "fullname": "Ada\x00 Lovelace", "avatar_url": "/a.png", "is_pro": "yes"}  # shaped
@@ -91,3 +92,27 @@ def test_a_remembered_outcome_is_the_one_computed(chain, changes) -> None:
     for name in CONTENT_FIELDS:
         one, other = getattr(first, name), getattr(second, name)
         assert (one, type(one)) == (other, type(other)), name
+
+
+def test_two_problems_give_the_reason_the_rules_name_first_on_any_sighting(chain) -> None:
+    """The first problem in check_entry's order (the schema's fields in table order, then the dates), whether
+    the paper's fields were remembered as passed or not."""
+    late = "2099-01-01T00:00:00Z"
+    assert chain(good(daily_paper_rank=-1, published_at=late)) == "bad_count"
+    assert chain(good()).paper_id == "2409.12568"  # the paper's fields pass: remembered
+    assert chain(good(daily_paper_rank=-1, crawled_at="1900-01-01T00:00:00Z")) == "bad_count"
+    assert [r["reason"] for r in chain.rejects()] == ["bad_count"] * 2
+    assert chain.crawler.stats.get_value("paperset/bad_values/daily_paper_rank/negative") == 2
+
+
+def test_an_item_other_than_our_dataclass_gets_no_field_it_did_not_have() -> None:
+    from paperset.crawler.pipelines.normalize import NormalizePipeline
+
+    class Stats:
+        def inc_value(self, name: str) -> None:
+            pass
+
+    item = {"title": " A  title ", "paper_id": "2409.12568v2", "abstract": "An abstract.", "rank": 0}
+    out = NormalizePipeline(Stats()).process_item(item)  # type: ignore[arg-type]
+    assert (out["title"], out["paper_id"], out["arxiv_version"]) == ("A title", "2409.12568", 2)
+    assert not {"upvotes", "published_at", "submitted_by", "author_details"} & set(out)

@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import pickle
 import signal
@@ -97,6 +98,10 @@ def _record(fd: int, message: bytes) -> tuple[str, Any]:
     return OK, written
 
 
+def _close(connection: Connection) -> None:
+    connection.close()
+
+
 def _widen(fd: int) -> None:
     with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ is Linux's
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
@@ -117,6 +122,10 @@ class ArchiveWriter:
         self.process.start()
         their_requests.close()  # the process holds them now: its end closes when it exits
         their_answers.close()
+        # A crawl that never closes its recorder (a pipeline that failed to build: no engine, no
+        # spider_closed): at exit, before multiprocessing joins its children, the pipe closes and the process
+        # ends (it ignores the SIGTERM multiprocessing sends first).
+        multiprocessing.util.Finalize(self, _close, args=(self.requests,), exitpriority=10)
         self.waiting: deque[asyncio.Future[int]] = deque()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.failed: str | None = None
