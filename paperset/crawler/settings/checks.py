@@ -16,6 +16,12 @@ from paperset.crawler.errors import SettingError
 from paperset.crawler.settings.fields import SPECS, parse
 
 _SWITCH = re.compile(r"^PAPERSET_[A-Z_]+_ENABLED$")
+# paperset's extensions its other parts need (the download handler its rate gate, resume its tracker, every
+# dropped entry its rejects file, feeds their exporter): the shipped EXTENSIONS' but the live progress bar.
+# A user's `-s EXTENSIONS=...` replaces the shipped dict: one that leaves them out is refused, not a crawl
+# that fails to start or keeps no rejects.
+_NEEDED_EXTENSIONS = tuple(path for path, order in project.EXTENSIONS.items()
+                           if order is not None and path != "paperset.crawler.extensions.progress.LiveProgress")
 
 __all__ = ["SettingError", "check_settings", "defaults"]
 
@@ -78,6 +84,11 @@ def _check_together(settings: Settings) -> None:
         raise SettingError(f"setting CLOSESPIDER_ITEMCOUNT = {settings.get('CLOSESPIDER_ITEMCOUNT')!r}: Scrapy "
                            "counts items, and a paperset item is a response's batch of entries: bound a crawl by "
                            "CLOSESPIDER_PAGECOUNT or PAPERSET_BUDGET_API / PAPERSET_BUDGET_PAGES")
+    enabled = settings.getwithbase("EXTENSIONS")
+    left_out = [path for path in _NEEDED_EXTENSIONS if enabled.get(path) is None]
+    if left_out:
+        raise SettingError(f"setting EXTENSIONS leaves out {', '.join(left_out)}: paperset needs them; give your "
+                           "extensions beside the shipped ones (paperset/crawler/settings/__init__.py EXTENSIONS)")
     processor = settings.get("ITEM_PROCESSOR")
     try:
         loaded = load_object(processor)

@@ -22,13 +22,19 @@ BAD = [
     ("ITEM_PROCESSOR=no.such.Manager", "setting ITEM_PROCESSOR = 'no.such.Manager': No module named 'no'"),
     ("CLOSESPIDER_ITEMCOUNT=100", "setting CLOSESPIDER_ITEMCOUNT = '100': Scrapy counts items, and a paperset item "
      "is a response's batch of entries"),
+    # A user's EXTENSIONS replaces the shipped dict: the rate gate (the download handler needs it), resume's
+    # tracker, the rejects file, the feeds' exporter would be gone.
+    ('EXTENSIONS={"my.Extension": 500}', "setting EXTENSIONS leaves out "
+     "paperset.crawler.extensions.feeds.EntryFeedExporter, paperset.crawler.tracking.done.DoneTracker, "
+     "paperset.crawler.fetch.politeness.extension.PolitenessGate, paperset.crawler.clean.rejects.RejectsLog: "
+     "paperset needs them"),
 ]
 
 
 @pytest.mark.parametrize(("setting", "message"), BAD)
 def test_a_bad_setting_is_named(setting, message) -> None:
     settings = get_project_settings()
-    name, value = setting.split("=")
+    name, value = setting.split("=", 1)
     settings.set(name, value, priority="cmdline")
     with pytest.raises(SettingError) as caught:
         check_settings(settings)
@@ -72,3 +78,14 @@ def test_a_run_without_the_steps_the_packager_needs_is_refused_before_fetching(t
                              "entry normalized and keyed by those steps; to see entries without them, use "
                              "paperset crawl --out\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_extensions_beside_the_shipped_ones_pass_and_the_progress_bar_may_go() -> None:
+    import json
+
+    settings = get_project_settings()
+    shipped = settings.getdict("EXTENSIONS")
+    mine = {**shipped, "my.Extension": 500, "paperset.crawler.extensions.progress.LiveProgress": None}
+    settings.set("EXTENSIONS", json.dumps(mine), priority="cmdline")
+    check_settings(settings)
+    assert settings.getdict("EXTENSIONS")["my.Extension"] == 500
