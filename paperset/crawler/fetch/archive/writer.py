@@ -98,10 +98,6 @@ def _record(fd: int, message: bytes) -> tuple[str, Any]:
     return OK, written
 
 
-def _close(connection: Connection) -> None:
-    connection.close()
-
-
 def _widen(fd: int) -> None:
     with contextlib.suppress(AttributeError, OSError):  # F_SETPIPE_SZ is Linux's
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
@@ -125,7 +121,7 @@ class ArchiveWriter:
         # A crawl that never closes its recorder (a pipeline that failed to build: no engine, no
         # spider_closed): at exit, before multiprocessing joins its children, the pipe closes and the process
         # ends (it ignores the SIGTERM multiprocessing sends first).
-        multiprocessing.util.Finalize(self, _close, args=(self.requests,), exitpriority=10)
+        multiprocessing.util.Finalize(self, self.requests.close, exitpriority=10)
         self.waiting: deque[asyncio.Future[int]] = deque()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.failed: str | None = None
