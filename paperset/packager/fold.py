@@ -256,6 +256,7 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
         obs_out = PartitionWriter(out / "observations", OBSERVATIONS)
         for unit in buckets.units(UNIT_ROWS):
             part, entries = partition_of(unit), buckets.read("entries", unit)  # each bucket read once
+            freed = entries.nbytes if entries is not None else 0
             observations, new_count = _observations(entries, buckets.read("obs", unit), version)
             if observations.num_rows:
                 obs_out.write(part, observations)
@@ -269,8 +270,9 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
             # Every observation written is counted, also in a unit without papers (the manifest's rows).
             count(figures.setdefault(part, FoldStats()), papers if papers is not None else PAPERS.empty_table(),
                   observations)
+            freed += sum(table.nbytes for table in (old, observations, papers) if table is not None)
             del papers, old, observations
-            release_freed()  # the unit's buffers, before the next unit's (arrow_memory.py)
+            release_freed(freed)  # the unit's buffers, before the next unit's (arrow_memory.py)
         papers_out.close()
         obs_out.close()
     for name, figure in figures.items():

@@ -29,10 +29,19 @@ def use_system_pool() -> str:
     return chosen
 
 
-def release_freed() -> None:
+# Freed bytes below which `release_freed(freed)` does not trim: the trim walks the whole heap (about 10 ms
+# beside a crawl's objects, for each of the api workload's 13 small units of bench/crawl.py), and glibc
+# reuses small frees for the next unit anyway.
+RELEASE_AT = 8 * 1024 * 1024
+
+
+def release_freed(freed: int | None = None) -> None:
     """Hand the memory Arrow's pool holds freed back to the system (the system allocator: glibc's
-    `malloc_trim`). A fold frees a unit's buffers before the next unit's: without this, glibc kept
-    most of them (a night at 1M papers peaked ~30 MB higher)."""
+    `malloc_trim`), when `freed` (bytes the caller just freed; None: unknown) is at least RELEASE_AT. A
+    fold frees a unit's buffers before the next unit's: without this, glibc kept most of them (a night at
+    1M papers peaked ~30 MB higher)."""
+    if freed is not None and freed < RELEASE_AT:
+        return
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
