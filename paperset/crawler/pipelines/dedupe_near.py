@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ from paperset.spool.reader import read_entries
 logger = logging.getLogger(__name__)
 
 Outcome = tuple[str, str | None, float | None]
+# How long a response's new keys wait for those of the responses after it, to go to the index in one call.
+GATHER_S = 0.02
 # An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.
 Waiting = tuple[str, str | None, bool, asyncio.Future[Outcome]]
 
@@ -60,6 +62,7 @@ class NearDedupePipeline:
         # Entries waiting for the next batch, in arrival order, and the futures of their keys.
         self.batch: list[Waiting] = []
         self.waiting: dict[str, asyncio.Future[Outcome]] = {}
+        self.flush_at: asyncio.TimerHandle | None = None  # the pending `flush`
         self.ask_in_batches = index.asks_in_batches
 
     @classmethod
@@ -112,12 +115,20 @@ class NearDedupePipeline:
         asked = self._asked(key, entry)
         if asked[1] is None and not self.batch:
             return self._known(key)
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        if not self.batch:
-            asyncio.get_running_loop().call_soon(self.flush)
+        return await self._enqueue(asked, 0.0)
+
+    def _enqueue(self, asked: tuple[str, str | None, bool], delay: float) -> asyncio.Future[Outcome]:
+        """Put a new key in the waiting batch (its future settled by the next `flush`), which runs `delay`
+        seconds from now at the latest."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
         self.batch.append((*asked, future))
-        self.waiting[key] = future
-        return await future
+        self.waiting[asked[0]] = future
+        if self.flush_at is None or self.flush_at.when() > loop.time() + delay:
+            if self.flush_at is not None:
+                self.flush_at.cancel()
+            self.flush_at = loop.call_later(delay, self.flush)
+        return future
 
     def _asked(self, key: str, entry: Any) -> tuple[str, str | None, bool]:
         """What a new key is judged by: the key, its text (None when a local index knows the key already;
@@ -125,28 +136,37 @@ class NearDedupePipeline:
         known = not self.ask_in_batches and self.index.contains(key)
         return key, None if known else dedupe_text(entry), entry.get("paper_id") is None
 
-    def process_entries(self, items: list[Any]) -> list[Any]:
-        """A response's batch at once (paperset/crawler/tracking/items_left.py): its new keys judged in
-        arrival order, as `flush` judges the entries of one turn, without a future per entry."""
-        if self.batch:  # single entries waiting for their turn's call: theirs first, as they came first
-            self.flush()
+    def process_entries(self, items: list[Any]) -> list[Any] | Awaitable[list[Any]]:
+        """A response's batch at once (paperset/crawler/tracking/items_left.py), its entries given their
+        outcomes in arrival order. Its new keys join the waiting batch, judged in one index call with the new
+        keys of the responses that come within GATHER_S (a response of an API page brings one or two: an
+        index call each cost several times the work of its keys); the batch then waits for that call, as
+        does one arriving while a call is pending, until the last key waiting when it came is judged, so
+        that batches leave this step in the order they came. A batch of known keys with nothing pending
+        leaves at once."""
         entries = [item.__dict__ if type(item) is PaperEntry else ItemAdapter(item) for item in items]
-        asked: list[tuple[str, str | None, bool]] = []
-        seen: set[str] = set()
         for entry in entries:
             key = entry["paper_key"]
-            if key in self.outcomes or key in seen:
-                continue
-            seen.add(key)
-            asked.append(self._asked(key, entry))
-        for _ in self._judge(asked):
-            pass
+            if key not in self.outcomes and key not in self.waiting:
+                self._enqueue(self._asked(key, entry), GATHER_S)
+        if not self.batch:
+            return self._settle(entries, items)
+        return self._settled(entries, items, self.batch[-1][3])  # settled last: after every key before it
+
+    async def _settled(self, entries: list[Any], items: list[Any], last: asyncio.Future[Outcome]) -> list[Any]:
+        await last
+        return self._settle(entries, items)
+
+    def _settle(self, entries: list[Any], items: list[Any]) -> list[Any]:
         for entry in entries:
             entry["paper_key"], entry["cluster_id"], entry["similarity"] = self.outcomes[entry["paper_key"]]
         return items
 
     def flush(self) -> None:
         """Judge the waiting entries in arrival order (see `_judge`), settling each one's future."""
+        if self.flush_at is not None:
+            self.flush_at.cancel()
+            self.flush_at = None
         batch, self.batch = self.batch, []
         settled = 0
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import inspect
 import json
 
 from paperset.crawler.pipelines.dedupe_exact import ExactDedupePipeline
@@ -94,13 +95,18 @@ def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, 
     together = [outcome(e) for e in asyncio.run(page(prepare(before)))]
     crawler2, before2, near2, calls2 = chain(tmp_path, "batch")
     batch = prepare(before2)
-    assert near2.process_entries(batch) is batch
+
+    async def taken(steps: NearDedupePipeline, entries_: list[PaperEntry]) -> list[PaperEntry]:
+        out = steps.process_entries(entries_)
+        return await out if inspect.isawaitable(out) else out
+
+    assert asyncio.run(taken(near2, batch)) is batch
     assert [outcome(e) for e in batch] == together
     assert calls2 == [7]
     keys = ("unique", "merged", "linked", "known")
     assert [crawler2.stats.get_value(f"paperset/dedupe/near_{k}") for k in keys] == [4, 1, 2, None]
 
-    # A single entry already waiting for its turn's call goes to the index before the batch's.
+    # A single entry already waiting for its turn's call goes to the index with the batch, before it.
     _crawler3, before3, near3, calls3 = chain(tmp_path, "mixed")
     first, *rest = prepare(before3)
 
@@ -108,9 +114,44 @@ def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, 
         waiting = asyncio.ensure_future(near3.process_item(first))
         await asyncio.sleep(0)  # the single entry is in its batch, its call not made yet
         assert len(near3.batch) == 1
-        near3.process_entries(rest)
-        return await waiting
+        batch_left = await taken(near3, rest)
+        return await waiting, batch_left
 
-    alone = asyncio.run(single_then_batch())
+    alone, left = asyncio.run(single_then_batch())
+    assert left is rest
     assert [outcome(alone), *(outcome(e) for e in rest)] == together
-    assert calls3 == [1, 6]
+    assert calls3 == [7]
+
+
+def test_batches_arriving_together_share_one_index_call_and_leave_in_order(tmp_path, corpus_path) -> None:
+    """Responses' batches that come within GATHER_S go to the index in one call; a batch of keys seen
+    already waits behind them, so the batches leave in the order they came; one with nothing pending
+    leaves at once, without waiting."""
+    _crawler, before, near, calls = chain(tmp_path, "gathered")
+    prepared = []
+    for entry in entries(corpus_path):
+        for step in before:
+            entry = step.process_item(entry)
+        prepared.append(entry)
+    first, second, repeats = prepared[:4], prepared[4:7], prepared[7:]  # repeats: keys of `first`
+    left: list[str] = []
+
+    async def response(name: str, batch: list[PaperEntry]) -> None:
+        out = near.process_entries(batch)
+        if inspect.isawaitable(out):
+            await out
+        left.append(name)
+
+    async def crawl() -> list[str]:
+        tasks = [asyncio.ensure_future(response(name, batch))
+                 for name, batch in (("first", first), ("second", second), ("repeats", repeats))]
+        await asyncio.sleep(0)
+        assert left == [] and len(near.batch) == 7  # all waiting for the one call
+        await asyncio.gather(*tasks)
+        again = near.process_entries(repeats)  # nothing pending: settled at once
+        assert not inspect.isawaitable(again)
+        return left
+
+    assert asyncio.run(crawl()) == ["first", "second", "repeats"]
+    assert calls == [7]
+    assert [e.paper_key for e in repeats] == [e.paper_key for e in first[:3]]
