@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from paperset.app import sweep
 from paperset.app.archives import archive_setting
 from paperset.app.collector import crawl_set_aside
+from paperset.app.config import AppConfig
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
 from paperset.app.links import links_counters
 from paperset.app.outcome import outcome_record
@@ -79,7 +80,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     redact_logs()
     settings = settings if settings is not None else crawl_settings(job)
     if recrawl_days is None:
-        recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
+        recrawl_days = AppConfig.from_settings(settings).recrawl_days
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index, parent = run_index(dataset, run_dir, resumed)
