@@ -206,12 +206,14 @@ def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict
                 drawer: ChartDrawer | None = None) -> dict[str, Any]:
     """Package the run's spool into the next version (on `parent`, checked before the crawl under the same
     lock, not checksummed again), verify it, and say what happened."""
+    from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import package
     from paperset.packager.manifest import problems
 
+    # Which listings are Daily Papers' is the registry's (Kind.daily): handed down, the packager imports no crawler.
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
                      health=report["health"], forced=forced, progress=job.progress, checked=parent, intake=intake,
-                     drawer=drawer)
+                     drawer=drawer, daily_kinds=daily_kinds())
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,
