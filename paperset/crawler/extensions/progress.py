@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from paperset.crawler.extensions.summary import summarize
-from paperset.crawler.settings.fields import FromSettings, setting
 
 REFRESH_S = 0.5
 
@@ -40,18 +37,12 @@ def postfix(f: dict[str, Any]) -> str:
     return text + (f" (waiting {f['wait_s']:.1f} s)" if f["wait_s"] > 0 else "")
 
 
-@dataclass(frozen=True)
-class ProgressConfig(FromSettings):
-    """`PAPERSET_PROGRESS`: whether the bar is shown."""
-
-    progress: bool = setting("PAPERSET_PROGRESS")
-
-
 class LiveProgress:
     """A progress bar on stderr, refreshed every REFRESH_S from the stats: requests done / queued /
     failed, entries, papers, throttle waits with the time left of the current one, and elapsed time.
 
-    Settings: `PAPERSET_PROGRESS` (False: the extension is off; the CLI turns it on for a terminal).
+    Listed in EXTENSIONS by the add-on paperset/crawler/extensions/progress_addon.py when `PAPERSET_PROGRESS`
+    is on (the CLI turns it on for a terminal); it reads no setting itself.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -62,8 +53,6 @@ class LiveProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LiveProgress:
-        if not ProgressConfig.from_settings(crawler.settings).progress:
-            raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
