@@ -107,6 +107,7 @@ def new_share(now: dict[str, int], before: dict[str, int]) -> tuple[int, int]:
 
 
 def run(days: int, initial: int, per_day: int, work: Path) -> list[dict]:
+    from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import package
 
     base = corpus()
@@ -124,7 +125,7 @@ def run(days: int, initial: int, per_day: int, work: Path) -> list[dict]:
         started = time.monotonic()
         result = package([spool], work / "out", "ds", recrawl_days=RECRAWL_DAYS,
                          now=datetime.combine(START + timedelta(days=day), datetime.min.time(), UTC)
-                         + timedelta(hours=13))
+                         + timedelta(hours=13), daily_kinds=daily_kinds())
         elapsed = time.monotonic() - started
         shutil.rmtree(spool)
         version = Path(result.path)

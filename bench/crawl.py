@@ -11,9 +11,11 @@ pages); `fixed`, a 5-page run. Optional: `days` (the 2025 days only, nearly ever
 beside a single process's). Then start-up (`paperset run` of one listing, start to JSON line;
 `paperset verify` alone).
 
-Both sides run with throttling off (`AUTOTHROTTLE_ENABLED=False`) and budgets off (`PAPERSET_BUDGET_API=0`,
-`PAPERSET_BUDGET_PAGES=0`) and `CONCURRENT_REQUESTS_PER_DOMAIN=4`; every other setting is the shipped
-default (robots.txt obeyed by paperset: one more request, not counted as a page)."""
+Both sides run unthrottled: paperset with its add-on `PAPERSET_UNTHROTTLED`
+(paperset/crawler/fetch/politeness/unthrottled.py: AutoThrottle off, budgets off, `CONCURRENT_REQUESTS=8`,
+`CONCURRENT_REQUESTS_PER_DOMAIN=4`), the bare spider with the Scrapy part of the same settings (UNTHROTTLED);
+every other setting is the shipped default (robots.txt obeyed by paperset: one more request, not counted as
+a page)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # run with this checkout's venv).
 CODE = ROOT
 PAPERSET = "paperset"
-TURNED_OFF = {"AUTOTHROTTLE_ENABLED": False, "PAPERSET_BUDGET_API": 0, "PAPERSET_BUDGET_PAGES": 0}
-CONCURRENCY = {"CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+# The unthrottled add-on's file in the checkout measured (one from before it gets its settings one by one).
+ADDON = Path("paperset/crawler/fetch/politeness/unthrottled.py")
 # `--set NAME=VALUE`: settings of paperset's runs beyond the bench's own (recorded in the results).
 EXTRA: dict[str, str] = {}
 SEARCHES, SEARCH_HITS, SEARCH_POOL = 1000, 108, 456
@@ -83,6 +85,16 @@ def settings_args(settings: dict[str, Any]) -> list[str]:
     return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
 
 
+def unthrottled(settings: dict[str, Any] | None = None) -> list[str]:
+    """The `-s` arguments of a paperset run with the unthrottled add-on on and `settings` over it (`-s` wins
+    over the add-on); a checkout measured by --code that predates the add-on gets its settings one by one."""
+    from paperset.crawler.fetch.politeness.unthrottled import UNTHROTTLED
+
+    if (CODE / ADDON).is_file():
+        return settings_args({"PAPERSET_UNTHROTTLED": True, **(settings or {})})
+    return settings_args({**UNTHROTTLED, **(settings or {})})
+
+
 def listing_args(index: dict[str, Any], *, weeks_and_months: bool = True) -> list[str]:
     args = ["--range", f"{index['days'][0]}:{index['days'][-1]}"]
     if weeks_and_months:
@@ -117,7 +129,7 @@ def paperset_run(server: Any, root: Path, listings: list[str], extra: dict[str, 
     server.timed.clear()
     shutil.rmtree(root, ignore_errors=True)
     command = [PAPERSET, "run", "--base-url", server.base_url, *listings, "--out", str(root), "--json",
-               *(flags or []), *settings_args({**TURNED_OFF, **CONCURRENCY, **extra, **EXTRA})]
+               *(flags or []), *unthrottled({**extra, **EXTRA})]
     seconds, cpu, stdout = run(command, "paperset run")
     outcome = json.loads(stdout.strip().splitlines()[-1])
     assert outcome.get("verified"), outcome
@@ -133,7 +145,9 @@ def bare_run(server: Any, urls: list[str], folder: Path) -> dict[str, Any]:
     (folder / "urls.txt").write_text("\n".join(urls))
     # A file, not `-c`: Scrapy reads a generator callback's source.
     (folder / "bare.py").write_text(BARE)
-    scrapy_settings = {k: v for k, v in {**TURNED_OFF, **CONCURRENCY}.items() if not k.startswith("PAPERSET_")}
+    from paperset.crawler.fetch.politeness.unthrottled import UNTHROTTLED
+
+    scrapy_settings = {k: v for k, v in UNTHROTTLED.items() if not k.startswith("PAPERSET_")}
     seconds, cpu, stdout = run([sys.executable, str(folder / "bare.py"), str(folder / "urls.txt"),
                                 json.dumps(scrapy_settings)], "bare spider")
     return {"seconds": seconds, "cpu_s": cpu, "pages": len(pages_of(server)),
@@ -223,7 +237,9 @@ def startup(server: Any, folder: Path, rounds: int, index: dict[str, Any]) -> di
     for n in range(rounds):
         root = folder / f"startup-{n}"
         seconds, _, stdout = run([PAPERSET, "run", "--base-url", server.base_url, "--day", index["days"][0],
-                                  "--out", str(root), "--json", *settings_args(TURNED_OFF)],
+                                  "--out", str(root), "--json",
+                                  # unthrottled at the shipped per-host concurrency, as measured before the add-on
+                                  *unthrottled({"CONCURRENT_REQUESTS_PER_DOMAIN": 2})],
                                  "paperset run (one listing)")
         runs.append(seconds)
         snapshot = json.loads(stdout.strip().splitlines()[-1])["path"]
@@ -368,8 +384,10 @@ def main() -> None:
         print_table(["distributed", "pages", "seconds", "pages/s", "CPU ms/page", "vs one process"],
                     [[name, r["pages"], round(r["seconds"], 2), r["pages_per_s"], r["cpu_ms_per_page"],
                       f"{r['cpu_vs_single']:.2f}x"] for name, r in figures["distributed"].items()])
+    from paperset.crawler.fetch.politeness.unthrottled import UNTHROTTLED
+
     path = write_results(args.results, {"code": str(CODE), "commit": commit(CODE),
-        **figures, "turned_off": {**TURNED_OFF, **CONCURRENCY}, "paperset_settings": EXTRA,
+        **figures, "turned_off": UNTHROTTLED, "paperset_settings": EXTRA,
         "replica": {"days": len(index["days"]), "weeks": len(index["weeks"]), "months": len(index["months"]),
                     "papers": index["papers"]},
         "load_average": load_average(),

@@ -84,11 +84,13 @@ def child(spool: str, root: str, now: str) -> None:
     """One packaging, as `paperset package` runs it, in this process (pyarrow's pandas probe settled
     without pandas, as the CLI's packaging commands do); prints the version and verify time."""
     from paperset.app.pandas_probe import skip_pandas_probe
+    from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import package
     from paperset.packager.manifest import problems
 
     skip_pandas_probe()
-    result = package([Path(spool)], Path(root), "ds", now=datetime.fromisoformat(now), progress=False)
+    result = package([Path(spool)], Path(root), "ds", now=datetime.fromisoformat(now), progress=False,
+                     daily_kinds=daily_kinds())
     assert result.path, "nothing changed"
     started = time.perf_counter()
     found = problems(Path(result.path))

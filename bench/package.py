@@ -55,9 +55,10 @@ def variant(name: str, spool: Path, count: int, out: Path) -> dict:
 
     started = time.perf_counter()
     if name == "paperset":
+        from paperset.crawler.site.kinds import daily_kinds
         from paperset.packager.build import package
 
-        result = package([spool], out, "bench")
+        result = package([spool], out, "bench", daily_kinds=daily_kinds())
         assert result.changed
         assert result.observations == count
     elif name == "from_pylist":

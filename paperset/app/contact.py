@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
+from paperset.app.config import AppConfig
 from paperset.crawler import settings as defaults
 
 SETTING = "PAPERSET_CONTACT"
@@ -37,8 +38,9 @@ def is_local(base_url: str) -> bool:
 def contact_warning(settings: Settings, base_url: str | None) -> str | None:
     """The warning for a crawl of `base_url` (default: the PAPERSET_BASE_URL setting) that names no
     operator: no PAPERSET_CONTACT and no User-Agent of the operator's own. None when it needs none."""
-    base = base_url or settings.get("PAPERSET_BASE_URL")
-    if (settings.get(SETTING) or "").strip() or is_local(base):
+    config = AppConfig.from_settings(settings)
+    base = base_url or config.base_url
+    if (config.contact or "").strip() or is_local(base):
         return None
     if (settings.getpriority("USER_AGENT") or 0) > SETTINGS_PRIORITIES["project"]:
         return None

@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from paperset.app.collector import roomy_collector
+from paperset.app.config import AppConfig
 from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
@@ -51,7 +52,8 @@ def with_contact(settings: Settings) -> None:
     from paperset.spool.identity import project_home
 
     if settings.getpriority("USER_AGENT") == SETTINGS_PRIORITIES["project"]:
-        settings.set("USER_AGENT", user_agent(settings.get("PAPERSET_CONTACT"), project_home()), priority="project")
+        settings.set("USER_AGENT", user_agent(AppConfig.from_settings(settings).contact, project_home()),
+                     priority="project")
 
 
 @dataclass
@@ -143,8 +145,9 @@ def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
     logging.raiseExceptions = False
     if settings is None:
         settings = crawl_settings(job)
-    if settings.getbool("PAPERSET_DEDUPE_ENABLED"):
-        check_store(DedupeConfig.from_settings(settings), settings.get("PAPERSET_DEDUPE_STORE") or "memory",
+    app = AppConfig.from_settings(settings)
+    if app.dedupe:
+        check_store(DedupeConfig.from_settings(settings), app.dedupe_store or "memory",
                     remember=True)  # the crawl's own store: what is read now is not read again by its open
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("hf_papers")

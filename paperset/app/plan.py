@@ -9,6 +9,7 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from paperset.app.config import AppConfig
 from paperset.crawler.fetch.politeness.config import PolitenessConfig
 from paperset.crawler.site.kinds import KINDS
 from paperset.crawler.site.listings import Listing
@@ -43,24 +44,24 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
     expected paper; `sweep` API calls of the refresh sweep; with `all_papers`, the pages of every indexed
     paper, PAPERSET_ALL_PAPERS_EXPECTED of them; with `links`, link_calls' estimate), chunks per window,
     least duration."""
-    config = PolitenessConfig.from_settings(settings)
-    fetch = fetch or settings.get("PAPERSET_FETCH")
-    base = (base_url or settings.get("PAPERSET_BASE_URL")).rstrip("/")
-    size = settings.getint("PAPERSET_API_PAGE_SIZE")
+    config, app = PolitenessConfig.from_settings(settings), AppConfig.from_settings(settings)
+    fetch = fetch or app.fetch
+    base = (base_url or app.base_url).rstrip("/")
+    size = app.api_page_size
     requests: list[dict[str, str]] = []
     for listing in listings:
         for kind, url in listing_requests(listing, fetch, size, base):
             requests.append({"kind": kind, "url": url, "listing": f"{listing.kind} {listing.key}"})
-    every = all_papers_requests(settings.getint("PAPERSET_ALL_PAPERS_EXPECTED"), size, base) if all_papers else []
+    every = all_papers_requests(app.all_papers_expected, size, base) if all_papers else []
     requests += every
     counts = {kind: sum(1 for r in requests if r["kind"] == kind) for kind in ("api", "page")}
     detail_calls = sum(KINDS[listing.kind].expected for listing in listings) if details else 0
     counts["api"] += detail_calls + sweep
     papers = sum(KINDS[listing.kind].expected for listing in listings) + sweep + (
-        settings.getint("PAPERSET_ALL_PAPERS_EXPECTED") if all_papers else 0)
-    linked = link_calls(papers, settings) if links else 0
+        app.all_papers_expected if all_papers else 0)
+    linked = link_calls(papers, app) if links else 0
     # The paper answers details and the sweep ask already serve the links too (paperset/crawler/spiders/hf_papers.py).
-    shared = detail_calls + sweep if fetch in ("auto", "api") and not settings.getbool("PAPERSET_DETAILS_FROM_PAGE") \
+    shared = detail_calls + sweep if fetch in ("auto", "api") and not app.details_from_page \
         else 0
     counts["api"] += max(0, linked - shared)
     return {"requests": requests, "counts": counts, "budgets": dict(config.budgets), "window_s": config.window_s,
@@ -71,9 +72,9 @@ def make_plan(listings: list[Listing], settings: Settings, *, fetch: str | None 
                     "per paper; a 429 adds the wait it asks for"}
 
 
-def link_calls(papers: int, settings: Settings) -> int:
+def link_calls(papers: int, app: AppConfig) -> int:
     """The link calls of `papers` papers: LINK_CALLS_PER_PAPER each, at most PAPERSET_LINKS_MAX_CALLS."""
-    cap = settings.getint("PAPERSET_LINKS_MAX_CALLS")
+    cap = app.links_max_calls
     calls = math.ceil(papers * LINK_CALLS_PER_PAPER)
     return min(calls, cap) if cap else calls
 

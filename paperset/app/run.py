@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from paperset.app import sweep
 from paperset.app.archives import archive_setting
 from paperset.app.collector import crawl_set_aside
+from paperset.app.config import AppConfig
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
 from paperset.app.links import links_counters
 from paperset.app.outcome import outcome_record
@@ -79,7 +80,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     redact_logs()
     settings = settings if settings is not None else crawl_settings(job)
     if recrawl_days is None:
-        recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
+        recrawl_days = AppConfig.from_settings(settings).recrawl_days
     dataset = check_target(root, name)
     run_dir, resumed = open_run(dataset, job, resume=resume and not redis)
     index, parent = run_index(dataset, run_dir, resumed)
@@ -205,12 +206,14 @@ def publish_run(job: CrawlJob, root: Path, name: str, run_dir: Path, crawl: dict
                 drawer: ChartDrawer | None = None) -> dict[str, Any]:
     """Package the run's spool into the next version (on `parent`, checked before the crawl under the same
     lock, not checksummed again), verify it, and say what happened."""
+    from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import package
     from paperset.packager.manifest import problems
 
+    # Which listings are Daily Papers' is the registry's (Kind.daily): handed down, the packager imports no crawler.
     result = package([run_dir / "spool"], root, name, recrawl_days=recrawl_days, dedupe_index=index,
                      health=report["health"], forced=forced, progress=job.progress, checked=parent, intake=intake,
-                     drawer=drawer)
+                     drawer=drawer, daily_kinds=daily_kinds())
     found = problems(Path(result.path)) if result.path else []
     set_run_status(run_dir, "published" if result.changed else "unchanged")
     details = {**result.to_dict(), "crawl": crawl, "verified": not found, "problems": found, "health": report,

@@ -24,12 +24,13 @@ def check_publishable(settings: Any) -> None:
 def check_parent_index(dataset: Path, settings: Any) -> None:
     """Before anything is made: the latest version's near-dup index (the one a new run starts from) was
     built with the run's PAPERSET_DEDUPE_* settings (SettingError naming them) and can be read."""
+    from paperset.app.config import AppConfig
     from paperset.crawler.dedup.config import DedupeConfig
     from paperset.crawler.dedup.index import check_store
     from paperset.packager.build import latest
 
     parent = latest(dataset) if dataset.is_dir() else None
-    if parent is not None and settings.getbool("PAPERSET_DEDUPE_ENABLED"):
+    if parent is not None and AppConfig.from_settings(settings).dedupe:
         check_store(DedupeConfig.from_settings(settings), str(dataset / parent / "dedupe-index"),
                     index_proofs(dataset / parent))
 

@@ -128,12 +128,13 @@ def apply_sweep(args: Any, settings: Any, tonight: set[tuple[str, str]]) -> dict
     """With `--recent` or `--sweep`, pick tonight's papers (besides the listings `tonight` asks, as (kind,
     key)) into `args.sweep_ids` (an empty list otherwise) and return the sweep's size and the parent's
     paper count (None when not sweeping)."""
+    from paperset.app.config import AppConfig
     from paperset.packager.build import dataset_path
 
     args.sweep_ids = []
     if not (getattr(args, "recent", False) or getattr(args, "sweep", False)):
         return None
-    size = settings.getint("PAPERSET_SWEEP_SIZE")
+    size = AppConfig.from_settings(settings).sweep_size
     ids, papers = pick(dataset_path(args.out, args.name), size, tonight)
     args.sweep_ids = ids
     return {"size": size, "papers": papers, "ids": ids}

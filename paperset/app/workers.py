@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
+from paperset.app.config import AppConfig
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl
 from paperset.app.exits import REDIS_ENV, BadInput, Exit, redis_named
 from paperset.crawler.distributed.keys import keys
@@ -196,13 +197,11 @@ class Coordinator:
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         seeds = self.publish_plan()
-        settings = self.settings
-        meta = spool_meta(settings, run_id=self.run_dir.name,
-                          base_url=self.job.base_url or settings.get("PAPERSET_BASE_URL"),
+        app = AppConfig.from_settings(self.settings)
+        meta = spool_meta(self.settings, run_id=self.run_dir.name, base_url=self.job.base_url or app.base_url,
                           listings=self.job.listings(), workers=self.workers, redis=redact(self.url))
-        spool = SpoolWriter(self.run_dir / "spool", meta, flush_every=settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"),
-                            part_bytes=settings.getint("PAPERSET_SPOOL_PART_BYTES"))
-        with Path(settings.get("PAPERSET_REJECTS")).open("ab") as rejects:
+        spool = SpoolWriter(self.run_dir / "spool", meta, flush_every=app.flush_every, part_bytes=app.part_bytes)
+        with Path(app.rejects).open("ab") as rejects:
 
             def collect() -> None:
                 drain(self.server, self.keys["items"], lambda data: spool.write_record(data.decode("utf-8")))

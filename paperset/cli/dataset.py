@@ -24,6 +24,7 @@ def cmd_package(args: argparse.Namespace) -> int:
     """Package spools into the next version, holding the dataset's lock (the one `paperset run` takes).
     Failures are reported by paperset/cli/__init__.py's `main` from the table of paperset/app/exits.py."""
     from paperset.app.pandas_probe import skip_pandas_probe
+    from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import dataset_path, package
     from paperset.packager.lock import dataset_lock
 
@@ -33,7 +34,7 @@ def cmd_package(args: argparse.Namespace) -> int:
     dataset = dataset_path(args.out, args.name)
     with dataset_lock(dataset, wait=args.wait):
         result = package(args.spool, args.out, args.name, allow_partial=args.allow_partial,
-                         recrawl_days=args.recrawl_days)
+                         recrawl_days=args.recrawl_days, daily_kinds=daily_kinds())
     if result.changed:
         print(f"published {result.version} at {result.path}: {result.papers} papers, "
               f"{result.observations} observations ({result.added} added, {result.changed_papers} changed)")

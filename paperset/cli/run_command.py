@@ -98,8 +98,10 @@ def apply_recent(args: argparse.Namespace, settings: Any) -> None:
     range of the last that many days, today (UTC) included."""
     from datetime import timedelta
 
+    from paperset.app.config import AppConfig
+
     if args.recrawl_days is None:
-        args.recrawl_days = settings.getint("PAPERSET_RECRAWL_DAYS")
+        args.recrawl_days = AppConfig.from_settings(settings).recrawl_days
     if args.recrawl_days < 1:
         raise BadInput(f"--recrawl-days must be at least 1, not {args.recrawl_days}")
     if args.recent:

@@ -11,6 +11,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,6 +108,7 @@ class Release:
     health: dict[str, Any] | None
     forced: list[str]
     lineage: list[dict[str, Any]]
+    daily_kinds: tuple[str, ...]  # the listing kinds of Daily Papers itself (the population rule's)
 
 
 def latest_health(dataset: Path) -> dict[str, Any] | None:
@@ -188,7 +190,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
     context = card.context(release.name, version, release.parent, stats, release.metas, diff,
                            release.recrawl_days, release.created_at, release.forced)
     context["example"] = card.example_row(tmp / "papers")
-    context.update(card.facts(tmp, stats, release.metas, release.recrawl_days, release.lineage))
+    context.update(card.facts(tmp, stats, release.metas, release.recrawl_days, release.lineage, release.daily_kinds))
     front = card.front_matter(release.name, context["size_category"], tmp, TABLES)
     (tmp / "README.md").write_text(card.render(context, front) + links_card.section(tmp, linked), encoding="utf-8")
     diff.write_markdown(tmp / "CHANGES.md", release.parent, version)
@@ -208,7 +210,7 @@ def _write_version(tmp: Path, version: str, release: Release, stats: FoldStats, 
         tmp, version=version, parent=release.parent, created_at=release.created_at, rows=rows,
         recrawl_days=release.recrawl_days, health=release.health, forced=release.forced, metas=release.metas,
         lineage=release.lineage, files=files, partitions=stats.partitions,
-        new_observations=stats.new_observations))
+        new_observations=stats.new_observations, daily_kinds=release.daily_kinds))
     progress.step(STEPS[4])
     found = manifest.problems(tmp, proofs=proofs)
     if found:
@@ -238,10 +240,11 @@ def _point_latest(dataset: Path, version: str) -> None:
 
 def package(spools: list[Path], root: Path, name: str, *, now: datetime | None = None, allow_partial: bool = False,
             recrawl_days: int = 7, dedupe_index: Path | None = None, health: dict[str, Any] | None = None,
-            forced: list[str] | None = None, progress: bool | None = None,
-            checked: CheckedParent | None = None, intake: Intake | None = None,
-            drawer: ChartDrawer | None = None) -> PackageResult:
+            forced: list[str] | None = None, progress: bool | None = None, checked: CheckedParent | None = None,
+            intake: Intake | None = None, drawer: ChartDrawer | None = None,
+            daily_kinds: Collection[str]) -> PackageResult:
     """Publish the next version of ROOT/NAME from the spools and the parent version (see module doc).
+    `daily_kinds`: the kinds whose papers are Daily Papers' (Kind.daily, handed down: no crawler import).
     `checked`: the parent a caller holding the dataset's lock has already resolved and checked (a run does
     so before it crawls): it is not checksummed again. `intake`: spool parts read already (a run reads its
     crawl's finished parts while crawling; the caller removes it). `drawer`: the chart's process, started
@@ -254,7 +257,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
     steps.step(STEPS[0])
     parent_dir = dataset / parent if parent else None
     release = Release(name, parent, now.isoformat(timespec="seconds"), [read_meta(s) for s in spools],
-                      recrawl_days, health, forced or [], card_facts.lineage(parent_dir))
+                      recrawl_days, health, forced or [], card_facts.lineage(parent_dir), tuple(daily_kinds))
     tmp = dataset / f".tmp-{os.getpid()}-{time.monotonic_ns()}"
     drawer = drawer or ChartDrawer()  # imports matplotlib in a process of its own while the fold runs
     try:
@@ -265,7 +268,7 @@ def package(spools: list[Path], root: Path, name: str, *, now: datetime | None =
         # Named before folding: each new observation records the version that first held it.
         version = next_version(dataset, now.date().isoformat())
         stats = fold(spools, parent_dir, tmp, diff, today=now.date(), recrawl_days=recrawl_days,
-                     version=version, allow_partial=allow_partial, intake=intake)
+                     version=version, daily_kinds=daily_kinds, allow_partial=allow_partial, intake=intake)
         diff.close()
         linked = fold_links(spools, parent_dir, tmp, now)
         if parent and diff.empty and stats.new_observations == 0 and not linked.any_change:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from paperset.packager import manifest
 from paperset.packager.chart import DAILY_TABLE_MAX
-from paperset.packager.derive import RULES
+from paperset.packager.derive import rules
 from paperset.packager.footers import footer
 from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.identity import project_home
@@ -180,9 +181,10 @@ SOURCE_BIBTEX = ("@misc{hf_daily_papers,\n  title = {{Daily Papers}},\n  author 
 
 
 def facts(version_dir: Path, stats: FoldStats, metas: list[dict], recrawl_days: int,
-          history: list[dict[str, Any]]) -> dict[str, Any]:
+          history: list[dict[str, Any]], daily_kinds: Collection[str]) -> dict[str, Any]:
     """The card's tables read from the written version (fill rates, distinct counts) and the runs'
-    lineage and settings: added to `context` once papers/ and observations/ are written."""
+    lineage and settings: added to `context` once papers/ and observations/ are written. The rules'
+    sentences name `daily_kinds` (the population's)."""
     from paperset.packager import card_facts, sketch
     from paperset.packager.stats import column_stats
 
@@ -195,7 +197,7 @@ def facts(version_dir: Path, stats: FoldStats, metas: list[dict], recrawl_days: 
         "lineage": history[:card_facts.LINEAGE_SHOWN], "lineage_more": max(0, len(history) - card_facts.LINEAGE_SHOWN),
         "settings_rows": [(n, escape_md(v)) for n, v in card_facts.settings_rows(metas, recrawl_days)],
         "undated": card_facts.undated_sentence(stats), "counts": card_facts.counts(stats),
-        "source_bibtex": SOURCE_BIBTEX, "rules": RULES, "sketch_exact": sketch.EXACT,
+        "source_bibtex": SOURCE_BIBTEX, "rules": rules(daily_kinds), "sketch_exact": sketch.EXACT,
         "sketch_registers": f"{sketch.REGISTERS:,}", "sketch_error": f"{100 * sketch.ERROR:.1f}%",
     }
 

@@ -5,13 +5,12 @@ repository. docs/dataset.md states the rules; the card's sentences quote them (R
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection
 from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Listing kinds of Daily Papers itself: a paper on one of them was on Daily Papers.
-DAILY_KINDS = ("day", "week", "month", "trending")
 POPULATIONS = ("daily", "search_only", "indexed_only")
 RELATIONS = ("related", "possible_copy")
 # The rules in words, for the schema descriptions and the card.
@@ -23,14 +22,32 @@ RULES = {
     "provisional": "true when the paper's latest dated listing (or, without one, its daily_date) is within "
                    "the recrawl window before the packaging day, false when older, null when the paper has "
                    "neither (seen only on search, trending or paper pages, without a submittedOnDailyAt)",
-    "population": "daily (seen on a day, week, month or trending listing, or with a submittedOnDailyAt), "
-                  "search_only (otherwise, seen on a search listing), indexed_only (otherwise: a paper "
-                  "page of the index, never on Daily Papers)",
+    # The schema's words: which listings are Daily Papers' is the crawler's registry (Kind.daily), handed
+    # to `package` (`daily_kinds`) and named by the card and the manifest (`population_rule`).
+    "population": "daily (seen on a listing of Daily Papers itself, the manifest's daily_kinds, or with a "
+                  "submittedOnDailyAt), search_only (otherwise, seen on a search listing), indexed_only "
+                  "(otherwise: a paper page of the index, never on Daily Papers)",
     "cluster_relation": "null outside a near-duplicate cluster; related: the row has its own arXiv id, so it "
                         "is a distinct paper similar to the others (never drop it as a copy); possible_copy: "
                         "a keyless (ck:) row whose text is near another member's, likely the same paper seen "
                         "without its id",
 }
+
+
+def population_rule(daily_kinds: Collection[str]) -> str:
+    """RULES["population"] with the daily kinds named (the card's sentence): from the kinds `package` is given."""
+    names = list(daily_kinds)
+    seen = "with a submittedOnDailyAt"
+    if names:
+        spoken = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        seen = f"seen on a {spoken} listing, or {seen}"
+    return (f"daily ({seen}), search_only (otherwise, seen on a search listing), indexed_only (otherwise: a "
+            "paper page of the index, never on Daily Papers)")
+
+
+def rules(daily_kinds: Collection[str]) -> dict[str, str]:
+    """RULES as the card quotes them: the population's with the daily kinds named."""
+    return {**RULES, "population": population_rule(daily_kinds)}
 
 
 def listing_day(kind: str | None, key: str | None) -> date | None:
@@ -90,11 +107,11 @@ def provisional(papers: pa.Table, horizon: date) -> pa.Array:
     return pc.greater(dated, pa.scalar(horizon, pa.date32()))
 
 
-def population(papers: pa.Table) -> pa.Array:
-    """RULES["population"]."""
+def population(papers: pa.Table, daily_kinds: Collection[str]) -> pa.Array:
+    """RULES["population"]: `daily_kinds` the listing kinds of Daily Papers itself (the crawler's Kind.daily)."""
     listings, kinds, _ = _flat(papers)
     rows = papers.num_rows
-    flag = pc.cast(pc.is_in(kinds, value_set=pa.array(DAILY_KINDS)), pa.int8())
+    flag = pc.cast(pc.is_in(kinds, value_set=pa.array(list(daily_kinds), pa.string())), pa.int8())
     daily = pc.fill_null(pc.equal(_per_paper(listings, rows, flag, pc.is_valid(kinds), "max"), 1), False)
     daily = pc.or_(daily, pc.is_valid(papers.column("submitted_on_daily_at")))
     seen = pc.cast(pc.equal(kinds, "search"), pa.int8())

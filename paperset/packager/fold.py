@@ -10,6 +10,7 @@ the spools."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Collection
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -177,11 +178,11 @@ def _seen(papers: pa.Table, observations: pa.Table) -> pa.Table:
     return papers
 
 
-def _finish(papers: pa.Table, clusters: pa.Table, horizon: date) -> pa.Table:
+def _finish(papers: pa.Table, clusters: pa.Table, horizon: date, daily_kinds: Collection[str]) -> pa.Table:
     """The folded rows with their derived columns (paperset/packager/derive.py), in the papers schema."""
     papers = apply_clusters(papers, clusters)
     papers = papers.append_column("daily_date", daily_date(papers))
-    derived = {"provisional": provisional(papers, horizon), "population": population(papers),
+    derived = {"provisional": provisional(papers, horizon), "population": population(papers, daily_kinds),
                "keyless": pc.is_null(papers.column("paper_id")), "cluster_relation": cluster_relation(papers),
                "github_full_name": github_name(papers.column("github_repo"))}
     for name, column in derived.items():
@@ -229,23 +230,24 @@ def _bucket_inputs(intake: Intake, spools: list[Path], parent: Path | None, plan
 
 
 def _fold_papers(entries: pa.Table | None, old: pa.Table | None, clusters: pa.Table,
-                 observations: pa.Table, horizon: date) -> pa.Table | None:
+                 observations: pa.Table, horizon: date, daily_kinds: Collection[str]) -> pa.Table | None:
     """A unit's papers: its entries folded into the parent's rows (a function of its own, so that the
     entries and intermediate tables are freed before the papers are buffered for writing)."""
     columns = ["paper_key", *DESCRIPTIVE, "first_seen_at", "last_seen_at", "listings"]
     papers = _merge_parent(_papers_from_entries(entries), old) if entries is not None else old
     if papers is None:
         return None
-    return _finish(_seen(papers.select(columns), observations), clusters, horizon)
+    return _finish(_seen(papers.select(columns), observations), clusters, horizon, daily_kinds)
 
 
 def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog, *, today: date,
-         recrawl_days: int, version: str, allow_partial: bool = False, intake: Intake | None = None) -> FoldStats:
+         recrawl_days: int, version: str, daily_kinds: Collection[str], allow_partial: bool = False,
+         intake: Intake | None = None) -> FoldStats:
     """Write `out/papers` and `out/observations` (of version `version`) from the parent version and the
-    spools; log what changed against the parent to `changes`. `intake`: the spool parts read already (the
-    caller removes its folder)."""
+    spools; log what changed against the parent to `changes`. `daily_kinds`: the listing kinds of Daily
+    Papers itself (the population rule). `intake`: the spool parts read already (the caller removes its folder)."""
     horizon = today - timedelta(days=recrawl_days)
-    plan = ParentPlan(parent, today, recrawl_days)
+    plan = ParentPlan(parent, today, recrawl_days, daily_kinds)
     figures: dict[str, FoldStats] = {}
     new_observations = 0
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".buckets-") as tmp:
@@ -262,7 +264,7 @@ def fold(spools: list[Path], parent: Path | None, out: Path, changes: ChangeLog,
                 obs_out.write(part, observations)
             new_observations += new_count
             old = buckets.read("papers", unit)
-            papers = _fold_papers(entries, old, clusters, observations, horizon)
+            papers = _fold_papers(entries, old, clusters, observations, horizon, daily_kinds)
             del entries
             if papers is not None:
                 papers_out.write(part, papers)

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import subprocess
+from collections.abc import Collection
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -85,17 +86,18 @@ def record(folder: Path, *, version: str, parent: str | None, created_at: str, r
            recrawl_days: int, health: dict[str, Any] | None, forced: list[str],
            metas: list[dict], lineage: list[dict] | None = None,
            files: dict[str, dict[str, Any]] | None = None,
-           partitions: dict[str, Any] | None = None, new_observations: int | None = None) -> dict[str, Any]:
+           partitions: dict[str, Any] | None = None, new_observations: int | None = None,
+           daily_kinds: Collection[str] = ()) -> dict[str, Any]:
     """The manifest of the version being built in `folder`, once every other file of it is written;
     `lineage`: the earlier versions whose data it holds, with their runs (newest first); `files`: the file
     entries when already made (paperset/packager/share.py), else every file is hashed here; `partitions`: the card's
     figures by partition (paperset/packager/reuse.py); `new_observations`: the observations this version added
-    to its parent's."""
+    to its parent's; `daily_kinds`: the listing kinds whose papers are `daily` (the population rule's)."""
     return {
         "version": version, "parent": parent, "created_at": created_at, "rows": rows,
         "new_observations": new_observations,
         "schema": {table: fingerprint(schema) for table, schema in TABLES.items()},
-        "code_version": code_version(), "recrawl_days": recrawl_days,
+        "code_version": code_version(), "recrawl_days": recrawl_days, "daily_kinds": list(daily_kinds),
         "health": health, "forced_despite": forced, "missing_listings": missing_listings(metas),
         "runs": public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                 "listings", "settings", "dedupe")} for m in metas]),

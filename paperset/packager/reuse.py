@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Collection
 from dataclasses import fields
 from datetime import date, timedelta
 from pathlib import Path
@@ -77,8 +78,9 @@ def _any_clustered(path: Path) -> bool:
 class ParentPlan:
     """The parent's partitions, which the night reads (`read`) and which it links unread (`kept`)."""
 
-    def __init__(self, parent: Path | None, today: date, recrawl_days: int) -> None:
+    def __init__(self, parent: Path | None, today: date, recrawl_days: int, daily_kinds: Collection[str]) -> None:
         self.parent = parent
+        self.daily_kinds = list(daily_kinds)
         self.files: dict[str, dict[str, list[Path]]] = {kind: {} for kind in FOLDERS}
         self.figures: dict[str, dict[str, Any]] = {}
         self.kept: set[str] = set()
@@ -91,9 +93,10 @@ class ParentPlan:
             before = date.fromisoformat(manifest["created_at"][:10]) - timedelta(days=int(manifest["recrawl_days"]))
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        # Same schema and same code: the derived columns of a kept partition are what a refold would give.
+        # Same schema, same code and the same daily kinds (the population rule's): the derived columns of a
+        # kept partition are what a refold would give.
         same_schema = manifest.get("schema") == {t: fingerprint(s) for t, s in TABLES.items()} \
-            and manifest.get("code_version") == code_version()
+            and manifest.get("code_version") == code_version() and manifest.get("daily_kinds") == self.daily_kinds
         self.figures = manifest.get("partitions") or {}
         for kind in FOLDERS:
             for path in sorted((parent / kind).glob("*.parquet")):

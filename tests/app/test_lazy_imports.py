@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from paperset.crawler.site.kinds import daily_kinds
 from tests.conftest import ROOT, corpus_spool
 
 # Top-level modules a command may pay for only when it needs them.
@@ -32,8 +33,10 @@ if sys.argv[1] == "probe-skipped":
     skip_pandas_probe()
 else:
     import pandas
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.build import package
-package([Path(sys.argv[2])], Path(sys.argv[3]), "ds", now=datetime.fromisoformat(sys.argv[4]))
+package([Path(sys.argv[2])], Path(sys.argv[3]), "ds", now=datetime.fromisoformat(sys.argv[4]),
+        daily_kinds=daily_kinds())
 print(sorted(m for m in ("pandas",) if m in sys.modules))
 """
 
@@ -55,7 +58,8 @@ def test_verify_imports_no_crawler_redis_chart_or_packager_builder(tmp_path, cor
     from paperset.packager.build import package
 
     spool = corpus_spool(tmp_path / "spool", corpus_path, 20)
-    result = package([spool], tmp_path / "out", "ds", now=datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC))
+    result = package([spool], tmp_path / "out", "ds", now=datetime(2026, 12, 1, 3, 4, 5, tzinfo=UTC),
+                     daily_kinds=daily_kinds())
     assert run_main(["verify", str(result.path)]) == {"code": 0, "imported": []}
     assert run_main(["verify", str(tmp_path)]) == {"code": 1, "imported": []}  # no manifest: a problem
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager import chart as chart_module
 from paperset.packager.chart import ChartDrawer, chart
 
@@ -74,7 +75,7 @@ def test_package_draws_with_the_process_its_caller_started(tmp_path, corpus_path
     drawer = ChartDrawer()
     process = drawer.process
     monkeypatch.setattr(chart_module.ChartDrawer, "__init__", _no_second_drawer)
-    result = package([spool], tmp_path / "out", "ds", drawer=drawer)
+    result = package([spool], tmp_path / "out", "ds", drawer=drawer, daily_kinds=daily_kinds())
     assert (result.papers, (tmp_path / "out" / "ds" / result.version / "papers_per_day.png").is_file()) == (50, True)
     assert process is not None and process.returncode == 0 and drawer.process is None
 

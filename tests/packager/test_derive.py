@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pyarrow as pa
 import pytest
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager import derive
 from paperset.packager.errors import PackagerError
 from paperset.packager.tables import LISTING, PAPERS
@@ -51,8 +52,18 @@ def test_population_daily_date_and_provisional_follow_the_rules() -> None:
     assert daily.to_pylist() == [date(2025, 3, 3), None, None, date(2025, 3, 20), None, None]
     papers = papers.append_column("daily_date", daily)
     assert derive.provisional(papers, date(2025, 3, 5)).to_pylist() == [True, False, True, True, None, None]
-    assert derive.population(papers).to_pylist() == ["daily", "daily", "daily", "daily", "search_only",
-                                                     "indexed_only"]
+    assert derive.population(papers, daily_kinds()).to_pylist() == ["daily", "daily", "daily", "daily",
+                                                                    "search_only", "indexed_only"]
+    # Which kinds are daily is what the caller hands down (the registry's Kind.daily): none, and only the
+    # submittedOnDailyAt makes a paper daily.
+    assert derive.population(papers, ()).to_pylist() == ["daily", "indexed_only", "search_only", "daily",
+                                                         "search_only", "indexed_only"]
+    assert derive.population_rule(daily_kinds()) == (
+        "daily (seen on a day, week, month or trending listing, or with a submittedOnDailyAt), search_only "
+        "(otherwise, seen on a search listing), indexed_only (otherwise: a paper page of the index, never on "
+        "Daily Papers)")
+    assert derive.population_rule(["day"]).startswith("daily (seen on a day listing, or with a submittedOnDailyAt)")
+    assert derive.population_rule([]).startswith("daily (with a submittedOnDailyAt), search_only")
     assert derive.cluster_relation(papers).to_pylist() == ["related"] * 4 + ["possible_copy", "related"]
     assert "arxiv_version" not in PAPERS.names  # the source never gives one: not a papers column
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.build import package
 from paperset.packager.manifest import problems
 from paperset.packager.tables import CHANGES, OBSERVATIONS, PAPERS
@@ -37,12 +38,14 @@ def make_old(version: Path) -> None:
 
 def test_a_parent_without_the_new_columns_still_folds(tmp_path, corpus_path) -> None:
     now = datetime(2026, 12, 6, 9, tzinfo=UTC)
-    first = package([corpus_spool(tmp_path / "s1", corpus_path, 20)], tmp_path, "ds", now=now, progress=False)
+    first = package([corpus_spool(tmp_path / "s1", corpus_path, 20)], tmp_path, "ds", now=now, progress=False,
+                    daily_kinds=daily_kinds())
     parent = Path(first.path)
     make_old(parent)
     assert "population" not in pq.read_schema(next((parent / "papers").glob("*.parquet"))).names
     assert problems(parent) == []
-    second = package([corpus_spool(tmp_path / "s2", corpus_path, 25)], tmp_path, "ds", now=now, progress=False)
+    second = package([corpus_spool(tmp_path / "s2", corpus_path, 25)], tmp_path, "ds", now=now, progress=False,
+                     daily_kinds=daily_kinds())
     child = Path(second.path)
     assert (second.parent, second.added, second.changed_papers) == (first.version, 5, 20)
     papers = pq.read_table(child / "papers", schema=PAPERS).to_pylist()

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from paperset.crawler.pipelines.normalize import NormalizePipeline
 from paperset.crawler.replica.build import CORPUS_2026, read_corpus
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.crawler.site.pages import parse_api_listing
 from paperset.packager.build import package
 from paperset.packager.manifest import problems
@@ -56,12 +57,14 @@ def make_before_28(version: Path) -> None:
 
 def test_a_version_from_before_the_2026_columns_verifies_folds_and_reads_with_the_new(tmp_path, corpus_path) -> None:
     now = datetime(2026, 12, 6, 9, tzinfo=UTC)
-    first = package([corpus_spool(tmp_path / "s1", corpus_path, 20)], tmp_path, "ds", now=now, progress=False)
+    first = package([corpus_spool(tmp_path / "s1", corpus_path, 20)], tmp_path, "ds", now=now, progress=False,
+                    daily_kinds=daily_kinds())
     old = Path(first.path)
     make_before_28(old)
     assert not set(COLUMNS_28) & set(pq.read_schema(next((old / "papers").glob("*.parquet"))).names)
     assert problems(old) == []
-    second = package([spool_2026(tmp_path / "s2", "2026-08-21")], tmp_path, "ds", now=now, progress=False)
+    second = package([spool_2026(tmp_path / "s2", "2026-08-21")], tmp_path, "ds", now=now, progress=False,
+                     daily_kinds=daily_kinds())
     new = Path(second.path)
     assert (second.parent, second.added) == (first.version, 17)
     assert problems(new) == [] and problems(old) == []

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.manifest import problems
 from tests.conftest import ROOT, slow_paperset
 
@@ -133,8 +134,8 @@ def test_unchanged_data_gives_identical_bytes(tmp_path, corpus_path) -> None:
 
     spool = make_spool(tmp_path / "spool", corpus_path, 400)
     now = datetime(2026, 1, 2, tzinfo=UTC)
-    first = publish([spool], tmp_path / "a", "ds", now=now)
-    second = publish([spool], tmp_path / "b", "ds", now=now)
+    first = publish([spool], tmp_path / "a", "ds", now=now, daily_kinds=daily_kinds())
+    second = publish([spool], tmp_path / "b", "ds", now=now, daily_kinds=daily_kinds())
     for table in ("papers", "observations"):
         a = sorted((Path(first.path) / table).glob("*.parquet"))
         b = sorted((Path(second.path) / table).glob("*.parquet"))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.changes import ChangeLog
 from paperset.packager.fold import fold
 from paperset.spool.writer import SpoolWriter
@@ -37,7 +38,7 @@ def folded(tmp_path: Path, order: list[int]) -> dict[str, list[dict]]:
     out = tmp_path / "v"
     out.mkdir()
     changes = ChangeLog(tmp_path / "changes")
-    fold([spool], None, out, changes, today=date(2025, 2, 5), recrawl_days=7, version="v")
+    fold([spool], None, out, changes, today=date(2025, 2, 5), recrawl_days=7, version="v", daily_kinds=daily_kinds())
     changes.close()
     return {name: pq.read_table(sorted((out / name).glob("part-*.parquet"))).to_pylist()
             for name in ("papers", "observations")}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from paperset.app.prefold import PreFold
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.build import package
 from paperset.packager.intake import Intake
 from paperset.spool.errors import SpoolError
@@ -32,11 +33,11 @@ def test_a_version_from_an_early_intake_is_the_version_without_one(tmp_path, cor
     spool = corpus_spool(tmp_path / "spool", corpus_path, 300, part_bytes=40_000)
     parts, _ = spool_parts(spool)
     assert len(parts) == 3  # a part rolls at a flush (every 100 entries) past 40 KB
-    plain = package([spool], tmp_path / "plain", "ds", now=NOW)
+    plain = package([spool], tmp_path / "plain", "ds", now=NOW, daily_kinds=daily_kinds())
     intake = Intake(tmp_path / "intake")
     for part in parts[:-1]:
         intake.take_part(part)
-    early = package([spool], tmp_path / "early", "ds", now=NOW, intake=intake)
+    early = package([spool], tmp_path / "early", "ds", now=NOW, intake=intake, daily_kinds=daily_kinds())
     assert (early.papers, early.observations) == (plain.papers, plain.observations) == (plain.papers, 300)
     files = version_files(Path(early.path))
     assert files == version_files(Path(plain.path)) and any(name.startswith("papers/") for name in files)
@@ -92,7 +93,7 @@ def test_a_part_the_thread_cannot_read_gives_no_intake_and_the_fold_names_it(tmp
     assert prefold.finish() is None
     assert not (tmp_path / "intake").exists()
     with pytest.raises(SpoolError, match=r"part-00001.jsonl: a cut or broken line"):
-        package([spool], tmp_path / "out", "ds", now=NOW)
+        package([spool], tmp_path / "out", "ds", now=NOW, daily_kinds=daily_kinds())
     prefold.close()
 
 

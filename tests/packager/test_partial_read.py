@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager import fold as fold_module
 from paperset.packager.build import package
 from paperset.packager.reuse import ParentPlan
@@ -40,7 +41,7 @@ def night(tmp_path: Path, rows: list[dict], monkeypatch: pytest.MonkeyPatch, *, 
     root = tmp_path / root_name
     first = [{"paper_key": k, "day": f"2023-{k[2:4]}-10"} for k in OLD]
     package([spool(tmp_path / f"{root_name}-s1", first)], root, "ds", now=datetime(2026, 1, 1, 5, tzinfo=UTC),
-            progress=False)
+            progress=False, daily_kinds=daily_kinds())
     read: list[str] = []
     original = fold_module._read_into
 
@@ -51,7 +52,8 @@ def night(tmp_path: Path, rows: list[dict], monkeypatch: pytest.MonkeyPatch, *, 
     monkeypatch.setattr(fold_module, "_read_into", recording)
     if whole:
         monkeypatch.setattr(ParentPlan, "decide", lambda self, touched: None)
-    result = package([spool(tmp_path / f"{root_name}-s2", rows)], root, "ds", now=NIGHT, progress=False)
+    result = package([spool(tmp_path / f"{root_name}-s2", rows)], root, "ds", now=NIGHT, progress=False,
+                     daily_kinds=daily_kinds())
     monkeypatch.undo()
     assert result.path
     return Path(result.path), read
@@ -93,7 +95,7 @@ def test_papers_still_in_the_recrawl_window_are_refolded(tmp_path, monkeypatch) 
     rows = [{"paper_key": "2601.00001", "day": "2026-01-01"}]
     first, _ = night(tmp_path, rows, monkeypatch)
     later = package([spool(tmp_path / "s3", [{"paper_key": "2301.00003", "day": "2023-01-11"}])], first.parent.parent,
-                    "ds", now=datetime(2026, 1, 3, 5, tzinfo=UTC), progress=False)
+                    "ds", now=datetime(2026, 1, 3, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     assert later.path
     # 2601 holds a provisional paper (listed 2026-01-01, within 7 days): it is read again, and stays.
     assert (Path(later.path) / "papers" / part("2601")).stat().st_ino == (first / "papers" / part("2601")).stat().st_ino

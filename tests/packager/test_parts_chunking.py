@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.parts import PartWriter
 from paperset.packager.tables import OBSERVATIONS, PAPERS
 from tests.conftest import corpus_spool
@@ -28,7 +29,8 @@ def written(folder: Path, schema: pa.Schema, tables: list[pa.Table], cdc: object
 def test_a_partition_written_from_many_unit_tables_is_the_one_written_from_one(tmp_path, corpus_path) -> None:
     from paperset.packager.build import package
 
-    result = package([corpus_spool(tmp_path / "spool", corpus_path, 400)], tmp_path / "out", "ds")
+    result = package([corpus_spool(tmp_path / "spool", corpus_path, 400)], tmp_path / "out", "ds",
+                     daily_kinds=daily_kinds())
     version = Path(result.path)
     rng = random.Random(7)
     for table_name, schema in (("papers", PAPERS), ("observations", OBSERVATIONS)):

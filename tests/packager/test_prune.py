@@ -10,6 +10,7 @@ import pytest
 
 from paperset.app.crawl import CrawlJob
 from paperset.app.run_folder import open_run
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.build import package
 from paperset.packager.lock import dataset_lock
 from paperset.packager.manifest import problems
@@ -35,7 +36,7 @@ def dataset(tmp_path: Path, corpus_path: Path) -> Path:
     root = tmp_path / "root"
     for n, day in enumerate(("2026-01-01", "2026-01-02", "2026-01-02", "2026-01-03"), start=1):
         spool = make_spool(tmp_path / f"spool{n}", corpus_path, 40 * n)
-        package([spool], root, "ds", now=datetime.fromisoformat(f"{day}T05:00:00+00:00"))
+        package([spool], root, "ds", now=datetime.fromisoformat(f"{day}T05:00:00+00:00"), daily_kinds=daily_kinds())
     for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
         open_run(root / "ds", CrawlJob(asked={"day": [day]}), resume=False)
     return root / "ds"
@@ -61,7 +62,7 @@ def test_keep_one_then_the_next_version_still_folds_onto_latest(dataset: Path, t
     assert listing(dataset) == (["2026.01.03", LATEST], runs) and len(runs) == 1
     assert problems(dataset / "2026.01.03") == []
     result = package([make_spool(tmp_path / "spool5", corpus_path, 200)], dataset.parent, "ds",
-                     now=datetime(2026, 1, 4, 5, tzinfo=UTC))
+                     now=datetime(2026, 1, 4, 5, tzinfo=UTC), daily_kinds=daily_kinds())
     assert (result.version, result.parent) == ("2026.01.04", "2026.01.03")
     # The fold kept the parent's 160 papers and added the 40 new ones.
     assert (result.papers, result.added) == (200, 40)

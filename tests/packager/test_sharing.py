@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.build import package
 from paperset.packager.manifest import MANIFEST, file_entries, problems
 from paperset.packager.proofs import proofs_path
@@ -52,9 +53,9 @@ def two_versions(tmp_path: Path, night: list[tuple[str, str, str]]) -> tuple[Pat
     """ROOT/ds: a first version of the OLD papers (listed in 2023), then one of `night` (a day later)."""
     root = tmp_path / "root"
     first = package([spool(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD])], root, "ds",
-                    now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+                    now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     second = package([spool(tmp_path / "s2", night)], root, "ds", now=datetime(2026, 1, 2, 5, tzinfo=UTC),
-                     progress=False)
+                     progress=False, daily_kinds=daily_kinds())
     assert first.path and second.path
     return root / "ds", Path(first.path), Path(second.path)
 
@@ -105,7 +106,7 @@ def test_pruning_the_parent_leaves_the_child_verifying(tmp_path) -> None:
     assert problems(second) == [] and problems(second, full=True) == []
     assert pq.read_table(sorted((second / "papers").glob("*.parquet"))).to_pylist() == rows
     third = package([spool(tmp_path / "s3", [("2601.00002", "Newer", "2026-01-02")])], dataset.parent, "ds",
-                    now=datetime(2026, 1, 3, 5, tzinfo=UTC), progress=False)
+                    now=datetime(2026, 1, 3, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     assert third.path and problems(Path(third.path)) == []
     assert inodes(Path(third.path) / "papers")[part("2301")] == inodes(second / "papers")[part("2301")]
 
@@ -138,13 +139,13 @@ def earlier_layout(version: Path) -> None:
 def test_a_version_in_the_earlier_layout_verifies_and_is_a_parent(tmp_path) -> None:
     root = tmp_path / "root"
     first = package([spool(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD])], root, "ds",
-                    now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+                    now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     assert first.path
     earlier_layout(Path(first.path))
     proofs_path(Path(first.path)).unlink()
     assert problems(Path(first.path)) == []
     second = package([spool(tmp_path / "s2", [("2601.00001", "New paper", "2026-01-01")])], root, "ds",
-                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     assert second.path and problems(Path(second.path)) == [] and inherited(Path(second.path)) == []
     keys = pq.read_table(sorted((Path(second.path) / "papers").glob("*.parquet"))).column("paper_key").to_pylist()
     assert keys == [*OLD, "2601.00001"]
@@ -175,7 +176,8 @@ def test_the_near_dup_index_is_linked_not_copied(tmp_path) -> None:
     (index / "near-dup-index.npz").write_bytes(b"index bytes")
     (index / ".near-dup-index.npz.tmp-1").write_bytes(b"a killed save's")
     result = package([spool(tmp_path / "s1", [("2301.00001", "Paper", "2023-01-10")])], tmp_path / "root", "ds",
-                     now=datetime(2026, 1, 1, 5, tzinfo=UTC), dedupe_index=index, progress=False)
+                     now=datetime(2026, 1, 1, 5, tzinfo=UTC), dedupe_index=index, progress=False,
+                     daily_kinds=daily_kinds())
     assert result.path
     published = Path(result.path) / "dedupe-index"
     assert sorted(p.name for p in published.iterdir()) == ["near-dup-index.npz"]
@@ -196,9 +198,9 @@ def test_links_tables_share_their_untouched_partitions_and_survive_pruning(tmp_p
 
     root = tmp_path / "root"
     first = package([night(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD], *OLD[:3])],
-                    root, "ds", now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+                    root, "ds", now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     second = package([night(tmp_path / "s2", [("2601.00001", "New", "2026-01-01")], "2601.00001")], root, "ds",
-                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+                     now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     assert first.path and second.path
     old, new = Path(first.path), Path(second.path)
     links = [f"links/{part(p)}" for p in ("2301", "2302")]
@@ -245,11 +247,11 @@ def test_a_night_on_a_copied_dataset_publishes_and_verifies(tmp_path) -> None:
     next night links its kept partitions to the copy's parent and publishes a version that verifies."""
     root = tmp_path / "root"
     package([spool(tmp_path / "s1", [(k, f"Paper {k}", f"2023-{k[2:4]}-10") for k in OLD])], root, "ds",
-            now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False)
+            now=datetime(2026, 1, 1, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     copied = tmp_path / "copied"
     shutil.copytree(root, copied)
     night = package([spool(tmp_path / "s2", [("2601.00001", "New paper", "2026-01-01")])], copied, "ds",
-                    now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False)
+                    now=datetime(2026, 1, 2, 5, tzinfo=UTC), progress=False, daily_kinds=daily_kinds())
     version = Path(night.path)
     assert problems(version) == [] and problems(version, full=True) == []
     assert not [p for p in version.rglob(".*") if p.is_file()]  # no temporary left in the version

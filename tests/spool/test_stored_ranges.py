@@ -12,6 +12,7 @@ import pytest
 
 from paperset.crawler.clean.fields import DATE_FIELDS
 from paperset.crawler.pipelines.validate import ValidatePipeline
+from paperset.crawler.site.kinds import daily_kinds
 from paperset.packager.build import package
 from paperset.packager.tables import OBSERVATIONS, PAPERS
 from paperset.spool.schema import ENTRY, entry_value_problem, int_bounds
@@ -54,7 +55,8 @@ def test_every_value_validation_accepts_can_be_packaged(tmp_path: Path, chain) -
     writer.write({"paper_key": entry.paper_id, **{n: getattr(entry, n, None) for n in ENTRY.names
                                                   if n != "paper_key"}})
     writer.close({})
-    result = package([tmp_path / "spool"], tmp_path / "out", "ds", now=datetime(2026, 1, 1, tzinfo=UTC))
+    result = package([tmp_path / "spool"], tmp_path / "out", "ds", now=datetime(2026, 1, 1, tzinfo=UTC),
+                     daily_kinds=daily_kinds())
     row = pq.read_table(Path(result.path) / "papers").to_pylist()[0]
     assert {n: row[n] for n in ("upvotes", "num_comments", "github_stars")} == {
         n: top[n] for n in ("upvotes", "num_comments", "github_stars")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -11,6 +12,18 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+
+from paperset.crawler.settings.fields import FromSettings, setting
+
+
+@dataclass(frozen=True)
+class RejectsConfig(FromSettings):
+    """`PAPERSET_REJECTS_ENABLED` (off: no log at all), `PAPERSET_REJECTS` (the file; empty: none),
+    `PAPERSET_REDIS_NAME` (a worker of a distributed run: the run's Redis list instead)."""
+
+    enabled: bool = setting("PAPERSET_REJECTS_ENABLED")
+    path: str = setting("PAPERSET_REJECTS")
+    redis_name: str = setting("PAPERSET_REDIS_NAME")
 
 
 class Rejected(DropItem):
@@ -53,17 +66,16 @@ class RejectsLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RejectsLog:
-        if not crawler.settings.getbool("PAPERSET_REJECTS_ENABLED"):
+        config = RejectsConfig.from_settings(crawler.settings)
+        if not config.enabled:
             raise NotConfigured
-        path = crawler.settings.get("PAPERSET_REJECTS") or None
         redis_list = None
-        if crawler.settings.get("PAPERSET_REDIS_NAME"):
+        if config.redis_name:
             from paperset.crawler.distributed.keys import keys
             from paperset.crawler.distributed.redis_client import redis_for
 
-            redis_list = (redis_for(crawler.settings),
-                          keys(crawler.settings["PAPERSET_REDIS_NAME"])["rejects"])
-        log = cls(crawler, Path(path) if path else None, redis_list)
+            redis_list = (redis_for(crawler.settings), keys(config.redis_name)["rejects"])
+        log = cls(crawler, Path(config.path) if config.path else None, redis_list)
         crawler.signals.connect(log.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(log.spider_closed, signal=signals.spider_closed)
         return log

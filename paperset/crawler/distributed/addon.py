@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
+from paperset.crawler.distributed.config import WorkerConfig
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.errors import SettingError
 
@@ -26,13 +27,15 @@ class DistributedWorker:
     whose run it joins), `REDIS_URL` (the shared Redis)."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        if not settings.get("PAPERSET_WORKER_ID"):
+        config = WorkerConfig.from_settings(settings)
+        if not config.worker_id:
             return
-        missing = [name for name in ("PAPERSET_REDIS_NAME", "REDIS_URL") if not settings.get(name)]
+        missing = [name for name, value in (("PAPERSET_REDIS_NAME", config.redis_name),
+                                            ("REDIS_URL", settings.get("REDIS_URL"))) if not value]
         if missing:  # else its entries would go to a queue nobody drains: dropped without a word
             raise SettingError(f"PAPERSET_WORKER_ID makes a crawl a distributed worker, which needs "
                                 f"{' and '.join(missing)} too")
-        url, names = settings.get("REDIS_URL"), keys(settings.get("PAPERSET_REDIS_NAME"))
+        url, names = settings.get("REDIS_URL"), keys(config.redis_name)
         pipelines = settings["ITEM_PIPELINES"]
         if SPOOL_PIPELINE in pipelines:
             del pipelines[SPOOL_PIPELINE]

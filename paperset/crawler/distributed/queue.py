@@ -21,6 +21,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from scrapy_redis.scheduler import Scheduler
 
+from paperset.crawler.distributed.config import WorkerConfig
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import outbox_for
 from paperset.crawler.tracking.coverage import INCOMPLETE
@@ -101,9 +102,8 @@ class ClaimingQueue(FifoQueue):
         super().__init__(server, spider, key, serializer)
         # The crawler's DoneTracker; one of its own for a crawler that never starts (the coordinator seeds).
         self.tracker = tracker or tracker_for(spider.crawler)
-        settings = spider.crawler.settings
-        names, self.worker = keys(settings.get("PAPERSET_REDIS_NAME")), settings.get("PAPERSET_WORKER_ID")
-        self.names = names
+        config = WorkerConfig.from_settings(spider.crawler.settings)
+        self.names, self.worker = keys(config.redis_name), config.worker_id
         self.outbox = outbox_for(spider.crawler)
         self.taken: list[tuple[str, bytes]] = []
         # The spider's methods, for `to_dict` to find a callback's name among (see the class docstring).

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
+from paperset.crawler.distributed.config import WorkerConfig
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import outbox_for
 from paperset.crawler.distributed.queue import (
@@ -72,10 +73,10 @@ class WorkerCoordination:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkerCoordination:
-        name = crawler.settings.get("PAPERSET_REDIS_NAME")
-        if not name:
+        config = WorkerConfig.from_settings(crawler.settings)
+        if not config.redis_name:
             raise NotConfigured
-        ext = cls(crawler, redis_for(crawler.settings), name, crawler.settings.get("PAPERSET_WORKER_ID"))
+        ext = cls(crawler, redis_for(crawler.settings), config.redis_name, config.worker_id)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

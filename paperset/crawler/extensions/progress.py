@@ -9,7 +9,6 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from paperset.crawler.extensions.summary import summarize
@@ -42,7 +41,8 @@ class LiveProgress:
     """A progress bar on stderr, refreshed every REFRESH_S from the stats: requests done / queued /
     failed, entries, papers, throttle waits with the time left of the current one, and elapsed time.
 
-    Settings: `PAPERSET_PROGRESS` (False: the extension is off; the CLI turns it on for a terminal).
+    Listed in EXTENSIONS by the add-on paperset/crawler/extensions/progress_addon.py when `PAPERSET_PROGRESS`
+    is on (the CLI turns it on for a terminal); it reads no setting itself.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -53,8 +53,6 @@ class LiveProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LiveProgress:
-        if not crawler.settings.getbool("PAPERSET_PROGRESS"):
-            raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

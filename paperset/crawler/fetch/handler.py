@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from paperset.crawler.fetch.politeness.extension import gate_for
 from paperset.crawler.fetch.politeness.gate import RateGate, TooLongWait
 from paperset.crawler.fetch.politeness.headers import header_map, request_kind
 from paperset.crawler.fetch.politeness.middleware import give_up
+from paperset.crawler.settings.fields import FromSettings, setting
 from paperset.crawler.tracking.coverage import UNREACHABLE
 
 if TYPE_CHECKING:
@@ -51,6 +53,15 @@ CONNECTION_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, Dow
                      DownloadFailedError, ResponseDataLossError, net.ConnectError, net.ConnectionRefusedError,
                      net.DNSLookupError, net.TCPTimedOutError, net.TimeoutError, net.ConnectionLost,
                      ResponseNeverReceived, ResponseFailed, TimeoutError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class HandlerConfig(FromSettings):
+    """When the site is given up (`PAPERSET_UNREACHABLE_AFTER` failed requests in a row) and how long a host
+    that never answered is waited for (`PAPERSET_FIRST_CONTACT_TIMEOUT_S`)."""
+
+    unreachable_after: int = setting("PAPERSET_UNREACHABLE_AFTER")
+    first_contact_timeout_s: float = setting("PAPERSET_FIRST_CONTACT_TIMEOUT_S")
 
 
 def browser_handler(crawler: Crawler) -> ScrapyPlaywrightDownloadHandler:
@@ -90,13 +101,14 @@ class PoliteDownloadHandler(HTTP11DownloadHandler):
         super().__init__(crawler=crawler)
         self.gate: RateGate = gate_for(crawler)
         self.crawler, self.stats = crawler, crawler.stats
-        self.unreachable_after = crawler.settings.getint("PAPERSET_UNREACHABLE_AFTER")
+        config = HandlerConfig.from_settings(crawler.settings)
+        self.unreachable_after = config.unreachable_after
         # The requests (URLs: a retry is the same one) and kinds of request that failed since the last answer.
         self.failed_urls: set[str] = set()
         self.failed_kinds: set[str] = set()
         self.stopping = False
         crawler.signals.connect(self._headers_came, signal=signals.headers_received)
-        self.first_contact_timeout = crawler.settings.getfloat("PAPERSET_FIRST_CONTACT_TIMEOUT_S")
+        self.first_contact_timeout = config.first_contact_timeout_s
         self.answered: set[str] = set()
         self.browser: ScrapyPlaywrightDownloadHandler | None = None
         self._browser_started = asyncio.Lock()

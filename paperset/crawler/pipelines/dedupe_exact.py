@@ -10,6 +10,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from paperset.crawler.clean.keys import content_key, paper_key
+from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.site.items import PaperEntry
 
 
@@ -27,7 +28,7 @@ class ExactDedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExactDedupePipeline:
-        if not crawler.settings.getbool("PAPERSET_DEDUPE_ENABLED"):
+        if not PipelineConfig.from_settings(crawler.settings).dedupe:
             raise NotConfigured
         assert crawler.stats is not None
         return cls(crawler.stats)

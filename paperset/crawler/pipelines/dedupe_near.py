@@ -18,7 +18,7 @@ from scrapy.statscollectors import StatsCollector
 from paperset.crawler.clean.keys import paper_key
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import DupIndex, Match, open_index
-from paperset.crawler.settings.fields import parse
+from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.site.items import PaperEntry
 from paperset.spool.errors import NO_SPACE_STAT, no_space
 from paperset.spool.reader import read_entries
@@ -67,20 +67,17 @@ class NearDedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:
-        settings = crawler.settings
-        if not settings.getbool("PAPERSET_DEDUPE_ENABLED"):
-            raise NotConfigured
-        config = DedupeConfig.from_settings(settings)
-        store = settings.get("PAPERSET_DEDUPE_STORE") or "memory"
-        assert crawler.stats is not None
         # Parsed and range-checked as the pre-run check does (0 or "x" is a SettingError, not the default).
-        segments = parse("PAPERSET_DEDUPE_MAX_SEGMENTS", settings.get("PAPERSET_DEDUPE_MAX_SEGMENTS"))
-        pipeline = cls(crawler.stats, open_index(config, store, segments), store)
+        steps = PipelineConfig.from_settings(crawler.settings)
+        if not steps.dedupe:
+            raise NotConfigured
+        config = DedupeConfig.from_settings(crawler.settings)
+        assert crawler.stats is not None
+        pipeline = cls(crawler.stats, open_index(config, steps.store, steps.dedupe_max_segments), steps.store)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.stats.set_value("paperset/config/dedupe", config.to_dict())
-        spool = settings.get("PAPERSET_SPOOL")
-        if settings.getbool("PAPERSET_RESUME") and spool and (Path(spool) / "meta.json").exists():
-            pipeline.warm(read_entries(Path(spool), allow_partial=True))
+        if steps.resume and steps.spool and (Path(steps.spool) / "meta.json").exists():
+            pipeline.warm(read_entries(Path(steps.spool), allow_partial=True))
         return pipeline
 
     def warm(self, entries: Iterable[dict[str, Any]]) -> None:

@@ -31,6 +31,7 @@ from paperset.crawler.clean.memo import StepMemo
 from paperset.crawler.clean.normalize import canonical_arxiv_id, canonical_timestamp, canonical_url
 from paperset.crawler.clean.rejects import Rejected
 from paperset.crawler.clean.values import REQUIRED, BadValue
+from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.site.items import PaperEntry
 
 
@@ -53,7 +54,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        if not crawler.settings.getbool("PAPERSET_NORMALIZE_ENABLED"):
+        if not PipelineConfig.from_settings(crawler.settings).normalize:
             raise NotConfigured
         assert crawler.stats is not None
         return cls(crawler.stats)

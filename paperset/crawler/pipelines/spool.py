@@ -16,7 +16,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
 from paperset.crawler.dedup.config import DedupeConfig
-from paperset.crawler.settings.fields import parse
+from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.site.items import PaperEntry
 from paperset.crawler.site.listings import Listing
 from paperset.crawler.tracking.done import ledger_line, tracker_for
@@ -48,16 +48,16 @@ class SpoolPipeline:
     `PAPERSET_SPOOL_FLUSH_EVERY`, `PAPERSET_RESUME` (continue the spool there).
     """
 
-    def __init__(self, crawler: Crawler, folder: Path, flush_every: int) -> None:
-        self.crawler, self.folder, self.flush_every = crawler, folder, flush_every
+    def __init__(self, crawler: Crawler, folder: Path, config: PipelineConfig) -> None:
+        self.crawler, self.folder, self.config = crawler, folder, config
         self.writer: SpoolWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SpoolPipeline:
-        folder = crawler.settings.get("PAPERSET_SPOOL")
-        if not folder:
+        config = PipelineConfig.from_settings(crawler.settings)
+        if not config.spool:
             raise NotConfigured
-        pipeline = cls(crawler, Path(folder), crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY"))
+        pipeline = cls(crawler, Path(config.spool), config)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         tracker_for(crawler).subscribe(pipeline.request_done)
@@ -69,14 +69,11 @@ class SpoolPipeline:
             self.writer.done(ledger_line(self.crawler, request, children))
 
     def spider_opened(self, spider: Any) -> None:
-        settings = self.crawler.settings
-        meta = spool_meta(settings, run_id=uuid.uuid4().hex, base_url=getattr(spider, "base_url", None),
+        meta = spool_meta(self.crawler.settings, run_id=uuid.uuid4().hex, base_url=getattr(spider, "base_url", None),
                           listings=getattr(spider, "listings", []))
         try:
-            self.writer = SpoolWriter(self.folder, meta, flush_every=self.flush_every,
-                                      part_bytes=parse("PAPERSET_SPOOL_PART_BYTES",
-                                                       settings.get("PAPERSET_SPOOL_PART_BYTES")),
-                                      resume=settings.getbool("PAPERSET_RESUME"))
+            self.writer = SpoolWriter(self.folder, meta, flush_every=self.config.flush_every,
+                                      part_bytes=self.config.part_bytes, resume=self.config.resume)
         except OSError as exc:  # meta.json could not be made: no spool, the crawl stops at once
             if not no_space(exc):
                 raise

@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 from paperset.crawler.clean.checks import Limits, check_entry, check_sighting
 from paperset.crawler.clean.fields import CONTENT_FIELDS
 from paperset.crawler.clean.memo import StepMemo
+from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.site.items import PaperEntry
 
 
@@ -29,7 +30,7 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        if not crawler.settings.getbool("PAPERSET_VALIDATE_ENABLED"):
+        if not PipelineConfig.from_settings(crawler.settings).validate:
             raise NotConfigured
         return cls(Limits.from_settings(crawler.settings))
 

@@ -116,9 +116,17 @@ PAPERSET_REPLAY: list[str] = []
 # Scrapy add-ons, each the one file that shows what a variant of the crawl changes: the web archive
 # (paperset/crawler/fetch/archive/addon.py: the recorder, each response's receipt time on its entries, and with
 # PAPERSET_REPLAY the replaying download handler); the distributed worker (paperset/crawler/distributed/addon.py,
-# on with PAPERSET_WORKER_ID: the shared queue, entries to Redis, the shared near-dup index).
+# on with PAPERSET_WORKER_ID: the shared queue, entries to Redis, the shared near-dup index); the live progress
+# bar (paperset/crawler/extensions/progress_addon.py, on with PAPERSET_PROGRESS); the unthrottled crawl
+# (paperset/crawler/fetch/politeness/unthrottled.py, on with PAPERSET_UNTHROTTLED: AutoThrottle and the budgets
+# off, 4 requests at a time per host; for benchmarks and the local replica).
 ADDONS = {"paperset.crawler.fetch.archive.addon.WebArchive": 0,
-          "paperset.crawler.distributed.addon.DistributedWorker": 0}
+          "paperset.crawler.distributed.addon.DistributedWorker": 0,
+          "paperset.crawler.extensions.progress_addon.ProgressBar": 0,
+          "paperset.crawler.fetch.politeness.unthrottled.Unthrottled": 0}
+# Run unthrottled (the add-on Unthrottled of ADDONS): for benchmarks and the local replica only, never for the real
+# site.
+PAPERSET_UNTHROTTLED = False
 # Continue the spool's crawl where a killed run stopped (`paperset run` sets it when it resumes).
 PAPERSET_RESUME = False
 # Counters move for one to two weeks: `paperset run --recent` re-crawls this many days, and papers listed
@@ -175,8 +183,8 @@ PAPERSET_VALIDATE_ENABLED = True
 PAPERSET_DEDUPE_ENABLED = True
 PAPERSET_REJECTS_ENABLED = True
 # Per-crawler shared objects, found with crawler.get_extension: when each request is done (resume, shared
-# queue acknowledgements) and the rate gate; the rejects log (every dropped entry kept with its reason); and
-# the live progress bar (off unless PAPERSET_PROGRESS).
+# queue acknowledgements) and the rate gate; the rejects log (every dropped entry kept with its reason). The live
+# progress bar is added by its add-on (ADDONS) when PAPERSET_PROGRESS is on.
 EXTENSIONS = {
     # Feeds export a batch's entries one by one (paperset/crawler/extensions/feeds.py).
     "scrapy.extensions.feedexport.FeedExporter": None,
@@ -184,10 +192,9 @@ EXTENSIONS = {
     "paperset.crawler.tracking.done.DoneTracker": 50,
     "paperset.crawler.fetch.politeness.extension.PolitenessGate": 60,
     "paperset.crawler.clean.rejects.RejectsLog": 100,
-    "paperset.crawler.extensions.progress.LiveProgress": 600,
 }
-# A live progress bar on stderr (paperset/crawler/extensions/progress.py; the CLI turns it on when stdout
-# and stderr are terminals, without --json).
+# A live progress bar on stderr (paperset/crawler/extensions/progress.py, added by its add-on; the CLI turns it
+# on when stdout and stderr are terminals, without --json).
 PAPERSET_PROGRESS = False
 # Every dropped entry, whole, with its reason (JSON lines); `paperset crawl --out F` writes F.rejects.jsonl.
 PAPERSET_REJECTS = "rejects.jsonl"

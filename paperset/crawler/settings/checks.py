@@ -17,11 +17,11 @@ from paperset.crawler.settings.fields import SPECS, parse
 
 _SWITCH = re.compile(r"^PAPERSET_[A-Z_]+_ENABLED$")
 # paperset's extensions its other parts need (the download handler its rate gate, resume its tracker, every
-# dropped entry its rejects file, feeds their exporter): the shipped EXTENSIONS' but the live progress bar.
+# dropped entry its rejects file, feeds their exporter): the shipped EXTENSIONS' (the live progress bar is
+# its add-on's to add).
 # A user's `-s EXTENSIONS=...` replaces the shipped dict: one that leaves them out is refused, not a crawl
 # that fails to start or keeps no rejects.
-_NEEDED_EXTENSIONS = tuple(path for path, order in project.EXTENSIONS.items()
-                           if order is not None and path != "paperset.crawler.extensions.progress.LiveProgress")
+_NEEDED_EXTENSIONS = tuple(path for path, order in project.EXTENSIONS.items() if order is not None)
 
 __all__ = ["SettingError", "check_settings", "defaults"]
 

@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from paperset.crawler import settings as defaults
@@ -100,7 +100,7 @@ SPECS: dict[str, Spec] = {
     "PAPERSET_BUDGET_WINDOW_S": _n(float, 0, above=True), "PAPERSET_BUDGET_API": COUNT,
     "PAPERSET_BUDGET_PAGES": COUNT, "PAPERSET_BACKOFF_BASE_S": SECONDS, "PAPERSET_BACKOFF_MAX_S": SECONDS,
     "PAPERSET_BACKOFF_JITTER": _n(float, 0, 1), "PAPERSET_MAX_WAIT_S": SECONDS,
-    "PAPERSET_THROTTLE_RETRIES": COUNT,
+    "PAPERSET_THROTTLE_RETRIES": COUNT, "PAPERSET_UNTHROTTLED": SWITCH,
     # the spool and runs
     "PAPERSET_SPOOL": TEXT, "PAPERSET_SPOOL_FLUSH_EVERY": POSITIVE_INT,
     "PAPERSET_SPOOL_PART_BYTES": POSITIVE_INT, "PAPERSET_RESUME": SWITCH,
@@ -188,10 +188,31 @@ def setting(name: str) -> Any:
     """A dataclass field for the setting `name`, defaulting to its value in paperset.crawler.settings."""
     if name not in SPECS:
         raise KeyError(f"{name} is not declared in paperset/crawler/settings/fields.py")
-    return field(default=getattr(defaults, name), metadata={"setting": name})
+    default = getattr(defaults, name)
+    return field(default=tuple(default) if isinstance(default, list) else default, metadata={"setting": name})
+
+
+def setting_value(settings: Any, name: str) -> Any:
+    """Setting `name` of `settings` (Scrapy settings or a dict; one it lacks keeps the settings module's
+    default), parsed and range-checked (SettingError naming it); a list as Scrapy's `getlist` reads it
+    (text split at commas, nothing an empty list), as a tuple."""
+    value = parse(name, settings.get(name) if name in settings else getattr(defaults, name))
+    if SPECS[name].kind is list:
+        return tuple(value.split(",") if isinstance(value, str) else value) if value else ()
+    return value
 
 
 def read_settings(cls: Any, settings: Any) -> dict[str, Any]:
     """The values of `cls`'s setting fields in `settings` (Scrapy settings or a dict), parsed and checked."""
-    return {item.name: parse(item.metadata["setting"], settings.get(item.metadata["setting"]))
+    return {item.name: setting_value(settings, item.metadata["setting"])
             for item in fields(cls) if "setting" in item.metadata}
+
+
+class FromSettings:
+    """A frozen config's one way in: `from_settings(settings)` reads every `setting(name)` field once
+    (the rule `tests/test_settings_read_once.py` holds: components read their config, never the settings)."""
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Self:
+        """Every setting field read from `settings`, parsed and range-checked (SettingError naming it)."""
+        return cls(**read_settings(cls, settings))

@@ -3,7 +3,8 @@
 Everything that knows a kind reads it here: the command line (`paperset/cli/args.py` makes a flag per
 FLAGS row), the spider's arguments and its "nothing to crawl" message, `CrawlJob`, the run plan's
 expected sizes (`paperset/app/plan.py`), what an empty answer means (`paperset/crawler/tracking/coverage.py`), the
-replica's router and the fixture cases' URL reader (API parameter and page path -> kind). A new kind is a row in KINDS
+replica's router, the fixture cases' URL reader (API parameter and page path -> kind) and, through the
+application, the packager's population rule (`daily_kinds`). A new kind is a row in KINDS
 and one in FLAGS (docs/architecture.md, "Where to add"). Imports no Scrapy: `--help` reads it."""
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ class Kind:
     `api`: the JSON API path template, None where there is none; `expected`: entries it has on the live
     site (site notes; the plan's estimate); `empty`: the coverage status of an empty answer (`[]` from the
     API, a redirect elsewhere from the page), None where empty is a fault; `period`: the key is a period
-    of time (a page showing a day inside it shows it); `sort`: keys crawled in sorted order (else as given)."""
+    of time (a page showing a day inside it shows it); `sort`: keys crawled in sorted order (else as given);
+    `daily`: a listing of Daily Papers itself, so a paper seen on it is one of Daily Papers' papers (the
+    snapshot's `population`: the application hands `daily_kinds()` to the packager, which imports no crawler)."""
 
     name: str
     pages: tuple[str, ...]
@@ -38,6 +41,7 @@ class Kind:
     empty: str | None = None
     period: bool = False
     sort: bool = True
+    daily: bool = False
 
     @property
     def api_param(self) -> str | None:
@@ -50,11 +54,13 @@ class Kind:
 # In crawl order. `details` is a paper's own page, asked for by `--details` (not a flag of FLAGS).
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("day", ("/papers/date/{key}", "/papers?date={key}"), f"{DAILY_API}?date={{key}}", 30,
-         empty="no_papers", period=True),
-    Kind("week", ("/papers/week/{key}",), f"{DAILY_API}?week={{key}}", 105, empty="no_papers", period=True),
-    Kind("month", ("/papers/month/{key}",), f"{DAILY_API}?month={{key}}", 105, empty="no_papers", period=True),
+         empty="no_papers", period=True, daily=True),
+    Kind("week", ("/papers/week/{key}",), f"{DAILY_API}?week={{key}}", 105, empty="no_papers", period=True,
+         daily=True),
+    Kind("month", ("/papers/month/{key}",), f"{DAILY_API}?month={{key}}", 105, empty="no_papers", period=True,
+         daily=True),
     Kind("search", ("/papers?q={key}",), "/api/papers/search?q={key}", 50, empty="no_results", sort=False),
-    Kind("trending", ("/papers/trending",), None, 50),
+    Kind("trending", ("/papers/trending",), None, 50, daily=True),
     Kind("details", ("/papers/{key}",), "/api/papers/{key}", 1, sort=False),
 )}
 
@@ -132,6 +138,12 @@ FLAGS: list[Flag] = [
          lambda v: [v.strip()] if v.strip() else [], "Q", whole=True),
     Flag("trending", "trending", "the trending listing", lambda v: ["trending"]),
 ]
+
+
+def daily_kinds() -> tuple[str, ...]:
+    """The kinds whose papers are Daily Papers' papers (`Kind.daily`), in registry order: what the packager's
+    population rule and the card's sentence of it are given (paperset/app/run.py, paperset/cli/dataset.py)."""
+    return tuple(k.name for k in KINDS.values() if k.daily)
 
 
 def daily_api_kinds() -> dict[str, str]:

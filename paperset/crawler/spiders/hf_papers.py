@@ -17,12 +17,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from paperset.crawler.fetch.hosts import allowed_netlocs, check_base_url, split_credentials
-from paperset.crawler.settings.fields import FETCH_MODES, parse
+from paperset.crawler.settings.fields import FETCH_MODES
 from paperset.crawler.site.items import EntryBatch, PaperEntry
 from paperset.crawler.site.kinds import FLAGS, nothing_to_crawl, switch_on
 from paperset.crawler.site.listings import Listing, plan_listings
 from paperset.crawler.site.pages import ApiAnswerError, parse_api_listing
 from paperset.crawler.spiders.all_papers import ALL_PAPERS, AllPapers
+from paperset.crawler.spiders.config import SpiderConfig
 from paperset.crawler.spiders.details import PaperDetails
 from paperset.crawler.spiders.links import PaperLinks
 from paperset.crawler.spiders.page_path import PagePath
@@ -93,24 +94,19 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HfPapersSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
+        config = spider.config = SpiderConfig.from_settings(crawler.settings)  # read once, here
         # Credentials in the base URL go to HttpAuthMiddleware, never into a request URL (nor a log line).
-        base_url, user, password = split_credentials(
-            check_base_url(str(spider.base_url_arg or settings.get("PAPERSET_BASE_URL"))))
+        base_url, user, password = split_credentials(check_base_url(str(spider.base_url_arg or config.base_url)))
         spider.base_url = base_url.rstrip("/")
         if user is not None:
             spider.http_user, spider.http_pass = user, password or ""
             # The netloc (with its port): Scrapy compares it with each request's netloc, port included.
             spider.http_auth_domain = urlparse(spider.base_url).netloc
-        spider.allowed_netlocs = allowed_netlocs(spider.base_url, settings.getlist("PAPERSET_ALLOWED_HOSTS"))
-        spider.url_limit = settings.getint("URLLENGTH_LIMIT")
-        spider.fetch = spider.fetch_arg or parse("PAPERSET_FETCH", settings.get("PAPERSET_FETCH"))
-        spider.api_page_size = settings.getint("PAPERSET_API_PAGE_SIZE")
-        spider.details_from_page = settings.getbool("PAPERSET_DETAILS_FROM_PAGE")
-        spider.browser_args = {"maxRounds": settings.getint("PAPERSET_BROWSER_MAX_ROUNDS"),
-                               "waitMs": settings.getint("PAPERSET_BROWSER_WAIT_MS"),
-                               "quietMs": settings.getint("PAPERSET_BROWSER_QUIET_MS")}
-        spider.links_setup()
+        spider.allowed_netlocs = allowed_netlocs(spider.base_url, config.allowed_hosts)
+        spider.url_limit, spider.fetch = config.url_limit, spider.fetch_arg or config.fetch
+        spider.api_page_size, spider.details_from_page = config.api_page_size, config.details_from_page
+        spider.browser_args = config.browser_args
+        spider.links_setup(config)
         return spider
 
     def _inc(self, key: str, count: int = 1) -> None:

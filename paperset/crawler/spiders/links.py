@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 from paperset.crawler.site.json_text import read_json
 from paperset.crawler.site.listings import Listing
 from paperset.crawler.spiders.all_papers import next_link
+from paperset.crawler.spiders.config import SpiderConfig
 from paperset.crawler.tracking.coverage import INCOMPLETE, failure_reason
 from paperset.crawler.tracking.done import tracked
 from paperset.spool.writer import cut_partial_line
@@ -71,13 +72,12 @@ class PaperLinks:
     want_links: bool
     crawler: Any
 
-    def links_setup(self) -> None:
-        settings = self.crawler.settings
-        self.links_max_calls = settings.getint("PAPERSET_LINKS_MAX_CALLS")
+    def links_setup(self, config: SpiderConfig) -> None:
+        """The links path's budget and files, from the spider's config (read once by `from_crawler`)."""
+        self.links_max_calls = config.links_max_calls
         self.links_calls = 0
-        out = settings.get("PAPERSET_LINKS_OUT") or (
-            str(Path(settings.get("PAPERSET_SPOOL")) / "links.jsonl") if settings.get("PAPERSET_SPOOL") else "")
-        self.links_out: Path | None = Path(out) if out else None
+        self.links_out: Path | None = config.links_file
+        self.links_retry = config.links_retry
         self._links_file: IO[str] | None = None
 
     def links_write(self, record: dict[str, Any]) -> None:
@@ -97,7 +97,7 @@ class PaperLinks:
 
     def links_retry_requests(self) -> list[scrapy.Request]:
         """The lookups of PAPERSET_LINKS_RETRY's papers (the last version's unknown links), first."""
-        path = self.crawler.settings.get("PAPERSET_LINKS_RETRY")
+        path = self.links_retry
         if not self.want_links or not path or not Path(path).exists():
             return []
         requests = []

@@ -18,6 +18,7 @@ import functools
 import logging
 import pickle
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
+from paperset.crawler.settings.fields import FromSettings, setting
 from paperset.crawler.tracking.coverage import INCOMPLETE, SETTLED
 from paperset.spool.ledger import LEDGER, ledger_record, read_ledger, read_settled
 
@@ -264,12 +266,20 @@ def resume_frontier(crawler: Crawler, seeds: Iterable[Request],
         crawler.stats.set_value("paperset/resume/skipped_requests", skipped)
 
 
+@dataclass(frozen=True)
+class ResumeConfig(FromSettings):
+    """Where the crawl's spool is (`PAPERSET_SPOOL`) and whether the crawl continues it (`PAPERSET_RESUME`)."""
+
+    spool: str = setting("PAPERSET_SPOOL")
+    resume: bool = setting("PAPERSET_RESUME")
+
 
 def resume_ledger(settings: BaseSettings) -> Path | None:
-    """The spool's ledger (`PAPERSET_SPOOL`) when the crawl continues it (`PAPERSET_RESUME`); None when
-    the crawl starts afresh (not resuming, or nothing done yet)."""
-    ledger = Path(settings.get("PAPERSET_SPOOL") or ".") / LEDGER
-    return ledger if settings.getbool("PAPERSET_RESUME") and ledger.exists() else None
+    """The spool's ledger when the crawl continues it; None when the crawl starts afresh (not resuming, or
+    nothing done yet)."""
+    config = ResumeConfig.from_settings(settings)
+    ledger = Path(config.spool or ".") / LEDGER
+    return ledger if config.resume and ledger.exists() else None
 
 
 def resumed_outcomes(settings: BaseSettings) -> list[list[Any]] | None:

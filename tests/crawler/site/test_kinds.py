@@ -4,15 +4,18 @@ the command line, the job, the spider, the plan, coverage, the replica's router 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.request import urlopen
 
+import pyarrow.parquet as pq
 import pytest
 from scrapy.settings import Settings
 
 from paperset.app.plan import make_plan
-from paperset.cli import build_parser
+from paperset.cli import build_parser, main
 from paperset.cli.args import crawl_job
 from paperset.crawler.replica.server import ReplicaServer
 from paperset.crawler.settings import __name__ as SETTINGS_MODULE
@@ -24,12 +27,14 @@ from paperset.crawler.site.kinds import (
     Flag,
     Kind,
     daily_api_kinds,
+    daily_kinds,
     nothing_to_crawl,
     page_segments,
 )
 from paperset.crawler.site.listings import Listing, plan_listings
 from paperset.crawler.spiders.hf_papers import HfPapersSpider
 from paperset.crawler.tracking.coverage import EMPTY, Answer, judge
+from paperset.spool.writer import SpoolWriter
 
 SUBMITTER = Kind("submitter", ("/papers/submitter/{key}",), f"{DAILY_API}?submitter={{key}}", 7,
                  empty="no_papers", sort=True)
@@ -91,3 +96,34 @@ def test_the_replica_routes_a_new_kind_by_the_registry(submitter: None) -> None:
             assert page.url.endswith("/papers/submitter/alice")
     assert ids == [row["paper"]["id"] for row in server.site.listings["day", day][:2]]
     assert len(ids) == 2
+
+
+def submitter_spool(folder: Path) -> Path:
+    """A finished spool of three papers seen only on the listing `submitter alice`."""
+    writer = SpoolWriter(folder, {"run_id": folder.name, "base_url": "http://127.0.0.1", "listings": []})
+    for n in range(3):
+        writer.write({"paper_key": f"2501.0000{n}", "paper_id": f"2501.0000{n}", "title": f"Paper {n}",
+                      "abstract": f"Abstract {n}", "authors": ["A. Author"], "published_at": "2025-01-02T00:00:00Z",
+                      "upvotes": n, "num_comments": 0, "listing_kind": "submitter", "listing_key": "alice",
+                      "rank": n, "crawled_at": "2025-01-03T12:00:00+00:00", "fetch_path": "api"})
+    writer.close({"paperset/fetch/api": 1})
+    return folder
+
+
+@pytest.mark.parametrize("daily", [True, False])
+def test_a_kind_the_registry_calls_daily_makes_its_papers_daily_in_the_snapshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, daily: bool) -> None:
+    # The registry row alone: the application (`paperset package`) hands the packager the daily kinds.
+    monkeypatch.setitem(KINDS, "submitter", dataclasses.replace(SUBMITTER, daily=daily))
+    assert daily_kinds() == ("day", "week", "month", "trending", *(["submitter"] if daily else []))
+    assert main(["package", "--spool", str(submitter_spool(tmp_path / "spool")), "--out", str(tmp_path / "out"),
+                 "--name", "ds"]) == 0
+    version = next(p for p in (tmp_path / "out" / "ds").iterdir() if p.name[0].isdigit())
+    papers = pq.read_table(version / "papers", columns=["paper_key", "population"]).sort_by("paper_key")
+    assert papers.to_pylist() == [{"paper_key": f"2501.0000{n}", "population": "daily" if daily else "indexed_only"}
+                                  for n in range(3)]
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["daily_kinds"] == list(daily_kinds())
+    card = (version / "README.md").read_text(encoding="utf-8")
+    named = "day, week, month, trending or submitter" if daily else "day, week, month or trending"
+    assert f"`population`: daily (seen on a {named} listing, or with a submittedOnDailyAt)" in card

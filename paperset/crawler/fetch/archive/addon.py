@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
+from paperset.crawler.fetch.archive.config import ArchiveConfig
 from paperset.crawler.fetch.archive.recorder import ORDER
 
 RECORDER = "paperset.crawler.fetch.archive.recorder.ArchiveRecorder"
@@ -27,7 +28,7 @@ class WebArchive:
     def update_settings(self, settings: BaseSettings) -> None:
         settings["DOWNLOADER_MIDDLEWARES"][RECORDER] = ORDER
         settings["SPIDER_MIDDLEWARES"][STAMP] = STAMP_ORDER
-        if settings.getlist("PAPERSET_REPLAY"):
+        if ArchiveConfig.from_settings(settings).replay:
             settings["DOWNLOAD_HANDLERS"]["http"] = REPLAY_HANDLER
             settings["DOWNLOAD_HANDLERS"]["https"] = REPLAY_HANDLER
             for name, value in REPLAY_SETTINGS.items():

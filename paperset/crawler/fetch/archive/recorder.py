@@ -22,6 +22,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
 from scrapy.http import Request as ScrapyRequest
 
+from paperset.crawler.fetch.archive.config import ArchiveConfig
 from paperset.crawler.fetch.archive.received import RECEIVED, REPLAYED
 from paperset.crawler.fetch.archive.record import Exchange, warcinfo_record
 from paperset.crawler.fetch.archive.writer import ArchiveWriter
@@ -92,11 +93,11 @@ class ArchiveRecorder:
         self.fd: int | None = None
         self.path: Path | None = None
         self.writer: ArchiveWriter | None = None  # the writer process: only when recording
-        target = crawler.settings.get("PAPERSET_ARCHIVE") or ""
-        if target and not crawler.settings.getlist("PAPERSET_REPLAY"):
-            self.path, self.fd = open_new(Path(target), crawler.settings.get("PAPERSET_WORKER_ID") or "")
+        config = ArchiveConfig.from_settings(crawler.settings)
+        if config.recording:
+            self.path, self.fd = open_new(Path(config.archive), config.worker_id or "")
             os.write(self.fd, warcinfo_record(self.path.name))
-            self.writer = ArchiveWriter(self.path, crawler.settings.getint("PAPERSET_SPOOL_FLUSH_EVERY") or 100)
+            self.writer = ArchiveWriter(self.path, config.flush_every)
             self.key = uuid.uuid4().hex
             _RECORDERS[self.key] = self
             crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

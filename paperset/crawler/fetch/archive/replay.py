@@ -25,6 +25,7 @@ from scrapy.http import Headers, HtmlResponse, Request, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
+from paperset.crawler.fetch.archive.config import ArchiveConfig
 from paperset.crawler.fetch.archive.received import RECEIVED, REPLAYED
 from paperset.crawler.fetch.archive.record import (
     BODY_SHA1,
@@ -132,7 +133,7 @@ _INDEXES: weakref.WeakKeyDictionary[Crawler, ArchiveIndex] = weakref.WeakKeyDict
 def crawler_index(crawler: Crawler) -> ArchiveIndex:
     index = _INDEXES.get(crawler)
     if index is None:
-        paths = [Path(p) for p in crawler.settings.getlist("PAPERSET_REPLAY")]
+        paths = [Path(p) for p in ArchiveConfig.from_settings(crawler.settings).replay]
         index = _INDEXES[crawler] = ArchiveIndex(paths)
         logger.info("replaying %d recorded answers from %d archives: no network",
                     sum(map(len, index.answers.values())), len(paths))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from scrapy.settings import BaseSettings
 
 from paperset.crawler import settings as defaults
-from paperset.crawler.settings.fields import parse, read_settings, setting
+from paperset.crawler.settings.fields import read_settings, setting, setting_value
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,8 @@ class PolitenessConfig:
     def from_settings(cls, settings: BaseSettings) -> PolitenessConfig:
         """Read from the crawl's settings, which hold the settings module's defaults; each value
         parsed and range-checked from its declaration (SettingError)."""
-        budgets = {"api": parse("PAPERSET_BUDGET_API", settings.get("PAPERSET_BUDGET_API")),
-                   "page": parse("PAPERSET_BUDGET_PAGES", settings.get("PAPERSET_BUDGET_PAGES"))}
+        budgets = {"api": setting_value(settings, "PAPERSET_BUDGET_API"),
+                   "page": setting_value(settings, "PAPERSET_BUDGET_PAGES")}
         return cls(budgets=budgets, **read_settings(cls, settings))
 
     def duration_s(self, counts: Mapping[str, int]) -> float:

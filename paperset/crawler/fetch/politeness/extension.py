@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
+from paperset.crawler.distributed.config import WorkerConfig
 from paperset.crawler.distributed.keys import prefix
 from paperset.crawler.distributed.redis_client import redis_for
 from paperset.crawler.fetch.politeness.config import PolitenessConfig
@@ -25,7 +26,7 @@ class PolitenessGate:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PolitenessGate:
         config = PolitenessConfig.from_settings(crawler.settings)
-        name = crawler.settings.get("PAPERSET_REDIS_NAME")
+        name = WorkerConfig.from_settings(crawler.settings).redis_name
         if name:
             return cls(SharedRateGate(config, redis_for(crawler.settings), prefix(name)))
         return cls(RateGate(config))

@@ -1,0 +1,60 @@
+"""The unthrottled add-on (paperset/crawler/fetch/politeness/unthrottled.py): with PAPERSET_UNTHROTTLED on, a
+real crawl of the replica runs with AutoThrottle off, no request budgets and 4 requests at a time per host
+(what bench/crawl.py measures paperset with); `-s` still wins over it; off, it changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from paperset.app.crawl import CrawlJob, crawl_settings
+from paperset.crawler.fetch.politeness.unthrottled import UNTHROTTLED, Unthrottled
+from tests.conftest import ROOT
+
+AUTOTHROTTLE = "scrapy.extensions.throttle.AutoThrottle"
+NAMES = tuple(UNTHROTTLED)
+
+
+def crawl(replica, folder: Path, *settings: str) -> tuple[list[str], str, dict]:
+    """A real `paperset crawl` of one day of the replica: its enabled extensions, its log and its spool's
+    record of paperset's settings."""
+    spool = folder / "spool"
+    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "crawl", "--base-url", replica.base_url, "--day",
+                             replica.index["days"][0], "--out", str(folder / "day.jsonl"), "-s", "LOG_LEVEL=INFO",
+                             "-s", f"PAPERSET_SPOOL={spool}", *settings],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    block = re.search(r"Enabled extensions:\n(\[.*?\])", result.stderr, re.S)
+    assert block is not None, result.stderr[-3000:]
+    meta = json.loads((spool / "meta.json").read_text(encoding="utf-8"))
+    return json.loads(block.group(1).replace("'", '"')), result.stderr, meta["settings"]
+
+
+def test_the_add_on_changes_what_it_lists_and_the_command_line_still_wins() -> None:
+    assert UNTHROTTLED == {"AUTOTHROTTLE_ENABLED": False, "PAPERSET_BUDGET_API": 0, "PAPERSET_BUDGET_PAGES": 0,
+                           "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4}
+    shipped = crawl_settings(CrawlJob())  # the CLI's one settings build
+    before = {name: shipped[name] for name in NAMES}
+    Unthrottled().update_settings(shipped)
+    assert {name: shipped[name] for name in NAMES} == before == {
+        "AUTOTHROTTLE_ENABLED": True, "PAPERSET_BUDGET_API": 450, "PAPERSET_BUDGET_PAGES": 90,
+        "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}  # off: nothing changes
+    settings = crawl_settings(CrawlJob(settings={"PAPERSET_UNTHROTTLED": "true",
+                                                 "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}))
+    Unthrottled().update_settings(settings)
+    assert {name: settings[name] for name in NAMES} == {**UNTHROTTLED, "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}
+
+
+def test_a_real_crawl_runs_unthrottled_with_the_add_on_and_throttled_without(replica, tmp_path) -> None:
+    extensions, log, ours = crawl(replica, tmp_path / "on", "-s", "PAPERSET_UNTHROTTLED=true")
+    assert AUTOTHROTTLE not in extensions
+    assert "'CONCURRENT_REQUESTS': 8," in log and "'CONCURRENT_REQUESTS_PER_DOMAIN': 4," in log
+    # (the switch as given with -s; the budgets as the add-on set them)
+    assert (ours["PAPERSET_UNTHROTTLED"], ours["PAPERSET_BUDGET_API"], ours["PAPERSET_BUDGET_PAGES"]) == ("true", 0, 0)
+    extensions, log, ours = crawl(replica, tmp_path / "off")
+    assert AUTOTHROTTLE in extensions
+    assert "'CONCURRENT_REQUESTS_PER_DOMAIN': 2," in log
+    assert (ours["PAPERSET_UNTHROTTLED"], ours["PAPERSET_BUDGET_API"], ours["PAPERSET_BUDGET_PAGES"]) == (
+        False, 450, 90)
