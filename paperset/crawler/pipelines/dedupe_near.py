@@ -26,7 +26,10 @@ from paperset.spool.reader import read_entries
 logger = logging.getLogger(__name__)
 
 Outcome = tuple[str, str | None, float | None]
-# How long a response's new keys wait for those of the responses after it, to go to the index in one call.
+# How long a response's new keys wait for those of the responses after it, to go to the index in one call;
+# with a shared (Redis) index, not at all (a turn's keys still go together): a distributed worker acknowledges
+# a request once its entries leave the pipelines, and a wait would widen what a killed worker's replacement
+# asks again.
 GATHER_S = 0.02
 # An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.
 Waiting = tuple[str, str | None, bool, asyncio.Future[Outcome]]
@@ -64,6 +67,7 @@ class NearDedupePipeline:
         self.waiting: dict[str, asyncio.Future[Outcome]] = {}
         self.flush_at: asyncio.TimerHandle | None = None  # the pending `flush`
         self.ask_in_batches = index.asks_in_batches
+        self.gather_s = 0.0 if self.ask_in_batches else GATHER_S
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:
@@ -145,7 +149,7 @@ class NearDedupePipeline:
         for entry in entries:
             key = entry["paper_key"]
             if key not in self.outcomes and key not in self.waiting:
-                self._enqueue(self._asked(key, entry), GATHER_S)
+                self._enqueue(self._asked(key, entry), self.gather_s)
         if not self.batch:
             return self._settle(entries, items)
         return self._settled(entries, items, self.batch[-1][3])  # settled last: after every key before it
