@@ -16,6 +16,7 @@ from paperset.app.config import AppConfig
 from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
+from paperset.crawler.fetch.politeness.unthrottled import Unthrottled
 from paperset.crawler.settings.checks import check_settings
 from paperset.crawler.site.kinds import FLAGS
 from paperset.crawler.site.listings import Listing, plan_listings
@@ -120,6 +121,9 @@ def crawl_settings(job: CrawlJob) -> Settings:
         settings.set("PAPERSET_DEDUPE_STORE", str(job.out.parent / "dedupe-index"), priority="cmdline")
         settings.set("PAPERSET_LINKS_OUT", str(job.out.with_name(job.out.stem + ".links.jsonl")), priority="cmdline")
     settings.setdict(job.settings, priority="cmdline")
+    # What the unthrottled add-on changes (budgets, concurrency) is applied to this one build too, so that the
+    # plan and the pre-run checks see the crawl's settings (the crawler applies it again: the same values).
+    Unthrottled().update_settings(settings)
     unlist_switched_off(settings)
     if job.progress:
         settings.set("PAPERSET_PROGRESS", True, priority="cmdline")

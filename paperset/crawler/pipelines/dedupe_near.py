@@ -50,9 +50,9 @@ class NearDedupePipeline:
       (`paperset/dedupe/near_linked`);
     - otherwise the entry is new (`paperset/dedupe/near_unique`).
     Later sightings of the same key carry the same outcome. New keys are judged in batches: the entries
-    that reach this step in one turn of the event loop (a page's worth: Scrapy hands up to
-    CONCURRENT_ITEMS of a response's items to the pipelines at once) go to the index in one call, in
-    the order they came, which gives the outcomes of one call per entry. The index outlives the run (see
+    that reach this step in one turn of the event loop, and a response's batch with those of the
+    responses that come within GATHER_S (`process_entries`), go to the index in one call, in the order
+    they came, which gives the outcomes of one call per entry. The index outlives the run (see
     `PAPERSET_DEDUPE_STORE`). Settings: `PAPERSET_DEDUPE_ENABLED`, `PAPERSET_DEDUPE_STORE` and the
     `PAPERSET_DEDUPE_*` parameters of DedupeConfig.
     """

@@ -41,10 +41,29 @@ def test_the_add_on_changes_what_it_lists_and_the_command_line_still_wins() -> N
     assert {name: shipped[name] for name in NAMES} == before == {
         "AUTOTHROTTLE_ENABLED": True, "PAPERSET_BUDGET_API": 450, "PAPERSET_BUDGET_PAGES": 90,
         "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}  # off: nothing changes
+    # On: the one settings build holds the add-on's values already (the plan and the checks read them).
     settings = crawl_settings(CrawlJob(settings={"PAPERSET_UNTHROTTLED": "true",
                                                  "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}))
-    Unthrottled().update_settings(settings)
     assert {name: settings[name] for name in NAMES} == {**UNTHROTTLED, "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}
+    Unthrottled().update_settings(settings)  # the crawler applies it again: the same values
+    assert {name: settings[name] for name in NAMES} == {**UNTHROTTLED, "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}
+
+
+def test_the_run_plan_sees_the_add_on_budgets() -> None:
+    """A run of 1,000 searches plans 20 minutes under the shipped budgets (and would need --yes past 30);
+    unthrottled, it plans none: the plan reads the one settings build, with the add-on's values in it."""
+    searches = [arg for n in range(1000) for arg in ("--search", f"q{n:04d}")]
+
+    def planned(*settings: str) -> str:
+        result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--plan", *searches, "--out", "data",
+                                 *settings],
+                                capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return next(line for line in result.stdout.splitlines() if line.startswith("takes at least"))
+
+    assert planned().split() == ["takes", "at", "least", "1200", "s", "under", "the", "budgets", "(20", "min)"]
+    assert planned("-s", "PAPERSET_UNTHROTTLED=true").split() == [
+        "takes", "at", "least", "0", "s", "under", "the", "budgets", "(0", "min)"]
 
 
 def test_a_real_crawl_runs_unthrottled_with_the_add_on_and_throttled_without(replica, tmp_path) -> None:
