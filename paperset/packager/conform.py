@@ -30,6 +30,8 @@ def conform_array(array: pa.Array, kind: pa.DataType) -> pa.Array:
 
 def conform(table: pa.Table, schema: pa.Schema, fill: dict[str, Any] | None = None) -> pa.Table:
     """`table` with exactly `schema`'s columns: a missing one filled with `fill[name]` (else nulls)."""
+    if table.schema.equals(schema, check_metadata=False):  # written under this schema: its columns as they are
+        return pa.Table.from_arrays(table.columns, schema=schema)
     fill = fill or {}
     columns = []
     for f in schema:
