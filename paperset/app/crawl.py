@@ -13,10 +13,12 @@ from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from paperset.app.collector import roomy_collector
 from paperset.app.config import AppConfig
+from paperset.app.contact import is_local
 from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
-from paperset.crawler.fetch.politeness.unthrottled import Unthrottled
+from paperset.crawler.errors import SettingError
+from paperset.crawler.fetch.politeness.unthrottled import Unthrottled, UnthrottledConfig
 from paperset.crawler.settings.checks import check_settings
 from paperset.crawler.site.kinds import FLAGS
 from paperset.crawler.site.listings import Listing, plan_listings
@@ -124,11 +126,22 @@ def crawl_settings(job: CrawlJob) -> Settings:
     # What the unthrottled add-on changes (budgets, concurrency) is applied to this one build too, so that the
     # plan and the pre-run checks see the crawl's settings (the crawler applies it again: the same values).
     Unthrottled().update_settings(settings)
+    refuse_unthrottled_site(settings, job.base_url)
     unlist_switched_off(settings)
     if job.progress:
         settings.set("PAPERSET_PROGRESS", True, priority="cmdline")
     with_contact(settings)
     return settings
+
+
+def refuse_unthrottled_site(settings: Settings, base_url: str | None) -> None:
+    """PAPERSET_UNTHROTTLED is for the local replica and benchmarks: against any other site (the base URL's
+    host not this machine's) a SettingError, before anything is asked."""
+    config = AppConfig.from_settings(settings)
+    base = base_url or config.base_url
+    if UnthrottledConfig.from_settings(settings).unthrottled and not is_local(base):
+        raise SettingError(f"setting PAPERSET_UNTHROTTLED = True: only for a site on this machine (the replica, a "
+                           f"benchmark), not {base}: its budgets and AutoThrottle keep a crawl polite")
 
 
 def unlist_switched_off(settings: Settings) -> None:

@@ -80,7 +80,7 @@ class ParentPlan:
 
     def __init__(self, parent: Path | None, today: date, recrawl_days: int, daily_kinds: Collection[str]) -> None:
         self.parent = parent
-        self.daily_kinds = list(daily_kinds)
+        self.daily_kinds = sorted(daily_kinds)
         self.files: dict[str, dict[str, list[Path]]] = {kind: {} for kind in FOLDERS}
         self.figures: dict[str, dict[str, Any]] = {}
         self.kept: set[str] = set()
@@ -96,7 +96,8 @@ class ParentPlan:
         # Same schema, same code and the same daily kinds (the population rule's): the derived columns of a
         # kept partition are what a refold would give.
         same_schema = manifest.get("schema") == {t: fingerprint(s) for t, s in TABLES.items()} \
-            and manifest.get("code_version") == code_version() and manifest.get("daily_kinds") == self.daily_kinds
+            and manifest.get("code_version") == code_version() \
+            and sorted(manifest.get("daily_kinds") or ()) == self.daily_kinds
         self.figures = manifest.get("partitions") or {}
         for kind in FOLDERS:
             for path in sorted((parent / kind).glob("*.parquet")):

@@ -35,6 +35,18 @@ GATHER_S = 0.02
 Waiting = tuple[str, str | None, bool, asyncio.Future[Outcome]]
 
 
+class _ClosedIndex:
+    """The near-dup index once the crawl has closed (and saved) it: asked anything, a clear error."""
+
+    asks_in_batches = False
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"the near-dup index is closed (asked for {name})")
+
+
+CLOSED: Any = _ClosedIndex()
+
+
 def dedupe_text(entry: Any) -> str:
     """What near-duplicates are judged on: the normalized title and abstract."""
     return f"{entry.get('title') or ''} {entry.get('abstract') or ''}".strip()
@@ -142,20 +154,24 @@ class NearDedupePipeline:
         outcomes in arrival order. Its new keys join the waiting batch, judged in one index call with the new
         keys of the responses that come within GATHER_S (a response of an API page brings one or two: an
         index call each cost several times the work of its keys); the batch then waits for that call, as
-        does one arriving while a call is pending, until the last key waiting when it came is judged, so
-        that batches leave this step in the order they came. A batch of known keys with nothing pending
-        leaves at once."""
+        does one arriving while a call is pending, until the last key waiting when it came is judged: the
+        batches that wait leave this step in the order they came. A batch with nothing pending (its keys
+        seen, or known to the index) leaves at once."""
         entries = [item.__dict__ if type(item) is PaperEntry else ItemAdapter(item) for item in items]
         for entry in entries:
             key = entry["paper_key"]
             if key not in self.outcomes and key not in self.waiting:
-                self._enqueue(self._asked(key, entry), self.gather_s)
+                asked = self._asked(key, entry)
+                if asked[1] is None and not self.batch:  # a key the index knows, nothing pending before it
+                    self._known(key)
+                else:
+                    self._enqueue(asked, self.gather_s)
         if not self.batch:
             return self._settle(entries, items)
         return self._settled(entries, items, self.batch[-1][3])  # settled last: after every key before it
 
     async def _settled(self, entries: list[Any], items: list[Any], last: asyncio.Future[Outcome]) -> list[Any]:
-        await last
+        await asyncio.shield(last)  # (another batch may wait for the same key: cancelling this one is not theirs)
         return self._settle(entries, items)
 
     def _settle(self, entries: list[Any], items: list[Any]) -> list[Any]:
@@ -174,13 +190,15 @@ class NearDedupePipeline:
             for n, outcome in self._judge([(key, text, id_less) for key, text, id_less, _ in batch]):
                 key, _, _, future = batch[n]
                 self.waiting.pop(key, None)
-                future.set_result(outcome)
+                if not future.done():
+                    future.set_result(outcome)
                 settled = n + 1
         except Exception as exc:
             for key, _, _, future in batch[settled:]:
                 self.waiting.pop(key, None)
                 if not future.done():
                     future.set_exception(exc)
+                    future.exception()  # retrieved: a batch raises it from the one key it waits for
 
     def _judge(self, batch: list[tuple[str, str | None, bool]]) -> Iterator[tuple[int, Outcome]]:
         """Each (key, text or None when the index knows the key, id-less) its outcome, in order, recorded
@@ -232,3 +250,8 @@ class NearDedupePipeline:
                 raise
             logger.error("no space left writing %s", exc.filename)
             self.stats.set_value(NO_SPACE_STAT, str(exc.filename))
+        finally:
+            # Freed now, not when the finished crawler's cycles are collected: `paperset run` packages with
+            # them set aside (paperset/app/collector.py).
+            self.outcomes = {}
+            self.index = CLOSED

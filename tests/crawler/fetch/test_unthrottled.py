@@ -9,12 +9,16 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from paperset.app.crawl import CrawlJob, crawl_settings
+from paperset.crawler.errors import SettingError
 from paperset.crawler.fetch.politeness.unthrottled import UNTHROTTLED, Unthrottled
 from tests.conftest import ROOT
 
 AUTOTHROTTLE = "scrapy.extensions.throttle.AutoThrottle"
 NAMES = tuple(UNTHROTTLED)
+LOCAL = "http://127.0.0.1:9"  # a site on this machine: the add-on's only use
 
 
 def crawl(replica, folder: Path, *settings: str) -> tuple[list[str], str, dict]:
@@ -43,7 +47,7 @@ def test_the_add_on_changes_what_it_lists_and_the_command_line_still_wins() -> N
         "CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}  # off: nothing changes
     # On: the one settings build holds the add-on's values already (the plan and the checks read them).
     settings = crawl_settings(CrawlJob(settings={"PAPERSET_UNTHROTTLED": "true",
-                                                 "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}))
+                                                 "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}, base_url=LOCAL))
     assert {name: settings[name] for name in NAMES} == {**UNTHROTTLED, "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}
     Unthrottled().update_settings(settings)  # the crawler applies it again: the same values
     assert {name: settings[name] for name in NAMES} == {**UNTHROTTLED, "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}
@@ -56,7 +60,7 @@ def test_the_run_plan_sees_the_add_on_budgets() -> None:
 
     def planned(*settings: str) -> str:
         result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--plan", *searches, "--out", "data",
-                                 *settings],
+                                 "--base-url", LOCAL, *settings],
                                 capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
         assert result.returncode == 0, result.stderr[-2000:]
         return next(line for line in result.stdout.splitlines() if line.startswith("takes at least"))
@@ -77,3 +81,19 @@ def test_a_real_crawl_runs_unthrottled_with_the_add_on_and_throttled_without(rep
     assert "'CONCURRENT_REQUESTS_PER_DOMAIN': 2," in log
     assert (ours["PAPERSET_UNTHROTTLED"], ours["PAPERSET_BUDGET_API"], ours["PAPERSET_BUDGET_PAGES"]) == (
         False, 450, 90)
+
+
+def test_the_add_on_is_refused_against_a_site_not_on_this_machine() -> None:
+    """Unthrottled is for the replica and benchmarks: against the real site (the default base URL) or any
+    other host, the run stops before asking anything (a SettingError: exit 2), naming the setting."""
+    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--day", "2025-03-05", "--out", "data",
+                             "-s", "PAPERSET_UNTHROTTLED=true"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "PAPERSET_UNTHROTTLED" in result.stderr and "https://huggingface.co" in result.stderr
+    assert not (ROOT / "data").exists()
+    for base in ("https://huggingface.co", "http://10.0.0.7:8080"):
+        with pytest.raises(SettingError, match="only for a site on this machine"):
+            crawl_settings(CrawlJob(settings={"PAPERSET_UNTHROTTLED": "true"}, base_url=base))
+    assert crawl_settings(CrawlJob(settings={"PAPERSET_UNTHROTTLED": "true"}, base_url="http://localhost:8000"))[
+        "PAPERSET_BUDGET_API"] == 0

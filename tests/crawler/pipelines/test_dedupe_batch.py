@@ -4,9 +4,12 @@ and counts of judging them one at a time."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import inspect
 import json
+
+import pytest
 
 from paperset.crawler.pipelines.dedupe_exact import ExactDedupePipeline
 from paperset.crawler.pipelines.dedupe_near import NearDedupePipeline
@@ -155,3 +158,66 @@ def test_batches_arriving_together_share_one_index_call_and_leave_in_order(tmp_p
     assert asyncio.run(crawl()) == ["first", "second", "repeats"]
     assert calls == [7]
     assert [e.paper_key for e in repeats] == [e.paper_key for e in first[:3]]
+
+
+def test_a_failed_index_call_fails_every_waiting_batch_and_leaves_no_unretrieved_error(tmp_path, corpus_path) -> None:
+    """The index call of gathered batches raises: each batch raises that error (the items manager then counts
+    its entries as item errors), and asyncio is left no 'exception was never retrieved' to log."""
+    _crawler, before, near, _calls = chain(tmp_path, "failing")
+    prepared = []
+    for entry in entries(corpus_path):
+        for step in before:
+            entry = step.process_item(entry)
+        prepared.append(entry)
+
+    def down(keys, texts):
+        raise ConnectionError("index down")
+
+    near.index.query_insert_batch = down
+    unretrieved: list[str] = []
+
+    async def response(batch: list[PaperEntry]) -> str:
+        try:
+            out = near.process_entries(batch)
+            if inspect.isawaitable(out):
+                await out
+        except ConnectionError as exc:
+            return str(exc)
+        return "passed"
+
+    async def crawl() -> list[str]:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: unretrieved.append(context["message"]))
+        outcomes = await asyncio.gather(response(prepared[:4]), response(prepared[4:7]))
+        gc.collect()  # futures no one awaited report their unretrieved errors when collected
+        await asyncio.sleep(0)
+        return outcomes
+
+    assert asyncio.run(crawl()) == ["index down", "index down"]
+    assert unretrieved == []
+    assert near.batch == [] and near.waiting == {}
+
+
+def test_known_keys_with_nothing_pending_leave_at_once_and_closing_frees_the_index(tmp_path, corpus_path) -> None:
+    """A batch of keys the index knows already (a parent's papers on a --recent night), nothing pending: no
+    wait for a call; after the spider closes, the step holds neither its outcomes nor the index."""
+    crawler, before, near, calls = chain(tmp_path, "known")
+    prepared = []
+    for entry in entries(corpus_path):
+        for step in before:
+            entry = step.process_item(entry)
+        prepared.append(entry)
+    first = prepared[:4]
+    asyncio.run(asyncio.wait_for(_taken(near, first), 5))
+    near.outcomes.clear()  # as a later run would: the index knows the keys, the step does not
+    again = near.process_entries(first)
+    assert not inspect.isawaitable(again) and calls == [4]
+    assert crawler.stats.get_value("paperset/dedupe/near_known") == 4
+    near.spider_closed(None)
+    assert near.outcomes == {}
+    with pytest.raises(RuntimeError, match="the near-dup index is closed"):
+        near.index.contains("x")
+
+
+async def _taken(near: NearDedupePipeline, batch: list[PaperEntry]) -> list[PaperEntry]:
+    out = near.process_entries(batch)
+    return await out if inspect.isawaitable(out) else out
