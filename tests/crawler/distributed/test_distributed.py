@@ -158,8 +158,9 @@ def test_remote_workers_join_a_run_that_waits_for_them(tmp_path) -> None:
     the URL in their environment) crawl it; the snapshot is the single-process one."""
     with ReplicaServer() as replica:
         # A site slow enough, and one request at a time per worker, so that the worker that starts
-        # second still finds requests in the queue.
-        replica.delay_s = 0.1
+        # second still finds requests in the queue (0.1 s a request, 3.3 s of crawl, was once not enough
+        # for a second worker starting on a loaded machine: one worker fetched all 33 pages).
+        replica.delay_s = 0.25
         remote_run(tmp_path, replica)
 
 
