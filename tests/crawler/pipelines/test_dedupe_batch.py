@@ -46,6 +46,16 @@ def chain(tmp_path, name: str):
     return crawler, before, near, calls
 
 
+def cleaned(steps, corpus_path) -> list[PaperEntry]:
+    """The entries through the steps before near dedupe (normalize, exact dedupe)."""
+    out = []
+    for entry in entries(corpus_path):
+        for step in steps:
+            entry = step.process_item(entry)
+        out.append(entry)
+    return out
+
+
 def outcome(entry: PaperEntry) -> tuple:
     similarity = None if entry.similarity is None else round(entry.similarity, 6)
     return entry.paper_id, entry.paper_key, entry.cluster_id, similarity
@@ -63,11 +73,7 @@ def test_entries_arriving_together_go_to_the_index_in_one_call(tmp_path, corpus_
     crawler2, before2, near2, calls2 = chain(tmp_path, "together")
 
     async def page() -> list[PaperEntry]:
-        prepared = []
-        for entry in entries(corpus_path):
-            for step in before2:
-                entry = step.process_item(entry)
-            prepared.append(entry)
+        prepared = cleaned(before2, corpus_path)
         return await asyncio.gather(*(near2.process_item(entry) for entry in prepared))
 
     together = [outcome(e) for e in asyncio.run(page())]
@@ -87,23 +93,11 @@ def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, 
     async def page(prepared):
         return await asyncio.gather(*(near.process_item(entry) for entry in prepared))
 
-    def prepare(chain_steps):
-        out = []
-        for entry in entries(corpus_path):
-            for step in chain_steps:
-                entry = step.process_item(entry)
-            out.append(entry)
-        return out
-
-    together = [outcome(e) for e in asyncio.run(page(prepare(before)))]
+    together = [outcome(e) for e in asyncio.run(page(cleaned(before, corpus_path)))]
     crawler2, before2, near2, calls2 = chain(tmp_path, "batch")
-    batch = prepare(before2)
+    batch = cleaned(before2, corpus_path)
 
-    async def taken(steps: NearDedupePipeline, entries_: list[PaperEntry]) -> list[PaperEntry]:
-        out = steps.process_entries(entries_)
-        return await out if inspect.isawaitable(out) else out
-
-    assert asyncio.run(taken(near2, batch)) is batch
+    assert asyncio.run(_taken(near2, batch)) is batch
     assert [outcome(e) for e in batch] == together
     assert calls2 == [7]
     keys = ("unique", "merged", "linked", "known")
@@ -111,13 +105,13 @@ def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, 
 
     # A single entry already waiting for its turn's call goes to the index with the batch, before it.
     _crawler3, before3, near3, calls3 = chain(tmp_path, "mixed")
-    first, *rest = prepare(before3)
+    first, *rest = cleaned(before3, corpus_path)
 
     async def single_then_batch():
         waiting = asyncio.ensure_future(near3.process_item(first))
         await asyncio.sleep(0)  # the single entry is in its batch, its call not made yet
         assert len(near3.batch) == 1
-        batch_left = await taken(near3, rest)
+        batch_left = await _taken(near3, rest)
         return await waiting, batch_left
 
     alone, left = asyncio.run(single_then_batch())
@@ -131,11 +125,7 @@ def test_batches_arriving_together_share_one_index_call_and_leave_in_order(tmp_p
     already waits behind them, so the batches leave in the order they came; one with nothing pending
     leaves at once, without waiting."""
     _crawler, before, near, calls = chain(tmp_path, "gathered")
-    prepared = []
-    for entry in entries(corpus_path):
-        for step in before:
-            entry = step.process_item(entry)
-        prepared.append(entry)
+    prepared = cleaned(before, corpus_path)
     first, second, repeats = prepared[:4], prepared[4:7], prepared[7:]  # repeats: keys of `first`
     left: list[str] = []
 
@@ -164,11 +154,7 @@ def test_a_failed_index_call_fails_every_waiting_batch_and_leaves_no_unretrieved
     """The index call of gathered batches raises: each batch raises that error (the items manager then counts
     its entries as item errors), and asyncio is left no 'exception was never retrieved' to log."""
     _crawler, before, near, _calls = chain(tmp_path, "failing")
-    prepared = []
-    for entry in entries(corpus_path):
-        for step in before:
-            entry = step.process_item(entry)
-        prepared.append(entry)
+    prepared = cleaned(before, corpus_path)
 
     def down(keys, texts):
         raise ConnectionError("index down")
@@ -201,11 +187,7 @@ def test_known_keys_with_nothing_pending_leave_at_once_and_closing_frees_the_ind
     """A batch of keys the index knows already (a parent's papers on a --recent night), nothing pending: no
     wait for a call; after the spider closes, the step holds neither its outcomes nor the index."""
     crawler, before, near, calls = chain(tmp_path, "known")
-    prepared = []
-    for entry in entries(corpus_path):
-        for step in before:
-            entry = step.process_item(entry)
-        prepared.append(entry)
+    prepared = cleaned(before, corpus_path)
     first = prepared[:4]
     asyncio.run(asyncio.wait_for(_taken(near, first), 5))
     near.outcomes.clear()  # as a later run would: the index knows the keys, the step does not
