@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,6 @@ from paperset.spool.reader import read_entries
 logger = logging.getLogger(__name__)
 
 Outcome = tuple[str, str | None, float | None]
-# How long a response's new keys wait for those of the responses after it, to go to the index in one call;
-# with a shared (Redis) index, not at all (a turn's keys still go together): a distributed worker acknowledges
-# a request once its entries leave the pipelines, and a wait would widen what a killed worker's replacement
-# asks again.
-GATHER_S = 0.02
 # An entry waiting for its batch: key, text (None: the index knew the key), id-less, its future.
 Waiting = tuple[str, str | None, bool, asyncio.Future[Outcome]]
 
@@ -62,9 +57,9 @@ class NearDedupePipeline:
       (`paperset/dedupe/near_linked`);
     - otherwise the entry is new (`paperset/dedupe/near_unique`).
     Later sightings of the same key carry the same outcome. New keys are judged in batches: the entries
-    that reach this step in one turn of the event loop, and a response's batch with those of the
-    responses that come within GATHER_S (`process_entries`), go to the index in one call, in the order
-    they came, which gives the outcomes of one call per entry. The index outlives the run (see
+    that reach this step in one turn of the event loop (a page's worth: Scrapy hands up to
+    CONCURRENT_ITEMS of a response's items to the pipelines at once) go to the index in one call, in
+    the order they came, which gives the outcomes of one call per entry. The index outlives the run (see
     `PAPERSET_DEDUPE_STORE`). Settings: `PAPERSET_DEDUPE_ENABLED`, `PAPERSET_DEDUPE_STORE` and the
     `PAPERSET_DEDUPE_*` parameters of DedupeConfig.
     """
@@ -77,9 +72,7 @@ class NearDedupePipeline:
         # Entries waiting for the next batch, in arrival order, and the futures of their keys.
         self.batch: list[Waiting] = []
         self.waiting: dict[str, asyncio.Future[Outcome]] = {}
-        self.flush_at: asyncio.TimerHandle | None = None  # the pending `flush`
         self.ask_in_batches = index.asks_in_batches
-        self.gather_s = 0.0 if self.ask_in_batches else GATHER_S
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDedupePipeline:
@@ -128,20 +121,12 @@ class NearDedupePipeline:
         asked = self._asked(key, entry)
         if asked[1] is None and not self.batch:
             return self._known(key)
-        return await self._enqueue(asked, 0.0)
-
-    def _enqueue(self, asked: tuple[str, str | None, bool], delay: float) -> asyncio.Future[Outcome]:
-        """Put a new key in the waiting batch (its future settled by the next `flush`), which runs `delay`
-        seconds from now at the latest."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        if not self.batch:
+            asyncio.get_running_loop().call_soon(self.flush)
         self.batch.append((*asked, future))
-        self.waiting[asked[0]] = future
-        if self.flush_at is None or self.flush_at.when() > loop.time() + delay:
-            if self.flush_at is not None:
-                self.flush_at.cancel()
-            self.flush_at = loop.call_later(delay, self.flush)
-        return future
+        self.waiting[key] = future
+        return await future
 
     def _asked(self, key: str, entry: Any) -> tuple[str, str | None, bool]:
         """What a new key is judged by: the key, its text (None when a local index knows the key already;
@@ -149,56 +134,41 @@ class NearDedupePipeline:
         known = not self.ask_in_batches and self.index.contains(key)
         return key, None if known else dedupe_text(entry), entry.get("paper_id") is None
 
-    def process_entries(self, items: list[Any]) -> list[Any] | Awaitable[list[Any]]:
-        """A response's batch at once (paperset/crawler/tracking/items_left.py), its entries given their
-        outcomes in arrival order. Its new keys join the waiting batch, judged in one index call with the new
-        keys of the responses that come within GATHER_S (a response of an API page brings one or two: an
-        index call each cost several times the work of its keys); the batch then waits for that call, as
-        does one arriving while a call is pending, until the last key waiting when it came is judged: the
-        batches that wait leave this step in the order they came. A batch with nothing pending (its keys
-        seen, or known to the index) leaves at once."""
+    def process_entries(self, items: list[Any]) -> list[Any]:
+        """A response's batch at once (paperset/crawler/tracking/items_left.py): its new keys judged in
+        arrival order, as `flush` judges the entries of one turn, without a future per entry."""
+        if self.batch:  # single entries waiting for their turn's call: theirs first, as they came first
+            self.flush()
         entries = [item.__dict__ if type(item) is PaperEntry else ItemAdapter(item) for item in items]
+        asked: list[tuple[str, str | None, bool]] = []
+        seen: set[str] = set()
         for entry in entries:
             key = entry["paper_key"]
-            if key not in self.outcomes and key not in self.waiting:
-                asked = self._asked(key, entry)
-                if asked[1] is None and not self.batch:  # a key the index knows, nothing pending before it
-                    self._known(key)
-                else:
-                    self._enqueue(asked, self.gather_s)
-        if not self.batch:
-            return self._settle(entries, items)
-        return self._settled(entries, items, self.batch[-1][3])  # settled last: after every key before it
-
-    async def _settled(self, entries: list[Any], items: list[Any], last: asyncio.Future[Outcome]) -> list[Any]:
-        await asyncio.shield(last)  # (another batch may wait for the same key: cancelling this one is not theirs)
-        return self._settle(entries, items)
-
-    def _settle(self, entries: list[Any], items: list[Any]) -> list[Any]:
+            if key in self.outcomes or key in seen:
+                continue
+            seen.add(key)
+            asked.append(self._asked(key, entry))
+        for _ in self._judge(asked):
+            pass
         for entry in entries:
             entry["paper_key"], entry["cluster_id"], entry["similarity"] = self.outcomes[entry["paper_key"]]
         return items
 
     def flush(self) -> None:
         """Judge the waiting entries in arrival order (see `_judge`), settling each one's future."""
-        if self.flush_at is not None:
-            self.flush_at.cancel()
-            self.flush_at = None
         batch, self.batch = self.batch, []
         settled = 0
         try:
             for n, outcome in self._judge([(key, text, id_less) for key, text, id_less, _ in batch]):
                 key, _, _, future = batch[n]
                 self.waiting.pop(key, None)
-                if not future.done():
-                    future.set_result(outcome)
+                future.set_result(outcome)
                 settled = n + 1
         except Exception as exc:
             for key, _, _, future in batch[settled:]:
                 self.waiting.pop(key, None)
                 if not future.done():
                     future.set_exception(exc)
-                    future.exception()  # retrieved: a batch raises it from the one key it waits for
 
     def _judge(self, batch: list[tuple[str, str | None, bool]]) -> Iterator[tuple[int, Outcome]]:
         """Each (key, text or None when the index knows the key, id-less) its outcome, in order, recorded

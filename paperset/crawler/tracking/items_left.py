@@ -2,9 +2,8 @@
 pipelines, and tells the DoneTracker when each item has left them.
 
 A batch (paperset/crawler/site/items.py EntryBatch) goes through each pipeline in turn, every entry of it
-at that step before the next step; a pipeline with `process_entries(entries) -> entries` (or an awaitable
-of them: the near-dup step, one index call for the new keys of the batches that come together) takes the
-batch at once and drops none. An entry a step
+at that step before the next step; a pipeline with `process_entries(entries) -> entries` (the near-dup
+step: one index call for the batch's new keys) takes the batch at once and drops none. An entry a step
 drops leaves the batch and is reported as Scrapy reports a dropped item (the `item_dropped` signal, so
 its stats and the rejects file; the drop's log line); an entry a step fails on (any other error) leaves it
 as Scrapy reports an item's error (`item_error`, the log line, `paperset/items/error` per entry) and the
@@ -60,10 +59,8 @@ class ItemsLeftPipelineManager(ItemPipelineManager):
         needs_spider = getattr(self, "_mw_methods_requiring_spider", ())
         for method in self.methods["process_item"]:
             whole = getattr(method.__self__, "process_entries", None) if hasattr(method, "__self__") else None
-            if whole is not None:  # a step that takes the batch at once (maybe later); it drops none (its contract)
+            if whole is not None:  # a step that takes the batch at once; it drops none (its contract)
                 entries = whole(entries)
-                if inspect.isawaitable(entries):
-                    entries = await entries
                 continue
             extra = (self._spider,) if method in needs_spider else ()
             outputs: list[Any] = []
