@@ -33,8 +33,6 @@ Waiting = tuple[str, str | None, bool, asyncio.Future[Outcome]]
 class _ClosedIndex:
     """The near-dup index once the crawl has closed (and saved) it: asked anything, a clear error."""
 
-    asks_in_batches = False
-
     def __getattr__(self, name: str) -> Any:
         raise RuntimeError(f"the near-dup index is closed (asked for {name})")
 

@@ -53,14 +53,14 @@ def test_the_add_on_changes_what_it_lists_and_the_command_line_still_wins() -> N
     assert {name: settings[name] for name in NAMES} == {**UNTHROTTLED, "CONCURRENT_REQUESTS_PER_DOMAIN": "3"}
 
 
-def test_the_run_plan_sees_the_add_on_budgets() -> None:
+def test_the_run_plan_sees_the_add_on_budgets(tmp_path) -> None:
     """A run of 1,000 searches plans 20 minutes under the shipped budgets (and would need --yes past 30);
     unthrottled, it plans none: the plan reads the one settings build, with the add-on's values in it."""
     searches = [arg for n in range(1000) for arg in ("--search", f"q{n:04d}")]
 
     def planned(*settings: str) -> str:
-        result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--plan", *searches, "--out", "data",
-                                 "--base-url", LOCAL, *settings],
+        result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--plan", *searches,
+                                 "--out", str(tmp_path / "data"), "--base-url", LOCAL, *settings],
                                 capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
         assert result.returncode == 0, result.stderr[-2000:]
         return next(line for line in result.stdout.splitlines() if line.startswith("takes at least"))
@@ -83,15 +83,15 @@ def test_a_real_crawl_runs_unthrottled_with_the_add_on_and_throttled_without(rep
         False, 450, 90)
 
 
-def test_the_add_on_is_refused_against_a_site_not_on_this_machine() -> None:
+def test_the_add_on_is_refused_against_a_site_not_on_this_machine(tmp_path) -> None:
     """Unthrottled is for the replica and benchmarks: against the real site (the default base URL) or any
     other host, the run stops before asking anything (a SettingError: exit 2), naming the setting."""
-    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--day", "2025-03-05", "--out", "data",
-                             "-s", "PAPERSET_UNTHROTTLED=true"],
+    result = subprocess.run([str(ROOT / ".venv/bin/paperset"), "run", "--day", "2025-03-05",
+                             "--out", str(tmp_path / "data"), "-s", "PAPERSET_UNTHROTTLED=true"],
                             capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "PAPERSET_UNTHROTTLED" in result.stderr and "https://huggingface.co" in result.stderr
-    assert not (ROOT / "data").exists()
+    assert not (tmp_path / "data").exists()  # nothing made: refused before the run folder
     for base in ("https://huggingface.co", "http://10.0.0.7:8080"):
         with pytest.raises(SettingError, match="only for a site on this machine"):
             crawl_settings(CrawlJob(settings={"PAPERSET_UNTHROTTLED": "true"}, base_url=base))
