@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from paperset.crawler.clean.memo import json_memo
 from paperset.crawler.clean.normalize import (
     canonical_arxiv_id,
     canonical_timestamp,
@@ -103,23 +102,35 @@ def _clean_each(values: Any) -> tuple[list[Any], bool]:
 
 
 
-def _leaf_cleaner(kind: Any) -> Callable[[Any], tuple[Any, str | None]]:
-    """How a nested object's leaf of Arrow type `kind` is cleaned: (value, None), or (None, why not)."""
+Cleaner = Callable[[Any, list[tuple[str, str]]], Any]
+
+
+def _leaf_cleaner(kind: Any, where: str) -> Cleaner:
+    """How a nested object's leaf of Arrow type `kind` at `where` is cleaned: (value, problems) -> the value
+    in canonical form, or None with (where, why not) added to problems."""
+    def wrong(reason: str) -> Cleaner:
+        def refuse(value: Any, problems: list[tuple[str, str]]) -> Any:
+            problems.append((where, reason))
+            return None
+        return refuse
+
     if pa.types.is_boolean(kind):
-        return lambda v: (v, None) if isinstance(v, bool) else (None, "not_a_bool")
+        refuse = wrong("not_a_bool")
+        return lambda v, problems: v if isinstance(v, bool) else refuse(v, problems)
     if pa.types.is_integer(kind):
-        return lambda v: (v, None) if type(v) is int and v >= 0 else (None, "not_a_count")
+        refuse = wrong("not_a_count")
+        return lambda v, problems: v if type(v) is int and v >= 0 else refuse(v, problems)
     if pa.types.is_timestamp(kind):
-        def moment(v: Any) -> tuple[Any, str | None]:
+        refuse = wrong("not_a_date")
+
+        def moment(v: Any, problems: list[tuple[str, str]]) -> Any:
             cleaned = timestamp_value(v) if isinstance(v, str) else canonical_timestamp(v)
-            return (cleaned, None) if cleaned is not None else (None, "not_a_date")
+            return cleaned if cleaned is not None else refuse(v, problems)
         return moment
     if pa.types.is_string(kind):
-        return lambda v: (text_value(v)[0], None) if isinstance(v, str) else (None, "not_text")
-    return lambda v: (None, "unknown_type")
-
-
-Cleaner = Callable[[Any, list[tuple[str, str]]], Any]
+        refuse = wrong("not_text")
+        return lambda v, problems: text_value(v)[0] if isinstance(v, str) else refuse(v, problems)
+    return wrong("unknown_type")
 
 
 @cache
@@ -151,14 +162,7 @@ def _cleaner(kind: Any, where: str = "") -> Cleaner:
                         out[name] = cleaned
             return out or None
         return clean_struct
-    leaf = _leaf_cleaner(kind)
-
-    def clean_leaf(value: Any, problems: list[tuple[str, str]]) -> Any:
-        cleaned, reason = leaf(value)
-        if reason:
-            problems.append((where, reason))
-        return cleaned
-    return clean_leaf
+    return _leaf_cleaner(kind, where)
 
 
 def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
@@ -169,25 +173,15 @@ def clean_nested(kind: Any, value: Any) -> tuple[Any, list[tuple[str, str]]]:
 
 
 def _nested_cleaner(kind: Any) -> Callable[[Any], tuple[Any, list[tuple[str, str]]]]:
-    remembered = _remembered_cleaner(kind)
-
-    def clean(value: Any) -> tuple[Any, list[tuple[str, str]]]:
-        cleaned, problems = remembered(value)
-        return cleaned, [(where, reason) for where, reason in problems]
-    return clean
-
-
-@cache
-def _remembered_cleaner(kind: Any) -> Callable[[Any], list[Any]]:
-    """`_cleaner(kind)` through a memo (paperset/crawler/clean/memo.py): a known paper's authors are cleaned once.
-    Gives [cleaned, [[where, reason], ...]] (lists: what JSON gives back)."""
+    """`_cleaner(kind)` as (value) -> (cleaned, problems). Not remembered: a paper seen again is given what its
+    first sighting's fields became (StepMemo in the normalize step), and a value seen first cleans faster than
+    a memo keys it."""
     cleaner = _cleaner(kind)
 
-    def clean(value: Any) -> list[Any]:
+    def clean(value: Any) -> tuple[Any, list[tuple[str, str]]]:
         problems: list[tuple[str, str]] = []
-        cleaned = cleaner(value, problems)
-        return [cleaned, [[where, reason] for where, reason in problems]]
-    return json_memo(clean)
+        return cleaner(value, problems), problems
+    return clean
 
 
 # Each nested field's cleaner, looked up once (hashing an Arrow type for a cache costs ~9 us).

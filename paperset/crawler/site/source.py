@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from paperset.crawler.clean.memo import json_memo
 from paperset.spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
@@ -43,13 +42,7 @@ def nested(kind: pa.DataType, value: Any) -> Any:
     """A source object as the struct (or list of structs) `kind`: keys renamed to column names, keys the
     struct lacks left out (the census counts them), leaves as they are. A value of another shape is
     returned as it is, for the normalizer to count and drop."""
-    return _remembered_shaper(kind)(value)
-
-
-@cache
-def _remembered_shaper(kind: pa.DataType) -> Callable[[Any], Any]:
-    """`_shaper(kind)` through a memo (paperset/crawler/clean/memo.py): a known paper's authors are shaped once."""
-    return json_memo(_shaper(kind), fresh=False)  # a shaped value is only read (by the normalizer's cleaner)
+    return _shaper(kind)(value)
 
 
 @cache
@@ -81,7 +74,7 @@ def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
 
 # Each sourced column's sources, split once: (column, normalization, type, [(where, key), ...]).
 # (A nested column's shaper is looked up here, once: hashing an Arrow type for a cache costs ~9 us.)
-_READS = [(f.name, f.normalize, _remembered_shaper(f.type) if f.normalize == "nested" else None,
+_READS = [(f.name, f.normalize, _shaper(f.type) if f.normalize == "nested" else None,
            [tuple(src.split(".", 1)) for src in f.source]) for f in SOURCED]
 
 
@@ -122,29 +115,41 @@ def _field_types(kind: pa.DataType) -> dict[str, pa.DataType]:
     return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
 
 
-def _nested_unmapped(kind: pa.DataType, value: Any, path: str, out: Counter[str]) -> None:
-    names = _field_types(kind)
-    for one in value if isinstance(value, list) else [value]:
-        if not isinstance(one, dict):
-            continue
-        for key, item in one.items():
-            if key in VIEWER_DEPENDENT:
-                continue
-            name = column_name(key)
-            if name not in names:
-                out[f"{path}.{key}"] += 1
-            elif pa.types.is_struct(names[name]):
-                _nested_unmapped(names[name], item, f"{path}.{key}", out)
+# Key sets remembered per nested census (the site's objects of one kind carry the same keys).
+CENSUS_PLANS = 1024
+
+CensusCount = Callable[[Any, Counter[str]], None]
 
 
 @cache
-def _remembered_unmapped(kind: pa.DataType, path: str) -> Callable[[Any], dict[str, int]]:
-    """The census of one nested value at `path`, as counts, through a memo (paperset/crawler/clean/memo.py)."""
-    def count(value: Any) -> dict[str, int]:
-        out: Counter[str] = Counter()
-        _nested_unmapped(kind, value, path, out)
-        return dict(out)
-    return json_memo(count, fresh=False)  # counts only added to the census
+def _nested_census(kind: pa.DataType, path: str) -> CensusCount:
+    """The census of a nested value at `path` (a struct `kind`, or a list of them), counting into a Counter:
+    each key of an object no field of `kind` maps, by its path, and the struct fields' own objects in turn.
+    What an object of a given key set counts is worked out once (an author list is censused for every entry)."""
+    names = _field_types(kind)
+    plans: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[tuple[str, CensusCount], ...]]] = {}
+
+    def plan(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, CensusCount], ...]]:
+        kept = [(key, column_name(key)) for key in keys if key not in VIEWER_DEPENDENT]
+        unmapped = tuple(f"{path}.{key}" for key, name in kept if name not in names)
+        inner = tuple((key, _nested_census(names[name], f"{path}.{key}")) for key, name in kept
+                      if name in names and pa.types.is_struct(names[name]))
+        if len(plans) >= CENSUS_PLANS:
+            plans.clear()
+        plans[keys] = (unmapped, inner)
+        return unmapped, inner
+
+    def count(value: Any, out: Counter[str]) -> None:
+        for one in value if isinstance(value, list) else (value,):
+            if not isinstance(one, dict):
+                continue
+            keys = tuple(one)
+            unmapped, inner = plans.get(keys) or plan(keys)
+            for name in unmapped:
+                out[name] += 1
+            for key, census_of in inner:
+                census_of(one[key], out)
+    return count
 
 
 @lru_cache(maxsize=1024)
@@ -162,7 +167,7 @@ def _census_plan(where: str, keys: tuple[str, ...], bare: bool) -> tuple[tuple[s
         kind = _struct_of(where, key) or (_struct_of("wrapper", key) if where == "item" else None)
         if kind is not None:
             path = f"{where}.{key}"
-            steps.append((key, (_remembered_unmapped(kind, path), _remembered_unmapped(kind, f"{path}[]"))))
+            steps.append((key, (_nested_census(kind, path), _nested_census(kind, f"{path}[]"))))
     return tuple(steps)
 
 
@@ -176,4 +181,4 @@ def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> No
                 out[key] += 1
                 continue
             value = obj[key]
-            out.update(counts[1](value) if isinstance(value, list) else counts[0](value))
+            (counts[1] if isinstance(value, list) else counts[0])(value, out)
