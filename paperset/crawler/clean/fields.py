@@ -129,7 +129,9 @@ def _leaf_cleaner(kind: Any, where: str) -> Cleaner:
         return moment
     if pa.types.is_string(kind):
         refuse = wrong("not_text")
-        return lambda v, problems: text_value(v)[0] if isinstance(v, str) else refuse(v, problems)
+        # Not through text_value's cache: a first sighting's nested texts (names, accounts, avatar URLs) are
+        # nearly all new, and a miss costs more than the cleaning's fast path.
+        return lambda v, problems: clean_text(v) if isinstance(v, str) else refuse(v, problems)
     return wrong("unknown_type")
 
 

@@ -14,6 +14,9 @@ import pyarrow as pa
 from paperset.spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
+# Key sets remembered per nested type, by the shaper and the census (the site's objects of one kind carry the
+# same keys); emptied when full.
+KEY_PLANS = 1024
 
 
 def none_if_empty(value: Any) -> Any:
@@ -57,15 +60,24 @@ def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
     if pa.types.is_struct(kind):
         subs = {f.name: _shaper(f.type) if pa.types.is_struct(f.type) or pa.types.is_list(f.type) else None
                 for f in kind}
+        # What to take from an object of a given key set, in key order: (key, column, shaper or None).
+        plans: dict[tuple[str, ...], tuple[tuple[str, str, Any], ...]] = {}
+
+        def plan(keys: tuple[str, ...]) -> tuple[tuple[str, str, Any], ...]:
+            steps = tuple((key, name, subs[name]) for key in keys if (name := column_name(key)) in subs)
+            if len(plans) >= KEY_PLANS:
+                plans.clear()
+            plans[keys] = steps
+            return steps
 
         def shape_struct(value: Any) -> Any:
             if not isinstance(value, dict):
                 return none_if_empty(value)
             out = {}
-            for key, item in value.items():
-                name = column_name(key)
-                if name in subs and item is not None:
-                    sub = subs[name]
+            keys = tuple(value)
+            for key, name, sub in plans.get(keys) or plan(keys):
+                item = value[key]
+                if item is not None:
                     out[name] = item if sub is None else sub(item)
             return out or None
         return shape_struct
@@ -115,9 +127,6 @@ def _field_types(kind: pa.DataType) -> dict[str, pa.DataType]:
     return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
 
 
-# Key sets remembered per nested census (the site's objects of one kind carry the same keys).
-CENSUS_PLANS = 1024
-
 CensusCount = Callable[[Any, Counter[str]], None]
 
 
@@ -134,7 +143,7 @@ def _nested_census(kind: pa.DataType, path: str) -> CensusCount:
         unmapped = tuple(f"{path}.{key}" for key, name in kept if name not in names)
         inner = tuple((key, _nested_census(names[name], f"{path}.{key}")) for key, name in kept
                       if name in names and pa.types.is_struct(names[name]))
-        if len(plans) >= CENSUS_PLANS:
+        if len(plans) >= KEY_PLANS:
             plans.clear()
         plans[keys] = (unmapped, inner)
         return unmapped, inner
