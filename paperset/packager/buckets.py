@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,9 +27,11 @@ UNIT_ROWS = 8_192
 
 def _groups(table: pa.Table, labels: pa.Array | pa.ChunkedArray) -> Iterator[tuple[Any, pa.Table]]:
     """The table's rows by label (one per row), in label order, each label's rows in their order: one
-    stable sort and slices (a filter per label scanned the whole table again for each)."""
+    stable sort and slices (a filter per label scanned the whole table again for each). Rows already in
+    label order (a parent's partition, read in key order) are sliced as they are, not copied."""
     order = pc.sort_indices(labels)  # stable: a label's rows keep their order
-    table, labels = table.take(order), labels.take(order)
+    if not np.array_equal(order.to_numpy(), np.arange(len(order))):
+        table, labels = table.take(order), labels.take(order)
     counts = pc.value_counts(labels)  # in order of first appearance: the sorted order
     start = 0
     for value, rows in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True):
