@@ -58,3 +58,27 @@ def test_the_fields_named_are_those_python_finds_different(tmp_path: Path) -> No
     assert before["2503.00002"] == '{"listings": [{"date": null, "key": "2025-03-04", "kind": "day", "rank": 2, ' \
         '"seen_at": "2025-03-04T12:00:00+00:00"}], "upvotes": 2}'
     assert (tmp_path / "log" / "changed.md").read_text().splitlines()[1] == "- `2503.00002`: upvotes, listings"
+
+
+def test_the_same_papers_in_the_same_order_compare_as_they_are_sliced_and_chunked(tmp_path: Path) -> None:
+    """Both sides holding the same papers in order (a unit of a refolded partition without new entries): the
+    columns are compared without being copied out, also when they are slices of larger, chunked tables."""
+    old = [_row(n) for n in range(1, 10)]
+    new = copy.deepcopy(old)
+    new[1]["listings"][0]["rank"] = 99
+    new[2]["submitted_by"]["name"] = "y"
+    new[8]["title"] = "title 9 revised"
+    before = [_row(n) for n in range(20, 23)]  # rows in front: the units are slices with an offset
+
+    def sliced(rows: list[dict]) -> pa.Table:
+        table = pa.concat_tables([_table(before), _table(rows[:4]), _table(rows[4:])])  # chunked
+        return table.slice(len(before))
+
+    log = ChangeLog(tmp_path / "log", tmp_path / "changes")
+    compare_tables(log, sliced(old), sliced(new))
+    log.close()
+    rows = pq.read_table(tmp_path / "changes", schema=CHANGES).select(["paper_key", "change", "fields"]).to_pylist()
+    assert {r["paper_key"]: (r["change"], r["fields"]) for r in rows} == {
+        "2503.00002": ("changed", ["listings"]), "2503.00003": ("changed", ["submitted_by"]),
+        "2503.00007": ("changed", ["similarity"]), "2503.00009": ("changed", ["title"])}  # NaN != NaN, as Python says
+    assert (log.added, log.removed, log.changed) == (0, 0, 4)
