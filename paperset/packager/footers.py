@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 @dataclass(frozen=True)
 class Footer:
     """What the packager reads from a Parquet footer: rows, data bytes (uncompressed, the card's
-    `num_bytes`), the columns that may hold a true value (booleans, by their statistics: a row group
-    without statistics may) and those null in every row (by their null counts)."""
+    `num_bytes`), the top-level columns that may hold a true value (booleans, by their statistics: a row
+    group without statistics may) and those null in every row (by their null counts)."""
 
     rows: int
     data_bytes: int
@@ -31,20 +31,23 @@ KEPT = 65536  # footers held at most; past it the cache starts again
 
 def _read(path: Path) -> Footer:
     meta = pq.read_metadata(path)
-    names = [meta.schema.column(n).path for n in range(meta.num_columns)]
-    booleans = {n for n in range(meta.num_columns) if meta.schema.column(n).physical_type == "BOOLEAN"}
+    # Top-level columns only: the nested ones' leaves (authors, user references: most of a file's columns)
+    # are never asked about, and reading each one's statistics in each row group was most of a footer's cost.
+    columns = [(n, meta.schema.column(n)) for n in range(meta.num_columns)]
+    names = {n: column.path for n, column in columns if "." not in column.path}
+    booleans = {n for n, column in columns if n in names and column.physical_type == "BOOLEAN"}
     may_be_true: set[str] = set()
     some_value: set[str] = set()
     for g in range(meta.num_row_groups):
         group = meta.row_group(g)
-        for n, name in enumerate(names):
+        for n, name in names.items():
             stats = group.column(n).statistics
             if stats is None or stats.null_count != group.num_rows:
                 some_value.add(name)
             if n in booleans and (stats is None or not stats.has_min_max or stats.max):
                 may_be_true.add(name)
     return Footer(meta.num_rows, sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)),
-                  frozenset(may_be_true), frozenset(set(names) - some_value))
+                  frozenset(may_be_true), frozenset(set(names.values()) - some_value))
 
 
 def footer(path: Path) -> Footer:

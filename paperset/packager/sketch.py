@@ -112,6 +112,19 @@ class Sketch:
         theirs = other.registers if other.exact is None else _registers(other.exact)
         self.registers, self.exact = np.maximum(mine, theirs), None
 
+    @classmethod
+    def merged(cls, sketches: list[Sketch]) -> Sketch:
+        """The merge of many sketches at once, the same as merging them one by one: the union of the exact
+        hashes taken once (not one growing union a sketch at a time), registers their maximum."""
+        exact = [s.exact for s in sketches if s.exact is not None]
+        union = np.unique(np.concatenate(exact)) if exact else np.zeros(0, np.uint64)
+        registers = [s.registers for s in sketches if s.exact is None and s.registers is not None]
+        if not registers:
+            return cls(exact=union)
+        if len(union):
+            registers.append(_registers(union))
+        return cls(registers=np.maximum.reduce(registers))
+
     def count(self) -> tuple[int, bool]:
         """(distinct values, whether the count is exact)."""
         if self.exact is not None:

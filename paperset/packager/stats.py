@@ -114,6 +114,13 @@ class ColumnFigure:
                 self.sketch = Sketch()
             self.sketch.merge(other.sketch)
 
+    @classmethod
+    def merged(cls, figures: list[ColumnFigure]) -> ColumnFigure:
+        """The figures of many units at once (as merging them one by one: Sketch.merged)."""
+        sketches = [f.sketch for f in figures if f.sketch is not None]
+        return cls(sum(f.rows for f in figures), sum(f.filled for f in figures), sum(f.count for f in figures),
+                   Sketch.merged(sketches) if sketches else None)
+
     def to_json(self) -> dict[str, Any]:
         return {"rows": self.rows, "filled": self.filled,
                 **({"count": self.count} if self.sketch is None else self.sketch.to_json())}
@@ -159,11 +166,12 @@ def column_stats(version: Path, table: str, schema: pa.Schema, rows: int | None 
     """Per column of a written table, from its partitions' figures (stats/): rows, rows filled and
     distinct values (`exact` false: a HyperLogLog estimate, paperset/packager/sketch.py). `rows`: the table's
     rows as written; figures that do not cover exactly those are a PackagerError (the version is not made)."""
-    merged = {f.name: ColumnFigure() for f in schema}
+    figures: dict[str, list[ColumnFigure]] = {f.name: [] for f in schema}
     for path in sorted((version / SIDECAR).glob("part-*.json")):
         for name, record in json.loads(path.read_text(encoding="utf-8")).get(table, {}).items():
-            if name in merged:
-                merged[name].merge(ColumnFigure.from_json(record))
+            if name in figures:
+                figures[name].append(ColumnFigure.from_json(record))
+    merged = {name: ColumnFigure.merged(found) for name, found in figures.items()}
     short = [f.name for f in schema if rows is not None and merged[f.name].rows != rows]
     if short:  # a partition without its figures (or figures of one that is gone): never a card that undercounts
         raise PackagerError(f"{version / SIDECAR}: the figures of {table}.{short[0]} cover "
