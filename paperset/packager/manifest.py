@@ -53,13 +53,29 @@ def public(value: Any) -> Any:
     return value
 
 
+# The code whose changes may change a partition's bytes: the packager and the spool it reads.
+FOLD_CODE = ("packager", "spool")
+
+
+@functools.cache
+def fold_version() -> str:
+    """A digest of the code that folds spools into the tables' partitions (every Python file of FOLD_CODE,
+    by path and bytes): reuse.py keeps a parent's partitions only under the same digest. Not the commit: a
+    new commit that leaves that code as it is (the crawler, the docs, the tests: every night of a checkout
+    a CI job updates) keeps them, and an uncommitted change to it does not."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(p for room in FOLD_CODE for p in (package / room).rglob("*.py")):
+        digest.update(f"{path.relative_to(package).as_posix()}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 @functools.cache
 def code_version() -> str:
     """The git commit of the paperset checkout that packaged (a clone, an editable install), else the
     package version: an installed paperset sitting inside some other repository (a virtualenv in a
-    project's folder) is not that repository's commit, which would change with every commit of it and
-    make each night refold the whole parent (paperset/packager/reuse.py keeps partitions only when the code
-    is the same)."""
+    project's folder) is not that repository's commit. Provenance: what reuse compares is `fold_version`."""
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / ".git").exists() and (checkout / "paperset" / "__init__.py").is_file():
         try:
@@ -97,7 +113,8 @@ def record(folder: Path, *, version: str, parent: str | None, created_at: str, r
         "version": version, "parent": parent, "created_at": created_at, "rows": rows,
         "new_observations": new_observations,
         "schema": {table: fingerprint(schema) for table, schema in TABLES.items()},
-        "code_version": code_version(), "recrawl_days": recrawl_days, "daily_kinds": list(daily_kinds),
+        "code_version": code_version(), "fold_version": fold_version(), "recrawl_days": recrawl_days,
+        "daily_kinds": list(daily_kinds),
         "health": health, "forced_despite": forced, "missing_listings": missing_listings(metas),
         "runs": public([{k: m.get(k) for k in ("run_id", "base_url", "started_at", "finished_at",
                                                 "listings", "settings", "dedupe")} for m in metas]),

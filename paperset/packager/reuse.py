@@ -3,8 +3,8 @@ partition of the parent is refolded when the night's entries fall into it, when 
 still leave the recrawl window (`provisional` true in its Parquet statistics), or when the night's
 near-duplicate links change the cluster of one of its papers; every other partition is unchanged by the
 fold (it would write the same bytes), so its files are linked into the new version unread, its card
-figures taken from the parent's manifest (`partitions`). A parent of an earlier layout, schema, code
-version (a derivation rule may have changed), horizon or without the figures (the manifest's, or a
+figures taken from the parent's manifest (`partitions`). A parent of an earlier layout, schema, fold code
+(`fold_version`: a derivation rule may have changed), horizon or without the figures (the manifest's, or a
 partition's column figures in `stats/`) is refolded whole."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from paperset.packager.buckets import PREFIX, partition_name
 from paperset.packager.footers import footer
-from paperset.packager.manifest import MANIFEST, code_version
+from paperset.packager.manifest import MANIFEST, fold_version
 from paperset.packager.share import link_or_copy
 from paperset.packager.stats import SIDECAR, FoldStats
 from paperset.packager.tables import TABLES, fingerprint
@@ -93,10 +93,10 @@ class ParentPlan:
             before = date.fromisoformat(manifest["created_at"][:10]) - timedelta(days=int(manifest["recrawl_days"]))
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        # Same schema, same code and the same daily kinds (the population rule's): the derived columns of a
+        # Same schema, same fold code and the same daily kinds (the population rule's): the derived columns of a
         # kept partition are what a refold would give.
         same_schema = manifest.get("schema") == {t: fingerprint(s) for t, s in TABLES.items()} \
-            and manifest.get("code_version") == code_version() \
+            and manifest.get("fold_version") == fold_version() \
             and sorted(manifest.get("daily_kinds") or ()) == self.daily_kinds
         self.figures = manifest.get("partitions") or {}
         for kind in FOLDERS:

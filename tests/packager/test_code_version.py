@@ -1,6 +1,7 @@
-"""The code version a manifest records (and reuse.py compares, to keep a parent's partitions): the commit
-of a paperset checkout, else the package version, never the commit of a repository an installed paperset
-happens to sit in (a virtualenv inside a project's folder)."""
+"""The code versions a manifest records: `code_version` (provenance), the commit of a paperset checkout, else
+the package version, never the commit of a repository an installed paperset happens to sit in (a virtualenv
+inside a project's folder); `fold_version` (what reuse.py compares, to keep a parent's partitions), a digest
+of the packager's and the spool's code."""
 
 from __future__ import annotations
 
@@ -40,3 +41,27 @@ def test_an_installed_copy_inside_another_repository_records_the_package_version
     assert where == str(site / "paperset" / "__init__.py")
     assert recorded == version("paperset")
     assert recorded != git("rev-parse", "HEAD", cwd=project)
+
+
+def test_the_fold_version_follows_the_packager_and_the_spool_only(tmp_path):
+    """reuse.py keeps a parent's partitions under the same fold_version: a change to the crawler (or docs, or
+    tests) keeps it, a change to the packager's or the spool's code (committed or not) changes it."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "paperset", site / "paperset", ignore=shutil.ignore_patterns("__pycache__"))
+    script = "from paperset.packager.manifest import fold_version; print(fold_version())"
+
+    def digest() -> str:
+        return subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONPATH": str(site)}).stdout.strip()
+
+    first = digest()
+    with (site / "paperset" / "crawler" / "spiders" / "hf_papers.py").open("a") as crawler:
+        crawler.write("\n# a crawler fix\n")
+    assert digest() == first
+    with (site / "paperset" / "spool" / "schema.py").open("a") as spool:
+        spool.write("\n# a change to the spool's code\n")
+    changed = digest()
+    assert changed != first
+    with (site / "paperset" / "packager" / "derive.py").open("a") as packager:
+        packager.write("\n# a derivation rule's change\n")
+    assert digest() not in (first, changed)

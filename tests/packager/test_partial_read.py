@@ -101,17 +101,32 @@ def test_papers_still_in_the_recrawl_window_are_refolded(tmp_path, monkeypatch) 
     assert (Path(later.path) / "papers" / part("2601")).stat().st_ino == (first / "papers" / part("2601")).stat().st_ino
 
 
-def test_a_parent_of_other_code_is_refolded_whole(tmp_path, monkeypatch) -> None:
-    """A derivation rule may have changed with the code: the kept partitions would keep the old rule's values."""
+def _parent_with(monkeypatch, **fields) -> None:
+    """The parent's manifest, as the night reads it, with these fields."""
     original = ParentPlan._layout
 
-    def other_code(self, parent, horizon):
+    def other(self, parent, horizon):
         manifest = json.loads((parent / "manifest.json").read_text())
-        manifest["code_version"] = "an earlier commit"
+        manifest.update(fields)
         (parent / "manifest.json").write_text(json.dumps(manifest))
         return original(self, parent, horizon)
 
-    monkeypatch.setattr(ParentPlan, "_layout", other_code)
+    monkeypatch.setattr(ParentPlan, "_layout", other)
+
+
+def test_a_parent_of_other_fold_code_is_refolded_whole(tmp_path, monkeypatch) -> None:
+    """A derivation rule may have changed with the code: the kept partitions would keep the old rule's values."""
+    _parent_with(monkeypatch, fold_version="the digest of an earlier packager")
     rows = [{"paper_key": "2601.00001", "day": "2026-01-01"}]
     _, read = night(tmp_path, rows, monkeypatch)
     assert len(read) == 6
+
+
+def test_a_parent_of_another_commit_with_the_same_fold_code_keeps_its_partitions(tmp_path, monkeypatch) -> None:
+    """A new commit that leaves the packager and the spool as they are (a crawler fix, docs, tests) reads what a
+    night of the same commit reads: not the whole parent."""
+    rows = [{"paper_key": "2601.00001", "day": "2026-01-01"}]
+    _, same = night(tmp_path / "same", rows, monkeypatch)
+    _parent_with(monkeypatch, code_version="an earlier commit")
+    _, other = night(tmp_path / "other", rows, monkeypatch)
+    assert len(other) == len(same) < 6
