@@ -7,10 +7,14 @@ import functools
 import hashlib
 import json
 import subprocess
+import sys
 from collections.abc import Collection
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+import numpy
+import pyarrow
 
 from paperset.packager.footers import footer
 from paperset.packager.proofs import load_proofs, proven
@@ -60,15 +64,22 @@ FOLD_CODE = ("packager", "spool")
 @functools.cache
 def fold_version() -> str:
     """A digest of the code that folds spools into the tables' partitions (every Python file of FOLD_CODE,
-    by path and bytes): reuse.py keeps a parent's partitions only under the same digest. Not the commit: a
-    new commit that leaves that code as it is (the crawler, the docs, the tests: every night of a checkout
-    a CI job updates) keeps them, and an uncommitted change to it does not."""
+    by path and bytes, and the versions of pyarrow, numpy and Python): reuse.py keeps a parent's partitions
+    only under the same digest. Not the commit: a new commit that leaves that code as it is (the crawler,
+    the docs, the tests: every night of a checkout a CI job updates) keeps them, and an uncommitted change
+    to it does not. Taken when this module is imported (below), so that a checkout updated while a crawl
+    runs is not credited with code the run did not load."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
+    # The libraries that compute and encode the tables' bytes, and the Python that runs them.
+    digest.update(f"pyarrow {pyarrow.__version__} numpy {numpy.__version__} python {sys.version_info[:2]}\0".encode())
     for path in sorted(p for room in FOLD_CODE for p in (package / room).rglob("*.py")):
         digest.update(f"{path.relative_to(package).as_posix()}\0{path.stat().st_size}\0".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+fold_version()  # at import: the code this process loaded
 
 
 @functools.cache

@@ -159,7 +159,6 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 @lru_cache(maxsize=1024)
-@lru_cache(maxsize=4096)  # the site's keys are few; asked for every key of every author object
 def column_name(key: str) -> str:
     """A source key's column name inside a struct: `_id` is `id`, `avatarUrl` is `avatar_url`."""
     return _CAMEL.sub("_", key.lstrip("_")).lower()

@@ -75,7 +75,8 @@ def _shaper(kind: pa.DataType) -> Callable[[Any], Any]:
                 return none_if_empty(value)
             out = {}
             keys = tuple(value)
-            for key, name, sub in plans.get(keys) or plan(keys):
+            steps = plans.get(keys)
+            for key, name, sub in plan(keys) if steps is None else steps:
                 item = value[key]
                 if item is not None:
                     out[name] = item if sub is None else sub(item)
@@ -130,7 +131,7 @@ def _field_types(kind: pa.DataType) -> dict[str, pa.DataType]:
 CensusCount = Callable[[Any, Counter[str]], None]
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: a path holds the site's own spelling of each key
 def _nested_census(kind: pa.DataType, path: str) -> CensusCount:
     """The census of a nested value at `path` (a struct `kind`, or a list of them), counting into a Counter:
     each key of an object no field of `kind` maps, by its path, and the struct fields' own objects in turn.
