@@ -21,7 +21,7 @@ from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
 from paperset.packager.chart import ChartDrawer
 from paperset.spool.archives import archives_of
-from paperset.spool.errors import NO_SPACE_STAT
+from paperset.spool.errors import INDEX_UNSAVED_STAT, NO_SPACE_STAT
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -167,6 +167,10 @@ def crawl_verdict(job: CrawlJob, run_dir: Path, stats: dict[str, Any], crawl: di
         with contextlib.suppress(OSError):  # the disk is full: run.json may keep "crawling" (resumed alike)
             set_run_status(run_dir, "failed")
         return _stopped("failed", crawl, [f"no space left writing {stats[NO_SPACE_STAT]}: nothing published; {again}"])
+    if stats.get(INDEX_UNSAVED_STAT):
+        set_run_status(run_dir, "failed")
+        return _stopped("failed", crawl, [f"the near-duplicate index was not saved ({stats[INDEX_UNSAVED_STAT]}): "
+                                          f"nothing published; {again}"])
     if crawl["finish_reason"] == UNREACHABLE:
         set_run_status(run_dir, "failed")
         return _stopped("failed", crawl, [f"the site {job.base_url or 'asked for'} is unreachable: "

@@ -9,6 +9,8 @@ class SpoolError(Exception):
 
 # A crawl that met a full disk records the path it could not write here (a stat); the run fails naming it.
 NO_SPACE_STAT = "paperset/no_space"
+# A crawl whose near-duplicate index could not be saved at its end records the error here; the run fails.
+INDEX_UNSAVED_STAT = "paperset/index_not_saved"
 
 
 def no_space(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import subprocess
 
 import pytest
@@ -44,3 +45,22 @@ def test_a_full_disk_fails_the_run_in_one_line(tmp_path, replica, pattern, named
     # No version and no LATEST; the run's folder and its web archive (what was fetched: docs/archive.md) stay.
     assert sorted(p.name for p in dataset.iterdir() if p.name != "archive") == [".lock", ".runs"]
     assert [p for p in dataset.rglob("*.tmp-*")] == []
+
+
+def test_a_near_dup_index_that_cannot_be_saved_fails_the_run(tmp_path, replica) -> None:
+    """Another error than a full disk saving the index at the crawl's end (an I/O error here; a Redis error
+    alike) fails the run as a full disk does: Scrapy only logged a signal handler's error, and the run
+    published a version without this crawl's keys in the index."""
+    root = tmp_path / "root"
+    result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "tests.disk_full", "*/dedupe-index/.seg-*.tmp-*/*",
+                             "run", "--base-url", replica.base_url, "--day", "2025-02-03", "--out", str(root),
+                             "--name", "ds", "--json"], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                            check=False, env={**os.environ, "DISK_FAULT_ERRNO": "EIO"})
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    [line] = [s for s in result.stderr.splitlines() if s.startswith("paperset run: ")]
+    assert "the near-duplicate index was not saved (OSError: [Errno 5] Input/output error" in line, line
+    assert line.endswith("nothing published; the next run with the same arguments resumes it"), line
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (outcome["outcome"], outcome["exit_code"], outcome["version"]) == ("failed", 1, None)
+    assert sorted(p.name for p in (root / "ds").iterdir() if p.name != "archive") == [".lock", ".runs"]

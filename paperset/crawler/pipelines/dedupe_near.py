@@ -20,7 +20,7 @@ from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import DupIndex, Match, open_index
 from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.site.items import PaperEntry
-from paperset.spool.errors import NO_SPACE_STAT, no_space
+from paperset.spool.errors import INDEX_UNSAVED_STAT, NO_SPACE_STAT, no_space
 from paperset.spool.reader import read_entries
 
 logger = logging.getLogger(__name__)
@@ -213,11 +213,14 @@ class NearDedupePipeline:
     def spider_closed(self, spider: Any) -> None:
         try:
             self.index.close()
-        except OSError as exc:  # a full disk: the run fails naming the file (its stat), never half-saved
-            if not no_space(exc):
-                raise
-            logger.error("no space left writing %s", exc.filename)
-            self.stats.set_value(NO_SPACE_STAT, str(exc.filename))
+        except Exception as exc:  # the index not saved: the run fails (a stat it reads), never published without it
+            if isinstance(exc, OSError) and no_space(exc):  # a full disk: the stat names the file
+                logger.error("no space left writing %s", exc.filename)
+                self.stats.set_value(NO_SPACE_STAT, str(exc.filename))
+            else:  # a Redis error, a folder it may not write: Scrapy would only log it
+                why = f"{type(exc).__name__}: {exc}"[:300]
+                logger.error("the near-duplicate index was not saved: %s", why)
+                self.stats.set_value(INDEX_UNSAVED_STAT, why)
         finally:
             # Freed now, not when the finished crawler's cycles are collected: `paperset run` packages with
             # them set aside (paperset/app/collector.py).
