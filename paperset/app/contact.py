@@ -4,14 +4,13 @@ warning, once per command, that a crawl of a site not on this machine names no o
 
 from __future__ import annotations
 
-import ipaddress
 import sys
-from urllib.parse import urlsplit
 
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from paperset.app.config import AppConfig
 from paperset.crawler import settings as defaults
+from paperset.crawler.fetch.hosts import is_local
 
 SETTING = "PAPERSET_CONTACT"
 
@@ -21,18 +20,6 @@ def user_agent(contact: str | None, home: str | None) -> str:
     the bare product token: never a made-up address."""
     reach = (contact or "").strip() or home
     return f"{defaults.USER_AGENT} (+{reach})" if reach else defaults.USER_AGENT
-
-
-def is_local(base_url: str) -> bool:
-    """Whether the base URL's host, as written (not resolved), is this machine: `localhost`,
-    `*.localhost` or a loopback address (the replica, a test server)."""
-    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def contact_warning(settings: Settings, base_url: str | None) -> str | None:

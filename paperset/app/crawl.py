@@ -13,12 +13,10 @@ from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from paperset.app.collector import roomy_collector
 from paperset.app.config import AppConfig
-from paperset.app.contact import is_local
 from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
-from paperset.crawler.errors import SettingError
-from paperset.crawler.fetch.politeness.unthrottled import Unthrottled, UnthrottledConfig
+from paperset.crawler.fetch.politeness.unthrottled import Unthrottled, UnthrottledConfig, refuse_unthrottled
 from paperset.crawler.settings.checks import check_settings
 from paperset.crawler.site.kinds import FLAGS
 from paperset.crawler.site.listings import Listing, plan_listings
@@ -135,13 +133,9 @@ def crawl_settings(job: CrawlJob) -> Settings:
 
 
 def refuse_unthrottled_site(settings: Settings, base_url: str | None) -> None:
-    """PAPERSET_UNTHROTTLED is for the local replica and benchmarks: against any other site (the base URL's
-    host not this machine's) a SettingError, before anything is asked."""
-    config = AppConfig.from_settings(settings)
-    base = base_url or config.base_url
-    if UnthrottledConfig.from_settings(settings).unthrottled and not is_local(base):
-        raise SettingError(f"setting PAPERSET_UNTHROTTLED = True: only for a site on this machine (the replica, a "
-                           f"benchmark), not {base}: its budgets and AutoThrottle keep a crawl polite")
+    """PAPERSET_UNTHROTTLED against a site not on this machine: a SettingError, before anything is asked."""
+    refuse_unthrottled(base_url or AppConfig.from_settings(settings).base_url,
+                       UnthrottledConfig.from_settings(settings).unthrottled)
 
 
 def unlist_switched_off(settings: Settings) -> None:

@@ -72,7 +72,7 @@ def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float 
     settings = worker_settings(url, name, worker, plan["settings"])
     if log_file:
         settings.update(LOG_FILE=log_file, LOG_FILE_APPEND=True)
-    job = CrawlJob(settings=settings)
+    job = CrawlJob(settings=settings, base_url=plan["spider"].get("base_url"))  # the run's site (its checks)
     return run_crawl(job, spider_kwargs={**plan["spider"], "worker": True})
 
 

@@ -3,6 +3,7 @@ URLs, and the guard that refuses every request to another host (redirects includ
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -92,3 +93,15 @@ class OnlySiteMiddleware:
         self.crawler.stats.inc_value("paperset/offsite/refused")
         logger.warning("refused a request to another host: %s", urlsplit(request.url).netloc.split("@")[-1])
         raise IgnoreRequest(f"offsite: {urlsplit(request.url).hostname} is not the site asked for")
+
+
+def is_local(base_url: str) -> bool:
+    """Whether the base URL's host, as written (not resolved), is this machine: `localhost`,
+    `*.localhost` or a loopback address (the replica, a test server)."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -19,6 +19,7 @@ class SpiderConfig(FromSettings):
     Scrapy's `URLLENGTH_LIMIT` (the seeds longer than it are settled `url_too_long`)."""
 
     base_url: str = setting("PAPERSET_BASE_URL")
+    unthrottled: bool = setting("PAPERSET_UNTHROTTLED")
     allowed_hosts: tuple[str, ...] = setting("PAPERSET_ALLOWED_HOSTS")
     fetch: str = setting("PAPERSET_FETCH")
     api_page_size: int = setting("PAPERSET_API_PAGE_SIZE")

@@ -17,6 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from paperset.crawler.fetch.hosts import allowed_netlocs, check_base_url, split_credentials
+from paperset.crawler.fetch.politeness.unthrottled import refuse_unthrottled
 from paperset.crawler.settings.fields import FETCH_MODES
 from paperset.crawler.site.items import EntryBatch, PaperEntry
 from paperset.crawler.site.kinds import FLAGS, nothing_to_crawl, switch_on
@@ -98,6 +99,7 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
         # Credentials in the base URL go to HttpAuthMiddleware, never into a request URL (nor a log line).
         base_url, user, password = split_credentials(check_base_url(str(spider.base_url_arg or config.base_url)))
         spider.base_url = base_url.rstrip("/")
+        refuse_unthrottled(spider.base_url, config.unthrottled)  # whatever starts the crawl
         if user is not None:
             spider.http_user, spider.http_pass = user, password or ""
             # The netloc (with its port): Scrapy compares it with each request's netloc, port included.

@@ -18,9 +18,3 @@ def test_progress_on_lists_the_bar_among_the_extensions_and_off_leaves_it_out() 
     assert LIVE_PROGRESS not in get_crawler(Spider, project_settings_dict(PAPERSET_PROGRESS="false")).settings.getdict(
         "EXTENSIONS")
 
-
-def test_an_enabled_bar_is_built_by_the_crawler() -> None:
-    from paperset.crawler.extensions.progress import LiveProgress
-
-    crawler = get_crawler(Spider, project_settings_dict(PAPERSET_PROGRESS=True))
-    assert type(LiveProgress.from_crawler(crawler)) is LiveProgress

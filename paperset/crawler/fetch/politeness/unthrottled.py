@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from scrapy.settings import BaseSettings
 
+from paperset.crawler.errors import SettingError
+from paperset.crawler.fetch.hosts import is_local
 from paperset.crawler.settings.fields import FromSettings, setting
 
 # What the add-on changes (bench/crawl.py measures paperset with it, and the bare spider with its Scrapy part).
@@ -35,3 +37,12 @@ class Unthrottled:
             return
         for name, value in UNTHROTTLED.items():
             settings.set(name, value, priority="project")
+
+
+def refuse_unthrottled(base_url: str, unthrottled: bool) -> None:
+    """The add-on is for a site on this machine only: on against any other base URL, a SettingError. Checked
+    by `paperset run`/`crawl` before anything is asked (paperset/app/crawl.py) and by the spider, whatever
+    starts it (`scrapy crawl`, a worker of a distributed run)."""
+    if unthrottled and not is_local(base_url):
+        raise SettingError(f"setting PAPERSET_UNTHROTTLED = True: only for a site on this machine (the replica, a "
+                           f"benchmark), not {base_url}: its budgets and AutoThrottle keep a crawl polite")
