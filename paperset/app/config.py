@@ -23,7 +23,6 @@ class AppConfig(FromSettings):
     recrawl_days: int = setting("PAPERSET_RECRAWL_DAYS")
     sweep_size: int = setting("PAPERSET_SWEEP_SIZE")
     dedupe: bool = setting("PAPERSET_DEDUPE_ENABLED")
-    dedupe_store: str = setting("PAPERSET_DEDUPE_STORE")
     flush_every: int = setting("PAPERSET_SPOOL_FLUSH_EVERY")
     part_bytes: int = setting("PAPERSET_SPOOL_PART_BYTES")
     rejects: str = setting("PAPERSET_REJECTS")

@@ -17,6 +17,7 @@ from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
 from paperset.crawler.fetch.politeness.unthrottled import Unthrottled, UnthrottledConfig, refuse_unthrottled
+from paperset.crawler.pipelines.config import PipelineConfig
 from paperset.crawler.settings.checks import check_settings
 from paperset.crawler.site.kinds import FLAGS
 from paperset.crawler.site.listings import Listing, plan_listings
@@ -158,7 +159,7 @@ def run_crawl(job: CrawlJob, spider_kwargs: dict[str, Any] | None = None, *,
         settings = crawl_settings(job)
     app = AppConfig.from_settings(settings)
     if app.dedupe:
-        check_store(DedupeConfig.from_settings(settings), app.dedupe_store or "memory",
+        check_store(DedupeConfig.from_settings(settings), PipelineConfig.from_settings(settings).store,
                     remember=True)  # the crawl's own store: what is read now is not read again by its open
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("hf_papers")

@@ -6,15 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# Pipeline steps a published run cannot do without: the packager reads the fields the normalize step
-# writes (times, ids) and groups entries by the keys the dedupe step sets.
-PUBLISH_NEEDS = ("PAPERSET_NORMALIZE_ENABLED", "PAPERSET_DEDUPE_ENABLED")
-
 
 def check_publishable(settings: Any) -> None:
     """A run's settings keep the steps the packager needs (ValueError naming those turned off, before
-    anything is fetched: a crawl that could never be published is not started)."""
-    off = [name for name in PUBLISH_NEEDS if not settings.getbool(name)]
+    anything is fetched: a crawl that could never be published is not started): the packager reads the fields
+    the normalize step writes (times, ids) and groups entries by the keys the dedupe step sets."""
+    from paperset.crawler.pipelines.config import PipelineConfig
+
+    steps = PipelineConfig.from_settings(settings)
+    needs = {"PAPERSET_NORMALIZE_ENABLED": steps.normalize, "PAPERSET_DEDUPE_ENABLED": steps.dedupe}
+    off = [name for name, on in needs.items() if not on]
     if off:
         raise ValueError(f"{' and '.join(f'{name}=False' for name in off)}: a run publishes a snapshot, and the "
                          "packager needs every entry normalized and keyed by those steps; to see entries "

@@ -95,7 +95,7 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HfPapersSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        config = spider.config = SpiderConfig.from_settings(crawler.settings)  # read once, here
+        config = SpiderConfig.from_settings(crawler.settings)  # read once, here
         # Credentials in the base URL go to HttpAuthMiddleware, never into a request URL (nor a log line).
         base_url, user, password = split_credentials(check_base_url(str(spider.base_url_arg or config.base_url)))
         spider.base_url = base_url.rstrip("/")
