@@ -12,7 +12,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from paperset.packager.manifest import code_version
+from paperset.packager.manifest import NOT_FOLD, code_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +58,9 @@ def test_the_fold_version_follows_the_packager_and_the_spool_only(tmp_path):
     with (site / "paperset" / "crawler" / "spiders" / "hf_papers.py").open("a") as crawler:
         crawler.write("\n# a crawler fix\n")
     assert digest() == first
+    with (site / "paperset" / "packager" / "card.py").open("a") as card:
+        card.write("\n# the card's wording\n")
+    assert digest() == first
     with (site / "paperset" / "spool" / "schema.py").open("a") as spool:
         spool.write("\n# a change to the spool's code\n")
     changed = digest()
@@ -65,3 +68,15 @@ def test_the_fold_version_follows_the_packager_and_the_spool_only(tmp_path):
     with (site / "paperset" / "packager" / "derive.py").open("a") as packager:
         packager.write("\n# a derivation rule's change\n")
     assert digest() not in (first, changed)
+
+
+def test_the_fold_imports_none_of_the_modules_its_digest_leaves_out():
+    """NOT_FOLD holds modules that never shape a partition: the modules that write and reuse partitions (the
+    papers', observations' and links' tables, their figures) load none of them."""
+    script = ("import sys; import paperset.packager.fold, paperset.packager.reuse, paperset.packager.links, "
+              "paperset.packager.link_parts, paperset.packager.intake, paperset.packager.parent; "
+              "print(' '.join(sorted(m for m in sys.modules if m.startswith('paperset.packager.'))))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "paperset.packager.fold" in loaded and len(loaded) > 15
+    assert [m for m in loaded if f"{m.rsplit('.', 1)[1]}.py" in NOT_FOLD] == []
