@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -27,7 +26,7 @@ from paperset.crawler.clean.fields import (
     timestamp_value,
     url_value,
 )
-from paperset.crawler.clean.memo import StepMemo
+from paperset.crawler.clean.memo import StepMemo, fresh
 from paperset.crawler.clean.normalize import canonical_arxiv_id, canonical_timestamp, canonical_url
 from paperset.crawler.clean.rejects import Rejected
 from paperset.crawler.clean.values import REQUIRED, BadValue
@@ -99,7 +98,7 @@ class NormalizePipeline:
         key = self.memo.key(entry) if ours else None
         known = self.memo.recall(key)
         if known is not None:  # a copy of what the same fields gave: each entry's values are its own
-            values, counted, rejected = orjson.loads(known[0]), known[1], known[2]
+            values, counted, rejected = fresh(known[0]), known[1], known[2]
         else:
             values, counted, rejected = self._outcome(entry)
             self.memo.keep(key, _kept(values, counted, rejected))
@@ -167,13 +166,8 @@ class NormalizePipeline:
 
 
 def _kept(values: tuple[Any, ...], counted: tuple[str, ...], rejected: Any) -> Any:
-    """An outcome as the memo keeps it: the values as JSON, handed out as copies. Normalized values come back
-    from JSON as they are (text, counts, lists and objects of them; no float is a paper's field); one JSON
-    cannot hold (an integer past 64 bits, a lone surrogate) is not remembered."""
-    try:
-        return orjson.dumps(values), counted, rejected
-    except TypeError:  # orjson.JSONEncodeError
-        return None
+    """An outcome as the memo keeps it: the values as a list of its own (handed out as copies, memo.fresh)."""
+    return fresh(list(values)), counted, rejected
 
 
 class Counted:

@@ -18,11 +18,15 @@ def _to_dict(self: Any) -> dict[str, Any]:
 # and `rank` say where the entry was seen; `source_url` is the page (or API answer) it came from;
 # `fetch_path` is how that listing was fetched (`api`, `page`, `browser`). Extraction leaves
 # `arxiv_version`, `content_key`, `paper_key`, `cluster_id` and `similarity` to the cleaning pipelines.
+# `source_json` (not a field: never spooled, compared or exported) is the site's item the entry was read
+# from, as exact JSON bytes, when nothing else set its paper's fields (an API answer's or a listing page's
+# element read by orjson; else None): the same bytes give the same paper's fields, so the cleaning steps
+# key their memos on them (paperset/crawler/clean/memo.py) instead of writing the fields out again.
 PaperEntry: Any = make_dataclass(
     "PaperEntry",
     [(f.name, python_type(f.type) | None, field(default=None)) for f in ENTRY],
-    namespace={"to_dict": _to_dict, "__doc__": "One paper as seen on one listing; fields: "
-                                                "paperset/spool/schema.py ENTRY."},
+    namespace={"to_dict": _to_dict, "source_json": None,
+               "__doc__": "One paper as seen on one listing; fields: paperset/spool/schema.py ENTRY."},
 )
 PaperEntry.__module__ = __name__  # pickling and reprs find it here
 

@@ -19,13 +19,20 @@ _NINETEEN = b"9" * 19
 
 def read_json(text: str | bytes) -> Any:
     """`json.loads(text)`: the same value, or the same `json.JSONDecodeError`."""
+    return read_json_strict(text)[0]
+
+
+def read_json_strict(text: str | bytes) -> tuple[Any, bool]:
+    """`read_json(text)`, and whether orjson read it: then the value holds no NaN, no Infinity and no integer
+    past 64 bits, and `orjson.dumps` of any part of it is exact (no two different values write the same
+    bytes), which makes those bytes a key of what the part gives (PaperEntry's `source_json`)."""
     try:
         data = text.encode() if isinstance(text, str) else text
     except UnicodeEncodeError:  # a lone surrogate
-        return json.loads(text)
+        return json.loads(text), False
     if data.translate(_DIGITS).find(_NINETEEN) < 0:
         try:
-            return orjson.loads(data)
+            return orjson.loads(data), True
         except orjson.JSONDecodeError:
             pass
-    return json.loads(text)
+    return json.loads(text), False

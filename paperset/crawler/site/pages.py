@@ -8,13 +8,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from parsel import Selector
 
 from paperset.crawler.clean.values import BadValue, to_count
 from paperset.crawler.site.items import PaperEntry
-from paperset.crawler.site.json_text import read_json
+from paperset.crawler.site.json_text import read_json, read_json_strict
 from paperset.crawler.site.paper_extras import page_extras
-from paperset.crawler.site.source import census, org_name, read_fields
+from paperset.crawler.site.source import org_name, read_item
 from paperset.spool.fields import SOURCED
 
 # Path segments under /papers/ that are listings, not paper ids.
@@ -62,19 +63,22 @@ def _card_count(text: str | None) -> Any:
 
 def entry_from_api_item(
     item: dict[str, Any], *, kind: str, key: str, rank: int | None, source_url: str,
-    unmapped: Counter[str] | None = None,
+    unmapped: Counter[str] | None = None, strict: bool = False,
 ) -> PaperEntry:
     """One `dailyPapers` / `searchResults` / API element (`{paper: {...}, title, ...}`) as an entry: every
     sourced column of the field table (paperset/spool/fields.py), read by paperset/crawler/site/source.py.
 
     The `paper` object wins over the wrapper for fields both carry; a bare paper object (the
-    paper-page and `/api/papers/ID` shape) works too. `unmapped` counts the keys no column maps.
+    paper-page and `/api/papers/ID` shape) works too. `unmapped` counts the keys no column maps. `strict`:
+    the item was read by orjson (json_text.read_json_strict), so its JSON is the entry's `source_json`.
     """
     paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
-    if unmapped is not None:
-        census(paper, item, unmapped)
-    return PaperEntry(**read_fields(paper, item), listing_kind=kind, listing_key=key, rank=rank,
-                      source_url=source_url)
+    source = orjson.dumps(item) if strict else None
+    entry = PaperEntry(**read_item(paper, item, unmapped, source), listing_kind=kind, listing_key=key, rank=rank,
+                       source_url=source_url)
+    if source is not None:
+        entry.source_json = source
+    return entry
 
 
 class ExtractionError(ValueError):
@@ -100,16 +104,21 @@ def hydration_props(selector: Selector, target: str) -> dict[str, Any]:
     Reading the attribute through the HTML parser handles both quotings the site has served
     (double-quoted and entity-escaped, single-quoted and raw).
     """
+    return _hydration(selector, target)[0]
+
+
+def _hydration(selector: Selector, target: str) -> tuple[dict[str, Any], bool]:
+    """`hydration_props`, and whether orjson read them (read_json_strict)."""
     raw = selector.css(f'[data-target="{target}"]::attr(data-props)').get()
     if raw is None:
         raise HydrationError("no_hydration")
     try:
-        props = read_json(raw)
+        props, strict = read_json_strict(raw)
     except json.JSONDecodeError:
         raise HydrationError("bad_json") from None
     if not isinstance(props, dict):
         raise HydrationError("unknown_shape")
-    return props
+    return props, strict
 
 
 def _props_key(props: dict[str, Any]) -> str | None:
@@ -135,7 +144,7 @@ def parse_listing(html: str | Selector, *, url: str, kind: str, key: str,
     selector = html if isinstance(html, Selector) else Selector(text=html)
     page = ListingPage()
     try:
-        props = hydration_props(selector, "DailyPapers")
+        props, strict = _hydration(selector, "DailyPapers")
         items = _items_from_props(props)
         if items is None or not all(isinstance(i, dict) for i in items):
             raise HydrationError("unknown_shape")
@@ -147,7 +156,8 @@ def parse_listing(html: str | Selector, *, url: str, kind: str, key: str,
     else:
         page.page_key = _props_key(props)
         page.entries = [
-            entry_from_api_item(item, kind=kind, key=key, rank=rank, source_url=url, unmapped=unmapped)
+            entry_from_api_item(item, kind=kind, key=key, rank=rank, source_url=url, unmapped=unmapped,
+                                strict=strict)
             for rank, item in enumerate(items)
         ]
     if not page.entries:
@@ -239,7 +249,7 @@ def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int =
     Raises ApiAnswerError (`bad_json`, `unknown_shape`) when the answer is not such a list.
     """
     try:
-        items = read_json(text)
+        items, strict = read_json_strict(text)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiAnswerError("bad_json") from None
     if not isinstance(items, list) or not all(
@@ -247,7 +257,8 @@ def parse_api_listing(text: str, *, url: str, kind: str, key: str, offset: int =
         for i in items
     ):
         raise ApiAnswerError("unknown_shape")
-    return [entry_from_api_item(item, kind=kind, key=key, rank=offset + i, source_url=url, unmapped=unmapped)
+    return [entry_from_api_item(item, kind=kind, key=key, rank=offset + i, source_url=url, unmapped=unmapped,
+                                strict=strict)
             for i, item in enumerate(items)]
 
 

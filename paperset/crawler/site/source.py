@@ -11,12 +11,16 @@ from typing import Any
 
 import pyarrow as pa
 
+from paperset.crawler.clean.memo import fresh
 from paperset.spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
 # Key sets remembered per nested type, by the shaper and the census (the site's objects of one kind carry the
 # same keys); emptied when full.
 KEY_PLANS = 1024
+# Items remembered by their exact JSON (read_item: a paper is shown on many listings); emptied when full.
+ITEMS_READ = 1 << 13
+_read: dict[bytes, tuple[dict[str, Any], tuple[tuple[str, int], ...]]] = {}
 
 
 def none_if_empty(value: Any) -> Any:
@@ -192,3 +196,25 @@ def census(paper: dict[str, Any], item: dict[str, Any], out: Counter[str]) -> No
                 continue
             value = obj[key]
             (counts[1] if isinstance(value, list) else counts[0])(value, out)
+
+
+def read_item(paper: dict[str, Any], item: dict[str, Any], unmapped: Counter[str] | None,
+              source: bytes | None) -> dict[str, Any]:
+    """`read_fields(paper, item)`, with the census into `unmapped` (when given). With `source`, the item's
+    exact JSON (paperset/crawler/site/json_text.py read_json_strict), what the same bytes gave before is given
+    again: the fields as a copy of their own (memo.fresh), the census counted again."""
+    if source is None:
+        if unmapped is not None:
+            census(paper, item, unmapped)
+        return read_fields(paper, item)
+    hit = _read.get(source)
+    if hit is None:
+        counts: Counter[str] = Counter()
+        census(paper, item, counts)
+        if len(_read) >= ITEMS_READ:
+            _read.clear()
+        hit = _read[source] = (read_fields(paper, item), tuple(counts.items()))
+    if unmapped is not None:
+        for name, count in hit[1]:
+            unmapped[name] += count
+    return {name: fresh(value) for name, value in hit[0].items()}

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from paperset.crawler.site import pages
-from paperset.crawler.site.json_text import read_json
+from paperset.crawler.site.json_text import read_json, read_json_strict
 from tests.conftest import FIXTURES
 
 
@@ -21,7 +21,7 @@ def test_every_listing_capture_reads_the_same_through_json(monkeypatch) -> None:
         html = path.read_text(encoding="utf-8")
         fast = pages.parse_listing(html, url="u", kind="day", key="k", unmapped=Counter())
         with monkeypatch.context() as m:
-            m.setattr(pages, "read_json", json.loads)
+            m.setattr(pages, "read_json_strict", lambda text: (json.loads(text), False))
             slow = pages.parse_listing(html, url="u", kind="day", key="k", unmapped=Counter())
         assert fast == slow
         found.append(len(fast.entries))
@@ -48,3 +48,15 @@ def test_read_json_raises_what_json_loads_raises(text: str) -> None:
     with pytest.raises(json.JSONDecodeError) as got:
         read_json(text)
     assert (got.value.msg, got.value.pos) == (want.value.msg, want.value.pos)
+
+
+@pytest.mark.parametrize(("text", "strict"), [
+    ('[{"a": 1, "b": [1.5, "x\u00e9", null, true]}]', True), (b'{"a": "caf\xc3\xa9"}', True),
+    ("[NaN]", False), ('{"a": Infinity}', False), ("[1234567890123456789]", False), ('"\ud800"', False),
+    ('"\\ud800 escaped"', False),
+])
+def test_read_json_strict_says_whether_orjson_read_it(text: str | bytes, strict: bool) -> None:
+    """Strict: no value that orjson writes back differently (NaN and Infinity as null, a big integer), so the
+    written bytes of a part are a key of that part (PaperEntry.source_json)."""
+    value, got = read_json_strict(text)
+    assert (repr(value), got) == (repr(read_json(text)), strict)
