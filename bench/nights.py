@@ -83,7 +83,7 @@ def make_spool(folder: Path, rows: Iterator[dict], run: str) -> Path:
 def child(spool: str, root: str, now: str) -> None:
     """One packaging, as `paperset package` runs it, in this process (pyarrow's pandas probe settled
     without pandas, as the CLI's packaging commands do); prints the version and verify time."""
-    from paperset.app.pandas_probe import skip_pandas_probe
+    from paperset.app.process import skip_pandas_probe
     from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import package
     from paperset.packager.manifest import problems

@@ -1,6 +1,8 @@
 """The exit-code contract of every `paperset` command, defined once: the codes and what each means (printed
 in every command's `--help` and in README.md, both generated from EXITS), the outcomes of the JSON line,
-and the one table from exception to outcome (Scrapy's cmdline keeps such a table: UsageError is 2).
+and the one table from exception to outcome (Scrapy's cmdline keeps such a table: UsageError is 2). Also
+the one machine-readable outcome of a command (`--json`): the same keys whatever happened, and how a
+failure is reported (one line on stderr, the outcome line with --json, the exit code).
 
 Each layer has one exception root (paperset.crawler.errors.CrawlerError, paperset.packager.errors.PackagerError,
 paperset.spool.errors.SpoolError, BadInput here); a ValueError is bad input only when raised while a command
@@ -8,11 +10,14 @@ checks its arguments (`checking()`), never an operational failure."""
 
 from __future__ import annotations
 
+import json
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from paperset.crawler.errors import CrawlerError, SettingError
 from paperset.packager.errors import BadArgument, DatasetLocked, PackagerError
@@ -54,8 +59,8 @@ EXITS = (
     ExitRow(Exit.INCOMPLETE, ("incomplete",), "nothing published: a listing is incomplete; the next run fetches "
             "only what is missing (`--allow-partial` publishes, naming the missing listings in the manifest and card)"),
 )
-# outcome (the `outcome` of a --json line) -> exit code
-OUTCOMES = {outcome: int(row.code) for row in EXITS for outcome in row.outcomes}
+# outcome (the `outcome` of a --json line) -> exit code (README "Exit codes", generated from EXITS).
+EXIT_CODES = {outcome: int(row.code) for row in EXITS for outcome in row.outcomes}
 
 
 class PapersetError(Exception):
@@ -144,3 +149,37 @@ def redis_named(url: str | None) -> Iterator[None]:
         from paperset.spool.redact import redact
 
         raise PapersetError(f"Redis at {redact(url or '')} failed ({exc})") from exc
+
+
+# The outcome line (--json): always present; None where they do not apply.
+KEYS = ("outcome", "exit_code", "version", "path", "parent", "reasons")
+# Commands whose failure means no new version: their message says so.
+PUBLISHING = ("run", "package", "demo")
+NOTHING = "nothing was published"
+
+
+def outcome_record(outcome: str, *, version: str | None = None, path: str | None = None,
+                   parent: str | None = None, reasons: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """The JSON object of a run: KEYS first, then anything else (`crawl`, `health`, ...); passwords in
+    URLs redacted."""
+    if outcome not in EXIT_CODES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    record = {"outcome": outcome, "exit_code": EXIT_CODES[outcome], "version": version, "path": path,
+              "parent": parent, "reasons": reasons}
+    return redact({**extra, **record})
+
+
+def report_failure(command: str, exc: BaseException, *, as_json: bool) -> int:
+    """A command stopped by `exc`: one line on stderr naming what happened (a traceback first only for an
+    exception no table knows: a bug), the outcome line on stdout with --json, and the exit code."""
+    outcome, message, known = classify(exc)
+    if not known:
+        traceback.print_exception(exc)
+    if command in PUBLISHING and outcome == "failed" and not any(
+            said in message for said in (NOTHING, "nothing published")):
+        message = f"{message}; {NOTHING}"
+    print(f"paperset {command}: {message}", file=sys.stderr, flush=True)
+    if as_json:
+        print(json.dumps(outcome_record(outcome, reasons=[message], error=message), sort_keys=True, default=str),
+              flush=True)
+    return EXIT_CODES[outcome]

@@ -62,7 +62,7 @@ def _forked(target: WorkerMain, spec: WorkerSpec, env: dict[str, str], err: str)
     it at exit), and multiprocessing lets no daemonic process start one."""
     multiprocessing.current_process().daemon = False
     os.environ.update(env)
-    from paperset.app.proctitle import name_worker
+    from paperset.app.process import name_worker
 
     name_worker(spec.argv())
     with Path(os.devnull).open("wb") as null, Path(err).open("ab") as errors:

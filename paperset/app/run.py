@@ -14,8 +14,8 @@ from paperset.app.archives import archive_setting
 from paperset.app.collector import crawl_set_aside
 from paperset.app.config import AppConfig
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
+from paperset.app.exits import outcome_record
 from paperset.app.links import links_counters
-from paperset.app.outcome import outcome_record
 from paperset.app.run_folder import INTAKE, note_run, open_run, set_run_status, sweep_intakes
 from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
@@ -71,7 +71,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     spools, rejects, that index, the crawl log and the health report stay in ROOT/NAME/.runs/<run>/. A run killed
     while crawling is resumed by the next run of the same plan (unless `resume` is false).
 
-    The result is an outcome record (paperset/app/outcome.py): `failed` when the site could not be reached
+    The result is an outcome record (paperset/app/exits.py): `failed` when the site could not be reached
     or every listing failed, `incomplete` when some listing is (unless `allow_partial`: then published,
     the missing listings recorded in the manifest and card), `gate_tripped`, `published`, `unchanged`.
     """

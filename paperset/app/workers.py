@@ -19,7 +19,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 
 from paperset.app.config import AppConfig
 from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl
-from paperset.app.exits import REDIS_ENV, BadInput, Exit, redis_named
+from paperset.app.exits import REDIS_ENV, BadInput, Exit, redis_named, report_failure
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.queue import (
     HEARTBEAT_TTL_S,
@@ -79,8 +79,6 @@ def run_worker(url: str, name: str, *, worker: str | None = None, wait_s: float 
 def worker_main(spec: WorkerSpec) -> int:
     """A forked local worker's whole life: `run_worker_spec`, a failure reported from the exit table
     (paperset/app/exits.py) as the command line's `main` reports it (one line on stderr, its exit code)."""
-    from paperset.app.outcome import report_failure
-
     try:
         return run_worker_spec(spec)
     except (Exception, KeyboardInterrupt) as exc:

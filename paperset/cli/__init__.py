@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from paperset import __version__
-from paperset.app.exits import BadInput, Exit, checking, help_epilog
-from paperset.app.outcome import EXIT_CODES, outcome_record, report_failure
-from paperset.app.proctitle import hide_secrets
+from paperset.app.exits import EXIT_CODES, BadInput, Exit, checking, help_epilog, outcome_record, report_failure
+from paperset.app.process import hide_secrets
 from paperset.cli.args import add_crawl_arguments, check_base_url_arg, crawl_job, redis_url
 from paperset.cli.dataset import register as register_dataset
 from paperset.cli.fixture import register as register_fixture
@@ -78,7 +77,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Serve the bundled replica on loopback, crawl every listing kind it has, and print a summary."""
     from paperset.app.crawl import CrawlJob
-    from paperset.app.pandas_probe import skip_pandas_probe
+    from paperset.app.process import skip_pandas_probe
     from paperset.app.run import crawl_and_package
     from paperset.cli.args import wanted as progress_wanted
     from paperset.crawler.replica.server import ReplicaServer

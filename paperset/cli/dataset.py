@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def cmd_package(args: argparse.Namespace) -> int:
     """Package spools into the next version, holding the dataset's lock (the one `paperset run` takes).
     Failures are reported by paperset/cli/__init__.py's `main` from the table of paperset/app/exits.py."""
-    from paperset.app.pandas_probe import skip_pandas_probe
+    from paperset.app.process import skip_pandas_probe
     from paperset.crawler.site.kinds import daily_kinds
     from paperset.packager.build import dataset_path, package
     from paperset.packager.lock import dataset_lock

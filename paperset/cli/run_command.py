@@ -1,5 +1,5 @@
 """`paperset run`: its arguments, the checks before anything runs, and the outcome printed (one JSON line
-with --json, paperset/app/outcome.py)."""
+with --json, paperset/app/exits.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from paperset.crawler.site.listings import asked_from, plan_listings
 
 def print_run(outcome: dict[str, Any], as_json: bool) -> int:
     """The human summary of a run (on stderr with --json), then with --json the outcome as the one JSON
-    line on stdout (paperset/app/outcome.py: the same keys for every outcome). The exit code."""
+    line on stdout (paperset/app/exits.py: the same keys for every outcome). The exit code."""
     human = sys.stderr if as_json else sys.stdout
     if "crawl" in outcome:
         print(format_summary(outcome["crawl"]), file=human)
@@ -67,8 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.plan:
             return print_plan(args, listings, settings, sweep)
         from paperset.app.contact import warn_without_contact
-        from paperset.app.pandas_probe import skip_pandas_probe
         from paperset.app.plan import confirm, make_plan
+        from paperset.app.process import skip_pandas_probe
         from paperset.app.run_checks import check_parent_index, check_publishable
 
         skip_pandas_probe()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from paperset.app.exits import EXITS, OUTCOMES, Exit, classify, help_epilog, markdown_table
+from paperset.app.exits import EXIT_CODES, EXITS, Exit, classify, help_epilog, markdown_table
 from paperset.cli import build_parser, main
 from tests.conftest import ROOT, corpus_spool, run_paperset
 
@@ -81,7 +81,7 @@ def test_every_command_in_every_state(tmp_path, held, capsys) -> None:
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (state, argv, err)
         if with_json is not argv:
             line = json.loads(out.strip().splitlines()[-1])
-            assert (line["exit_code"], OUTCOMES[line["outcome"]]) == (code, code), (state, argv, line)
+            assert (line["exit_code"], EXIT_CODES[line["outcome"]]) == (code, code), (state, argv, line)
             assert line["error"] == err.strip().split(": ", 1)[1]
     commands = {"run", "crawl", "package", "publish", "pull", "verify", "diff", "prune", "worker", "demo", "fixture"}
     assert seen == commands

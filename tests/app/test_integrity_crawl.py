@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from paperset.app.outcome import KEYS
+from paperset.app.exits import KEYS
 from paperset.crawler.replica.server import ReplicaServer
 from tests.conftest import ROOT, run_paperset
 

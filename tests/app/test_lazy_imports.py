@@ -29,7 +29,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 if sys.argv[1] == "probe-skipped":
-    from paperset.app.pandas_probe import skip_pandas_probe
+    from paperset.app.process import skip_pandas_probe
     skip_pandas_probe()
 else:
     import pandas
@@ -94,7 +94,7 @@ def test_skipping_pyarrows_pandas_probe_leaves_every_snapshot_byte_unchanged(tmp
 def test_pyarrow_still_reads_pandas_objects_once_pandas_is_asked_for() -> None:
     """The documented price (docs/startup.md): until pyarrow's pandas functions ran, a Series handed to
     `pa.array` is a plain sequence (its missing value NaN, not null); after one ran, pyarrow knows pandas."""
-    probe = ("import sys; from paperset.app.pandas_probe import skip_pandas_probe; skip_pandas_probe(); "
+    probe = ("import sys; from paperset.app.process import skip_pandas_probe; skip_pandas_probe(); "
              "import pyarrow as pa; print('pandas' in sys.modules); "
              "import pandas as pd; series = pd.Series([1.0, None]); print(pa.array(series).null_count); "
              "frame = pa.table({'a': [1, 2]}).to_pandas(); print(pa.array(series).null_count); "

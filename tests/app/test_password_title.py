@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from paperset.app.proctitle import hide_secrets
+from paperset.app.process import hide_secrets
 from paperset.crawler.replica.server import ReplicaServer
 from tests.conftest import ROOT, redis_server
 

@@ -3,15 +3,21 @@
 everything a worker changes: the requests come from and go to the run's shared queue (scrapy-redis's
 scheduler and dupefilter under this run's keys), entries go to Redis instead of a local spool, the near-dup
 index is the run's Redis index, and the worker's coordination extension claims requests and reports each
-listing's outcome. Without a worker id the add-on changes nothing."""
+listing's outcome. Without a worker id the add-on changes nothing.
+
+Also a distributed run's settings as its parts read them (WorkerConfig: the add-on, the worker extension,
+the shared queue), once each: which run a crawl joins and as which worker. No redis-py here (the add-on
+reads them before anything of the run is loaded)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from scrapy.settings import BaseSettings
 
-from paperset.crawler.distributed.config import WorkerConfig
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.errors import SettingError
+from paperset.crawler.settings.fields import FromSettings, setting
 
 SPOOL_PIPELINE = "paperset.crawler.pipelines.spool.SpoolPipeline"
 ENTRIES_PIPELINE = "paperset.crawler.distributed.worker.WorkerEntriesPipeline"
@@ -20,6 +26,16 @@ COORDINATION = "paperset.crawler.distributed.worker.WorkerCoordination"
 COORDINATION_ORDER = 200
 # What a worker keeps of its own: no local spool, no resume (a distributed run is not resumed).
 LOCAL_OFF = {"PAPERSET_SPOOL": "", "PAPERSET_RESUME": False}
+
+
+@dataclass(frozen=True)
+class WorkerConfig(FromSettings):
+    """`PAPERSET_REDIS_NAME`: the dataset whose run the crawl joins (empty: none, the crawl is on its own);
+    `PAPERSET_WORKER_ID`: this worker's name (empty: not a worker). The Redis server is scrapy-redis's
+    `REDIS_URL` (paperset/crawler/distributed/redis_client.py)."""
+
+    redis_name: str = setting("PAPERSET_REDIS_NAME")
+    worker_id: str = setting("PAPERSET_WORKER_ID")
 
 
 class DistributedWorker:

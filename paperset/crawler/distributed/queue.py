@@ -21,7 +21,7 @@ from scrapy_redis import picklecompat
 from scrapy_redis.queue import FifoQueue
 from scrapy_redis.scheduler import Scheduler
 
-from paperset.crawler.distributed.config import WorkerConfig
+from paperset.crawler.distributed.addon import WorkerConfig
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import outbox_for
 from paperset.crawler.tracking.coverage import INCOMPLETE

@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from paperset.crawler.distributed.config import WorkerConfig
+from paperset.crawler.distributed.addon import WorkerConfig
 from paperset.crawler.distributed.keys import keys
 from paperset.crawler.distributed.outbox import outbox_for
 from paperset.crawler.distributed.queue import (

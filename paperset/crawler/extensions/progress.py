@@ -1,19 +1,43 @@
-"""Live progress of a crawl on a terminal: a tqdm bar fed by the crawler's stats and its rate gate."""
+"""Live progress of a crawl on a terminal: a tqdm bar fed by the crawler's stats and its rate gate, and
+the Scrapy add-on that shows it (listed in ADDONS): with `PAPERSET_PROGRESS` on (the CLI turns it on for a
+terminal, without --json), the LiveProgress extension is added to EXTENSIONS; off, it is not listed at all
+(never built, and tqdm never imported: only the bar, when the spider opens, imports it)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import create_looping_call
 
 from paperset.crawler.extensions.summary import summarize
+from paperset.crawler.settings.fields import FromSettings, setting
 
 REFRESH_S = 0.5
+LIVE_PROGRESS = "paperset.crawler.extensions.progress.LiveProgress"
+# After paperset's other extensions (the rate gate it reads is PolitenessGate's, at 60).
+ORDER = 600
+
+
+@dataclass(frozen=True)
+class ProgressConfig(FromSettings):
+    """`PAPERSET_PROGRESS`: whether the bar is shown."""
+
+    progress: bool = setting("PAPERSET_PROGRESS")
+
+
+class ProgressBar:
+    """The add-on. Settings read: `PAPERSET_PROGRESS` (on: the live progress bar)."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if ProgressConfig.from_settings(settings).progress:
+            settings["EXTENSIONS"][LIVE_PROGRESS] = ORDER
 
 
 def wait_left(gate: Any, now: float) -> float:
@@ -41,8 +65,8 @@ class LiveProgress:
     """A progress bar on stderr, refreshed every REFRESH_S from the stats: requests done / queued /
     failed, entries, papers, throttle waits with the time left of the current one, and elapsed time.
 
-    Listed in EXTENSIONS by the add-on paperset/crawler/extensions/progress_addon.py when `PAPERSET_PROGRESS`
-    is on (the CLI turns it on for a terminal); it reads no setting itself.
+    Listed in EXTENSIONS by the add-on (ProgressBar, above) when `PAPERSET_PROGRESS` is on (the CLI turns it
+    on for a terminal); it reads no setting itself.
     """
 
     def __init__(self, crawler: Crawler) -> None:

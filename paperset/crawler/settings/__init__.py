@@ -117,12 +117,12 @@ PAPERSET_REPLAY: list[str] = []
 # (paperset/crawler/fetch/archive/addon.py: the recorder, each response's receipt time on its entries, and with
 # PAPERSET_REPLAY the replaying download handler); the distributed worker (paperset/crawler/distributed/addon.py,
 # on with PAPERSET_WORKER_ID: the shared queue, entries to Redis, the shared near-dup index); the live progress
-# bar (paperset/crawler/extensions/progress_addon.py, on with PAPERSET_PROGRESS); the unthrottled crawl
+# bar (paperset/crawler/extensions/progress.py, on with PAPERSET_PROGRESS); the unthrottled crawl
 # (paperset/crawler/fetch/politeness/unthrottled.py, on with PAPERSET_UNTHROTTLED: AutoThrottle and the budgets
 # off, 4 requests at a time per host; for benchmarks and the local replica).
 ADDONS = {"paperset.crawler.fetch.archive.addon.WebArchive": 0,
           "paperset.crawler.distributed.addon.DistributedWorker": 0,
-          "paperset.crawler.extensions.progress_addon.ProgressBar": 0,
+          "paperset.crawler.extensions.progress.ProgressBar": 0,
           "paperset.crawler.fetch.politeness.unthrottled.Unthrottled": 0}
 # Run unthrottled (the add-on Unthrottled of ADDONS): for benchmarks and the local replica only, never for the real
 # site.

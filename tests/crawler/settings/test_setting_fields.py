@@ -30,9 +30,9 @@ def test_each_rooms_config_is_read_once_from_the_settings_with_the_module_defaul
     import pytest
 
     from paperset.app.config import AppConfig
-    from paperset.crawler.distributed.config import WorkerConfig
+    from paperset.crawler.distributed.addon import WorkerConfig
     from paperset.crawler.errors import SettingError
-    from paperset.crawler.fetch.archive.config import ArchiveConfig
+    from paperset.crawler.fetch.archive.addon import ArchiveConfig
     from paperset.crawler.pipelines.config import PipelineConfig
     from paperset.crawler.spiders.config import SpiderConfig
 

@@ -22,16 +22,13 @@ from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
 from scrapy.http import Request as ScrapyRequest
 
-from paperset.crawler.fetch.archive.config import ArchiveConfig
+from paperset.crawler.fetch.archive.addon import ArchiveConfig
 from paperset.crawler.fetch.archive.received import RECEIVED, REPLAYED
 from paperset.crawler.fetch.archive.record import Exchange, warcinfo_record
 from paperset.crawler.fetch.archive.writer import ArchiveWriter
 
 logger = logging.getLogger(__name__)
 
-# The recorder's place among DOWNLOADER_MIDDLEWARES: after every built-in one (the highest is 900), next
-# to the download handler.
-ORDER = 990
 # The recording recorders of this process, by key: a browser request's page event handler names its
 # recorder by key (a partial of a module function and strings: the request stays picklable for the ledger).
 _RECORDERS: dict[str, ArchiveRecorder] = {}

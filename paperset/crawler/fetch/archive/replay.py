@@ -25,7 +25,7 @@ from scrapy.http import Headers, HtmlResponse, Request, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
-from paperset.crawler.fetch.archive.config import ArchiveConfig
+from paperset.crawler.fetch.archive.addon import ArchiveConfig
 from paperset.crawler.fetch.archive.received import RECEIVED, REPLAYED
 from paperset.crawler.fetch.archive.record import (
     BODY_SHA1,
