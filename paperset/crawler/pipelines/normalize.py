@@ -7,7 +7,6 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from paperset.crawler.clean.fields import (
@@ -45,18 +44,20 @@ class NormalizePipeline:
     Removed control characters are counted (`paperset/repaired/control_chars`). A paper seen again (the
     same CONTENT_FIELDS) is given a copy of what they became the first time, with the same counts or the same
     rejection (StepMemo). Settings: `PAPERSET_NORMALIZE_ENABLED`.
+
+    This step gives every entry paper's fields of its own: extraction hands a known element's fields out
+    shared (paperset/crawler/site/source.py read_item), and every one of CONTENT_FIELDS is rebuilt here, a
+    memo's as a copy (memo.fresh). With normalizing off, it still does that much: the values as read, copied.
     """
 
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+    def __init__(self, stats: StatsCollector, *, cleaning: bool = True) -> None:
+        self.stats, self.cleaning = stats, cleaning
         self.memo = StepMemo(CONTENT_FIELDS)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        if not PipelineConfig.from_settings(crawler.settings).normalize:
-            raise NotConfigured
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(crawler.stats, cleaning=PipelineConfig.from_settings(crawler.settings).normalize)
 
     def bad_value(self, entry: Any, name: str, reason: str, value: Any) -> None:
         """Count a value that did not convert; reject the entry for a field it cannot be without, else
@@ -94,6 +95,10 @@ class NormalizePipeline:
     def process_item(self, item: Any) -> Any:
         # Our own dataclass is changed through its __dict__: no adapter round trip per field.
         ours = type(item) is PaperEntry
+        if not self.cleaning:  # the values as read, each entry's its own
+            if ours:
+                item.__dict__.update((name, fresh(item.__dict__.get(name))) for name in CONTENT_FIELDS)
+            return item
         entry: Any = item.__dict__ if ours else ItemAdapter(item)
         key = self.memo.key(entry) if ours else None
         known = self.memo.recall(key)

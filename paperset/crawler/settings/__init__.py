@@ -152,6 +152,8 @@ PAPERSET_DETAILS_FROM_PAGE = False
 ITEM_PROCESSOR = "paperset.crawler.tracking.items_left.ItemsLeftPipelineManager"
 # Normalize before validating, so that validation judges what will be stored (a title of control
 # characters only is empty once cleaned).
+# Normalize comes first: until it, entries of the same site element share their paper's fields (extraction's
+# memo, paperset/crawler/site/source.py read_item); from it on, each entry's values are its own.
 ITEM_PIPELINES = {
     "paperset.crawler.pipelines.normalize.NormalizePipeline": 100,
     "paperset.crawler.pipelines.validate.ValidatePipeline": 200,

@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from paperset.crawler.clean.memo import fresh
 from paperset.spool.fields import SOURCED, VIEWER_DEPENDENT, column_name, mapped_keys
 
 _MAPPED = mapped_keys()
@@ -202,7 +201,9 @@ def read_item(paper: dict[str, Any], item: dict[str, Any], unmapped: Counter[str
               source: bytes | None) -> dict[str, Any]:
     """`read_fields(paper, item)`, with the census into `unmapped` (when given). With `source`, the item's
     exact JSON (paperset/crawler/site/json_text.py read_json_strict), what the same bytes gave before is given
-    again: the fields as a copy of their own (memo.fresh), the census counted again."""
+    again, its census counted again. Those fields are shared by every entry of the same element: the normalize
+    step rebuilds every one of them, giving each entry values of its own (a copy here cost a search page's
+    hundred known papers more than reading them)."""
     if source is None:
         if unmapped is not None:
             census(paper, item, unmapped)
@@ -217,4 +218,4 @@ def read_item(paper: dict[str, Any], item: dict[str, Any], unmapped: Counter[str
     if unmapped is not None:
         for name, count in hit[1]:
             unmapped[name] += count
-    return {name: fresh(value) for name, value in hit[0].items()}
+    return hit[0]

@@ -1,7 +1,8 @@
 """An entry read from exact JSON (an API answer's or a listing page's element that orjson read) carries that
 element's bytes (`source_json`): the same bytes give the same paper's fields, so extraction
-(paperset/crawler/site/source.py read_item) and the cleaning steps' memos key on them. Each sighting still gets
-values of its own and its own census counts; an answer orjson cannot read (NaN) gives no key."""
+(paperset/crawler/site/source.py read_item) and the cleaning steps' memos key on them. Each sighting gets its own
+census counts and, from the normalize step on, values of its own; an answer orjson cannot read (NaN) gives
+no key."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from collections import Counter
 from dataclasses import fields
 
 import orjson
+import pytest
 
+from paperset.crawler.clean.fields import CONTENT_FIELDS
 from paperset.crawler.pipelines.normalize import NormalizePipeline
 from paperset.crawler.site.pages import parse_api_listing, parse_listing, parse_paper_page
 from tests.conftest import FIXTURES, project_crawler
@@ -43,18 +46,33 @@ def test_no_key_where_the_json_was_not_exact_or_the_page_adds_fields() -> None:
     assert paper.source_json is None
 
 
-def test_a_known_element_reads_the_same_with_values_of_its_own_and_its_census_counted_again() -> None:
+def test_a_known_element_reads_the_same_and_its_census_is_counted_again() -> None:
     text = json.dumps([{**item, "newKey": 1} for item in json.loads(ANSWER.read_text(encoding="utf-8"))])
     first_census, again_census = Counter(), Counter()
     first, again = _api(text, first_census), _api(text, again_census)
     assert first == again
     assert first_census == again_census == Counter({"item.newKey": 3})
-    first[0].authors.append("Someone Else")
-    first[0].submitted_on_daily_by["user"] = "changed"
-    third = _api(text)
-    assert third[0] == again[0] != first[0]
-    assert third[0].authors is not again[0].authors
-    assert third[0].submitted_on_daily_by is not again[0].submitted_on_daily_by
+
+
+@pytest.mark.parametrize("cleaning", [True, False])
+def test_the_normalize_step_gives_each_entry_values_of_its_own(cleaning: bool) -> None:
+    """Extraction shares a known element's fields between its entries; the normalize step (first in the chain)
+    rebuilds every paper field, cleaning or not (PAPERSET_NORMALIZE_ENABLED=false keeps the values as read)."""
+    text = ANSWER.read_text(encoding="utf-8")
+    raw = _api(text)[0]
+    crawler = project_crawler(PAPERSET_NORMALIZE_ENABLED=cleaning)
+    crawler.stats.open_spider()
+    step = NormalizePipeline.from_crawler(crawler)
+    first, second = step.process_item(_api(text)[0]), step.process_item(_api(text)[0])
+    first.authors.append("Someone Else")
+    first.submitted_on_daily_by["user"] = "changed"
+    third = step.process_item(_api(text)[0])
+    assert second == third != first
+    assert _api(text)[0] == raw  # extraction's shared fields untouched
+    for name in CONTENT_FIELDS:
+        if isinstance(getattr(second, name), list | dict):
+            assert getattr(second, name) is not getattr(third, name), name
+    assert (third.published_at == raw.published_at) is not cleaning  # cleaned: in canonical form
 
 
 def test_normalize_tells_nan_from_null_through_the_api_path() -> None:
