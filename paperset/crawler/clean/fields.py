@@ -188,3 +188,43 @@ def _nested_cleaner(kind: Any) -> Callable[[Any], tuple[Any, list[tuple[str, str
 
 # Each nested field's cleaner, looked up once (hashing an Arrow type for a cache costs ~9 us).
 NESTED_CLEANERS = tuple((name, _nested_cleaner(kind)) for name, kind in NESTED_FIELDS)
+
+
+def _copier(kind: Any) -> Callable[[Any], Any] | None:
+    """How a normalized value of Arrow type `kind` is copied so that its lists and dicts are its own, its texts
+    and numbers shared (None: nothing to copy). Normalized values have their field's shape (the cleaners above
+    make sure of it), so the copy follows the type instead of looking at every value."""
+    if pa.types.is_list(kind):
+        inner = _copier(kind.value_type)
+        if inner is None:
+            return lambda value: value[:] if type(value) is list else value
+        return lambda value: [None if one is None else inner(one) for one in value] if type(value) is list else value
+    if pa.types.is_struct(kind):
+        subs = [(f.name, sub) for f in kind if (sub := _copier(f.type)) is not None]
+
+        def copy_struct(value: Any) -> Any:
+            if type(value) is not dict:
+                return value
+            out = value.copy()
+            for name, sub in subs:
+                one = out.get(name)
+                if one is not None:
+                    out[name] = sub(one)
+            return out
+        return copy_struct
+    return None
+
+
+def _copy_of(name: str) -> Callable[[Any], Any] | None:
+    return _copier(BY_NAME[name].type) if name in BY_NAME else None
+
+
+# For each of CONTENT_FIELDS, in order, how its normalized value is copied (None: text, number or flag).
+CONTENT_COPIERS = tuple(_copy_of(name) for name in CONTENT_FIELDS)
+
+
+def copy_content(values: Any) -> list[Any]:
+    """A normalized entry's CONTENT_FIELDS values (in order) as values of its own: what the normalize step's
+    memo hands out to a paper seen again."""
+    return [value if copy is None or value is None else copy(value)
+            for value, copy in zip(values, CONTENT_COPIERS, strict=True)]

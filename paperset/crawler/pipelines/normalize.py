@@ -20,6 +20,7 @@ from paperset.crawler.clean.fields import (
     TEXT_FIELDS,
     URL_FIELDS,
     arxiv_id_value,
+    copy_content,
     list_value,
     text_value,
     timestamp_value,
@@ -47,7 +48,8 @@ class NormalizePipeline:
 
     This step gives every entry paper's fields of its own: extraction hands a known element's fields out
     shared (paperset/crawler/site/source.py read_item), and every one of CONTENT_FIELDS is rebuilt here, a
-    memo's as a copy (memo.fresh). With normalizing off, it still does that much: the values as read, copied.
+    memo's as a copy (clean/fields.py copy_content). With normalizing off, it still does that much: the
+    values as read, copied (memo.fresh).
     """
 
     def __init__(self, stats: StatsCollector, *, cleaning: bool = True) -> None:
@@ -103,7 +105,8 @@ class NormalizePipeline:
         key = self.memo.key(entry) if ours else None
         known = self.memo.recall(key)
         if known is not None:  # a copy of what the same fields gave: each entry's values are its own
-            values, counted, rejected = fresh(known[0]), known[1], known[2]
+            counted, rejected = known[1], known[2]
+            values = copy_content(known[0]) if rejected is None else ()
         else:
             values, counted, rejected = self._outcome(entry)
             self.memo.keep(key, _kept(values, counted, rejected))
@@ -171,8 +174,8 @@ class NormalizePipeline:
 
 
 def _kept(values: tuple[Any, ...], counted: tuple[str, ...], rejected: Any) -> Any:
-    """An outcome as the memo keeps it: the values as a list of its own (handed out as copies, memo.fresh)."""
-    return fresh(list(values)), counted, rejected
+    """An outcome as the memo keeps it: the values as a list of its own (handed out as copies: copy_content)."""
+    return (copy_content(values) if rejected is None else ()), counted, rejected
 
 
 class Counted:
