@@ -1,9 +1,17 @@
-"""Run a crawl in this process and return its stats: what `paperset crawl`, `run` and `demo` call."""
+"""Run a crawl in this process and return its stats: what `paperset crawl`, `run` and `demo` call. Also what a
+run does around its crawl: Python's cycle collector during and after it (`roomy_collector`, `crawl_set_aside`), and
+for `--links` (paperset/crawler/spiders/links.py, paperset/packager/links.py) the links' own counters in the crawl
+summary (`links_counters`) and the papers whose links the latest version holds as unknown, asked first
+(`links_retry`)."""
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,9 +19,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
-from paperset.app.collector import roomy_collector
 from paperset.app.config import AppConfig
-from paperset.app.links import links_retry
 from paperset.crawler.dedup.config import DedupeConfig
 from paperset.crawler.dedup.index import check_store
 from paperset.crawler.fetch.politeness.unthrottled import Unthrottled, UnthrottledConfig, refuse_unthrottled
@@ -23,6 +29,8 @@ from paperset.crawler.site.kinds import FLAGS
 from paperset.crawler.site.listings import Listing, plan_listings
 
 SETTINGS_MODULE = "paperset.crawler.settings"
+# Allocations between two runs of the collector's youngest generation during a crawl (Python's is 700).
+COLLECT_EVERY = 20_000
 CONTACT_ENV = "PAPERSET_CONTACT"
 # Scrapy components switched off here by default (paperset.crawler.settings): Scrapy imports a listed
 # component's module before the component says NotConfigured, and every key of EXTENSIONS or DOWNLOADER_MIDDLEWARES
@@ -177,3 +185,52 @@ def run_settings(run_dir: Path, dedupe_store: str, resumed: bool, *, links: bool
             "PAPERSET_SPOOL": str(run_dir / "spool"), "PAPERSET_REJECTS": str(run_dir / "rejects.jsonl"),
             "PAPERSET_DEDUPE_STORE": dedupe_store, "PAPERSET_RESUME": resumed,
             "LOG_FILE": str(run_dir / "crawl.log"), "LOG_FILE_APPEND": True}
+
+
+def links_counters(stats: dict[str, Any]) -> dict[str, Any]:
+    """The Hub links' own counters (paperset/crawler/spiders/links.py), as the crawl summary's `links`."""
+    prefix = "paperset/links/"
+    return {"links": {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}}
+
+
+def links_retry(dataset: Path, run_dir: Path) -> dict[str, Any]:
+    """PAPERSET_LINKS_RETRY: the papers whose links the latest version holds as unknown, asked first."""
+    from paperset.packager.build import latest
+    from paperset.packager.links import unknown_papers
+
+    version = latest(dataset) if dataset.is_dir() else None
+    ids = unknown_papers(dataset / version) if version else []
+    if not ids:
+        return {}
+    (run_dir / "links-retry.json").write_text(json.dumps(ids), encoding="utf-8")
+    return {"PAPERSET_LINKS_RETRY": str(run_dir / "links-retry.json")}
+
+
+# Python's cycle collector during a run. A crawl allocates a few objects an entry and keeps few: run every 700
+# allocations (Python's default), the collector's walks were a tenth of an API crawl's wall time, so the crawl runs
+# it every COLLECT_EVERY allocations (`roomy_collector`). After the crawl, the packaging allocates many objects
+# beside everything the run made so far: each full collection walked them all (two, 0.25 s, on the api workload of
+# bench/crawl.py, measured by gc.callbacks), so the packaging runs with everything the crawl left set aside
+# (`crawl_set_aside`, gc.freeze), given back after (gc.unfreeze). The finished crawler's garbage (cycles: 60,000
+# objects on that workload) is set aside with the rest, not collected first: that collection took 0.17 s, for
+# memory the crawl held a moment before; it is collected after, or never when the process exits.
+@contextmanager
+def roomy_collector() -> Iterator[None]:
+    """The youngest generation collected every COLLECT_EVERY allocations inside, then as it was."""
+    before = gc.get_threshold()
+    gc.set_threshold(COLLECT_EVERY, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@contextmanager
+def crawl_set_aside() -> Iterator[None]:
+    """Every object the crawl left (alive or its garbage) out of the collector's walks inside, given back to its
+    oldest generation after (so that what is or becomes garbage is still collected)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from paperset.app import sweep
 from paperset.app.archives import archive_setting
-from paperset.app.collector import crawl_set_aside
 from paperset.app.config import AppConfig
-from paperset.app.crawl import CrawlJob, crawl_settings, run_crawl, run_settings
+from paperset.app.crawl import CrawlJob, crawl_set_aside, crawl_settings, links_counters, run_crawl, run_settings
 from paperset.app.exits import outcome_record
-from paperset.app.links import links_counters
 from paperset.app.run_folder import INTAKE, note_run, open_run, set_run_status, sweep_intakes
 from paperset.crawler.extensions.summary import summarize
 from paperset.crawler.tracking.coverage import STAT, UNREACHABLE, describe, incomplete
@@ -95,7 +93,7 @@ def _crawl_and_package(job: CrawlJob, root: Path, name: str, *, recrawl_days: in
     drawer = ChartDrawer()  # the card's chart process, matplotlib imported beside the crawl (used if it publishes)
     try:
         stats = crawl_run(job, settings, pointers, redis=redis, name=name, workers=workers, run_dir=run_dir)
-        with crawl_set_aside():  # the crawl's objects, from the packaging's collections (collector.py)
+        with crawl_set_aside():  # the crawl's objects, from the packaging's collections (crawl.py)
             intake = prefold.finish() if prefold is not None else None
             if prefold is not None:
                 note_run(run_dir, spool_parts_read_early=prefold.facts())
@@ -248,7 +246,7 @@ def run_index(dataset: Path, run_dir: Path, resumed: bool) -> tuple[Path, Checke
         from paperset.packager.share import copy_linked
 
         copy_linked(source, index)  # hard links: the index is saved by rename, never written in place
-        from paperset.app.run_checks import index_proofs
+        from paperset.app.plan import index_proofs
         from paperset.crawler.dedup.disk import stamp
 
         stamp(index, index_proofs(dataset / parent))  # the version's proven files: not checked again

@@ -7,7 +7,7 @@ first: a paper's last sighting is the later of its `last_seen_at` and the time a
 counters did not move publishes no version, and its sweep must still count). A paper whose lookup
 failed is not recorded, so it stays the least recently seen and is asked first the next night.
 `PAPERSET_SWEEP_SIZE` papers a night (a run's plan asks for them): every paper is revisited within
-ceil(papers / size) nights. The swept papers are the spider argument `sweep` (paperset/crawler/spiders/sweep.py).
+ceil(papers / size) nights. The swept papers are the spider argument `sweep` (paperset/crawler/spiders/details.py).
 """
 
 from __future__ import annotations

@@ -67,9 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.plan:
             return print_plan(args, listings, settings, sweep)
         from paperset.app.contact import warn_without_contact
-        from paperset.app.plan import confirm, make_plan
+        from paperset.app.plan import check_parent_index, check_publishable, confirm, make_plan
         from paperset.app.process import skip_pandas_probe
-        from paperset.app.run_checks import check_parent_index, check_publishable
 
         skip_pandas_probe()
         check_publishable(settings)

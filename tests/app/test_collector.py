@@ -1,4 +1,4 @@
-"""The run's cycle collector policy (paperset/app/collector.py): roomy during the crawl, the crawl's objects set
+"""The run's cycle collector policy (paperset/app/crawl.py): roomy during the crawl, the crawl's objects set
 aside while packaging, and everything as it was after."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from paperset.app.collector import COLLECT_EVERY, crawl_set_aside, roomy_collector
+from paperset.app.crawl import COLLECT_EVERY, crawl_set_aside, roomy_collector
 
 
 class Node:

@@ -65,7 +65,7 @@ print(json.dumps({"during": seen, "after": gc.get_threshold()}))
 
 
 def test_the_crawl_runs_the_cycle_collector_less_often_and_restores_it(replica) -> None:
-    from paperset.app.collector import COLLECT_EVERY
+    from paperset.app.crawl import COLLECT_EVERY
 
     out = subprocess.run([sys.executable, "-c", GC_PROBE, replica.base_url, replica.index["days"][0]],
                          capture_output=True, text=True, cwd=ROOT, timeout=300, check=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 _PREFIXES = {
     "dropped": "paperset/dropped/",
-    # The refresh sweep (paperset/crawler/spiders/sweep.py): papers asked, failed (settled incomplete), already asked.
+    # The refresh sweep (paperset/crawler/spiders/details.py): papers asked, failed (settled incomplete), already asked.
     "sweep": "paperset/sweep/",
     "page_problems": "paperset/pages/",
     "listings": "paperset/listings/",

@@ -223,6 +223,6 @@ class NearDedupePipeline:
                 self.stats.set_value(INDEX_UNSAVED_STAT, why)
         finally:
             # Freed now, not when the finished crawler's cycles are collected: `paperset run` packages with
-            # them set aside (paperset/app/collector.py).
+            # them set aside (paperset/app/crawl.py).
             self.outcomes = {}
             self.index = CLOSED

@@ -25,10 +25,9 @@ from paperset.crawler.site.listings import Listing, plan_listings
 from paperset.crawler.site.pages import ApiAnswerError, parse_api_listing
 from paperset.crawler.spiders.all_papers import ALL_PAPERS, AllPapers
 from paperset.crawler.spiders.config import SpiderConfig
-from paperset.crawler.spiders.details import PaperDetails
+from paperset.crawler.spiders.details import PaperDetails, SweepRequests, sweep_ids
 from paperset.crawler.spiders.links import PaperLinks
 from paperset.crawler.spiders.page_path import PagePath
-from paperset.crawler.spiders.sweep import SweepRequests, sweep_ids
 from paperset.crawler.tracking.coverage import (
     COMPLETE,
     EMPTY,

@@ -120,7 +120,7 @@ def test_a_batch_taken_at_once_is_judged_as_entries_arriving_together(tmp_path, 
 
 def test_closing_frees_the_outcomes_and_the_index(tmp_path, corpus_path) -> None:
     """After the spider closes (the index saved), the step holds neither its outcomes nor the index: they
-    are freed at once, not when the finished crawler's cycles are collected (paperset/app/collector.py)."""
+    are freed at once, not when the finished crawler's cycles are collected (paperset/app/crawl.py)."""
     _crawler, before, near, calls = chain(tmp_path, "closing")
     prepared = []
     for entry in entries(corpus_path):
