@@ -57,6 +57,10 @@ class StepMemo:
         hit = self.kept.get(key[0])
         return hit[1] if hit is not None and hit[0] == key[1] else None
 
+    def forget(self) -> None:
+        """Everything remembered, let go (the crawl is over: not carried through the packaging)."""
+        self.kept = {}
+
     def keep(self, key: tuple[bytes, list[Any] | None] | None, result: Any) -> None:
         """Remember `result` for these values (a None result: nothing)."""
         if key is None or result is None:

@@ -94,6 +94,9 @@ class NormalizePipeline:
             for where, reason in problems:
                 self.stats.inc_value(f"paperset/bad_values/{name}{where}/{reason}")
 
+    def close_spider(self) -> None:
+        self.memo.forget()  # ~20 KB a paper remembered: not held through the packaging
+
     def process_item(self, item: Any) -> Any:
         # Our own dataclass is changed through its __dict__: no adapter round trip per field.
         ours = type(item) is PaperEntry

@@ -34,6 +34,9 @@ class ValidatePipeline:
             raise NotConfigured
         return cls(Limits.from_settings(crawler.settings))
 
+    def close_spider(self) -> None:
+        self.passed.forget()  # ~20 KB a paper remembered: not held through the packaging
+
     def process_item(self, item: Any) -> Any:
         ours = type(item) is PaperEntry
         entry: Any = item.__dict__ if ours else ItemAdapter(item)

@@ -219,3 +219,8 @@ def read_item(paper: dict[str, Any], item: dict[str, Any], unmapped: Counter[str
         for name, count in hit[1]:
             unmapped[name] += count
     return hit[0]
+
+
+def forget_items() -> None:
+    """`read_item`'s memory let go: the crawl is over (its ~5 KB a paper not carried through the packaging)."""
+    _read.clear()

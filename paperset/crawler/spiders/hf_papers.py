@@ -23,6 +23,7 @@ from paperset.crawler.site.items import EntryBatch, PaperEntry
 from paperset.crawler.site.kinds import FLAGS, nothing_to_crawl, switch_on
 from paperset.crawler.site.listings import Listing, plan_listings
 from paperset.crawler.site.pages import ApiAnswerError, parse_api_listing
+from paperset.crawler.site.source import forget_items
 from paperset.crawler.spiders.all_papers import ALL_PAPERS, AllPapers
 from paperset.crawler.spiders.config import SpiderConfig
 from paperset.crawler.spiders.details import PaperDetails, SweepRequests, sweep_ids
@@ -162,6 +163,7 @@ class HfPapersSpider(PagePath, PaperDetails, PaperLinks, SweepRequests, AllPaper
     def closed(self, reason: str) -> None:
         """Put the coverage report in the stats (before the spool writes them into its meta.json). A
         worker of a distributed run sees only the requests it took: it reports none."""
+        forget_items()  # extraction's memory of known elements
         if self.worker:
             return
 

@@ -116,3 +116,29 @@ def test_an_item_other_than_our_dataclass_gets_no_field_it_did_not_have() -> Non
     out = NormalizePipeline(Stats()).process_item(item)  # type: ignore[arg-type]
     assert (out["title"], out["paper_id"], out["arxiv_version"]) == ("A title", "2409.12568", 2)
     assert not {"upvotes", "published_at", "submitted_by", "author_details"} & set(out)
+
+
+def test_what_the_crawl_remembered_is_let_go_when_it_closes() -> None:
+    """Scrapy closes the pipelines (close_spider), and the spider its extraction (forget_items): ~20 KB a paper
+    remembered is not carried through the packaging."""
+    import asyncio
+
+    from scrapy.pipelines import ItemPipelineManager
+
+    from paperset.crawler.pipelines.normalize import NormalizePipeline
+    from paperset.crawler.pipelines.validate import ValidatePipeline
+    from paperset.crawler.site import source
+    from paperset.crawler.site.pages import parse_api_listing
+    from tests.conftest import FIXTURES, project_crawler
+
+    crawler = project_crawler()
+    crawler.stats.open_spider()
+    steps = NormalizePipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler)
+    text = (FIXTURES / "cases" / "api_listing" / "day-2025-05-15" / "answer.json").read_text(encoding="utf-8")
+    for entry in parse_api_listing(text, url="u", kind="day", key="2025-05-15"):
+        steps[1].process_item(steps[0].process_item(entry))
+    assert (len(steps[0].memo.kept), len(steps[1].passed.kept)) == (3, 3)
+    assert all(e.source_json in source._read for e in parse_api_listing(text, url="u", kind="day", key="k"))
+    asyncio.run(ItemPipelineManager(*steps, crawler=crawler).close_spider_async())
+    source.forget_items()
+    assert (len(steps[0].memo.kept), len(steps[1].passed.kept), len(source._read)) == (0, 0, 0)
